@@ -1,0 +1,1 @@
+"""Stadtbote application: wiring, domain, database, queue, web, CLI, connectors."""
