@@ -1,0 +1,39 @@
+"""Alembic environment. `bridge.schema` passes an open connection; nothing here reads global config."""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic import context
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bridge.db import Base
+from bridge import models  # noqa: F401  (registers the bridge tables on Base.metadata)
+from consent.models import ConsentBase
+
+target_metadata = [Base.metadata, ConsentBase.metadata]
+
+
+def run_with(connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying them
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def run_async(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.connect() as conn:
+        await conn.run_sync(run_with)
+    await engine.dispose()
+
+
+connection = context.config.attributes.get("connection")
+if connection is not None:
+    run_with(connection)
+else:
+    asyncio.run(run_async(context.config.get_main_option("sqlalchemy.url")))

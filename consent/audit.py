@@ -1,0 +1,88 @@
+"""The one function that records audit events.
+
+Entries carry ids, roles, reason codes and outcomes only — never content, payloads or IP addresses —
+so that the log itself holds no personal data beyond pseudonymous references.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consent.models import AuditEntry
+
+
+class Action(enum.StrEnum):
+    """Closed vocabulary: a new kind of event is a new member here, never a free-form string."""
+
+    SIGNIN_SUCCEEDED = "signin.succeeded"
+    SIGNIN_FAILED = "signin.failed"
+    SIGNIN_THROTTLED = "signin.throttled"
+    SIGNOUT = "signout"
+    PASSWORD_CHANGED = "password.changed"
+    PASSWORD_RESET = "password.reset"
+    USER_CREATED = "user.created"
+    USER_DISABLED = "user.disabled"
+    USER_ROLE_CHANGED = "user.role_changed"
+    TOKEN_CREATED = "token.created"
+    TOKEN_REVOKED = "token.revoked"
+    TOKEN_REJECTED = "token.rejected"
+    CSRF_REJECTED = "csrf.rejected"
+    KEY_CREATED = "key.created"
+    ACTOR_CREATED = "actor.created"
+    POST_CREATED = "post.created"
+    POST_SUBMITTED = "post.submitted"
+    POST_APPROVED = "post.approved"
+    POST_RETURNED = "post.returned"
+    POST_SCHEDULED = "post.scheduled"
+    POST_PUBLISHED = "post.published"
+    POST_EDITED = "post.edited"
+    POST_DELETED = "post.deleted"
+    POST_FAILED = "post.failed"
+
+
+class Outcome(enum.StrEnum):
+    OK = "ok"
+    DENIED = "denied"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Event:
+    action: Action
+    actor_role: str  # "admin", "editor", "dpo", "system", "api", "anonymous"
+    actor_ref: str  # a user id like "user:3", "system", or a pseudonym — never a name or address
+    outcome: Outcome = Outcome.OK
+    subject_ref: str | None = None
+    reason: str | None = None
+    purpose: str | None = None
+    details: dict = field(default_factory=dict)
+
+
+async def record(session: AsyncSession, event: Event, now: datetime | None = None) -> AuditEntry:
+    """Append one entry in the caller's transaction, so it commits or rolls back with the change."""
+    entry = AuditEntry(
+        created_at=now or datetime.now(timezone.utc),
+        action=str(event.action),
+        actor_role=event.actor_role,
+        actor_ref=event.actor_ref,
+        subject_ref=event.subject_ref,
+        outcome=str(event.outcome),
+        reason=event.reason,
+        purpose=event.purpose,
+        details=dict(event.details),
+    )
+    session.add(entry)
+    await session.flush()
+    return entry
+
+
+async def list_entries(session: AsyncSession, action: Action | None = None, limit: int = 100):
+    query = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
+    if action is not None:
+        query = query.where(AuditEntry.action == str(action))
+    return list((await session.scalars(query)).all())
