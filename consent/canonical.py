@@ -7,6 +7,8 @@ are kept within ±(2**53 - 1): on that subset (and with ASCII keys) the output c
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -51,3 +53,20 @@ def _check_value(value: Any) -> None:
             _check_value(item)
         return
     raise CanonicalError(f"unsupported type in entry: {type(value).__name__}")
+
+
+def b64(data: bytes) -> str:
+    """Standard base64 (RFC 4648 §4), the encoding of hashes in checkpoints and exports."""
+    return base64.b64encode(data).decode("ascii")
+
+
+def unb64(text: object) -> bytes | None:
+    """Strict base64 decode; None for anything but the one canonical encoding of some bytes."""
+    if not isinstance(text, str):
+        return None
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    # Reject stray padding bits so each value has exactly one text form.
+    return data if b64(data) == text else None

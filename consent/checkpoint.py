@@ -8,8 +8,6 @@ SHA-256(key name || 0x0A || 0x01 || 32-byte public key)[:4]; a verifier key ("vk
 
 from __future__ import annotations
 
-import base64
-import binascii
 import enum
 import hashlib
 import re
@@ -19,6 +17,9 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from consent.canonical import b64 as _b64
+from consent.canonical import unb64 as _unb64
 
 ED25519_TYPE = 0x01
 SIGNATURE_PREFIX = "\u2014 "  # em dash, space
@@ -77,19 +78,6 @@ class CheckpointResult:
     @property
     def ok(self) -> bool:
         return self.reason is CheckpointReason.OK
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def _unb64(text: str) -> bytes | None:
-    try:
-        data = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        return None
-    # Reject non-canonical encodings (stray padding bits) so one value has exactly one text form.
-    return data if _b64(data) == text else None
 
 
 def _raw_public(public_key: Ed25519PublicKey) -> bytes:
@@ -225,6 +213,12 @@ def parse_and_verify(text: str, public_key: Ed25519PublicKey | VerifierKey, key_
     if isinstance(checkpoint, str):
         return CheckpointResult(CheckpointReason.MALFORMED_CHECKPOINT, checkpoint)
     return CheckpointResult(CheckpointReason.OK, f"checkpoint of size {checkpoint.size} verified", checkpoint)
+
+
+def read_unverified(note: str) -> Checkpoint | str:
+    """Parse a checkpoint note WITHOUT checking signatures: only for the log that just signed it."""
+    split = _split_note(note)
+    return split if isinstance(split, str) else parse_checkpoint_body(split[0])
 
 
 def generate_private_key() -> Ed25519PrivateKey:
