@@ -1,0 +1,86 @@
+"""`create_app`: the only place where the application is wired together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+
+from aiohttp import web
+from sqlalchemy import select
+
+from bridge.appkeys import CONFIG, ENGINE, SECRET, SESSIONS, TEMPLATES, WORKER
+from bridge.config import Config
+from bridge.db import create_engine, create_sessionmaker
+from bridge.i18n import Catalogues
+from bridge.media import media_dir
+from bridge.models import Actor, Media, Post, PostState
+from bridge.posts import may_use_actor
+from bridge.secrets_store import load_or_create_secret
+from bridge.web import admin, api, auth, editor
+from bridge.web.middleware import csrf, errors, security_headers, signed_in_user
+from bridge.web.render import create_templates
+from bridge.worker import Worker, WorkerContext
+
+STATIC_DIR = Path(__file__).parent / "static"
+# Four images at the configured size plus the form fields; inboxes cap their own bodies far lower.
+FORM_OVERHEAD = 1024 * 1024
+
+
+def create_app(config: Config, *, run_worker: bool = True) -> web.Application:
+    app = web.Application(
+        middlewares=[security_headers, errors, signed_in_user, csrf],
+        client_max_size=config.limits.max_images * config.limits.max_image_bytes + FORM_OVERHEAD,
+    )
+    app[CONFIG] = config
+    app[SECRET] = load_or_create_secret(config.instance.data_dir)
+    app[TEMPLATES] = create_templates(Catalogues())
+    app.cleanup_ctx.append(_database)
+    if run_worker:
+        app.cleanup_ctx.append(_worker)
+    app.router.add_static("/static/", STATIC_DIR, name="static", append_version=False)
+    app.router.add_get("/media/{filename}", serve_media, name="media")
+    auth.setup(app)
+    editor.setup(app)
+    admin.setup(app)
+    api.setup(app)
+    return app
+
+
+async def _database(app: web.Application):
+    engine = create_engine(app[CONFIG].database.url)
+    app[ENGINE] = engine
+    app[SESSIONS] = create_sessionmaker(engine)
+    app[WORKER] = Worker(WorkerContext(app[CONFIG], app[SESSIONS]))
+    yield
+    await engine.dispose()
+
+
+async def _worker(app: web.Application):
+    task = asyncio.create_task(app[WORKER].run_forever(), name="stadtbote-worker")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def serve_media(request: web.Request) -> web.StreamResponse:
+    """Images of published posts are public; images of drafts only for editors of that account."""
+    filename = request.match_info["filename"]
+    async with request.app[SESSIONS]() as session:
+        row = (await session.execute(
+            select(Media, Actor.name).join(Actor, Actor.id == Media.actor_id).where(Media.filename == filename)
+        )).first()
+        if row is None:
+            raise web.HTTPNotFound()
+        media, actor_name = row
+        post = await session.get(Post, media.post_id) if media.post_id else None
+    public = post is not None and post.state == PostState.PUBLISHED
+    user = request.get("user")
+    if not public and not (user is not None and may_use_actor(user, actor_name)):
+        raise web.HTTPNotFound()
+    path = media_dir(request.app[CONFIG].instance.data_dir) / filename
+    if not path.is_file():
+        raise web.HTTPNotFound()
+    headers = {"Cache-Control": "public, max-age=31536000, immutable" if public else "private, no-store"}
+    return web.FileResponse(path, headers=headers)

@@ -1,0 +1,1 @@
+"""HTTP views of the bridge: sign-in, editor, administration, automation API, public pages."""

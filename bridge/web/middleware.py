@@ -1,0 +1,121 @@
+"""Middlewares: security headers, error pages, signed-in user and language, CSRF on every form."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+
+from bridge.appkeys import CONFIG, SESSIONS
+from bridge.i18n import set_language
+from bridge.web.render import render
+from bridge.web.sessions import check_csrf, csrf_token_for, load_session
+from consent.audit import Action, Event, Outcome, record
+
+log = logging.getLogger("stadtbote.web")
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+        "base-uri 'none'; object-src 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def is_api(path: str) -> bool:
+    return path.startswith("/api/") or path.startswith("/oauth/")
+
+
+def is_federation(path: str) -> bool:
+    # Inboxes authenticate by HTTP signature, not by a form token.
+    return path == "/inbox" or (path.startswith("/users/") and path.endswith("/inbox"))
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler):
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:  # redirects travel as exceptions; they get the headers too
+        _add_headers(request, exc)
+        raise
+    _add_headers(request, response)
+    return response
+
+
+def _add_headers(request: web.Request, response: web.StreamResponse) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.get("user") is not None:
+        response.headers.setdefault("Cache-Control", "no-store")
+
+
+@web.middleware
+async def errors(request: web.Request, handler):
+    """No traceback ever reaches a user; API callers get Mastodon's error shape."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400 or exc.content_type == "application/json" or exc.status == 304:
+            raise
+        return _error_response(request, exc.status, exc.reason, exc.text if exc.text else None)
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return _error_response(request, 500, "Internal Server Error", None)
+
+
+def _error_response(request: web.Request, status: int, reason: str, text: str | None) -> web.Response:
+    message = text if text and not text.startswith(f"{status}:") else reason
+    if is_api(request.path):
+        return web.json_response({"error": message}, status=status)
+    return render(request, "error.html", {"status": status, "message": message}, status=status)
+
+
+@web.middleware
+async def signed_in_user(request: web.Request, handler):
+    config = request.app[CONFIG]
+    request["user"] = None
+    request["web_session"] = None
+    language = config.instance.language
+    if not is_api(request.path) and not is_federation(request.path):
+        async with request.app[SESSIONS]() as session:
+            loaded = await load_session(request, session)
+        if loaded is not None:
+            request["user"], request["web_session"] = loaded
+            language = loaded[0].language or language
+    set_language(language)
+    request["csrf_token"] = csrf_token_for(request)
+    return await handler(request)
+
+
+@web.middleware
+async def csrf(request: web.Request, handler):
+    if request.method in UNSAFE and not is_api(request.path) and not is_federation(request.path):
+        form = await request.post()
+        if not check_csrf(request, str(form.get("csrf", ""))):
+            user = request.get("user")
+            async with request.app[SESSIONS].begin() as session:
+                await record(session, Event(Action.CSRF_REJECTED, user.role if user else "anonymous",
+                                            f"user:{user.id}" if user else "anonymous", Outcome.DENIED,
+                                            reason="csrf_missing_or_invalid"))
+            raise web.HTTPForbidden(text="The form expired or did not come from this site. "
+                                         "Go back, reload the page and submit it again.")
+    return await handler(request)
+
+
+class PrivateAccessLogger(AbstractAccessLogger):
+    """Method, path without query string, status and time: no reader IPs, no feed query strings."""
+
+    def log(self, request, response, time):
+        self.logger.info("%s %s %s %.1fms", request.method, request.path, response.status, time * 1000)
+
+    @property
+    def enabled(self) -> bool:
+        return self.logger.isEnabledFor(logging.INFO)

@@ -1,0 +1,112 @@
+"""Signed-in sessions and CSRF tokens.
+
+The cookie holds a random token; the database holds only its SHA-256, so a leaked database cannot be
+replayed as sessions. Sessions rotate at sign-in, end after the configured idle time, and end at once
+when the user is disabled (their rows are deleted). Readers who are not signed in never get a cookie.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from datetime import timedelta
+
+from aiohttp import web
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bridge.appkeys import CONFIG, SECRET
+from bridge.db import utcnow
+from bridge.models import User, WebSession
+from bridge.secrets_store import keyed_hash
+
+TOUCH_EVERY = timedelta(seconds=60)  # write last_seen at most once a minute per session
+ANON_CSRF_TTL = 2 * 3600
+
+
+def cookie_name(request: web.Request) -> str:
+    # The __Host- prefix pins the cookie to this exact host over https.
+    return "__Host-stadtbote" if request.app[CONFIG].instance.https else "stadtbote"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def load_session(request: web.Request, session: AsyncSession) -> tuple[User, WebSession] | None:
+    token = request.cookies.get(cookie_name(request))
+    if not token:
+        return None
+    row = await session.get(WebSession, _digest(token))
+    if row is None:
+        return None
+    user = await session.get(User, row.user_id)
+    now = utcnow()
+    idle = timedelta(minutes=request.app[CONFIG].instance.session_idle_minutes)
+    if user is None or user.disabled or now - row.last_seen_at > idle:
+        await session.delete(row)
+        await session.commit()
+        return None
+    if now - row.last_seen_at > TOUCH_EVERY:
+        row.last_seen_at = now
+        await session.commit()
+    return user, row
+
+
+async def start_session(request: web.Request, session: AsyncSession, user: User,
+                        response: web.StreamResponse) -> WebSession:
+    """A new token at every sign-in (rotation), so a token planted before sign-in is worthless."""
+    old = request.cookies.get(cookie_name(request))
+    if old:
+        await session.execute(delete(WebSession).where(WebSession.token_hash == _digest(old)))
+    token = secrets.token_urlsafe(32)
+    row = WebSession(token_hash=_digest(token), user_id=user.id, csrf_token=secrets.token_urlsafe(32))
+    session.add(row)
+    response.set_cookie(cookie_name(request), token, httponly=True, samesite="Strict", path="/",
+                        secure=request.app[CONFIG].instance.https)
+    return row
+
+
+async def end_session(request: web.Request, session: AsyncSession, response: web.StreamResponse) -> None:
+    token = request.cookies.get(cookie_name(request))
+    if token:
+        await session.execute(delete(WebSession).where(WebSession.token_hash == _digest(token)))
+    response.del_cookie(cookie_name(request), path="/")
+
+
+async def end_user_sessions(session: AsyncSession, user_id: int) -> None:
+    await session.execute(delete(WebSession).where(WebSession.user_id == user_id))
+
+
+def anonymous_csrf_token(secret: bytes, now: float | None = None) -> str:
+    """For forms shown before sign-in: a timestamped HMAC, so no cookie is needed to check it."""
+    stamp = str(int(now if now is not None else time.time()))
+    return f"{stamp}.{keyed_hash(secret, 'csrf', stamp, 64)}"
+
+
+def check_anonymous_csrf(secret: bytes, token: str, now: float | None = None) -> bool:
+    stamp, _, mac = token.partition(".")
+    if not stamp.isdigit():
+        return False
+    if abs((now if now is not None else time.time()) - int(stamp)) > ANON_CSRF_TTL:
+        return False
+    return hmac.compare_digest(mac, keyed_hash(secret, "csrf", stamp, 64))
+
+
+def csrf_token_for(request: web.Request) -> str:
+    row: WebSession | None = request.get("web_session")
+    return row.csrf_token if row is not None else anonymous_csrf_token(request.app[SECRET])
+
+
+def check_csrf(request: web.Request, submitted: str) -> bool:
+    row: WebSession | None = request.get("web_session")
+    if row is not None:
+        return bool(submitted) and hmac.compare_digest(submitted, row.csrf_token)
+    return bool(submitted) and check_anonymous_csrf(request.app[SECRET], submitted)
+
+
+def client_key(request: web.Request) -> str:
+    """A keyed hash of the client address for sign-in throttling; the address itself is never stored."""
+    return keyed_hash(request.app[SECRET], "client", request.remote or "unknown")

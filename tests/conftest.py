@@ -1,0 +1,123 @@
+"""Shared fixtures: a real, migrated database per test (SQLite file, or PostgreSQL when
+STADTBOTE_TEST_DATABASE_URL is set), a config, and a bootstrapped application with its test client."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bridge import schema
+from bridge.appkeys import SESSIONS
+from bridge.app import create_app
+from bridge.bootstrap import bootstrap
+from bridge.db import create_engine, create_sessionmaker
+from bridge.settings import parse_config
+
+PG_URL = os.environ.get("STADTBOTE_TEST_DATABASE_URL")
+
+
+def _admin_url(url: str) -> str:
+    return make_url(url).set(database="postgres").render_as_string(hide_password=False)
+
+
+async def _pg_execute(url: str, *statements: str) -> None:
+    engine = create_async_engine(_admin_url(url), isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        for statement in statements:
+            await conn.exec_driver_sql(statement)
+    await engine.dispose()
+
+
+async def _migrate(url: str) -> None:
+    engine = create_engine(url)
+    await schema.upgrade(engine)
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def template_database(tmp_path_factory):
+    """Migrated once per run; each test gets a copy (a file copy, or CREATE DATABASE … TEMPLATE)."""
+    if PG_URL:
+        name = f"stadtbote_tpl_{os.getpid()}"
+        asyncio.run(_pg_execute(PG_URL, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'))
+        url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+        asyncio.run(_migrate(url))
+        yield name
+        asyncio.run(_pg_execute(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    else:
+        path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+        asyncio.run(_migrate(f"sqlite+aiosqlite:///{path}"))
+        yield str(path)
+
+
+@pytest.fixture
+def db_url(template_database, tmp_path):
+    if PG_URL:
+        name = f"stadtbote_t_{uuid.uuid4().hex[:12]}"
+        asyncio.run(_pg_execute(PG_URL, f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"'))
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+        asyncio.run(_pg_execute(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    else:
+        path = tmp_path / "stadtbote.sqlite3"
+        shutil.copy(template_database, path)
+        yield f"sqlite+aiosqlite:///{path}"
+
+
+def config_dict(tmp_path: Path, db_url: str, **sections) -> dict:
+    raw = {
+        "instance": {"base_url": "http://stadt.test", "name": "Stadt Teststadt", "listen": "127.0.0.1:0",
+                     "data_dir": str(tmp_path / "data"), "language": "en"},
+        "database": {"url": db_url},
+        "federation": {"allow_private_addresses": True},
+        "privacy": {"imprint_url": "http://stadt.test/imprint", "privacy_url": "http://stadt.test/privacy",
+                    "dpo_contact": "dpo@stadt.test"},
+        "actors": [
+            {"name": "stadt", "display_name": "Stadt Teststadt", "summary": "Die Stadt."},
+            {"name": "feuerwehr", "display_name": "Feuerwehr", "require_approval": True},
+        ],
+    }
+    for key, value in sections.items():
+        if isinstance(value, dict) and isinstance(raw.get(key), dict):
+            raw[key] = {**raw[key], **value}
+        else:
+            raw[key] = value
+    return raw
+
+
+@pytest.fixture
+def make_config(tmp_path, db_url):
+    def make(**sections):
+        return parse_config(config_dict(tmp_path, db_url, **sections), tmp_path, None, os.environ)
+    return make
+
+
+@pytest.fixture
+def config(make_config):
+    return make_config()
+
+
+@pytest.fixture
+async def booted(config):
+    """The database after a first start: actors with keys, and the admin with its one-time password."""
+    engine = create_engine(config.database.url)
+    result = await bootstrap(engine, create_sessionmaker(engine), config)
+    await engine.dispose()
+    return result
+
+
+@pytest.fixture
+async def client(aiohttp_client, config, booted):
+    """A test client of the whole application (worker not started; tests step it explicitly)."""
+    return await aiohttp_client(create_app(config, run_worker=False))
+
+
+@pytest.fixture
+def sessions(client):
+    return client.app[SESSIONS]
