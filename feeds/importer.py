@@ -150,7 +150,9 @@ def _is_feed_type(value: object) -> bool:
 def _item(entry, base_url: str) -> ImportedItem | None:  # noqa: ANN001
     title = plain_text(entry.get("title")) or None
     link = _url(entry.get("link"), base_url)
-    published = _date(entry.get("published_parsed")) or _date(entry.get("updated_parsed"))
+    # dict.get bypasses feedparser's deprecated fallback that reports published as updated.
+    updated = _date(dict.get(entry, "updated_parsed"))
+    published = _date(dict.get(entry, "published_parsed")) or updated
     summary = _html(entry.get("summary"), base_url)
     contents = entry.get("content") or []
     content = _html(contents[0].get("value"), base_url) if contents else None
@@ -159,7 +161,7 @@ def _item(entry, base_url: str) -> ImportedItem | None:  # noqa: ANN001
     guid, source = _guid(entry.get("id"), link, title, published, summary or content)
     return ImportedItem(
         guid=guid, guid_source=source, title=title, link=link, published=published,
-        updated=_date(entry.get("updated_parsed")), summary_html=summary, content_html=content,
+        updated=updated, summary_html=summary, content_html=content,
         enclosures=_enclosures(entry, base_url),
     )
 
