@@ -52,6 +52,10 @@ class ProblemKind(enum.StrEnum):
     NO_CHECKPOINT = "no_checkpoint"
 
 
+# Kinds whose `seq` only starts the range in which the change must lie.
+_RANGE_KINDS = frozenset({"checkpoint_root_mismatch", "checkpoint_beyond_log"})
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     kind: ProblemKind
@@ -73,8 +77,11 @@ class VerificationReport:
 
     @property
     def first_problem(self) -> Problem | None:
+        """The earliest located problem, preferring exact findings over "somewhere in this range"."""
         located = [p for p in self.problems if p.seq is not None]
-        return min(located, key=lambda p: p.seq or 0) if located else (self.problems or (None,))[0]
+        if not located:
+            return self.problems[0] if self.problems else None
+        return min(located, key=lambda p: (p.kind in _RANGE_KINDS, p.seq))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -185,7 +192,8 @@ def _check_sequence(entries: list[Any], first_seq: int, problems: list[Problem])
     nxt = first_seq
     for s in seqs:
         if s > nxt:
-            problems.append(Problem(ProblemKind.SEQUENCE_GAP, f"entries {nxt}..{s - 1} are missing", nxt))
+            missing = f"entry {nxt} is" if s == nxt + 1 else f"entries {nxt}..{s - 1} are"
+            problems.append(Problem(ProblemKind.SEQUENCE_GAP, f"{missing} missing", nxt))
         elif s < nxt:
             problems.append(Problem(ProblemKind.SEQUENCE_OUT_OF_ORDER, f"entry {s} repeated or out of order", s))
         nxt = max(nxt, s + 1)
