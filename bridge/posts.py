@@ -170,7 +170,7 @@ async def create_post(session: AsyncSession, config: Config, user: User, draft: 
     actor = await session.scalar(select(Actor).where(Actor.name == draft.actor))
     post = Post(actor=actor, actor_id=actor.id, author_id=user.id, state=PostState.DRAFT, text=draft.text,
                 spoiler_text=draft.spoiler_text, language=draft.language or config.instance.language,
-                mirrors=list(draft.mirrors), scheduled_at=draft.scheduled_at, created_at=now)
+                mirrors=list(draft.mirrors), scheduled_at=draft.scheduled_at, created_at=now, media=[])
     session.add(post)
     await session.flush()
     _attach(post, media)

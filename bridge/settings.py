@@ -125,6 +125,10 @@ def load_config(path: Path | str, environ: dict[str, str] | None = None) -> Conf
 
 def parse_config(raw: dict, base_dir: Path, path: Path | None, environ: Any) -> Config:
     root = Table("", raw)
+    known = {"instance", "database", "federation", "privacy", "limits", "actors", "platforms"}
+    for key in raw:
+        if key not in known:  # report a misspelt section before the missing values it causes
+            raise ConfigError(key, "unknown key")
     instance = _instance(root.take_table("instance"), base_dir)
     database = _database(root.take_table("database"), instance, environ)
     federation = _federation(root.take_table("federation"))
