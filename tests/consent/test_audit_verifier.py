@@ -211,7 +211,11 @@ MUTATIONS = st.sampled_from(["modify", "delete", "insert", "swap", "drop_checkpo
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.integers(2, 40).flatmap(lambda n: st.tuples(st.just(n), st.integers(0, n - 1), st.integers(0, n - 1), MUTATIONS)))
+@given(
+    st.integers(2, 40).flatmap(
+        lambda n: st.tuples(st.just(n), st.integers(0, n - 1), st.integers(0, n - 1), MUTATIONS)
+    )
+)
 def test_any_tampering_is_detected(args):
     n, i, j, mutation = args
     export = _export(n, tuple(sorted({1, max(1, n // 2), n})))
