@@ -27,6 +27,7 @@ class TextFit(enum.StrEnum):
     LINK_ONLY = "link_only"
     LINK_DROPPED = "link_dropped"
     NOTHING = "nothing"
+    NO_ROOM = "no_room"
 
 
 _DESCRIPTIONS = {
@@ -35,6 +36,7 @@ _DESCRIPTIONS = {
     TextFit.LINK_ONLY: "no room for any title next to the link; only the link is posted",
     TextFit.LINK_DROPPED: "the link alone is longer than the budget; the title is posted without it",
     TextFit.NOTHING: "the item has neither title, text nor link",
+    TextFit.NO_ROOM: "the character budget is too small for any text",
 }
 
 
@@ -56,11 +58,13 @@ def to_post_text(
     link = item.link or ""
     if not title and not link:
         return _result("", TextFit.NOTHING)
-    if not link:
+    if not link or length(link) > max_chars:
         short = shorten(title, max_chars, length)
+        if not short:
+            return _result("", TextFit.NO_ROOM)
+        if link:
+            return _result(short, TextFit.LINK_DROPPED)
         return _result(short, TextFit.FITS if short == title else TextFit.SHORTENED)
-    if length(link) > max_chars:
-        return _result(shorten(title, max_chars, length), TextFit.LINK_DROPPED)
     if not title:
         return _result(link, TextFit.FITS)
     full = f"{title}{separator}{link}"

@@ -24,27 +24,32 @@ def clean_text(value: str) -> str:
     return _XML_INVALID.sub("", value)
 
 
+def _warning(entry: FeedEntry) -> str | None:
+    warning = clean_text(entry.content_warning or "").strip()
+    return warning or None
+
+
 def display_title(entry: FeedEntry) -> str | None:
     """The title readers should see, with the warning first; None when the post has neither."""
-    if entry.content_warning:
-        warning = f"{CW_LABEL}: {entry.content_warning}"
+    if _warning(entry):
+        warning = f"{CW_LABEL}: {_warning(entry)}"
         return f"{warning} — {entry.title}" if entry.title else warning
-    return entry.title or None
+    return entry.title if entry.title and entry.title.strip() else None
 
 
 def required_title(entry: FeedEntry) -> str:
     """Atom needs a title on every entry; microblog posts have none, so derive one from the text."""
-    title = display_title(entry)
+    title = clean_text(display_title(entry) or "").strip()
     if title:
         return title
-    text = " ".join(entry.summary_text.split())
+    text = " ".join(clean_text(entry.summary_text).split())
     return shorten(text, ATOM_TITLE_CHARS) or entry.url
 
 
 def summary(entry: FeedEntry) -> str:
     """Plain-text summary; behind a content warning only the warning is shown."""
-    if entry.content_warning:
-        return f"{CW_LABEL}: {entry.content_warning}"
+    if _warning(entry):
+        return f"{CW_LABEL}: {_warning(entry)}"
     return entry.summary_text
 
 
@@ -52,11 +57,14 @@ def content_html(entry: FeedEntry) -> str:
     """Full HTML: the warning stated first, then the post, then every attachment with its alt text
     (so readers that ignore enclosures and media:content still show images accessibly)."""
     parts = []
-    if entry.content_warning:
-        parts.append(f"<p><strong>{html.escape(CW_LABEL)}: {html.escape(entry.content_warning)}</strong></p>")
+    if _warning(entry):
+        parts.append(f"<p><strong>{html.escape(CW_LABEL)}: {html.escape(_warning(entry))}</strong></p>")
     parts.append(entry.content_html)
     parts.extend(media_html(m) for m in entry.media)
-    return "\n".join(p for p in parts if p)
+    body = "\n".join(p for p in parts if p and clean_text(p).strip())
+    # Never empty: Atom then needs no content-less fallback, and RSS items always have a description.
+    return body or f'<p><a href="{html.escape(entry.url, quote=True)}">{html.escape(entry.url)}</a></p>'
+
 
 
 def media_html(media: FeedMedia) -> str:

@@ -91,8 +91,9 @@ def _rss_item(fg: FeedGenerator, entry: FeedEntry) -> None:
         fe.title(x(title))
     fe.link(href=entry.url, rel="alternate")
     # <description> is read as HTML by readers, so escape the plain text once more.
-    fe.description(x(escape(p.summary(entry), quote=False) or p.content_html(entry)))
-    fe.content(x(p.content_html(entry)))
+    content = x(p.content_html(entry))
+    fe.description(x(escape(p.summary(entry), quote=False)).strip() or content)
+    fe.content(content)
     fe.pubDate(entry.published)
     if entry.author:
         fe.dc.dc_creator(x(entry.author.name))

@@ -237,3 +237,8 @@ def test_summary_stands_in_for_a_missing_title_and_custom_counting_is_used():
 
 def test_nothing_to_say():
     assert to_post_text(_item(), 100).fit is TextFit.NOTHING
+
+
+def test_a_budget_too_small_for_any_text_says_so():
+    text = to_post_text(_item(title="Wort", link=LINK), 0)
+    assert text.text == "" and text.fit is TextFit.NO_ROOM and text.description
