@@ -1,0 +1,198 @@
+"""SSRF guard: each address class, literal IPs, redirects to private addresses, size caps, timeouts."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from aiohttp import web
+from ap_helpers import MapResolver
+
+from activitypub.guard import (
+    AddressClass,
+    GuardPolicy,
+    RequestFailed,
+    RequestReason,
+    Response,
+    classify_address,
+    open_guarded_session,
+)
+
+# The loopback address our test servers listen on is treated as public; everything else stays guarded.
+TEST_PUBLIC = GuardPolicy(allow_http=True, public_overrides=("127.0.0.1/32",), total_timeout=2.0)
+
+ADDRESS_CLASSES = [
+    ("127.0.0.1", AddressClass.LOOPBACK),
+    ("127.8.9.10", AddressClass.LOOPBACK),
+    ("10.1.2.3", AddressClass.PRIVATE),
+    ("172.16.0.1", AddressClass.PRIVATE),
+    ("172.31.255.254", AddressClass.PRIVATE),
+    ("192.168.1.1", AddressClass.PRIVATE),
+    ("169.254.169.254", AddressClass.LINK_LOCAL),
+    ("::1", AddressClass.LOOPBACK),
+    ("fc00::1", AddressClass.PRIVATE),
+    ("fd12:3456::1", AddressClass.PRIVATE),
+    ("fe80::1", AddressClass.LINK_LOCAL),
+    ("::ffff:127.0.0.1", AddressClass.IPV4_MAPPED),
+    ("::ffff:8.8.8.8", AddressClass.IPV4_MAPPED),
+    ("0.0.0.0", AddressClass.UNSPECIFIED),
+    ("::", AddressClass.UNSPECIFIED),
+    ("224.0.0.1", AddressClass.MULTICAST),
+    ("ff02::1", AddressClass.MULTICAST),
+    ("240.0.0.1", AddressClass.RESERVED),
+    ("100.64.0.1", AddressClass.RESERVED),
+]
+
+
+@pytest.mark.parametrize("address, expected", ADDRESS_CLASSES)
+def test_address_classes(address, expected):
+    assert classify_address(address) is expected
+    assert GuardPolicy().address_class(address) is expected
+    assert GuardPolicy(allow_private=True).address_class(address) is AddressClass.PUBLIC
+
+
+@pytest.mark.parametrize("address", ["8.8.8.8", "2001:4860:4860::8888", "1.1.1.1"])
+def test_public_addresses_are_public(address):
+    assert classify_address(address) is AddressClass.PUBLIC
+
+
+@pytest.mark.parametrize("address, _", ADDRESS_CLASSES)
+async def test_host_resolving_to_each_class_is_refused(address, _):
+    resolver = MapResolver({"evil.example": (address, 80)})
+    session = open_guarded_session(TEST_PUBLIC if address != "127.0.0.1" else GuardPolicy(allow_http=True),
+                                   resolver=resolver)
+    try:
+        result = await session.request("GET", "http://evil.example/")
+    finally:
+        await session.close()
+    assert isinstance(result, RequestFailed)
+    assert result.reason is RequestReason.REFUSED_ADDRESS, result
+    assert resolver.asked == ["evil.example"]
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1/", "http://10.0.0.1/", "http://[::1]/", "http://[::ffff:127.0.0.1]/",
+                                 "http://169.254.169.254/latest/meta-data/", "http://0.0.0.0/", "http://[fe80::1]/"])
+async def test_literal_private_addresses_are_refused_without_connecting(url):
+    session = open_guarded_session(GuardPolicy(allow_http=True))
+    try:
+        result = await session.request("GET", url)
+    finally:
+        await session.close()
+    assert isinstance(result, RequestFailed) and result.reason is RequestReason.REFUSED_ADDRESS
+
+
+@pytest.mark.parametrize("url", ["http://remote.example/", "ftp://remote.example/", "file:///etc/passwd", "//x", "https://"])
+async def test_only_https_by_default(url):
+    session = open_guarded_session(GuardPolicy())
+    try:
+        result = await session.request("GET", url)
+    finally:
+        await session.close()
+    assert isinstance(result, RequestFailed) and result.reason is RequestReason.REFUSED_SCHEME
+
+
+@pytest.fixture
+async def remote(aiohttp_server):
+    hits: list[str] = []
+
+    async def record(request):
+        hits.append(request.path)
+
+    async def start(request):
+        await record(request)
+        raise web.HTTPFound(request.query["to"])
+
+    async def ok(request):
+        await record(request)
+        return web.Response(text="ok")
+
+    async def secret(request):
+        await record(request)
+        return web.Response(text="internal secret")
+
+    async def huge(request):
+        return web.Response(body=b"x" * (1_048_576 + 1))
+
+    async def streamed(request):
+        response = web.StreamResponse()
+        await response.prepare(request)
+        for _ in range(40):
+            await response.write(b"y" * 65536)
+        return response
+
+    async def slow(request):
+        await asyncio.sleep(5)
+        return web.Response(text="late")
+
+    async def loop(request):
+        raise web.HTTPFound("/loop")
+
+    app = web.Application()
+    app.router.add_get("/start", start)
+    app.router.add_get("/ok", ok)
+    app.router.add_get("/secret", secret)
+    app.router.add_get("/huge", huge)
+    app.router.add_get("/streamed", streamed)
+    app.router.add_get("/slow", slow)
+    app.router.add_get("/loop", loop)
+    server = await aiohttp_server(app, host="127.0.0.1")
+    resolver = MapResolver({
+        "remote.example": ("127.0.0.1", server.port),
+        "internal.example": ("127.0.0.2", server.port),  # same machine, but not in the test-public set
+    })
+    session = open_guarded_session(TEST_PUBLIC, resolver=resolver)
+    yield session, server.port, hits
+    await session.close()
+
+
+async def test_allowed_host_is_fetched(remote):
+    session, _, hits = remote
+    result = await session.request("GET", "http://remote.example/ok")
+    assert isinstance(result, Response) and result.status == 200 and result.body == b"ok"
+
+
+async def test_redirect_to_allowed_host_is_followed_and_recorded(remote):
+    session, port, _ = remote
+    result = await session.request("GET", "http://remote.example/start?to=http://remote.example/ok")
+    assert isinstance(result, Response) and result.body == b"ok"
+    assert result.redirected_from == ("http://remote.example/start?to=http://remote.example/ok",)
+
+
+@pytest.mark.parametrize("target", ["http://internal.example:{port}/secret", "http://127.0.0.2:{port}/secret",
+                                    "http://10.0.0.5/secret", "http://[::1]:{port}/secret", "file:///etc/passwd"])
+async def test_redirect_from_allowed_host_to_private_target_is_refused(remote, target):
+    session, port, hits = remote
+    result = await session.request("GET", f"http://remote.example/start?to={target.format(port=port)}")
+    assert isinstance(result, RequestFailed)
+    assert result.reason in (RequestReason.REFUSED_ADDRESS, RequestReason.REFUSED_SCHEME)
+    assert "/secret" not in hits
+
+
+async def test_redirect_loops_end(remote):
+    session, _, _ = remote
+    result = await session.request("GET", "http://remote.example/loop")
+    assert isinstance(result, RequestFailed) and result.reason is RequestReason.TOO_MANY_REDIRECTS
+
+
+@pytest.mark.parametrize("path", ["/huge", "/streamed"])
+async def test_bodies_over_one_megabyte_are_refused(remote, path):
+    session, _, _ = remote
+    result = await session.request("GET", f"http://remote.example{path}")
+    assert isinstance(result, RequestFailed) and result.reason is RequestReason.TOO_LARGE
+
+
+async def test_slow_answers_time_out(aiohttp_server, remote):
+    session, port, _ = remote
+    quick = open_guarded_session(GuardPolicy(allow_http=True, public_overrides=("127.0.0.1/32",), total_timeout=0.3),
+                                 resolver=MapResolver({"remote.example": ("127.0.0.1", port)}))
+    try:
+        result = await quick.request("GET", "http://remote.example/slow")
+    finally:
+        await quick.close()
+    assert isinstance(result, RequestFailed) and result.reason is RequestReason.TIMEOUT
+
+
+async def test_unknown_host_is_a_connection_failure(remote):
+    session, _, _ = remote
+    result = await session.request("GET", "http://nowhere.example/")
+    assert isinstance(result, RequestFailed) and result.reason is RequestReason.CONNECTION_FAILED
