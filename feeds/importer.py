@@ -107,10 +107,13 @@ def parse_feed(
     return _from_parsed(parsed, body, content_type, base_url, max_items)
 
 
-def _from_parsed(parsed, body: bytes, content_type: str | None, base_url: str, max_items: int) -> ImportResult:  # noqa: ANN001
+def _from_parsed(  # noqa: ANN001 - feedparser's result dict
+    parsed, body: bytes, content_type: str | None, base_url: str, max_items: int
+) -> ImportResult:
     version = parsed.get("version") or ""
     problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
-    warnings = () if problem is None or type(problem).__name__ in _BENIGN else (f"{type(problem).__name__}: {problem}",)
+    benign = problem is None or type(problem).__name__ in _BENIGN
+    warnings = () if benign else (f"{type(problem).__name__}: {problem}",)
     if not version:
         return _not_a_feed(parsed, body, content_type, base_url, problem)
     kind = FeedKind.ATOM if version.startswith("atom") else FeedKind.RSS
@@ -121,14 +124,18 @@ def _from_parsed(parsed, body: bytes, content_type: str | None, base_url: str, m
     title, link = plain_text(feed.get("title")) or None, _url(feed.get("link"), base_url)
     if not items:
         if warnings:
-            return ImportResult(ImportReason.MALFORMED, f"the {kind} feed is broken: {warnings[0]}", (), title, link, kind, warnings)
+            text = f"the {kind} feed is broken: {warnings[0]}"
+            return ImportResult(ImportReason.MALFORMED, text, (), title, link, kind, warnings)
         return ImportResult(ImportReason.EMPTY, f"the {kind} feed has no items", (), title, link, kind)
     text = f"{len(items)} items from the {kind} feed" + (" (parsed despite errors)" if warnings else "")
     return ImportResult(ImportReason.OK, text, items, title, link, kind, warnings)
 
 
-def _not_a_feed(parsed, body: bytes, content_type: str | None, base_url: str, problem) -> ImportResult:  # noqa: ANN001
-    is_html = bool(_HTML_SNIFF.match(body[:4096])) or (content_type or "").lower().startswith(("text/html", "application/xhtml"))
+def _not_a_feed(  # noqa: ANN001 - feedparser's result dict and exception
+    parsed, body: bytes, content_type: str | None, base_url: str, problem
+) -> ImportResult:
+    declared_html = (content_type or "").lower().startswith(("text/html", "application/xhtml"))
+    is_html = declared_html or bool(_HTML_SNIFF.match(body[:4096]))
     if is_html:
         found = [
             _url(link.get("href"), base_url)
@@ -148,7 +155,7 @@ def _is_feed_type(value: object) -> bool:
 
 
 def _item(entry, base_url: str) -> ImportedItem | None:  # noqa: ANN001
-    title = plain_text(entry.get("title")) or None
+    title = _title(entry)
     link = _url(entry.get("link"), base_url)
     # dict.get bypasses feedparser's deprecated fallback that reports published as updated.
     updated = _date(dict.get(entry, "updated_parsed"))
@@ -166,7 +173,17 @@ def _item(entry, base_url: str) -> ImportedItem | None:  # noqa: ANN001
     )
 
 
-def _guid(raw: str | None, link: str | None, title: str | None, published: datetime | None, text: str | None) -> tuple[str, GuidSource]:
+def _title(entry) -> str | None:  # noqa: ANN001
+    # A plain-text title may legitimately contain "<" (e.g. "Tom <Jerry>"); strip tags only from HTML.
+    raw = entry.get("title")
+    detail = entry.get("title_detail") or {}
+    text = raw if detail.get("type") == "text/plain" and isinstance(raw, str) else plain_text(raw)
+    return " ".join(text.split()) or None
+
+
+def _guid(
+    raw: str | None, link: str | None, title: str | None, published: datetime | None, text: str | None
+) -> tuple[str, GuidSource]:
     if raw and raw.strip():
         return raw.strip(), GuidSource.GUID
     if link:
@@ -209,10 +226,12 @@ def _from_json(body: bytes, base_url: str, max_items: int) -> ImportResult:
             for url, mime, size in ((_url(a[0], base_url), a[1], a[2]) for a in raw.get("attachments", ()))
             if url
         )
-        items.append(ImportedItem(guid, source, title, link, published, raw.get("updated"), raw.get("summary_html"), text, encl))
+        summary = raw.get("summary_html")
+        items.append(ImportedItem(guid, source, title, link, published, raw.get("updated"), summary, text, encl))
     if not items:
-        return ImportResult(ImportReason.EMPTY, "the JSON feed has no items", (), parsed.title, None, FeedKind.JSON)
-    return ImportResult(ImportReason.OK, f"{len(items)} items from the JSON feed", tuple(items), parsed.title, None, FeedKind.JSON)
+        return ImportResult(ImportReason.EMPTY, "the JSON feed has no items", (), parsed.title, kind=FeedKind.JSON)
+    text = f"{len(items)} items from the JSON feed"
+    return ImportResult(ImportReason.OK, text, tuple(items), parsed.title, kind=FeedKind.JSON)
 
 
 def _url(value: object, base_url: str) -> str | None:
@@ -238,7 +257,8 @@ def _html(value: object, base_url: str) -> str | None:
 
 def _date(value: object) -> datetime | None:
     try:
-        return datetime.fromtimestamp(calendar.timegm(value), tz=timezone.utc) if value else None  # type: ignore[arg-type]
+        # feedparser gives UTC struct_time values; timegm reads them as UTC (mktime would not).
+        return datetime.fromtimestamp(calendar.timegm(value), tz=timezone.utc) if value else None  # type: ignore
     except (TypeError, ValueError, OverflowError, OSError):
         return None
 

@@ -242,3 +242,10 @@ def test_nothing_to_say():
 def test_a_budget_too_small_for_any_text_says_so():
     text = to_post_text(_item(title="Wort", link=LINK), 0)
     assert text.text == "" and text.fit is TextFit.NO_ROOM and text.description
+
+
+def test_plain_text_titles_keep_angle_brackets():
+    from feed_samples import SPECIAL
+
+    result = parse_feed(render(FeedKind.ATOM, meta(), [SPECIAL]), None, "https://stadt.example/")
+    assert result.items[0].title == SPECIAL.title
