@@ -26,6 +26,11 @@ class FeedKind(enum.StrEnum):
         """The Content-Type to serve this kind with (UTF-8 is what the renderers emit)."""
         return _MEDIA_TYPES[self]
 
+    @property
+    def mime_type(self) -> str:
+        """The bare type, for `type=` attributes of links (no parameters there)."""
+        return _MEDIA_TYPES[self].split(";", 1)[0]
+
 
 _MEDIA_TYPES = {
     FeedKind.RSS: "application/rss+xml; charset=utf-8",

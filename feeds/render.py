@@ -59,13 +59,13 @@ def _generator(meta: FeedMeta, entries: Sequence[FeedEntry], kind: FeedKind) -> 
     fg.updated(changed)  # also RSS lastBuildDate; feedgen would otherwise stamp now()
     if kind is FeedKind.RSS:
         # RSS: channel <link> is the home page; feedgen takes the last rel=alternate link for it.
-        fg.link(href=meta.self_url, rel="self", type=kind.media_type.split(";")[0])
+        fg.link(href=meta.self_url, rel="self", type=kind.mime_type)
         fg.link(href=meta.home_page_url, rel="alternate")
         if meta.logo_url or meta.icon_url:
             fg.image(url=meta.logo_url or meta.icon_url, title=x(meta.title), link=meta.home_page_url)
     else:
         fg.link(href=meta.home_page_url, rel="alternate", type="text/html")
-        fg.link(href=meta.self_url, rel="self", type=kind.media_type.split(";")[0])
+        fg.link(href=meta.self_url, rel="self", type=kind.mime_type)
         if meta.hub_url:
             fg.link(href=meta.hub_url, rel="hub")
         for alt in meta.alternates:

@@ -31,7 +31,7 @@ def meta(kind: FeedKind = FeedKind.ATOM, *, hub: bool = True) -> FeedMeta:
         icon_url=f"{BASE}/static/icon.png",
         logo_url=f"{BASE}/static/logo.png",
         hub_url="https://hub.example/" if hub else None,
-        alternates=tuple(FeedLink(url, k.media_type.split(";")[0], k.name) for k, url in SELF_URLS.items()),
+        alternates=tuple(FeedLink(url, k.mime_type, k.name) for k, url in SELF_URLS.items()),
     )
 
 
