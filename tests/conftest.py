@@ -121,3 +121,41 @@ async def client(aiohttp_client, config, booted):
 @pytest.fixture
 def sessions(client):
     return client.app[SESSIONS]
+
+
+@pytest.fixture
+def empty_db_url(tmp_path):
+    """A database with no schema at all, as on a fresh installation."""
+    if PG_URL:
+        name = f"stadtbote_e_{uuid.uuid4().hex[:12]}"
+        asyncio.run(_pg_execute(PG_URL, f'CREATE DATABASE "{name}"'))
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+        asyncio.run(_pg_execute(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    else:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'fresh.sqlite3'}"
+
+
+def write_config(tmp_path: Path, db_url: str, port: int = 8080, extra: str = "") -> Path:
+    """A config file for CLI tests, as an administrator would write it."""
+    path = tmp_path / "config.toml"
+    path.write_text(f"""
+[instance]
+base_url = "http://127.0.0.1:{port}"
+name = "Stadt Teststadt"
+listen = "127.0.0.1:{port}"
+data_dir = "data"
+language = "en"
+
+[database]
+url = "{db_url}"
+
+[[actors]]
+name = "stadt"
+display_name = "Stadt Teststadt"
+
+[[actors]]
+name = "feuerwehr"
+require_approval = true
+{extra}
+""", encoding="utf-8")
+    return path
