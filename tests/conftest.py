@@ -159,3 +159,20 @@ require_approval = true
 {extra}
 """, encoding="utf-8")
     return path
+
+
+@pytest.fixture
+async def sessions_only(config, booted):
+    """A session factory on the test database without the web application."""
+    engine = create_engine(config.database.url)
+    yield create_sessionmaker(engine)
+    await engine.dispose()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """In CI (STADTBOTE_REQUIRE_ALL=1) a skipped test is a failure: CI installs every part the tests need."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if os.environ.get("STADTBOTE_REQUIRE_ALL") and skipped and exitstatus == 0:
+        print(f"\n{len(skipped)} test(s) skipped although STADTBOTE_REQUIRE_ALL is set: failing the run")
+        session.exitstatus = 1

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Sets up a virtualenv with the test extra, fetches what browser tests need where it can, runs the tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -e '.[test]'
+
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing Debian's chromium for the browser tests ..."
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+      || echo "Could not install chromium."
+  fi
+  [ -x /usr/bin/chromium ] || echo "NOTE: /usr/bin/chromium is missing: the browser tests (tests/browser) will be skipped."
+fi
+if [ -z "${STADTBOTE_TEST_DATABASE_URL:-}" ]; then
+  echo "Running on SQLite. For PostgreSQL too, set STADTBOTE_TEST_DATABASE_URL=postgresql+asyncpg://user@host/db"
+fi
+.venv/bin/lint-imports
+exec .venv/bin/python -m pytest -q "$@"

@@ -1,0 +1,115 @@
+"""The durable job queue: due jobs run once, retries back off, dead workers' jobs are recovered,
+and several workers share the queue without running a job twice."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bridge import jobs
+from bridge.db import create_engine, create_sessionmaker, utcnow
+from bridge.models import Job, JobState
+from bridge.worker import JobOutcome, JobStatus, Worker, WorkerContext
+
+
+def recording_handler(seen: list, status: JobStatus = JobStatus.DONE, reason: str | None = None):
+    async def handle(ctx, session, job):
+        seen.append(job.payload["n"])
+        await asyncio.sleep(0)  # let other workers interleave
+        return JobOutcome(status, reason)
+    return handle
+
+
+async def test_due_jobs_run_once_and_future_jobs_wait(config, booted, sessions_only):
+    async with sessions_only.begin() as s:
+        await jobs.enqueue(s, "probe", {"n": 1})
+        await jobs.enqueue(s, "probe", {"n": 2}, run_at=utcnow() + timedelta(hours=1))
+    seen: list = []
+    worker = Worker(WorkerContext(config, sessions_only), {"probe": recording_handler(seen)})
+    assert await worker.run_until_idle() == 1
+    assert seen == [1]
+    async with sessions_only() as s:
+        states = {j.payload["n"]: j.state for j in (await s.scalars(select(Job))).all()}
+    assert states == {1: JobState.DONE, 2: JobState.QUEUED}
+
+
+async def test_failures_retry_with_backoff_then_fail_for_good(config, booted, sessions_only):
+    async with sessions_only.begin() as s:
+        job = await jobs.enqueue(s, "probe", {"n": 1}, max_attempts=2)
+    seen: list = []
+    worker = Worker(WorkerContext(config, sessions_only),
+                    {"probe": recording_handler(seen, JobStatus.RETRY, "remote_unavailable")})
+    before = utcnow()
+    await worker.run_until_idle()
+    async with sessions_only() as s:
+        row = await s.get(Job, job.id)
+    assert row.state == JobState.QUEUED and row.attempts == 1 and row.last_error == "remote_unavailable"
+    assert row.run_at >= before + jobs.backoff(1)
+    async with sessions_only.begin() as s:
+        (await s.get(Job, job.id)).run_at = utcnow() - timedelta(seconds=1)
+    await worker.run_until_idle()
+    async with sessions_only() as s:
+        row = await s.get(Job, job.id)
+    assert row.state == JobState.FAILED and row.attempts == 2 and seen == [1, 1]
+
+
+async def test_a_crashing_handler_is_recorded_without_its_message(config, booted, sessions_only):
+    async def crash(ctx, session, job):
+        raise RuntimeError("secret payload text")
+    async with sessions_only.begin() as s:
+        job = await jobs.enqueue(s, "boom", {}, max_attempts=1)
+        unknown = await jobs.enqueue(s, "no_such_kind", {})
+    await Worker(WorkerContext(config, sessions_only), {"boom": crash}).run_until_idle()
+    async with sessions_only() as s:
+        row, other = await s.get(Job, job.id), await s.get(Job, unknown.id)
+    assert row.state == JobState.FAILED and row.last_error == "handler_crashed:RuntimeError"
+    assert other.state == JobState.FAILED and other.last_error == "unknown_job_kind"
+
+
+async def test_jobs_of_a_dead_worker_are_recovered_after_the_lock_expires(config, booted, sessions_only):
+    async with sessions_only.begin() as s:
+        job = await jobs.enqueue(s, "probe", {"n": 7})
+    async with sessions_only() as s:
+        claimed = await jobs.claim(s, "dead-worker")
+    assert [j.id for j in claimed] == [job.id]
+    seen: list = []
+    worker = Worker(WorkerContext(config, sessions_only), {"probe": recording_handler(seen)})
+    assert await worker.run_until_idle() == 0  # still locked by the dead worker
+    async with sessions_only.begin() as s:
+        (await s.get(Job, job.id)).locked_until = utcnow() - timedelta(seconds=1)
+    assert await worker.run_until_idle() == 1
+    async with sessions_only() as s:
+        row = await s.get(Job, job.id)
+    assert seen == [7] and row.state == JobState.DONE and row.attempts == 2
+    # The dead worker waking up later must not overwrite the outcome.
+    async with sessions_only.begin() as s:
+        await jobs.finish(s, claimed[0], "dead-worker", error="late")
+    async with sessions_only() as s:
+        assert (await s.get(Job, job.id)).state == JobState.DONE
+
+
+async def test_several_workers_share_the_queue_without_doing_a_job_twice(config, booted):
+    engines = [create_engine(config.database.url) for _ in range(3)]
+    makers = [create_sessionmaker(e) for e in engines]
+    async with makers[0].begin() as s:
+        for n in range(60):
+            await jobs.enqueue(s, "probe", {"n": n})
+    seen: list = []
+    workers = [Worker(WorkerContext(config, m), {"probe": recording_handler(seen)}, batch=5) for m in makers]
+    await asyncio.gather(*(w.run_until_idle() for w in workers))
+    for e in engines:
+        await e.dispose()
+    assert sorted(seen) == list(range(60))
+
+
+async def test_cancel_for_post_cancels_only_queued_jobs(config, booted, sessions_only):
+    async with sessions_only.begin() as s:
+        queued = await jobs.enqueue(s, "probe", {"n": 1})
+        done = await jobs.enqueue(s, "probe", {"n": 2})
+        done.state = JobState.DONE
+    async with sessions_only.begin() as s:
+        assert await jobs.cancel_for_post(s, 12345) == 0
+    async with sessions_only() as s:
+        assert (await s.get(Job, queued.id)).state == JobState.QUEUED
