@@ -145,7 +145,7 @@ def _instance(t: Table, base_dir: Path) -> InstanceConfig:
     name = t.take("name", str)
     listen = t.take("listen", str, "127.0.0.1:8080")
     host, sep, port = listen.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
         raise ConfigError(t.key("listen"), f"must be \"host:port\", not {listen!r}")
     data_dir = Path(t.take("data_dir", str, "data"))
     language = t.take("language", str, "de")
