@@ -6,6 +6,7 @@ of layout is one edit and nothing else builds URLs by string concatenation.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
@@ -74,3 +75,35 @@ class Uris:
 
     def acct(self, name: str) -> str:
         return f"acct:{name}@{self.host}"
+
+    # Activities that need an id of their own per occurrence (receivers drop repeated ids)
+    def accept(self, name: str, activity_id: str) -> str:
+        return f"{self.actor(name)}#accepts/{_digest(activity_id)}"
+
+    def reject(self, name: str, activity_id: str) -> str:
+        return f"{self.actor(name)}#rejects/{_digest(activity_id)}"
+
+    def quote_authorization(self, name: str, authorization_id: str) -> str:
+        return f"{self.actor(name)}/quote_authorizations/{quote(authorization_id)}"
+
+    def outbox_page(self, name: str, *, max_id: str | None = None, min_id: str | None = None) -> str:
+        """Mastodon-style outbox page URLs: `?page=true`, `?max_id=…&page=true`, `?min_id=…&page=true`."""
+        if max_id is not None:
+            return f"{self.outbox(name)}?max_id={quote(max_id)}&page=true"
+        if min_id is not None:
+            return f"{self.outbox(name)}?min_id={quote(min_id)}&page=true"
+        return f"{self.outbox(name)}?page=true"
+
+    def host_meta(self) -> str:
+        return self.url("/.well-known/host-meta")
+
+    def webfinger(self) -> str:
+        return self.url("/.well-known/webfinger")
+
+    def nodeinfo(self) -> str:
+        return self.url("/nodeinfo/2.1")
+
+
+def _digest(value: str) -> str:
+    # Stable, short and opaque: the same remote activity always maps to the same answer id.
+    return hashlib.sha256(value.encode()).hexdigest()[:24]
