@@ -311,6 +311,16 @@ async def delete_post(session: AsyncSession, user: User, post: Post, now: dateti
     return PostResult(PostReason.OK, post)
 
 
+async def pin_post(session: AsyncSession, user: User, post: Post, pinned: bool) -> PostResult:
+    """Pins a published post to the top of its account (Mastodon's featured collection)."""
+    if post.state != PostState.PUBLISHED:
+        return PostResult(PostReason.WRONG_STATE, post)
+    if not may_use_actor(user, post.actor.name):
+        return PostResult(PostReason.ACTOR_NOT_ALLOWED, post)
+    post.pinned = pinned
+    return PostResult(PostReason.OK, post)
+
+
 async def list_posts(session: AsyncSession, actor_name: str, state: str | None = None,
                      limit: int = 50, before_id: int | None = None) -> list[Post]:
     query = select(Post).join(Actor).where(Actor.name == actor_name)
