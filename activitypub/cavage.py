@@ -8,7 +8,7 @@ import binascii
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from email.utils import format_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -121,3 +121,13 @@ def format_signature(key_id: str, names: tuple[str, ...], signature_b64: str) ->
 def http_date(moment: datetime) -> str:
     """RFC 7231 IMF-fixdate, as Mastodon sends in `Date`."""
     return format_datetime(moment.astimezone(timezone.utc), usegmt=True)
+
+
+def parse_http_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)

@@ -8,24 +8,25 @@ body is hashed before anyone parses its JSON.
 from __future__ import annotations
 
 import enum
-import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from . import cavage, rfc9421
-from .digests import DigestReason, check_content_digest, check_digest, digest_header
+from .digests import DigestReason, check_content_digest, check_digest
 from .keycache import KeyFetcher, KeyFetchFailed, KeyRefresher, RemoteKey
 from .origins import same_origin
+from .signing import GET_HEADERS, POST_HEADERS, Signer, load_private_key, load_public_key, sign_request
+
+__all__ = [
+    "GET_HEADERS", "POST_HEADERS", "RejectReason", "Rejected", "SignatureScheme", "Signer", "Verified",
+    "VerifyResult", "check_actor", "load_private_key", "load_public_key", "normalize_headers", "sign_request",
+    "verify_request",
+]
 
 MAX_SKEW = timedelta(hours=1)
-POST_HEADERS = ("(request-target)", "host", "date", "digest", "content-type")
-GET_HEADERS = ("(request-target)", "host", "date")
 
 
 class SignatureScheme(enum.StrEnum):
@@ -89,69 +90,6 @@ class _Candidate:
     check: Callable[[rsa.RSAPublicKey], bool]
 
 
-# ---------------------------------------------------------------- signing
-
-
-@dataclass(frozen=True)
-class Signer:
-    """A loaded private key with its keyId, e.g. `https://city.example/users/stadt#main-key`."""
-
-    key_id: str
-    private_key: rsa.RSAPrivateKey
-
-    @classmethod
-    def from_pem(cls, key_id: str, private_key_pem: str) -> Signer:
-        return cls(key_id, load_private_key(private_key_pem))
-
-
-@functools.lru_cache(maxsize=64)
-def load_private_key(pem: str) -> rsa.RSAPrivateKey:
-    # Cached: parsing a PEM costs more than signing with it.
-    key = serialization.load_pem_private_key(pem.encode(), password=None)
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise ValueError("only RSA keys are used for HTTP signatures")
-    return key
-
-
-@functools.lru_cache(maxsize=4096)
-def load_public_key(pem: str) -> rsa.RSAPublicKey | None:
-    try:
-        key = serialization.load_pem_public_key(pem.encode())
-    except (ValueError, TypeError):
-        return None
-    return key if isinstance(key, rsa.RSAPublicKey) else None
-
-
-def sign_request(
-    signer: Signer,
-    method: str,
-    url: str,
-    body: bytes | None = None,
-    *,
-    content_type: str = "application/activity+json",
-    now: datetime | None = None,
-) -> dict[str, str]:
-    """Headers to send with the request: Host, Date, (Digest, Content-Type,) Signature.
-
-    POST signs `(request-target) host date digest content-type`, GET `(request-target) host date`,
-    exactly as Mastodon does.
-    """
-    parts = urlsplit(url)
-    target = parts.path or "/"
-    if parts.query:
-        target += "?" + parts.query
-    headers = {"host": parts.netloc.rpartition("@")[2].lower(), "date": cavage.http_date(now or _utcnow())}
-    names = GET_HEADERS
-    if method.upper() not in ("GET", "HEAD"):
-        headers["digest"] = digest_header(body or b"")
-        headers["content-type"] = content_type
-        names = POST_HEADERS
-    signature = cavage.rsa_sign(signer.private_key, cavage.signing_string(method, target, headers, names))
-    out = {name.title(): value for name, value in headers.items()}
-    out["Signature"] = cavage.format_signature(signer.key_id, names, signature)
-    return out
-
-
 # ---------------------------------------------------------------- verification
 
 
@@ -213,7 +151,7 @@ def _parse_cavage(method: str, target: str, headers: dict[str, str], raw: str) -
         return Rejected(RejectReason.UNSUPPORTED_ALGORITHM, f"algorithm {sig.algorithm} is not supported")
     created = _timestamp(sig.created)
     if created is None and "date" in sig.headers:
-        created = _parse_http_date(headers.get("date"))
+        created = cavage.parse_http_date(headers.get("date"))
     # Older senders signed the path without the query, so Mastodon and GoToSocial try both.
     targets = [target] + ([target.partition("?")[0]] if "?" in target else [])
 
@@ -354,16 +292,6 @@ def _timestamp(value: int | None) -> datetime | None:
         return datetime.fromtimestamp(value, tz=timezone.utc)
     except (OverflowError, OSError, ValueError):
         return None
-
-
-def _parse_http_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def _utcnow() -> datetime:
