@@ -10,14 +10,16 @@ import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bridge import schema
 from bridge.appkeys import SESSIONS
 from bridge.app import create_app
 from bridge.bootstrap import bootstrap
 from bridge.db import create_engine, create_sessionmaker
+from bridge.models import Actor, User
+from bridge.users import hash_password
 from bridge.settings import parse_config
 
 PG_URL = os.environ.get("STADTBOTE_TEST_DATABASE_URL")
@@ -35,10 +37,13 @@ async def _pg_execute(url: str, *statements: str) -> None:
     await engine.dispose()
 
 
-async def _migrate(url: str) -> None:
+async def _boot_template(url: str, tmp: Path):
+    """Migrations, actor keys and the first admin, done once; every test starts from a copy."""
     engine = create_engine(url)
-    await schema.upgrade(engine)
+    config = parse_config(config_dict(tmp, url), tmp, None, os.environ)
+    result = await bootstrap(engine, create_sessionmaker(engine), config)
     await engine.dispose()
+    return result
 
 
 @pytest.fixture(scope="session")
@@ -48,25 +53,25 @@ def template_database(tmp_path_factory):
         name = f"stadtbote_tpl_{os.getpid()}"
         asyncio.run(_pg_execute(PG_URL, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'))
         url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-        asyncio.run(_migrate(url))
-        yield name
+        booted = asyncio.run(_boot_template(url, tmp_path_factory.mktemp("template")))
+        yield name, booted
         asyncio.run(_pg_execute(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     else:
         path = tmp_path_factory.mktemp("template") / "template.sqlite3"
-        asyncio.run(_migrate(f"sqlite+aiosqlite:///{path}"))
-        yield str(path)
+        booted = asyncio.run(_boot_template(f"sqlite+aiosqlite:///{path}", path.parent))
+        yield str(path), booted
 
 
 @pytest.fixture
 def db_url(template_database, tmp_path):
     if PG_URL:
         name = f"stadtbote_t_{uuid.uuid4().hex[:12]}"
-        asyncio.run(_pg_execute(PG_URL, f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"'))
+        asyncio.run(_pg_execute(PG_URL, f'CREATE DATABASE "{name}" TEMPLATE "{template_database[0]}"'))
         yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
         asyncio.run(_pg_execute(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     else:
         path = tmp_path / "stadtbote.sqlite3"
-        shutil.copy(template_database, path)
+        shutil.copy(template_database[0], path)
         yield f"sqlite+aiosqlite:///{path}"
 
 
@@ -104,12 +109,15 @@ def config(make_config):
 
 
 @pytest.fixture
-async def booted(config):
-    """The database after a first start: actors with keys, and the admin with its one-time password."""
+async def booted(config, template_database):
+    """The database after a first start: actors with keys, and the admin with its one-time password.
+
+    The template was booted once; starting again here adds whatever this test's config adds."""
     engine = create_engine(config.database.url)
-    result = await bootstrap(engine, create_sessionmaker(engine), config)
+    again = await bootstrap(engine, create_sessionmaker(engine), config)
     await engine.dispose()
-    return result
+    assert again.admin_password is None
+    return template_database[1]
 
 
 @pytest.fixture
@@ -176,3 +184,22 @@ def pytest_sessionfinish(session, exitstatus):
     if os.environ.get("STADTBOTE_REQUIRE_ALL") and skipped and exitstatus == 0:
         print(f"\n{len(skipped)} test(s) skipped although STADTBOTE_REQUIRE_ALL is set: failing the run")
         session.exitstatus = 1
+
+
+TEST_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session")
+def test_password_hash() -> str:
+    """One Argon2id hash for every fixture user: hashing costs ~0.1 s, and tests add many users."""
+    return hash_password(TEST_PASSWORD)
+
+
+async def add_user(session, name: str, role: str, actors: list[str], password_hash: str,
+                   must_change_password: bool = False) -> User:
+    found = (await session.scalars(select(Actor).where(Actor.name.in_(actors)))).all()
+    user = User(name=name, role=role, password_hash=password_hash, must_change_password=must_change_password,
+                actors=list(found))
+    session.add(user)
+    await session.flush()
+    return user
