@@ -202,3 +202,16 @@ class IdempotencyKey(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (UniqueConstraint("token_id", "key"),)
+
+
+class DeliveryHost(Base):
+    """Health of a receiving server: a circuit breaker per host and Mastodon's "unavailable after
+    failures on 7 distinct days", cleared by any success or any valid inbound request."""
+
+    __tablename__ = "delivery_host"
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    failure_days: Mapped[list] = mapped_column(JSON, default=list)
+    open_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    unavailable_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

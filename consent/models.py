@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, DateTime, Integer, MetaData, String
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, LargeBinary, MetaData, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -50,3 +50,100 @@ class AuditEntry(ConsentBase):
     reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
     purpose: Mapped[str | None] = mapped_column(String(64), nullable=True)
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class Subject(ConsentBase):
+    """A person outside the authority. `wrapped_key` encrypts all their personal fields; erasure deletes
+    it (crypto-shredding), after which no copy of those fields — backups included — can be read."""
+
+    __tablename__ = "subject"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pseudonym: Mapped[str] = mapped_column(String(40), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "fediverse" or a platform kind
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTC)
+    erased_at: Mapped[datetime | None] = mapped_column(UTC, nullable=True)
+    objected_at: Mapped[datetime | None] = mapped_column(UTC, nullable=True)
+
+
+class RemoteActor(ConsentBase):
+    """What we must know to talk to a fediverse account; personal fields encrypted with the subject key.
+
+    The domain stays readable: domain blocks and delivery health are about servers, not people."""
+
+    __tablename__ = "remote_actor"
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id", ondelete="CASCADE"), primary_key=True)
+    domain: Mapped[str] = mapped_column(String(255), index=True)
+    enc_uri: Mapped[bytes] = mapped_column(LargeBinary)
+    enc_inbox: Mapped[bytes] = mapped_column(LargeBinary)
+    shared_inbox: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    enc_handle: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    enc_name: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    signals: Mapped[dict] = mapped_column(JSON, default=dict)  # opt-out flags only, never free text
+    fetched_at: Mapped[datetime] = mapped_column(UTC)
+
+
+class Follower(ConsentBase):
+    __tablename__ = "follower"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id", ondelete="CASCADE"), index=True)
+    actor_name: Mapped[str] = mapped_column(String(30), index=True)  # our account being followed
+    enc_follow_id: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTC)
+
+    __table_args__ = (UniqueConstraint("subject_id", "actor_name"),)
+
+
+class Reply(ConsentBase):
+    """A reply to one of our posts: kept for moderation and answering under the public task
+    (GDPR Art. 6(1)(e)) until `retain_until`; shown publicly only with a consent receipt."""
+
+    __tablename__ = "reply"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id", ondelete="CASCADE"), index=True)
+    object_hash: Mapped[str] = mapped_column(String(40), unique=True)  # keyed hash of the Note id
+    post_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)  # no FK into bridge
+    actor_name: Mapped[str] = mapped_column(String(30))  # our account it concerns
+    enc_object_id: Mapped[bytes] = mapped_column(LargeBinary)
+    enc_url: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    enc_content: Mapped[bytes] = mapped_column(LargeBinary)  # sanitised HTML
+    enc_summary: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    legal_basis: Mapped[str] = mapped_column(String(32), default="gdpr_6_1_e")
+    signals: Mapped[dict] = mapped_column(JSON, default=dict)  # opt-out signals evaluated on arrival
+    received_at: Mapped[datetime] = mapped_column(UTC)
+    updated_at: Mapped[datetime | None] = mapped_column(UTC, nullable=True)
+    retain_until: Mapped[datetime] = mapped_column(UTC, index=True)
+
+
+class Interaction(ConsentBase):
+    """A like or boost of our post: only what is needed to count it and to undo it."""
+
+    __tablename__ = "interaction"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id", ondelete="CASCADE"), index=True)
+    activity_hash: Mapped[str] = mapped_column(String(40), unique=True)
+    post_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "like" or "announce"
+    created_at: Mapped[datetime] = mapped_column(UTC)
+
+
+class Report(ConsentBase):
+    """A Flag from another server, for the moderators."""
+
+    __tablename__ = "report"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("subject.id", ondelete="SET NULL"), nullable=True)
+    domain: Mapped[str] = mapped_column(String(255))
+    enc_comment: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    post_ids: Mapped[list] = mapped_column(JSON, default=list)
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    received_at: Mapped[datetime] = mapped_column(UTC)
+
+
+class InboundSeen(ConsentBase):
+    """Activity ids already processed (as keyed hashes), so a redelivered activity is applied once."""
+
+    __tablename__ = "inbound_seen"
+    id_hash: Mapped[str] = mapped_column(String(40), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTC, index=True)

@@ -1,0 +1,93 @@
+"""Subjects and what we keep of their fediverse accounts: found by pseudonym, fields sealed per subject."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consent.models import RemoteActor, Subject
+from consent.vault import Vault
+
+FEDIVERSE = "fediverse"
+
+
+@dataclass(frozen=True)
+class ActorFacts:
+    """What the inbox learned about a remote actor (from its verified, fetched document)."""
+
+    uri: str
+    inbox: str
+    shared_inbox: str | None = None
+    handle: str | None = None
+    name: str | None = None
+    signals: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class KnownActor:
+    subject: Subject
+    uri: str
+    inbox: str
+    shared_inbox: str | None
+    handle: str | None
+    name: str | None
+    signals: dict
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+async def find_subject(session: AsyncSession, vault: Vault, identifier: str) -> Subject | None:
+    return await session.scalar(select(Subject).where(Subject.pseudonym == vault.pseudonym(identifier)))
+
+
+async def ensure_subject(session: AsyncSession, vault: Vault, identifier: str, kind: str = FEDIVERSE) -> Subject:
+    subject = await find_subject(session, vault, identifier)
+    if subject is None:
+        pseudonym = vault.pseudonym(identifier)
+        subject = Subject(pseudonym=pseudonym, kind=kind, wrapped_key=vault.new_wrapped_key(pseudonym),
+                          created_at=_now())
+        session.add(subject)
+        await session.flush()
+    return subject
+
+
+async def remember_actor(session: AsyncSession, vault: Vault, facts: ActorFacts) -> Subject:
+    """Creates or refreshes the record of a remote actor; the caller decides whether we may keep it."""
+    subject = await ensure_subject(session, vault, facts.uri)
+    row = await session.get(RemoteActor, subject.id)
+    if row is None:
+        row = RemoteActor(subject_id=subject.id)
+        session.add(row)
+    row.domain = (urlsplit(facts.uri).hostname or "").lower()
+    row.enc_uri = vault.seal(subject, "remote_actor.uri", facts.uri)
+    row.enc_inbox = vault.seal(subject, "remote_actor.inbox", facts.inbox)
+    row.shared_inbox = facts.shared_inbox
+    row.enc_handle = vault.seal(subject, "remote_actor.handle", facts.handle) if facts.handle else None
+    row.enc_name = vault.seal(subject, "remote_actor.name", facts.name) if facts.name else None
+    row.signals = dict(facts.signals)
+    row.fetched_at = _now()
+    await session.flush()
+    return subject
+
+
+def open_actor(vault: Vault, subject: Subject, row: RemoteActor) -> KnownActor | None:
+    uri = vault.open(subject, "remote_actor.uri", row.enc_uri)
+    inbox = vault.open(subject, "remote_actor.inbox", row.enc_inbox)
+    if uri is None or inbox is None:
+        return None  # erased: the key is gone
+    return KnownActor(subject, uri, inbox, row.shared_inbox, vault.open(subject, "remote_actor.handle", row.enc_handle),
+                      vault.open(subject, "remote_actor.name", row.enc_name), dict(row.signals or {}))
+
+
+async def known_actor(session: AsyncSession, vault: Vault, uri: str) -> KnownActor | None:
+    subject = await find_subject(session, vault, uri)
+    if subject is None:
+        return None
+    row = await session.get(RemoteActor, subject.id)
+    return open_actor(vault, subject, row) if row is not None else None
