@@ -15,6 +15,7 @@ from PIL import Image
 from sqlalchemy import select, update
 from yarl import URL
 
+from bridge.app import create_app
 from bridge.models import Post, User, WebSession
 from bridge.users import create_user
 
@@ -33,8 +34,9 @@ class Page:
         return self.headers.get("Location", "")
 
     def has(self, text: str) -> bool:
-        """Whether the visible page contains `text` (entities decoded, whitespace collapsed)."""
-        return " ".join(text.split()) in " ".join(unescape(self.text).split())
+        """Whether the visible page contains `text` (tags dropped, entities decoded, whitespace collapsed)."""
+        visible = unescape(re.sub(r"<[^>]*>", " ", self.text))
+        return " ".join(text.split()) in " ".join(visible.split())
 
 
 class Visitor:
@@ -79,11 +81,11 @@ class Visitor:
 
 @pytest.fixture
 async def visitors(client):
-    """`await visitor()` opens another browser; all are closed after the test."""
+    """`visitors()` opens another browser (on another app's test client if given); all close after the test."""
     opened: list[Visitor] = []
 
-    def make() -> Visitor:
-        opened.append(Visitor(client))
+    def make(other_client=None) -> Visitor:
+        opened.append(Visitor(other_client or client))
         return opened[-1]
 
     yield make
@@ -131,6 +133,11 @@ async def editor(visitors, sessions, name: str, actors=("stadt",)) -> Visitor:
     return await signed_in(visitors(), sessions, user_id)
 
 
+async def client_for(aiohttp_client, config):
+    """A test client of an app with a config of the test's own (same database as `booted`)."""
+    return await aiohttp_client(create_app(config, run_worker=False))
+
+
 def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (40, 30), exif: bytes | None = None) -> bytes:
     out = io.BytesIO()
     image = Image.new("RGB", size, (200, 30, 30))
@@ -173,4 +180,4 @@ async def set_rows(sessions, statement) -> None:
 
 
 __all__ = ["Page", "Visitor", "visitors", "sign_in", "make_user", "admin_ready", "signed_in", "editor",
-           "image_bytes", "compose_form", "add_image", "post_id_from", "count_posts", "set_rows", "update"]
+           "client_for", "image_bytes", "compose_form", "add_image", "post_id_from", "count_posts", "set_rows", "update"]
