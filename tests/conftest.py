@@ -10,7 +10,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -18,9 +17,9 @@ from bridge.appkeys import SESSIONS
 from bridge.app import create_app
 from bridge.bootstrap import bootstrap
 from bridge.db import create_engine, create_sessionmaker
-from bridge.models import Actor, User
 from bridge.users import hash_password
 from bridge.settings import parse_config
+from testkit import TEST_PASSWORD, config_dict
 
 PG_URL = os.environ.get("STADTBOTE_TEST_DATABASE_URL")
 
@@ -75,27 +74,6 @@ def db_url(template_database, tmp_path):
         yield f"sqlite+aiosqlite:///{path}"
 
 
-def config_dict(tmp_path: Path, db_url: str, **sections) -> dict:
-    raw = {
-        "instance": {"base_url": "http://stadt.test", "name": "Stadt Teststadt", "listen": "127.0.0.1:0",
-                     "data_dir": str(tmp_path / "data"), "language": "en"},
-        "database": {"url": db_url},
-        "federation": {"allow_private_addresses": True},
-        "privacy": {"imprint_url": "http://stadt.test/imprint", "privacy_url": "http://stadt.test/privacy",
-                    "dpo_contact": "dpo@stadt.test"},
-        "actors": [
-            {"name": "stadt", "display_name": "Stadt Teststadt", "summary": "Die Stadt."},
-            {"name": "feuerwehr", "display_name": "Feuerwehr", "require_approval": True},
-        ],
-    }
-    for key, value in sections.items():
-        if isinstance(value, dict) and isinstance(raw.get(key), dict):
-            raw[key] = {**raw[key], **value}
-        else:
-            raw[key] = value
-    return raw
-
-
 @pytest.fixture
 def make_config(tmp_path, db_url):
     def make(**sections):
@@ -143,30 +121,6 @@ def empty_db_url(tmp_path):
         yield f"sqlite+aiosqlite:///{tmp_path / 'fresh.sqlite3'}"
 
 
-def write_config(tmp_path: Path, db_url: str, port: int = 8080, extra: str = "") -> Path:
-    """A config file for CLI tests, as an administrator would write it."""
-    path = tmp_path / "config.toml"
-    path.write_text(f"""
-[instance]
-base_url = "http://127.0.0.1:{port}"
-name = "Stadt Teststadt"
-listen = "127.0.0.1:{port}"
-data_dir = "data"
-language = "en"
-
-[database]
-url = "{db_url}"
-
-[[actors]]
-name = "stadt"
-display_name = "Stadt Teststadt"
-
-[[actors]]
-name = "feuerwehr"
-require_approval = true
-{extra}
-""", encoding="utf-8")
-    return path
 
 
 @pytest.fixture
@@ -186,20 +140,9 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 1
 
 
-TEST_PASSWORD = "correct horse battery staple"
-
-
 @pytest.fixture(scope="session")
 def test_password_hash() -> str:
     """One Argon2id hash for every fixture user: hashing costs ~0.1 s, and tests add many users."""
     return hash_password(TEST_PASSWORD)
 
 
-async def add_user(session, name: str, role: str, actors: list[str], password_hash: str,
-                   must_change_password: bool = False) -> User:
-    found = (await session.scalars(select(Actor).where(Actor.name.in_(actors)))).all()
-    user = User(name=name, role=role, password_hash=password_hash, must_change_password=must_change_password,
-                actors=list(found))
-    session.add(user)
-    await session.flush()
-    return user

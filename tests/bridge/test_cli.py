@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from bridge.cli import main
 from bridge.db import create_engine, create_sessionmaker
 from bridge.models import Actor, ApiToken, Job, Post, PostState, User
-from conftest import write_config
+from testkit import write_config
 
 ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
 

@@ -15,7 +15,7 @@ from bridge.models import Job, JobState, Post, PostRevision, PostState, Role
 from bridge.posts import Draft, PostReason
 from bridge.uploads import upload_image
 from bridge.users import find_user
-from conftest import add_user
+from testkit import add_user
 from bridge.worker import Worker, WorkerContext
 from consent.models import AuditEntry
 
