@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime, timedelta, timezone
 
@@ -302,3 +303,12 @@ async def test_query_string_parameters_are_accepted_like_mastodon(client, token)
     response = await client.post("/api/v1/statuses?status=Per%20Query", headers=bearer(token))
     assert response.status == 200, await response.text()
     assert json.loads(await response.text())["content"] == "<p>Per Query</p>"
+
+
+async def test_two_simultaneous_requests_with_one_key_make_one_post(client, sessions, token):
+    headers = {**bearer(token), "Idempotency-Key": "gleichzeitig"}
+    responses = await asyncio.gather(*(client.post("/api/v1/statuses", headers=headers,
+                                                   data={"status": "Parallel"}) for _ in range(3)))
+    assert [r.status for r in responses] == [200, 200, 200]
+    assert len({(await r.json())["id"] for r in responses}) == 1
+    assert await count_posts(sessions) == 1
