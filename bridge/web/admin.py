@@ -60,7 +60,7 @@ async def user_create(request: web.Request) -> web.StreamResponse:
 async def _target(request: web.Request, session) -> User:
     user = await session.get(User, int_param(request.match_info["user_id"]) or 0)
     if user is None:
-        raise web.HTTPNotFound(text="No such user.")
+        raise web.HTTPNotFound(text=N_("No such user."))
     return user
 
 

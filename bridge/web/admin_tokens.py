@@ -9,6 +9,7 @@ from bridge.appkeys import CONFIG, SESSIONS
 from bridge.models import Role, User
 from bridge.tokens import create_token, list_tokens, revoke_token
 from bridge.web.guards import int_param, require_user
+from bridge.web.messages import N_
 from bridge.web.render import render
 
 ADMINS = (Role.ADMIN,)
@@ -48,7 +49,7 @@ async def token_revoke(request: web.Request) -> web.StreamResponse:
     async with request.app[SESSIONS].begin() as session:
         result = await revoke_token(session, int_param(request.match_info["token_id"]) or 0, by=admin)
     if not result.ok:
-        raise web.HTTPNotFound(text="No such token.")
+        raise web.HTTPNotFound(text=N_("No such token."))
     raise web.HTTPSeeOther("/admin/tokens")
 
 

@@ -101,7 +101,7 @@ async def edit_form(request: web.Request) -> web.StreamResponse:
     async with request.app[SESSIONS]() as session:
         post = await load_post(request, session, user)
     if post.state in (PostState.DELETED, PostState.FAILED):
-        raise web.HTTPConflict(text="This post can no longer be edited.")
+        raise web.HTTPConflict(text=N_("This post can no longer be edited."))
     return compose_page(request, user, form_of(post, request.app[CONFIG]), [], post)
 
 

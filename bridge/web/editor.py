@@ -10,6 +10,7 @@ from bridge.models import Actor, Post, PostState, Role
 from bridge.posts import allowed_actors, list_posts
 from bridge.web import compose, filters, review
 from bridge.web.guards import int_param, require_user
+from bridge.web.messages import N_
 from bridge.web.render import render
 
 EDITORS = (Role.ADMIN, Role.EDITOR)
@@ -38,9 +39,9 @@ async def actor_posts(request: web.Request) -> web.StreamResponse:
     config = request.app[CONFIG]
     actor = config.actor(request.match_info["actor"])
     if actor is None:
-        raise web.HTTPNotFound(text="No such account.")
+        raise web.HTTPNotFound(text=N_("No such account."))
     if actor.name not in allowed_actors(config, user):
-        raise web.HTTPForbidden(text="You may not post as this account.")
+        raise web.HTTPForbidden(text=N_("You may not post as this account."))
     state = request.query.get("state") or None
     if state not in (None, *STATES):
         state = None

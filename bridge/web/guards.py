@@ -9,6 +9,7 @@ from aiohttp import web
 
 from bridge.models import Post, Role, User
 from bridge.posts import may_use_actor
+from bridge.web.messages import N_
 
 PASSWORD_PATH = "/password"
 
@@ -42,7 +43,7 @@ def require_user(request: web.Request, roles: Iterable[str] | None = None, *,
     if user.must_change_password and not password_pending_ok:
         raise web.HTTPSeeOther(PASSWORD_PATH)
     if roles is not None and user.role not in set(roles):
-        raise web.HTTPForbidden(text="Your role does not allow this page.")
+        raise web.HTTPForbidden(text=N_("Your role does not allow this page."))
     return user
 
 
@@ -63,7 +64,7 @@ async def load_post(request: web.Request, session, user: User):
     from_url = int_param(request.match_info.get("post_id"))
     post = await session.get(Post, from_url) if from_url is not None else None
     if post is None:
-        raise web.HTTPNotFound(text="No such post.")
+        raise web.HTTPNotFound(text=N_("No such post."))
     if not may_use_actor(user, post.actor.name):
-        raise web.HTTPForbidden(text="You may not post as this account.")
+        raise web.HTTPForbidden(text=N_("You may not post as this account."))
     return post
