@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from pathlib import Path
 
 from aiohttp import web
+from aiohttp.abc import AbstractResolver
 from sqlalchemy import select
 
-from bridge.appkeys import CONFIG, ENGINE, SECRET, SESSIONS, TEMPLATES, WORKER
+from bridge.appkeys import CONFIG, ENGINE, FEDERATION, SECRET, SESSIONS, TEMPLATES, WORKER
 from bridge.config import Config
 from bridge.db import create_engine, create_sessionmaker
+from bridge.federation import instance_key, open_federation
 from bridge.i18n import Catalogues
 from bridge.media import media_dir
 from bridge.models import Actor, Media, Post, PostState
@@ -27,7 +30,9 @@ STATIC_DIR = Path(__file__).parent / "static"
 FORM_OVERHEAD = 1024 * 1024
 
 
-def create_app(config: Config, *, run_worker: bool = True) -> web.Application:
+def create_app(config: Config, *, run_worker: bool = True, resolver: AbstractResolver | None = None,
+               public_overrides: tuple[str, ...] = ()) -> web.Application:
+    """`resolver` and `public_overrides` let tests reach fake remote servers on loopback by name."""
     app = web.Application(
         middlewares=[security_headers, errors, signed_in_user, csrf],
         client_max_size=config.limits.max_images * config.limits.max_image_bytes + FORM_OVERHEAD,
@@ -36,6 +41,7 @@ def create_app(config: Config, *, run_worker: bool = True) -> web.Application:
     app[SECRET] = load_or_create_secret(config.instance.data_dir)
     app[TEMPLATES] = create_templates(Catalogues())
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(functools.partial(_federation, resolver=resolver, public_overrides=public_overrides))
     if run_worker:
         app.cleanup_ctx.append(_worker)
     app.router.add_static("/static/", STATIC_DIR, name="static", append_version=False)
@@ -51,9 +57,19 @@ async def _database(app: web.Application):
     engine = create_engine(app[CONFIG].database.url)
     app[ENGINE] = engine
     app[SESSIONS] = create_sessionmaker(engine)
-    app[WORKER] = Worker(WorkerContext(app[CONFIG], app[SESSIONS]))
     yield
     await engine.dispose()
+
+
+async def _federation(app: web.Application, *, resolver, public_overrides):
+    async with app[SESSIONS]() as session:
+        pem = await instance_key(session)
+    federation = await open_federation(app[CONFIG], app[SECRET], pem, resolver=resolver,
+                                       public_overrides=public_overrides)
+    app[FEDERATION] = federation
+    app[WORKER] = Worker(WorkerContext(app[CONFIG], app[SESSIONS], federation))
+    yield
+    await federation.close()
 
 
 async def _worker(app: web.Application):

@@ -7,6 +7,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bridge.config import Config
+from bridge.federation import Federation
 from bridge.worker import Worker
 
 CONFIG = web.AppKey("config", Config)
@@ -15,3 +16,4 @@ SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 SECRET = web.AppKey("secret", bytes)
 WORKER = web.AppKey("worker", Worker)
+FEDERATION = web.AppKey("federation", Federation)

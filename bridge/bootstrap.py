@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from activitypub.keys import generate_keypair
+from activitypub.uris import INSTANCE_ACTOR_NAME
 from bridge import schema
 from bridge.config import Config
 from bridge.models import Actor, Role, User
@@ -39,14 +40,15 @@ async def bootstrap(engine: AsyncEngine, sessions: async_sessionmaker[AsyncSessi
 async def ensure_actors(session: AsyncSession, config: Config) -> list[str]:
     existing = set((await session.scalars(select(Actor.name))).all())
     created = []
-    for actor in config.actors:
-        if actor.name in existing:
+    # The instance actor (FEP-2677) signs our GET requests; its name cannot clash with a configured one.
+    for name in [INSTANCE_ACTOR_NAME] + [a.name for a in config.actors]:
+        if name in existing:
             continue
         keys = generate_keypair()
-        session.add(Actor(name=actor.name, private_key_pem=keys.private_pem, public_key_pem=keys.public_pem))
+        session.add(Actor(name=name, private_key_pem=keys.private_pem, public_key_pem=keys.public_pem))
         await session.flush()
-        await record(session, Event(Action.ACTOR_CREATED, "system", "system", subject_ref=f"actor:{actor.name}"))
-        await record(session, Event(Action.KEY_CREATED, "system", "system", subject_ref=f"actor:{actor.name}",
+        await record(session, Event(Action.ACTOR_CREATED, "system", "system", subject_ref=f"actor:{name}"))
+        await record(session, Event(Action.KEY_CREATED, "system", "system", subject_ref=f"actor:{name}",
                                     details={"algorithm": "rsa-2048"}))
-        created.append(actor.name)
+        created.append(name)
     return created

@@ -18,6 +18,8 @@ from bridge.app import create_app
 from bridge.bootstrap import bootstrap
 from bridge.config import Config
 from bridge.db import create_engine, create_sessionmaker
+from bridge.federation import instance_key, open_federation
+from bridge.secrets_store import load_or_create_secret
 from bridge.models import ApiToken, User
 from bridge.uploads import upload_image
 from bridge.web.middleware import PrivateAccessLogger
@@ -75,13 +77,18 @@ async def serve(args: argparse.Namespace, config: Config) -> int:
 async def worker(args: argparse.Namespace, config: Config) -> int:
     await _boot(config)
     engine = create_engine(config.database.url)
-    task = asyncio.create_task(Worker(WorkerContext(config, create_sessionmaker(engine))).run_forever())
+    sessions = create_sessionmaker(engine)
+    async with sessions() as session:
+        pem = await instance_key(session)
+    federation = await open_federation(config, load_or_create_secret(config.instance.data_dir), pem)
+    task = asyncio.create_task(Worker(WorkerContext(config, sessions, federation)).run_forever())
     print("Stadtbote worker is running", flush=True)
     try:
         await _wait_for_signal()
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+        await federation.close()
         await engine.dispose()
     return 0
 

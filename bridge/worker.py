@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bridge import jobs, posts
 from bridge.config import Config
+from bridge.federation import Federation
 from bridge.models import Job
 
 log = logging.getLogger("stadtbote.worker")
@@ -40,13 +41,15 @@ class JobOutcome:
 class WorkerContext:
     config: Config
     sessions: async_sessionmaker[AsyncSession]
+    federation: Federation | None = None  # None only in tests that run no federation jobs
 
 
 Handler = Callable[[WorkerContext, AsyncSession, Job], Awaitable[JobOutcome]]
 
 
 async def handle_publish(ctx: WorkerContext, session: AsyncSession, job: Job) -> JobOutcome:
-    reason = await posts.publish_scheduled(session, int(job.payload["post_id"]))
+    reason = await posts.publish_scheduled(session, int(job.payload["post_id"]),
+                                           websub_hub=ctx.config.feeds.websub_hub)
     # A post deleted or edited back to a draft before its time is not an error: nothing to publish.
     return JobOutcome(JobStatus.DONE, None if reason is posts.PostReason.OK else str(reason))
 

@@ -27,7 +27,7 @@ def stadtbote_version() -> str:
 
 
 async def _facts(session: AsyncSession, config: Config, uris: Uris) -> InstanceFacts:
-    accounts = await session.scalar(select(func.count(Actor.id))) or 0
+    accounts = len(config.actors)  # the configured accounts; the instance actor is not one
     statuses = await session.scalar(select(func.count(Post.id)).where(Post.state == PostState.PUBLISHED)) or 0
     contact = None
     first = config.actors[0] if config.actors else None

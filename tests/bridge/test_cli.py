@@ -81,7 +81,7 @@ def test_first_serve_creates_everything_once_and_later_starts_change_nothing(tmp
     assert "Applied migration 0001" in err and "Created account @stadt" in err
     assert asyncio.run(count(empty_db_url, User)) == 1
     keys = asyncio.run(_public_keys(empty_db_url))
-    assert set(keys) == {"stadt", "feuerwehr"} and all("BEGIN PUBLIC KEY" in k for k in keys.values())
+    assert set(keys) == {"stadt", "feuerwehr", "instance.actor"} and all("BEGIN PUBLIC KEY" in k for k in keys.values())
 
     proc = start_serve(config)
     lines = read_until(proc, "is listening")
