@@ -29,11 +29,6 @@ def redirect(location: str) -> web.Response:
     return web.Response(status=303, headers={"Location": location})
 
 
-async def home(request: web.Request) -> web.StreamResponse:
-    user = request.get("user")
-    raise web.HTTPSeeOther(home_for(user) if user is not None else "/signin")
-
-
 async def signin_form(request: web.Request) -> web.StreamResponse:
     target = local_path(request.query.get("next"), "")
     if request.get("user") is not None:
@@ -118,7 +113,6 @@ async def dpo_home(request: web.Request) -> web.StreamResponse:
 
 def setup(app: web.Application) -> None:
     filters.install(app)
-    app.router.add_get("/", home, name="home")
     app.router.add_get("/signin", signin_form, name="signin")
     app.router.add_post("/signin", signin)
     app.router.add_post("/signout", signout, name="signout")

@@ -178,9 +178,9 @@ async def test_signing_out_ends_the_session(visitors, sessions, booted):
 
 
 async def test_a_dpo_sees_the_data_protection_page_and_no_editor_pages(visitors, sessions, booted):
-    user_id, _ = await make_user(sessions, "dsb", role="dpo", actors=())
-    dpo = await signed_in(visitors(), sessions, user_id)
-    assert (await dpo.get("/")).location == "/dpo"
+    _, password = await make_user(sessions, "dsb", role="dpo", actors=())
+    dpo = visitors()
+    assert (await sign_in(dpo, "dsb", password)).location == "/dpo"
     page = await dpo.get("/dpo")
     assert page.status == 200 and page.has("come in a later version")
     for path in ("/editor", "/editor/compose", "/admin/users", "/admin/tokens"):
