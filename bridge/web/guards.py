@@ -38,8 +38,9 @@ def require_user(request: web.Request, roles: Iterable[str] | None = None, *,
     """
     user: User | None = request.get("user")
     if user is None:
-        wanted = request.path_qs if request.method == "GET" else request.path
-        raise web.HTTPSeeOther(f"/signin?next={quote(local_path(wanted), safe='/')}")
+        if request.method != "GET":  # a form sent after the session ended has no page to return to
+            raise web.HTTPSeeOther("/signin")
+        raise web.HTTPSeeOther(f"/signin?next={quote(local_path(request.path_qs), safe='/')}")
     if user.must_change_password and not password_pending_ok:
         raise web.HTTPSeeOther(PASSWORD_PATH)
     if roles is not None and user.role not in set(roles):
