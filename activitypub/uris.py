@@ -73,6 +73,16 @@ class Uris:
     def media(self, filename: str) -> str:
         return self.url(f"/media/{quote(filename)}")
 
+    # Feeds: `suffix` is the format's file suffix ("rss", "atom", "json"); Mastodon-style paths.
+    def feed(self, name: str, suffix: str) -> str:
+        return f"{self.profile(name)}.{suffix}"
+
+    def tag_feed(self, tag: str, suffix: str) -> str:
+        return f"{self.tag(tag)}.{suffix}"
+
+    def instance_feed(self, suffix: str) -> str:
+        return self.url(f"/feed.{suffix}")
+
     def acct(self, name: str) -> str:
         return f"acct:{name}@{self.host}"
 

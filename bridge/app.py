@@ -20,7 +20,7 @@ from bridge.media import media_dir
 from bridge.models import Actor, Media, Post, PostState
 from bridge.posts import may_use_actor
 from bridge.secrets_store import load_or_create_secret
-from bridge.web import admin, api, auth, editor
+from bridge.web import admin, api, auth, editor, public
 from bridge.web.middleware import csrf, errors, security_headers, signed_in_user
 from bridge.web.render import create_templates
 from bridge.worker import Worker, WorkerContext
@@ -46,6 +46,7 @@ def create_app(config: Config, *, run_worker: bool = True, resolver: AbstractRes
         app.cleanup_ctx.append(_worker)
     app.router.add_static("/static/", STATIC_DIR, name="static", append_version=False)
     app.router.add_get("/media/{filename}", serve_media, name="media")
+    public.setup(app)
     auth.setup(app)
     editor.setup(app)
     admin.setup(app)

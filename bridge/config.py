@@ -72,6 +72,11 @@ class ActorConfig:
     type: str
     require_approval: bool
     website: str | None
+    # Public pages and feeds (issue 4): search engines may index the account's pages unless false.
+    indexable: bool = True
+    # An existing RSS/Atom feed (e.g. press releases) polled into posts; backfill posts its old items.
+    import_feed_url: str | None = None
+    import_backfill: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,18 @@ class PrivacyConfig:
     privacy_url: str | None
     accessibility_url: str | None
     dpo_contact: str | None
+    # Text of the public imprint, privacy notice and accessibility statement pages (optional; the
+    # pages then show this text above the link to the configured URL).
+    imprint_text: str | None = None
+    privacy_text: str | None = None
+    accessibility_text: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedsConfig:
+    websub_hub: str | None = None  # WebSub hub advertised in feeds and pinged on publish
+    import_interval_minutes: int = 15  # how often imported feeds are polled
+    cache_seconds: int = 60  # Cache-Control max-age of feed responses
 
 
 @dataclass(frozen=True)
@@ -111,6 +128,7 @@ class Config:
     limits: LimitsConfig
     actors: tuple[ActorConfig, ...]
     platforms: tuple[PlatformConfig, ...]
+    feeds: FeedsConfig = FeedsConfig()
 
     def actor(self, name: str) -> ActorConfig | None:
         return next((a for a in self.actors if a.name == name), None)

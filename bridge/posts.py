@@ -14,9 +14,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bridge import jobs
+from bridge import jobs, timeline
 from bridge.config import Config, LANGUAGES
 from bridge.db import utcnow
+from bridge.hubping import WEBSUB_PING_JOB
 from bridge.media import MAX_ALT
 from bridge.models import Actor, Media, Post, PostRevision, PostState, Role, User
 from bridge.text import count_characters
@@ -201,20 +202,25 @@ async def _advance(session: AsyncSession, config: Config, user: User, post: Post
         await jobs.enqueue(session, PUBLISH_JOB, {"post_id": post.id}, run_at=post.scheduled_at, post_id=post.id)
         await record(session, _event(Action.POST_SCHEDULED, user, post, at=post.scheduled_at.isoformat()))
     else:
-        await publish(session, post, now, actor_role=user.role, actor_ref=user_ref(user))
+        await publish(session, post, now, actor_role=user.role, actor_ref=user_ref(user),
+                      websub_hub=config.feeds.websub_hub)
 
 
 async def publish(session: AsyncSession, post: Post, now: datetime, actor_role: str = "system",
-                  actor_ref: str = "system") -> None:
+                  actor_ref: str = "system", *, websub_hub: str | None = None) -> None:
     """The single point where a post becomes public; federation and mirrors hook in here."""
     post.state = PostState.PUBLISHED
     post.published_at = now
     post.failure_reason = None
+    await timeline.index_tags(session, post)
+    if websub_hub:  # feed readers subscribed through the hub learn of the post without polling
+        await jobs.enqueue(session, WEBSUB_PING_JOB, {"post_id": post.id}, post_id=post.id)
     await record(session, Event(Action.POST_PUBLISHED, actor_role, actor_ref, subject_ref=f"post:{post.id}",
                                 details={"actor": post.actor.name}))
 
 
-async def publish_scheduled(session: AsyncSession, post_id: int, now: datetime | None = None) -> PostReason:
+async def publish_scheduled(session: AsyncSession, post_id: int, now: datetime | None = None, *,
+                            websub_hub: str | None = None) -> PostReason:
     """Job handler for PUBLISH_JOB: a scheduled post whose time has come."""
     now = now or utcnow()
     post = await session.get(Post, post_id)
@@ -222,7 +228,7 @@ async def publish_scheduled(session: AsyncSession, post_id: int, now: datetime |
         return PostReason.NOT_FOUND
     if post.state != PostState.SCHEDULED:
         return PostReason.WRONG_STATE  # deleted or already published meanwhile: nothing to do
-    await publish(session, post, now)
+    await publish(session, post, now, websub_hub=websub_hub)
     return PostReason.OK
 
 
@@ -282,6 +288,8 @@ async def edit_post(session: AsyncSession, config: Config, user: User, post: Pos
     post.text, post.spoiler_text = draft.text, draft.spoiler_text
     post.language = draft.language or post.language
     _attach(post, media)
+    if post.state == PostState.PUBLISHED:
+        await timeline.index_tags(session, post)  # tag pages and feeds follow the edited text
     await record(session, _event(Action.POST_EDITED, user, post, via=draft.via))
     if post.state != PostState.PUBLISHED:
         await _resubmit(session, config, user, post, draft, now)

@@ -22,6 +22,7 @@ from bridge.config import (
     ConfigError,
     DatabaseConfig,
     FederationConfig,
+    FeedsConfig,
     InstanceConfig,
     LimitsConfig,
     PlatformConfig,
@@ -125,7 +126,7 @@ def load_config(path: Path | str, environ: dict[str, str] | None = None) -> Conf
 
 def parse_config(raw: dict, base_dir: Path, path: Path | None, environ: Any) -> Config:
     root = Table("", raw)
-    known = {"instance", "database", "federation", "privacy", "limits", "actors", "platforms"}
+    known = {"instance", "database", "federation", "privacy", "limits", "actors", "platforms", "feeds"}
     for key in raw:
         if key not in known:  # report a misspelt section before the missing values it causes
             raise ConfigError(key, "unknown key")
@@ -136,8 +137,9 @@ def parse_config(raw: dict, base_dir: Path, path: Path | None, environ: Any) -> 
     limits = _limits(root.take_table("limits"))
     actors = _actors(root, instance)
     platforms = _platforms(root, environ)
+    feeds = _feeds(root.take_table("feeds"))
     root.finish()
-    return Config(path, instance, database, federation, privacy, limits, actors, platforms)
+    return Config(path, instance, database, federation, privacy, limits, actors, platforms, feeds)
 
 
 def _instance(t: Table, base_dir: Path) -> InstanceConfig:
@@ -183,8 +185,32 @@ def _federation(t: Table) -> FederationConfig:
 def _privacy(t: Table) -> PrivacyConfig:
     urls = {k: t.take_url(k, None) for k in ("imprint_url", "privacy_url", "accessibility_url")}
     dpo = t.take("dpo_contact", str, None)
+    texts = {k: t.take(k, str, None) for k in ("imprint_text", "privacy_text", "accessibility_text")}
     t.finish()
-    return PrivacyConfig(urls["imprint_url"], urls["privacy_url"], urls["accessibility_url"], dpo)
+    return PrivacyConfig(urls["imprint_url"], urls["privacy_url"], urls["accessibility_url"], dpo, **texts)
+
+
+def _feed_url(t: Table, name: str) -> str | None:
+    """Like `take_url`, but a query string is allowed: many feeds are `…/rss.php?category=press`."""
+    value = t.take(name, str, None)
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment:
+        raise ConfigError(t.key(name), f"malformed URL {value!r} (expected http:// or https:// with a host)")
+    return value
+
+
+def _feeds(t: Table) -> FeedsConfig:
+    hub = t.take_url("websub_hub", None)
+    interval = t.take("import_interval_minutes", int, 15)
+    if interval < 1:
+        raise ConfigError(t.key("import_interval_minutes"), "must be at least 1")
+    cache = t.take("cache_seconds", int, 60)
+    if not 0 <= cache <= 86400:
+        raise ConfigError(t.key("cache_seconds"), "must be between 0 and 86400")
+    t.finish()
+    return FeedsConfig(hub, interval, cache)
 
 
 def _limits(t: Table) -> LimitsConfig:
@@ -223,6 +249,9 @@ def _actors(root: Table, instance: InstanceConfig) -> tuple[ActorConfig, ...]:
             type=kind,
             require_approval=t.take("require_approval", bool, False),
             website=t.take_url("website", None),
+            indexable=t.take("indexable", bool, True),
+            import_feed_url=_feed_url(t, "import_feed_url"),
+            import_backfill=t.take("import_backfill", bool, False),
         ))
         t.finish()
     return tuple(actors)

@@ -19,6 +19,7 @@ from consent.audit import Action, Event, Outcome, record
 
 USER_NAME = re.compile(r"^[a-z0-9_.-]{2,64}$")
 MIN_PASSWORD = 12
+SYSTEM_PREFIX = "system:"  # names of users that exist only in memory (never stored, never sign in)
 # Failures within the window before a block; a client (browser/IP) gets more room than one account.
 ACCOUNT_LIMIT, CLIENT_LIMIT = 5, 20
 WINDOW = timedelta(minutes=15)
@@ -89,7 +90,11 @@ def new_password() -> str:
 
 
 def user_ref(user: User | None) -> str:
-    return f"user:{user.id}" if user is not None else "anonymous"
+    if user is None:
+        return "anonymous"
+    if user.id is None and user.name.startswith(SYSTEM_PREFIX):
+        return user.name  # a system user such as the feed importer is never stored: "system:feed-import"
+    return f"user:{user.id}"
 
 
 async def find_user(session: AsyncSession, name: str) -> User | None:
