@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 ACTOR_NAME = re.compile(r"^[a-z0-9_]{1,30}$")
 ACTOR_TYPES = ("Organization", "Service", "Application", "Group", "Person")
 LANGUAGES = ("de", "en")
+QUOTE_POLICIES = ("public", "followers", "nobody")
 
 
 class ConfigError(Exception):
@@ -77,6 +78,8 @@ class ActorConfig:
     # An existing RSS/Atom feed (e.g. press releases) polled into posts; backfill posts its old items.
     import_feed_url: str | None = None
     import_backfill: bool = False
+    # Who may quote this account's posts (FEP-044f): "public", "followers" or "nobody".
+    quote_policy: str = "public"
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from bridge.config import (
     ACTOR_NAME,
     ACTOR_TYPES,
     LANGUAGES,
+    QUOTE_POLICIES,
     ActorConfig,
     Config,
     ConfigError,
@@ -252,9 +253,17 @@ def _actors(root: Table, instance: InstanceConfig) -> tuple[ActorConfig, ...]:
             indexable=t.take("indexable", bool, True),
             import_feed_url=_feed_url(t, "import_feed_url"),
             import_backfill=t.take("import_backfill", bool, False),
+            quote_policy=_quote_policy(t),
         ))
         t.finish()
     return tuple(actors)
+
+
+def _quote_policy(t: Table) -> str:
+    policy = t.take("quote_policy", str, "public")
+    if policy not in QUOTE_POLICIES:
+        raise ConfigError(t.key("quote_policy"), f"must be one of {', '.join(QUOTE_POLICIES)}")
+    return policy
 
 
 def _platforms(root: Table, environ: Any) -> tuple[PlatformConfig, ...]:
