@@ -6,21 +6,51 @@ runs twice; on SQLite (one writer at a time) a compare-and-set UPDATE does the s
 
 from __future__ import annotations
 
+import enum
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Awaitable, Callable
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bridge.config import Config
 from bridge.db import is_postgres, utcnow
+from bridge.federation import Federation
 from bridge.models import Job, JobState
 
 LOCK_DURATION = timedelta(minutes=5)
 
 
+class JobStatus(enum.StrEnum):
+    DONE = "done"
+    RETRY = "retry"
+    FAILED = "failed"
+    DEFER = "defer"  # not yet: another job must run first; no attempt is counted
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    status: JobStatus
+    reason: str | None = None
+    retry_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class WorkerContext:
+    config: Config
+    sessions: async_sessionmaker[AsyncSession]
+    federation: Federation | None = None  # None only in tests that run no federation jobs
+
+
+Handler = Callable[[WorkerContext, AsyncSession, Job], Awaitable[JobOutcome]]
+
+
 async def enqueue(session: AsyncSession, kind: str, payload: dict | None = None, *,
-                  run_at: datetime | None = None, post_id: int | None = None, max_attempts: int = 8) -> Job:
+                  run_at: datetime | None = None, post_id: int | None = None, max_attempts: int = 8,
+                  ordering_key: str | None = None) -> Job:
     job = Job(kind=kind, payload=payload or {}, run_at=run_at or utcnow(), post_id=post_id,
-              state=JobState.QUEUED, max_attempts=max_attempts)
+              state=JobState.QUEUED, max_attempts=max_attempts, ordering_key=ordering_key)
     session.add(job)
     await session.flush()
     return job
@@ -70,18 +100,24 @@ def backoff(attempts: int) -> timedelta:
 
 
 async def finish(session: AsyncSession, job: Job, owner: str, *, error: str | None = None,
-                 retry: bool = True, now: datetime | None = None) -> None:
-    """Marks a claimed job done, or schedules its retry, or fails it for good — only if still ours."""
+                 retry: bool = True, now: datetime | None = None, retry_at: datetime | None = None,
+                 deferred: bool = False) -> None:
+    """Marks a claimed job done, or schedules its retry, or fails it for good — only if still ours.
+
+    `deferred` puts the job back without counting the attempt (it waited for another job, it did not fail)."""
     now = now or utcnow()
     fresh = await session.get(Job, job.id, populate_existing=True)
     if fresh is None or fresh.locked_by != owner or fresh.state != JobState.RUNNING:
         return  # someone else recovered it after our lock expired; their run counts
     fresh.locked_by = None
     fresh.locked_until = None
-    if error is None:
+    if deferred:
+        fresh.state, fresh.run_at, fresh.attempts = JobState.QUEUED, retry_at or now, fresh.attempts - 1
+    elif error is None:
         fresh.state, fresh.finished_at, fresh.last_error = JobState.DONE, now, None
     elif retry and fresh.attempts < fresh.max_attempts:
-        fresh.state, fresh.run_at, fresh.last_error = JobState.QUEUED, now + backoff(fresh.attempts), error
+        fresh.state, fresh.last_error = JobState.QUEUED, error
+        fresh.run_at = max(retry_at or now, now + backoff(fresh.attempts))
     else:
         fresh.state, fresh.finished_at, fresh.last_error = JobState.FAILED, now, error
 
@@ -91,3 +127,13 @@ async def cancel_for_post(session: AsyncSession, post_id: int) -> int:
         update(Job).where(Job.post_id == post_id, Job.state == JobState.QUEUED)
         .values(state=JobState.CANCELLED, finished_at=utcnow()).execution_options(synchronize_session=False))
     return result.rowcount
+
+
+async def has_earlier(session: AsyncSession, job: Job) -> bool:
+    """True while an earlier job with the same ordering key is still to run."""
+    if job.ordering_key is None:
+        return False
+    earlier = await session.scalar(select(Job.id).where(
+        Job.ordering_key == job.ordering_key, Job.id < job.id,
+        Job.state.in_((JobState.QUEUED, JobState.RUNNING))).limit(1))
+    return earlier is not None

@@ -165,6 +165,8 @@ class Job(Base):
     state: Mapped[str] = mapped_column(String(16), default=JobState.QUEUED)
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
     post_id: Mapped[int | None] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"), index=True)
+    # Jobs with the same key run in id order (an Update never overtakes the Create for one inbox).
+    ordering_key: Mapped[str | None] = mapped_column(String(300), nullable=True, index=True)
     run_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=8)

@@ -7,74 +7,43 @@ exception class only (never its message, which might quote a payload) and retrie
 from __future__ import annotations
 
 import asyncio
-import enum
 import logging
 import os
 import socket
 import uuid
-from dataclasses import dataclass
-from typing import Awaitable, Callable
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from bridge import jobs, posts
-from bridge.config import Config
-from bridge.federation import Federation
+from bridge import jobs
+from bridge.handlers import all_handlers
+from bridge.jobs import Handler, JobOutcome, JobStatus, WorkerContext
 from bridge.models import Job
+
+__all__ = ["Worker", "WorkerContext", "JobOutcome", "JobStatus", "Handler"]
 
 log = logging.getLogger("stadtbote.worker")
 
 
-class JobStatus(enum.StrEnum):
-    DONE = "done"
-    RETRY = "retry"
-    FAILED = "failed"
-
-
-@dataclass(frozen=True)
-class JobOutcome:
-    status: JobStatus
-    reason: str | None = None
-
-
-@dataclass(frozen=True)
-class WorkerContext:
-    config: Config
-    sessions: async_sessionmaker[AsyncSession]
-    federation: Federation | None = None  # None only in tests that run no federation jobs
-
-
-Handler = Callable[[WorkerContext, AsyncSession, Job], Awaitable[JobOutcome]]
-
-
-async def handle_publish(ctx: WorkerContext, session: AsyncSession, job: Job) -> JobOutcome:
-    reason = await posts.publish_scheduled(session, int(job.payload["post_id"]),
-                                           websub_hub=ctx.config.feeds.websub_hub)
-    # A post deleted or edited back to a draft before its time is not an error: nothing to publish.
-    return JobOutcome(JobStatus.DONE, None if reason is posts.PostReason.OK else str(reason))
-
-
-def default_handlers() -> dict[str, Handler]:
-    return {posts.PUBLISH_JOB: handle_publish}
-
-
 class Worker:
     def __init__(self, ctx: WorkerContext, handlers: dict[str, Handler] | None = None,
-                 owner: str | None = None, poll_seconds: float = 1.0, batch: int = 10):
+                 owner: str | None = None, poll_seconds: float = 1.0, batch: int = 50, concurrency: int = 16):
         self.ctx = ctx
-        self.handlers = handlers if handlers is not None else default_handlers()
+        self.handlers = handlers if handlers is not None else all_handlers()
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.poll_seconds = poll_seconds
         self.batch = batch
+        # Deliveries wait on the network; running several at once keeps the CPU busy signing.
+        self.limit = asyncio.Semaphore(concurrency)
         self.wake = asyncio.Event()
 
     async def run_once(self) -> int:
         """Claims and runs one batch; returns how many jobs ran."""
         async with self.ctx.sessions() as session:
             claimed = await jobs.claim(session, self.owner, self.batch)
-        for job in claimed:
-            await self._run(job)
+        await asyncio.gather(*(self._limited(job) for job in claimed))
         return len(claimed)
+
+    async def _limited(self, job: Job) -> None:
+        async with self.limit:
+            await self._run(job)
 
     async def run_until_idle(self, max_rounds: int = 100) -> int:
         total = 0
@@ -108,7 +77,9 @@ class Worker:
                     await session.rollback()
                     log.exception("job %s (%s) crashed", job.id, job.kind)
                     outcome = JobOutcome(JobStatus.RETRY, f"handler_crashed:{exc.__class__.__name__}")
-            error = None if outcome.status is JobStatus.DONE else (outcome.reason or "unspecified")
-            await jobs.finish(session, job, self.owner, error=error, retry=outcome.status is JobStatus.RETRY)
+            error = None if outcome.status in (JobStatus.DONE, JobStatus.DEFER) else (outcome.reason or "unspecified")
+            await jobs.finish(session, job, self.owner, error=error, retry=outcome.status is JobStatus.RETRY,
+                              retry_at=outcome.retry_at, deferred=outcome.status is JobStatus.DEFER)
             await session.commit()
-        log.info("job %s kind=%s status=%s reason=%s", job.id, job.kind, outcome.status, outcome.reason)
+        level = logging.DEBUG if outcome.status is JobStatus.DONE else logging.INFO
+        log.log(level, "job %s kind=%s status=%s reason=%s", job.id, job.kind, outcome.status, outcome.reason)

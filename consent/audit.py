@@ -43,6 +43,22 @@ class Action(enum.StrEnum):
     POST_EDITED = "post.edited"
     POST_DELETED = "post.deleted"
     POST_FAILED = "post.failed"
+    POST_FEDERATED = "post.federated"
+    DELIVERY_FAILED = "delivery.failed"
+    FOLLOWER_GONE = "follower.gone"
+    INBOUND_ACCEPTED = "inbound.accepted"
+    INBOUND_REJECTED = "inbound.rejected"
+    FOLLOWER_ADDED = "follower.added"
+    FOLLOWER_REMOVED = "follower.removed"
+    REPLY_STORED = "reply.stored"
+    REPLY_UPDATED = "reply.updated"
+    REPLY_ERASED = "reply.erased"
+    SUBJECT_UPDATED = "subject.updated"
+    SUBJECT_ERASED = "subject.erased"
+    INTERACTION_ADDED = "interaction.added"
+    INTERACTION_REMOVED = "interaction.removed"
+    REPORT_RECEIVED = "report.received"
+    QUOTE_ANSWERED = "quote.answered"
 
 
 class Outcome(enum.StrEnum):

@@ -51,6 +51,12 @@ async def follower_inboxes(session: AsyncSession, vault: Vault, actor_name: str)
         select(Subject, RemoteActor).join(Follower, Follower.subject_id == Subject.id)
         .join(RemoteActor, RemoteActor.subject_id == Subject.id).where(Follower.actor_name == actor_name)
     )).all()
+    return preferred_inboxes(vault, rows)
+
+
+def preferred_inboxes(vault: Vault, rows) -> list[Inbox]:
+    """Distinct inboxes of (Subject, RemoteActor) rows: the server's shared inbox where it has one,
+    so cost grows with the number of servers, not of people."""
     seen: dict[str, Inbox] = {}
     for subject, remote in rows:
         if remote.shared_inbox:

@@ -1,0 +1,73 @@
+"""Our posts and accounts as ActivityPub documents (part of the one conversion layer, beside
+`bridge.convert` for the Mastodon API). Everything ActivityPub-shaped is built by `activitypub/`;
+this module only maps our rows onto its inputs."""
+
+from __future__ import annotations
+
+from html import escape
+
+from activitypub.actors import ActorInput, ProfileField, actor_document, link_field
+from activitypub.notes import Attachment, Mention, NoteInput, QuotePolicy, note_document
+from activitypub.uris import Uris
+from bridge.config import ActorConfig, Config
+from bridge.convert import content_html, mention_url
+from bridge.models import Actor, Post
+from bridge.text import parse_text
+
+
+def post_to_note_input(post: Post, config: Config, uris: Uris) -> NoteInput:
+    parsed = parse_text(post.text, uris.host)
+    actor_config = config.actor(post.actor.name)
+    return NoteInput(
+        actor_name=post.actor.name,
+        post_id=str(post.id),
+        content_html=content_html(post.text, uris),
+        published=post.published_at or post.created_at,
+        language=post.language,
+        summary=post.spoiler_text or None,
+        sensitive=bool(post.spoiler_text),
+        hashtags=tuple(parsed.hashtags),
+        mentions=tuple(_mention(uris, acct) for acct in parsed.mentions),
+        attachments=tuple(
+            Attachment(url=uris.media(m.filename), media_type=m.mime_type, alt_text=m.alt,
+                       width=m.width, height=m.height, kind="Image")
+            for m in post.media),
+        updated=post.edited_at,
+        quote_policy=QuotePolicy(getattr(actor_config, "quote_policy", "public")) if actor_config
+        else QuotePolicy.NOBODY,
+    )
+
+
+def _mention(uris: Uris, acct: str) -> Mention:
+    # The actor id is only known after a WebFinger lookup; the profile URL is what Mastodon links to.
+    user, _, host = acct.partition("@")
+    href = uris.actor(user) if host == uris.host else mention_url(uris, acct)
+    return Mention(href=href, name=f"@{acct}")
+
+
+def post_to_note(post: Post, config: Config, uris: Uris) -> dict:
+    return note_document(uris, post_to_note_input(post, config, uris))
+
+
+def _profile_fields(actor: ActorConfig, config: Config) -> tuple[ProfileField, ...]:
+    fields = []
+    if actor.website:
+        fields.append(link_field("Website", actor.website))
+    if config.privacy.imprint_url:
+        fields.append(link_field("Impressum", config.privacy.imprint_url))
+    if config.privacy.privacy_url:
+        fields.append(link_field("Datenschutz", config.privacy.privacy_url))
+    return tuple(fields)
+
+
+def actor_to_document(actor: Actor, actor_config: ActorConfig, config: Config, uris: Uris) -> dict:
+    summary = "".join(f"<p>{escape(p)}</p>" for p in actor_config.summary.split("\n\n") if p.strip())
+    return actor_document(uris, ActorInput(
+        name=actor.name,
+        display_name=actor_config.display_name,
+        summary_html=summary,
+        public_key_pem=actor.public_key_pem,
+        published=actor.created_at,
+        fields=_profile_fields(actor_config, config),
+        kind=actor_config.type,
+    ))

@@ -1,0 +1,38 @@
+"""Which function runs each kind of job: the worker's registry, assembled in one place."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bridge import delivery, feedimport, hubping, posts
+from bridge.jobs import Handler, JobOutcome, JobStatus, WorkerContext
+from bridge.models import Job
+
+
+async def handle_publish(ctx: WorkerContext, session: AsyncSession, job: Job) -> JobOutcome:
+    reason = await posts.publish_scheduled(session, int(job.payload["post_id"]),
+                                           websub_hub=ctx.config.feeds.websub_hub)
+    # A post deleted or edited back to a draft before its time is not an error: nothing to publish.
+    return JobOutcome(JobStatus.DONE, None if reason is posts.PostReason.OK else str(reason))
+
+
+async def handle_feed_poll(ctx: WorkerContext, session: AsyncSession, job: Job) -> JobOutcome:
+    result = await feedimport.poll_job(ctx.config, session, job.payload, _http(ctx), job.id)
+    # A broken feed is the feed's problem, shown to editors; the job itself succeeded and re-enqueued.
+    return JobOutcome(JobStatus.DONE, str(result.reason))
+
+
+async def handle_websub_ping(ctx: WorkerContext, session: AsyncSession, job: Job) -> JobOutcome:
+    result = await hubping.ping_job(ctx.config, session, job.payload, _http(ctx))
+    return JobOutcome(JobStatus.RETRY if result.retry else JobStatus.DONE, str(result.reason))
+
+
+def _http(ctx: WorkerContext):
+    # The process's guarded client when federation is wired; otherwise the job opens its own.
+    federation = getattr(ctx, "federation", None)
+    return federation.http if federation is not None else None
+
+
+def all_handlers() -> dict[str, Handler]:
+    return {posts.PUBLISH_JOB: handle_publish, feedimport.POLL_JOB: handle_feed_poll,
+            hubping.WEBSUB_PING_JOB: handle_websub_ping, **delivery.handlers()}

@@ -1,0 +1,71 @@
+"""Health of receiving servers: a circuit breaker per host and Mastodon's rule that a host failing on
+7 distinct days is unavailable until it answers again (any success or valid inbound request clears it)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bridge.models import DeliveryHost
+
+BREAKER_THRESHOLD = 10  # consecutive failures that open the circuit
+BREAKER_PAUSE = timedelta(minutes=5)
+UNAVAILABLE_DAYS = 7
+
+
+async def _host(session: AsyncSession, host: str) -> DeliveryHost:
+    row = await session.get(DeliveryHost, host)
+    if row is None:
+        row = DeliveryHost(host=host, consecutive_failures=0, failure_days=[])
+        session.add(row)
+    return row
+
+
+async def host_is_open(session: AsyncSession, host: str, now: datetime) -> bool:
+    row = await session.get(DeliveryHost, host)
+    return row is None or row.open_until is None or row.open_until <= now
+
+
+async def host_is_unavailable(session: AsyncSession, host: str) -> bool:
+    row = await session.get(DeliveryHost, host)
+    return row is not None and row.unavailable_since is not None
+
+
+async def unavailable_hosts(session: AsyncSession) -> set[str]:
+    rows = await session.scalars(select(DeliveryHost.host).where(DeliveryHost.unavailable_since.is_not(None)))
+    return set(rows.all())
+
+
+async def record_success(session: AsyncSession, host: str, now: datetime) -> None:
+    row = await session.get(DeliveryHost, host)
+    if row is None or (row.consecutive_failures == 0 and row.unavailable_since is None and row.failure_days == []):
+        return  # the common case writes nothing
+    row.consecutive_failures, row.failure_days = 0, []
+    row.open_until = row.unavailable_since = None
+    row.last_success_at = now
+
+
+async def record_failure(session: AsyncSession, host: str, now: datetime, counts: bool = True) -> None:
+    """`counts` is False for final answers (a 4xx): the server is up, it just refused this one."""
+    if not counts:
+        return
+    row = await _host(session, host)
+    row.consecutive_failures += 1
+    day = now.date().isoformat()
+    if day not in row.failure_days:
+        row.failure_days = [*row.failure_days, day]
+    if row.consecutive_failures >= BREAKER_THRESHOLD:
+        row.open_until = now + BREAKER_PAUSE
+    if len(row.failure_days) >= UNAVAILABLE_DAYS and row.unavailable_since is None:
+        row.unavailable_since = now
+
+
+async def clear_host(session: AsyncSession, host: str, now: datetime) -> None:
+    """A valid signed request from the host proves it is alive."""
+    row = await session.get(DeliveryHost, host)
+    if row is not None:
+        row.consecutive_failures, row.failure_days = 0, []
+        row.open_until = row.unavailable_since = None
+        row.last_success_at = now
