@@ -60,11 +60,12 @@ class Params:
         self._values = values
 
     def get(self, name: str) -> str | None:
-        values = self._values.get(name)
+        """The last text value; an uploaded file never counts as text."""
+        values = [v for v in self._values.get(name, []) if isinstance(v, str)]
         return values[-1] if values else None
 
-    def getlist(self, name: str) -> list:
-        return self._values.get(f"{name}[]", []) + self._values.get(name, [])
+    def getlist(self, name: str) -> list[str]:
+        return [v for v in self._values.get(f"{name}[]", []) + self._values.get(name, []) if isinstance(v, str)]
 
     def filled(self, name: str) -> bool:
         """Whether `name`, `name[]` or any `name[...]` was sent with a non-empty value."""
@@ -72,8 +73,8 @@ class Params:
                    if k == name or k.startswith(f"{name}[") for v in values)
 
     def file(self, name: str) -> web.FileField | None:
-        value = self.get(name)
-        return value if isinstance(value, web.FileField) else None
+        files = [v for v in self._values.get(name, []) if isinstance(v, web.FileField)]
+        return files[-1] if files else None
 
 
 async def read_params(request: web.Request) -> Params:

@@ -7,6 +7,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from aiohttp import FormData
 from api_helpers import bearer, make_token, upload
 from sqlalchemy import func, select
 
@@ -312,3 +313,11 @@ async def test_two_simultaneous_requests_with_one_key_make_one_post(client, sess
     assert [r.status for r in responses] == [200, 200, 200]
     assert len({(await r.json())["id"] for r in responses}) == 1
     assert await count_posts(sessions) == 1
+
+
+async def test_a_file_sent_as_the_status_text_is_not_taken_for_text(client, sessions, token):
+    form = FormData()
+    form.add_field("status", b"binary", filename="text.bin", content_type="application/octet-stream")
+    response = await client.post("/api/v1/statuses", data=form, headers=bearer(token))
+    assert response.status == 422
+    assert await count_posts(sessions) == 0
