@@ -65,5 +65,7 @@ async def test_a_user_who_picks_german_gets_the_interface_in_german(visitors, se
     assert page.has("Übersicht") and page.has("Abmelden") and not page.has("Sign out")
     page = await erika.post("/editor/compose", compose_form("x" * 501))
     assert page.status == 422 and page.has("Der Text hat 501 Zeichen; erlaubt sind höchstens 500.")
+    page = await erika.get("/admin/users")
+    assert page.status == 403 and page.has("Ihre Rolle erlaubt diese Seite nicht.")
     page = await erika.post("/language", {"language": "fr"})
     assert page.status == 422 and page.has("Wählen Sie Deutsch oder Englisch.")
