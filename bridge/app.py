@@ -11,6 +11,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractResolver
 from sqlalchemy import select
 
+from bridge import inbox
 from bridge.appkeys import CONFIG, ENGINE, FEDERATION, SECRET, SESSIONS, TEMPLATES, WORKER
 from bridge.config import Config
 from bridge.db import create_engine, create_sessionmaker
@@ -52,6 +53,7 @@ def create_app(config: Config, *, run_worker: bool = True, resolver: AbstractRes
     admin.setup(app)
     api.setup(app)
     activitypub_views.setup(app)
+    inbox.setup(app)
     return app
 
 

@@ -147,3 +147,18 @@ class InboundSeen(ConsentBase):
     __tablename__ = "inbound_seen"
     id_hash: Mapped[str] = mapped_column(String(40), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(UTC, index=True)
+
+
+class QuoteGrant(ConsentBase):
+    """An FEP-044f QuoteAuthorization we gave: served at its id until withdrawn or the subject is erased.
+
+    The quoting post's URI is the person's data, so it is sealed with their key like every other field."""
+
+    __tablename__ = "quote_grant"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(40), unique=True)  # keyed hash of the QuoteRequest id
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id", ondelete="CASCADE"), index=True)
+    actor_name: Mapped[str] = mapped_column(String(30))  # our account whose post is quoted
+    post_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    enc_instrument: Mapped[bytes] = mapped_column(LargeBinary)  # the quoting post's id
+    created_at: Mapped[datetime] = mapped_column(UTC)

@@ -1,0 +1,77 @@
+"""The people behind inbound activities: their subject in the consent store and, where we need to
+answer them or honour their opt-outs, their actor document fetched from their own server."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from activitypub.fetch import FetchFailed
+from activitypub.origins import host_of
+from activitypub.profiles import ActorIn, parse_actor
+from bridge.inbound.context import InboundContext
+from bridge.inbound.effects import Effect
+from consent.models import Subject
+from consent.signals import ProfileSignals
+from consent.subjects import ActorFacts, ensure_subject, find_subject, known_actor, remember_actor
+
+
+@dataclass(frozen=True)
+class Person:
+    """A subject we may store things for, with what we know of their profile (if anything)."""
+
+    subject: Subject
+    signals: ProfileSignals
+    inbox: str | None
+    profile_known: bool
+
+
+def facts_of(profile: ActorIn, fallback_inbox: str | None = None) -> ActorFacts | None:
+    inbox = profile.inbox or fallback_inbox
+    if inbox is None:
+        return None
+    host = host_of(profile.id)
+    handle = f"@{profile.preferred_username}@{host}" if profile.preferred_username and host else None
+    return ActorFacts(uri=profile.id, inbox=inbox, shared_inbox=profile.shared_inbox, handle=handle,
+                      name=profile.name, signals=signals_of(profile).as_dict())
+
+
+def signals_of(profile: ActorIn) -> ProfileSignals:
+    return ProfileSignals.of(profile.indexable, profile.discoverable, profile.opt_out_tags,
+                             profile.hides_to_public, profile.hides_cc_public)
+
+
+async def learn(ctx: InboundContext, uri: str) -> Person | Effect:
+    """Fetch the actor from its server and remember it (Follow, QuoteRequest: we must answer them)."""
+    subject = await find_subject(ctx.session, ctx.vault, uri)
+    if subject is not None and subject.wrapped_key is None:
+        return Effect.SUBJECT_GONE
+    fetched = await ctx.fetch(uri)
+    if isinstance(fetched, FetchFailed):
+        return Effect.ACTOR_FETCH_FAILED
+    profile = parse_actor(fetched.document)
+    facts = facts_of(profile) if isinstance(profile, ActorIn) and profile.id == uri else None
+    if facts is None:
+        return Effect.ACTOR_FETCH_FAILED
+    subject = await remember_actor(ctx.session, ctx.vault, facts)
+    return Person(subject, ProfileSignals.from_dict(facts.signals), facts.inbox, True)
+
+
+async def person(ctx: InboundContext, uri: str, *, fetch: bool = True) -> Person | Effect:
+    """Known actors come from the store; unknown ones are fetched (when `fetch`) so that their opt-out
+    signals are honoured and edits of our posts reach them; if that fails they are still counted."""
+    known = await known_actor(ctx.session, ctx.vault, uri)
+    if known is not None:
+        return Person(known.subject, ProfileSignals.from_dict(known.signals), known.inbox, True)
+    if fetch:
+        learned = await learn(ctx, uri)
+        if not isinstance(learned, Effect) or learned is Effect.SUBJECT_GONE:
+            return learned
+    subject = await ensure_subject(ctx.session, ctx.vault, uri)
+    if subject.wrapped_key is None:
+        return Effect.SUBJECT_GONE
+    return Person(subject, ProfileSignals(), None, False)
+
+
+async def existing(ctx: InboundContext, uri: str) -> Subject | None:
+    """The subject of someone we already know (for Undo, Delete, Update: never creates one)."""
+    return await find_subject(ctx.session, ctx.vault, uri)

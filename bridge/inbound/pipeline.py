@@ -1,0 +1,114 @@
+"""The inbox pipeline, in the order that keeps bad requests cheap:
+
+size cap (the route reads at most 1 MB) → a signature must be present → bounded JSON (depth cap) →
+HTTP signature verified (keys cached, re-fetched once on failure, throttled by the KeyCache) → the
+activity's actor must own the key → dedupe by a keyed hash of the activity id → parse → one handler per
+type → audit entry → commit → 202. Every refusal is a reason code, answered as JSON and audited with the
+sender's domain only — never the body.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.exc import IntegrityError
+
+from activitypub.inbound import parse_activity
+from activitypub.jsonload import JsonReason, JsonRejected, load_json
+from activitypub.normalize import id_of
+from activitypub.origins import host_of
+from activitypub.signatures import RejectReason, Rejected, Verified, check_actor, verify_request
+from bridge.db import utcnow
+from bridge.hosts import record_success
+from bridge.inbound import gone
+from bridge.inbound.auditing import event_for, type_label
+from bridge.inbound.context import InboundContext
+from bridge.inbound.dispatch import dispatch
+from bridge.inbound.request import Acceptance, Answer, InboundRequest, Parts, Refusal
+from consent.audit import Action, Event, Outcome, record
+from consent.seen import mark_seen, was_seen
+
+log = logging.getLogger("stadtbote.inbox")
+
+_KEY_ID = re.compile(r'keyid\s*=\s*"([^"]+)"', re.IGNORECASE)
+_JSON_REFUSALS = {JsonReason.TOO_LARGE: (413, Refusal.TOO_LARGE), JsonReason.TOO_DEEP: (400, Refusal.TOO_DEEP),
+                  JsonReason.INVALID_JSON: (400, Refusal.INVALID_JSON),
+                  JsonReason.NOT_AN_OBJECT: (400, Refusal.NOT_AN_OBJECT)}
+
+
+async def receive(parts: Parts, request: InboundRequest) -> Answer:
+    if not _has_signature(request.headers):
+        return await refuse(parts, request.headers, 401, RejectReason.NO_SIGNATURE)
+    loaded = load_json(request.body)
+    if isinstance(loaded, JsonRejected):
+        status, reason = _JSON_REFUSALS[loaded.reason]
+        return await refuse(parts, request.headers, status, reason)
+    document = loaded.value
+    if gone.is_self_delete(document) and not await gone.is_known(parts, document):
+        return Answer(202, Acceptance.UNKNOWN_ACTOR_DELETED)  # Mastodon's rule: no key fetch for strangers
+    scheme = urlsplit(parts.config.instance.base_url).scheme or "https"
+    verified = await verify_request(request.method, request.target, request.headers, request.body,
+                                    parts.federation.keys, scheme=scheme)
+    if isinstance(verified, Verified):
+        verified = check_actor(verified, document.get("actor"))
+    if isinstance(verified, Rejected):
+        if verified.reason is RejectReason.KEY_FETCH_FAILED and gone.is_self_delete(document):
+            erased = await gone.erase_if_gone(parts, document)  # the key died with the account
+            if erased is not None:
+                return erased
+        return await refuse(parts, request.headers, verified.status, verified.reason)
+    return await _apply(parts, document, verified)
+
+
+async def refuse(parts: Parts, headers: Mapping[str, str], status: int, reason: str) -> Answer:
+    domain = claimed_domain(headers)
+    async with parts.sessions() as session:
+        await record(session, Event(Action.INBOUND_REJECTED, "remote", f"domain:{domain or 'unknown'}"[:80],
+                                    Outcome.DENIED, reason=str(reason), details={"status": status}))
+        await session.commit()
+    log.info("inbox refused reason=%s status=%s domain=%s", reason, status, domain)
+    return Answer(status, str(reason))
+
+
+async def _apply(parts: Parts, document: dict[str, Any], verified: Verified) -> Answer:
+    domain = host_of(verified.owner) or ""
+    activity_id = id_of(document.get("id"))
+    now = utcnow()
+    async with parts.sessions() as session:
+        if activity_id and await was_seen(session, parts.federation.vault, activity_id):
+            return Answer(202, Acceptance.DUPLICATE)
+        ctx = InboundContext(parts.config, parts.federation, session, document, domain, now)
+        handled = await dispatch(ctx, parse_activity(document))
+        if handled.effect.status >= 400:
+            await session.rollback()
+            return await refuse(parts, {"Signature": f'keyId="{verified.key_id}"'}, handled.effect.status,
+                                handled.effect)
+        await record_success(session, domain, now)  # any valid request clears "unavailable"
+        if activity_id:
+            mark_seen(session, parts.federation.vault, activity_id, now)
+        await record(session, event_for(handled, document, domain))
+        try:
+            await session.commit()
+        except IntegrityError:  # a twin of this activity committed first
+            await session.rollback()
+            return Answer(202, Acceptance.DUPLICATE)
+    log.info("inbox accepted type=%s effect=%s domain=%s", type_label(document), handled.effect, domain)
+    return Answer(202, str(handled.effect))
+
+
+def _has_signature(headers: Mapping[str, str]) -> bool:
+    authorization = headers.get("Authorization", "")
+    return "Signature" in headers or authorization[:10].lower() == "signature "
+
+
+def claimed_domain(headers: Mapping[str, str]) -> str | None:
+    """The domain the signature claims (unverified): enough to see which server misbehaves."""
+    for name in ("Signature-Input", "Signature", "Authorization"):
+        match = _KEY_ID.search(headers.get(name, ""))
+        if match:
+            return host_of(match.group(1))
+    return None

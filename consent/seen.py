@@ -1,0 +1,29 @@
+"""Inbound activities already applied, by fingerprint, so a redelivered activity has one effect."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consent.fingerprints import Kind, fingerprint
+from consent.models import InboundSeen
+from consent.vault import Vault
+
+
+async def was_seen(session: AsyncSession, vault: Vault, activity_id: str) -> bool:
+    found = await session.scalar(select(InboundSeen.id_hash).where(
+        InboundSeen.id_hash == fingerprint(vault, Kind.ACTIVITY, activity_id)))
+    return found is not None
+
+
+def mark_seen(session: AsyncSession, vault: Vault, activity_id: str, now: datetime | None = None) -> None:
+    """Added to the caller's transaction; a concurrent twin fails on the primary key at commit."""
+    session.add(InboundSeen(id_hash=fingerprint(vault, Kind.ACTIVITY, activity_id),
+                            seen_at=now or datetime.now(timezone.utc)))
+
+
+async def forget_seen_before(session: AsyncSession, cutoff: datetime) -> int:
+    """Senders retry for about three days; older marks only take space (for the retention run)."""
+    return (await session.execute(delete(InboundSeen).where(InboundSeen.seen_at < cutoff))).rowcount
