@@ -14,6 +14,13 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
   [ -x /usr/bin/chromium ] || echo "NOTE: /usr/bin/chromium is missing: the browser tests (tests/browser) will be skipped."
 fi
+# axe-core checks the public pages for WCAG 2.1 AA violations (tests/browser/test_public_*.py).
+if [ ! -f node_modules/axe-core/axe.min.js ]; then
+  if command -v npm >/dev/null 2>&1; then
+    npm install --no-save --no-audit --no-fund --silent axe-core@4 || echo "Could not install axe-core."
+  fi
+  [ -f node_modules/axe-core/axe.min.js ] || echo "NOTE: npm or axe-core is missing: the accessibility browser tests will be skipped."
+fi
 if [ -z "${STADTBOTE_TEST_DATABASE_URL:-}" ]; then
   echo "Running on SQLite. For PostgreSQL too, set STADTBOTE_TEST_DATABASE_URL=postgresql+asyncpg://user@host/db"
 fi
