@@ -40,7 +40,7 @@ GOTOSOCIAL_HEADERS = ("(request-target)", "host", "date", "digest")
 _generated: list[rsa.RSAPrivateKey] = []
 
 
-def test_key(index: int) -> rsa.RSAPrivateKey:
+def fixed_key(index: int) -> rsa.RSAPrivateKey:
     """The fixed test keys first, then keys generated once per run (RSA generation is slow)."""
     fixed = [KEYS / "test_rsa_private.pem", KEYS / "test_rsa_2_private.pem"]
     if index < len(fixed):
@@ -156,7 +156,7 @@ class FakeInstance:
                   **fields: Any) -> FakeActor:
         if key_index is None:
             key_index, self._key_index = self._key_index, self._key_index + 1
-        actor = FakeActor(self, name, path or f"/users/{name}", test_key(key_index), type, dict(fields))
+        actor = FakeActor(self, name, path or f"/users/{name}", fixed_key(key_index), type, dict(fields))
         self.actors[actor.path] = actor
         return actor
 
