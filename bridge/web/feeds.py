@@ -18,6 +18,7 @@ from bridge.appkeys import CONFIG, SESSIONS
 from bridge.convert import actor_feed_meta, instance_feed_meta, post_to_feed_entry, tag_feed_meta
 from bridge.models import Actor
 from bridge.timeline import Scope
+from bridge.web.messages import N_
 from bridge.web.public_views import uris_for
 from feeds.http import cache_headers, etag_for, evaluate
 from feeds.model import EPOCH, FeedKind, FeedMeta
@@ -40,12 +41,12 @@ async def account_feed(request: web.Request) -> web.StreamResponse:
     name, kind = request.match_info["name"], FeedKind(request.match_info["kind"])
     actor_config = config.actor(name)
     if actor_config is None:
-        raise web.HTTPNotFound(text="There is no account with this name here.")
+        raise web.HTTPNotFound(text=N_("There is no account with this name here."))
     meta = actor_feed_meta(actor_config, config, uris_for(request), kind)
     async with request.app[SESSIONS]() as session:
         actor_id = await session.scalar(select(Actor.id).where(Actor.name == name))
         if actor_id is None:
-            raise web.HTTPNotFound(text="There is no account with this name here.")
+            raise web.HTTPNotFound(text=N_("There is no account with this name here."))
         return await serve_feed(request, session, Scope.account(actor_id), kind, meta)
 
 
@@ -53,7 +54,7 @@ async def tag_feed(request: web.Request) -> web.StreamResponse:
     config = request.app[CONFIG]
     kind, scope = FeedKind(request.match_info["kind"]), Scope.hashtag(request.match_info["tag"])
     if not scope.tag:
-        raise web.HTTPNotFound(text="This is not a hashtag.")
+        raise web.HTTPNotFound(text=N_("This is not a hashtag."))
     meta = tag_feed_meta(scope.tag, config, uris_for(request), kind)
     async with request.app[SESSIONS]() as session:
         return await serve_feed(request, session, scope, kind, meta)

@@ -16,6 +16,7 @@ from bridge.appkeys import CONFIG, SESSIONS
 from bridge.models import Actor, PostState
 from bridge.timeline import Scope
 from bridge.web import feeds, public_follow, public_imports, public_legal
+from bridge.web.messages import N_
 from bridge.web.public_views import (
     ROBOTS_NOINDEX, account_feeds, int_cursor, not_found, post_view, public_page, robots, tag_feeds, uris_for,
 )
@@ -55,13 +56,13 @@ async def profile(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
     actor_config = config.actor(name)
     if actor_config is None:
-        return not_found(request, "There is no account with this name here.")
+        return not_found(request, N_("There is no account with this name here."))
     uris = uris_for(request)
     max_id, min_id = int_cursor(request.query.get("max_id")), int_cursor(request.query.get("min_id"))
     async with request.app[SESSIONS]() as session:
         actor_id = await session.scalar(select(Actor.id).where(Actor.name == name))
         if actor_id is None:
-            return not_found(request, "There is no account with this name here.")
+            return not_found(request, N_("There is no account with this name here."))
         page = await timeline.page(session, Scope.account(actor_id), max_id=max_id, min_id=min_id)
     context = {
         "account": actor_config, "acct": f"{name}@{uris.host}", "profile_url": uris.profile(name),
@@ -99,7 +100,7 @@ async def post_page(request: web.Request, name: str, post_id: int) -> web.Respon
     async with request.app[SESSIONS]() as session:
         post = await timeline.find_post(session, name, post_id)
     if post is None or actor_config is None or post.state not in (PostState.PUBLISHED, PostState.DELETED):
-        return not_found(request, "This post does not exist, or it is not public.")
+        return not_found(request, N_("This post does not exist, or it is not public."))
     uris = uris_for(request)
     if post.state == PostState.DELETED:
         context = {"account": actor_config, "profile_url": uris.profile(name), "robots": ROBOTS_NOINDEX}
@@ -118,7 +119,7 @@ async def tag_page(request: web.Request) -> web.StreamResponse:
     config = request.app[CONFIG]
     scope = Scope.hashtag(request.match_info["tag"])
     if not scope.tag:
-        return not_found(request, "This is not a hashtag.")
+        return not_found(request, N_("This is not a hashtag."))
     uris = uris_for(request)
     max_id, min_id = int_cursor(request.query.get("max_id")), int_cursor(request.query.get("min_id"))
     async with request.app[SESSIONS]() as session:

@@ -18,6 +18,7 @@ from aiohttp import web
 from bridge.appkeys import CONFIG, SESSIONS
 from bridge.models import PostState
 from bridge import timeline
+from bridge.web.messages import N_
 from bridge.web.public_views import ROBOTS_NOINDEX, not_found, public_page, uris_for
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -32,8 +33,8 @@ class HostReason(enum.StrEnum):
 
 HOST_TEXT = {
     HostReason.OK: "",
-    HostReason.EMPTY: "Please enter the address of your server, for example mastodon.social.",
-    HostReason.INVALID: "This is not a server address. Enter a name like mastodon.social, without spaces.",
+    HostReason.EMPTY: N_("Please enter the address of your server, for example mastodon.social."),
+    HostReason.INVALID: N_("This is not a server address. Enter a name like mastodon.social, without spaces."),
 }
 
 
@@ -83,7 +84,7 @@ async def follow(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
     actor_config = request.app[CONFIG].actor(name)
     if actor_config is None:
-        return not_found(request, "There is no account with this name here.")
+        return not_found(request, N_("There is no account with this name here."))
     uris = uris_for(request)
     context = {"account": actor_config, "target": uris.actor(name), "back_url": uris.profile(name),
                "action": f"/@{name}/follow", "purpose": "follow"}
@@ -96,7 +97,7 @@ async def interact(request: web.Request) -> web.StreamResponse:
     async with request.app[SESSIONS]() as session:
         post = await timeline.find_post(session, name, post_id)
     if actor_config is None or post is None or post.state != PostState.PUBLISHED:
-        return not_found(request, "This post does not exist, or it is not public.")
+        return not_found(request, N_("This post does not exist, or it is not public."))
     uris = uris_for(request)
     context = {"account": actor_config, "target": uris.note(name, str(post_id)),
                "back_url": uris.permalink(name, str(post_id)), "action": f"/@{name}/{post_id}/interact",

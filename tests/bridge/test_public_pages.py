@@ -163,3 +163,13 @@ async def test_the_legal_pages_show_configured_text_and_links(aiohttp_client, ma
     assert 'href="http://stadt.test/privacy"' not in privacy  # the configured URL is this very page
     response, accessibility = await page(client, "/accessibility")
     assert response.status == 200 and "WCAG 2.1" in accessibility
+
+
+async def test_a_german_instance_speaks_german_to_readers(aiohttp_client, make_config, booted):
+    client = await aiohttp_client(create_app(make_config(instance={"language": "de"}), run_worker=False))
+    _, home = await page(client, "/")
+    assert '<html lang="de">' in home and "Impressum" in home and "Datenschutz" in home
+    response, missing = await page(client, "/@niemand")
+    assert response.status == 404 and "Hier gibt es kein Konto mit diesem Namen." in missing
+    response, form = await page(client, "/@stadt/follow?instance=x")
+    assert response.status == 400 and "Das ist keine Serveradresse." in form
