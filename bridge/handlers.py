@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bridge import delivery, feedimport, hubping, posts
+from bridge import delivery, feedimport, hubping, platform_jobs, posts
 from bridge.jobs import Handler, JobOutcome, JobStatus, WorkerContext
 from bridge.models import Job
 
@@ -35,4 +35,5 @@ def _http(ctx: WorkerContext):
 
 def all_handlers() -> dict[str, Handler]:
     return {posts.PUBLISH_JOB: handle_publish, feedimport.POLL_JOB: handle_feed_poll,
-            hubping.WEBSUB_PING_JOB: handle_websub_ping, **delivery.handlers()}
+            hubping.WEBSUB_PING_JOB: handle_websub_ping, **delivery.handlers(),
+            **platform_jobs.handlers()}

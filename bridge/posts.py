@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bridge import delivery, jobs, timeline
+from bridge import delivery, jobs, mirroring, timeline
 from bridge.config import Config, LANGUAGES
 from bridge.db import utcnow
 from bridge.hubping import WEBSUB_PING_JOB
@@ -216,6 +216,7 @@ async def publish(session: AsyncSession, post: Post, now: datetime, actor_role: 
     if websub_hub:  # feed readers subscribed through the hub learn of the post without polling
         await jobs.enqueue(session, WEBSUB_PING_JOB, {"post_id": post.id}, post_id=post.id)
     await delivery.enqueue_fanout(session, post, delivery.Verb.CREATE)
+    await mirroring.enqueue_sends(session, post)  # one job per selected platform, in this transaction
     await record(session, Event(Action.POST_PUBLISHED, actor_role, actor_ref, subject_ref=f"post:{post.id}",
                                 details={"actor": post.actor.name}))
 
@@ -292,6 +293,7 @@ async def edit_post(session: AsyncSession, config: Config, user: User, post: Pos
     if post.state == PostState.PUBLISHED:
         await timeline.index_tags(session, post)  # tag pages and feeds follow the edited text
         await delivery.enqueue_fanout(session, post, delivery.Verb.UPDATE)
+        await mirroring.enqueue_change(session, post, mirroring.Change.EDIT)
     await record(session, _event(Action.POST_EDITED, user, post, via=draft.via))
     if post.state != PostState.PUBLISHED:
         await _resubmit(session, config, user, post, draft, now)
@@ -320,6 +322,7 @@ async def delete_post(session: AsyncSession, user: User, post: Post, now: dateti
     await jobs.cancel_for_post(session, post.id)
     if was_public:  # servers that received the post must drop it
         await delivery.enqueue_fanout(session, post, delivery.Verb.DELETE)
+        await mirroring.enqueue_change(session, post, mirroring.Change.DELETE)
     await record(session, _event(Action.POST_DELETED, user, post))
     return PostResult(PostReason.OK, post)
 

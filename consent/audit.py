@@ -59,6 +59,15 @@ class Action(enum.StrEnum):
     INTERACTION_REMOVED = "interaction.removed"
     REPORT_RECEIVED = "report.received"
     QUOTE_ANSWERED = "quote.answered"
+    PLATFORM_TRANSFER = "platform.transfer"  # a request carrying a post left for a platform (transfer log)
+    PLATFORM_SENT = "platform.sent"
+    PLATFORM_FAILED = "platform.failed"
+    PLATFORM_UNKNOWN = "platform.unknown"
+    PLATFORM_EDITED = "platform.edited"
+    PLATFORM_DELETED = "platform.deleted"
+    PLATFORM_MANUAL = "platform.manual"  # the editor must act on the platform by hand
+    PLATFORM_DECIDED = "platform.decided"  # an editor resolved an unknown outcome
+    PLATFORM_RECONNECT = "platform.reconnect_needed"
 
 
 class Outcome(enum.StrEnum):

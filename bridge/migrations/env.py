@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bridge.db import Base
 from bridge import models  # noqa: F401  (registers the bridge tables on Base.metadata)
 from bridge import models_feeds  # noqa: F401  (hashtag index, feed import tables, listing indexes)
+from bridge import models_platforms  # noqa: F401  (platform send state and platform accounts)
 from consent.models import ConsentBase
 
 target_metadata = [Base.metadata, ConsentBase.metadata]

@@ -1,0 +1,1 @@
+"""Platform connectors: one module per platform behind `bridge.connectors.base.Connector`."""

@@ -1,0 +1,17 @@
+"""Which connector class serves each platform kind. A new platform is one module and one line here."""
+
+from __future__ import annotations
+
+from activitypub.guard import GuardedSession
+from bridge.config import PlatformConfig
+from bridge.connectors.base import AccountState, Clock, Connector
+
+CONNECTORS: dict[str, type[Connector]] = {
+}
+
+
+def build(platform: PlatformConfig, http: GuardedSession, account: AccountState, clock: Clock,
+          connectors: dict[str, type[Connector]] | None = None) -> Connector | None:
+    """The connector for this account, or None when its kind has no connector yet."""
+    cls = (connectors or CONNECTORS).get(platform.kind)
+    return cls(platform, http, account, clock) if cls is not None else None
