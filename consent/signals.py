@@ -26,7 +26,7 @@ class ProfileSignals:
     @classmethod
     def of(cls, indexable: bool | None, discoverable: bool | None, tags: Iterable[str],
            hides_to_public: bool = False, hides_cc_public: bool = False) -> "ProfileSignals":
-        kept = tuple(sorted({t.lower() for t in tags} & set(OPT_OUT_TAGS)))
+        kept = tuple(sorted({t.lstrip("#").lower() for t in tags} & set(OPT_OUT_TAGS)))
         return cls(indexable, discoverable, kept, hides_to_public, hides_cc_public)
 
     @classmethod
