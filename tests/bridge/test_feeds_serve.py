@@ -127,7 +127,8 @@ async def test_feeds_advertise_the_websub_hub(aiohttp_client, make_config, boote
     client = await aiohttp_client(create_app(config, run_worker=False))
     for kind in ("rss", "atom"):
         body = (await fetch(client, f"/@stadt.{kind}"))[1]
-        links = {(l.get("rel"), l.get("href")) for l in etree.fromstring(body).iter("{http://www.w3.org/2005/Atom}link")}
+        atom_links = etree.fromstring(body).iter("{http://www.w3.org/2005/Atom}link")
+        links = {(link.get("rel"), link.get("href")) for link in atom_links}
         assert ("hub", "https://hub.example") in links and ("self", f"http://stadt.test/@stadt.{kind}") in links
     document = json.loads((await fetch(client, "/@stadt.json"))[1])
     assert document["hubs"] == [{"type": "WebSub", "url": "https://hub.example"}]

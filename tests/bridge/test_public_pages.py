@@ -90,7 +90,8 @@ async def test_a_permalink_shows_images_with_alt_text_the_warning_as_disclosure_
     assert "edited" in visible(html)
     assert "No replies are shown here" in html
     assert '<meta name="fediverse:creator" content="@stadt@stadt.test">' in html
-    assert f'<link rel="alternate" type="application/activity+json" href="http://stadt.test/users/stadt/statuses/{post_id}">' in html
+    note = f"http://stadt.test/users/stadt/statuses/{post_id}"
+    assert f'<link rel="alternate" type="application/activity+json" href="{note}">' in html
     assert '<meta property="og:description" content="Content warning: Wasser kalt">' in html
     assert "og:image" not in html  # behind a content warning the image is not put into link previews
     assert f'<link rel="canonical" href="http://stadt.test/@stadt/{post_id}">' in html
