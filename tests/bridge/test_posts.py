@@ -16,6 +16,8 @@ from bridge.posts import Draft, PostReason
 from bridge.uploads import upload_image
 from bridge.users import find_user
 from testkit import add_user
+from bridge.delivery import FANOUT_JOB
+from bridge.handlers import handle_publish
 from bridge.worker import Worker, WorkerContext
 from consent.models import AuditEntry
 
@@ -115,17 +117,19 @@ async def test_images_need_alt_text_or_an_explicit_decorative_choice(config, ses
 async def test_a_scheduled_post_is_published_by_the_worker_when_due(config, sessions_only, people):
     at = utcnow() + timedelta(hours=2)
     reason, post_id = await create(sessions_only, config, "anna", Draft("stadt", "Später", scheduled_at=at))
-    worker = Worker(WorkerContext(config, sessions_only))
+    worker = Worker(WorkerContext(config, sessions_only), {posts.PUBLISH_JOB: handle_publish})
     assert await worker.run_until_idle() == 0
     async with sessions_only.begin() as s:
         assert (await s.get(Post, post_id)).state == PostState.SCHEDULED
         job = await s.scalar(select(Job).where(Job.post_id == post_id))
         assert job.run_at == at
         job.run_at = utcnow() - timedelta(seconds=1)  # time passes
-    assert await worker.run_until_idle() == 1
+    await worker.run_until_idle()
     async with sessions_only() as s:
         post = await s.get(Post, post_id)
+        kinds = {j.kind: j.state for j in (await s.scalars(select(Job).where(Job.post_id == post_id))).all()}
     assert post.state == PostState.PUBLISHED
+    assert kinds[posts.PUBLISH_JOB] == JobState.DONE and FANOUT_JOB in kinds  # publication starts federation
 
 
 async def test_deleting_a_scheduled_post_cancels_its_job(config, sessions_only, people):
