@@ -45,9 +45,11 @@ def ordering_key(post_id: int, platform_id: str) -> str:
     return f"platform:{platform_id}:{post_id}"
 
 
-def stable_handle(post_id: int, platform_id: str) -> str:
-    """The same for every attempt of one (post, platform): the idempotency key and the record key seed."""
-    return hashlib.sha256(f"stadtbote:{post_id}:{platform_id}".encode()).hexdigest()[:32]
+def stable_handle(post_id: int, platform_id: str, salt: str = "") -> str:
+    """The same for every attempt of one (post, platform): the idempotency key and the record key seed.
+    `<post id>-<hash>`: the post id carries its creation time, which Bluesky's record key (a TID) uses."""
+    digest = hashlib.sha256(f"stadtbote:{post_id}:{platform_id}{salt}".encode()).hexdigest()[:32]
+    return f"{post_id}-{digest}"
 
 
 async def send_row(session: AsyncSession, post_id: int, platform_id: str) -> PlatformSend | None:
@@ -115,7 +117,7 @@ async def decide(session: AsyncSession, post_id: int, platform_id: str, decision
 
 def _next_handle(row: PlatformSend) -> str:
     """After an editor said "not there", a fresh handle: the old one may be remembered as used."""
-    return hashlib.sha256(f"{row.handle}:retry".encode()).hexdigest()[:32]
+    return stable_handle(row.post_id, row.platform_id, f":retry:{row.handle}")
 
 
 def backfeed_delay(attempt_age: timedelta, cadence: tuple[tuple[timedelta, timedelta], ...]) -> timedelta | None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from activitypub.guard import GuardedSession
 from bridge.config import PlatformConfig
 from bridge.connectors.base import AccountState, Clock, Connector
+from bridge.connectors.bluesky import BlueskyConnector
 
 CONNECTORS: dict[str, type[Connector]] = {
+    "bluesky": BlueskyConnector,
 }
 
 
