@@ -89,8 +89,6 @@ def build_activity(ctx: WorkerContext, post: Post, verb: Verb) -> dict | None:
 
 
 async def handle_deliver(ctx: WorkerContext, session: AsyncSession, job: Job) -> JobOutcome:
-    if await jobs.has_earlier(session, job):
-        return JobOutcome(JobStatus.DEFER, "waiting_for_earlier", utcnow() + timedelta(seconds=5))
     post = await session.get(Post, int(job.payload["post_id"]))
     document = build_activity(ctx, post, Verb(job.payload["verb"])) if post is not None else None
     if document is None:

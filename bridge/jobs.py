@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Awaitable, Callable
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import exists, or_, select, update
+from sqlalchemy.orm import aliased
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bridge.config import Config
@@ -58,10 +59,14 @@ async def enqueue(session: AsyncSession, kind: str, payload: dict | None = None,
 
 def _due(now: datetime):
     # A running job whose lock expired belonged to a worker that died: it is due again.
+    # A job waits while an earlier job with its ordering key is unfinished (Create before Update).
+    earlier = aliased(Job)
+    blocked = exists().where(earlier.ordering_key == Job.ordering_key, earlier.id < Job.id,
+                             earlier.state.in_((JobState.QUEUED, JobState.RUNNING)))
     return or_(
         (Job.state == JobState.QUEUED) & (Job.run_at <= now),
         (Job.state == JobState.RUNNING) & (Job.locked_until < now),
-    )
+    ) & or_(Job.ordering_key.is_(None), ~blocked)
 
 
 async def claim(session: AsyncSession, owner: str, limit: int = 10, now: datetime | None = None) -> list[Job]:
@@ -127,13 +132,3 @@ async def cancel_for_post(session: AsyncSession, post_id: int) -> int:
         update(Job).where(Job.post_id == post_id, Job.state == JobState.QUEUED)
         .values(state=JobState.CANCELLED, finished_at=utcnow()).execution_options(synchronize_session=False))
     return result.rowcount
-
-
-async def has_earlier(session: AsyncSession, job: Job) -> bool:
-    """True while an earlier job with the same ordering key is still to run."""
-    if job.ordering_key is None:
-        return False
-    earlier = await session.scalar(select(Job.id).where(
-        Job.ordering_key == job.ordering_key, Job.id < job.id,
-        Job.state.in_((JobState.QUEUED, JobState.RUNNING))).limit(1))
-    return earlier is not None

@@ -132,6 +132,8 @@ class FakeInstance:
         self.documents: dict[str, tuple[int, Any]] = {}
         self.received: list[Received] = []
         self.fetched: list[tuple[str, bool]] = []  # (path, signed) of every GET we answered
+        # Statuses (with optional headers) to answer the next POSTs with, e.g. a 503 then a 410.
+        self.answers: list[tuple[int, dict[str, str]]] = []
         self.server: TestServer | None = None
         self._key_index = 0
 
@@ -188,6 +190,9 @@ class FakeInstance:
         except ValueError:
             document = None
         self.received.append(Received(request.path, document, verified, key_id))
+        if self.answers:
+            status, headers = self.answers.pop(0)
+            return web.Response(status=status, headers=headers)
         return web.Response(status=202 if verified else 401)
 
     async def _verify(self, request: web.Request, body: bytes) -> tuple[bool, str | None]:
