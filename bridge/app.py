@@ -53,6 +53,7 @@ def create_app(config: Config, *, run_worker: bool = True, resolver: AbstractRes
     admin.setup(app)
     api.setup(app)
     activitypub_views.setup(app)
+    app[public.NOTE_RESPONDER] = activitypub_views.note_response  # permalinks also serve the Note
     inbox.setup(app)
     return app
 

@@ -19,6 +19,7 @@ from activitypub.uris import INSTANCE_ACTOR_NAME, Uris
 from bridge.appkeys import CONFIG, SESSIONS
 from bridge.convert_ap import actor_to_document, post_to_note
 from bridge.models import Actor, Post, PostState
+from bridge.web.public import prefers_activity_json
 from consent.followers import count_followers
 
 AP_TYPE = "application/activity+json"
@@ -27,9 +28,7 @@ VERSION = "0.1.0"
 
 
 def wants_activitypub(request: web.Request) -> bool:
-    accept = request.headers.get("Accept", "")
-    return AP_TYPE in accept or ("application/ld+json" in accept and "activitystreams" in accept) \
-        or accept.strip() == "application/ld+json"
+    return prefers_activity_json(request.headers.get("Accept", ""))
 
 
 def ap_response(document: dict, status: int = 200, cache: str = "public, max-age=180") -> web.Response:

@@ -125,3 +125,12 @@ async def test_featured_lists_pinned_posts(client, editor, sessions, config):
         (await s.get(Post, post_id)).pinned = True
     featured = await (await client.get("/users/stadt/collections/featured", headers=AP)).json()
     assert featured["totalItems"] == 1 and featured["orderedItems"][0]["id"].endswith(str(post_id))
+
+
+async def test_the_permalink_serves_the_note_to_servers_and_html_to_people(client, editor, sessions, config):
+    post_id = await publish(sessions, config, "Ein Beitrag")
+    note = await client.get(f"/@stadt/{post_id}", headers=AP)
+    assert note.status == 200 and note.content_type == "application/activity+json"
+    assert (await note.json())["id"] == f"http://stadt.test/users/stadt/statuses/{post_id}"
+    page = await client.get(f"/@stadt/{post_id}", headers={"Accept": "text/html"})
+    assert page.status == 200 and page.content_type == "text/html" and "Accept" in page.headers["Vary"]
