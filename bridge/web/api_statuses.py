@@ -104,12 +104,14 @@ async def create_status(request: web.Request) -> web.Response:
     async with request.app[SESSIONS]() as session:
         token = await authorize(request, session)
         token_id = token.id  # a rollback expires the token; the id is needed afterwards
-        draft = parse_draft(await read_params(request), token.actor.name, now)
+        # The key is looked up before the parameters are checked, as in Mastodon: a retry must get the
+        # first post even if, say, its scheduled time has meanwhile come within 5 minutes.
         key = idempotency.normalise(request.headers.get("Idempotency-Key"))
         earlier = await idempotency.find_post(session, token.id, key, now) if key else None
         if earlier is not None:
             await session.commit()
             return await _earlier(session, config, earlier, key)
+        draft = parse_draft(await read_params(request), token.actor.name, now)
         result = await create_post(session, config, token.user, draft, now)
         if not result.ok:
             await session.commit()  # the token's last use, and nothing else, was written
@@ -118,7 +120,9 @@ async def create_status(request: web.Request) -> web.Response:
             idempotency.remember(session, token.id, key, result.post.id, now)
         try:
             await session.commit()
-        except IntegrityError:  # a concurrent request with the same key won the race
+        except IntegrityError:
+            # A concurrent request with the same key won. (Requests of one token mostly queue up on the
+            # token row's last_used_at update anyway; the unique constraint is the guarantee.)
             await session.rollback()
             earlier = await idempotency.find_post(session, token_id, key, now) if key else None
             if earlier is None:

@@ -321,3 +321,10 @@ async def test_a_file_sent_as_the_status_text_is_not_taken_for_text(client, sess
     response = await client.post("/api/v1/statuses", data=form, headers=bearer(token))
     assert response.status == 422
     assert await count_posts(sessions) == 0
+
+
+async def test_a_retry_is_answered_from_its_key_before_its_parameters_are_checked(client, sessions, token):
+    headers = {**bearer(token), "Idempotency-Key": "wiederholt"}
+    first = await (await client.post("/api/v1/statuses", headers=headers, data={"status": "Erst"})).json()
+    retry = await client.post("/api/v1/statuses", headers=headers, data={"status": "x" * 600})
+    assert retry.status == 200 and (await retry.json())["id"] == first["id"]
