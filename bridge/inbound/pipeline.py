@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from activitypub.inbound import parse_activity
 from activitypub.jsonload import JsonReason, JsonRejected, load_json
@@ -28,6 +29,7 @@ from bridge.inbound import gone
 from bridge.inbound.auditing import event_for, type_label
 from bridge.inbound.context import InboundContext
 from bridge.inbound.dispatch import dispatch
+from bridge.inbound.effects import Handled
 from bridge.inbound.request import Acceptance, Answer, InboundRequest, Parts, Refusal
 from consent.audit import Action, Event, Outcome, record
 from consent.seen import mark_seen, was_seen
@@ -77,27 +79,37 @@ async def refuse(parts: Parts, headers: Mapping[str, str], status: int, reason: 
 async def _apply(parts: Parts, document: dict[str, Any], verified: Verified) -> Answer:
     domain = host_of(verified.owner) or ""
     activity_id = id_of(document.get("id"))
-    now = utcnow()
     async with parts.sessions() as session:
         if activity_id and await was_seen(session, parts.federation.vault, activity_id):
             return Answer(202, Acceptance.DUPLICATE)
-        ctx = InboundContext(parts.config, parts.federation, session, document, domain, now)
-        handled = await dispatch(ctx, parse_activity(document))
-        if handled.effect.status >= 400:
-            await session.rollback()
-            return await refuse(parts, {"Signature": f'keyId="{verified.key_id}"'}, handled.effect.status,
-                                handled.effect)
-        await record_success(session, domain, now)  # any valid request clears "unavailable"
-        if activity_id:
-            mark_seen(session, parts.federation.vault, activity_id, now)
-        await record(session, event_for(handled, document, domain))
         try:
-            await session.commit()
-        except IntegrityError:  # a twin of this activity committed first
+            handled = await _handle(parts, session, document, domain, activity_id)
+        except IntegrityError:  # a concurrent request wrote the same row first
             await session.rollback()
-            return Answer(202, Acceptance.DUPLICATE)
+            if activity_id and await was_seen(session, parts.federation.vault, activity_id):
+                return Answer(202, Acceptance.DUPLICATE)
+            return Answer(503, Refusal.CONFLICT)  # e.g. two first activities of one new person: retry
+    if handled.effect.status >= 400:
+        return await refuse(parts, {"Signature": f'keyId="{verified.key_id}"'}, handled.effect.status, handled.effect)
     log.info("inbox accepted type=%s effect=%s domain=%s", type_label(document), handled.effect, domain)
     return Answer(202, str(handled.effect))
+
+
+async def _handle(parts: Parts, session: AsyncSession, document: dict[str, Any], domain: str,
+                  activity_id: str | None) -> Handled:
+    """Dispatch and commit: the effect, the dedupe mark, the host's recovery and the audit entry together."""
+    now = utcnow()
+    ctx = InboundContext(parts.config, parts.federation, session, document, domain, now)
+    handled = await dispatch(ctx, parse_activity(document))
+    if handled.effect.status >= 400:
+        await session.rollback()
+        return handled
+    await record_success(session, domain, now)  # any valid request clears "unavailable"
+    if activity_id:
+        mark_seen(session, parts.federation.vault, activity_id, now)
+    await record(session, event_for(handled, document, domain))
+    await session.commit()
+    return handled
 
 
 def _has_signature(headers: Mapping[str, str]) -> bool:

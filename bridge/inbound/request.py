@@ -21,6 +21,7 @@ class Refusal(enum.StrEnum):
     NOT_AN_OBJECT = "not_an_object"
     UNKNOWN_LOCAL_ACTOR = "unknown_local_actor"
     INTERNAL_ERROR = "internal_error"
+    CONFLICT = "conflict"  # a concurrent request wrote the same row: 503, the sender retries
 
 
 class Acceptance(enum.StrEnum):

@@ -3,6 +3,7 @@ per account policy, account deletions that cannot be verified any more, and deli
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -249,3 +250,15 @@ async def test_a_refused_request_does_not_clear_the_unavailable_mark(stadt, mast
 async def session_count(client, model) -> int:
     async with client.app[SESSIONS]() as session:
         return await session.scalar(select(func.count()).select_from(model))
+
+
+async def test_the_same_activity_arriving_twice_at_once_has_one_effect(stadt, mastodon):
+    alice = mastodon.add_actor("alice")
+    post_id = await publish(stadt)
+    await mastodon.sign_and_post(stadt, like_of(alice, post_id, 1), alice)  # alice is known: no fetch races
+    boost = {"@context": AS_CONTEXT, "id": alice.uri + "/statuses/5/activity", "type": "Announce",
+             "actor": alice.uri, "object": note_uri(post_id), "to": [PUBLIC]}
+    answers = await asyncio.gather(*(mastodon.sign_and_post(stadt, boost, alice) for _ in range(3)))
+    assert all(status == 202 for status, _ in answers)
+    assert sorted(body["status"] for _, body in answers).count("interaction_added") == 1
+    assert len(await rows(stadt, Interaction)) == 2
