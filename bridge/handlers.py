@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bridge import delivery, feedimport, hubping, platform_jobs, posts
-from bridge.jobs import Handler, JobOutcome, JobStatus, WorkerContext
+from bridge import backfeed, delivery, feedimport, hubping, platform_jobs, posts
+from bridge.jobs import BatchHandler, Handler, JobOutcome, JobStatus, WorkerContext
 from bridge.models import Job
 
 
@@ -36,4 +36,8 @@ def _http(ctx: WorkerContext):
 def all_handlers() -> dict[str, Handler]:
     return {posts.PUBLISH_JOB: handle_publish, feedimport.POLL_JOB: handle_feed_poll,
             hubping.WEBSUB_PING_JOB: handle_websub_ping, **delivery.handlers(),
-            **platform_jobs.handlers()}
+            **platform_jobs.handlers(), **backfeed.handlers()}
+
+
+def all_batch_handlers() -> dict[str, BatchHandler]:
+    return delivery.batch_handlers()

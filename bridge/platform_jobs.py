@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bridge import jobs
 from bridge.config import PlatformConfig
 from bridge.connectors import registry
 from bridge.connectors.base import Connector, Outcome, Reason, Remote, Rendered, Result
@@ -27,7 +26,6 @@ from bridge.platform_outcomes import audit, conclude_change, conclude_publish, s
 from consent.audit import Action
 
 log = logging.getLogger("stadtbote.mirroring")
-ORDER_WAIT = timedelta(seconds=5)
 
 
 @dataclass
@@ -53,8 +51,6 @@ def make_send_handler(clock=None, connectors=None, backfeed_first: timedelta = t
 
     async def handle_send(ctx: WorkerContext, session: AsyncSession, job: Job) -> JobOutcome:
         now = clock() if clock else datetime.now().astimezone()
-        if await jobs.has_earlier(session, job):
-            return JobOutcome(JobStatus.DEFER, "waiting_for_earlier", now + ORDER_WAIT)
         run = await _prepare(ctx, session, job, now, clock, connectors)
         if isinstance(run, JobOutcome):
             return run

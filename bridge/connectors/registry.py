@@ -6,9 +6,13 @@ from activitypub.guard import GuardedSession
 from bridge.config import PlatformConfig
 from bridge.connectors.base import AccountState, Clock, Connector
 from bridge.connectors.bluesky import BlueskyConnector
+from bridge.connectors.mastodon import MastodonConnector
+from bridge.connectors.telegram import TelegramConnector
 
 CONNECTORS: dict[str, type[Connector]] = {
     "bluesky": BlueskyConnector,
+    "mastodon": MastodonConnector,
+    "telegram": TelegramConnector,
 }
 
 
