@@ -1,0 +1,95 @@
+"""A worker wired to the three platform fakes over a real database, for the mirroring scenario tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from bridge import backfeed, platform_jobs, posts
+from bridge.db import utcnow
+from bridge.federation import open_federation
+from bridge.handlers import all_handlers
+from bridge.models import Job, JobState, Post, Role
+from bridge.models_platforms import PlatformAccount, PlatformSend
+from bridge.worker import Worker, WorkerContext
+from platform_fakes import Clock, MapResolver, guarded
+from platform_servers import FakeBluesky, FakeMastodon, FakeTelegram
+from testkit import add_user
+
+TRANSFER = {"recipient": "Operator Inc.", "country": "US", "transfer_mechanism": "SCC"}
+PLATFORMS = [
+    {"id": "bsky", "kind": "bluesky", "api_base": "http://bsky.social", "handle": "stadt.bsky.social",
+     "app_password": "app-pass", "appview": "http://public.api.bsky.app", **TRANSFER},
+    {"id": "masto", "kind": "mastodon", "api_base": "http://mastodon.example", "access_token": "mastodon-token",
+     **TRANSFER},
+    {"id": "tg", "kind": "telegram", "api_base": "http://api.telegram.org", "bot_token": "123:ABC",
+     "chat_id": "@stadt", "discussion_chat_id": "-1001", **TRANSFER},
+]
+
+
+@dataclass
+class Bridge:
+    config: object
+    sessions: object
+    worker: Worker
+    clock: Clock
+    bluesky: FakeBluesky
+    mastodon: FakeMastodon
+    telegram: FakeTelegram
+    user_id: int
+
+    async def post(self, text: str, mirrors=("bsky", "masto", "tg")) -> int:
+        async with self.sessions.begin() as s:
+            user = await s.get(posts.User, self.user_id)
+            result = await posts.create_post(s, self.config, user, posts.Draft("stadt", text, mirrors=tuple(mirrors)))
+            assert result.ok, result.reason
+            return result.post.id
+
+    async def run(self) -> None:
+        await self.worker.run_until_idle()
+
+    async def make_due(self, kind: str) -> None:
+        """Brings delayed jobs (a retry, the next backfeed) forward instead of sleeping."""
+        async with self.sessions.begin() as s:
+            await s.execute(update(Job).where(Job.kind == kind, Job.state == JobState.QUEUED).values(run_at=utcnow()))
+
+    async def send(self, post_id: int, platform_id: str) -> PlatformSend:
+        async with self.sessions() as s:
+            return await s.scalar(select(PlatformSend).where(PlatformSend.post_id == post_id,
+                                                             PlatformSend.platform_id == platform_id))
+
+    async def account(self, platform_id: str) -> PlatformAccount | None:
+        async with self.sessions() as s:
+            return await s.get(PlatformAccount, platform_id)
+
+    async def edit(self, post_id: int, text: str) -> None:
+        async with self.sessions.begin() as s:
+            user = await s.get(posts.User, self.user_id)
+            post = await s.get(Post, post_id)
+            result = await posts.edit_post(s, self.config, user, post, posts.Draft("stadt", text, mirrors=()))
+            assert result.ok, result.reason
+
+    async def delete(self, post_id: int) -> None:
+        async with self.sessions.begin() as s:
+            user = await s.get(posts.User, self.user_id)
+            assert (await posts.delete_post(s, user, await s.get(Post, post_id))).ok
+
+
+async def start_bridge(make_config, sessions, aiohttp_server, password_hash, **overrides) -> tuple[Bridge, list]:
+    fakes = FakeBluesky(), FakeMastodon(), FakeTelegram()
+    hosts = ("bsky.social", "mastodon.example", "api.telegram.org")
+    resolver = MapResolver()
+    for host, fake in zip(hosts, fakes):
+        resolver.mapping[host] = ("127.0.0.1", (await aiohttp_server(fake.app())).port)
+    resolver.mapping["public.api.bsky.app"] = resolver.mapping["bsky.social"]
+    config = make_config(platforms=overrides.get("platforms", PLATFORMS))
+    federation = await open_federation(config, b"k" * 32, resolver=resolver, public_overrides=("127.0.0.0/8",))
+    await federation.http.close()
+    federation.http = guarded(resolver, total_timeout=0.3)
+    clock = Clock(utcnow())
+    handlers = {**all_handlers(), **platform_jobs.handlers(clock), **backfeed.handlers(clock)}
+    worker = Worker(WorkerContext(config, sessions, federation), handlers=handlers)
+    async with sessions.begin() as s:
+        user = await add_user(s, "anna", Role.ADMIN, ["stadt"], password_hash)
+    return Bridge(config, sessions, worker, clock, *fakes, user.id), [federation]
