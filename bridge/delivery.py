@@ -6,20 +6,22 @@ the same post and inbox share an ordering key, so an Update or Delete never over
 
 from __future__ import annotations
 
+import asyncio
 import enum
+import json
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from activitypub import vocab
-from activitypub.delivery import DeliveryOutcome, deliver
+from activitypub.delivery import DeliveryOutcome, DeliveryResult, deliver
 from bridge import jobs
 from bridge.convert_ap import post_to_note
 from bridge.db import utcnow
-from bridge.hosts import host_is_open, host_is_unavailable, record_failure, record_success, unavailable_hosts
-from bridge.models import Job, JobState, Post, PostState
+from bridge.hosts import host_health, record_failure, record_success, unavailable_hosts
+from bridge.models import DeliveryHost, Job, JobState, Post, PostState
 from bridge.jobs import JobOutcome, JobStatus, WorkerContext
 from consent.audience import interacted_inboxes, subjects_with_inbox
 from consent.audit import Action, Event, Outcome, record
@@ -29,6 +31,7 @@ FANOUT_JOB = "fanout"
 DELIVER_JOB = "deliver"
 DIRECT_JOB = "deliver_direct"
 DELIVERY_ATTEMPTS = 16  # Mastodon's: about n⁴+15 s apart, some 2-3 days in all
+SEND_CONCURRENCY = 32  # requests in flight per worker; the client also caps connections per host
 
 
 class Verb(enum.StrEnum):
@@ -88,34 +91,76 @@ def build_activity(ctx: WorkerContext, post: Post, verb: Verb) -> dict | None:
     return vocab.create(uris, name, str(post.id), note)
 
 
-async def handle_deliver(ctx: WorkerContext, session: AsyncSession, job: Job) -> JobOutcome:
-    post = await session.get(Post, int(job.payload["post_id"]))
-    document = build_activity(ctx, post, Verb(job.payload["verb"])) if post is not None else None
-    if document is None:
-        return JobOutcome(JobStatus.DONE, "nothing_to_send")
-    return await _send(ctx, session, job.payload["actor"], job.payload["inbox"], document)
+async def deliver_batch(ctx: WorkerContext, batch: list[Job]) -> list[JobOutcome]:
+    """Delivers many post activities at once: each document is built and serialised once per batch,
+    sends run concurrently, and all bookkeeping is one transaction."""
+    now = utcnow()
+    async with ctx.sessions() as session:
+        post_ids = {int(job.payload["post_id"]) for job in batch}
+        loaded = {p.id: p for p in (await session.scalars(select(Post).where(Post.id.in_(post_ids)))).all()}
+        bodies = {key: _body(ctx, loaded.get(key[0]), Verb(key[1]))
+                  for key in {(int(j.payload["post_id"]), j.payload["verb"]) for j in batch}}
+        health = await host_health(session, {_host(j.payload["inbox"]) for j in batch})
+        signers = {name: await ctx.federation.signer(session, name) for name in {j.payload["actor"] for j in batch}}
+    limit = asyncio.Semaphore(SEND_CONCURRENCY)
+
+    async def one(job: Job) -> tuple[JobOutcome | None, DeliveryResult | None]:
+        body = bodies[(int(job.payload["post_id"]), job.payload["verb"])]
+        blocked = _blocked(health.get(_host(job.payload["inbox"])), now)
+        if body is None or blocked is not None:
+            return (blocked or JobOutcome(JobStatus.DONE, "nothing_to_send")), None
+        signer = signers[job.payload["actor"]]
+        if signer is None:
+            return JobOutcome(JobStatus.FAILED, "unknown_local_actor"), None
+        async with limit:
+            return None, await deliver(ctx.federation.http, job.payload["inbox"], body, signer.key_id,
+                                       signer.private_key)
+
+    sent = await asyncio.gather(*(one(job) for job in batch))
+    async with ctx.sessions.begin() as session:
+        return [outcome if outcome is not None else
+                JobOutcome(JobStatus.DONE) if _healthy_success(result, health, job) else
+                await _conclude(ctx, session, _host(job.payload["inbox"]), job.payload["inbox"], result, now)
+                for job, (outcome, result) in zip(batch, sent)]
+
+
+def _healthy_success(result: DeliveryResult, health: dict[str, DeliveryHost], job: Job) -> bool:
+    # The common case — a healthy host said yes — needs no bookkeeping at all.
+    return result.outcome is DeliveryOutcome.DELIVERED and _host(job.payload["inbox"]) not in health
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).hostname or ""
+
+
+def _body(ctx: WorkerContext, post: Post | None, verb: Verb) -> bytes | None:
+    document = build_activity(ctx, post, verb) if post is not None else None
+    return None if document is None else json.dumps(document, separators=(",", ":")).encode()
+
+
+def _blocked(host: DeliveryHost | None, now: datetime) -> JobOutcome | None:
+    if host is None:
+        return None
+    if host.unavailable_since is not None:
+        return JobOutcome(JobStatus.FAILED, "host_unavailable")
+    if host.open_until is not None and host.open_until > now:
+        return JobOutcome(JobStatus.DEFER, "circuit_open", host.open_until)
+    return None
 
 
 async def handle_direct(ctx: WorkerContext, session: AsyncSession, job: Job) -> JobOutcome:
-    return await _send(ctx, session, job.payload["actor"], job.payload["inbox"], job.payload["document"])
-
-
-async def _send(ctx: WorkerContext, session: AsyncSession, actor_name: str, inbox: str,
-                document: dict) -> JobOutcome:
-    host = urlsplit(inbox).hostname or ""
-    now = utcnow()
-    if await host_is_unavailable(session, host):
-        return JobOutcome(JobStatus.FAILED, "host_unavailable")
-    if not await host_is_open(session, host, now):
-        return JobOutcome(JobStatus.DEFER, "circuit_open", now + timedelta(minutes=5))
-    signer = await ctx.federation.signer(session, actor_name)
+    inbox, now = job.payload["inbox"], utcnow()
+    blocked = _blocked((await host_health(session, {_host(inbox)})).get(_host(inbox)), now)
+    if blocked is not None:
+        return blocked
+    signer = await ctx.federation.signer(session, job.payload["actor"])
     if signer is None:
         return JobOutcome(JobStatus.FAILED, "unknown_local_actor")
-    result = await deliver(ctx.federation.http, inbox, document, signer.key_id, signer.private_key)
-    return await _conclude(ctx, session, host, inbox, result, now)
+    result = await deliver(ctx.federation.http, inbox, job.payload["document"], signer.key_id, signer.private_key)
+    return await _conclude(ctx, session, _host(inbox), inbox, result, now)
 
 
-async def _conclude(ctx: WorkerContext, session: AsyncSession, host: str, inbox: str, result,
+async def _conclude(ctx: WorkerContext, session: AsyncSession, host: str, inbox: str, result: DeliveryResult,
                     now: datetime) -> JobOutcome:
     outcome = result.outcome
     if outcome is DeliveryOutcome.DELIVERED:
@@ -141,4 +186,8 @@ async def _drop_gone(ctx: WorkerContext, session: AsyncSession, host: str, inbox
 
 
 def handlers() -> dict:
-    return {FANOUT_JOB: handle_fanout, DELIVER_JOB: handle_deliver, DIRECT_JOB: handle_direct}
+    return {FANOUT_JOB: handle_fanout, DIRECT_JOB: handle_direct}
+
+
+def batch_handlers() -> dict:
+    return {DELIVER_JOB: deliver_batch}

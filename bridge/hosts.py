@@ -23,14 +23,10 @@ async def _host(session: AsyncSession, host: str) -> DeliveryHost:
     return row
 
 
-async def host_is_open(session: AsyncSession, host: str, now: datetime) -> bool:
-    row = await session.get(DeliveryHost, host)
-    return row is None or row.open_until is None or row.open_until <= now
-
-
-async def host_is_unavailable(session: AsyncSession, host: str) -> bool:
-    row = await session.get(DeliveryHost, host)
-    return row is not None and row.unavailable_since is not None
+async def host_health(session: AsyncSession, hosts: set[str]) -> dict[str, DeliveryHost]:
+    """The health rows of these hosts (hosts that never failed have none)."""
+    rows = await session.scalars(select(DeliveryHost).where(DeliveryHost.host.in_(hosts)))
+    return {row.host: row for row in rows.all()}
 
 
 async def unavailable_hosts(session: AsyncSession) -> set[str]:

@@ -7,6 +7,7 @@ runs twice; on SQLite (one writer at a time) a compare-and-set UPDATE does the s
 from __future__ import annotations
 
 import enum
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Awaitable, Callable
@@ -45,6 +46,9 @@ class WorkerContext:
 
 
 Handler = Callable[[WorkerContext, AsyncSession, Job], Awaitable[JobOutcome]]
+# Runs many claimed jobs of one kind at once (deliveries: one document built and signed per batch, one
+# commit per batch); returns one outcome per job, in order. Its effects are not in the job's transaction.
+BatchHandler = Callable[[WorkerContext, list[Job]], Awaitable[list[JobOutcome]]]
 
 
 async def enqueue(session: AsyncSession, kind: str, payload: dict | None = None, *,
@@ -80,16 +84,20 @@ async def claim(session: AsyncSession, owner: str, limit: int = 10, now: datetim
             _lock(job, owner, now)
         await session.commit()
         return jobs
-    claimed = []
-    for job_id in (await session.scalars(query.with_only_columns(Job.id))).all():
-        result = await session.execute(
-            update(Job).where(Job.id == job_id, _due(now)).values(
-                state=JobState.RUNNING, locked_by=owner, locked_until=now + LOCK_DURATION,
-                attempts=Job.attempts + 1).execution_options(synchronize_session=False))
-        if result.rowcount == 1:
-            claimed.append(job_id)
+    # SQLite runs one writer at a time, so one UPDATE over the chosen ids is atomic: a token in
+    # locked_by tells this claim's rows apart from rows another worker claimed before.
+    token = f"{owner}#{uuid.uuid4().hex[:8]}"
+    chosen = query.with_only_columns(Job.id).scalar_subquery()
+    await session.execute(update(Job).where(Job.id.in_(chosen)).values(
+        state=JobState.RUNNING, locked_by=token, locked_until=now + LOCK_DURATION,
+        attempts=Job.attempts + 1).execution_options(synchronize_session=False))
+    rows = list((await session.scalars(select(Job).where(Job.locked_by == token).order_by(Job.id))).all())
+    await session.execute(update(Job).where(Job.locked_by == token).values(locked_by=owner)
+                          .execution_options(synchronize_session=False))
     await session.commit()
-    return list((await session.scalars(select(Job).where(Job.id.in_(claimed)).order_by(Job.id))).all())
+    for job in rows:
+        job.locked_by = owner
+    return rows
 
 
 def _lock(job: Job, owner: str, now: datetime) -> None:
@@ -125,6 +133,23 @@ async def finish(session: AsyncSession, job: Job, owner: str, *, error: str | No
         fresh.run_at = max(retry_at or now, now + backoff(fresh.attempts))
     else:
         fresh.state, fresh.finished_at, fresh.last_error = JobState.FAILED, now, error
+
+
+async def finish_many(session: AsyncSession, owner: str, results: list[tuple[Job, JobOutcome]],
+                      now: datetime | None = None) -> None:
+    """Records the outcomes of a batch: the many successes in one statement, the rest one by one."""
+    now = now or utcnow()
+    done = [job.id for job, outcome in results if outcome.status is JobStatus.DONE]
+    if done:
+        await session.execute(update(Job).where(Job.id.in_(done), Job.locked_by == owner,
+                                                Job.state == JobState.RUNNING)
+                              .values(state=JobState.DONE, finished_at=now, locked_by=None, locked_until=None,
+                                      last_error=None).execution_options(synchronize_session=False))
+    for job, outcome in results:
+        if outcome.status is not JobStatus.DONE:
+            await finish(session, job, owner, error=None if outcome.status is JobStatus.DEFER else
+                         (outcome.reason or "unspecified"), retry=outcome.status is JobStatus.RETRY,
+                         retry_at=outcome.retry_at, deferred=outcome.status is JobStatus.DEFER, now=now)
 
 
 async def cancel_for_post(session: AsyncSession, post_id: int) -> int:

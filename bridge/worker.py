@@ -13,8 +13,8 @@ import socket
 import uuid
 
 from bridge import jobs
-from bridge.handlers import all_handlers
-from bridge.jobs import Handler, JobOutcome, JobStatus, WorkerContext
+from bridge.handlers import all_batch_handlers, all_handlers
+from bridge.jobs import BatchHandler, Handler, JobOutcome, JobStatus, WorkerContext
 from bridge.models import Job
 
 __all__ = ["Worker", "WorkerContext", "JobOutcome", "JobStatus", "Handler"]
@@ -24,9 +24,13 @@ log = logging.getLogger("stadtbote.worker")
 
 class Worker:
     def __init__(self, ctx: WorkerContext, handlers: dict[str, Handler] | None = None,
-                 owner: str | None = None, poll_seconds: float = 1.0, batch: int = 50, concurrency: int = 16):
+                 owner: str | None = None, poll_seconds: float = 1.0, batch: int = 200, concurrency: int = 16,
+                 batch_handlers: dict[str, BatchHandler] | None = None):
         self.ctx = ctx
         self.handlers = handlers if handlers is not None else all_handlers()
+        if batch_handlers is None:
+            batch_handlers = all_batch_handlers() if handlers is None else {}
+        self.batch_handlers = batch_handlers
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.poll_seconds = poll_seconds
         self.batch = batch
@@ -38,8 +42,26 @@ class Worker:
         """Claims and runs one batch; returns how many jobs ran."""
         async with self.ctx.sessions() as session:
             claimed = await jobs.claim(session, self.owner, self.batch)
-        await asyncio.gather(*(self._limited(job) for job in claimed))
+        grouped: dict[str, list[Job]] = {}
+        for job in claimed:
+            if job.kind in self.batch_handlers:
+                grouped.setdefault(job.kind, []).append(job)
+        singles = [job for job in claimed if job.kind not in self.batch_handlers]
+        await asyncio.gather(*(self._limited(job) for job in singles),
+                             *(self._run_batch(kind, batch) for kind, batch in grouped.items()))
         return len(claimed)
+
+    async def _run_batch(self, kind: str, batch: list[Job]) -> None:
+        try:
+            outcomes = await self.batch_handlers[kind](self.ctx, batch)
+        except Exception as exc:  # a handler bug must not stop the worker; reason, no message
+            log.exception("batch of %d %s jobs crashed", len(batch), kind)
+            outcomes = [JobOutcome(JobStatus.RETRY, f"handler_crashed:{exc.__class__.__name__}")] * len(batch)
+        async with self.ctx.sessions.begin() as session:
+            await jobs.finish_many(session, self.owner, list(zip(batch, outcomes)))
+        failed = sum(1 for o in outcomes if o.status is not JobStatus.DONE)
+        log.log(logging.INFO if failed else logging.DEBUG, "batch of %d %s jobs, %d not done", len(batch), kind,
+                failed)
 
     async def _limited(self, job: Job) -> None:
         async with self.limit:
