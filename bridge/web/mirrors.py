@@ -1,0 +1,142 @@
+"""Editor and admin views of mirroring: exactly what each platform gets (with a counter in the platform's
+unit), each platform's send state with its reason and the unknown-outcome decision, and the admin's list
+of platform accounts ("reconnect needed", rate-limit pauses, token expiry)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+from sqlalchemy import select
+
+from activitypub.uris import Uris
+from bridge import mirroring
+from bridge.appkeys import CONFIG, FEDERATION, SESSIONS
+from bridge.config import Config, PlatformConfig
+from bridge.connectors import registry
+from bridge.connectors.base import AccountState, PostView, Reason, Rendered, Result
+from bridge.connectors.render import post_view
+from bridge.db import utcnow
+from bridge.models import Role
+from bridge.models_platforms import PlatformAccount, PlatformSend
+from bridge.platform_accounts import account_row, load_state, mark_checked, need_reconnect, save_state, session_key
+from bridge.users import user_ref
+from bridge.web.guards import load_post, require_user, see_other
+from bridge.web.render import render
+
+EDITORS = (Role.ADMIN, Role.EDITOR)
+REASONS = {str(r): r.description for r in Reason}
+
+
+@dataclass(frozen=True)
+class Preview:
+    platform: PlatformConfig
+    rendered: Rendered | None  # None: no connector for this kind yet
+
+
+def previews(config: Config, platforms: list[PlatformConfig], view: PostView, limits: dict[str, dict]) -> list[Preview]:
+    found = []
+    for platform in platforms:
+        connector = registry.build(platform, None, AccountState(limits=limits.get(platform.id, {})), utcnow)
+        found.append(Preview(platform, connector.render(view) if connector is not None else None))
+    return found
+
+
+async def _limits(session) -> dict[str, dict]:
+    return {a.platform_id: dict(a.limits or {}) for a in (await session.scalars(select(PlatformAccount))).all()}
+
+
+async def post_mirrors(request: web.Request) -> web.StreamResponse:
+    user = require_user(request, roles=EDITORS)
+    config = request.app[CONFIG]
+    async with request.app[SESSIONS]() as session:
+        post = await load_post(request, session, user)
+        sends = {s.platform_id: s for s in await mirroring.sends_of(session, post.id)}
+        limits = await _limits(session)
+    wanted = [p for p in config.platforms if p.id in (post.mirrors or []) or p.id in sends]
+    view = post_view(post, config, Uris.for_base(config.instance.base_url))
+    return render(request, "mirrors.html", {"post": post, "sends": sends, "reasons": REASONS,
+                                            "previews": previews(config, wanted, view, limits)})
+
+
+async def decide(request: web.Request) -> web.StreamResponse:
+    user = require_user(request, roles=EDITORS)
+    form = await request.post()
+    try:
+        decision = mirroring.Decision(form.get("decision", ""))
+    except ValueError:
+        raise web.HTTPBadRequest(text="unknown decision") from None
+    async with request.app[SESSIONS]() as session:
+        post = await load_post(request, session, user)
+        await mirroring.decide(session, post.id, request.match_info["platform"], decision, user.role, user_ref(user))
+        await session.commit()
+    raise see_other(f"/editor/posts/{post.id}/mirrors")
+
+
+async def compose_preview(request: web.Request) -> web.StreamResponse:
+    """The compose form's "preview per platform" button: the text as each checked platform gets it."""
+    require_user(request, roles=EDITORS)
+    config = request.app[CONFIG]
+    form = await request.post()
+    chosen = [p for p in config.platforms if p.id in form.getall("mirror", [])]
+    actor = str(form.get("actor") or (config.actors[0].name if config.actors else ""))
+    permalink = Uris.for_base(config.instance.base_url).permalink(actor, "…")
+    view = PostView(0, str(form.get("text", "")), str(form.get("spoiler_text", "")), config.instance.language,
+                    permalink, (), utcnow())
+    async with request.app[SESSIONS]() as session:
+        limits = await _limits(session)
+    return render(request, "mirror_preview.html", {"previews": previews(config, chosen, view, limits),
+                                                   "images_note": bool(form.getall("media_id", []))})
+
+
+async def admin_platforms(request: web.Request) -> web.StreamResponse:
+    require_user(request, roles=(Role.ADMIN,))
+    config = request.app[CONFIG]
+    async with request.app[SESSIONS]() as session:
+        accounts = {a.platform_id: a for a in (await session.scalars(select(PlatformAccount))).all()}
+    return render(request, "admin_platforms.html", {"platforms": config.platforms, "accounts": accounts,
+                                                    "reasons": REASONS, "now": utcnow()})
+
+
+async def check_platform(request: web.Request) -> web.StreamResponse:
+    """Checks the credentials now; a reconnected account gets its refused sends queued again."""
+    user = require_user(request, roles=(Role.ADMIN,))
+    config = request.app[CONFIG]
+    platform = next((p for p in config.platforms if p.id == request.match_info["platform"]), None)
+    if platform is None:
+        raise web.HTTPNotFound()
+    federation = request.app[FEDERATION]
+    key = session_key(federation.vault.kek)
+    async with request.app[SESSIONS]() as session:
+        row = await account_row(session, platform.id)
+        connector = registry.build(platform, federation.http, load_state(row, key), utcnow)
+        result = await connector.check_credentials() if connector else None
+        await _after_check(session, row, connector, result, key, user)
+        await session.commit()
+    raise see_other("/admin/platforms")
+
+
+async def _after_check(session, row: PlatformAccount, connector, result: Result | None, key: bytes, user) -> None:
+    now = utcnow()
+    if connector is None or result is None:
+        return
+    if result.outcome == "sent":
+        save_state(row, key, connector.account, now)
+        mark_checked(row, result, now)
+        failed = (await session.scalars(select(PlatformSend).where(
+            PlatformSend.platform_id == row.platform_id, PlatformSend.reason == "invalid_credentials"))).all()
+        for send in failed:
+            await mirroring.decide(session, send.post_id, row.platform_id, mirroring.Decision.RETRY, user.role,
+                                   user_ref(user))
+    elif result.outcome == "auth_failed":
+        need_reconnect(row, result, now)
+    else:
+        row.reason, row.detail, row.checked_at = str(result.reason), result.detail[:300] or None, now
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/editor/posts/{post_id:\\d+}/mirrors", post_mirrors, name="post_mirrors")
+    app.router.add_post("/editor/posts/{post_id:\\d+}/mirrors/{platform}/decide", decide)
+    app.router.add_post("/editor/mirrors/preview", compose_preview, name="mirror_preview")
+    app.router.add_get("/admin/platforms", admin_platforms, name="admin_platforms")
+    app.router.add_post("/admin/platforms/{platform}/check", check_platform)
