@@ -11,12 +11,11 @@ from datetime import datetime
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridge.connectors.base import AccountState, Result
 from bridge.db import utcnow
-from bridge.models_platforms import AccountStatus, PlatformAccount, PlatformSend, SendState
+from bridge.models_platforms import AccountStatus, PlatformAccount
 
 SESSION_KEY_LABEL = b"stadtbote/platform-sessions/v1"
 
@@ -86,16 +85,3 @@ def need_reconnect(row: PlatformAccount, result: Result, now: datetime) -> bool:
 def mark_checked(row: PlatformAccount, result: Result, now: datetime) -> None:
     row.status, row.reason, row.detail = AccountStatus.OK, None, None
     row.checked_at = row.updated_at = now
-
-
-async def requeue_after_reconnect(session: AsyncSession, platform_id: str) -> list[int]:
-    """Sends that failed only because the account needed reconnecting; returns their post ids."""
-    rows = (await session.scalars(select(PlatformSend).where(
-        PlatformSend.platform_id == platform_id, PlatformSend.state == SendState.FAILED,
-        PlatformSend.reason == "invalid_credentials"))).all()
-    return [r.post_id for r in rows]
-
-
-async def clear_pause(session: AsyncSession, platform_id: str) -> None:
-    await session.execute(update(PlatformAccount).where(PlatformAccount.platform_id == platform_id)
-                          .values(paused_until=None).execution_options(synchronize_session=False))

@@ -50,7 +50,7 @@ async def test_public_replies_from_three_platforms_are_stored_and_opt_outs_skipp
 
 
 async def test_a_reply_deleted_on_the_platform_is_erased_here(bridge):
-    post_id = await bridge.post("Umfrage", mirrors=("bsky",))
+    await bridge.post("Umfrage", mirrors=("bsky",))
     await bridge.run()
     bridge.bluesky.thread_replies = [bsky_reply("r1", "did:plc:anna", "Ja"), bsky_reply("r2", "did:plc:ben", "Nein")]
     await bridge.make_due(mirroring.BACKFEED_JOB)
