@@ -6,13 +6,23 @@ from activitypub.guard import GuardedSession
 from bridge.config import PlatformConfig
 from bridge.connectors.base import AccountState, Clock, Connector
 from bridge.connectors.bluesky import BlueskyConnector
+from bridge.connectors.facebook import FacebookConnector
+from bridge.connectors.instagram import InstagramConnector
+from bridge.connectors.linkedin import LinkedInConnector
 from bridge.connectors.mastodon import MastodonConnector
 from bridge.connectors.telegram import TelegramConnector
+from bridge.connectors.threads import ThreadsConnector
+from bridge.connectors.x import XConnector
 
 CONNECTORS: dict[str, type[Connector]] = {
     "bluesky": BlueskyConnector,
     "mastodon": MastodonConnector,
     "telegram": TelegramConnector,
+    "facebook": FacebookConnector,
+    "instagram": InstagramConnector,
+    "threads": ThreadsConnector,
+    "linkedin": LinkedInConnector,
+    "x": XConnector,
 }
 
 
