@@ -1,0 +1,127 @@
+"""Inbox benchmark: signed Create(Note) replies verified and stored per second by one server process.
+
+    .venv/bin/python tests/bench/bench_inbox.py [--replies 3000] [--concurrency 32] [--db URL]
+
+The server is a real `stadtbote serve --no-worker` process; the sender (a fake Mastodon with 50 accounts
+that signs like Mastodon) is another process. Prints replies/s and this machine's single-core RSA-2048
+verification rate measured in the same run, as the reference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from sqlalchemy import func, select
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from activitypub.uris import Uris  # noqa: E402
+from bridge import posts  # noqa: E402
+from bridge.bootstrap import bootstrap  # noqa: E402
+from bridge.db import create_engine, create_sessionmaker  # noqa: E402
+from bridge.models import Role  # noqa: E402
+from bridge.settings import load_config  # noqa: E402
+from bridge.users import create_user  # noqa: E402
+from consent.models import Reply  # noqa: E402
+
+
+def verify_rate(seconds: float = 2.0) -> float:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    message = b"x" * 200
+    signature = key.sign(message, padding.PKCS1v15(), hashes.SHA256())
+    public, n, start = key.public_key(), 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        public.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
+        n += 1
+    return n / (time.perf_counter() - start)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def prepare(config) -> int:
+    engine = create_engine(config.database.url)
+    sessions = create_sessionmaker(engine)
+    await bootstrap(engine, sessions, config)
+    async with sessions.begin() as session:
+        user, _ = await create_user(session, "bench", Role.EDITOR, ["stadt"])
+        result = await posts.create_post(session, config, user, posts.Draft("stadt", "Wie gefällt Ihnen der Park?"))
+    await engine.dispose()
+    return result.post.id
+
+
+async def stored(config) -> int:
+    engine = create_engine(config.database.url)
+    async with create_sessionmaker(engine)() as session:
+        n = await session.scalar(select(func.count()).select_from(Reply))
+    await engine.dispose()
+    return n
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--replies", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--actors", type=int, default=50)
+    parser.add_argument("--db", help="database URL (default: a new SQLite file)")
+    args = parser.parse_args()
+    folder, port = Path(tempfile.mkdtemp(prefix="stadtbote-inbox-")), free_port()
+    db_url = args.db or f"sqlite+aiosqlite:///{folder / 'bench.sqlite3'}"
+    (folder / "config.toml").write_text(f"""
+[instance]
+base_url = "http://127.0.0.1:{port}"
+name = "Benchmark"
+listen = "127.0.0.1:{port}"
+[database]
+url = "{db_url}"
+[federation]
+allow_private_addresses = true
+[[actors]]
+name = "stadt"
+""")
+    config = load_config(folder / "config.toml")
+    post_id = asyncio.run(prepare(config))
+    uris = Uris.for_base(config.instance.base_url)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    server = subprocess.Popen([sys.executable, "-m", "bridge", "serve", "--no-worker", "--config",
+                               str(folder / "config.toml")], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              text=True, env=env)
+    while "is listening" not in server.stdout.readline():
+        pass
+    load = subprocess.Popen([sys.executable, str(ROOT / "tests/bench/inbox_load.py"), uris.shared_inbox(),
+                             uris.note("stadt", str(post_id)), str(args.replies), str(args.concurrency),
+                             str(args.actors)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert load.stdout.readline().strip() == "ready"
+        reference = verify_rate()
+        load.stdin.write("go\n")
+        load.stdin.flush()
+        result = load.stdout.readline().split()
+    finally:
+        load.terminate()
+        server.terminate()
+    elapsed, statuses = float(result[1]), result[2:]
+    count = asyncio.run(stored(config))
+    print(f"replies sent: {args.replies} from {args.actors} accounts, concurrency {args.concurrency}, "
+          f"database: {'postgresql' if args.db else 'sqlite'}")
+    print(f"answers: {' '.join(statuses)}; replies stored: {count}")
+    print(f"replies verified and stored per second (one server process): {args.replies / elapsed:.0f} (target >= 1500)")
+    print(f"RSA-2048 verifications/s on one core (reference, same run): {reference:.0f}")
+
+
+if __name__ == "__main__":
+    main()
