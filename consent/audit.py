@@ -13,6 +13,8 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from consent.auditlog import append
+from consent.auditpolicy import defaults_for
 from consent.models import AuditEntry
 
 
@@ -68,6 +70,16 @@ class Action(enum.StrEnum):
     PLATFORM_MANUAL = "platform.manual"  # the editor must act on the platform by hand
     PLATFORM_DECIDED = "platform.decided"  # an editor resolved an unknown outcome
     PLATFORM_RECONNECT = "platform.reconnect_needed"
+    REPLY_APPROVED = "reply.approved"
+    REPLY_HIDDEN = "reply.hidden"
+    REPLY_MARKED_SPAM = "reply.marked_spam"
+    REPLY_ANSWERED = "reply.answered"
+    REPLY_MODERATION_REFUSED = "reply.moderation_refused"  # a state change the graph does not allow
+    CONSENT_REQUESTED = "consent.requested"
+    CONSENT_GIVEN = "consent.given"
+    CONSENT_WITHDRAWN = "consent.withdrawn"
+    DOMAIN_BLOCKED = "domain.blocked"
+    DOMAIN_UNBLOCKED = "domain.unblocked"
 
 
 class Outcome(enum.StrEnum):
@@ -86,24 +98,21 @@ class Event:
     reason: str | None = None
     purpose: str | None = None
     details: dict = field(default_factory=dict)
+    legal_basis: str | None = None  # None: the default of the action's family (`consent.auditpolicy`)
+    retention_class: str | None = None
 
 
 async def record(session: AsyncSession, event: Event, now: datetime | None = None) -> AuditEntry:
-    """Append one entry in the caller's transaction, so it commits or rolls back with the change."""
-    entry = AuditEntry(
-        created_at=now or datetime.now(timezone.utc),
-        action=str(event.action),
-        actor_role=event.actor_role,
-        actor_ref=event.actor_ref,
-        subject_ref=event.subject_ref,
-        outcome=str(event.outcome),
-        reason=event.reason,
-        purpose=event.purpose,
-        details=dict(event.details),
-    )
-    session.add(entry)
-    await session.flush()
-    return entry
+    """Append one entry in the caller's transaction, so it commits or rolls back with the change.
+
+    The entry gets the next gap-free sequence number and its Merkle leaf hash (`consent.auditlog`)."""
+    purpose, basis, retention = defaults_for(str(event.action))
+    return await append(session, {
+        "action": str(event.action), "actor_role": event.actor_role, "actor_ref": event.actor_ref,
+        "subject_ref": event.subject_ref, "outcome": str(event.outcome), "reason": event.reason,
+        "purpose": event.purpose or purpose, "legal_basis": event.legal_basis or basis,
+        "retention_class": event.retention_class or retention, "details": dict(event.details),
+    }, now or datetime.now(timezone.utc))
 
 
 async def list_entries(session: AsyncSession, action: Action | None = None, limit: int = 100):

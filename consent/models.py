@@ -40,7 +40,8 @@ class AuditEntry(ConsentBase):
     """One audit event: ids, roles, reason codes; never content, payloads or IP addresses."""
 
     __tablename__ = "audit_entry"
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Assigned from `audit_head`, never by the database: gap-free, starting at 0 = the Merkle leaf index.
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     created_at: Mapped[datetime] = mapped_column(UTC)
     action: Mapped[str] = mapped_column(String(48), index=True)
     actor_role: Mapped[str] = mapped_column(String(16))
@@ -50,6 +51,9 @@ class AuditEntry(ConsentBase):
     reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
     purpose: Mapped[str | None] = mapped_column(String(64), nullable=True)
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+    legal_basis: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    retention_class: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))  # RFC 9162 leaf hash of the canonical entry
 
 
 class Subject(ConsentBase):

@@ -12,6 +12,7 @@ from bridge import models  # noqa: F401  (registers the bridge tables on Base.me
 from bridge import models_feeds  # noqa: F401  (hashtag index, feed import tables, listing indexes)
 from bridge import models_platforms  # noqa: F401  (platform send state and platform accounts)
 from consent.models import ConsentBase
+from consent import models_privacy  # noqa: F401  (audit head and checkpoints, rights requests, security log)
 
 target_metadata = [Base.metadata, ConsentBase.metadata]
 

@@ -1,0 +1,90 @@
+"""Appending to the audit log: gap-free sequence numbers and RFC 9162 leaf hashes.
+
+The first append of a transaction locks the single `audit_head` row (`SELECT … FOR UPDATE` on
+PostgreSQL; on SQLite a no-op UPDATE takes the database write lock before the head is read) and keeps
+its state in the session for the rest of that transaction, so a batch of appends costs one INSERT each.
+Until the transaction ends, other appenders wait: that wait is what makes sequence numbers gap-free.
+A rollback discards the entries and the head change together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consent.canonical import canonical_bytes
+from consent.merkle import HASH_SIZE, CompactTree, leaf_hash
+from consent.models import AuditEntry
+from consent.models_privacy import HEAD_ID, AuditHead
+
+_STATE_KEY = "stadtbote.audit_head"
+LEAF_FIELDS = ("seq", "ts", "action", "actor_role", "actor_ref", "subject_ref", "outcome", "reason", "purpose",
+               "legal_basis", "retention_class", "details")
+
+
+@dataclass
+class _HeadState:
+    transaction: object  # the SessionTransaction the lock belongs to
+    row: AuditHead
+    tree: CompactTree
+
+
+def timestamp(moment: datetime) -> str:
+    """RFC 3339 UTC with microseconds: the one text form of `created_at` inside a leaf."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def leaf_of(entry: AuditEntry) -> dict[str, Any]:
+    """The canonical entry object an exported entry carries and its leaf hash commits to."""
+    return {"seq": entry.seq, "ts": timestamp(entry.created_at), "action": entry.action,
+            "actor_role": entry.actor_role, "actor_ref": entry.actor_ref, "subject_ref": entry.subject_ref,
+            "outcome": entry.outcome, "reason": entry.reason, "purpose": entry.purpose,
+            "legal_basis": entry.legal_basis, "retention_class": entry.retention_class,
+            "details": dict(entry.details or {})}
+
+
+def split_frontier(blob: bytes) -> list[bytes]:
+    return [blob[i:i + HASH_SIZE] for i in range(0, len(blob), HASH_SIZE)]
+
+
+async def _locked_head(session: AsyncSession) -> _HeadState:
+    transaction = session.sync_session.get_transaction()
+    state: _HeadState | None = session.info.get(_STATE_KEY)
+    if state is not None and transaction is not None and state.transaction is transaction:
+        return state
+    query = select(AuditHead).where(AuditHead.id == HEAD_ID).execution_options(populate_existing=True)
+    if session.bind.dialect.name == "postgresql":
+        query = query.with_for_update()
+    else:
+        # SQLite: take the write lock first, so no other writer can move the head between read and write.
+        await session.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(size=AuditHead.size)
+                              .execution_options(synchronize_session=False))
+    row = await session.scalar(query)
+    if row is None:
+        raise RuntimeError("audit_head row is missing: run `stadtbote db upgrade`")
+    state = _HeadState(session.sync_session.get_transaction(), row,
+                       CompactTree.from_state(row.size, split_frontier(row.frontier)))
+    session.info[_STATE_KEY] = state
+    return state
+
+
+async def append(session: AsyncSession, fields: Mapping[str, Any], created_at: datetime) -> AuditEntry:
+    """Add one entry in the caller's transaction; `fields` are the AuditEntry columns but seq and hash."""
+    state = await _locked_head(session)
+    entry = AuditEntry(seq=state.tree.size, created_at=created_at.astimezone(timezone.utc), **fields)
+    entry.leaf_hash = leaf_hash(canonical_bytes(leaf_of(entry)))
+    state.tree.append(entry.leaf_hash)
+    size, nodes = state.tree.state()
+    state.row.size, state.row.frontier = size, b"".join(nodes)
+    session.add(entry)
+    return entry
+
+
+async def tree_size(session: AsyncSession) -> int:
+    """Entries committed so far (what a checkpoint made now would cover)."""
+    return await session.scalar(select(AuditHead.size).where(AuditHead.id == HEAD_ID)) or 0
