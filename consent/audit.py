@@ -70,6 +70,12 @@ class Action(enum.StrEnum):
     PLATFORM_MANUAL = "platform.manual"  # the editor must act on the platform by hand
     PLATFORM_DECIDED = "platform.decided"  # an editor resolved an unknown outcome
     PLATFORM_RECONNECT = "platform.reconnect_needed"
+    AUDIT_EXPORTED = "audit.exported"
+    RETENTION_PURGED = "retention.purged"  # counts per data category, never what was deleted
+    SUBJECT_EXPORTED = "subject.exported"  # Art. 15 access
+    SUBJECT_OBJECTED = "subject.objected"  # Art. 21 objection
+    REQUEST_OPENED = "request.opened"
+    REQUEST_CLOSED = "request.closed"
     REPLY_APPROVED = "reply.approved"
     REPLY_HIDDEN = "reply.hidden"
     REPLY_MARKED_SPAM = "reply.marked_spam"
