@@ -105,7 +105,8 @@ class FacebookConnector(Connector):
         items = answer.data.get("data") if isinstance(answer.data, dict) else None
         remote = find_post(items or [], rendered.text, since, lambda i: i.get("message") or "",
                            lambda i: when(i.get("created_time")),
-                           lambda i: Remote(str(i["id"]), i.get("permalink_url") or f"https://www.facebook.com/{i['id']}"))
+                           lambda i: Remote(str(i["id"]),
+                                            i.get("permalink_url") or f"https://www.facebook.com/{i['id']}"))
         return Result(Outcome.SENT, remote=remote) if remote else absent(since, now)
 
     async def edit(self, remote: Remote, rendered: Rendered) -> Result:

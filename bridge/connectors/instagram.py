@@ -103,7 +103,8 @@ class InstagramConnector(Connector):
         pairs = list(zip(rendered.extra["image_urls"], rendered.images))
         if len(pairs) == 1:
             url, image = pairs[0]
-            return await self._create(graph, {"image_url": url, "caption": rendered.text, "alt_text": image.alt or None})
+            return await self._create(graph, {"image_url": url, "caption": rendered.text,
+                                              "alt_text": image.alt or None})
         children = []
         for url, image in pairs:
             child = await self._create(graph, {"image_url": url, "is_carousel_item": "true",

@@ -158,7 +158,8 @@ class LinkedInConnector(Connector):
         items = answer.data.get("elements") if isinstance(answer.data, dict) else None
         remote = find_post(items or [], rendered.extra["plain"], since,
                            lambda i: unescape_little(str(i.get("commentary") or "")),
-                           lambda i: _millis(i.get("createdAt")), lambda i: Remote(str(i["id"]), post_url(str(i["id"]))))
+                           lambda i: _millis(i.get("createdAt")),
+                           lambda i: Remote(str(i["id"]), post_url(str(i["id"]))))
         return Result(Outcome.SENT, remote=remote) if remote else absent(since, now)
 
     async def edit(self, remote: Remote, rendered: Rendered) -> Result:
@@ -200,4 +201,5 @@ def _comment(item: dict) -> PlatformReply | None:
     text = str((item.get("message") or {}).get("text") or "")
     if not reply_id or not actor or has_opt_out(text):
         return None
-    return PlatformReply(str(reply_id), str(actor), unescape_little(text), _millis((item.get("created") or {}).get("time")))
+    created = _millis((item.get("created") or {}).get("time"))
+    return PlatformReply(str(reply_id), str(actor), unescape_little(text), created)

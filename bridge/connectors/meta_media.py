@@ -77,7 +77,8 @@ async def status_of(graph: Graph, flow: Flow, container: str, now: datetime) -> 
     return str(answer.data.get(flow.status_field) or "") if isinstance(answer.data, dict) else "", None
 
 
-async def settled(graph: Graph, flow: Flow, container: str, clock, waits=STATUS_WAITS) -> tuple[str | None, Result | None]:
+async def settled(graph: Graph, flow: Flow, container: str, clock,
+                  waits=STATUS_WAITS) -> tuple[str | None, Result | None]:
     status, failure = await status_of(graph, flow, container, clock())
     for pause in waits:
         if status != "IN_PROGRESS":
@@ -146,7 +147,8 @@ async def reconcile_container(graph: Graph, flow: Flow, account: AccountState, h
     items = answer.data.get("data") if isinstance(answer.data, dict) else None
     remote = find_post(items or [], text, since, lambda i: i.get(flow.text_field) or "",
                        lambda i: when(i.get("timestamp")),
-                       lambda i: Remote(str(i.get("id")), i.get("permalink") or flow.post_url(i), {"container": container}))
+                       lambda i: Remote(str(i.get("id")), i.get("permalink") or flow.post_url(i),
+                                        {"container": container}))
     if remote is not None:
         return Result(Outcome.SENT, remote=remote)
     if container:  # published, but not among the recent posts: only a person can find it
