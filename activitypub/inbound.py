@@ -19,7 +19,7 @@ from .origins import same_origin
 from .profiles import ActorIn, parse_actor
 
 NOTE_TYPES = frozenset({"Note", "Article", "Page", "Question"})
-UNDOABLE = frozenset({"Follow", "Like", "Announce", "EmojiReact"})
+UNDOABLE = frozenset({"Follow", "Like", "Announce", "EmojiReact", "Create"})  # Create: an answer to a consent request
 
 
 class UnsupportedReason(enum.StrEnum):

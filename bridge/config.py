@@ -102,6 +102,30 @@ class FeedsConfig:
     cache_seconds: int = 60  # Cache-Control max-age of feed responses
 
 
+DEFAULT_CONSENT_TEXT_DE = (
+    "Guten Tag! Wir möchten Ihre Antwort auf unseren Beitrag auf unserer eigenen Website öffentlich zeigen, "
+    "mit Ihrem Namen und einem Link zu Ihrem Profil. Das tun wir nur, wenn Sie zustimmen. Wenn Sie "
+    "einverstanden sind, antworten Sie auf diese Nachricht mit JA. Ohne Antwort zeigen wir nichts. "
+    "Sie können jederzeit mit STOP oder über den Link unten widerrufen; die Antwort verschwindet dann sofort."
+)
+DEFAULT_CONSENT_TEXT_EN = (
+    "Hello! We would like to show your reply to our post publicly on our own website, with your name and a "
+    "link to your profile. We only do this if you agree. If you do, answer this message with YES. Without "
+    "an answer nothing is shown. You can withdraw at any time with STOP or through the link below; the "
+    "reply then disappears at once."
+)
+
+
+@dataclass(frozen=True)
+class ConsentConfig:
+    """The request for consent sent as a direct message (issue 5): its texts in German and English and
+    the purpose recorded in every receipt. Changing a text makes a new version (a new SHA-256)."""
+
+    purpose: str = "public_replies"
+    request_text_de: str = DEFAULT_CONSENT_TEXT_DE
+    request_text_en: str = DEFAULT_CONSENT_TEXT_EN
+
+
 @dataclass(frozen=True)
 class LimitsConfig:
     max_characters: int
@@ -132,6 +156,7 @@ class Config:
     actors: tuple[ActorConfig, ...]
     platforms: tuple[PlatformConfig, ...]
     feeds: FeedsConfig = FeedsConfig()
+    consent: ConsentConfig = ConsentConfig()
 
     def actor(self, name: str) -> ActorConfig | None:
         return next((a for a in self.actors if a.name == name), None)

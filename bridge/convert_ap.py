@@ -27,7 +27,8 @@ def post_to_note_input(post: Post, config: Config, uris: Uris) -> NoteInput:
         summary=post.spoiler_text or None,
         sensitive=bool(post.spoiler_text),
         hashtags=tuple(parsed.hashtags),
-        mentions=tuple(_mention(uris, acct) for acct in parsed.mentions),
+        mentions=_mentions(post, uris, parsed.mentions),
+        in_reply_to=post.in_reply_to,
         attachments=tuple(
             Attachment(url=uris.media(m.filename), media_type=m.mime_type, alt_text=m.alt,
                        width=m.width, height=m.height, kind="Image")
@@ -36,6 +37,17 @@ def post_to_note_input(post: Post, config: Config, uris: Uris) -> NoteInput:
         quote_policy=QuotePolicy(getattr(actor_config, "quote_policy", "public")) if actor_config
         else QuotePolicy.NOBODY,
     )
+
+
+def _mentions(post: Post, uris: Uris, accts: list[str]) -> tuple[Mention, ...]:
+    """The text's mentions; an answer also mentions the person answered by their actor id (which puts
+    them in `cc`), whether or not the text names them."""
+    mentions = [_mention(uris, acct) for acct in accts]
+    if post.in_reply_to_actor:
+        handle = post.in_reply_to_handle or post.in_reply_to_actor
+        mentions = [m for m in mentions if m.name.lower() != handle.lower()]
+        mentions.append(Mention(href=post.in_reply_to_actor, name=handle))
+    return tuple(mentions)
 
 
 def _mention(uris: Uris, acct: str) -> Mention:

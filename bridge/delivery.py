@@ -20,12 +20,14 @@ from activitypub.delivery import DeliveryOutcome, DeliveryResult, deliver
 from bridge import jobs
 from bridge.convert_ap import post_to_note
 from bridge.db import utcnow
+from bridge.domain_blocks import blocked_hosts
 from bridge.hosts import host_health, record_failure, record_success, unavailable_hosts
 from bridge.models import DeliveryHost, Job, JobState, Post, PostState
 from bridge.jobs import JobOutcome, JobStatus, WorkerContext
 from consent.audience import interacted_inboxes, subjects_with_inbox
 from consent.audit import Action, Event, Outcome, record
 from consent.followers import Inbox, follower_inboxes, remove_follower
+from consent.subjects import known_actor
 
 FANOUT_JOB = "fanout"
 DELIVER_JOB = "deliver"
@@ -57,7 +59,12 @@ async def _audience(ctx: WorkerContext, session: AsyncSession, post: Post, verb:
     if verb is not Verb.CREATE:
         for inbox in await interacted_inboxes(session, ctx.federation.vault, post.id):
             inboxes.setdefault(inbox.url, inbox)
-    skip = await unavailable_hosts(session)
+    if post.in_reply_to_actor:  # an answer as the account reaches the person answered (cc + Mention)
+        author = await known_actor(session, ctx.federation.vault, post.in_reply_to_actor)
+        if author is not None:
+            url = author.shared_inbox or author.inbox
+            inboxes.setdefault(url, Inbox(url, author.shared_inbox is not None))
+    skip = await unavailable_hosts(session) | await blocked_hosts(session, {_host(u) for u in inboxes})
     return [i for i in inboxes.values() if (urlsplit(i.url).hostname or "") not in skip]
 
 
@@ -101,12 +108,15 @@ async def deliver_batch(ctx: WorkerContext, batch: list[Job]) -> list[JobOutcome
         bodies = {key: _body(ctx, loaded.get(key[0]), Verb(key[1]))
                   for key in {(int(j.payload["post_id"]), j.payload["verb"]) for j in batch}}
         health = await host_health(session, {_host(j.payload["inbox"]) for j in batch})
+        refused = await blocked_hosts(session, {_host(j.payload["inbox"]) for j in batch})
         signers = {name: await ctx.federation.signer(session, name) for name in {j.payload["actor"] for j in batch}}
     limit = asyncio.Semaphore(SEND_CONCURRENCY)
 
     async def one(job: Job) -> tuple[JobOutcome | None, DeliveryResult | None]:
         body = bodies[(int(job.payload["post_id"]), job.payload["verb"])]
         blocked = _blocked(health.get(_host(job.payload["inbox"])), now)
+        if _host(job.payload["inbox"]) in refused:  # blocked after the job was queued
+            blocked = JobOutcome(JobStatus.FAILED, "domain_blocked")
         if body is None or blocked is not None:
             return (blocked or JobOutcome(JobStatus.DONE, "nothing_to_send")), None
         signer = signers[job.payload["actor"]]
@@ -150,6 +160,8 @@ def _blocked(host: DeliveryHost | None, now: datetime) -> JobOutcome | None:
 
 async def handle_direct(ctx: WorkerContext, session: AsyncSession, job: Job) -> JobOutcome:
     inbox, now = job.payload["inbox"], utcnow()
+    if await blocked_hosts(session, {_host(inbox)}):
+        return JobOutcome(JobStatus.FAILED, "domain_blocked")
     blocked = _blocked((await host_health(session, {_host(inbox)})).get(_host(inbox)), now)
     if blocked is not None:
         return blocked

@@ -117,6 +117,11 @@ class Post(Base):
     approved_text_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     review_comment: Mapped[str | None] = mapped_column(Text, nullable=True)
     failure_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # An answer as the account to a citizen's reply: the remote Note answered and its author, who is
+    # mentioned and addressed (cc) so that the answer reaches them.
+    in_reply_to: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    in_reply_to_actor: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    in_reply_to_handle: Mapped[str | None] = mapped_column(String(300), nullable=True)
     actor: Mapped[Actor] = relationship(lazy="joined")
     author: Mapped["User | None"] = relationship(foreign_keys=[author_id], lazy="joined")
     approved_by: Mapped["User | None"] = relationship(foreign_keys=[approved_by_id], lazy="joined")

@@ -70,6 +70,15 @@ POST_TEXT = {
 
 
 @dataclass(frozen=True)
+class ReplyTarget:
+    """The remote note a post answers, and its author (actor id and "@user@host"), to mention and cc."""
+
+    note_id: str
+    actor_uri: str
+    handle: str
+
+
+@dataclass(frozen=True)
 class Draft:
     """What an editor, script or CLI user asks to publish."""
 
@@ -81,6 +90,7 @@ class Draft:
     scheduled_at: datetime | None = None
     mirrors: tuple[str, ...] = ()
     via: str = "web"  # "web", "cli", "api" — recorded in the audit entry
+    reply_to: ReplyTarget | None = None  # an answer as the account to a citizen's reply
 
 
 @dataclass(frozen=True)
@@ -172,6 +182,9 @@ async def create_post(session: AsyncSession, config: Config, user: User, draft: 
     post = Post(actor=actor, actor_id=actor.id, author_id=user.id, state=PostState.DRAFT, text=draft.text,
                 spoiler_text=draft.spoiler_text, language=draft.language or config.instance.language,
                 mirrors=list(draft.mirrors), scheduled_at=draft.scheduled_at, created_at=now, media=[])
+    if draft.reply_to is not None:
+        post.in_reply_to, post.in_reply_to_actor = draft.reply_to.note_id, draft.reply_to.actor_uri
+        post.in_reply_to_handle = draft.reply_to.handle
     session.add(post)
     await session.flush()
     _attach(post, media)

@@ -7,6 +7,7 @@ end is an unknown key — so a typo never silently falls back to a default.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from bridge.config import (
     ActorConfig,
     Config,
     ConfigError,
+    ConsentConfig,
     DatabaseConfig,
     FederationConfig,
     FeedsConfig,
@@ -127,7 +129,7 @@ def load_config(path: Path | str, environ: dict[str, str] | None = None) -> Conf
 
 def parse_config(raw: dict, base_dir: Path, path: Path | None, environ: Any) -> Config:
     root = Table("", raw)
-    known = {"instance", "database", "federation", "privacy", "limits", "actors", "platforms", "feeds"}
+    known = {"instance", "database", "federation", "privacy", "limits", "actors", "platforms", "feeds", "consent"}
     for key in raw:
         if key not in known:  # report a misspelt section before the missing values it causes
             raise ConfigError(key, "unknown key")
@@ -139,8 +141,9 @@ def parse_config(raw: dict, base_dir: Path, path: Path | None, environ: Any) -> 
     actors = _actors(root, instance)
     platforms = _platforms(root, environ)
     feeds = _feeds(root.take_table("feeds"))
+    consent = _consent(root.take_table("consent"))
     root.finish()
-    return Config(path, instance, database, federation, privacy, limits, actors, platforms, feeds)
+    return Config(path, instance, database, federation, privacy, limits, actors, platforms, feeds, consent)
 
 
 def _instance(t: Table, base_dir: Path) -> InstanceConfig:
@@ -212,6 +215,18 @@ def _feeds(t: Table) -> FeedsConfig:
         raise ConfigError(t.key("cache_seconds"), "must be between 0 and 86400")
     t.finish()
     return FeedsConfig(hub, interval, cache)
+
+
+def _consent(t: Table) -> ConsentConfig:
+    purpose = t.take("purpose", str, "public_replies")
+    if not re.match(r"^[a-z0-9_]{1,64}$", purpose):
+        raise ConfigError(t.key("purpose"), "use 1-64 lowercase letters, digits or _")
+    texts = {k: t.take(k, str, getattr(ConsentConfig, k)).strip() for k in ("request_text_de", "request_text_en")}
+    for key, text in texts.items():
+        if not 20 <= len(text) <= 2000:
+            raise ConfigError(t.key(key), "must have 20 to 2000 characters")
+    t.finish()
+    return ConsentConfig(purpose, **texts)
 
 
 def _limits(t: Table) -> LimitsConfig:

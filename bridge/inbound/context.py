@@ -28,6 +28,7 @@ class InboundContext:
     sender_domain: str
     now: datetime
     retention: timedelta = REPLY_RETENTION
+    key_id: str | None = None  # the verified signature's key (evidence in consent receipts)
 
     @property
     def uris(self) -> Uris:

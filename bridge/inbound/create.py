@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from activitypub.inbound import CreateNoteIn
 from activitypub.notes_in import NoteIn
 from activitypub.sanitize import sanitize_html
+from bridge.inbound import consent_answer
 from bridge.inbound.context import InboundContext
 from bridge.inbound.effects import Effect, Handled
 from bridge.inbound.local import is_ours, local_post, mentioned_actor
@@ -52,6 +53,9 @@ def facts_for(note: NoteIn, where: Concern, author: Person) -> ReplyFacts:
 
 
 async def handle(ctx: InboundContext, activity: CreateNoteIn) -> Handled:
+    answered = await consent_answer.answer(ctx, activity)  # "JA"/"STOP" to a consent request: not a reply
+    if answered is not None:
+        return answered
     where = await concern(ctx, activity.note)
     if isinstance(where, Effect):
         return Handled(where)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from activitypub.inbound import DeleteIn
 from bridge.db import utcnow
 from bridge.delivery import DIRECT_JOB
+from bridge.inbound import consent_answer
 from bridge.inbound.context import InboundContext
 from bridge.inbound.effects import Effect, Handled
 from bridge.inbound.people import existing
@@ -30,6 +31,9 @@ async def handle(ctx: InboundContext, activity: DeleteIn) -> Handled:
         return Handled(Effect.UNKNOWN_SUBJECT)  # never knew them: nothing to erase, nothing to fetch
     if activity.is_actor:
         return await erase_person(ctx, subject)
+    withdrawn = await consent_answer.deleted(ctx, subject, activity.object_id)  # consent goes before the reply
+    if withdrawn is not None:
+        return withdrawn
     result = await erase_reply(ctx.session, ctx.vault, subject, activity.object_id)
     return Handled(_EFFECTS[result.reason], subject)
 

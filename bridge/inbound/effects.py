@@ -24,6 +24,9 @@ class Effect(enum.StrEnum):
     REPORT_RECEIVED = "report_received"
     QUOTE_ACCEPTED = "quote_accepted"
     QUOTE_REJECTED = "quote_rejected"
+    CONSENT_GIVEN = "consent_given"
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    CONSENT_UNCLEAR = "consent_unclear"  # an answer to our request that is neither yes nor stop
     # Accepted with no effect
     ALREADY_DONE = "already_done"
     IGNORED_TYPE = "ignored_type"

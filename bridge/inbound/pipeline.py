@@ -27,6 +27,7 @@ from bridge.db import utcnow
 from bridge.hosts import record_success
 from bridge.inbound import gone
 from bridge.inbound.auditing import event_for, type_label
+from bridge.inbound.blocking import blocked_sender
 from bridge.inbound.context import InboundContext
 from bridge.inbound.dispatch import dispatch
 from bridge.inbound.effects import Handled
@@ -50,6 +51,8 @@ async def receive(parts: Parts, request: InboundRequest) -> Answer:
         status, reason = _JSON_REFUSALS[loaded.reason]
         return await refuse(parts, request.headers, status, reason)
     document = loaded.value
+    if await blocked_sender(parts, claimed_domain(request.headers), document):
+        return await refuse(parts, request.headers, 403, Refusal.DOMAIN_BLOCKED)
     if gone.is_self_delete(document) and not await gone.is_known(parts, document):
         return Answer(202, Acceptance.UNKNOWN_ACTOR_DELETED)  # Mastodon's rule: no key fetch for strangers
     scheme = urlsplit(parts.config.instance.base_url).scheme or "https"
@@ -83,7 +86,7 @@ async def _apply(parts: Parts, document: dict[str, Any], verified: Verified) -> 
         if activity_id and await was_seen(session, parts.federation.vault, activity_id):
             return Answer(202, Acceptance.DUPLICATE)
         try:
-            handled = await _handle(parts, session, document, domain, activity_id)
+            handled = await _handle(parts, session, document, domain, activity_id, verified.key_id)
         except IntegrityError:  # a concurrent request wrote the same row first
             await session.rollback()
             if activity_id and await was_seen(session, parts.federation.vault, activity_id):
@@ -96,10 +99,10 @@ async def _apply(parts: Parts, document: dict[str, Any], verified: Verified) -> 
 
 
 async def _handle(parts: Parts, session: AsyncSession, document: dict[str, Any], domain: str,
-                  activity_id: str | None) -> Handled:
+                  activity_id: str | None, key_id: str | None = None) -> Handled:
     """Dispatch and commit: the effect, the dedupe mark, the host's recovery and the audit entry together."""
     now = utcnow()
-    ctx = InboundContext(parts.config, parts.federation, session, document, domain, now)
+    ctx = InboundContext(parts.config, parts.federation, session, document, domain, now, key_id=key_id)
     handled = await dispatch(ctx, parse_activity(document))
     if handled.effect.status >= 400:
         await session.rollback()

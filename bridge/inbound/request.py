@@ -22,6 +22,7 @@ class Refusal(enum.StrEnum):
     UNKNOWN_LOCAL_ACTOR = "unknown_local_actor"
     INTERNAL_ERROR = "internal_error"
     CONFLICT = "conflict"  # a concurrent request wrote the same row: 503, the sender retries
+    DOMAIN_BLOCKED = "domain_blocked"  # the sending server is blocked by the moderators: 403
 
 
 class Acceptance(enum.StrEnum):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from activitypub.inbound import UndoIn
+from bridge.inbound import consent_answer
 from bridge.inbound.context import InboundContext
 from bridge.inbound.effects import Effect, Handled
 from bridge.inbound.local import local_actor, local_post
@@ -17,6 +18,10 @@ async def handle(ctx: InboundContext, activity: UndoIn) -> Handled:
     subject = await existing(ctx, activity.actor)
     if subject is None:
         return Handled(Effect.UNKNOWN_SUBJECT)
+    if activity.undone_type in (None, "Create"):  # maybe the answer that gave consent
+        withdrawn = await consent_answer.undone(ctx, subject, activity.undone_id)
+        if withdrawn is not None or activity.undone_type == "Create":
+            return withdrawn or Handled(Effect.NOTHING_TO_UNDO, subject)
     if activity.undone_type == "Follow":
         name = local_actor(ctx.config, ctx.uris, activity.object)
         if activity.object is not None and name is None:

@@ -11,8 +11,10 @@ from bridge.db import Base
 from bridge import models  # noqa: F401  (registers the bridge tables on Base.metadata)
 from bridge import models_feeds  # noqa: F401  (hashtag index, feed import tables, listing indexes)
 from bridge import models_platforms  # noqa: F401  (platform send state and platform accounts)
+from bridge import models_blocks  # noqa: F401  (domain blocks)
 from consent.models import ConsentBase
 from consent import models_privacy  # noqa: F401  (audit head and checkpoints, rights requests, security log)
+from consent import ledger  # noqa: F401  (consent texts, requests and receipts)
 
 target_metadata = [Base.metadata, ConsentBase.metadata]
 

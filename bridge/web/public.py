@@ -12,11 +12,12 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bridge import timeline
-from bridge.appkeys import CONFIG, SESSIONS
+from bridge.appkeys import CONFIG, FEDERATION, SESSIONS
 from bridge.models import Actor, PostState
 from bridge.timeline import Scope
 from bridge.web import feeds, public_follow, public_imports, public_legal
 from bridge.web.messages import N_
+from bridge.web.moderation_public import public_replies
 from bridge.web.public_views import (
     ROBOTS_NOINDEX, account_feeds, int_cursor, not_found, post_view, public_page, robots, tag_feeds, uris_for,
 )
@@ -99,6 +100,8 @@ async def post_page(request: web.Request, name: str, post_id: int) -> web.Respon
     actor_config = config.actor(name)
     async with request.app[SESSIONS]() as session:
         post = await timeline.find_post(session, name, post_id)
+        shown = await public_replies(session, request.app[FEDERATION].vault, config, post_id) \
+            if post is not None and post.state == PostState.PUBLISHED else []
     if post is None or actor_config is None or post.state not in (PostState.PUBLISHED, PostState.DELETED):
         return not_found(request, N_("This post does not exist, or it is not public."))
     uris = uris_for(request)
@@ -110,9 +113,12 @@ async def post_page(request: web.Request, name: str, post_id: int) -> web.Respon
         "account": actor_config, "post": view, "acct": view.acct, "profile_url": uris.profile(name),
         "note_uri": uris.note(name, str(post_id)), "feeds": account_feeds(actor_config, uris),
         "robots": robots(actor_config), "canonical": view.entry.url,
-        "share": public_follow.share_links(view.entry.url, view.entry.summary_text),
+        "share": public_follow.share_links(view.entry.url, view.entry.summary_text), "replies": shown,
     }
-    return public_page(request, "public_post.html", context)
+    response = public_page(request, "public_post.html", context)
+    if shown:  # a shown reply may be withdrawn at any moment: caches must ask again every time
+        response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 async def tag_page(request: web.Request) -> web.StreamResponse:
