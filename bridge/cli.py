@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bridge.config import Config, ConfigError
 from bridge.settings import load_config
-from bridge import commands
+from bridge import commands, commands_privacy
 
 EXIT_ERROR, EXIT_CONFIG = 1, 2
 
@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--label", default="")
     _verb(token, "list", "list tokens")
     _verb(token, "revoke", "revoke a token").add_argument("id", type=int)
+    commands_privacy.add_verbs(verbs, _verb, _group)
     return parser
 
 
@@ -87,12 +88,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verb in ("serve", "worker") else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
     try:
-        config = load_config(config_path(args.config))
+        # `audit verify` runs offline, on the DPO's own machine: no config, no database.
+        config = None if getattr(args, "offline", False) else load_config(config_path(args.config))
         return asyncio.run(dispatch(args, config)) or 0
     except ConfigError as exc:
         print(f"stadtbote: config error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    except commands.CommandError as exc:
+    except (commands.CommandError, commands_privacy.CommandError) as exc:
         print(f"stadtbote: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except (SQLAlchemyError, OSError) as exc:
@@ -104,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def dispatch(args: argparse.Namespace, config: Config) -> int:
-    verb = args.verb if args.verb not in ("db", "user", "token") else f"{args.verb} {args.action}"
+    grouped = ("db", "user", "token", "audit", "subject", "retention")
+    verb = args.verb if args.verb not in grouped else f"{args.verb} {args.action}"
     handler = commands.HANDLERS[verb]
     return await handler(args, config)
 

@@ -13,12 +13,13 @@ from aiohttp import web
 from sqlalchemy import select
 
 from activitypub.uris import Uris
-from bridge import posts, tokens, users
+from bridge import commands_privacy, posts, tokens, users
 from bridge.app import create_app
 from bridge.bootstrap import bootstrap
 from bridge.config import Config
 from bridge.db import create_engine, create_sessionmaker
 from bridge.federation import instance_key, open_federation
+from bridge.privacy_jobs import ensure_privacy_jobs
 from bridge.secrets_store import load_or_create_secret
 from bridge.models import ApiToken, User
 from bridge.uploads import upload_image
@@ -80,6 +81,8 @@ async def worker(args: argparse.Namespace, config: Config) -> int:
     sessions = create_sessionmaker(engine)
     async with sessions() as session:
         pem = await instance_key(session)
+    async with sessions.begin() as session:
+        await ensure_privacy_jobs(session, config)  # retention and checkpoint chains, once per installation
     federation = await open_federation(config, load_or_create_secret(config.instance.data_dir), pem)
     task = asyncio.create_task(Worker(WorkerContext(config, sessions, federation)).run_forever())
     print("Stadtbote worker is running", flush=True)
@@ -235,4 +238,5 @@ HANDLERS = {
     "user add": user_add, "user list": user_list, "user disable": user_disable,
     "user reset-password": user_reset_password, "post": post,
     "token create": token_create, "token list": token_list, "token revoke": token_revoke,
+    **commands_privacy.HANDLERS,
 }

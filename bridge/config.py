@@ -146,6 +146,43 @@ class PlatformConfig:
 
 
 @dataclass(frozen=True)
+class RetentionConfig:
+    """Days each data category is kept (issue 5); documented in config.example.toml, shown in the register."""
+
+    replies_days: int = 180
+    platform_replies_days: int = 180
+    inactive_people_days: int = 30
+    inbound_dedupe_days: int = 7
+    security_addresses_days: int = 7
+    security_log_days: int = 90
+    reports_days: int = 180
+    closed_requests_days: int = 1095
+    finished_jobs_days: int = 14
+    run_at: str = "03:30"  # local time of the daily retention run
+
+
+@dataclass(frozen=True)
+class AuditConfig:
+    checkpoint_interval_minutes: int = 60  # how often the audit log's checkpoint is signed
+
+
+@dataclass(frozen=True)
+class RegisterConfig:
+    """Art. 30 register fields that only the authority knows; activities override the built-in ones by id."""
+
+    controller_name: str | None = None
+    controller_address: str | None = None
+    controller_contact: str | None = None
+    representative: str | None = None
+    dpo_name: str | None = None
+    dpo_contact: str | None = None
+    public_task_law: str | None = None  # the state-law norm behind Art. 6(1)(e) (Art. 6(3))
+    audit_log_retention: str | None = None
+    measures: tuple[str, ...] = ()
+    activities: tuple[dict, ...] = ()
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None
     instance: InstanceConfig
@@ -157,6 +194,9 @@ class Config:
     platforms: tuple[PlatformConfig, ...]
     feeds: FeedsConfig = FeedsConfig()
     consent: ConsentConfig = ConsentConfig()
+    retention: RetentionConfig = RetentionConfig()
+    register: RegisterConfig = RegisterConfig()
+    audit: AuditConfig = AuditConfig()
 
     def actor(self, name: str) -> ActorConfig | None:
         return next((a for a in self.actors if a.name == name), None)

@@ -32,6 +32,7 @@ from bridge.config import (
     PrivacyConfig,
     Secret,
 )
+from bridge.settings_privacy import PRIVACY_SECTIONS, parse_privacy_sections
 
 PLATFORM_KINDS = ("bluesky", "mastodon", "facebook", "instagram", "threads", "linkedin", "x", "telegram")
 _MISSING = object()
@@ -130,6 +131,7 @@ def load_config(path: Path | str, environ: dict[str, str] | None = None) -> Conf
 def parse_config(raw: dict, base_dir: Path, path: Path | None, environ: Any) -> Config:
     root = Table("", raw)
     known = {"instance", "database", "federation", "privacy", "limits", "actors", "platforms", "feeds", "consent"}
+    known |= PRIVACY_SECTIONS  # [retention], [register], [audit]: bridge.settings_privacy
     for key in raw:
         if key not in known:  # report a misspelt section before the missing values it causes
             raise ConfigError(key, "unknown key")
@@ -142,8 +144,9 @@ def parse_config(raw: dict, base_dir: Path, path: Path | None, environ: Any) -> 
     platforms = _platforms(root, environ)
     feeds = _feeds(root.take_table("feeds"))
     consent = _consent(root.take_table("consent"))
+    privacy_sections = parse_privacy_sections(root)
     root.finish()
-    return Config(path, instance, database, federation, privacy, limits, actors, platforms, feeds, consent)
+    return Config(path, instance, database, federation, privacy, limits, actors, platforms, feeds, consent, **privacy_sections)
 
 
 def _instance(t: Table, base_dir: Path) -> InstanceConfig:
