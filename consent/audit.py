@@ -117,8 +117,22 @@ async def record(session: AsyncSession, event: Event, now: datetime | None = Non
         "action": str(event.action), "actor_role": event.actor_role, "actor_ref": event.actor_ref,
         "subject_ref": event.subject_ref, "outcome": str(event.outcome), "reason": event.reason,
         "purpose": event.purpose or purpose, "legal_basis": event.legal_basis or basis,
-        "retention_class": event.retention_class or retention, "details": dict(event.details),
+        "retention_class": event.retention_class or retention, "details": _json_safe(dict(event.details)),
     }, now or datetime.now(timezone.utc))
+
+
+def _json_safe(value):
+    """Ids such as post ids exceed JSON's exact integer range (2**53): they are identifiers, so the
+    canonical entry carries them as strings rather than refusing the event."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return value if abs(value) < 2 ** 53 else str(value)
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 async def list_entries(session: AsyncSession, action: Action | None = None, limit: int = 100):

@@ -30,7 +30,7 @@ async def test_a_published_post_reaches_each_platform_once_and_every_send_is_a_t
     async with bridge.sessions() as s:
         transfers = (await s.scalars(select(AuditEntry).where(AuditEntry.action == "platform.transfer"))).all()
     assert sorted(t.details["platform"] for t in transfers) == ["bsky", "masto", "tg"]
-    assert all(t.details["post_id"] == post_id and t.details["country"] == "US"
+    assert all(t.details["post_id"] == str(post_id) and t.details["country"] == "US"
                and t.details["mechanism"] == "SCC" and t.details["recipient"] for t in transfers)
     await bridge.run()  # nothing is sent twice
     assert len(bridge.mastodon.statuses) == 1
