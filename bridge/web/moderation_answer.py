@@ -58,6 +58,7 @@ async def send(request: web.Request) -> web.StreamResponse:
                                    Draft(actor=reply.actor_name, text=text, reply_to=target.target))
         if not result.ok:
             await session.rollback()
+            reply = await load_reply(request, session, user)  # the rollback expired it
             return await _page(request, session, reply, text, POST_TEXT[result.reason], status=422)
         await record_answer(session, author, reply, result.post.id)
         post_id = result.post.id
