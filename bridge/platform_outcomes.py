@@ -43,15 +43,19 @@ async def audit(run: "Run", action: Action, result: Result, change: str = "publi
 
 
 async def _common(run: "Run", result: Result, change: str) -> JobOutcome | None:
-    """Rate limits, unreachable platforms and refused credentials mean the same for every change."""
+    """Rate limits, unreachable platforms and refused credentials mean the same for every change.
+
+    A send whose outcome is unknown stays unknown when the reconciling request is refused or cannot
+    leave: the next run must reconcile again, never publish blindly."""
+    requeue = change == "publish" and run.row.state != SendState.UNKNOWN
     if result.outcome is Outcome.RATE_LIMITED:
         until = result.retry_at or run.now + timedelta(minutes=1)
         pause(run.account, until, run.now)
-        if change == "publish":
+        if requeue:
             set_state(run.row, SendState.QUEUED, result, run.now)
         return JobOutcome(JobStatus.DEFER, "rate_limited", until)
     if result.outcome is Outcome.UNAVAILABLE:
-        if change == "publish":
+        if requeue:
             set_state(run.row, SendState.QUEUED, result, run.now)
         return JobOutcome(JobStatus.RETRY, str(result.reason), result.retry_at)
     if result.outcome is Outcome.AUTH_FAILED:

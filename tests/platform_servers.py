@@ -176,13 +176,13 @@ class FakeMastodon(Fake):
         body = await request.json()
         self.calls.append("POST statuses")
         key = request.headers.get("Idempotency-Key")
-        if key in self.keys:  # the same key within an hour: the original status, not a new one
-            return web.json_response(self.statuses[self.keys[key]])
         mode = self.take_mode()
-        if mode == "429":
+        if mode == "429":  # Mastodon's rate limiter answers before the request is looked at
             return web.json_response({"error": "Too many requests"}, status=429,
                                      headers={"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0",
                                               "X-RateLimit-Reset": "2099-01-01T00:00:00.000Z"})
+        if key in self.keys:  # the same key within an hour: the original status, not a new one
+            return web.json_response(self.statuses[self.keys[key]])
         if mode == "422":
             return web.json_response({"error": "Validation failed: Text character limit of 500 exceeded"}, status=422)
         status_id = str(len(self.statuses) + 100)

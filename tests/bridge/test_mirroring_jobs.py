@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bridge import mirroring
 from bridge.models import Job, JobState
-from bridge.models_platforms import AccountStatus, SendState
+from bridge.models_platforms import AccountStatus, PlatformAccount, SendState
 from consent.models import AuditEntry
 from mirroring_support import start_bridge
 
@@ -167,3 +167,20 @@ async def test_a_platform_answering_garbage_gets_a_reason_and_others_are_unaffec
     await bridge.make_due(mirroring.SEND_JOB)
     await bridge.run()  # reconciled by the record key: nothing was written, so it is sent now
     assert (await bridge.send(post_id, "bsky")).state == SendState.SENT and len(bridge.bluesky.records) == 1
+
+
+async def test_an_unknown_send_stays_unknown_when_reconciling_is_rate_limited(bridge):
+    bridge.mastodon.mode = "timeout_after_write"
+    post_id = await bridge.post("Straßenfest am Sonntag", mirrors=("masto",))
+    await bridge.run()
+    assert (await bridge.send(post_id, "masto")).state == SendState.UNKNOWN
+    bridge.mastodon.mode = "429"
+    await bridge.make_due(mirroring.SEND_JOB)
+    await bridge.run()
+    assert (await bridge.send(post_id, "masto")).state == SendState.UNKNOWN  # never back to "queued"
+    async with bridge.sessions.begin() as s:  # the pause is over
+        await s.execute(update(PlatformAccount).where(PlatformAccount.platform_id == "masto").values(paused_until=None))
+    await bridge.make_due(mirroring.SEND_JOB)
+    await bridge.run()
+    assert (await bridge.send(post_id, "masto")).state == SendState.SENT
+    assert len(bridge.mastodon.statuses) == 1
