@@ -35,6 +35,7 @@ class Effect(enum.StrEnum):
     UNKNOWN_POST = "unknown_post"
     UNKNOWN_SUBJECT = "unknown_subject"
     SUBJECT_GONE = "subject_gone"
+    SUBJECT_OBJECTED = "subject_objected"  # the person objected (Art. 21): nothing new is stored
     NOT_AUTHOR = "not_author"
     NOTHING_TO_UNDO = "nothing_to_undo"
     ACTOR_FETCH_FAILED = "actor_fetch_failed"
@@ -79,6 +80,7 @@ _DESCRIPTIONS = {
     Effect.UNKNOWN_POST: "the post it refers to does not exist (or is not published)",
     Effect.UNKNOWN_SUBJECT: "the sender is not known here; nothing to change",
     Effect.SUBJECT_GONE: "the sender was erased; nothing is stored for them",
+    Effect.SUBJECT_OBJECTED: "the sender objected to processing; nothing new is stored for them",
     Effect.UNKNOWN_LOCAL_ACTOR: "no such account here",
 }
 

@@ -11,6 +11,7 @@ from activitypub.profiles import ActorIn, parse_actor
 from bridge.inbound.context import InboundContext
 from bridge.inbound.effects import Effect
 from consent.models import Subject
+from consent.rights import is_objected
 from consent.signals import ProfileSignals
 from consent.subjects import ActorFacts, ensure_subject, find_subject, known_actor, remember_actor
 
@@ -42,6 +43,8 @@ def signals_of(profile: ActorIn) -> ProfileSignals:
 
 async def learn(ctx: InboundContext, uri: str) -> Person | Effect:
     """Fetch the actor from its server and remember it (Follow, QuoteRequest: we must answer them)."""
+    if await is_objected(ctx.session, ctx.vault, uri):
+        return Effect.SUBJECT_OBJECTED
     subject = await find_subject(ctx.session, ctx.vault, uri)
     if subject is not None and subject.wrapped_key is None:
         return Effect.SUBJECT_GONE
@@ -59,6 +62,8 @@ async def learn(ctx: InboundContext, uri: str) -> Person | Effect:
 async def person(ctx: InboundContext, uri: str, *, fetch: bool = True) -> Person | Effect:
     """Known actors come from the store; unknown ones are fetched (when `fetch`) so that their opt-out
     signals are honoured and edits of our posts reach them; if that fails they are still counted."""
+    if await is_objected(ctx.session, ctx.vault, uri):
+        return Effect.SUBJECT_OBJECTED  # Art. 21: no new replies, likes or boosts of theirs are kept
     known = await known_actor(ctx.session, ctx.vault, uri)
     if known is not None:
         return Person(known.subject, ProfileSignals.from_dict(known.signals), known.inbox, True)

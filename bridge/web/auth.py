@@ -15,6 +15,7 @@ from bridge.web.messages import N_
 from bridge.web.render import render
 from bridge.web.sessions import client_key, end_session, start_session
 from consent.audit import Action, Event, record
+from consent.securitylog import log_signin
 
 # Wrong password and unknown user read the same, so the form does not reveal which names exist.
 SIGNIN_PROBLEMS = {
@@ -42,6 +43,7 @@ async def signin(request: web.Request) -> web.StreamResponse:
     target = local_path(str(form.get("next", "")), "")
     async with request.app[SESSIONS].begin() as session:
         result = await authenticate(session, name, password, client_key(request))
+        log_signin(session, str(result.reason), request.remote, user_ref(result.user) if result.ok else None)
         if result.ok:
             user = result.user
             response = redirect(PASSWORD_PATH if user.must_change_password else (target or home_for(user)))
