@@ -45,35 +45,41 @@ def cadence_of(platform: PlatformConfig, default: Cadence) -> Cadence | None:
 
 def make_backfeed_handler(clock=None, connectors=None, cadence: Cadence = DEFAULT_CADENCE):
     async def handle_backfeed(ctx: WorkerContext, session: AsyncSession, job: Job) -> JobOutcome:
-        now = clock() if clock else datetime.now().astimezone()
-        post_id, platform_id = int(job.payload["post_id"]), str(job.payload["platform_id"])
-        platform = next((p for p in ctx.config.platforms if p.id == platform_id), None)
-        row = await send_row(session, post_id, platform_id)
-        post = await session.get(Post, post_id)
-        if platform is None or row is None or post is None or row.state != SendState.SENT or not row.remote_id:
-            return JobOutcome(JobStatus.DONE, "not_mirrored")
-        stages = cadence_of(platform, cadence)
-        if stages is None or post.state != PostState.PUBLISHED:
-            return JobOutcome(JobStatus.DONE, "backfeed_off")
-        account = await account_row(session, platform_id)
-        if until := paused(account, now):
-            return JobOutcome(JobStatus.DEFER, "platform_paused", until)
-        if account.status == AccountStatus.RECONNECT_NEEDED:
-            return await _next(session, row, now, stages, "reconnect_needed")
-        key = session_key(ctx.federation.vault.kek)
-        connector = registry.build(platform, ctx.federation.http, load_state(account, key), clock or _now, connectors)
-        if connector is None or not connector.capabilities().replies_readable:
-            return JobOutcome(JobStatus.DONE, "replies_not_readable")
-        batch = await connector.fetch_replies(remote_of(row))
-        save_state(account, key, connector.account, now)
-        if batch.result.outcome is Outcome.RATE_LIMITED and batch.result.retry_at:
-            pause(account, batch.result.retry_at, now)
-            return JobOutcome(JobStatus.DEFER, "rate_limited", batch.result.retry_at)
-        if batch.result.outcome is Outcome.SENT:
-            await _apply(ctx, session, platform, row, post, batch, now)
-        return await _next(session, row, now, stages, str(batch.result.reason))
+        async with ctx.lock(f"platform:{job.payload['platform_id']}"):  # the account session is shared
+            return await _backfeed(ctx, session, job, clock, connectors, cadence)
 
     return handle_backfeed
+
+
+async def _backfeed(ctx: WorkerContext, session: AsyncSession, job: Job, clock, connectors,
+                    cadence: Cadence) -> JobOutcome:
+    now = clock() if clock else datetime.now().astimezone()
+    post_id, platform_id = int(job.payload["post_id"]), str(job.payload["platform_id"])
+    platform = next((p for p in ctx.config.platforms if p.id == platform_id), None)
+    row = await send_row(session, post_id, platform_id)
+    post = await session.get(Post, post_id)
+    if platform is None or row is None or post is None or row.state != SendState.SENT or not row.remote_id:
+        return JobOutcome(JobStatus.DONE, "not_mirrored")
+    stages = cadence_of(platform, cadence)
+    if stages is None or post.state != PostState.PUBLISHED:
+        return JobOutcome(JobStatus.DONE, "backfeed_off")
+    account = await account_row(session, platform_id)
+    if until := paused(account, now):
+        return JobOutcome(JobStatus.DEFER, "platform_paused", until)
+    if account.status == AccountStatus.RECONNECT_NEEDED:
+        return await _next(session, row, now, stages, "reconnect_needed")
+    key = session_key(ctx.federation.vault.kek)
+    connector = registry.build(platform, ctx.federation.http, load_state(account, key), clock or _now, connectors)
+    if connector is None or not connector.capabilities().replies_readable:
+        return JobOutcome(JobStatus.DONE, "replies_not_readable")
+    batch = await connector.fetch_replies(remote_of(row))
+    save_state(account, key, connector.account, now)
+    if batch.result.outcome is Outcome.RATE_LIMITED and batch.result.retry_at:
+        pause(account, batch.result.retry_at, now)
+        return JobOutcome(JobStatus.DEFER, "rate_limited", batch.result.retry_at)
+    if batch.result.outcome is Outcome.SENT:
+        await _apply(ctx, session, platform, row, post, batch, now)
+    return await _next(session, row, now, stages, str(batch.result.reason))
 
 
 def _now() -> datetime:

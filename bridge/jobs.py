@@ -6,9 +6,10 @@ runs twice; on SQLite (one writer at a time) a compare-and-set UPDATE does the s
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Awaitable, Callable
 
@@ -43,6 +44,12 @@ class WorkerContext:
     config: Config
     sessions: async_sessionmaker[AsyncSession]
     federation: Federation | None = None  # None only in tests that run no federation jobs
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict, repr=False, compare=False)
+
+    def lock(self, name: str) -> asyncio.Lock:
+        """A lock per name within this worker (e.g. one platform account: its session must not be
+        refreshed by two jobs at once, or one of them saves a token the platform already rotated)."""
+        return self._locks.setdefault(name, asyncio.Lock())
 
 
 Handler = Callable[[WorkerContext, AsyncSession, Job], Awaitable[JobOutcome]]

@@ -50,25 +50,31 @@ def make_send_handler(clock=None, connectors=None, backfeed_first: timedelta = t
     """The job handler; tests inject a clock and connector classes."""
 
     async def handle_send(ctx: WorkerContext, session: AsyncSession, job: Job) -> JobOutcome:
-        now = clock() if clock else datetime.now().astimezone()
-        run = await _prepare(ctx, session, job, now, clock, connectors)
-        if isinstance(run, JobOutcome):
-            return run
-        change = Change(job.payload.get("change", Change.PUBLISH))
-        if until := paused(run.account, now):
-            return JobOutcome(JobStatus.DEFER, "platform_paused", until)
-        if run.account.status == AccountStatus.RECONNECT_NEEDED and change is not Change.DELETE:
-            result = Result(Outcome.AUTH_FAILED, Reason.INVALID_CREDENTIALS, run.account.detail or "")
-            set_state(run.row, SendState.FAILED if change is Change.PUBLISH else run.row.state, result, now, change)
-            return JobOutcome(JobStatus.DONE, "reconnect_needed")
-        if change is Change.PUBLISH:
-            outcome = await _publish(run, backfeed_first)
-        else:
-            outcome = await _change(run, change)
-        log.info("platform %s post %s %s: %s", run.platform.id, run.post.id, change, outcome.reason)
-        return outcome
+        async with ctx.lock(f"platform:{job.payload['platform_id']}"):  # one job per account at a time
+            return await _handle(ctx, session, job, clock, connectors, backfeed_first)
 
     return handle_send
+
+
+async def _handle(ctx: WorkerContext, session: AsyncSession, job: Job, clock, connectors,
+                  backfeed_first: timedelta) -> JobOutcome:
+    now = clock() if clock else datetime.now().astimezone()
+    run = await _prepare(ctx, session, job, now, clock, connectors)
+    if isinstance(run, JobOutcome):
+        return run
+    change = Change(job.payload.get("change", Change.PUBLISH))
+    if until := paused(run.account, now):
+        return JobOutcome(JobStatus.DEFER, "platform_paused", until)
+    if run.account.status == AccountStatus.RECONNECT_NEEDED and change is not Change.DELETE:
+        result = Result(Outcome.AUTH_FAILED, Reason.INVALID_CREDENTIALS, run.account.detail or "")
+        set_state(run.row, SendState.FAILED if change is Change.PUBLISH else run.row.state, result, now, change)
+        return JobOutcome(JobStatus.DONE, "reconnect_needed")
+    if change is Change.PUBLISH:
+        outcome = await _publish(run, backfeed_first)
+    else:
+        outcome = await _change(run, change)
+    log.info("platform %s post %s %s: %s", run.platform.id, run.post.id, change, outcome.reason)
+    return outcome
 
 
 async def _prepare(ctx, session, job, now, clock, connectors) -> Run | JobOutcome:

@@ -113,3 +113,21 @@ async def test_cancel_for_post_cancels_only_queued_jobs(config, booted, sessions
         assert await jobs.cancel_for_post(s, 12345) == 0
     async with sessions_only() as s:
         assert (await s.get(Job, queued.id)).state == JobState.QUEUED
+
+
+async def test_jobs_holding_the_same_named_lock_never_overlap(config, booted, sessions_only):
+    trace: list[str] = []
+
+    async def careful(ctx, session, job):
+        async with ctx.lock(f"platform:{job.payload['platform']}"):
+            trace.append(f"in:{job.payload['n']}")
+            await asyncio.sleep(0.01)
+            trace.append(f"out:{job.payload['n']}")
+        return JobOutcome(JobStatus.DONE)
+
+    async with sessions_only.begin() as s:
+        for n in range(4):
+            await jobs.enqueue(s, "careful", {"n": n, "platform": "bsky"})
+    await Worker(WorkerContext(config, sessions_only), {"careful": careful}).run_until_idle()
+    assert len(trace) == 8
+    assert all(trace[i].startswith("in:") and trace[i + 1] == "out:" + trace[i][3:] for i in range(0, 8, 2))
