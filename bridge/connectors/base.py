@@ -65,6 +65,8 @@ class LinkCards(enum.StrEnum):
 class Idempotency(enum.StrEnum):
     KEY = "key"  # an Idempotency-Key header (Mastodon, kept 1 h)
     RECORD_KEY = "record_key"  # a client-chosen record key; reconcile by reading it (Bluesky)
+    CONTAINER = "container"  # a container/draft id known before publishing (Instagram, Threads)
+    LOOKUP = "lookup"  # no handle: reconcile by finding our text among the account's recent posts
     NONE = "none"  # nothing: an unknown outcome goes to the editor (Telegram)
 
 
@@ -156,6 +158,7 @@ class Reason(enum.StrEnum):
     NOT_FOUND = "not_found"
     EDIT_UNSUPPORTED = "edit_unsupported"
     DELETE_TOO_LATE = "delete_too_late"
+    DELETE_UNSUPPORTED = "delete_unsupported"
     IMAGE_REQUIRED = "image_required"
     IMAGE_UNUSABLE = "image_unusable"
     UNDECIDABLE = "undecidable"
@@ -179,6 +182,7 @@ REASON_TEXT = {
     Reason.NOT_FOUND: "the platform does not know this post",
     Reason.EDIT_UNSUPPORTED: "the platform cannot edit posts; the old text stays there",
     Reason.DELETE_TOO_LATE: "the platform no longer allows deleting this post: remove it there by hand",
+    Reason.DELETE_UNSUPPORTED: "the platform's API cannot delete posts: remove it there by hand",
     Reason.IMAGE_REQUIRED: "the platform requires an image",
     Reason.IMAGE_UNUSABLE: "an image could not be prepared for the platform",
     Reason.UNDECIDABLE: "the platform offers no way to find out whether the post exists: decide by hand",

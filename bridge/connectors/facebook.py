@@ -39,7 +39,7 @@ class FacebookConnector(Connector):
     def capabilities(self) -> Capabilities:
         return Capabilities(text_limit=TEXT_LIMIT, text_unit=TextUnit.CHARACTERS, max_images=MAX_IMAGES,
                             image_max_bytes=PHOTO_BYTES, image_max_side=2048, alt_text=True,
-                            link_cards=LinkCards.SERVER, idempotency=Idempotency.RECORD_KEY)
+                            link_cards=LinkCards.SERVER, idempotency=Idempotency.LOOKUP)
 
     @property
     def page(self) -> str:

@@ -47,7 +47,7 @@ class InstagramConnector(Connector):
         return Capabilities(text_limit=CAPTION_LIMIT, text_unit=TextUnit.CHARACTERS, max_images=MAX_IMAGES,
                             image_max_bytes=8_000_000, image_formats=("image/jpeg",), alt_text=True,
                             link_cards=LinkCards.NONE, can_edit=False, can_delete=False,
-                            idempotency=Idempotency.RECORD_KEY, requires_image=True)
+                            idempotency=Idempotency.CONTAINER, requires_image=True)
 
     @functools.cached_property
     def flow(self) -> Flow:
@@ -129,7 +129,7 @@ class InstagramConnector(Connector):
         return Result(Outcome.UNSUPPORTED, Reason.EDIT_UNSUPPORTED, NO_EDIT)
 
     async def delete(self, remote: Remote) -> Result:
-        return Result(Outcome.MANUAL, Reason.DELETE_TOO_LATE, NO_DELETE)
+        return Result(Outcome.MANUAL, Reason.DELETE_UNSUPPORTED, NO_DELETE)
 
     async def fetch_replies(self, remote: Remote) -> ReplyBatch:
         graph = await self.graph()

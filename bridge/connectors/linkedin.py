@@ -54,7 +54,7 @@ class LinkedInConnector(Connector):
     def capabilities(self) -> Capabilities:
         return Capabilities(text_limit=TEXT_LIMIT, text_unit=TextUnit.CHARACTERS, max_images=MAX_IMAGES,
                             image_max_bytes=IMAGE_BYTES, image_max_side=4096, alt_text=True, alt_limit=4086,
-                            link_cards=LinkCards.CLIENT, idempotency=Idempotency.RECORD_KEY)
+                            link_cards=LinkCards.CLIENT, idempotency=Idempotency.LOOKUP)
 
     @property
     def author(self) -> str:

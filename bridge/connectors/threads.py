@@ -47,7 +47,7 @@ class ThreadsConnector(Connector):
     def capabilities(self) -> Capabilities:
         return Capabilities(text_limit=TEXT_LIMIT, text_unit=TextUnit.CHARACTERS, max_images=MAX_IMAGES,
                             image_max_bytes=8_000_000, image_formats=("image/jpeg", "image/png"), alt_text=True,
-                            link_cards=LinkCards.SERVER, can_edit=False, idempotency=Idempotency.RECORD_KEY)
+                            link_cards=LinkCards.SERVER, can_edit=False, idempotency=Idempotency.CONTAINER)
 
     @functools.cached_property
     def flow(self) -> Flow:
