@@ -85,10 +85,13 @@ async def claim(session: AsyncSession, owner: str, limit: int = 10, now: datetim
     now = now or utcnow()
     query = select(Job).where(_due(now)).order_by(Job.run_at, Job.id).limit(limit)
     if is_postgres(session.bind):
-        query = query.with_for_update(skip_locked=True)
-        jobs = list((await session.scalars(query)).all())
-        for job in jobs:
-            _lock(job, owner, now)
+        # The classic PostgreSQL queue: lock the chosen rows, skipping those another worker holds,
+        # and mark them ours in the same statement.
+        chosen = query.with_only_columns(Job.id).with_for_update(skip_locked=True).scalar_subquery()
+        claimed = update(Job).where(Job.id.in_(chosen)).values(
+            state=JobState.RUNNING, locked_by=owner, locked_until=now + LOCK_DURATION,
+            attempts=Job.attempts + 1).returning(Job).execution_options(synchronize_session=False)
+        jobs = sorted((await session.scalars(claimed)).all(), key=lambda job: job.id)
         await session.commit()
         return jobs
     # SQLite runs one writer at a time, so one UPDATE over the chosen ids is atomic: a token in
@@ -105,13 +108,6 @@ async def claim(session: AsyncSession, owner: str, limit: int = 10, now: datetim
     for job in rows:
         job.locked_by = owner
     return rows
-
-
-def _lock(job: Job, owner: str, now: datetime) -> None:
-    job.state = JobState.RUNNING
-    job.locked_by = owner
-    job.locked_until = now + LOCK_DURATION
-    job.attempts += 1
 
 
 def backoff(attempts: int) -> timedelta:
