@@ -129,9 +129,16 @@ async def audit_verify(args: argparse.Namespace, config: Config | None) -> int:
         raise CommandError(f"{args.file}: cannot read the export ({exc.__class__.__name__})") from None
     origin = args.origin or (export.get("origin") if isinstance(export, dict) else None) or "unknown"
     report = verify_export(export, _pinned_key(args.key, origin), args.origin)
+    base = export.get("base") if isinstance(export, dict) and isinstance(export.get("base"), dict) else {}
+    end = report.entries + (base.get("size") if isinstance(base.get("size"), int) else 0)
+    if report.ok and report.verified_size < end:
+        # An export always ends with a checkpoint over all of it: a tail without one was appended to the
+        # file, or its checkpoint was removed.
+        print(f"failed: entry {report.verified_size}: unsigned: entries {report.verified_size}..{end - 1} "
+              "are not covered by any signed checkpoint")
+        return 1
     if report.ok:
-        print(f"ok: {report.entries} entries, {report.checkpoints_verified} checkpoints "
-              f"(signed up to entry {report.verified_size - 1})")
+        print(f"ok: {report.entries} entries, {report.checkpoints_verified} checkpoints")
         return 0
     problem = report.first_problem
     where = f"entry {problem.seq}" if problem.seq is not None else f"checkpoint {problem.checkpoint}"
