@@ -74,6 +74,9 @@ async def test_reply_pending_then_consent_by_ja_shows_it_and_stop_removes_it_at_
     assert vault.open(subject, "consent_receipt.key_id", receipt.enc_key_id) == alice.key_id
     page = await public_page(stadt, post_id)
     assert CONTENT in page and "Alice" in page and alice.uri in page
+    for feed in ("/@stadt.rss", "/@stadt.atom", "/@stadt.json", "/feed.rss"):
+        response = await stadt.get(feed)
+        assert response.status == 200 and CONTENT not in await response.text(), "feeds never carry replies"
 
     stop = answer(alice, dm, "STOP", 3)
     assert await send(stadt, mastodon, alice, stop) == (202, {"status": "consent_withdrawn"})
