@@ -217,3 +217,15 @@ async def consent_states(session: AsyncSession, reply_ids: Iterable[int]) -> dic
     for receipt in receipts:
         states[receipt.reply_id] = str(receipt.state)
     return states
+
+
+async def receipts_of(session: AsyncSession, vault: Vault, subject: Subject) -> list[dict]:
+    """The person's consent receipts for an access export (Art. 15): the evidence opened with their key."""
+    rows = (await session.scalars(select(ConsentReceipt).where(ConsentReceipt.subject_id == subject.id)
+                                  .order_by(ConsentReceipt.id))).all()
+    return [{"reply_id": r.reply_id, "purpose": r.purpose, "text_sha256": r.text_sha256, "channel": r.channel,
+             "activity_id": vault.open(subject, "consent_receipt.activity_id", r.enc_activity_id),
+             "key_id": vault.open(subject, "consent_receipt.key_id", r.enc_key_id),
+             "given_at": r.given_at.isoformat(), "state": r.state,
+             "withdrawn_at": r.withdrawn_at.isoformat() if r.withdrawn_at else None,
+             "withdrawal_channel": r.withdrawal_channel} for r in rows]

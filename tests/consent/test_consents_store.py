@@ -19,6 +19,7 @@ from consent.consents import (
     give,
     open_request,
     read_answer,
+    receipts_of,
     request_by_token,
     withdraw_answer,
     withdraw_request,
@@ -135,6 +136,9 @@ async def test_undo_withdraws_only_the_authors_own_answer_and_erasure_removes_re
                                       now=NOW)).reason is ConsentReason.NOTHING_TO_WITHDRAW
         assert (await withdraw_answer(session, vault, alice, activity_id="https://x/a/1",
                                       now=NOW)).reason is ConsentReason.WITHDRAWN
+        [exported] = await receipts_of(session, vault, alice)
+        assert (exported["activity_id"], exported["key_id"], exported["state"], exported["withdrawal_channel"]) \
+            == ("https://x/a/1", "k", "withdrawn", "undo")
         await erase_subject(session, vault, alice, NOW)
         await session.flush()
         assert (await session.scalars(select(ConsentReceipt))).all() == []
