@@ -170,8 +170,8 @@ async def subject_object(args: argparse.Namespace, config: Config) -> int:
     async with _sessions(config) as sessions, sessions.begin() as session:
         try:
             result = await object_person(session, vault_for(config), args.identifier, CLI_ACTOR)
-        except ValueError:
-            raise CommandError(f"not an actor URI, handle or platform id: {args.identifier!r}") from None
+        except ValueError as exc:
+            raise CommandError(f"{args.identifier!r}: {exc}") from None
     print(f"Objection recorded for {result.document['pseudonym']} ({result.document['objected_at']}); "
           "nothing new of this person will be stored")
     return 0

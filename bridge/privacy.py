@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bridge.config import Config
@@ -159,6 +159,9 @@ async def erase_person(sessions: async_sessionmaker[AsyncSession], vault: Vault,
     """Art. 17: rows deleted, key destroyed, queued jobs cancelled, an erasure entry appended and proven
     against a checkpoint signed right after it (the proof document is the result)."""
     async with sessions.begin() as session:
+        sqlite = session.bind.dialect.name == "sqlite"
+        if sqlite:  # zero what is deleted (e.g. a cancelled job's payload), do not leave it in free pages
+            await session.execute(text("PRAGMA secure_delete = ON"))
         subject = await find_person(session, vault, identifier)
         if subject is None:
             return RightsResult(RightsReason.UNKNOWN_SUBJECT)
@@ -169,6 +172,9 @@ async def erase_person(sessions: async_sessionmaker[AsyncSession], vault: Vault,
     async with sessions.begin() as session:
         checkpoint = await write_checkpoint(session, signer)
         proof = await entry_proof(session, seq, checkpoint)
+    if sqlite:  # old page images in the write-ahead log go too (best effort: readers may hold it)
+        async with sessions() as session:
+            await session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
     return RightsResult(RightsReason.OK, proof)
 
 

@@ -67,8 +67,14 @@ async def is_objected(session: AsyncSession, vault: Vault, identifier: str) -> b
 async def record_objection(session: AsyncSession, vault: Vault, identifier: str,
                            now: datetime | None = None) -> Subject:
     """Marks the person as objecting, creating their pseudonymous record if we never met them, so their
-    future replies and interactions are dropped too. Idempotent (the first date stays)."""
-    subject = await find_person(session, vault, identifier) or await ensure_subject(session, vault, identifier)
+    future replies and interactions are dropped too. Idempotent (the first date stays). ValueError for
+    something that is no identifier, or for the handle of someone we never met."""
+    subject = await find_person(session, vault, identifier)
+    if subject is None:
+        if normalize_identifier(identifier).startswith("acct:"):
+            # Their activities arrive under their actor URI, which a handle alone does not tell us.
+            raise ValueError("a handle is only known for people we met; give their actor URI")
+        subject = await ensure_subject(session, vault, identifier)
     if subject.objected_at is None:
         subject.objected_at = now or datetime.now(timezone.utc)
         await session.flush()

@@ -155,7 +155,9 @@ def test_subject_erase_prints_a_proof_and_a_second_erase_says_so(capsys, cli, tm
 
 
 def test_subject_object_and_retention_run(capsys, cli):
-    code, text, _ = run(capsys, "subject", "object", "@carol@mastodon.test", "--config", cli)
+    code, _, err = run(capsys, "subject", "object", "@carol@mastodon.test", "--config", cli)
+    assert code == 1 and "give their actor URI" in err  # a handle of a stranger cannot be matched later
+    code, text, _ = run(capsys, "subject", "object", "https://mastodon.test/users/carol", "--config", cli)
     assert code == 0 and "Objection recorded" in text
     code, text, _ = run(capsys, "retention", "run", "--config", cli)
     assert code == 0 and "replies\t0" in text and "finished_jobs\t0" in text
