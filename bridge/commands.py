@@ -46,15 +46,17 @@ async def _boot(config: Config) -> None:
         print(f"Initial admin password: {result.admin_password}", flush=True)
 
 
-async def _wait_for_signal() -> None:
+def _stop_on_signal() -> asyncio.Event:
+    """Installed before the process says it is ready, so an early SIGTERM still shuts down cleanly."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    return stop
 
 
 async def serve(args: argparse.Namespace, config: Config) -> int:
+    stop = _stop_on_signal()
     await _boot(config)
     runner = web.AppRunner(create_app(config, run_worker=not args.no_worker),
                            access_log_class=PrivateAccessLogger)
@@ -69,13 +71,14 @@ async def serve(args: argparse.Namespace, config: Config) -> int:
     print(f"Stadtbote is listening on {config.instance.listen_host}:{config.instance.listen_port}; "
           f"public URL {config.instance.base_url}", flush=True)
     try:
-        await _wait_for_signal()
+        await stop.wait()
     finally:
         await runner.cleanup()
     return 0
 
 
 async def worker(args: argparse.Namespace, config: Config) -> int:
+    stop = _stop_on_signal()
     await _boot(config)
     engine = create_engine(config.database.url)
     sessions = create_sessionmaker(engine)
@@ -87,7 +90,7 @@ async def worker(args: argparse.Namespace, config: Config) -> int:
     task = asyncio.create_task(Worker(WorkerContext(config, sessions, federation)).run_forever())
     print("Stadtbote worker is running", flush=True)
     try:
-        await _wait_for_signal()
+        await stop.wait()
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
