@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent.fingerprints import Kind, fingerprint
 from consent.models import Interaction, Reply, Subject
-from consent.replies import ReplyState
+from consent.moderation import ModerationState
 from consent.vault import Vault
 
 
@@ -65,7 +65,9 @@ async def count_for(session: AsyncSession, post_ids: Iterable[int]) -> dict[int,
         if kind in names:
             counts[post_id][names[kind]] = number
     replies = await session.execute(select(Reply.post_id, func.count()).where(
-        Reply.post_id.in_(ids), Reply.state != str(ReplyState.REJECTED)).group_by(Reply.post_id))
+        # Hidden, spam and deleted replies are not counted: the count is what the public may know of.
+        Reply.post_id.in_(ids), Reply.state.in_((ModerationState.PENDING, ModerationState.APPROVED)))
+        .group_by(Reply.post_id))
     for post_id, number in replies.all():
         counts[post_id]["replies"] = number
     return counts

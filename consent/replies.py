@@ -17,14 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from consent.fingerprints import Kind, fingerprint
 from consent.models import Reply, Subject
 from consent.vault import Vault
+from consent.moderation import ModerationState
 
 LEGAL_BASIS = "gdpr_6_1_e"
-
-
-class ReplyState(enum.StrEnum):
-    PENDING = "pending"  # awaiting moderation
-    APPROVED = "approved"
-    REJECTED = "rejected"
 
 
 class ReplyReason(enum.StrEnum):
@@ -108,7 +103,7 @@ async def store_reply(session: AsyncSession, vault: Vault, subject: Subject, fac
     reply = Reply(subject_id=subject.id, object_hash=fingerprint(vault, Kind.OBJECT, facts.object_id),
                   post_id=facts.post_id, actor_name=facts.actor_name,
                   enc_object_id=vault.seal(subject, "reply.object_id", facts.object_id),
-                  state=ReplyState.PENDING, legal_basis=LEGAL_BASIS, received_at=now, retain_until=now + retention)
+                  state=ModerationState.PENDING, legal_basis=LEGAL_BASIS, received_at=now, retain_until=now + retention)
     _seal_content(vault, subject, reply, facts)
     session.add(reply)
     await session.flush()

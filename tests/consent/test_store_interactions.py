@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from consent.models import Reply
 from consent.interactions import InteractionKind, add_interaction, count_for, remove_interaction
 from consent.quotes import find_grant, grant_quote, grant_token, withdraw_grants_for_post
 from consent.replies import ReplyFacts, store_reply
@@ -79,3 +80,19 @@ async def test_inbound_activity_ids_are_remembered_by_keyed_hash(sessions_only, 
         assert not await was_seen(session, Vault.from_secret(b"j" * 32), ALICE + "#likes/1")
         assert await forget_seen_before(session, then + timedelta(days=4)) == 1
         assert not await was_seen(session, vault, ALICE + "#likes/1")
+
+
+async def test_hidden_and_spam_replies_are_not_counted(sessions_only, vault):
+    async with sessions_only.begin() as session:
+        alice, bob = await ensure_subject(session, vault, ALICE), await ensure_subject(session, vault, BOB)
+        kept = await store_reply(session, vault, alice, ReplyFacts(ALICE + "/statuses/1", "stadt", 7, "<p>a</p>"),
+                                 timedelta(days=1))
+        spam = await store_reply(session, vault, bob, ReplyFacts(BOB + "/statuses/2", "stadt", 7, "<p>b</p>"),
+                                 timedelta(days=1))
+        assert (await count_for(session, [7]))[7]["replies"] == 2
+        (await session.get(Reply, spam.reply_id)).state = "spam"
+        await session.flush()
+        assert (await count_for(session, [7]))[7]["replies"] == 1
+        (await session.get(Reply, kept.reply_id)).state = "hidden"
+        await session.flush()
+        assert (await count_for(session, [7]))[7]["replies"] == 0
