@@ -146,7 +146,8 @@ def parse_config(raw: dict, base_dir: Path, path: Path | None, environ: Any) -> 
     consent = _consent(root.take_table("consent"))
     privacy_sections = parse_privacy_sections(root)
     root.finish()
-    return Config(path, instance, database, federation, privacy, limits, actors, platforms, feeds, consent, **privacy_sections)
+    return Config(path, instance, database, federation, privacy, limits, actors, platforms, feeds, consent,
+                  **privacy_sections)
 
 
 def _instance(t: Table, base_dir: Path) -> InstanceConfig:

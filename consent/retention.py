@@ -86,6 +86,7 @@ async def purge(session: AsyncSession, vault: Vault, policy: RetentionPolicy, no
     counts["reports"] = (await session.execute(delete(Report).where(Report.received_at <= now - policy.reports)
                                                .execution_options(synchronize_session=False))).rowcount
     counts["closed_requests"] = (await session.execute(
-        delete(RightsRequest).where(RightsRequest.state != "open", RightsRequest.closed_at <= now - policy.closed_requests)
+        delete(RightsRequest).where(RightsRequest.state != "open",
+                                    RightsRequest.closed_at <= now - policy.closed_requests)
         .execution_options(synchronize_session=False))).rowcount
     return counts
