@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent.auditlog import timestamp
+from consent.consents import receipts_of
 from consent.models import AuditEntry, Follower, Interaction, QuoteGrant, RemoteActor, Report, Subject
 from consent.pseudonyms import normalize_identifier
 from consent.quotes import OpenedGrant
@@ -92,6 +93,7 @@ async def access_document(session: AsyncSession, vault: Vault, subject: Subject)
         "replies": await _replies(session, vault, subject),
         "interactions": await _interactions(session, subject),
         "quote_authorizations": await _quotes(session, vault, subject),
+        "consent_receipts": await receipts_of(session, vault, subject),
         "reports": await _reports(session, vault, subject),
         "transfers": await transfers_of(session, subject),
         "log_entries": await _log_entries(session, subject),

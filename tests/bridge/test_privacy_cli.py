@@ -133,6 +133,7 @@ def test_subject_export_of_a_follower_who_replied_and_of_a_stranger(capsys, cli,
         assert doc["replies"][0]["content_html"] == "<p>Wann öffnet das Freibad?</p>"
         assert {p["id"] for p in doc["processing"]} >= {"federation", "moderation"}
         assert doc["transfers"] == [] and doc["recipients"][0]["role"].startswith("controller")
+        assert doc["consent_receipts"] == []
     out = tmp_path / "alice.json"
     assert run(capsys, "subject", "export", ALICE, "--out", str(out), "--config", cli)[0] == 0
     assert json.loads(out.read_text())["subject"]["kind"] == "fediverse"
