@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -97,8 +98,11 @@ name = "stadt"
     post_id = asyncio.run(prepare(config))
     uris = Uris.for_base(config.instance.base_url)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    server = subprocess.Popen([sys.executable, "-m", "bridge", "serve", "--no-worker", "--config",
-                               str(folder / "config.toml")], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    # e.g. STADTBOTE_BENCH_PROFILER="pyinstrument -r text -o out.txt" runs the server under a profiler
+    python = os.environ.get("STADTBOTE_BENCH_PROFILER", "").split() or [sys.executable]
+    server = subprocess.Popen([*python, "-m", "bridge", "serve", "--no-worker", "--config",
+                               str(folder / "config.toml")], stdout=subprocess.PIPE,
+                              stderr=(folder / "server.log").open("w"),
                               text=True, env=env)
     while "is listening" not in server.stdout.readline():
         pass
@@ -113,7 +117,8 @@ name = "stadt"
         result = load.stdout.readline().split()
     finally:
         load.terminate()
-        server.terminate()
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=60)
     elapsed, statuses = float(result[1]), result[2:]
     count = asyncio.run(stored(config))
     print(f"replies sent: {args.replies} from {args.actors} accounts, concurrency {args.concurrency}, "
