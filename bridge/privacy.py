@@ -18,18 +18,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bridge.config import Config
 from bridge.db import utcnow
+from bridge import erasure
 from bridge.models import Job, JobState
 from bridge.privacy_register import build_register
 from bridge.secrets_store import load_or_create_secret
 from consent.audit import Action, Event, record
 from consent.auditexport import entry_proof
 from consent.auditsigning import LogSigner, load_or_create_signer, write_checkpoint
-from consent.erasure import erase_subject
 from consent.models import Subject
 from consent.requests import RequestKind, close_open_requests
 from consent.retention import RetentionPolicy, purge
@@ -89,16 +89,6 @@ async def run_retention(session: AsyncSession, vault: Vault, config: Config, by:
         .execution_options(synchronize_session=False))).rowcount
     await record(session, Event(Action.RETENTION_PURGED, by[0], by[1], details=counts), now)
     return counts
-
-
-async def cancel_subject_jobs(session: AsyncSession, subject_id: int) -> int:
-    """Queued jobs about the person (their payload names `subject_id`) must not run: cancelled, payload
-    reduced to that id (it may hold their inbox)."""
-    queued = (await session.scalars(select(Job).where(Job.state == JobState.QUEUED))).all()
-    mine = [job for job in queued if (job.payload or {}).get("subject_id") == subject_id]
-    for job in mine:
-        job.state, job.finished_at, job.payload = JobState.CANCELLED, utcnow(), {"subject_id": subject_id}
-    return len(mine)
 
 
 async def export_person(session: AsyncSession, vault: Vault, config: Config, identifier: str,
@@ -180,10 +170,9 @@ async def erase_person(sessions: async_sessionmaker[AsyncSession], vault: Vault,
 
 async def _erase(session: AsyncSession, vault: Vault, subject: Subject, by: tuple[str, str]):
     transfers = await transfers_of(session, subject)  # copies on platforms, for the DPO to follow up
-    erasure = await erase_subject(session, vault, subject)
-    cancelled = await cancel_subject_jobs(session, subject.id)
+    erased = await erasure.erase_person(session, vault, subject)
     closed = await close_open_requests(session, RequestKind.ERASURE, subject.pseudonym, "erased")
-    details = {**erasure.as_dict(), "jobs_cancelled": cancelled, "key_destroyed": True,
+    details = {**erased, "key_destroyed": True,
                "transfers_to_follow_up": len(transfers), "requests_closed": len(closed)}
     return await record(session, Event(Action.SUBJECT_ERASED, by[0], by[1], subject_ref=subject.pseudonym,
                                        reason="art17_erasure", details=details))

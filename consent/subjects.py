@@ -91,3 +91,10 @@ async def known_actor(session: AsyncSession, vault: Vault, uri: str) -> KnownAct
         return None
     row = await session.get(RemoteActor, subject.id)
     return open_actor(vault, subject, row) if row is not None else None
+
+
+async def known_actor_of(session: AsyncSession, vault: Vault, subject: Subject) -> str | None:
+    """The actor URI of a subject we keep a remote-actor record for (None for platform people)."""
+    row = await session.get(RemoteActor, subject.id)
+    actor = open_actor(vault, subject, row) if row is not None else None
+    return actor.uri if actor is not None else None

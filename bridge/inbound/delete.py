@@ -3,18 +3,13 @@ rows deleted, key destroyed, queued answers to them cancelled)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from activitypub.inbound import DeleteIn
-from bridge.db import utcnow
-from bridge.delivery import DIRECT_JOB
+from bridge import erasure
 from bridge.inbound import consent_answer
 from bridge.inbound.context import InboundContext
 from bridge.inbound.effects import Effect, Handled
 from bridge.inbound.people import existing
-from bridge.models import Job, JobState
-from consent.erasure import erase_subject
 from consent.models import Subject
 from consent.replies import ReplyReason, erase_reply
 
@@ -39,15 +34,5 @@ async def handle(ctx: InboundContext, activity: DeleteIn) -> Handled:
 
 
 async def erase_person(ctx: InboundContext, subject: Subject) -> Handled:
-    erasure = await erase_subject(ctx.session, ctx.vault, subject, ctx.now)
-    cancelled = await cancel_direct_jobs(ctx.session, subject.id)
-    return Handled(Effect.SUBJECT_ERASED, subject, {**erasure.as_dict(), "jobs_cancelled": cancelled})
-
-
-async def cancel_direct_jobs(session: AsyncSession, subject_id: int) -> int:
-    """Queued answers (Accept, Reject) to an erased person carry their inbox: they must not be sent."""
-    queued = (await session.scalars(select(Job).where(Job.kind == DIRECT_JOB, Job.state == JobState.QUEUED))).all()
-    mine = [job for job in queued if (job.payload or {}).get("subject_id") == subject_id]
-    for job in mine:
-        job.state, job.finished_at, job.payload = JobState.CANCELLED, utcnow(), {"subject_id": subject_id}
-    return len(mine)
+    details = await erasure.erase_person(ctx.session, ctx.vault, subject, ctx.now)
+    return Handled(Effect.SUBJECT_ERASED, subject, details)

@@ -50,3 +50,19 @@ async def test_an_answer_without_the_handle_still_mentions_the_author_and_empty_
     await run_jobs(stadt)
     [delivered] = [r for r in mastodon.received if r.json.get("type") == "Create"]
     assert delivered.json["object"]["tag"][0]["href"] == alice.uri and alice.uri in delivered.json["cc"]
+
+
+async def test_when_the_person_deletes_their_account_our_answer_no_longer_points_at_them(
+        stadt, mastodon, visitors):
+    _, alice, create, reply_id = await replied(stadt, mastodon)
+    mona = await moderator(visitors, stadt)
+    assert (await mona.post(f"/editor/replies/{reply_id}/answer", {"text": "Gern geschehen!"})).status == 303
+    delete = {"@context": "https://www.w3.org/ns/activitystreams", "id": alice.uri + "#delete", "type": "Delete",
+              "actor": alice.uri, "object": alice.uri, "to": [PUBLIC]}
+    assert (await mastodon.sign_and_post(stadt, delete, alice))[0] == 202
+    async with stadt.app[SESSIONS]() as session:
+        post = await session.scalar(select(Post).order_by(Post.created_at.desc()).limit(1))
+    assert post.text == "Gern geschehen!" and post.state == "published"  # the authority's own words stay
+    assert (post.in_reply_to, post.in_reply_to_actor, post.in_reply_to_handle) == (None, None, None)
+    [erased] = await audit(stadt, "subject.erased")
+    assert erased.details["answers_unlinked"] == 1
