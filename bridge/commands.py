@@ -59,7 +59,8 @@ async def serve(args: argparse.Namespace, config: Config) -> int:
     stop = _stop_on_signal()
     await _boot(config)
     runner = web.AppRunner(create_app(config, run_worker=not args.no_worker),
-                           access_log_class=PrivateAccessLogger)
+                           access_log_class=PrivateAccessLogger,
+                           access_log_format=config.privacy.access_log_addresses)
     await runner.setup()
     site = web.TCPSite(runner, config.instance.listen_host, config.instance.listen_port)
     try:

@@ -93,6 +93,8 @@ class PrivacyConfig:
     imprint_text: str | None = None
     privacy_text: str | None = None
     accessibility_text: str | None = None
+    # Readers' addresses in the access log: "omit" (default) or "truncate" (IPv4 /20, IPv6 /44).
+    access_log_addresses: str = "omit"
 
 
 @dataclass(frozen=True)

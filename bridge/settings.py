@@ -194,8 +194,12 @@ def _privacy(t: Table) -> PrivacyConfig:
     urls = {k: t.take_url(k, None) for k in ("imprint_url", "privacy_url", "accessibility_url")}
     dpo = t.take("dpo_contact", str, None)
     texts = {k: t.take(k, str, None) for k in ("imprint_text", "privacy_text", "accessibility_text")}
+    addresses = t.take("access_log_addresses", str, "omit")
+    if addresses not in ("omit", "truncate"):
+        raise ConfigError(t.key("access_log_addresses"), 'must be "omit" or "truncate"')
     t.finish()
-    return PrivacyConfig(urls["imprint_url"], urls["privacy_url"], urls["accessibility_url"], dpo, **texts)
+    return PrivacyConfig(urls["imprint_url"], urls["privacy_url"], urls["accessibility_url"], dpo, **texts,
+                         access_log_addresses=addresses)
 
 
 def _feed_url(t: Table, name: str) -> str | None:

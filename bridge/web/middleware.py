@@ -10,6 +10,7 @@ from aiohttp.abc import AbstractAccessLogger
 from bridge.appkeys import CONFIG, SESSIONS
 from bridge.i18n import set_language
 from bridge.web.render import render
+from consent.securitylog import truncate_address
 from bridge.web.sessions import check_csrf, csrf_token_for, load_session
 from consent.audit import Action, Event, Outcome, record
 
@@ -111,9 +112,17 @@ async def csrf(request: web.Request, handler):
 
 
 class PrivateAccessLogger(AbstractAccessLogger):
-    """Method, path without query string, status and time: no reader IPs, no feed query strings."""
+    """Method, path without query string, status and time: no reader IPs, no feed query strings.
+
+    Given the format "truncate" (`[privacy] access_log_addresses`), it adds the client's network
+    (IPv4 /20, IPv6 /44) — enough to see abuse, not enough to identify a reader."""
 
     def log(self, request, response, time):
+        if self.log_format == "truncate":
+            network = truncate_address(request.remote) or "-"
+            self.logger.info("%s %s %s %s %.1fms", network, request.method, request.path, response.status,
+                             time * 1000)
+            return
         self.logger.info("%s %s %s %.1fms", request.method, request.path, response.status, time * 1000)
 
     @property

@@ -72,6 +72,7 @@ def test_relative_data_dir_is_relative_to_the_config_file(tmp_path):
     (GOOD.replace('name = "Stadt"', 'name = "Stadt"\nlanguage = "fr"'), "instance.language", "one of"),
     (GOOD.replace('name = "Stadt"', 'name = "Stadt"\ntimezone = "Mars/Base"'), "instance.timezone", "unknown"),
     (GOOD + '[database]\nurl = "mysql://x"\n', "database.url", "must start with"),
+    (GOOD + "[privacy]\naccess_log_addresses = \"full\"\n", "privacy.access_log_addresses", "omit"),
     (GOOD + '[database]\nurl = "env:STADTBOTE_TEST_UNSET_VAR"\n', "database.url", "is not set"),
     ("[instance\n", None, "not valid TOML"),
 ])

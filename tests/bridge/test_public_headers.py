@@ -71,3 +71,20 @@ async def test_the_access_log_has_neither_ip_addresses_nor_query_strings(config,
     for line in lines:
         assert "127.0.0.1" not in line and "?" not in line and "secret-campaign" not in line
         assert "reader.example" not in line and "aiohttp" not in line  # no user agent either
+
+
+async def test_the_access_log_may_keep_only_the_readers_network_when_configured(config, booted, caplog):
+    port = free_port()
+    runner = web.AppRunner(create_app(config, run_worker=False), access_log_class=PrivateAccessLogger,
+                           access_log_format="truncate")
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        with caplog.at_level(logging.INFO, logger="aiohttp.access"):
+            async with aiohttp.ClientSession() as http:
+                async with http.get(f"http://127.0.0.1:{port}/@stadt.rss?token=secret") as response:
+                    await response.read()
+    finally:
+        await runner.cleanup()
+    [line] = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+    assert line.startswith("127.0.0.0/20 GET /@stadt.rss 200 ") and "secret" not in line
