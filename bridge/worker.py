@@ -42,6 +42,10 @@ class Worker:
         """Claims and runs one batch; returns how many jobs ran."""
         async with self.ctx.sessions() as session:
             claimed = await jobs.claim(session, self.owner, self.batch)
+        await self._run_claimed(claimed)
+        return len(claimed)
+
+    async def _run_claimed(self, claimed: list[Job]) -> None:
         grouped: dict[str, list[Job]] = {}
         for job in claimed:
             if job.kind in self.batch_handlers:
@@ -49,7 +53,6 @@ class Worker:
         singles = [job for job in claimed if job.kind not in self.batch_handlers]
         await asyncio.gather(*(self._limited(job) for job in singles),
                              *(self._run_batch(kind, batch) for kind, batch in grouped.items()))
-        return len(claimed)
 
     async def _run_batch(self, kind: str, batch: list[Job]) -> None:
         try:
@@ -76,16 +79,32 @@ class Worker:
                 break
         return total
 
-    async def run_forever(self) -> None:
-        while True:
-            ran = await self.run_once()
-            if ran:
-                continue
-            self.wake.clear()
-            try:
-                await asyncio.wait_for(self.wake.wait(), self.poll_seconds)
-            except TimeoutError:
-                pass
+    async def run_forever(self, batches_in_flight: int = 4) -> None:
+        """Keeps claiming while earlier batches are still running, so a slow server holding up one
+        batch (up to the client's timeout) does not hold up deliveries to everyone else."""
+        running: set[asyncio.Task] = set()
+        try:
+            while True:
+                if len(running) < batches_in_flight:
+                    async with self.ctx.sessions() as session:
+                        claimed = await jobs.claim(session, self.owner, self.batch)
+                    if claimed:
+                        task = asyncio.create_task(self._run_claimed(claimed))
+                        running.add(task)
+                        task.add_done_callback(running.discard)
+                        continue
+                await self._pause(running)
+        finally:
+            for task in running:
+                task.cancel()
+
+    async def _pause(self, running: set[asyncio.Task]) -> None:
+        """Until new work may be due: a batch finished, someone woke us, or the poll interval passed."""
+        self.wake.clear()
+        waiting = [asyncio.ensure_future(self.wake.wait()), *running]
+        done, _ = await asyncio.wait(waiting, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+        if waiting[0] not in done:
+            waiting[0].cancel()
 
     async def _run(self, job: Job) -> None:
         handler = self.handlers.get(job.kind)

@@ -11,6 +11,7 @@ what it sends to us as its software does (draft-cavage, rsa-sha256: Mastodon sig
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -134,6 +135,8 @@ class FakeInstance:
         self.fetched: list[tuple[str, bool]] = []  # (path, signed) of every GET we answered
         # Statuses (with optional headers) to answer the next POSTs with, e.g. a 503 then a 410.
         self.answers: list[tuple[int, dict[str, str]]] = []
+        self.delay = 0.0  # seconds before answering a POST: a slow server
+        self.answered = 0
         self.server: TestServer | None = None
         self._key_index = 0
 
@@ -190,6 +193,9 @@ class FakeInstance:
         except ValueError:
             document = None
         self.received.append(Received(request.path, document, verified, key_id))
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        self.answered += 1
         if self.answers:
             status, headers = self.answers.pop(0)
             return web.Response(status=status, headers=headers)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import select
 
 from bridge import posts
-from bridge.appkeys import CONFIG, SESSIONS
+from bridge.appkeys import CONFIG, SESSIONS, WORKER
 from bridge.db import utcnow
 from bridge.models import DeliveryHost, Job, JobState, Post, Role
 from bridge.posts import Draft
@@ -141,3 +143,32 @@ async def test_unavailable_hosts_are_skipped_until_they_speak_again(stadt, insta
     assert (await dead.sign_and_post(stadt, mastodon_follow(alice, CITY, 2), alice))[0] == 202
     async with stadt.app[SESSIONS]() as s:
         assert (await s.get(DeliveryHost, "dead.test")).unavailable_since is None
+
+
+async def test_a_slow_server_does_not_hold_up_deliveries_to_others(stadt, instances, editor):
+    slow = await instances("slow.test")
+    fast = await instances("fast.test")
+    await follow(stadt, slow, "alice")
+    await follow(stadt, fast, "bob")
+    slow.delay, slow.answered = 3.0, 0
+    worker = stadt.app[WORKER]
+    worker.poll_seconds = 0.05
+    running = asyncio.create_task(worker.run_forever())
+    try:
+        first = await write(stadt, "Erster Beitrag")
+        await wait_for(lambda: len(fast.received) == 1)
+        second = await write(stadt, "Zweiter Beitrag")
+        await wait_for(lambda: len(fast.received) == 2)
+        assert slow.answered == 0, "the second post reached the fast server while the slow one still waited"
+        assert [r.json["object"]["id"] for r in fast.received] == [note_uri(first), note_uri(second)]
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+
+
+async def wait_for(condition, seconds: float = 10.0) -> None:
+    for _ in range(int(seconds / 0.02)):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("condition not met in time")
