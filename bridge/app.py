@@ -12,7 +12,7 @@ from aiohttp.abc import AbstractResolver
 from sqlalchemy import select
 
 from bridge import inbox
-from bridge.appkeys import CONFIG, ENGINE, FEDERATION, SECRET, SESSIONS, TEMPLATES, WORKER
+from bridge.appkeys import CONFIG, ENGINE, FEDERATION, SECRET, SESSIONS, TEMPLATES, USER, WORKER
 from bridge.config import Config
 from bridge.db import create_engine, create_sessionmaker
 from bridge.federation import instance_key, open_federation
@@ -101,7 +101,7 @@ async def serve_media(request: web.Request) -> web.StreamResponse:
         media, actor_name = row
         post = await session.get(Post, media.post_id) if media.post_id else None
     public = post is not None and post.state == PostState.PUBLISHED
-    user = request.get("user")
+    user = request.get(USER)
     if not public and not (user is not None and may_use_actor(user, actor_name)):
         raise web.HTTPNotFound()
     path = media_dir(request.app[CONFIG].instance.data_dir) / filename

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bridge.config import Config
 from bridge.federation import Federation
+from bridge.models import User, WebSession
 from bridge.worker import Worker
 
 CONFIG = web.AppKey("config", Config)
@@ -17,3 +18,8 @@ TEMPLATES = web.AppKey("templates", jinja2.Environment)
 SECRET = web.AppKey("secret", bytes)
 WORKER = web.AppKey("worker", Worker)
 FEDERATION = web.AppKey("federation", Federation)
+
+# Per request, set by the middleware: the signed-in user (or None), their session row, the form token.
+USER = web.RequestKey("user", User | None)
+WEB_SESSION = web.RequestKey("web_session", WebSession | None)
+CSRF_TOKEN = web.RequestKey("csrf_token", str)

@@ -21,7 +21,7 @@ from bridge.db import create_engine, create_sessionmaker
 from bridge.federation import instance_key, open_federation
 from bridge.privacy_jobs import ensure_privacy_jobs
 from bridge.secrets_store import load_or_create_secret
-from bridge.models import ApiToken, User
+from bridge.models import User
 from bridge.uploads import upload_image
 from bridge.web.middleware import PrivateAccessLogger
 from bridge.worker import Worker, WorkerContext

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy import delete
 
-from bridge.appkeys import CONFIG, SESSIONS
+from bridge.appkeys import CONFIG, SESSIONS, USER, WEB_SESSION
 from bridge.config import LANGUAGES
 from bridge.models import Role, User, WebSession
 from bridge.users import WINDOW, SigninReason, UserProblem, authenticate, change_password, user_ref
@@ -32,8 +32,8 @@ def redirect(location: str) -> web.Response:
 
 async def signin_form(request: web.Request) -> web.StreamResponse:
     target = local_path(request.query.get("next"), "")
-    if request.get("user") is not None:
-        raise web.HTTPSeeOther(target or home_for(request["user"]))
+    if request.get(USER) is not None:
+        raise web.HTTPSeeOther(target or home_for(request[USER]))
     return render(request, "signin.html", {"next": target, "name": "", "problem": None})
 
 
@@ -58,7 +58,7 @@ async def signin(request: web.Request) -> web.StreamResponse:
 
 
 async def signout(request: web.Request) -> web.StreamResponse:
-    user = request.get("user")
+    user = request.get(USER)
     response = redirect("/signin")
     async with request.app[SESSIONS].begin() as session:
         await end_session(request, session, response)
@@ -90,7 +90,7 @@ async def password_change(request: web.Request) -> web.StreamResponse:
                                   str(form.get("repeat", "")))
             # Other browsers signed in with the old password are signed out; this one stays.
             await session.execute(delete(WebSession).where(
-                WebSession.user_id == user.id, WebSession.token_hash != request["web_session"].token_hash))
+                WebSession.user_id == user.id, WebSession.token_hash != request[WEB_SESSION].token_hash))
     except UserProblem as problem:
         return _settings_page(request, user, str(problem), status=422)
     raise web.HTTPSeeOther(home_for(user) if forced else f"{PASSWORD_PATH}?changed=1")

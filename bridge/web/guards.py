@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from bridge.appkeys import USER
 from bridge.models import Post, Role, User
 from bridge.posts import may_use_actor
 from bridge.web.messages import N_
@@ -36,7 +37,7 @@ def require_user(request: web.Request, roles: Iterable[str] | None = None, *,
     Anonymous → 303 to the sign-in page (remembering where they wanted to go); a user who still has a
     one-time password → 303 to the password page; a user of the wrong role → 403.
     """
-    user: User | None = request.get("user")
+    user: User | None = request.get(USER)
     if user is None:
         if request.method != "GET":  # a form sent after the session ended has no page to return to
             raise web.HTTPSeeOther("/signin")

@@ -7,7 +7,7 @@ import logging
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from bridge.appkeys import CONFIG, SESSIONS
+from bridge.appkeys import CONFIG, CSRF_TOKEN, SESSIONS, USER, WEB_SESSION
 from bridge.i18n import set_language
 from bridge.web.render import render
 from consent.securitylog import truncate_address
@@ -54,7 +54,7 @@ async def security_headers(request: web.Request, handler):
 def _add_headers(request: web.Request, response: web.StreamResponse) -> None:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    if request.get("user") is not None:
+    if request.get(USER) is not None:
         response.headers.setdefault("Cache-Control", "no-store")
 
 
@@ -82,17 +82,17 @@ def _error_response(request: web.Request, status: int, reason: str, text: str | 
 @web.middleware
 async def signed_in_user(request: web.Request, handler):
     config = request.app[CONFIG]
-    request["user"] = None
-    request["web_session"] = None
+    request[USER] = None
+    request[WEB_SESSION] = None
     language = config.instance.language
     if not is_api(request.path) and not is_federation(request.path):
         async with request.app[SESSIONS]() as session:
             loaded = await load_session(request, session)
         if loaded is not None:
-            request["user"], request["web_session"] = loaded
+            request[USER], request[WEB_SESSION] = loaded
             language = loaded[0].language or language
     set_language(language)
-    request["csrf_token"] = csrf_token_for(request)
+    request[CSRF_TOKEN] = csrf_token_for(request)
     return await handler(request)
 
 
@@ -101,7 +101,7 @@ async def csrf(request: web.Request, handler):
     if request.method in UNSAFE and not is_api(request.path) and not is_federation(request.path):
         form = await request.post()
         if not check_csrf(request, str(form.get("csrf", ""))):
-            user = request.get("user")
+            user = request.get(USER)
             async with request.app[SESSIONS].begin() as session:
                 await record(session, Event(Action.CSRF_REJECTED, user.role if user else "anonymous",
                                             f"user:{user.id}" if user else "anonymous", Outcome.DENIED,

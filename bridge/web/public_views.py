@@ -14,7 +14,7 @@ from babel.dates import format_datetime
 from markupsafe import Markup
 
 from activitypub.uris import Uris
-from bridge.appkeys import CONFIG
+from bridge.appkeys import CONFIG, USER
 from bridge.config import ActorConfig, Config
 from bridge.convert import post_to_feed_entry
 from bridge.i18n import current_language
@@ -103,7 +103,7 @@ def public_page(request: web.Request, template: str, context: dict, status: int 
     response = render(request, template, base, status=status)
     # Signed-in editors see the same page; it carries nothing personal, but the middleware's
     # no-store for them stays (setdefault there), so only readers' responses are marked here.
-    if request.get("user") is None:
+    if request.get(USER) is None:
         response.headers["Cache-Control"] = "public, max-age=60"
     return response
 

@@ -8,7 +8,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from bridge.appkeys import CONFIG, TEMPLATES
+from bridge.appkeys import CONFIG, CSRF_TOKEN, TEMPLATES, USER
 from bridge.i18n import Catalogues, current_language
 
 TEMPLATE_DIR = Path(__file__).parent.parent / "templates"
@@ -34,8 +34,8 @@ def render(request: web.Request, template: str, context: dict[str, Any] | None =
         "config": config,
         "instance": config.instance,
         "privacy": config.privacy,
-        "user": request.get("user"),
-        "csrf_token": request.get("csrf_token", ""),
+        "user": request.get(USER),
+        "csrf_token": request.get(CSRF_TOKEN, ""),
         "lang": current_language(),
         "request_path": request.path,
     }

@@ -14,10 +14,10 @@ import time
 from datetime import timedelta
 
 from aiohttp import web
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bridge.appkeys import CONFIG, SECRET
+from bridge.appkeys import CONFIG, SECRET, WEB_SESSION
 from bridge.db import utcnow
 from bridge.models import User, WebSession
 from bridge.secrets_store import keyed_hash
@@ -96,12 +96,12 @@ def check_anonymous_csrf(secret: bytes, token: str, now: float | None = None) ->
 
 
 def csrf_token_for(request: web.Request) -> str:
-    row: WebSession | None = request.get("web_session")
+    row: WebSession | None = request.get(WEB_SESSION)
     return row.csrf_token if row is not None else anonymous_csrf_token(request.app[SECRET])
 
 
 def check_csrf(request: web.Request, submitted: str) -> bool:
-    row: WebSession | None = request.get("web_session")
+    row: WebSession | None = request.get(WEB_SESSION)
     if row is not None:
         return bool(submitted) and hmac.compare_digest(submitted, row.csrf_token)
     return bool(submitted) and check_anonymous_csrf(request.app[SECRET], submitted)
