@@ -73,6 +73,9 @@ class Uris:
     def media(self, filename: str) -> str:
         return self.url(f"/media/{quote(filename)}")
 
+    def avatar(self, name: str) -> str:
+        return self.url(f"/avatars/{quote(name)}.png")
+
     # Feeds: `suffix` is the format's file suffix ("rss", "atom", "json"); Mastodon-style paths.
     def feed(self, name: str, suffix: str) -> str:
         return f"{self.profile(name)}.{suffix}"

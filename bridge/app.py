@@ -21,7 +21,8 @@ from bridge.media import media_dir
 from bridge.models import Actor, Media, Post, PostState
 from bridge.posts import may_use_actor
 from bridge.secrets_store import load_or_create_secret
-from bridge.web import activitypub_views, admin, api, auth, consent_withdraw, dpo, editor, mirrors, moderation, public
+from bridge.web import (activitypub_views, admin, api, auth, avatars, consent_withdraw, dpo, editor, mirrors,
+                        moderation, public)
 from bridge.web.middleware import csrf, errors, security_headers, signed_in_user
 from bridge.web.render import create_templates
 from bridge.worker import Worker, WorkerContext
@@ -53,6 +54,7 @@ def create_app(config: Config, *, run_worker: bool = True, resolver: AbstractRes
     admin.setup(app)
     api.setup(app)
     activitypub_views.setup(app)
+    avatars.setup(app)
     mirrors.setup(app)
     dpo.setup(app, schedule_jobs=run_worker)  # starts the retention and checkpoint jobs
     moderation.setup(app)

@@ -80,6 +80,8 @@ class ActorConfig:
     import_backfill: bool = False
     # Who may quote this account's posts (FEP-044f): "public", "followers" or "nobody".
     quote_policy: str = "public"
+    # Profile picture (a PNG or JPEG file, e.g. the city's coat of arms); served re-encoded at /avatars/.
+    avatar: Path | None = None
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,12 @@ def media_to_attachment(media: Media, uris: Uris) -> dict:
     }
 
 
+def _avatar(actor_config: ActorConfig, uris: Uris) -> str:
+    if actor_config.avatar is not None:
+        return uris.avatar(actor_config.name)
+    return uris.url("/avatars/original/missing.png")
+
+
 def actor_to_account(actor: Actor, actor_config: ActorConfig, uris: Uris,
                      stats: AccountStats = AccountStats(), *, with_source: bool = False,
                      language: str = "en") -> dict:
@@ -110,9 +116,9 @@ def actor_to_account(actor: Actor, actor_config: ActorConfig, uris: Uris,
         "note": content_html(actor_config.summary, uris) if actor_config.summary else "",
         "url": uris.profile(actor.name),
         "uri": uris.actor(actor.name),
-        # Stadtbote has no avatars or headers yet; Mastodon also answers with a placeholder path.
-        "avatar": uris.url("/avatars/original/missing.png"),
-        "avatar_static": uris.url("/avatars/original/missing.png"),
+        # Without a configured picture Mastodon, too, answers with a placeholder path; no headers yet.
+        "avatar": _avatar(actor_config, uris),
+        "avatar_static": _avatar(actor_config, uris),
         "header": uris.url("/headers/original/missing.png"),
         "header_static": uris.url("/headers/original/missing.png"),
         "followers_count": 0,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from html import escape
 
-from activitypub.actors import ActorInput, ProfileField, actor_document, link_field
+from activitypub.actors import ActorInput, ImageRef, ProfileField, actor_document, link_field
 from activitypub.notes import Attachment, Mention, NoteInput, QuotePolicy, note_document
 from activitypub.uris import Uris
 from bridge.config import ActorConfig, Config
@@ -82,4 +82,5 @@ def actor_to_document(actor: Actor, actor_config: ActorConfig, config: Config, u
         published=actor.created_at,
         fields=_profile_fields(actor_config, config),
         kind=actor_config.type,
+        icon=ImageRef(uris.avatar(actor.name), "image/png") if actor_config.avatar else None,
     ))

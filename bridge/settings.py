@@ -140,7 +140,7 @@ def parse_config(raw: dict, base_dir: Path, path: Path | None, environ: Any) -> 
     federation = _federation(root.take_table("federation"))
     privacy = _privacy(root.take_table("privacy"))
     limits = _limits(root.take_table("limits"))
-    actors = _actors(root, instance)
+    actors = _actors(root, instance, base_dir)
     platforms = _platforms(root, environ)
     feeds = _feeds(root.take_table("feeds"))
     consent = _consent(root.take_table("consent"))
@@ -253,7 +253,7 @@ def _limits(t: Table) -> LimitsConfig:
     return LimitsConfig(**values)
 
 
-def _actors(root: Table, instance: InstanceConfig) -> tuple[ActorConfig, ...]:
+def _actors(root: Table, instance: InstanceConfig, base_dir: Path) -> tuple[ActorConfig, ...]:
     items = root.take("actors", list, [])
     actors: list[ActorConfig] = []
     for i, item in enumerate(items):
@@ -277,9 +277,20 @@ def _actors(root: Table, instance: InstanceConfig) -> tuple[ActorConfig, ...]:
             import_feed_url=_feed_url(t, "import_feed_url"),
             import_backfill=t.take("import_backfill", bool, False),
             quote_policy=_quote_policy(t),
+            avatar=_file(t, "avatar", base_dir),
         ))
         t.finish()
     return tuple(actors)
+
+
+def _file(t: Table, name: str, base_dir: Path) -> Path | None:
+    value = t.take(name, str, None)
+    if value is None:
+        return None
+    path = Path(value) if Path(value).is_absolute() else base_dir / value
+    if not path.is_file():
+        raise ConfigError(t.key(name), f"file not found: {path}")
+    return path
 
 
 def _quote_policy(t: Table) -> str:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from PIL import Image
 
 from bridge import posts
 from bridge.models import Post, Role
 from bridge.posts import Draft
 from bridge.users import find_user
-from testkit import add_user
+from bridge.app import create_app
+from bridge.config import ConfigError
+from bridge.settings import parse_config
+from testkit import add_user, config_dict
 
 AP = {"Accept": "application/activity+json"}
 LD = {"Accept": 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'}
@@ -134,3 +140,30 @@ async def test_the_permalink_serves_the_note_to_servers_and_html_to_people(clien
     assert (await note.json())["id"] == f"http://stadt.test/users/stadt/statuses/{post_id}"
     page = await client.get(f"/@stadt/{post_id}", headers={"Accept": "text/html"})
     assert page.status == 200 and page.content_type == "text/html" and "Accept" in page.headers["Vary"]
+
+
+async def test_a_configured_avatar_is_the_actors_icon_re_encoded_without_metadata(aiohttp_client, make_config,
+                                                                                   booted, tmp_path):
+    source = tmp_path / "wappen.jpg"
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"
+    Image.new("RGB", (1200, 800), "red").save(source, "JPEG", exif=exif)
+    config = make_config(actors=[{"name": "stadt", "display_name": "Stadt", "avatar": str(source)},
+                                 {"name": "feuerwehr"}])
+    client = await aiohttp_client(create_app(config, run_worker=False))
+    actor = await (await client.get("/users/stadt", headers=AP)).json()
+    assert actor["icon"] == {"type": "Image", "mediaType": "image/png", "url": "http://stadt.test/avatars/stadt.png"}
+    assert "icon" not in await (await client.get("/users/feuerwehr", headers=AP)).json()
+    picture = await client.get("/avatars/stadt.png")
+    body = await picture.read()
+    assert picture.status == 200 and picture.content_type == "image/png" and b"SecretCam" not in body
+    assert Image.open(io.BytesIO(body)).size == (400, 267)
+    assert (await client.get("/avatars/feuerwehr.png")).status == 404
+    account = await (await client.get("/api/v1/instance")).json()
+    assert account["contact_account"]["avatar"] == "http://stadt.test/avatars/stadt.png"
+
+
+def test_a_missing_avatar_file_is_a_config_error(tmp_path, db_url):
+    with pytest.raises(ConfigError, match=r"actors\[0\].avatar: file not found"):
+        parse_config(config_dict(tmp_path, db_url, actors=[{"name": "stadt", "avatar": "nope.png"}]), tmp_path,
+                     None, {})
