@@ -4,7 +4,9 @@
 
 Prints deliveries per second per worker process and this machine's single-core RSA-2048 signing rate
 measured in the same run (every delivery is one signature, so that rate is the ceiling), and their ratio.
-Workers are real `stadtbote worker` processes; receivers run in another process.
+Workers are real `stadtbote worker` processes; receivers (light HTTP sinks, see receivers.py) run in
+another process. Also prints the CPU seconds used by the workers and the receivers, and takes
+`--wrap` to run each worker under a profiler.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import argparse
 import asyncio
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -84,17 +87,24 @@ async def prepare(config, ports: list[int], inboxes: int) -> None:
     await engine.dispose()
 
 
-async def progress(config) -> tuple[int, int, float]:
-    """(done, total, seconds from the fan-out creating the deliveries to the last one finishing)."""
+async def watch(config) -> tuple[int, float]:
+    """Polls (one connection, 4 times a second) until every delivery job is done; returns their number
+    and the seconds from the fan-out creating them to the last one finishing."""
     engine = create_engine(config.database.url)
-    async with create_sessionmaker(engine)() as session:
-        rows = dict((await session.execute(select(Job.state, func.count()).where(Job.kind == "deliver")
-                                           .group_by(Job.state))).all())
-        first, last = (await session.execute(select(func.min(Job.created_at), func.max(Job.finished_at))
-                                             .where(Job.kind == "deliver"))).one()
-    await engine.dispose()
-    window = (last - first).total_seconds() if first and last else 0.0
-    return rows.get(JobState.DONE, 0), sum(rows.values()), window
+    try:
+        while True:
+            await asyncio.sleep(0.25)
+            async with create_sessionmaker(engine)() as session:
+                rows = dict((await session.execute(select(Job.state, func.count()).where(Job.kind == "deliver")
+                                                   .group_by(Job.state))).all())
+                total = sum(rows.values())
+                if not total or rows.get(JobState.DONE, 0) < total:
+                    continue
+                first, last = (await session.execute(select(func.min(Job.created_at), func.max(Job.finished_at))
+                                                     .where(Job.kind == "deliver"))).one()
+                return total, (last - first).total_seconds()
+    finally:
+        await engine.dispose()
 
 
 def run(args) -> dict:
@@ -107,22 +117,29 @@ def run(args) -> dict:
     asyncio.run(prepare(config, ports, args.inboxes))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     start = time.perf_counter()
-    workers = [subprocess.Popen([sys.executable, "-m", "bridge", "worker", "--config", str(folder / "config.toml")],
+    workers = [subprocess.Popen([*(shlex.split(args.wrap.format(n=n)) if args.wrap else []), sys.executable,
+                                 "-m", "bridge", "worker", "--config", str(folder / "config.toml")],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-               for _ in range(args.workers)]
+               for n in range(args.workers)]
     try:
-        while True:
-            time.sleep(0.25)
-            done, total, window = asyncio.run(progress(config))
-            if total and done == total:
-                break
+        total, window = asyncio.run(watch(config))
         elapsed = time.perf_counter() - start
     finally:
         for w in workers:
             w.terminate()
-        received = json.load(urlopen(f"http://127.0.0.1:{ports[0]}/count"))["n"]
+        worker_cpu = sum(_cpu_seconds(w) for w in workers)
+        counts = json.load(urlopen(f"http://127.0.0.1:{ports[0]}/count"))
         receivers.terminate()
-    return {"deliveries": total, "received": received, "seconds": window, "wall": elapsed}
+        receivers.wait()
+    return {"deliveries": total, "received": counts["n"], "seconds": window, "wall": elapsed,
+            "worker_cpu": worker_cpu, "receiver_cpu": counts["cpu"], "connections": counts["connections"]}
+
+
+def _cpu_seconds(process: subprocess.Popen) -> float:
+    """User + system CPU seconds of a child process, once it has ended (start-up included)."""
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -131,13 +148,18 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--hosts", type=int, default=25, help="receiving servers (ports)")
     parser.add_argument("--db", help="database URL (default: a new SQLite file)")
+    parser.add_argument("--wrap", help="prefix for each worker's command line, {n} is its number; for profiling, "
+                                       "e.g. 'py-spy record -o /tmp/worker{n}.svg --'")
     args = parser.parse_args()
     rate = signing_rate()
     result = run(args)
     per_worker = result["deliveries"] / result["seconds"] / args.workers
     print(f"inboxes: {args.inboxes}  workers: {args.workers}  database: {'postgresql' if args.db else 'sqlite'}")
-    print(f"delivered: {result['deliveries']} jobs, {result['received']} POSTs received, in {result['seconds']:.1f} s "
-          f"from fan-out to the last delivery ({result['wall']:.1f} s with worker start-up)")
+    print(f"delivered: {result['deliveries']} jobs, {result['received']} POSTs received over "
+          f"{result['connections']} connections, in {result['seconds']:.1f} s from fan-out to the last delivery "
+          f"({result['wall']:.1f} s with worker start-up)")
+    print(f"CPU seconds: workers {result['worker_cpu']:.1f} (start-up included), "
+          f"receivers {result['receiver_cpu']:.1f}")
     print(f"deliveries/s per worker process: {per_worker:.0f}")
     print(f"RSA-2048 signatures/s on one core (reference, same run): {rate:.0f}")
     print(f"ratio: {per_worker / rate:.0%} of the signing rate per worker (target >= 60%)")
