@@ -35,6 +35,7 @@ class KeyFetchReason(enum.StrEnum):
     OWNER_MISMATCH = "owner_mismatch"
     REFUSED = "refused"
     THROTTLED = "throttled"
+    NOT_CACHED = "not_cached"  # from a cache-only view (`KeyCache.cached_only`)
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,17 @@ class KeyCache:
             return KeyFetchFailed(key_id, KeyFetchReason.THROTTLED, "key was fetched less than 5 minutes ago")
         return await self._fetch(key_id)
 
+    def cached_only(self) -> KeyFetcher:
+        """A view that answers from the cache and never asks a server (nor re-fetches after a failure):
+        for a caller that must not contact a sender before checking who it is."""
+        return _CachedOnly(self)
+
+    def _cached(self, key_id: str) -> KeyResult:
+        entry = self._entries.get(key_id)
+        if entry is not None and isinstance(entry.result, RemoteKey) and self._clock() - entry.fetched_at < self._ttl:
+            return entry.result
+        return KeyFetchFailed(key_id, KeyFetchReason.NOT_CACHED, "the key is not in the cache")
+
     def forget(self, key_id: str) -> None:
         """Drop a key, e.g. after a signed Update(actor) announced a new one."""
         self._entries.pop(key_id, None)
@@ -138,3 +150,11 @@ class KeyCache:
         self._entries.move_to_end(key_id)
         while len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)
+
+
+@dataclass(frozen=True)
+class _CachedOnly:
+    cache: KeyCache
+
+    async def fetch_key(self, key_id: str) -> KeyResult:
+        return self.cache._cached(key_id)

@@ -7,6 +7,7 @@ must be http(s) and get rel="nofollow noopener noreferrer" and target="_blank".
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from html.parser import HTMLParser
@@ -42,6 +43,7 @@ class _LinkAndClassFilter(Filter):
             yield token
 
 
+@functools.cache  # building the html5lib pipeline costs more than cleaning a reply; one per process
 def _cleaner() -> bleach.Cleaner:
     attributes = {**ATTRIBUTES, "a": [*ATTRIBUTES["a"], "target"]}
     return bleach.Cleaner(tags=TAGS, attributes=attributes, protocols=PROTOCOLS, strip=True, strip_comments=True,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -35,12 +36,17 @@ async def unavailable_hosts(session: AsyncSession) -> set[str]:
 
 
 async def record_success(session: AsyncSession, host: str, now: datetime) -> None:
-    row = await session.get(DeliveryHost, host)
-    if row is None or (row.consecutive_failures == 0 and row.unavailable_since is None and row.failure_days == []):
-        return  # the common case writes nothing
-    row.consecutive_failures, row.failure_days = 0, []
-    row.open_until = row.unavailable_since = None
-    row.last_success_at = now
+    await record_successes(session, {host}, now)
+
+
+async def record_successes(session: AsyncSession, hosts: Iterable[str], now: datetime) -> None:
+    """A valid request from (or delivery to) these hosts clears their failures: one query for a batch."""
+    for row in (await host_health(session, set(hosts))).values():
+        if row.consecutive_failures == 0 and row.unavailable_since is None and row.failure_days == []:
+            continue  # the common case writes nothing
+        row.consecutive_failures, row.failure_days = 0, []
+        row.open_until = row.unavailable_since = None
+        row.last_success_at = now
 
 
 async def record_failure(session: AsyncSession, host: str, now: datetime, counts: bool = True) -> None:

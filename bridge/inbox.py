@@ -15,6 +15,7 @@ from activitypub import vocab
 from activitypub.jsonload import MAX_BYTES
 from bridge.appkeys import CONFIG, FEDERATION, SESSIONS
 from bridge.inbound.pipeline import receive, refuse
+from bridge.inbound.reply_writer import ReplyWriter
 from bridge.inbound.request import Answer, InboundRequest, Parts, Refusal
 from bridge.models import Actor, Post, PostState
 from consent.quotes import find_grant
@@ -23,11 +24,22 @@ log = logging.getLogger("stadtbote.inbox")
 AP_TYPE = "application/activity+json"
 
 
+REPLY_WRITER = web.AppKey("reply_writer", ReplyWriter)
+
+
 def setup(app: web.Application) -> None:
+    app.cleanup_ctx.append(_reply_writer)
     app.router.add_post("/inbox", shared_inbox, name="shared_inbox")
     app.router.add_post("/users/{name}/inbox", actor_inbox, name="actor_inbox")
     app.router.add_get("/users/{name}/quote_authorizations/{token}", quote_authorization,
                        name="quote_authorization")
+
+
+async def _reply_writer(app: web.Application):
+    writer = ReplyWriter(Parts(app[CONFIG], app[FEDERATION], app[SESSIONS]))
+    app[REPLY_WRITER] = writer
+    yield
+    await writer.close()
 
 
 def _parts(request: web.Request) -> Parts:
@@ -50,7 +62,8 @@ async def _inbox(request: web.Request) -> web.Response:
     if body is None:
         return _answer(await refuse(parts, request.headers, 413, Refusal.TOO_LARGE))
     try:
-        answer = await receive(parts, InboundRequest(request.method, request.raw_path, request.headers, body))
+        answer = await receive(parts, InboundRequest(request.method, request.raw_path, request.headers, body),
+                               request.app[REPLY_WRITER])
     except Exception as exc:  # a bug must not become an HTML page or a traceback to the sender
         log.error("inbox crashed: %s", exc.__class__.__name__, exc_info=False)
         answer = Answer(500, Refusal.INTERNAL_ERROR)

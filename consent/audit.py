@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consent.auditlog import append
+from consent.auditlog import append, append_many
 from consent.auditpolicy import defaults_for
 from consent.models import AuditEntry
 
@@ -112,13 +112,20 @@ async def record(session: AsyncSession, event: Event, now: datetime | None = Non
     """Append one entry in the caller's transaction, so it commits or rolls back with the change.
 
     The entry gets the next gap-free sequence number and its Merkle leaf hash (`consent.auditlog`)."""
+    return await append(session, _columns(event), now or datetime.now(timezone.utc))
+
+
+async def record_many(session: AsyncSession, events: list[Event], now: datetime | None = None) -> None:
+    """`record` for a batch of events in one transaction: one INSERT for all of them."""
+    await append_many(session, [_columns(event) for event in events], now or datetime.now(timezone.utc))
+
+
+def _columns(event: Event) -> dict:
     purpose, basis, retention = defaults_for(str(event.action))
-    return await append(session, {
-        "action": str(event.action), "actor_role": event.actor_role, "actor_ref": event.actor_ref,
-        "subject_ref": event.subject_ref, "outcome": str(event.outcome), "reason": event.reason,
-        "purpose": event.purpose or purpose, "legal_basis": event.legal_basis or basis,
-        "retention_class": event.retention_class or retention, "details": _json_safe(dict(event.details)),
-    }, now or datetime.now(timezone.utc))
+    return {"action": str(event.action), "actor_role": event.actor_role, "actor_ref": event.actor_ref,
+            "subject_ref": event.subject_ref, "outcome": str(event.outcome), "reason": event.reason,
+            "purpose": event.purpose or purpose, "legal_basis": event.legal_basis or basis,
+            "retention_class": event.retention_class or retention, "details": _json_safe(dict(event.details))}
 
 
 def _json_safe(value):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent.canonical import canonical_bytes
@@ -41,11 +41,15 @@ def timestamp(moment: datetime) -> str:
 
 def leaf_of(entry: AuditEntry) -> dict[str, Any]:
     """The canonical entry object an exported entry carries and its leaf hash commits to."""
-    return {"seq": entry.seq, "ts": timestamp(entry.created_at), "action": entry.action,
-            "actor_role": entry.actor_role, "actor_ref": entry.actor_ref, "subject_ref": entry.subject_ref,
-            "outcome": entry.outcome, "reason": entry.reason, "purpose": entry.purpose,
-            "legal_basis": entry.legal_basis, "retention_class": entry.retention_class,
-            "details": dict(entry.details or {})}
+    return _leaf({name: getattr(entry, name) for name in ("created_at", *LEAF_FIELDS) if name != "ts"})
+
+
+def _leaf(columns: Mapping[str, Any]) -> dict[str, Any]:
+    return {"seq": columns["seq"], "ts": timestamp(columns["created_at"]), "action": columns["action"],
+            "actor_role": columns["actor_role"], "actor_ref": columns["actor_ref"],
+            "subject_ref": columns["subject_ref"], "outcome": columns["outcome"], "reason": columns["reason"],
+            "purpose": columns["purpose"], "legal_basis": columns["legal_basis"],
+            "retention_class": columns["retention_class"], "details": dict(columns["details"] or {})}
 
 
 def split_frontier(blob: bytes) -> list[bytes]:
@@ -83,6 +87,22 @@ async def append(session: AsyncSession, fields: Mapping[str, Any], created_at: d
     state.row.size, state.row.frontier = size, b"".join(nodes)
     session.add(entry)
     return entry
+
+
+async def append_many(session: AsyncSession, rows: list[Mapping[str, Any]], created_at: datetime) -> None:
+    """Like `append` for a batch: the same sequence numbers and leaves, one multi-row INSERT."""
+    if not rows:
+        return
+    state = await _locked_head(session)
+    moment, values = created_at.astimezone(timezone.utc), []
+    for fields in rows:
+        columns = {**fields, "seq": state.tree.size, "created_at": moment}
+        columns["leaf_hash"] = leaf_hash(canonical_bytes(_leaf(columns)))
+        state.tree.append(columns["leaf_hash"])
+        values.append(columns)
+    size, nodes = state.tree.state()
+    state.row.size, state.row.frontier = size, b"".join(nodes)
+    await session.execute(insert(AuditEntry), values)
 
 
 async def tree_size(session: AsyncSession) -> int:

@@ -8,10 +8,12 @@ nothing to a reply of someone else.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent.fingerprints import Kind, fingerprint
@@ -99,15 +101,40 @@ async def store_reply(session: AsyncSession, vault: Vault, subject: Subject, fac
     if existing is not None:
         reason = ReplyReason.ALREADY_STORED if existing.subject_id == subject.id else ReplyReason.NOT_AUTHOR
         return ReplyResult(reason, existing.id)
-    now = now or _now()
-    reply = Reply(subject_id=subject.id, object_hash=fingerprint(vault, Kind.OBJECT, facts.object_id),
-                  post_id=facts.post_id, actor_name=facts.actor_name,
-                  enc_object_id=vault.seal(subject, "reply.object_id", facts.object_id),
-                  state=ModerationState.PENDING, legal_basis=LEGAL_BASIS, received_at=now, retain_until=now + retention)
-    _seal_content(vault, subject, reply, facts)
+    reply = new_reply(vault, subject, facts, retention, now or _now())
     session.add(reply)
     await session.flush()
     return ReplyResult(ReplyReason.STORED, reply.id)
+
+
+def new_reply(vault: Vault, subject: Subject, facts: ReplyFacts, retention: timedelta, now: datetime) -> Reply:
+    return Reply(**reply_values(vault, subject, facts, retention, now))
+
+
+def reply_values(vault: Vault, subject: Subject, facts: ReplyFacts, retention: timedelta,
+                 now: datetime) -> dict[str, Any]:
+    """The columns of a new pending reply, sealed. `store_reply` checks for the note first; a batching
+    caller checks with `stored_among`, inserts with `insert_replies`, and relies on the unique object hash
+    against a concurrent twin."""
+    return {"subject_id": subject.id, "object_hash": fingerprint(vault, Kind.OBJECT, facts.object_id),
+            "post_id": facts.post_id, "actor_name": facts.actor_name,
+            "enc_object_id": vault.seal(subject, "reply.object_id", facts.object_id),
+            "state": ModerationState.PENDING, "legal_basis": LEGAL_BASIS, "received_at": now,
+            "retain_until": now + retention, **_sealed_content(vault, subject, facts)}
+
+
+async def insert_replies(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """One multi-row INSERT for a batch (no ids come back: the inbox needs none)."""
+    if rows:
+        await session.execute(insert(Reply), rows)
+
+
+async def stored_among(session: AsyncSession, vault: Vault, object_ids: Iterable[str]) -> set[str]:
+    """Those of `object_ids` stored as replies already (by anyone): one query for a whole inbox batch."""
+    by_hash = {fingerprint(vault, Kind.OBJECT, o): o for o in object_ids}
+    if not by_hash:
+        return set()
+    return {by_hash[h] for h in await session.scalars(select(Reply.object_hash).where(Reply.object_hash.in_(by_hash)))}
 
 
 async def update_reply(session: AsyncSession, vault: Vault, subject: Subject, facts: ReplyFacts,
@@ -120,7 +147,8 @@ async def update_reply(session: AsyncSession, vault: Vault, subject: Subject, fa
         return ReplyResult(ReplyReason.NOT_AUTHOR, reply.id)
     if subject.wrapped_key is None:
         return ReplyResult(ReplyReason.SUBJECT_ERASED, reply.id)
-    _seal_content(vault, subject, reply, facts)
+    for column, value in _sealed_content(vault, subject, facts).items():
+        setattr(reply, column, value)
     reply.updated_at = now or _now()
     return ReplyResult(ReplyReason.UPDATED, reply.id)
 
@@ -153,8 +181,8 @@ async def replies_of(session: AsyncSession, subject: Subject) -> list[Reply]:
     return list((await session.scalars(select(Reply).where(Reply.subject_id == subject.id).order_by(Reply.id))).all())
 
 
-def _seal_content(vault: Vault, subject: Subject, reply: Reply, facts: ReplyFacts) -> None:
-    reply.enc_content = vault.seal(subject, "reply.content", facts.content_html)
-    reply.enc_summary = vault.seal(subject, "reply.summary", facts.summary) if facts.summary else None
-    reply.enc_url = vault.seal(subject, "reply.url", facts.url) if facts.url else None
-    reply.signals = dict(facts.signals)
+def _sealed_content(vault: Vault, subject: Subject, facts: ReplyFacts) -> dict[str, Any]:
+    return {"enc_content": vault.seal(subject, "reply.content", facts.content_html),
+            "enc_summary": vault.seal(subject, "reply.summary", facts.summary) if facts.summary else None,
+            "enc_url": vault.seal(subject, "reply.url", facts.url) if facts.url else None,
+            "signals": dict(facts.signals)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
@@ -86,11 +87,18 @@ def open_actor(vault: Vault, subject: Subject, row: RemoteActor) -> KnownActor |
 
 
 async def known_actor(session: AsyncSession, vault: Vault, uri: str) -> KnownActor | None:
-    subject = await find_subject(session, vault, uri)
-    if subject is None:
-        return None
-    row = await session.get(RemoteActor, subject.id)
-    return open_actor(vault, subject, row) if row is not None else None
+    return (await known_actors(session, vault, [uri])).get(uri)
+
+
+async def known_actors(session: AsyncSession, vault: Vault, uris: Iterable[str]) -> dict[str, KnownActor]:
+    """The actors among `uris` we keep a readable record of, by URI: one query for a whole inbox batch."""
+    by_pseudonym = {vault.pseudonym(uri): uri for uri in uris}
+    if not by_pseudonym:
+        return {}
+    rows = (await session.execute(select(Subject, RemoteActor).join(RemoteActor, RemoteActor.subject_id == Subject.id)
+                                  .where(Subject.pseudonym.in_(by_pseudonym)))).all()
+    opened = {by_pseudonym[subject.pseudonym]: open_actor(vault, subject, row) for subject, row in rows}
+    return {uri: actor for uri, actor in opened.items() if actor is not None}
 
 
 async def known_actor_of(session: AsyncSession, vault: Vault, subject: Subject) -> str | None:

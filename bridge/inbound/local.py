@@ -3,6 +3,7 @@ post a note URI or permalink names."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -46,13 +47,23 @@ def _post_ref(config: Config, uris: Uris, uri: str) -> tuple[str, int] | None:
     return None
 
 
+def post_ref(config: Config, uris: Uris, uri: str | None) -> tuple[str, int] | None:
+    """(account, post id) named by one of our note URIs or permalinks, without asking the database."""
+    return _post_ref(config, uris, uri) if is_ours(uris, uri) else None
+
+
 async def local_post(session: AsyncSession, config: Config, uris: Uris, uri: str | None) -> LocalPost | None:
     """The published post behind one of our note URIs (or permalinks); None for anything else."""
-    if not is_ours(uris, uri):
-        return None
-    ref = _post_ref(config, uris, uri)
-    if ref is None:
-        return None
-    found = await session.scalar(select(Post.id).join(Actor, Actor.id == Post.actor_id).where(
-        Post.id == ref[1], Actor.name == ref[0], Post.state == PostState.PUBLISHED))
-    return LocalPost(found, ref[0]) if found is not None else None
+    return (await local_posts(session, config, uris, [uri])).get(uri) if uri else None
+
+
+async def local_posts(session: AsyncSession, config: Config, uris: Uris,
+                      wanted: Iterable[str]) -> dict[str, LocalPost]:
+    """The published posts behind those of `wanted` that name one, by URI: one query for a whole batch."""
+    refs = {uri: ref for uri in wanted if (ref := post_ref(config, uris, uri)) is not None}
+    if not refs:
+        return {}
+    rows = await session.execute(select(Post.id, Actor.name).join(Actor, Actor.id == Post.actor_id).where(
+        Post.id.in_({ref[1] for ref in refs.values()}), Post.state == PostState.PUBLISHED))
+    found = {(post_id, name) for post_id, name in rows}
+    return {uri: LocalPost(ref[1], ref[0]) for uri, ref in refs.items() if (ref[1], ref[0]) in found}

@@ -13,7 +13,7 @@ from bridge.inbound.effects import Effect
 from consent.models import Subject
 from consent.rights import is_objected
 from consent.signals import ProfileSignals
-from consent.subjects import ActorFacts, ensure_subject, find_subject, known_actor, remember_actor
+from consent.subjects import ActorFacts, KnownActor, ensure_subject, find_subject, known_actor, remember_actor
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,10 @@ async def learn(ctx: InboundContext, uri: str) -> Person | Effect:
     return Person(subject, ProfileSignals.from_dict(facts.signals), facts.inbox, True)
 
 
+def person_of(known: KnownActor) -> Person:
+    return Person(known.subject, ProfileSignals.from_dict(known.signals), known.inbox, True)
+
+
 async def person(ctx: InboundContext, uri: str, *, fetch: bool = True) -> Person | Effect:
     """Known actors come from the store; unknown ones are fetched (when `fetch`) so that their opt-out
     signals are honoured and edits of our posts reach them; if that fails they are still counted."""
@@ -66,7 +70,7 @@ async def person(ctx: InboundContext, uri: str, *, fetch: bool = True) -> Person
         return Effect.SUBJECT_OBJECTED  # Art. 21: no new replies, likes or boosts of theirs are kept
     known = await known_actor(ctx.session, ctx.vault, uri)
     if known is not None:
-        return Person(known.subject, ProfileSignals.from_dict(known.signals), known.inbox, True)
+        return person_of(known)
     if fetch:
         learned = await learn(ctx, uri)
         if not isinstance(learned, Effect) or learned is Effect.SUBJECT_GONE:

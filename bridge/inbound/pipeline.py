@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from activitypub.inbound import parse_activity
+from activitypub.inbound import CreateNoteIn, parse_activity
 from activitypub.jsonload import JsonReason, JsonRejected, load_json
 from activitypub.normalize import id_of
 from activitypub.origins import host_of
@@ -31,6 +31,7 @@ from bridge.inbound.blocking import blocked_sender
 from bridge.inbound.context import InboundContext
 from bridge.inbound.dispatch import dispatch
 from bridge.inbound.effects import Handled
+from bridge.inbound.reply_writer import ReplyWriter
 from bridge.inbound.request import Acceptance, Answer, InboundRequest, Parts, Refusal
 from consent.audit import Action, Event, Outcome, record
 from consent.seen import mark_seen, was_seen
@@ -43,7 +44,7 @@ _JSON_REFUSALS = {JsonReason.TOO_LARGE: (413, Refusal.TOO_LARGE), JsonReason.TOO
                   JsonReason.NOT_AN_OBJECT: (400, Refusal.NOT_AN_OBJECT)}
 
 
-async def receive(parts: Parts, request: InboundRequest) -> Answer:
+async def receive(parts: Parts, request: InboundRequest, writer: ReplyWriter | None = None) -> Answer:
     if not _has_signature(request.headers):
         return await refuse(parts, request.headers, 401, RejectReason.NO_SIGNATURE)
     loaded = load_json(request.body)
@@ -51,6 +52,11 @@ async def receive(parts: Parts, request: InboundRequest) -> Answer:
         status, reason = _JSON_REFUSALS[loaded.reason]
         return await refuse(parts, request.headers, status, reason)
     document = loaded.value
+    reply = writer.wants(document) if writer is not None else None
+    if reply is not None:
+        answer = await _write_reply(parts, request, document, reply, writer)
+        if answer is not None:
+            return answer  # else: the general path below decides, one by one
     if await blocked_sender(parts, claimed_domain(request.headers), document):
         return await refuse(parts, request.headers, 403, Refusal.DOMAIN_BLOCKED)
     if gone.is_self_delete(document) and not await gone.is_known(parts, document):
@@ -67,6 +73,20 @@ async def receive(parts: Parts, request: InboundRequest) -> Answer:
                 return erased
         return await refuse(parts, request.headers, verified.status, verified.reason)
     return await _apply(parts, document, verified)
+
+
+async def _write_reply(parts: Parts, request: InboundRequest, document: dict[str, Any], reply: CreateNoteIn,
+                       writer: ReplyWriter) -> Answer | None:
+    """A reply verified with a cached key goes to the batching writer. The cache-only view never contacts
+    the sender, so its domain block is checked in the batch rather than before verification."""
+    scheme = urlsplit(parts.config.instance.base_url).scheme or "https"
+    verified = await verify_request(request.method, request.target, request.headers, request.body,
+                                    parts.federation.keys.cached_only(), scheme=scheme)
+    if isinstance(verified, Verified):
+        verified = check_actor(verified, document.get("actor"))
+    if isinstance(verified, Rejected):
+        return None  # unknown key, stale date, bad signature …: the general path refuses or re-fetches
+    return await writer.submit(reply, document, host_of(verified.owner) or "")
 
 
 async def refuse(parts: Parts, headers: Mapping[str, str], status: int, reason: str) -> Answer:

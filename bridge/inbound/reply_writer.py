@@ -1,0 +1,147 @@
+"""Group commit for the inbox's commonest activity: a reply to one of our posts by someone we know.
+
+A post that draws a thread brings hundreds of such replies within seconds. Each one alone costs a dozen
+queries and a commit under the database's single write lock; here the replies that arrive while one
+batch is being written are written together as the next batch — a handful of set-based queries and one
+commit for all of them — and each sender gets its answer after that commit, so a 202 still means stored.
+
+Only the plain case is written here: a reply (not an answer to a consent request) to a published post,
+by a person whose actor we keep, who has not objected, with an activity and a note we have not seen,
+from a server that is not blocked. Anything else — including a batch that fails to commit because a
+concurrent request wrote the same row — goes back to the general pipeline (`None`), which decides it
+one by one with the same rules, so both ways give the same rows, answers and audit entries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from activitypub.inbound import CreateNoteIn, parse_activity
+from bridge.db import utcnow
+from bridge.domain_blocks import blocked_hosts
+from bridge.hosts import record_successes
+from bridge.inbound.auditing import event_for
+from bridge.inbound.context import REPLY_RETENTION
+from bridge.inbound.create import Concern, facts_for
+from bridge.inbound.effects import Effect, Handled
+from bridge.inbound.local import local_posts, post_ref
+from bridge.inbound.people import person_of
+from bridge.inbound.request import Acceptance, Answer, Parts
+from consent.audit import record_many
+from consent.replies import insert_replies, reply_values, stored_among
+from consent.seen import mark_seen_many, seen_among
+from consent.subjects import known_actors
+
+log = logging.getLogger("stadtbote.inbox")
+
+MAX_BATCH = 256  # replies per transaction; more only lengthens the write lock others wait for
+
+
+@dataclass
+class _Item:
+    activity: CreateNoteIn
+    document: dict[str, Any]
+    domain: str
+    answer: asyncio.Future[Answer | None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+class ReplyWriter:
+    """One per web process; `close()` on shutdown answers whatever is still queued (the general path)."""
+
+    def __init__(self, parts: Parts, max_batch: int = MAX_BATCH) -> None:
+        self._parts = parts
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[_Item] = asyncio.Queue()
+        self._task: asyncio.Task | None = None
+        self.batches = 0  # for tests and the benchmark: how many transactions were written
+
+    def wants(self, document: dict[str, Any]) -> CreateNoteIn | None:
+        """The parsed reply when the document is a candidate for the batch (decided without the database)."""
+        if document.get("type") != "Create":
+            return None
+        activity = parse_activity(document)
+        if not isinstance(activity, CreateNoteIn) or not activity.activity_id:
+            return None
+        return activity if post_ref(self._parts.config, self._parts.federation.uris,
+                                    activity.note.in_reply_to) else None
+
+    async def submit(self, activity: CreateNoteIn, document: dict[str, Any], domain: str) -> Answer | None:
+        """The answer once the batch holding this reply committed, or None: take the general path."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name="stadtbote-reply-writer")
+        item = _Item(activity, document, domain)
+        self._queue.put_nowait(item)
+        return await asyncio.shield(item.answer)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        while not self._queue.empty():
+            _settle(self._queue.get_nowait(), None)
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self._max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                answers = await self._write(batch)
+            except asyncio.CancelledError:
+                for item in batch:
+                    _settle(item, None)
+                raise
+            except Exception as exc:  # e.g. a concurrent twin hit a unique key: decide each one alone
+                log.info("inbox batch of %d fell back: %s", len(batch), exc.__class__.__name__)
+                answers = [None] * len(batch)
+            for item, answer in zip(batch, answers):
+                _settle(item, answer)
+
+    async def _write(self, batch: list[_Item]) -> list[Answer | None]:
+        parts, now = self._parts, utcnow()
+        vault, uris = parts.federation.vault, parts.federation.uris
+        answers: list[Answer | None] = [None] * len(batch)
+        async with parts.sessions() as session:
+            posts = await local_posts(session, parts.config, uris, {i.activity.note.in_reply_to for i in batch})
+            seen = await seen_among(session, vault, {i.activity.activity_id for i in batch})
+            people = await known_actors(session, vault, {i.activity.actor for i in batch})
+            stored = await stored_among(session, vault, {i.activity.note.id for i in batch})
+            blocked = await blocked_hosts(session, {i.domain for i in batch})
+            taken: set[str] = set()  # activity and note ids written in this batch
+            written: list[tuple[int, Handled]] = []
+            rows = []
+            for index, item in enumerate(batch):
+                activity, note = item.activity, item.activity.note
+                if activity.activity_id in seen:
+                    answers[index] = Answer(202, Acceptance.DUPLICATE)
+                    continue
+                post, known = posts.get(note.in_reply_to), people.get(activity.actor)
+                if (post is None or known is None or known.subject.objected_at is not None or item.domain in blocked
+                        or note.id in stored or activity.activity_id in taken or note.id in taken):
+                    continue  # not the plain case: the general path decides and explains it
+                taken.update((activity.activity_id, note.id))
+                author = person_of(known)
+                rows.append(reply_values(vault, author.subject,
+                                         facts_for(note, Concern(post.actor_name, post.id), author), REPLY_RETENTION, now))
+                written.append((index, Handled(Effect.REPLY_STORED, author.subject, {"account": post.actor_name})))
+            if written:
+                await insert_replies(session, rows)
+                await mark_seen_many(session, vault, [batch[i].activity.activity_id for i, _ in written], now)
+                await record_many(session, [event_for(h, batch[i].document, batch[i].domain) for i, h in written], now)
+                await record_successes(session, {batch[i].domain for i, _ in written}, now)
+                await session.commit()
+                self.batches += 1
+        for index, handled in written:
+            answers[index] = Answer(202, str(handled.effect))
+            log.info("inbox accepted type=Create effect=%s domain=%s", handled.effect, batch[index].domain)
+        return answers
+
+
+def _settle(item: _Item, answer: Answer | None) -> None:
+    if not item.answer.done():
+        item.answer.set_result(answer)
