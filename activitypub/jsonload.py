@@ -41,8 +41,8 @@ def load_json(body: bytes | str, *, max_depth: int = MAX_DEPTH, max_bytes: int =
     raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else bytes(body)
     if len(raw) > max_bytes:
         return JsonRejected(JsonReason.TOO_LARGE, f"body exceeds {max_bytes} bytes")
-    depth = nesting_depth(raw)
-    if depth > max_depth:
+    # Fewer opening brackets than the cap cannot nest deeper than it: most activities skip the scan.
+    if raw.count(b"{") + raw.count(b"[") > max_depth and nesting_depth(raw) > max_depth:
         return JsonRejected(JsonReason.TOO_DEEP, f"JSON nests deeper than {max_depth} levels")
     try:
         value = json.loads(raw)

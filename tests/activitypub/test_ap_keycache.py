@@ -115,3 +115,18 @@ async def test_cache_is_bounded(public_pem):
         await cache.fetch_key(f"k{i}")
     await cache.fetch_key("k0")
     assert source.calls.count("k0") == 2
+
+
+async def test_the_cache_only_view_never_asks_the_server(private_pem, public_pem, other_private_pem):
+    clock = Clock()
+    source = RecordingKeys({KEY_ID: RemoteKey(KEY_ID, ACTOR, public_pem)})
+    cache = KeyCache(source, clock=clock)
+    refused = await check(post(private_pem), cache.cached_only())
+    assert isinstance(refused, Rejected) and source.calls == []  # not cached yet: no fetch
+    assert isinstance(await check(post(private_pem), cache), Verified)
+    assert isinstance(await check(post(private_pem), cache.cached_only()), Verified)
+    bad = await check(post(other_private_pem), cache.cached_only())
+    assert isinstance(bad, Rejected) and bad.reason is RejectReason.INVALID_SIGNATURE
+    clock.now += 24 * 3600 + 1  # expired entries count as absent
+    assert isinstance(await check(post(private_pem), cache.cached_only()), Rejected)
+    assert source.calls == [KEY_ID]  # only the one fetch through the cache itself
