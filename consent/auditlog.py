@@ -77,6 +77,12 @@ async def _locked_head(session: AsyncSession) -> _HeadState:
     return state
 
 
+async def lock_head(session: AsyncSession) -> None:
+    """Take the append lock now, before the transaction reads what it will decide on: on SQLite a read
+    transaction that later wants to write fails if another writer committed in between."""
+    await _locked_head(session)
+
+
 async def append(session: AsyncSession, fields: Mapping[str, Any], created_at: datetime) -> AuditEntry:
     """Add one entry in the caller's transaction; `fields` are the AuditEntry columns but seq and hash."""
     state = await _locked_head(session)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from activitypub.inbound import CreateNoteIn, parse_activity
+from activitypub.sanitize import sanitize_html
 from bridge.db import utcnow
 from bridge.domain_blocks import blocked_hosts
 from bridge.hosts import record_successes
@@ -32,6 +33,7 @@ from bridge.inbound.local import local_posts, post_ref
 from bridge.inbound.people import person_of
 from bridge.inbound.request import Acceptance, Answer, Parts
 from consent.audit import record_many
+from consent.auditlog import lock_head
 from consent.replies import insert_replies, reply_values, stored_among
 from consent.seen import mark_seen_many, seen_among
 from consent.subjects import known_actors
@@ -46,6 +48,7 @@ class _Item:
     activity: CreateNoteIn
     document: dict[str, Any]
     domain: str
+    content_html: str  # sanitised
     answer: asyncio.Future[Answer | None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
@@ -73,7 +76,8 @@ class ReplyWriter:
         """The answer once the batch holding this reply committed, or None: take the general path."""
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="stadtbote-reply-writer")
-        item = _Item(activity, document, domain)
+        # Sanitising here, outside the batch, lets it overlap with the batch being written.
+        item = _Item(activity, document, domain, sanitize_html(activity.note.content_html))
         self._queue.put_nowait(item)
         return await asyncio.shield(item.answer)
 
@@ -107,6 +111,7 @@ class ReplyWriter:
         vault, uris = parts.federation.vault, parts.federation.uris
         answers: list[Answer | None] = [None] * len(batch)
         async with parts.sessions() as session:
+            await lock_head(session)  # writers queue here, so the reads below stay true until the commit
             posts = await local_posts(session, parts.config, uris, {i.activity.note.in_reply_to for i in batch})
             seen = await seen_among(session, vault, {i.activity.activity_id for i in batch})
             people = await known_actors(session, vault, {i.activity.actor for i in batch})
@@ -127,7 +132,8 @@ class ReplyWriter:
                 taken.update((activity.activity_id, note.id))
                 author = person_of(known)
                 rows.append(reply_values(vault, author.subject,
-                                         facts_for(note, Concern(post.actor_name, post.id), author), REPLY_RETENTION, now))
+                                         facts_for(note, Concern(post.actor_name, post.id), author, item.content_html),
+                                         REPLY_RETENTION, now))
                 written.append((index, Handled(Effect.REPLY_STORED, author.subject, {"account": post.actor_name})))
             if written:
                 await insert_replies(session, rows)

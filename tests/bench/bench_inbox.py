@@ -3,8 +3,11 @@
     .venv/bin/python tests/bench/bench_inbox.py [--replies 3000] [--concurrency 32] [--db URL]
 
 The server is a real `stadtbote serve --no-worker` process; the sender (a fake Mastodon with 50 accounts
-that signs like Mastodon) is another process. Prints replies/s and this machine's single-core RSA-2048
-verification rate measured in the same run, as the reference.
+that signs like Mastodon) is another process. Each account's first reply takes the general path (its actor
+is fetched); the rest are written in batches. Prints replies stored per second and, measured in the same
+run: this machine's single-core RSA-2048 verification rate, bleach's sanitising rate for such a reply
+(a cost every stored reply pays), and what an empty aiohttp inbox answers under the same load (the
+ceiling of the HTTP stack in one process).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from sqlalchemy import func, select
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from activitypub.sanitize import sanitize_html  # noqa: E402
 from activitypub.uris import Uris  # noqa: E402
 from bridge import posts  # noqa: E402
 from bridge.bootstrap import bootstrap  # noqa: E402
@@ -44,6 +48,17 @@ def verify_rate(seconds: float = 2.0) -> float:
     public, n, start = key.public_key(), 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
         public.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
+        n += 1
+    return n / (time.perf_counter() - start)
+
+
+def sanitize_rate(seconds: float = 1.0) -> float:
+    """bleach with Mastodon's allow-list on a reply as Mastodon sends it: a floor every stored reply pays."""
+    content = ('<p><span class="h-card" translate="no"><a href="https://city.example/users/stadt" '
+               'class="u-url mention">@<span>stadt</span></a></span> Antwort 17</p>')
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        sanitize_html(content)
         n += 1
     return n / (time.perf_counter() - start)
 
@@ -106,26 +121,47 @@ name = "stadt"
                               text=True, env=env)
     while "is listening" not in server.stdout.readline():
         pass
-    load = subprocess.Popen([sys.executable, str(ROOT / "tests/bench/inbox_load.py"), uris.shared_inbox(),
-                             uris.note("stadt", str(post_id)), str(args.replies), str(args.concurrency),
-                             str(args.actors)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
     try:
-        assert load.stdout.readline().strip() == "ready"
-        reference = verify_rate()
-        load.stdin.write("go\n")
-        load.stdin.flush()
-        result = load.stdout.readline().split()
+        reference, sanitizing = verify_rate(), sanitize_rate()
+        result = run_load(uris.shared_inbox(), uris.note("stadt", str(post_id)), args, env)
     finally:
-        load.terminate()
         server.send_signal(signal.SIGINT)
         server.wait(timeout=60)
     elapsed, statuses = float(result[1]), result[2:]
+    empty_port = free_port()
+    empty = subprocess.Popen([sys.executable, str(ROOT / "tests/bench/empty_inbox.py"), str(empty_port)],
+                             stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        while "is listening" not in empty.stdout.readline():
+            pass
+        ceiling = float(run_load(f"http://127.0.0.1:{empty_port}/inbox", uris.note("stadt", str(post_id)),
+                                 args, env)[1])
+    finally:
+        empty.terminate()
+        empty.wait(timeout=30)
     count = asyncio.run(stored(config))
     print(f"replies sent: {args.replies} from {args.actors} accounts, concurrency {args.concurrency}, "
           f"database: {'postgresql' if args.db else 'sqlite'}")
     print(f"answers: {' '.join(statuses)}; replies stored: {count}")
-    print(f"replies verified and stored per second (one server process): {args.replies / elapsed:.0f} (target >= 1500)")
+    print(f"replies verified and stored per second (one server process): {count / elapsed:.0f} (target >= 1500)")
     print(f"RSA-2048 verifications/s on one core (reference, same run): {reference:.0f}")
+    print(f"replies sanitised per second by bleach alone, one core (reference, same run): {sanitizing:.0f}")
+    print(f"an empty aiohttp inbox under the same load (ceiling of the HTTP stack, same run): "
+          f"{args.replies / ceiling:.0f}/s; the inbox reaches {elapsed and ceiling / elapsed:.0%} of it")
+
+
+def run_load(target: str, in_reply_to: str, args, env) -> list[str]:
+    """Pre-signs the replies in the load process, then sends them; its result line, split."""
+    load = subprocess.Popen([sys.executable, str(ROOT / "tests/bench/inbox_load.py"), target, in_reply_to,
+                             str(args.replies), str(args.concurrency), str(args.actors)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert load.stdout.readline().strip() == "ready"
+        load.stdin.write("go\n")
+        load.stdin.flush()
+        return load.stdout.readline().split()
+    finally:
+        load.terminate()
 
 
 if __name__ == "__main__":
