@@ -42,7 +42,8 @@ def post_to_note_input(post: Post, config: Config, uris: Uris) -> NoteInput:
 def _mentions(post: Post, uris: Uris, accts: list[str]) -> tuple[Mention, ...]:
     """The text's mentions; an answer also mentions the person answered by their actor id (which puts
     them in `cc`), whether or not the text names them."""
-    mentions = [_mention(uris, acct) for acct in accts]
+    resolved = post.mention_actors or {}
+    mentions = [_mention(uris, acct, resolved.get(acct.lower())) for acct in accts]
     if post.in_reply_to_actor:
         handle = post.in_reply_to_handle or post.in_reply_to_actor
         mentions = [m for m in mentions if m.name.lower() != handle.lower()]
@@ -50,10 +51,10 @@ def _mentions(post: Post, uris: Uris, accts: list[str]) -> tuple[Mention, ...]:
     return tuple(mentions)
 
 
-def _mention(uris: Uris, acct: str) -> Mention:
-    # The actor id is only known after a WebFinger lookup; the profile URL is what Mastodon links to.
+def _mention(uris: Uris, acct: str, actor_id: str | None) -> Mention:
+    # A remote actor id is known once WebFinger answered (`bridge.mentions`); until then, the profile URL.
     user, _, host = acct.partition("@")
-    href = uris.actor(user) if host == uris.host else mention_url(uris, acct)
+    href = uris.actor(user) if host == uris.host else actor_id or mention_url(uris, acct)
     return Mention(href=href, name=f"@{acct}")
 
 

@@ -122,6 +122,9 @@ class Post(Base):
     in_reply_to: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     in_reply_to_actor: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     in_reply_to_handle: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    # Remote @user@host mentions in the text, resolved by WebFinger when the post went out: handle
+    # (lower case) → actor id, so the Mention tag and `cc` carry the id and every later Update agrees.
+    mention_actors: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     actor: Mapped[Actor] = relationship(lazy="joined")
     author: Mapped["User | None"] = relationship(foreign_keys=[author_id], lazy="joined")
     approved_by: Mapped["User | None"] = relationship(foreign_keys=[approved_by_id], lazy="joined")

@@ -174,6 +174,8 @@ class FakeInstance:
     async def _get(self, request: web.Request) -> web.Response:
         path = request.path
         self.fetched.append((path, "Signature" in request.headers))
+        if path == "/.well-known/webfinger":
+            return self._webfinger(request.query.get("resource", ""))
         actor = self.actors.get(path) or self.actors.get(path.removesuffix("/main-key"))
         if actor is not None:
             if actor.gone:
@@ -184,6 +186,17 @@ class FakeInstance:
             return web.json_response(document, content_type=AP_TYPE)
         status, document = self.documents.get(path, (404, {"error": "Record not found"}))
         return web.json_response(document, status=status, content_type=AP_TYPE if status == 200 else None)
+
+    def _webfinger(self, resource: str) -> web.Response:
+        """RFC 7033 as Mastodon answers it: the actor id as `self`, the profile page beside it."""
+        user, _, host = resource.removeprefix("acct:").partition("@")
+        actor = next((a for a in self.actors.values() if a.name == user and not a.gone), None)
+        if host != self.host or actor is None:
+            return web.json_response({"error": "not found"}, status=404)
+        return web.json_response({"subject": f"acct:{user}@{host}", "links": [
+            {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": self.url(f"/@{user}")},
+            {"rel": "self", "type": "application/activity+json", "href": actor.uri}]},
+            content_type="application/jrd+json")
 
     async def _post(self, request: web.Request) -> web.Response:
         body = await request.read()
