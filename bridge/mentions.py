@@ -22,7 +22,7 @@ from consent.subjects import known_actors, remember_actor
 
 log = logging.getLogger("stadtbote.mentions")
 
-MAX_LOOKUPS = 10  # per post and fan-out; Mastodon resolves at most this many new accounts per status too
+MAX_LOOKUPS = 10  # new handles per fan-out: bounds how long one post waits on other servers
 
 
 def remote_mentions(post: Post, own_host: str) -> list[str]:
