@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from collections.abc import Mapping
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -46,17 +47,24 @@ async def deliver(
     private_key_pem: str | rsa.RSAPrivateKey,
     *,
     now: datetime | None = None,
+    signed: Mapping[str, str] | None = None,
 ) -> DeliveryResult:
-    """Sign (draft-cavage, as Mastodon) and POST `document` to `inbox_url`."""
+    """Sign (draft-cavage, as Mastodon) and POST `document` to `inbox_url`.
+
+    `signed`: this request's headers from `sign_request`/`sign_posts` for this URL and body, made just
+    before (many deliveries are signed together, on two cores); without it, the request is signed here."""
     body = document if isinstance(document, bytes) else json.dumps(document, separators=(",", ":")).encode()
-    key = private_key_pem if isinstance(private_key_pem, rsa.RSAPrivateKey) else load_private_key(private_key_pem)
-    signer = Signer(key_id, key)
+    sign = None
+    if signed is None:
+        key = load_private_key(private_key_pem) if isinstance(private_key_pem, str) else private_key_pem
+        signer = Signer(key_id, key)
 
-    def sign(method: str, url: str, payload: bytes | None) -> dict[str, str]:
-        return sign_request(signer, method, url, payload, content_type=CONTENT_TYPE, now=now)
+        def sign(method: str, url: str, payload: bytes | None) -> dict[str, str]:
+            return sign_request(signer, method, url, payload, content_type=CONTENT_TYPE, now=now)
 
+    # Redirects are not followed (a delivery is never re-sent elsewhere), so presigned headers suffice.
     response = await session.request(
-        "POST", inbox_url, headers={"Accept": CONTENT_TYPE}, body=body, sign=sign,
+        "POST", inbox_url, headers={"Accept": CONTENT_TYPE, **(signed or {})}, body=body, sign=sign,
         follow_redirects=False, max_body=0,  # an inbox's answer body is of no use
     )
     if isinstance(response, RequestFailed):

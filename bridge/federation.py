@@ -3,6 +3,7 @@ the guarded HTTP client, the remote-key cache, the local actors' signers and the
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from aiohttp.abc import AbstractResolver
@@ -18,6 +19,8 @@ from bridge.config import Config
 from bridge.models import Actor
 from consent.vault import Vault
 
+SIGNING_THREADS = 1  # besides the event loop's own thread
+
 
 @dataclass
 class Federation:
@@ -26,6 +29,8 @@ class Federation:
     http: GuardedSession
     keys: KeyCache
     vault: Vault
+    # Helps sign deliveries: the event loop's thread and this one sign at once (RSA releases the GIL).
+    signing: ThreadPoolExecutor | None = None
     _signers: dict[str, Signer] = field(default_factory=dict, repr=False)
 
     async def signer(self, session: AsyncSession, actor_name: str) -> Signer | None:
@@ -42,6 +47,8 @@ class Federation:
 
     async def close(self) -> None:
         await self.http.close()
+        if self.signing is not None:
+            self.signing.shutdown(wait=True, cancel_futures=True)  # a signature takes well under 1 ms
 
 
 def guard_policy(config: Config, public_overrides: tuple[str, ...] = ()) -> GuardPolicy:
@@ -51,13 +58,16 @@ def guard_policy(config: Config, public_overrides: tuple[str, ...] = ()) -> Guar
 
 async def open_federation(config: Config, secret: bytes, instance_key_pem: str | None = None, *,
                           resolver: AbstractResolver | None = None,
-                          public_overrides: tuple[str, ...] = ()) -> Federation:
-    """Call inside a running event loop. `instance_key_pem` signs key fetches (secure-mode servers)."""
+                          public_overrides: tuple[str, ...] = (), signing_threads: int = SIGNING_THREADS) -> Federation:
+    """Call inside a running event loop. `instance_key_pem` signs key fetches (secure-mode servers).
+    `signing_threads`: threads that help the event loop's thread sign deliveries (0: none).
+    Call `close()` at the end."""
     uris = Uris.for_base(config.instance.base_url)
     http = open_guarded_session(guard_policy(config, public_overrides), resolver=resolver)
     instance_signer = Signer.from_pem(uris.key_id(INSTANCE_ACTOR_NAME), instance_key_pem) if instance_key_pem else None
     keys = KeyCache(DocumentKeyFetcher(http, instance_signer))
-    return Federation(config, uris, http, keys, Vault.from_secret(secret))
+    signing = ThreadPoolExecutor(signing_threads, "stadtbote-sign") if signing_threads else None
+    return Federation(config, uris, http, keys, Vault.from_secret(secret), signing)
 
 
 async def instance_key(session: AsyncSession) -> str | None:

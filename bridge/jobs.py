@@ -1,19 +1,20 @@
 """The durable job table: enqueue, claim, finish. The worker loop lives in `bridge.worker`.
 
-Claiming uses `FOR UPDATE SKIP LOCKED` on PostgreSQL, so any number of workers share the queue and no job
-runs twice; on SQLite (one writer at a time) a compare-and-set UPDATE does the same job.
+Claiming is one `UPDATE … RETURNING`; its choice of rows uses `FOR UPDATE SKIP LOCKED` on PostgreSQL, so
+any number of workers share the queue and no job runs twice; on SQLite (one writer at a time) the single
+UPDATE is atomic by itself.
 """
 
 from __future__ import annotations
 
 import asyncio
 import enum
-import uuid
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Awaitable, Callable
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import bindparam, exists, or_, select, update
 from sqlalchemy.orm import aliased
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -68,7 +69,7 @@ async def enqueue(session: AsyncSession, kind: str, payload: dict | None = None,
     return job
 
 
-def _due(now: datetime):
+def _due(now):
     # A running job whose lock expired belonged to a worker that died: it is due again.
     # A job waits while an earlier job with its ordering key is unfinished (Create before Update).
     earlier = aliased(Job)
@@ -80,34 +81,28 @@ def _due(now: datetime):
     ) & or_(Job.ordering_key.is_(None), ~blocked)
 
 
+@functools.cache
+def _claim_statement(postgres: bool):
+    """Built once (with bound parameters): building and keying it cost more than running it."""
+    now = bindparam("claim_now", type_=Job.__table__.c.run_at.type)
+    chosen = select(Job.id).where(_due(now)).order_by(Job.run_at, Job.id).limit(bindparam("claim_limit"))
+    if postgres:
+        # The classic PostgreSQL queue: lock the chosen rows, skipping those another worker holds.
+        chosen = chosen.with_for_update(skip_locked=True)
+    # On SQLite, which runs one writer at a time, the single UPDATE over the chosen ids is atomic as it is.
+    return update(Job).where(Job.id.in_(chosen.scalar_subquery())).values(
+        state=JobState.RUNNING, locked_by=bindparam("claim_owner"), locked_until=bindparam("claim_until"),
+        attempts=Job.attempts + 1).returning(Job).execution_options(synchronize_session=False)
+
+
 async def claim(session: AsyncSession, owner: str, limit: int = 10, now: datetime | None = None) -> list[Job]:
-    """Claims up to `limit` due jobs for `owner` and commits the claim."""
+    """Claims up to `limit` due jobs for `owner` and commits the claim: one UPDATE … RETURNING that
+    chooses the due jobs, marks them ours and returns them."""
     now = now or utcnow()
-    query = select(Job).where(_due(now)).order_by(Job.run_at, Job.id).limit(limit)
-    if is_postgres(session.bind):
-        # The classic PostgreSQL queue: lock the chosen rows, skipping those another worker holds,
-        # and mark them ours in the same statement.
-        chosen = query.with_only_columns(Job.id).with_for_update(skip_locked=True).scalar_subquery()
-        claimed = update(Job).where(Job.id.in_(chosen)).values(
-            state=JobState.RUNNING, locked_by=owner, locked_until=now + LOCK_DURATION,
-            attempts=Job.attempts + 1).returning(Job).execution_options(synchronize_session=False)
-        jobs = sorted((await session.scalars(claimed)).all(), key=lambda job: job.id)
-        await session.commit()
-        return jobs
-    # SQLite runs one writer at a time, so one UPDATE over the chosen ids is atomic: a token in
-    # locked_by tells this claim's rows apart from rows another worker claimed before.
-    token = f"{owner}#{uuid.uuid4().hex[:8]}"
-    chosen = query.with_only_columns(Job.id).scalar_subquery()
-    await session.execute(update(Job).where(Job.id.in_(chosen)).values(
-        state=JobState.RUNNING, locked_by=token, locked_until=now + LOCK_DURATION,
-        attempts=Job.attempts + 1).execution_options(synchronize_session=False))
-    rows = list((await session.scalars(select(Job).where(Job.locked_by == token).order_by(Job.id))).all())
-    await session.execute(update(Job).where(Job.locked_by == token).values(locked_by=owner)
-                          .execution_options(synchronize_session=False))
+    params = {"claim_now": now, "claim_limit": limit, "claim_owner": owner, "claim_until": now + LOCK_DURATION}
+    claimed = (await session.scalars(_claim_statement(is_postgres(session.bind)), params)).all()
     await session.commit()
-    for job in rows:
-        job.locked_by = owner
-    return rows
+    return sorted(claimed, key=lambda job: job.id)
 
 
 def backoff(attempts: int) -> timedelta:

@@ -172,3 +172,16 @@ async def wait_for(condition, seconds: float = 10.0) -> None:
             return
         await asyncio.sleep(0.02)
     raise AssertionError("condition not met in time")
+
+
+async def test_a_large_fan_out_refreshes_the_queue_statistics_and_still_delivers(stadt, instances, editor,
+                                                                                  monkeypatch):
+    # From ANALYZE_AFTER deliveries on, PostgreSQL runs ANALYZE in the fan-out's transaction (SQLite: no-op).
+    from bridge import delivery
+    monkeypatch.setattr(delivery, "ANALYZE_AFTER", 2)
+    gts = await instances("gts.test", software="gotosocial")
+    await follow(stadt, gts, "dora", "emil", "fritz")
+    await write(stadt, "Hallo")
+    await run_jobs(stadt)
+    assert sorted(r.path for r in gts.received) == ["/users/dora/inbox", "/users/emil/inbox", "/users/fritz/inbox"]
+    assert all(r.verified for r in gts.received)
