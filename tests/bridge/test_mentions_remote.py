@@ -1,0 +1,84 @@
+"""Mentioning someone on another server reaches them, as from Mastodon: WebFinger finds their actor id,
+the Mention tag and `cc` carry it, and the post (and its edits) is delivered to them too."""
+
+from __future__ import annotations
+
+import pytest
+
+from bridge.appkeys import FEDERATION, SESSIONS
+from bridge.models import Post, Role
+from consent.subjects import known_actor
+from inbox_support import CITY, instances, network, run_jobs, stadt  # noqa: F401
+from test_delivery_flow import follow, write
+from testkit import add_user
+
+
+@pytest.fixture
+async def editor(stadt, test_password_hash):
+    async with stadt.app[SESSIONS].begin() as s:
+        await add_user(s, "erika", Role.EDITOR, ["stadt"], test_password_hash)
+
+
+async def post_row(stadt, post_id: int) -> Post:
+    async with stadt.app[SESSIONS]() as session:
+        return await session.get(Post, post_id)
+
+
+async def test_a_mentioned_account_that_does_not_follow_us_receives_the_post(stadt, instances, editor):
+    followers, mastodon = await instances("followers.test"), await instances("mastodon.test")
+    await follow(stadt, followers, "bob")
+    anna = mastodon.add_actor("anna")
+    post_id = await write(stadt, "Danke @anna@mastodon.test für den Hinweis!")
+    await run_jobs(stadt)
+    [create] = [r for r in mastodon.received if r.json["type"] == "Create"]
+    assert create.path == "/inbox" and create.verified  # her server's shared inbox, signed by the city
+    note = create.json["object"]
+    assert {"type": "Mention", "href": anna.uri, "name": "@anna@mastodon.test"} in note["tag"]
+    assert anna.uri in note["cc"] and anna.uri in create.json["cc"]
+    assert [r.json["object"]["tag"] for r in followers.received] == [note["tag"]]  # the same Note for all
+    assert ("/.well-known/webfinger", False) in mastodon.fetched and ("/users/anna", True) in mastodon.fetched
+    assert (await post_row(stadt, post_id)).mention_actors == {"anna@mastodon.test": anna.uri}
+    async with stadt.app[SESSIONS]() as session:  # what we learnt of her is in the consent store
+        assert (await known_actor(session, stadt.app[FEDERATION].vault, anna.uri)).inbox == anna.inbox
+
+
+async def test_an_edit_reaches_the_mentioned_account_without_a_second_lookup(stadt, instances, editor):
+    mastodon = await instances("mastodon.test")
+    anna = mastodon.add_actor("anna")
+    post_id = await write(stadt, "Hallo @anna@mastodon.test")
+    await run_jobs(stadt)
+    lookups = mastodon.fetched.count(("/.well-known/webfinger", False))
+    await write(stadt, "Hallo @anna@mastodon.test, korrigiert", edit_of=post_id)
+    await run_jobs(stadt)
+    assert [r.json["type"] for r in mastodon.received] == ["Create", "Update"]
+    assert anna.uri in mastodon.received[1].json["object"]["cc"]
+    assert mastodon.fetched.count(("/.well-known/webfinger", False)) == lookups == 1
+
+
+async def test_a_handle_that_cannot_be_found_keeps_its_profile_link_and_the_post_still_goes_out(
+        stadt, instances, editor):
+    followers, mastodon = await instances("followers.test"), await instances("mastodon.test")
+    await follow(stadt, followers, "bob")
+    post_id = await write(stadt, "Grüße an @niemand@mastodon.test und @wer@gibts-nicht.test")
+    await run_jobs(stadt)
+    [create] = followers.received
+    hrefs = {t["name"]: t["href"] for t in create.json["object"]["tag"] if t["type"] == "Mention"}
+    assert hrefs == {"@niemand@mastodon.test": "https://mastodon.test/@niemand",
+                     "@wer@gibts-nicht.test": "https://gibts-nicht.test/@wer"}
+    assert mastodon.received == [] and ("/.well-known/webfinger", False) in mastodon.fetched
+    assert (await post_row(stadt, post_id)).mention_actors in (None, {})
+    mastodon.add_actor("niemand")  # the account exists now: the next edit finds and reaches it
+    await write(stadt, "Grüße an @niemand@mastodon.test", edit_of=post_id)
+    await run_jobs(stadt)
+    assert [r.json["type"] for r in mastodon.received] == ["Update"]
+    assert (await post_row(stadt, post_id)).mention_actors == {"niemand@mastodon.test": "http://mastodon.test/users/niemand"}
+
+
+async def test_a_local_mention_needs_no_lookup(stadt, instances, editor):
+    mastodon = await instances("mastodon.test")
+    await follow(stadt, mastodon, "bob")
+    await write(stadt, "Siehe @stadt@stadt.test")
+    await run_jobs(stadt)
+    [create] = mastodon.received
+    assert {"type": "Mention", "href": CITY, "name": "@stadt@stadt.test"} in create.json["object"]["tag"]
+    assert not any(path == "/.well-known/webfinger" for path, _ in mastodon.fetched)
