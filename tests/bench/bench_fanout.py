@@ -3,7 +3,8 @@
     .venv/bin/python tests/bench/bench_fanout.py [--inboxes 5000] [--workers 1] [--db URL]
 
 Prints deliveries per second per worker process and this machine's single-core RSA-2048 signing rate
-measured in the same run (every delivery is one signature, so that rate is the ceiling), and their ratio.
+measured in the same run, before and after the fan-out, the better of the two (every delivery is one
+signature, so that rate is the ceiling), and their ratio.
 Workers are real `stadtbote worker` processes; receivers (light HTTP sinks, see receivers.py) run in
 another process. Also prints the CPU seconds used by the workers and the receivers, and takes
 `--wrap` to run each worker under a profiler.
@@ -151,8 +152,10 @@ def main() -> None:
     parser.add_argument("--wrap", help="prefix for each worker's command line, {n} is its number; for profiling, "
                                        "e.g. 'py-spy record -o /tmp/worker{n}.svg --'")
     args = parser.parse_args()
-    rate = signing_rate()
+    before = signing_rate()
     result = run(args)
+    after = signing_rate()
+    rate = max(before, after)  # the machine is shared: the better of the two is its single-core rate
     per_worker = result["deliveries"] / result["seconds"] / args.workers
     print(f"inboxes: {args.inboxes}  workers: {args.workers}  database: {'postgresql' if args.db else 'sqlite'}")
     print(f"delivered: {result['deliveries']} jobs, {result['received']} POSTs received over "
@@ -161,7 +164,8 @@ def main() -> None:
     print(f"CPU seconds: workers {result['worker_cpu']:.1f} (start-up included), "
           f"receivers {result['receiver_cpu']:.1f}")
     print(f"deliveries/s per worker process: {per_worker:.0f}")
-    print(f"RSA-2048 signatures/s on one core (reference, same run): {rate:.0f}")
+    print(f"RSA-2048 signatures/s on one core (reference, same run): {rate:.0f} "
+          f"(best of {before:.0f} before and {after:.0f} after)")
     print(f"ratio: {per_worker / rate:.0%} of the signing rate per worker (target >= 60%)")
 
 
