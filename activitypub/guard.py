@@ -267,4 +267,6 @@ def open_guarded_session(policy: GuardPolicy, *, resolver: AbstractResolver | No
     """Create the session (call inside a running loop, e.g. in `create_app`'s cleanup context)."""
     connector = aiohttp.TCPConnector(resolver=GuardedResolver(policy, resolver), limit_per_host=limit_per_host,
                                      ttl_dns_cache=60)
-    return GuardedSession(aiohttp.ClientSession(connector=connector, auto_decompress=True), policy)
+    # No cookie jar: a server must not be able to recognise our later requests by a cookie it set.
+    return GuardedSession(aiohttp.ClientSession(connector=connector, auto_decompress=True,
+                                                cookie_jar=aiohttp.DummyCookieJar()), policy)

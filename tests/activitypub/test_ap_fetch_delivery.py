@@ -244,3 +244,25 @@ def test_retry_after_accepts_seconds_and_http_dates():
     assert parse_retry_after("Sat, 01 Mar 2025 11:05:00 GMT", now) == 0.0
     assert parse_retry_after("soon", now) is None
     assert classify_status(503, "Sat, 01 Mar 2025 12:01:00 GMT", now=now).retry_after == 60.0
+
+
+async def test_cookies_set_by_a_server_are_never_sent_back(aiohttp_server, public_pem):
+    seen: list[str | None] = []
+
+    async def document(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("Cookie"))
+        response = web.Response(body=json.dumps(actor("cookie.example", "alice", public_pem)),
+                                headers={"Content-Type": AP})
+        response.set_cookie("tracker", "abc123")
+        return response
+
+    app = web.Application()
+    app.router.add_get("/users/alice", document)
+    server = await aiohttp_server(app, host="127.0.0.1")
+    session = open_guarded_session(POLICY, resolver=MapResolver({"cookie.example": ("127.0.0.1", server.port)}))
+    try:
+        for _ in range(2):
+            assert isinstance(await fetch_document(session, "http://cookie.example/users/alice"), Fetched)
+    finally:
+        await session.close()
+    assert seen == [None, None]
