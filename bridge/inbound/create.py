@@ -45,13 +45,11 @@ async def concern(ctx: InboundContext, note: NoteIn) -> Concern | Effect:
     return Concern(name, None) if name else Effect.NOT_FOR_US
 
 
-def facts_for(note: NoteIn, where: Concern, author: Person, sanitized: str | None = None) -> ReplyFacts:
-    """`sanitized`: the note's content already through `sanitize_html` (the batching writer does that
-    before it queues, so that the work overlaps with the batch being written)."""
+def facts_for(note: NoteIn, where: Concern, author: Person) -> ReplyFacts:
     signals = reply_snapshot(author.signals, note.visibility, profile_known=author.profile_known)
-    content = sanitized if sanitized is not None else sanitize_html(note.content_html)
     return ReplyFacts(object_id=note.id, actor_name=where.actor_name, post_id=where.post_id,
-                      content_html=content, summary=note.summary, url=note.url, signals=signals)
+                      content_html=sanitize_html(note.content_html), summary=note.summary, url=note.url,
+                      signals=signals)
 
 
 async def handle(ctx: InboundContext, activity: CreateNoteIn) -> Handled:

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from activitypub.inbound import CreateNoteIn, parse_activity
-from activitypub.sanitize import sanitize_html
 from bridge.db import utcnow
 from bridge.domain_blocks import blocked_hosts
 from bridge.hosts import record_successes
@@ -48,7 +47,6 @@ class _Item:
     activity: CreateNoteIn
     document: dict[str, Any]
     domain: str
-    content_html: str  # sanitised
     answer: asyncio.Future[Answer | None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
@@ -76,8 +74,7 @@ class ReplyWriter:
         """The answer once the batch holding this reply committed, or None: take the general path."""
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="stadtbote-reply-writer")
-        # Sanitising here, outside the batch, lets it overlap with the batch being written.
-        item = _Item(activity, document, domain, sanitize_html(activity.note.content_html))
+        item = _Item(activity, document, domain)
         self._queue.put_nowait(item)
         return await asyncio.shield(item.answer)
 
@@ -132,8 +129,7 @@ class ReplyWriter:
                 taken.update((activity.activity_id, note.id))
                 author = person_of(known)
                 rows.append(reply_values(vault, author.subject,
-                                         facts_for(note, Concern(post.actor_name, post.id), author, item.content_html),
-                                         REPLY_RETENTION, now))
+                                         facts_for(note, Concern(post.actor_name, post.id), author), REPLY_RETENTION, now))
                 written.append((index, Handled(Effect.REPLY_STORED, author.subject, {"account": post.actor_name})))
             if written:
                 await insert_replies(session, rows)
