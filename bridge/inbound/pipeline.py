@@ -5,6 +5,9 @@ HTTP signature verified (keys cached, re-fetched once on failure, throttled by t
 activity's actor must own the key → dedupe by a keyed hash of the activity id → parse → one handler per
 type → audit entry → commit → 202. Every refusal is a reason code, answered as JSON and audited with the
 sender's domain only — never the body.
+
+A reply to one of our posts whose signing key is already cached is first offered to the batching writer
+(`reply_writer`); whatever it does not take in the plain case comes back here and goes the whole way.
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from activitypub.inbound import CreateNoteIn, parse_activity
 from activitypub.jsonload import JsonReason, JsonRejected, load_json
+from activitypub.keycache import KeyFetcher
 from activitypub.normalize import id_of
 from activitypub.origins import host_of
-from activitypub.signatures import RejectReason, Rejected, Verified, check_actor, verify_request
+from activitypub.signatures import RejectReason, Rejected, Verified, VerifyResult, check_actor, verify_request
 from bridge.db import utcnow
 from bridge.hosts import record_success
 from bridge.inbound import gone
@@ -61,11 +65,7 @@ async def receive(parts: Parts, request: InboundRequest, writer: ReplyWriter | N
         return await refuse(parts, request.headers, 403, Refusal.DOMAIN_BLOCKED)
     if gone.is_self_delete(document) and not await gone.is_known(parts, document):
         return Answer(202, Acceptance.UNKNOWN_ACTOR_DELETED)  # Mastodon's rule: no key fetch for strangers
-    scheme = urlsplit(parts.config.instance.base_url).scheme or "https"
-    verified = await verify_request(request.method, request.target, request.headers, request.body,
-                                    parts.federation.keys, scheme=scheme)
-    if isinstance(verified, Verified):
-        verified = check_actor(verified, document.get("actor"))
+    verified = await _verify(parts, request, document, parts.federation.keys)
     if isinstance(verified, Rejected):
         if verified.reason is RejectReason.KEY_FETCH_FAILED and gone.is_self_delete(document):
             erased = await gone.erase_if_gone(parts, document)  # the key died with the account
@@ -79,14 +79,18 @@ async def _write_reply(parts: Parts, request: InboundRequest, document: dict[str
                        writer: ReplyWriter) -> Answer | None:
     """A reply verified with a cached key goes to the batching writer. The cache-only view never contacts
     the sender, so its domain block is checked in the batch rather than before verification."""
-    scheme = urlsplit(parts.config.instance.base_url).scheme or "https"
-    verified = await verify_request(request.method, request.target, request.headers, request.body,
-                                    parts.federation.keys.cached_only(), scheme=scheme)
-    if isinstance(verified, Verified):
-        verified = check_actor(verified, document.get("actor"))
+    verified = await _verify(parts, request, document, parts.federation.keys.cached_only())
     if isinstance(verified, Rejected):
         return None  # unknown key, stale date, bad signature …: the general path refuses or re-fetches
     return await writer.submit(reply, document, host_of(verified.owner) or "")
+
+
+async def _verify(parts: Parts, request: InboundRequest, document: dict[str, Any], keys: KeyFetcher) -> VerifyResult:
+    """The signature, and the activity's actor as the key's owner."""
+    scheme = urlsplit(parts.config.instance.base_url).scheme or "https"
+    verified = await verify_request(request.method, request.target, request.headers, request.body, keys,
+                                    scheme=scheme)
+    return check_actor(verified, document.get("actor")) if isinstance(verified, Verified) else verified
 
 
 async def refuse(parts: Parts, headers: Mapping[str, str], status: int, reason: str) -> Answer:

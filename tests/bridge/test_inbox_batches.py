@@ -12,7 +12,7 @@ from bridge.appkeys import FEDERATION, SESSIONS
 from bridge.db import utcnow
 from bridge.domain_blocks import BlockReason, block
 from bridge.inbox import REPLY_WRITER
-from bridge.models import Post, PostState
+from bridge.models import DeliveryHost, Post, PostState
 from bridge.privacy import object_person
 from consent.auditlog import leaf_of
 from consent.canonical import canonical_bytes
@@ -135,3 +135,20 @@ async def test_a_stale_signature_with_a_cached_key_is_refused_as_before(stadt, m
     status, body = await mastodon.sign_and_post(stadt, reply, anna, date=utcnow() - timedelta(hours=3))
     assert status == 401 and body["error"] == "expired"
     assert len(await opened_replies(stadt)) == 1
+
+
+async def test_a_batched_reply_clears_its_servers_unavailable_mark(stadt, mastodon):
+    post_id = await publish(stadt)
+    (anna,) = await introduce(stadt, mastodon, post_id, ["anna"])
+    today = utcnow()
+    days = [(today - timedelta(days=n)).date().isoformat() for n in range(7)]
+    async with stadt.app[SESSIONS].begin() as session:
+        session.add(DeliveryHost(host="mastodon.test", consecutive_failures=12, failure_days=days,
+                                 unavailable_since=today, open_until=today + timedelta(minutes=5)))
+    batches = stadt.app[REPLY_WRITER].batches
+    reply = mastodon_reply(anna, note_uri(post_id), CITY, number=4)
+    assert (await mastodon.sign_and_post(stadt, reply, anna))[1] == {"status": "reply_stored"}
+    assert stadt.app[REPLY_WRITER].batches == batches + 1
+    async with stadt.app[SESSIONS]() as session:
+        host = await session.get(DeliveryHost, "mastodon.test")
+    assert (host.consecutive_failures, host.failure_days, host.unavailable_since, host.open_until) == (0, [], None, None)

@@ -53,6 +53,9 @@ async def test_an_edit_reaches_the_mentioned_account_without_a_second_lookup(sta
     assert [r.json["type"] for r in mastodon.received] == ["Create", "Update"]
     assert anna.uri in mastodon.received[1].json["object"]["cc"]
     assert mastodon.fetched.count(("/.well-known/webfinger", False)) == lookups == 1
+    await write(stadt, "", delete=post_id)
+    await run_jobs(stadt)
+    assert [r.json["type"] for r in mastodon.received] == ["Create", "Update", "Delete"]
 
 
 async def test_a_handle_that_cannot_be_found_keeps_its_profile_link_and_the_post_still_goes_out(
