@@ -70,15 +70,23 @@ async def enqueue(session: AsyncSession, kind: str, payload: dict | None = None,
 
 
 def _due(now):
-    # A running job whose lock expired belonged to a worker that died: it is due again.
     # A job waits while an earlier job with its ordering key is unfinished (Create before Update).
     earlier = aliased(Job)
     blocked = exists().where(earlier.ordering_key == Job.ordering_key, earlier.id < Job.id,
                              earlier.state.in_((JobState.QUEUED, JobState.RUNNING)))
-    return or_(
-        (Job.state == JobState.QUEUED) & (Job.run_at <= now),
-        (Job.state == JobState.RUNNING) & (Job.locked_until < now),
-    ) & or_(Job.ordering_key.is_(None), ~blocked)
+    return (Job.state == JobState.QUEUED) & (Job.run_at <= now) & or_(Job.ordering_key.is_(None), ~blocked)
+
+
+@functools.cache
+def _rescue_statement():
+    """A running job whose lock expired belonged to a worker that died: back to the queue, in its old place.
+
+    Done apart from the claim so the claim reads queued jobs in index order and stops after `limit` rows;
+    one condition over both states made every claim read and sort the whole queue (7 ms per claim at
+    5,000 queued jobs on SQLite, and growing with the queue)."""
+    now = bindparam("claim_now", type_=Job.__table__.c.locked_until.type)
+    return update(Job).where(Job.state == JobState.RUNNING, Job.locked_until < now).values(
+        state=JobState.QUEUED, locked_by=None, locked_until=None).execution_options(synchronize_session=False)
 
 
 @functools.cache
@@ -96,10 +104,11 @@ def _claim_statement(postgres: bool):
 
 
 async def claim(session: AsyncSession, owner: str, limit: int = 10, now: datetime | None = None) -> list[Job]:
-    """Claims up to `limit` due jobs for `owner` and commits the claim: one UPDATE … RETURNING that
-    chooses the due jobs, marks them ours and returns them."""
+    """Claims up to `limit` due jobs for `owner` and commits the claim: expired locks are released, then
+    one UPDATE … RETURNING chooses the due jobs, marks them ours and returns them."""
     now = now or utcnow()
     params = {"claim_now": now, "claim_limit": limit, "claim_owner": owner, "claim_until": now + LOCK_DURATION}
+    await session.execute(_rescue_statement(), {"claim_now": now})
     claimed = (await session.scalars(_claim_statement(is_postgres(session.bind)), params)).all()
     await session.commit()
     return sorted(claimed, key=lambda job: job.id)

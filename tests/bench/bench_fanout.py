@@ -17,6 +17,7 @@ import asyncio
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -126,8 +127,8 @@ def run(args) -> dict:
         total, window = asyncio.run(watch(config))
         elapsed = time.perf_counter() - start
     finally:
-        for w in workers:
-            w.terminate()
+        for w in workers:  # a profiler (--wrap) writes its report on SIGINT, not on SIGTERM
+            w.send_signal(signal.SIGINT if args.wrap else signal.SIGTERM)
         worker_cpu = sum(_cpu_seconds(w) for w in workers)
         counts = json.load(urlopen(f"http://127.0.0.1:{ports[0]}/count"))
         receivers.terminate()
