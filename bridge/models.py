@@ -184,7 +184,7 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
-    __table_args__ = (Index("ix_job_due", "state", "run_at"),)
+    __table_args__ = (Index("ix_job_due", "state", "run_at", "id"),)  # the claim's ORDER BY, whole
 
 
 class ApiToken(Base):
