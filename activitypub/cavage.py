@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -123,6 +124,7 @@ def http_date(moment: datetime) -> str:
     return format_datetime(moment.astimezone(timezone.utc), usegmt=True)
 
 
+@functools.lru_cache(maxsize=256)  # a Date header has one-second resolution: many requests share one
 def parse_http_date(value: str | None) -> datetime | None:
     if not value:
         return None

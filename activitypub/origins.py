@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlsplit
 
 
+@functools.lru_cache(maxsize=4096)  # every inbound request asks for the same few actors' origins
 def origin_of(uri: str) -> tuple[str, str, int | None] | None:
     """(scheme, host, port) of an http(s) URI, or None when it is not one."""
     try:

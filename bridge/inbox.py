@@ -16,6 +16,7 @@ from activitypub.jsonload import MAX_BYTES
 from bridge.appkeys import CONFIG, FEDERATION, SESSIONS
 from bridge.inbound.pipeline import receive, refuse
 from bridge.inbound.reply_writer import ReplyWriter
+from bridge.inbound.turns import ActorTurns
 from bridge.inbound.request import Answer, InboundRequest, Parts, Refusal
 from bridge.models import Actor, Post, PostState
 from consent.quotes import find_grant
@@ -25,6 +26,7 @@ AP_TYPE = "application/activity+json"
 
 
 REPLY_WRITER = web.AppKey("reply_writer", ReplyWriter)
+ACTOR_TURNS = web.AppKey("actor_turns", ActorTurns)
 
 
 def setup(app: web.Application) -> None:
@@ -36,14 +38,15 @@ def setup(app: web.Application) -> None:
 
 
 async def _reply_writer(app: web.Application):
-    writer = ReplyWriter(Parts(app[CONFIG], app[FEDERATION], app[SESSIONS]))
+    app[ACTOR_TURNS] = ActorTurns()
+    writer = ReplyWriter(Parts(app[CONFIG], app[FEDERATION], app[SESSIONS], app[ACTOR_TURNS]))
     app[REPLY_WRITER] = writer
     yield
     await writer.close()
 
 
 def _parts(request: web.Request) -> Parts:
-    return Parts(request.app[CONFIG], request.app[FEDERATION], request.app[SESSIONS])
+    return Parts(request.app[CONFIG], request.app[FEDERATION], request.app[SESSIONS], request.app[ACTOR_TURNS])
 
 
 async def shared_inbox(request: web.Request) -> web.Response:

@@ -101,6 +101,26 @@ async def known_actors(session: AsyncSession, vault: Vault, uris: Iterable[str])
     return {uri: actor for uri, actor in opened.items() if actor is not None}
 
 
+@dataclass(frozen=True)
+class KnownProfile:
+    """What a reply needs of a known actor: the subject and the opt-out signals of the profile."""
+
+    subject: Subject
+    signals: dict
+
+
+async def known_profiles(session: AsyncSession, vault: Vault, uris: Iterable[str]) -> dict[str, KnownProfile]:
+    """Like `known_actors` but opens no sealed field: the URI is known from the pseudonym it matched, and a
+    subject whose data key is destroyed (erased) is left out, as `known_actors` leaves it out."""
+    by_pseudonym = {vault.pseudonym(uri): uri for uri in uris}
+    if not by_pseudonym:
+        return {}
+    rows = (await session.execute(select(Subject, RemoteActor.signals)
+                                  .join(RemoteActor, RemoteActor.subject_id == Subject.id)
+                                  .where(Subject.pseudonym.in_(by_pseudonym), Subject.wrapped_key.is_not(None)))).all()
+    return {by_pseudonym[subject.pseudonym]: KnownProfile(subject, dict(signals or {})) for subject, signals in rows}
+
+
 async def known_actor_of(session: AsyncSession, vault: Vault, subject: Subject) -> str | None:
     """The actor URI of a subject we keep a remote-actor record for (None for platform people)."""
     row = await session.get(RemoteActor, subject.id)

@@ -13,7 +13,7 @@ from bridge.inbound.effects import Effect
 from consent.models import Subject
 from consent.rights import is_objected
 from consent.signals import ProfileSignals
-from consent.subjects import ActorFacts, KnownActor, ensure_subject, find_subject, known_actor, remember_actor
+from consent.subjects import ActorFacts, KnownActor, KnownProfile, ensure_subject, find_subject, known_actor, remember_actor
 
 
 @dataclass(frozen=True)
@@ -59,8 +59,9 @@ async def learn(ctx: InboundContext, uri: str) -> Person | Effect:
     return Person(subject, ProfileSignals.from_dict(facts.signals), facts.inbox, True)
 
 
-def person_of(known: KnownActor) -> Person:
-    return Person(known.subject, ProfileSignals.from_dict(known.signals), known.inbox, True)
+def person_of(known: KnownActor | KnownProfile) -> Person:
+    inbox = known.inbox if isinstance(known, KnownActor) else None  # a reply needs no inbox
+    return Person(known.subject, ProfileSignals.from_dict(known.signals), inbox, True)
 
 
 async def person(ctx: InboundContext, uri: str, *, fetch: bool = True) -> Person | Effect:

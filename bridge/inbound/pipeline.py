@@ -72,7 +72,8 @@ async def receive(parts: Parts, request: InboundRequest, writer: ReplyWriter | N
             if erased is not None:
                 return erased
         return await refuse(parts, request.headers, verified.status, verified.reason)
-    return await _apply(parts, document, verified)
+    async with parts.turns.of(verified.owner):  # after verification: nobody can hold another's turn
+        return await _apply(parts, document, verified)
 
 
 async def _write_reply(parts: Parts, request: InboundRequest, document: dict[str, Any], reply: CreateNoteIn,
@@ -115,7 +116,7 @@ async def _apply(parts: Parts, document: dict[str, Any], verified: Verified) -> 
             await session.rollback()
             if activity_id and await was_seen(session, parts.federation.vault, activity_id):
                 return Answer(202, Acceptance.DUPLICATE)
-            return Answer(503, Refusal.CONFLICT)  # e.g. two first activities of one new person: retry
+            return Answer(503, Refusal.CONFLICT)  # another process wrote the same row first: retry
     if handled.effect.status >= 400:
         return await refuse(parts, {"Signature": f'keyId="{verified.key_id}"'}, handled.effect.status, handled.effect)
     log.info("inbox accepted type=%s effect=%s domain=%s", type_label(document), handled.effect, domain)

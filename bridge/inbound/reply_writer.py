@@ -35,7 +35,7 @@ from consent.audit import record_many
 from consent.auditlog import lock_head
 from consent.replies import insert_replies, reply_values, stored_among
 from consent.seen import mark_seen_many, seen_among
-from consent.subjects import known_actors
+from consent.subjects import known_profiles
 
 log = logging.getLogger("stadtbote.inbox")
 
@@ -111,7 +111,7 @@ class ReplyWriter:
             await lock_head(session)  # writers queue here, so the reads below stay true until the commit
             posts = await local_posts(session, parts.config, uris, {i.activity.note.in_reply_to for i in batch})
             seen = await seen_among(session, vault, {i.activity.activity_id for i in batch})
-            people = await known_actors(session, vault, {i.activity.actor for i in batch})
+            people = await known_profiles(session, vault, {i.activity.actor for i in batch})
             stored = await stored_among(session, vault, {i.activity.note.id for i in batch})
             blocked = await blocked_hosts(session, {i.domain for i in batch})
             taken: set[str] = set()  # activity and note ids written in this batch

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bridge.config import Config
 from bridge.federation import Federation
+from bridge.inbound.turns import ActorTurns
 
 
 class Refusal(enum.StrEnum):
@@ -37,6 +38,7 @@ class Parts:
     config: Config
     federation: Federation
     sessions: async_sessionmaker[AsyncSession]
+    turns: ActorTurns = field(default_factory=ActorTurns)  # the application's, so that it is shared
 
 
 @dataclass(frozen=True)

@@ -91,8 +91,8 @@ async def signed_in_user(request: web.Request, handler):
         if loaded is not None:
             request[USER], request[WEB_SESSION] = loaded
             language = loaded[0].language or language
+        request[CSRF_TOKEN] = csrf_token_for(request)  # pages only: API and federation calls carry no form
     set_language(language)
-    request[CSRF_TOKEN] = csrf_token_for(request)
     return await handler(request)
 
 

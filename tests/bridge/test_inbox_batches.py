@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bridge.appkeys import FEDERATION, SESSIONS
 from bridge.db import utcnow
 from bridge.domain_blocks import BlockReason, block
-from bridge.inbox import REPLY_WRITER
+from bridge.inbox import ACTOR_TURNS, REPLY_WRITER
 from bridge.models import DeliveryHost, Post, PostState
 from bridge.privacy import object_person
 from consent.auditlog import leaf_of
@@ -152,3 +152,18 @@ async def test_a_batched_reply_clears_its_servers_unavailable_mark(stadt, mastod
     async with stadt.app[SESSIONS]() as session:
         host = await session.get(DeliveryHost, "mastodon.test")
     assert (host.consecutive_failures, host.failure_days, host.unavailable_since, host.open_until) == (0, [], None, None)
+
+
+async def test_first_activities_of_a_new_person_arriving_together_are_all_accepted(stadt, mastodon):
+    """Without taking turns, each would fetch and create the person and all but one would fail on the
+    unique key (503 conflict, the sender retries minutes later)."""
+    post_id = await publish(stadt)
+    erin = mastodon.add_actor("erin")
+    burst = [(mastodon_reply(erin, note_uri(post_id), CITY, number=n, content=f"<p>Erste {n}</p>"), erin)
+             for n in range(1, 7)]
+    answers = await send_together(stadt, mastodon, burst)
+    assert answers == [(202, {"status": "reply_stored"})] * 6
+    assert len(await opened_replies(stadt)) == 6
+    async with stadt.app[SESSIONS]() as session:
+        assert len((await session.scalars(select(Subject))).all()) == 1
+    assert len(stadt.app[ACTOR_TURNS]) == 0  # a turn is kept only while someone holds or awaits it

@@ -13,7 +13,7 @@ from consent.models import Follower, Interaction, QuoteGrant, RemoteActor, Reply
 from consent.quotes import grant_quote
 from consent.replies import ReplyFacts, find_reply, store_reply
 from consent.reports import add_report
-from consent.subjects import ActorFacts, known_actor, remember_actor
+from consent.subjects import ActorFacts, known_actor, known_profiles, remember_actor
 from consent.vault import Vault
 
 ALICE = "https://mastodon.example/users/alice"
@@ -41,6 +41,7 @@ async def test_erasure_deletes_every_row_and_destroys_the_key(sessions_only):
     async with sessions_only.begin() as session:
         alice, bob = await _fill(session, vault, ALICE), await _fill(session, vault, BOB)
         pseudonym = alice.pseudonym
+        assert set(await known_profiles(session, vault, [ALICE, BOB, ALICE + "x"])) == {ALICE, BOB}
         erasure = await erase_subject(session, vault, alice)
         assert erasure.as_dict() == {"followers": 1, "replies": 1, "interactions": 1, "quote_grants": 1,
                                      "reports": 1, "remote_actor": 1}
@@ -53,6 +54,8 @@ async def test_erasure_deletes_every_row_and_destroys_the_key(sessions_only):
         assert await known_actor(session, vault, ALICE) is None and await find_reply(session, vault,
                                                                                       ALICE + "/statuses/1") is None
         assert [i.url for i in await follower_inboxes(session, vault, "stadt")] == ["https://mastodon.example/inbox"]
+        known = await known_profiles(session, vault, [ALICE, BOB])
+        assert set(known) == {BOB} and known[BOB].subject.id == bob.id  # the batched inbox skips erased people
         again = await erase_subject(session, vault, alice)
         assert sum(again.as_dict().values()) == 0
     async with sessions_only() as session:
