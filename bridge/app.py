@@ -23,13 +23,15 @@ from bridge.posts import may_use_actor
 from bridge.secrets_store import load_or_create_secret
 from bridge.web import (activitypub_views, admin, api, auth, avatars, consent_withdraw, dpo, editor, mirrors,
                         moderation, public)
+from bridge.web.form_reader import TEXT_CAP
 from bridge.web.middleware import csrf, errors, security_headers, signed_in_user
 from bridge.web.render import create_templates
 from bridge.worker import Worker, WorkerContext
 
 STATIC_DIR = Path(__file__).parent / "static"
-# Four images at the configured size plus the form fields; inboxes cap their own bodies far lower.
-FORM_OVERHEAD = 1024 * 1024
+# Four images at the configured size plus the form fields (the API's uploads and strangers' forms; editors'
+# forms are read part by part, see `form_reader`); inboxes cap their own bodies far lower.
+FORM_OVERHEAD = TEXT_CAP
 
 
 def create_app(config: Config, *, run_worker: bool = True, resolver: AbstractResolver | None = None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import jinja2
 from aiohttp import web
+from multidict import MultiDictProxy
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bridge.config import Config
@@ -23,3 +24,4 @@ FEDERATION = web.AppKey("federation", Federation)
 USER = web.RequestKey("user", User | None)
 WEB_SESSION = web.RequestKey("web_session", WebSession | None)
 CSRF_TOKEN = web.RequestKey("csrf_token", str)
+FORM = web.RequestKey("form", MultiDictProxy)  # the posted form, read once by the CSRF check

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bridge.appkeys import CONFIG, SESSIONS
+from bridge.appkeys import CONFIG, FORM, SESSIONS
 from bridge.config import LANGUAGES
 from bridge.db import utcnow
 from bridge.models import Post, PostState, Role, User
@@ -55,7 +55,7 @@ async def new_form(request: web.Request) -> web.StreamResponse:
 async def new_submit(request: web.Request) -> web.StreamResponse:
     user = require_user(request, roles=EDITORS)
     config = request.app[CONFIG]
-    form = parse_form(await request.post(), config.limits.max_images)
+    form = parse_form(request[FORM], config.limits.max_images)
     if form.actor not in allowed_actors(config, user):
         # Refused before anything is stored: no image of a foreign account is ever written.
         return compose_page(request, user, form, [Problem("actor", NOT_ALLOWED)], status=403)
@@ -108,7 +108,7 @@ async def edit_form(request: web.Request) -> web.StreamResponse:
 async def edit_submit(request: web.Request) -> web.StreamResponse:
     user = require_user(request, roles=EDITORS)
     config = request.app[CONFIG]
-    form = parse_form(await request.post(), config.limits.max_images)
+    form = parse_form(request[FORM], config.limits.max_images)
     async with request.app[SESSIONS]() as session:
         post = await load_post(request, session, user)
         form.actor = post.actor.name  # an edit never moves a post to another account

@@ -7,8 +7,10 @@ import logging
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from bridge.appkeys import CONFIG, CSRF_TOKEN, SESSIONS, USER, WEB_SESSION
+from bridge.appkeys import CONFIG, CSRF_TOKEN, FORM, SESSIONS, USER, WEB_SESSION
+from bridge.config import Config
 from bridge.i18n import set_language
+from bridge.web.form_reader import TEXT_CAP, FormCaps, read_form
 from bridge.web.render import render
 from consent.securitylog import truncate_address
 from bridge.web.sessions import check_csrf, csrf_token_for, load_session
@@ -99,7 +101,9 @@ async def signed_in_user(request: web.Request, handler):
 @web.middleware
 async def csrf(request: web.Request, handler):
     if request.method in UNSAFE and not is_api(request.path) and not is_federation(request.path):
-        form = await request.post()
+        # Signed-in people's forms are read part by part: an oversized image must not cost the text typed.
+        form = await (read_form(request, form_caps(request.app[CONFIG])) if request.get(USER) else request.post())
+        request[FORM] = form
         if not check_csrf(request, str(form.get("csrf", ""))):
             user = request.get(USER)
             async with request.app[SESSIONS].begin() as session:
@@ -109,6 +113,12 @@ async def csrf(request: web.Request, handler):
             raise web.HTTPForbidden(text="The form expired or did not come from this site. "
                                          "Go back, reload the page and submit it again.")
     return await handler(request)
+
+
+def form_caps(config: Config) -> FormCaps:
+    images = config.limits.max_images * config.limits.max_image_bytes
+    return FormCaps(file_cap=config.limits.max_image_bytes, max_files=config.limits.max_images,
+                    text_cap=TEXT_CAP, body_cap=10 * images + TEXT_CAP)  # e.g. four 100 MB photos, dropped
 
 
 class PrivateAccessLogger(AbstractAccessLogger):

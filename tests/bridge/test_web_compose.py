@@ -100,6 +100,42 @@ async def test_an_oversize_image_is_refused_and_the_text_is_kept(visitors, aioht
     assert await media_rows(sessions) == [] and await count_posts(sessions) == 0
 
 
+async def test_an_image_beyond_the_whole_body_limit_costs_the_image_not_the_text(visitors, aiohttp_client,
+                                                                                  make_config, booted):
+    """aiohttp refuses such a body as a whole (413, an error page, the text gone); the editor's form is read
+    part by part instead, the image dropped after the limit, and the form comes back as typed."""
+    client = await client_for(aiohttp_client, make_config(limits={"max_image_bytes": 200_000, "max_images": 1}))
+    sessions = client.app[SESSIONS]
+    user_id, _ = await make_user(sessions, "erika")
+    browser = await signed_in(visitors(client), sessions, user_id)
+    photo = random.Random(3).randbytes(2_500_000)  # the body is twice what aiohttp would accept at all
+    assert len(photo) > 200_000 + 1024 * 1024  # aiohttp's limit: the images plus 1 MB of form fields
+    form = add_image(compose_form("Sperrung der Brücke ab Montag", spoiler_text="Verkehr"), 0, photo,
+                     "Die Brücke", filename="IMG_4032.jpg", content_type="image/jpeg")
+    page = await browser.post("/editor/compose", form)
+    assert page.status == 422
+    assert page.has("Image 1 is larger than the limit of 195 KB.")
+    assert ">Sperrung der Brücke ab Montag</textarea>" in page.text and ">Die Brücke</textarea>" in page.text
+    assert 'value="Verkehr"' in page.text
+    assert await media_rows(sessions) == [] and await count_posts(sessions) == 0
+    huge = add_image(compose_form("Noch größer"), 0, random.Random(4).randbytes(4_000_000), "x")
+    assert (await browser.post("/editor/compose", huge)).status == 413  # beyond ten times the images: refused
+    stranger = visitors(client)
+    refused = await stranger.post("/editor/compose", add_image(compose_form("x"), 0, photo, "x"), csrf=False)
+    assert refused.status == 413  # people who are not signed in get aiohttp's whole-body limit
+    assert await count_posts(sessions) == 0
+
+
+async def test_a_broken_multipart_body_is_a_clear_400_and_stores_nothing(visitors, sessions):
+    browser = await editor(visitors, sessions, "erika")
+    for body in (b"no boundary at all", b"--xyz\r\nContent-Disposition: form-data\r\n\r\nx\r\n--xyz--\r\n"):
+        async with browser.session.post(browser.url("/editor/compose"), data=body,
+                                         headers={"Content-Type": "multipart/form-data; boundary=xyz"}) as response:
+            assert response.status == 400, body
+            assert "The form could not be read." in await response.text()
+    assert await count_posts(sessions) == 0
+
+
 async def test_an_image_with_too_many_pixels_is_refused(visitors, aiohttp_client, make_config, booted):
     client = await client_for(aiohttp_client, make_config(limits={"max_image_pixels": 1000}))
     sessions = client.app[SESSIONS]
