@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bridge.config import Config
 from bridge.db import utcnow
 from bridge import erasure
+from bridge.media_purge import purge_media
 from bridge.models import Job, JobState
 from bridge.privacy_register import build_register
 from bridge.secrets_store import load_or_create_secret
@@ -87,6 +88,7 @@ async def run_retention(session: AsyncSession, vault: Vault, config: Config, by:
     counts["finished_jobs"] = (await session.execute(
         delete(Job).where(Job.state.in_(ENDED_JOBS), Job.finished_at <= cutoff)
         .execution_options(synchronize_session=False))).rowcount
+    counts.update(await purge_media(session, config.instance.data_dir, now))
     await record(session, Event(Action.RETENTION_PURGED, by[0], by[1], details=counts), now)
     return counts
 

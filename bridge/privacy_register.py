@@ -30,6 +30,7 @@ def retention_rows(config: Config) -> tuple[tuple[str, str], ...]:
         ("Sign-in log", _days(r.security_log_days)),
         ("Answered data-subject requests", _days(r.closed_requests_days)),
         ("Finished jobs of the queue", _days(r.finished_jobs_days)),
+        ("Images never attached to a post, images of deleted posts", "1 day"),
         ("Audit log (pseudonyms, actions, outcomes)", config.register.audit_log_retention or TO_FILL),
     )
 

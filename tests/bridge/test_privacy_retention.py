@@ -8,7 +8,8 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bridge.db import utcnow
-from bridge.models import Job, JobState
+from bridge.media import media_dir, store_file
+from bridge.models import Actor, Job, JobState, Media, Post, PostState
 from bridge.privacy import run_retention, vault_for
 from consent.audit import Action
 from consent.models import AuditEntry, InboundSeen, RemoteActor, Reply, Subject
@@ -82,3 +83,31 @@ async def test_each_category_loses_exactly_what_is_past_its_deadline(sessions_on
         assert await session.scalar(select(func.count()).select_from(Job).where(Job.kind == "x")) == 2
         entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == str(Action.RETENTION_PURGED)))
     assert entry.details == counts and entry.purpose == "accountability"
+
+
+async def test_images_nobody_can_use_leave_the_database_and_the_disk_after_a_day(sessions_only, config):
+    vault, now, folder = vault_for(config), utcnow(), media_dir(config.instance.data_dir)
+    day = timedelta(days=1)
+    async with sessions_only.begin() as session:
+        actor_id = await session.scalar(select(Actor.id).where(Actor.name == "stadt"))
+        posts = {label: Post(actor_id=actor_id, state=state, text=label, language="de", deleted_at=deleted)
+                 for label, state, deleted in (("live", PostState.PUBLISHED, None),
+                                               ("deleted_long_ago", PostState.DELETED, now - day - SECOND),
+                                               ("deleted_just_now", PostState.DELETED, now - day + SECOND))}
+        session.add_all(posts.values())
+        await session.flush()
+        images = {"live": (posts["live"].id, now - 9 * day), "deleted_long_ago": (posts["deleted_long_ago"].id, now),
+                  "deleted_just_now": (posts["deleted_just_now"].id, now),
+                  "abandoned": (None, now - day - SECOND), "being_written": (None, now - day + SECOND)}
+        for label, (post_id, created) in images.items():
+            store_file(config.instance.data_dir, f"{label}.png", b"png")
+            session.add(Media(actor_id=actor_id, post_id=post_id, filename=f"{label}.png", mime_type="image/png",
+                              width=1, height=1, size=3, created_at=created))
+
+    async with sessions_only.begin() as session:
+        counts = await run_retention(session, vault, config, ("system", "system"), now)
+    assert counts["unattached_media"] == 1 and counts["deleted_posts_media"] == 1
+    async with sessions_only() as session:
+        kept = sorted((await session.scalars(select(Media.filename))).all())
+    assert kept == ["being_written.png", "deleted_just_now.png", "live.png"]
+    assert sorted(p.name for p in folder.iterdir()) == kept
