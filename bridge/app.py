@@ -57,7 +57,7 @@ def create_app(config: Config, *, run_worker: bool = True, resolver: AbstractRes
     api.setup(app)
     activitypub_views.setup(app)
     avatars.setup(app)
-    mirrors.setup(app)
+    mirrors.setup(app, schedule_jobs=run_worker)  # starts the daily platform credential check
     dpo.setup(app, schedule_jobs=run_worker)  # starts the retention and checkpoint jobs
     moderation.setup(app)
     consent_withdraw.setup(app)

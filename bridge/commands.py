@@ -19,6 +19,7 @@ from bridge.bootstrap import bootstrap
 from bridge.config import Config
 from bridge.db import create_engine, create_sessionmaker
 from bridge.federation import instance_key, open_federation
+from bridge.platform_health import ensure_health_job
 from bridge.privacy_jobs import ensure_privacy_jobs
 from bridge.secrets_store import load_or_create_secret
 from bridge.models import User
@@ -87,6 +88,7 @@ async def worker(args: argparse.Namespace, config: Config) -> int:
         pem = await instance_key(session)
     async with sessions.begin() as session:
         await ensure_privacy_jobs(session, config)  # retention and checkpoint chains, once per installation
+        await ensure_health_job(session, config)  # the daily platform credential check
     federation = await open_federation(config, load_or_create_secret(config.instance.data_dir), pem)
     task = asyncio.create_task(Worker(WorkerContext(config, sessions, federation)).run_forever())
     print("Stadtbote worker is running", flush=True)

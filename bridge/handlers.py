@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bridge import backfeed, delivery, feedimport, hubping, platform_jobs, posts, privacy_jobs
+from bridge import backfeed, delivery, feedimport, hubping, platform_health, platform_jobs, posts, privacy_jobs
 from bridge.jobs import BatchHandler, Handler, JobOutcome, JobStatus, WorkerContext
 from bridge.models import Job
 
@@ -36,7 +36,8 @@ def _http(ctx: WorkerContext):
 def all_handlers() -> dict[str, Handler]:
     return {posts.PUBLISH_JOB: handle_publish, feedimport.POLL_JOB: handle_feed_poll,
             hubping.WEBSUB_PING_JOB: handle_websub_ping, **delivery.handlers(),
-            **platform_jobs.handlers(), **backfeed.handlers(), **privacy_jobs.handlers()}
+            **platform_jobs.handlers(), **backfeed.handlers(), **privacy_jobs.handlers(),
+            **platform_health.handlers()}
 
 
 def all_batch_handlers() -> dict[str, BatchHandler]:

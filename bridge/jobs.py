@@ -114,6 +114,17 @@ async def claim(session: AsyncSession, owner: str, limit: int = 10, now: datetim
     return sorted(claimed, key=lambda job: job.id)
 
 
+async def schedule_once(session: AsyncSession, kind: str, run_at: datetime, except_job: int | None = None) -> bool:
+    """Enqueues the next run of a periodic job unless one is pending already (`except_job`: the running one,
+    which schedules its successor). Several processes starting at once never double a chain."""
+    pending = (await session.scalars(select(Job.id).where(
+        Job.kind == kind, Job.state.in_((JobState.QUEUED, JobState.RUNNING))))).all()
+    if any(job_id != except_job for job_id in pending):
+        return False
+    await enqueue(session, kind, {}, run_at=run_at, max_attempts=3)
+    return True
+
+
 def backoff(attempts: int) -> timedelta:
     """Mastodon's retry curve: roughly attempts⁴ + 15 seconds."""
     return timedelta(seconds=attempts ** 4 + 15)

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridge import jobs
 from bridge.config import Config
 from bridge.db import utcnow
 from bridge.jobs import JobOutcome, JobStatus, WorkerContext
-from bridge.models import Job, JobState
+from bridge.models import Job
 from bridge.privacy import run_retention, signer_for, vault_for
 from consent.auditsigning import write_checkpoint
 
@@ -38,20 +37,11 @@ def next_checkpoint(config: Config, now: datetime) -> datetime:
     return now + timedelta(minutes=config.audit.checkpoint_interval_minutes)
 
 
-async def _schedule(session: AsyncSession, kind: str, run_at: datetime, except_job: int | None = None) -> bool:
-    pending = (await session.scalars(select(Job.id).where(
-        Job.kind == kind, Job.state.in_((JobState.QUEUED, JobState.RUNNING))))).all()
-    if any(job_id != except_job for job_id in pending):
-        return False
-    await jobs.enqueue(session, kind, {}, run_at=run_at, max_attempts=3)
-    return True
-
-
 async def ensure_privacy_jobs(session: AsyncSession, config: Config) -> list[str]:
     now, started = utcnow(), []
-    if await _schedule(session, RETENTION_JOB, next_retention_run(config, now)):
+    if await jobs.schedule_once(session, RETENTION_JOB, next_retention_run(config, now)):
         started.append(RETENTION_JOB)
-    if await _schedule(session, CHECKPOINT_JOB, next_checkpoint(config, now)):
+    if await jobs.schedule_once(session, CHECKPOINT_JOB, next_checkpoint(config, now)):
         started.append(CHECKPOINT_JOB)
     return started
 
@@ -59,13 +49,13 @@ async def ensure_privacy_jobs(session: AsyncSession, config: Config) -> list[str
 async def handle_retention(ctx: WorkerContext, session: AsyncSession, job: Job) -> JobOutcome:
     vault = ctx.federation.vault if ctx.federation is not None else vault_for(ctx.config)
     counts = await run_retention(session, vault, ctx.config, SYSTEM)
-    await _schedule(session, RETENTION_JOB, next_retention_run(ctx.config, utcnow()), except_job=job.id)
+    await jobs.schedule_once(session, RETENTION_JOB, next_retention_run(ctx.config, utcnow()), except_job=job.id)
     return JobOutcome(JobStatus.DONE, f"purged:{sum(counts.values())}")
 
 
 async def handle_checkpoint(ctx: WorkerContext, session: AsyncSession, job: Job) -> JobOutcome:
     checkpoint = await write_checkpoint(session, signer_for(ctx.config))
-    await _schedule(session, CHECKPOINT_JOB, next_checkpoint(ctx.config, utcnow()), except_job=job.id)
+    await jobs.schedule_once(session, CHECKPOINT_JOB, next_checkpoint(ctx.config, utcnow()), except_job=job.id)
     return JobOutcome(JobStatus.DONE, f"size:{checkpoint.size}")
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
+
 from sqlalchemy import select, update
 
 from bridge import backfeed, platform_jobs, posts
@@ -93,3 +95,12 @@ async def start_bridge(make_config, sessions, aiohttp_server, password_hash, **o
     async with sessions.begin() as s:
         user = await add_user(s, "anna", Role.ADMIN, ["stadt"], password_hash)
     return Bridge(config, sessions, worker, clock, *fakes, user.id), [federation]
+
+
+@pytest.fixture
+async def bridge(make_config, sessions_only, aiohttp_server, test_password_hash):
+    """The worker and the three platform fakes (import this fixture into a test module to use it)."""
+    bridge, closing = await start_bridge(make_config, sessions_only, aiohttp_server, test_password_hash)
+    yield bridge
+    for federation in closing:
+        await federation.close()

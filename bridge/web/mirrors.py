@@ -14,12 +14,12 @@ from bridge import mirroring
 from bridge.appkeys import CONFIG, FEDERATION, SESSIONS
 from bridge.config import Config, PlatformConfig
 from bridge.connectors import registry
-from bridge.connectors.base import AccountState, PostView, Reason, Rendered, Result
+from bridge.connectors.base import AccountState, PostView, Reason, Rendered
 from bridge.connectors.render import post_view
 from bridge.db import utcnow
 from bridge.models import Role
-from bridge.models_platforms import PlatformAccount, PlatformSend
-from bridge.platform_accounts import account_row, load_state, mark_checked, need_reconnect, save_state, session_key
+from bridge.models_platforms import PlatformAccount
+from bridge.platform_health import check_account, ensure_health_job
 from bridge.users import user_ref
 from bridge.web.guards import load_post, require_user, see_other
 from bridge.web.render import render
@@ -105,36 +105,21 @@ async def check_platform(request: web.Request) -> web.StreamResponse:
     platform = next((p for p in config.platforms if p.id == request.match_info["platform"]), None)
     if platform is None:
         raise web.HTTPNotFound()
-    federation = request.app[FEDERATION]
-    key = session_key(federation.vault.kek)
     async with request.app[SESSIONS]() as session:
-        row = await account_row(session, platform.id)
-        connector = registry.build(platform, federation.http, load_state(row, key), utcnow)
-        result = await connector.check_credentials() if connector else None
-        await _after_check(session, row, connector, result, key, user)
+        await check_account(session, request.app[FEDERATION], platform, utcnow, (user.role, user_ref(user)))
         await session.commit()
     raise see_other("/admin/platforms")
 
 
-async def _after_check(session, row: PlatformAccount, connector, result: Result | None, key: bytes, user) -> None:
-    now = utcnow()
-    if connector is None or result is None:
-        return
-    if result.outcome == "sent":
-        save_state(row, key, connector.account, now)
-        mark_checked(row, result, now)
-        failed = (await session.scalars(select(PlatformSend).where(
-            PlatformSend.platform_id == row.platform_id, PlatformSend.reason == "invalid_credentials"))).all()
-        for send in failed:
-            await mirroring.decide(session, send.post_id, row.platform_id, mirroring.Decision.RETRY, user.role,
-                                   user_ref(user))
-    elif result.outcome == "auth_failed":
-        need_reconnect(row, result, now)
-    else:
-        row.reason, row.detail, row.checked_at = str(result.reason), result.detail[:300] or None, now
+async def start_jobs(app: web.Application) -> None:
+    async with app[SESSIONS].begin() as session:
+        await ensure_health_job(session, app[CONFIG])
 
 
-def setup(app: web.Application) -> None:
+def setup(app: web.Application, schedule_jobs: bool = False) -> None:
+    """`schedule_jobs`: start the daily credential check (only where a worker runs it)."""
+    if schedule_jobs:
+        app.on_startup.append(start_jobs)
     app.router.add_get("/editor/posts/{post_id:\\d+}/mirrors", post_mirrors, name="post_mirrors")
     app.router.add_post("/editor/posts/{post_id:\\d+}/mirrors/{platform}/decide", decide)
     app.router.add_post("/editor/mirrors/preview", compose_preview, name="mirror_preview")

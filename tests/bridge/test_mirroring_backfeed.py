@@ -4,23 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from bridge import mirroring
 from bridge.backfeed import DEFAULT_CADENCE
 from bridge.models import Job, JobState
 from consent.models import Reply, Subject
-from mirroring_support import start_bridge
+from mirroring_support import bridge  # noqa: F401  (fixture)
 from platform_servers import bsky_reply, mastodon_reply, telegram_comment
-
-
-@pytest.fixture
-async def bridge(make_config, sessions_only, aiohttp_server, test_password_hash):
-    bridge, closing = await start_bridge(make_config, sessions_only, aiohttp_server, test_password_hash)
-    yield bridge
-    for federation in closing:
-        await federation.close()
 
 
 async def replies(bridge) -> list[tuple[str, str]]:

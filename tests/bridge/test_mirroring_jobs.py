@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select, update
 
 from bridge import mirroring
 from bridge.models import Job, JobState
 from bridge.models_platforms import AccountStatus, PlatformAccount, SendState
 from consent.models import AuditEntry
-from mirroring_support import start_bridge
-
-
-@pytest.fixture
-async def bridge(make_config, sessions_only, aiohttp_server, test_password_hash):
-    bridge, closing = await start_bridge(make_config, sessions_only, aiohttp_server, test_password_hash)
-    yield bridge
-    for federation in closing:
-        await federation.close()
+from mirroring_support import bridge  # noqa: F401  (fixture)
 
 
 async def test_a_published_post_reaches_each_platform_once_and_every_send_is_a_transfer_entry(bridge):
