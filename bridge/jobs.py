@@ -78,14 +78,17 @@ def _due(now):
 
 
 @functools.cache
-def _rescue_statement():
+def _rescue_statement(postgres: bool):
     """A running job whose lock expired belonged to a worker that died: back to the queue, in its old place.
 
     Done apart from the claim so the claim reads queued jobs in index order and stops after `limit` rows;
     one condition over both states made every claim read and sort the whole queue (7 ms per claim at
     5,000 queued jobs on SQLite, and growing with the queue)."""
     now = bindparam("claim_now", type_=Job.__table__.c.locked_until.type)
-    return update(Job).where(Job.state == JobState.RUNNING, Job.locked_until < now).values(
+    expired = select(Job.id).where(Job.state == JobState.RUNNING, Job.locked_until < now)
+    if postgres:
+        expired = expired.with_for_update(skip_locked=True)  # two workers rescuing at once never wait or deadlock
+    return update(Job).where(Job.id.in_(expired.scalar_subquery())).values(
         state=JobState.QUEUED, locked_by=None, locked_until=None).execution_options(synchronize_session=False)
 
 
@@ -108,8 +111,9 @@ async def claim(session: AsyncSession, owner: str, limit: int = 10, now: datetim
     one UPDATE … RETURNING chooses the due jobs, marks them ours and returns them."""
     now = now or utcnow()
     params = {"claim_now": now, "claim_limit": limit, "claim_owner": owner, "claim_until": now + LOCK_DURATION}
-    await session.execute(_rescue_statement(), {"claim_now": now})
-    claimed = (await session.scalars(_claim_statement(is_postgres(session.bind)), params)).all()
+    postgres = is_postgres(session.bind)
+    await session.execute(_rescue_statement(postgres), {"claim_now": now})
+    claimed = (await session.scalars(_claim_statement(postgres), params)).all()
     await session.commit()
     return sorted(claimed, key=lambda job: job.id)
 

@@ -6,10 +6,13 @@ import pytest
 from sqlalchemy import select
 
 from bridge import posts
+from bridge.app import create_app
 from bridge.appkeys import SESSIONS
 from bridge.models import Role
 from bridge.models_platforms import AccountStatus, PlatformAccount, PlatformSend, SendState
 from mirroring_support import PLATFORMS
+from platform_fakes import MapResolver
+from platform_servers import FakeMastodon
 from testkit import add_user
 from web_support import Visitor, admin_ready, client_for, signed_in
 
@@ -68,3 +71,23 @@ async def test_the_admin_sees_accounts_that_need_reconnecting(site, aiohttp_clie
     assert page.status == 200 and page.has("Reconnect needed (The access token is invalid)")
     assert (await visitor.get("/admin/platforms")).status == 403
     await admin.close()
+
+
+async def test_check_now_shows_a_revoked_token_and_its_repair(aiohttp_client, aiohttp_server, make_config, booted):
+    fake = FakeMastodon()
+    resolver = MapResolver({"mastodon.example": ("127.0.0.1", (await aiohttp_server(fake.app())).port)})
+    masto = [p for p in PLATFORMS if p["id"] == "masto"]
+    client = await aiohttp_client(create_app(make_config(platforms=masto), run_worker=False, resolver=resolver,
+                                             public_overrides=("127.0.0.0/8",)))
+    sessions = client.app[SESSIONS]
+    admin = await signed_in(Visitor(client), sessions, await admin_ready(sessions))
+    fake.token = "revoked-by-the-platform"
+    assert (await admin.post("/admin/platforms/masto/check")).status == 303
+    page = await admin.get("/admin/platforms")
+    assert page.has("Reconnect needed")
+    fake.token = "mastodon-token"
+    await admin.post("/admin/platforms/masto/check")
+    async with sessions() as s:
+        account = await s.get(PlatformAccount, "masto")
+    assert account.status == AccountStatus.OK and account.checked_at is not None
+    assert not (await admin.get("/admin/platforms")).has("Reconnect needed")
