@@ -88,17 +88,23 @@ def sign_posts(
 ) -> list[dict[str, str]]:
     """`sign_request` for many POSTs, each (signer, url, body); the headers come back in order.
 
-    With `helper` (a thread pool), the calling thread signs the first half while a helper thread signs the
-    rest: the RSA step releases the GIL, so the two run on two cores. The caller blocks until both are
-    done, so no other Python code competes for the GIL meanwhile (an event loop doing I/O on the other
+    With `helper` (a thread pool), the calling thread and a helper thread take the requests one by one from
+    a shared queue until none is left: the RSA step releases the GIL, so the two sign on two cores, and
+    whichever is slowed down (by the other core's load) simply takes fewer. The caller blocks until both
+    are done, so no other Python code competes for the GIL meanwhile (an event loop doing I/O on the other
     side would keep the helper waiting for the GIL after every signature)."""
+    signed: list[dict[str, str] | None] = [None] * len(requests)
+    pending = iter(range(len(requests)))  # next() on it is atomic under the GIL: each index is taken once
 
-    def sign_part(part: Sequence[tuple[Signer, str, bytes]]) -> list[dict[str, str]]:
-        return [sign_request(signer, "POST", url, body, content_type=content_type, now=now)
-                for signer, url, body in part]
+    def take_and_sign() -> None:
+        for i in pending:
+            signer, url, body = requests[i]
+            signed[i] = sign_request(signer, "POST", url, body, content_type=content_type, now=now)
 
     if helper is None or len(requests) < 2:
-        return sign_part(requests)
-    half = len(requests) // 2
-    rest = helper.submit(sign_part, requests[half:])
-    return sign_part(requests[:half]) + rest.result()
+        take_and_sign()
+    else:
+        helping = helper.submit(take_and_sign)
+        take_and_sign()
+        helping.result()
+    return signed  # type: ignore[return-value]  (every index was taken and signed)

@@ -35,7 +35,7 @@ def test_each_request_gets_its_own_signature_in_order_whoever_signs_it():
     with CountingPool() as helper:
         signed = sign_posts(requests, helper, now=NOW)
     assert signed == expected  # RSA PKCS#1 v1.5 is deterministic: same input, same signature
-    assert helper.threads and threading.current_thread().name not in helper.threads  # the helper did its part
+    assert helper.threads and threading.current_thread().name not in helper.threads  # the helper took part
     assert len({h["Signature"] for h in signed}) == 9 and len({h["Digest"] for h in signed}) == 9
     assert [h["Host"] for h in signed] == [f"s{i}.example" for i in range(9)]
 

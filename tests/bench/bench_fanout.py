@@ -167,7 +167,7 @@ def main() -> None:
     print(f"deliveries/s per worker process: {per_worker:.0f}")
     print(f"RSA-2048 signatures/s on one core (reference, same run): {rate:.0f} "
           f"(best of {before:.0f} before and {after:.0f} after)")
-    print(f"ratio: {per_worker / rate:.0%} of the signing rate per worker (target >= 60%)")
+    print(f"ratio: {per_worker / rate:.1%} of the signing rate per worker (target >= 60%)")
 
 
 if __name__ == "__main__":
