@@ -28,10 +28,18 @@ class FormCaps:
     body_cap: int  # bytes read in all, dropped ones included
 
 
-async def read_form(request: web.Request, caps: FormCaps) -> MultiDictProxy:
-    """The posted form: multipart bodies read with `caps`, anything else by aiohttp as usual."""
-    if request.content_type != "multipart/form-data":
-        return await request.post()
+async def read_form(request: web.Request, caps: FormCaps | None) -> MultiDictProxy:
+    """The posted form: multipart bodies read with `caps`, anything else (and everything without `caps`) by
+    aiohttp as usual. A body that cannot be read is a 400 with a reason, never a 500."""
+    if caps is None or request.content_type != "multipart/form-data":
+        try:
+            return await request.post()
+        except (ValueError, LookupError) as exc:  # e.g. an unknown charset, bytes that are not in it
+            raise web.HTTPBadRequest(text="The form could not be read.") from exc
+    return await _read_multipart(request, caps)
+
+
+async def _read_multipart(request: web.Request, caps: FormCaps) -> MultiDictProxy:
     out: MultiDict = MultiDict()
     total = text = files = 0
     try:
@@ -56,7 +64,7 @@ async def read_form(request: web.Request, caps: FormCaps) -> MultiDictProxy:
                 continue  # a file beyond the form's slots: read, never kept
             _add(out, part, bytes(kept))
             files += 1 if part.filename else 0
-    except ValueError as exc:  # a broken multipart body (boundary, headers)
+    except (ValueError, LookupError) as exc:  # a broken multipart body (boundary, headers, unknown charset)
         raise web.HTTPBadRequest(text="The form could not be read.") from exc
     return MultiDictProxy(out)
 

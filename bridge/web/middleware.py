@@ -102,7 +102,7 @@ async def signed_in_user(request: web.Request, handler):
 async def csrf(request: web.Request, handler):
     if request.method in UNSAFE and not is_api(request.path) and not is_federation(request.path):
         # Signed-in people's forms are read part by part: an oversized image must not cost the text typed.
-        form = await (read_form(request, form_caps(request.app[CONFIG])) if request.get(USER) else request.post())
+        form = await read_form(request, form_caps(request.app[CONFIG]) if request.get(USER) else None)
         request[FORM] = form
         if not check_csrf(request, str(form.get("csrf", ""))):
             user = request.get(USER)

@@ -128,12 +128,20 @@ async def test_an_image_beyond_the_whole_body_limit_costs_the_image_not_the_text
 
 async def test_a_broken_multipart_body_is_a_clear_400_and_stores_nothing(visitors, sessions):
     browser = await editor(visitors, sessions, "erika")
-    for body in (b"no boundary at all", b"--xyz\r\nContent-Disposition: form-data\r\n\r\nx\r\n--xyz--\r\n"):
+    bogus_charset = (b'--xyz\r\nContent-Disposition: form-data; name="text"\r\n'
+                     b'Content-Type: text/plain; charset=no-such-charset\r\n\r\nx\r\n--xyz--\r\n')
+    for body in (b"no boundary at all", b"--xyz\r\nContent-Disposition: form-data\r\n\r\nx\r\n--xyz--\r\n",
+                 bogus_charset):
         async with browser.session.post(browser.url("/editor/compose"), data=body,
                                          headers={"Content-Type": "multipart/form-data; boundary=xyz"}) as response:
             assert response.status == 400, body
             assert "The form could not be read." in await response.text()
     assert await count_posts(sessions) == 0
+    stranger = visitors()
+    async with stranger.session.post(stranger.url("/signin"), data=b"name=x&password=%FF",
+                                     headers={"Content-Type": "application/x-www-form-urlencoded; charset=bogus"}
+                                     ) as response:
+        assert response.status == 400 and "The form could not be read." in await response.text()
 
 
 async def test_an_image_with_too_many_pixels_is_refused(visitors, aiohttp_client, make_config, booted):

@@ -8,16 +8,10 @@ import pytest
 from PIL import Image
 
 from bridge.users import create_user
+from browser_support import sign_in
 
 pytestmark = pytest.mark.browser
 NEW_ADMIN_PASSWORD = "Rathaus-Schluessel-2024"
-
-
-async def sign_in(page, name: str, password: str) -> None:
-    await page.goto("/signin")
-    await page.get_by_label("User name").fill(name)
-    await page.get_by_label("Password").fill(password)
-    await page.get_by_role("button", name="Sign in").click()
 
 
 async def change_password(page, current: str, new: str) -> None:
@@ -42,7 +36,7 @@ def assert_same_origin(requests: list[str], origin: str) -> None:
 async def test_first_admin_creates_an_editor_who_publishes_a_post_with_an_image(
         open_browser, server, booted, requests_seen, tmp_path):
     admin = await open_browser()
-    await sign_in(admin, "admin", booted.admin_password)
+    await sign_in(admin, "admin", booted.admin_password, landing=None)
     await change_password(admin, booted.admin_password, NEW_ADMIN_PASSWORD)
     await admin.get_by_role("link", name="Users").click()
     await admin.get_by_label("User name").fill("erika")
@@ -54,7 +48,7 @@ async def test_first_admin_creates_an_editor_who_publishes_a_post_with_an_image(
     await admin.get_by_role("button", name="Sign out").click()
     await admin.wait_for_url(re.compile(r"/signin$"))
 
-    await sign_in(admin, "erika", one_time)
+    await sign_in(admin, "erika", one_time, landing=None)
     await change_password(admin, one_time, "Erikas-eigenes-Passwort")
     await admin.get_by_role("link", name="New post").click()
     await admin.get_by_label("Account").select_option("stadt")
@@ -83,7 +77,6 @@ async def test_a_fire_brigade_post_waits_for_a_second_editor(open_browser, serve
 
     anna = await open_browser()
     await sign_in(anna, "anna", "anna-passwort-123")
-    await anna.wait_for_url(re.compile(r"/editor$"))
     await anna.get_by_role("link", name="New post").click()
     await anna.get_by_label("Account").select_option("feuerwehr")
     await anna.get_by_label("Text", exact=True).fill("Probealarm der Sirenen am Mittwoch um 11 Uhr.")
@@ -95,7 +88,6 @@ async def test_a_fire_brigade_post_waits_for_a_second_editor(open_browser, serve
 
     bernd = await open_browser()
     await sign_in(bernd, "bernd", "bernd-passwort-123")
-    await bernd.wait_for_url(re.compile(r"/editor$"))
     await bernd.get_by_role("link", name="Probealarm der Sirenen am Mittwoch um 11 Uhr.").click()
     assert bernd.url == post_url
     await bernd.get_by_role("button", name="Approve and publish").click()

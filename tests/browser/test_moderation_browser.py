@@ -13,6 +13,7 @@ from bridge.db import utcnow
 from bridge.models import Actor, Job, Post, PostState
 from bridge.secrets_store import load_or_create_secret
 from bridge.users import create_user
+from browser_support import sign_in
 from consent.ledger import ConsentRequest
 from consent.models import Reply
 from consent.replies import ReplyFacts, store_reply
@@ -46,11 +47,7 @@ async def test_a_moderator_approves_a_reply_and_asks_for_consent(open_browser, s
                                                                  requests_seen):
     await a_reply(sessions_for_server, config)
     page = await open_browser()
-    await page.goto("/signin")
-    await page.get_by_label("User name").fill("mona")
-    await page.get_by_label("Password").fill("monas-passwort-123")
-    await page.get_by_role("button", name="Sign in").click()
-    await page.wait_for_url(re.compile(r"/editor$"))
+    await sign_in(page, "mona", "monas-passwort-123")
     await page.get_by_role("link", name="Moderate replies").click()
     await page.wait_for_url(re.compile(r"/editor/actors/stadt/replies$"))
     reply = page.locator("article.reply", has_text="Schön, danke!")

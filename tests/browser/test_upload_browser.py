@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import random
-import re
 
 import pytest
 from sqlalchemy import func, select
 
 from bridge.models import Media, Post
 from bridge.users import create_user
+from browser_support import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -26,11 +26,7 @@ async def test_an_oversized_photo_costs_the_photo_not_the_text(open_browser, ser
         user, _ = await create_user(session, "erika", "editor", ["stadt"], password="erika-passwort-123")
         user.must_change_password = False
     page = await open_browser()
-    await page.goto("/signin")
-    await page.get_by_label("User name").fill("erika")
-    await page.get_by_label("Password").fill("erika-passwort-123")
-    await page.get_by_role("button", name="Sign in").click()
-    await page.wait_for_url(re.compile(r"/editor$"))
+    await sign_in(page, "erika", "erika-passwort-123")
     await page.get_by_role("link", name="New post").click()
     text = "Die Brücke am Stadthafen ist ab Montag gesperrt. Umleitung über die Kaistraße."
     await page.get_by_label("Text", exact=True).fill(text)
