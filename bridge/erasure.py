@@ -21,7 +21,9 @@ async def erase_person(session: AsyncSession, vault: Vault, subject: Subject, no
     erasure = await erase_subject(session, vault, subject, now)
     cancelled = await cancel_subject_jobs(session, subject.id)
     answers = await forget_in_answers(session, actor_uri) if actor_uri else 0
-    return {**erasure.as_dict(), "jobs_cancelled": cancelled, "answers_unlinked": answers}
+    mentions = await forget_in_mentions(session, actor_uri) if actor_uri else 0
+    return {**erasure.as_dict(), "jobs_cancelled": cancelled, "answers_unlinked": answers,
+            "mentions_unlinked": mentions}
 
 
 async def cancel_subject_jobs(session: AsyncSession, subject_id: int) -> int:
@@ -41,3 +43,18 @@ async def forget_in_answers(session: AsyncSession, actor_uri: str) -> int:
         in_reply_to=None, in_reply_to_actor=None, in_reply_to_handle=None)
         .execution_options(synchronize_session=False))
     return result.rowcount
+
+
+async def forget_in_mentions(session: AsyncSession, actor_uri: str) -> int:
+    """Posts that mentioned the person keep their text (the handle is in it), but no longer the actor id
+    WebFinger found for it: the Mention links the profile page again, and nothing more goes to them."""
+    rows = (await session.execute(select(Post.id, Post.mention_actors).where(Post.mention_actors.is_not(None)))).all()
+    changed = 0
+    for post_id, mentions in rows:
+        if not isinstance(mentions, dict) or actor_uri not in mentions.values():
+            continue
+        kept = {handle: uri for handle, uri in mentions.items() if uri != actor_uri}
+        await session.execute(update(Post).where(Post.id == post_id).values(mention_actors=kept)
+                              .execution_options(synchronize_session=False))
+        changed += 1
+    return changed

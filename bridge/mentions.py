@@ -18,7 +18,7 @@ from bridge.jobs import WorkerContext
 from bridge.models import Post
 from bridge.text import parse_text
 from consent.followers import Inbox
-from consent.subjects import known_actors, remember_actor
+from consent.subjects import find_subject, known_actors, remember_actor
 
 log = logging.getLogger("stadtbote.mentions")
 
@@ -50,6 +50,10 @@ async def resolve_mentions(ctx: WorkerContext, session: AsyncSession, post: Post
             continue
         found[acct] = facts
     for acct, facts in found.items():
+        known = await find_subject(session, ctx.federation.vault, facts.uri)
+        if known is not None and known.wrapped_key is None:  # erased: nothing is stored for them again
+            log.info("mention not resolved post=%s host=%s reason=subject_erased", post.id, acct.partition("@")[2])
+            continue
         await remember_actor(session, ctx.federation.vault, facts)
         resolved[acct] = facts.uri
     post.mention_actors = resolved

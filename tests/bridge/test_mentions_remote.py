@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from bridge.appkeys import FEDERATION, SESSIONS
+from bridge.erasure import erase_person
 from bridge.models import Post, Role
-from consent.subjects import known_actor
+from consent.subjects import find_subject, known_actor
 from inbox_support import CITY, instances, network, run_jobs, stadt  # noqa: F401
 from test_delivery_flow import follow, write
 from testkit import add_user
@@ -85,3 +86,31 @@ async def test_a_local_mention_needs_no_lookup(stadt, instances, editor):
     [create] = mastodon.received
     assert {"type": "Mention", "href": CITY, "name": "@stadt@stadt.test"} in create.json["object"]["tag"]
     assert not any(path == "/.well-known/webfinger" for path, _ in mastodon.fetched)
+
+
+async def test_an_erased_person_is_no_longer_linked_from_posts_nor_looked_up_again(stadt, instances, editor):
+    """Art. 17: the actor id found for a mention is personal data outside the consent store; after the
+    person's erasure our posts keep their words (the handle is in them) but not the id, and mentioning
+    them again neither stores anything about them nor stops the post."""
+    followers, mastodon = await instances("followers.test"), await instances("mastodon.test")
+    await follow(stadt, followers, "bob")
+    anna = mastodon.add_actor("anna")
+    first = await write(stadt, "Danke @anna@mastodon.test!")
+    await run_jobs(stadt)
+    async with stadt.app[SESSIONS].begin() as session:
+        vault = stadt.app[FEDERATION].vault
+        counts = await erase_person(session, vault, await find_subject(session, vault, anna.uri))
+    assert counts["mentions_unlinked"] == 1
+    assert (await post_row(stadt, first)).mention_actors == {}
+    mastodon.received.clear()
+    second = await write(stadt, "Noch einmal danke, @anna@mastodon.test!")
+    await write(stadt, "Danke @anna@mastodon.test, korrigiert", edit_of=first)
+    await run_jobs(stadt)
+    assert mastodon.received == []  # she is not addressed any more
+    assert sorted(r.json["type"] for r in followers.received if r.json["type"] != "Accept") == [
+        "Create", "Create", "Update"]  # and the posts still went out
+    assert (await post_row(stadt, second)).mention_actors == {}
+    async with stadt.app[SESSIONS]() as session:
+        assert await known_actor(session, vault, anna.uri) is None
+    note = next(r.json["object"] for r in followers.received if r.json["type"] == "Update")
+    assert {"type": "Mention", "href": "https://mastodon.test/@anna", "name": "@anna@mastodon.test"} in note["tag"]
