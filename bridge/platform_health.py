@@ -34,15 +34,18 @@ SYSTEM = ("system", "system")
 
 async def check_account(session: AsyncSession, federation: Federation, platform: PlatformConfig, clock,
                         by: tuple[str, str], connectors=None) -> Result | None:
-    """Asks the platform whether the account's credentials work and records the answer; None when the
-    platform's kind has no connector."""
+    """Asks the platform whether the account's credentials work and records the answer (committed); None
+    when the platform's kind has no connector. Nothing is held in the database while the platform answers:
+    on SQLite an open write would stop every other writer (the inbox too) for as long as it takes."""
     key = session_key(federation.vault.kek)
     row = await account_row(session, platform.id)
+    await session.commit()
     connector = registry.build(platform, federation.http, load_state(row, key), clock, connectors)
     if connector is None:
         return None
     result = await connector.check_credentials()
     await apply_check(session, row, connector, result, key, by, clock())
+    await session.commit()
     return result
 
 

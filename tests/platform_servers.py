@@ -153,6 +153,7 @@ class FakeMastodon(Fake):
         self.keys: dict[str, str] = {}
         self.media: dict[str, dict] = {}
         self.descendants: list[dict] = []
+        self.verify_delay = 0.0  # seconds verify_credentials takes to answer
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -232,6 +233,8 @@ class FakeMastodon(Fake):
         return web.json_response({"ancestors": [], "descendants": self.descendants})
 
     async def verify(self, request):
+        self.calls.append("GET verify")
+        await asyncio.sleep(self.verify_delay)
         return self._denied(request) or web.json_response({"id": "1", "username": "stadt"})
 
     async def instance(self, request):

@@ -107,7 +107,6 @@ async def check_platform(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound()
     async with request.app[SESSIONS]() as session:
         await check_account(session, request.app[FEDERATION], platform, utcnow, (user.role, user_ref(user)))
-        await session.commit()
     raise see_other("/admin/platforms")
 
 

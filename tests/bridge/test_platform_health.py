@@ -3,10 +3,12 @@ account that works again gets what it refused sent."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy import select
 
+from bridge import jobs
 from bridge.models import Job, JobState
 from bridge.models_platforms import AccountStatus, SendState
 from bridge.platform_health import HEALTH_JOB, ensure_health_job
@@ -63,3 +65,18 @@ async def test_no_check_runs_where_no_platform_is_configured(make_config, sessio
     async with sessions_only.begin() as s:
         assert not await ensure_health_job(s, config)
         assert await s.scalar(select(Job.id).where(Job.kind == HEALTH_JOB)) is None
+
+
+async def test_a_slow_platform_holds_no_database_write_while_it_answers(bridge):
+    """On SQLite an open write transaction stops every other writer; a check waits on the network."""
+    bridge.mastodon.verify_delay = 0.25  # under the client's timeout: an answer, just late
+    async with bridge.sessions.begin() as s:
+        await ensure_health_job(s, bridge.config)
+    checking = asyncio.create_task(bridge.run())
+    while not any(c == "GET verify" for c in bridge.mastodon.calls) and not checking.done():
+        await asyncio.sleep(0.01)
+    async with bridge.sessions.begin() as s:  # another writer, e.g. the inbox storing a reply
+        await jobs.enqueue(s, "unrelated", {})
+    assert not checking.done()  # the write went through while the platform was still answering
+    await checking
+    assert (await bridge.account("masto")).status == AccountStatus.OK
