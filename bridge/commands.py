@@ -13,7 +13,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from activitypub.uris import Uris
-from bridge import commands_privacy, posts, tokens, users
+from bridge import commands_privacy, heap, posts, tokens, users
 from bridge.app import create_app
 from bridge.bootstrap import bootstrap
 from bridge.config import Config
@@ -70,6 +70,7 @@ async def serve(args: argparse.Namespace, config: Config) -> int:
         await runner.cleanup()
         raise CommandError(f"cannot listen on {config.instance.listen_host}:{config.instance.listen_port} "
                            f"({exc.strerror or exc.__class__.__name__})") from None
+    heap.settle()
     print(f"Stadtbote is listening on {config.instance.listen_host}:{config.instance.listen_port}; "
           f"public URL {config.instance.base_url}", flush=True)
     try:
@@ -91,6 +92,7 @@ async def worker(args: argparse.Namespace, config: Config) -> int:
         await ensure_health_job(session, config)  # the daily platform credential check
     federation = await open_federation(config, load_or_create_secret(config.instance.data_dir), pem)
     task = asyncio.create_task(Worker(WorkerContext(config, sessions, federation)).run_forever())
+    heap.settle()
     print("Stadtbote worker is running", flush=True)
     try:
         await stop.wait()

@@ -40,6 +40,7 @@ from consent.subjects import known_profiles
 log = logging.getLogger("stadtbote.inbox")
 
 MAX_BATCH = 256  # replies per transaction; more only lengthens the write lock others wait for
+_LOGGED_DOMAINS = 10  # a batch's log line names at most this many sending servers
 
 
 @dataclass
@@ -140,7 +141,11 @@ class ReplyWriter:
                 self.batches += 1
         for index, handled in written:
             answers[index] = Answer(202, str(handled.effect))
-            log.info("inbox accepted type=Create effect=%s domain=%s", handled.effect, batch[index].domain)
+        if written:  # one line per batch: a line per reply cost as much as its database rows
+            domains = sorted({batch[i].domain for i, _ in written})
+            log.info("inbox accepted type=Create effect=%s count=%d domains=%s%s", Effect.REPLY_STORED, len(written),
+                     ",".join(domains[:_LOGGED_DOMAINS]), f",+{len(domains) - _LOGGED_DOMAINS}"
+                     if len(domains) > _LOGGED_DOMAINS else "")
         return answers
 
 

@@ -230,3 +230,12 @@ async def test_verify_request_on_arbitrary_headers_returns_a_typed_result(header
     keys = RecordingKeys({})
     result = await verify_request("POST", "/inbox", headers, body, keys, now=NOW)
     assert isinstance(result, Rejected)
+
+
+def test_cavage_parser_reads_escaped_quotes_and_refuses_an_unterminated_value():
+    signature = base64.b64encode(b"s" * 256).decode()
+    parsed = cavage.parse_signature(f'keyId="https://a.example/u/x#k\\"1", headers="host date",'
+                                    f' signature="{signature}"')
+    assert parsed.key_id == 'https://a.example/u/x#k"1' and parsed.headers == ("host", "date")
+    with pytest.raises(cavage.MalformedSignature):  # a peer's long unterminated value: refused, not backtracked
+        cavage.parse_signature('keyId="' + "a\\\\" * 20000 + f',signature="{signature}"')
