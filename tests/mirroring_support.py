@@ -15,7 +15,7 @@ from bridge.handlers import all_handlers
 from bridge.models import Job, JobState, Post, Role
 from bridge.models_platforms import PlatformAccount, PlatformSend
 from bridge.worker import Worker, WorkerContext
-from platform_fakes import Clock, MapResolver, guarded
+from platform_fakes import QUICK_TIMEOUT, Clock, MapResolver, guarded
 from platform_servers import FakeBluesky, FakeMastodon, FakeTelegram
 from testkit import add_user
 
@@ -88,7 +88,7 @@ async def start_bridge(make_config, sessions, aiohttp_server, password_hash, **o
     config = make_config(platforms=overrides.get("platforms", PLATFORMS))
     federation = await open_federation(config, b"k" * 32, resolver=resolver, public_overrides=("127.0.0.0/8",))
     await federation.http.close()
-    federation.http = guarded(resolver, total_timeout=0.3)
+    federation.http = guarded(resolver, total_timeout=QUICK_TIMEOUT)
     clock = Clock(utcnow())
     handlers = {**all_handlers(), **platform_jobs.handlers(clock), **backfeed.handlers(clock)}
     worker = Worker(WorkerContext(config, sessions, federation), handlers=handlers)

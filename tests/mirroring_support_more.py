@@ -15,7 +15,7 @@ from bridge.models import Role
 from bridge.uploads import upload_image
 from bridge.worker import Worker, WorkerContext
 from mirroring_support import TRANSFER, Bridge
-from platform_fakes import Clock, MapResolver, guarded
+from platform_fakes import QUICK_TIMEOUT, Clock, MapResolver, guarded
 from platform_fakes_linkedin import FakeLinkedIn
 from platform_fakes_meta import FakeFacebook, FakeInstagram, FakeThreads
 from platform_fakes_x import FakeX
@@ -65,7 +65,7 @@ async def start_more(make_config, sessions, aiohttp_server, password_hash) -> tu
     config = make_config(platforms=PLATFORMS)
     federation = await open_federation(config, b"k" * 32, resolver=resolver, public_overrides=("127.0.0.0/8",))
     await federation.http.close()
-    federation.http = guarded(resolver, total_timeout=0.3)
+    federation.http = guarded(resolver, total_timeout=QUICK_TIMEOUT)
     clock = Clock(utcnow())
     handlers = {**all_handlers(), **platform_jobs.handlers(clock), **backfeed.handlers(clock)}
     worker = Worker(WorkerContext(config, sessions, federation), handlers=handlers)

@@ -11,9 +11,9 @@ import time
 
 from aiohttp import web
 
-from platform_fakes import Clock
+from platform_fakes import QUICK_TIMEOUT, Clock
 
-SLOW = 1.0  # longer than the tests' client timeout: "the write happened, the answer never came"
+SLOW = QUICK_TIMEOUT * 2  # longer than the tests' client timeout: "the write happened, the answer never came"
 
 
 def jwt(kind: str, seconds: int) -> str:

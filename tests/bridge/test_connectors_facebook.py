@@ -8,7 +8,7 @@ import pytest
 
 from bridge.connectors.base import Outcome, Reason, Remote
 from bridge.connectors.facebook import FacebookConnector
-from platform_fakes import Clock, MapResolver, guarded, image_view, platform, state, view
+from platform_fakes import QUICK_TIMEOUT, Clock, MapResolver, guarded, image_view, platform, state, view
 from platform_fakes_meta import FakeFacebook, fb_comment
 
 API = "http://graph.facebook.com/v25.0"
@@ -18,7 +18,7 @@ API = "http://graph.facebook.com/v25.0"
 async def fake(aiohttp_server):
     fake = FakeFacebook()
     server = await aiohttp_server(fake.app())
-    fake.http = guarded(MapResolver({"graph.facebook.com": ("127.0.0.1", server.port)}), total_timeout=0.3)
+    fake.http = guarded(MapResolver({"graph.facebook.com": ("127.0.0.1", server.port)}), total_timeout=QUICK_TIMEOUT)
     yield fake
     await fake.http.close()
 

@@ -8,7 +8,7 @@ from bridge.connectors.base import Outcome, Reason, Remote
 from bridge.connectors.bluesky import BlueskyConnector
 from bridge.connectors.mastodon import MastodonConnector
 from bridge.connectors.telegram import TelegramConnector
-from platform_fakes import Clock, MapResolver, guarded, image_view, platform, state, view
+from platform_fakes import QUICK_TIMEOUT, Clock, MapResolver, guarded, image_view, platform, state, view
 from platform_servers import (
     FakeBluesky, FakeMastodon, FakeTelegram, bsky_reply, mastodon_reply, telegram_comment,
 )
@@ -21,7 +21,7 @@ async def fakes(aiohttp_server):
                "api.telegram.org": await aiohttp_server(tg.app())}
     resolver = MapResolver({host: ("127.0.0.1", s.port) for host, s in servers.items()})
     resolver.mapping["public.api.bsky.app"] = resolver.mapping["bsky.social"]
-    http = guarded(resolver, total_timeout=0.3)
+    http = guarded(resolver, total_timeout=QUICK_TIMEOUT)
     yield {"bluesky": bsky, "mastodon": masto, "telegram": tg, "http": http}
     await http.close()
 

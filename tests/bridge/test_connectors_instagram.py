@@ -10,7 +10,7 @@ from PIL import Image
 
 from bridge.connectors.base import ImageView, Outcome, Reason, Remote
 from bridge.connectors.instagram import InstagramConnector
-from platform_fakes import Clock, MapResolver, guarded, image_view, platform, state, view
+from platform_fakes import QUICK_TIMEOUT, Clock, MapResolver, guarded, image_view, platform, state, view
 from platform_fakes_meta import FakeInstagram, ig_comment
 
 API = "http://graph.instagram.com/v25.0"
@@ -21,7 +21,7 @@ USER = "17841400000000001"
 async def fake(aiohttp_server):
     fake = FakeInstagram()
     server = await aiohttp_server(fake.app())
-    fake.http = guarded(MapResolver({"graph.instagram.com": ("127.0.0.1", server.port)}), total_timeout=0.3)
+    fake.http = guarded(MapResolver({"graph.instagram.com": ("127.0.0.1", server.port)}), total_timeout=QUICK_TIMEOUT)
     yield fake
     await fake.http.close()
 

@@ -10,7 +10,7 @@ import pytest
 from bridge.connectors.base import Outcome, Reason, Remote
 from bridge.connectors.linkedin import LinkedInConnector
 from bridge.connectors.linkedin_rest import escape_little, unescape_little
-from platform_fakes import Clock, MapResolver, guarded, image_view, platform, site_app, state, view
+from platform_fakes import QUICK_TIMEOUT, Clock, MapResolver, guarded, image_view, platform, site_app, state, view
 from platform_fakes_linkedin import FakeLinkedIn, li_comment
 
 API = "http://api.linkedin.com"
@@ -23,7 +23,7 @@ async def fake(aiohttp_server):
     site = await aiohttp_server(site_app())
     fake.http = guarded(MapResolver({"api.linkedin.com": ("127.0.0.1", server.port),
                                      "www.linkedin.com": ("127.0.0.1", server.port),
-                                     "stadt.example": ("127.0.0.1", site.port)}), total_timeout=0.5)
+                                     "stadt.example": ("127.0.0.1", site.port)}), total_timeout=QUICK_TIMEOUT)
     yield fake
     await fake.http.close()
 

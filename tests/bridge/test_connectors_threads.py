@@ -7,7 +7,7 @@ import pytest
 
 from bridge.connectors.base import Outcome, Reason, Remote
 from bridge.connectors.threads import ThreadsConnector, threads_length
-from platform_fakes import Clock, MapResolver, guarded, image_view, platform, state, view
+from platform_fakes import QUICK_TIMEOUT, Clock, MapResolver, guarded, image_view, platform, state, view
 from platform_fakes_meta import FakeThreads, threads_reply
 
 API = "http://graph.threads.net/v1.0"
@@ -17,7 +17,7 @@ API = "http://graph.threads.net/v1.0"
 async def fake(aiohttp_server):
     fake = FakeThreads()
     server = await aiohttp_server(fake.app())
-    fake.http = guarded(MapResolver({"graph.threads.net": ("127.0.0.1", server.port)}), total_timeout=0.3)
+    fake.http = guarded(MapResolver({"graph.threads.net": ("127.0.0.1", server.port)}), total_timeout=QUICK_TIMEOUT)
     yield fake
     await fake.http.close()
 

@@ -7,7 +7,7 @@ import pytest
 
 from bridge.connectors.base import Outcome, Reason, Remote
 from bridge.connectors.x import XConnector, x_length
-from platform_fakes import Clock, MapResolver, guarded, image_view, platform, state, view
+from platform_fakes import QUICK_TIMEOUT, Clock, MapResolver, guarded, image_view, platform, state, view
 from platform_fakes_x import FakeX, x_reply
 
 API = "http://api.x.com"
@@ -17,7 +17,7 @@ API = "http://api.x.com"
 async def fake(aiohttp_server):
     fake = FakeX()
     server = await aiohttp_server(fake.app())
-    fake.http = guarded(MapResolver({"api.x.com": ("127.0.0.1", server.port)}), total_timeout=0.3)
+    fake.http = guarded(MapResolver({"api.x.com": ("127.0.0.1", server.port)}), total_timeout=QUICK_TIMEOUT)
     yield fake
     await fake.http.close()
 
