@@ -19,8 +19,6 @@ from bridge.config import Config
 from bridge.models import Actor
 from consent.vault import Vault
 
-SIGNING_THREADS = 1  # besides the event loop's own thread
-
 
 @dataclass
 class Federation:
@@ -58,15 +56,17 @@ def guard_policy(config: Config, public_overrides: tuple[str, ...] = ()) -> Guar
 
 async def open_federation(config: Config, secret: bytes, instance_key_pem: str | None = None, *,
                           resolver: AbstractResolver | None = None,
-                          public_overrides: tuple[str, ...] = (), signing_threads: int = SIGNING_THREADS) -> Federation:
+                          public_overrides: tuple[str, ...] = (), signing_threads: int | None = None) -> Federation:
     """Call inside a running event loop. `instance_key_pem` signs key fetches (secure-mode servers).
-    `signing_threads`: threads that help the event loop's thread sign deliveries (0: none).
+    `signing_threads`: threads that help the event loop's thread sign deliveries (0: none; default: the
+    configured `federation.signing_threads`).
     Call `close()` at the end."""
     uris = Uris.for_base(config.instance.base_url)
     http = open_guarded_session(guard_policy(config, public_overrides), resolver=resolver)
     instance_signer = Signer.from_pem(uris.key_id(INSTANCE_ACTOR_NAME), instance_key_pem) if instance_key_pem else None
     keys = KeyCache(DocumentKeyFetcher(http, instance_signer))
-    signing = ThreadPoolExecutor(signing_threads, "stadtbote-sign") if signing_threads else None
+    threads = config.federation.signing_threads if signing_threads is None else signing_threads
+    signing = ThreadPoolExecutor(threads, "stadtbote-sign") if threads else None
     return Federation(config, uris, http, keys, Vault.from_secret(secret), signing)
 
 

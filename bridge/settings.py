@@ -184,10 +184,16 @@ def _database(t: Table, instance: InstanceConfig, environ: Any) -> DatabaseConfi
     return DatabaseConfig(url)
 
 
+MAX_SIGNING_THREADS = 8  # beyond the cores a worker can use, more threads only wait for the GIL
+
+
 def _federation(t: Table) -> FederationConfig:
     allow = t.take("allow_private_addresses", bool, False)
+    threads = t.take("signing_threads", int, 1)
+    if not 0 <= threads <= MAX_SIGNING_THREADS:
+        raise ConfigError(t.key("signing_threads"), f"must be between 0 and {MAX_SIGNING_THREADS}")
     t.finish()
-    return FederationConfig(allow)
+    return FederationConfig(allow, threads)
 
 
 def _privacy(t: Table) -> PrivacyConfig:

@@ -20,3 +20,11 @@ async def test_no_helper_when_asked_for_none(config):
     federation = await open_federation(config, b"k" * 32, signing_threads=0)
     assert federation.signing is None
     await federation.close()
+
+
+async def test_the_configured_number_of_helpers_is_used(make_config):
+    none = await open_federation(make_config(federation={"signing_threads": 0}), b"k" * 32)
+    two = await open_federation(make_config(federation={"signing_threads": 2}), b"k" * 32)
+    assert none.signing is None and two.signing is not None and two.signing._max_workers == 2
+    await none.close()
+    await two.close()
