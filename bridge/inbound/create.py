@@ -45,11 +45,13 @@ async def concern(ctx: InboundContext, note: NoteIn) -> Concern | Effect:
     return Concern(name, None) if name else Effect.NOT_FOR_US
 
 
-def facts_for(note: NoteIn, where: Concern, author: Person) -> ReplyFacts:
+def facts_for(note: NoteIn, where: Concern, author: Person, sanitized: str | None = None) -> ReplyFacts:
+    """`sanitized`: the note's content already through `sanitize_html` (the batch writer does that before
+    it takes the write lock)."""
     signals = reply_snapshot(author.signals, note.visibility, profile_known=author.profile_known)
+    content = sanitize_html(note.content_html) if sanitized is None else sanitized
     return ReplyFacts(object_id=note.id, actor_name=where.actor_name, post_id=where.post_id,
-                      content_html=sanitize_html(note.content_html), summary=note.summary, url=note.url,
-                      signals=signals)
+                      content_html=content, summary=note.summary, url=note.url, signals=signals)
 
 
 async def handle(ctx: InboundContext, activity: CreateNoteIn) -> Handled:
