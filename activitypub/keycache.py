@@ -12,11 +12,15 @@ import enum
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol, runtime_checkable
 
 DAY = 24 * 3600.0
 REFETCH_INTERVAL = 300.0
+# The owner's actor document, fetched along with a key, is kept this long for the handler of the same
+# request (a new person's first Follow or reply needs their profile): one GET to their server, not two.
+RECENT_ACTOR_SECONDS = 60.0
+RECENT_ACTORS = 256
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,8 @@ class RemoteKey:
     key_id: str
     owner: str  # actor URI that the key belongs to (publicKey.owner, confirmed)
     public_key_pem: str
+    # The owner's actor document when the fetch that found the key returned it (checked: its id is the owner).
+    owner_document: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 class KeyFetchReason(enum.StrEnum):
@@ -87,6 +93,7 @@ class KeyCache:
         self._clock = clock
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._in_flight: dict[str, asyncio.Future[KeyResult]] = {}
+        self._recent_actors: OrderedDict[str, tuple[dict[str, Any], float]] = OrderedDict()
         self.fetch_count = 0  # for metrics and tests
 
     async def fetch_key(self, key_id: str) -> KeyResult:
@@ -119,10 +126,13 @@ class KeyCache:
 
     def forget(self, key_id: str) -> None:
         """Drop a key, e.g. after a signed Update(actor) announced a new one."""
-        self._entries.pop(key_id, None)
+        entry = self._entries.pop(key_id, None)
+        if entry is not None and isinstance(entry.result, RemoteKey):
+            self._recent_actors.pop(entry.result.owner, None)  # the profile changed too
 
     def put(self, key: RemoteKey) -> None:
         """Store a key learnt another way (an Update(actor) signed with the old key)."""
+        self._recent_actors.pop(key.owner, None)  # an older copy of the profile must not outlive the update
         self._store(key.key_id, key)
 
     async def _fetch(self, key_id: str) -> KeyResult:
@@ -145,7 +155,21 @@ class KeyCache:
         finally:
             del self._in_flight[key_id]
 
+    def recent_actor(self, uri: str) -> dict[str, Any] | None:
+        """The actor document of `uri` if a key fetch returned it within the last minute, else None."""
+        kept = self._recent_actors.get(uri)
+        if kept is None or self._clock() - kept[1] >= RECENT_ACTOR_SECONDS:
+            return None
+        return kept[0]
+
     def _store(self, key_id: str, result: KeyResult) -> None:
+        if isinstance(result, RemoteKey) and result.owner_document is not None:
+            # Only briefly, and apart from the keys: a day of actor documents would be a lot of memory.
+            self._recent_actors[result.owner] = (result.owner_document, self._clock())
+            self._recent_actors.move_to_end(result.owner)
+            while len(self._recent_actors) > RECENT_ACTORS:
+                self._recent_actors.popitem(last=False)
+            result = replace(result, owner_document=None)
         self._entries[key_id] = _Entry(result, self._clock())
         self._entries.move_to_end(key_id)
         while len(self._entries) > self._max_entries:

@@ -7,6 +7,7 @@ must list the same key (Mastodon's key → owner → actor → key round trip).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from .fetch import FetchFailed, FetchReason, fetch_document
@@ -58,7 +59,7 @@ class DocumentKeyFetcher:
             return KeyFetchFailed(key_id, KeyFetchReason.OWNER_MISMATCH, "key owner is on another origin")
         key = RemoteKey(key_id, owner, entry["publicKeyPem"])
         if fetched.document.get("id") == owner and strip_fragment(key_id) in (owner, fetched.url):
-            return key
+            return replace(key, owner_document=fetched.document) if fetched.url == owner else key
         return await self._confirm_owner(key)
 
     async def _confirm_owner(self, key: RemoteKey) -> KeyResult:
@@ -68,7 +69,7 @@ class DocumentKeyFetcher:
         entry = find_key(fetched.document, key.key_id)
         if entry is None or entry["publicKeyPem"].strip() != key.public_key_pem.strip():
             return KeyFetchFailed(key.key_id, KeyFetchReason.OWNER_MISMATCH, "owner does not list this key")
-        return key
+        return replace(key, owner_document=fetched.document)  # fetched with its id checked against the URL
 
 
 def _failed(key_id: str, fetched: FetchFailed) -> KeyFetchFailed:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from activitypub.fetch import FetchFailed
+from activitypub.fetch import Fetched, FetchFailed
 from activitypub.origins import host_of
 from activitypub.profiles import ActorIn, parse_actor
 from bridge.inbound.context import InboundContext
@@ -48,7 +48,8 @@ async def learn(ctx: InboundContext, uri: str) -> Person | Effect:
     subject = await find_subject(ctx.session, ctx.vault, uri)
     if subject is not None and subject.wrapped_key is None:
         return Effect.SUBJECT_GONE
-    fetched = await ctx.fetch(uri)
+    recent = ctx.federation.keys.recent_actor(uri)  # fetched with their key for this very request
+    fetched = Fetched(uri, recent) if recent is not None else await ctx.fetch(uri)
     if isinstance(fetched, FetchFailed):
         return Effect.ACTOR_FETCH_FAILED
     profile = parse_actor(fetched.document)

@@ -130,3 +130,21 @@ async def test_the_cache_only_view_never_asks_the_server(private_pem, public_pem
     clock.now += 24 * 3600 + 1  # expired entries count as absent
     assert isinstance(await check(post(private_pem), cache.cached_only()), Rejected)
     assert source.calls == [KEY_ID]  # only the one fetch through the cache itself
+
+
+async def test_the_owners_document_from_a_key_fetch_is_kept_a_minute_and_dropped_with_the_key(public_pem):
+    clock = Clock()
+    document = {"id": ACTOR, "type": "Person", "inbox": ACTOR + "/inbox"}
+    cache = KeyCache(RecordingKeys({KEY_ID: RemoteKey(KEY_ID, ACTOR, public_pem, owner_document=document)}),
+                     clock=clock)
+    assert cache.recent_actor(ACTOR) is None  # nothing fetched yet
+    await cache.fetch_key(KEY_ID)
+    assert cache.recent_actor(ACTOR) == document
+    assert (await cache.fetch_key(KEY_ID)).owner_document is None  # the day-long cache keeps keys, not documents
+    clock.now += 61
+    assert cache.recent_actor(ACTOR) is None
+    clock.now += 240  # past the refetch interval: a failed verification may fetch the key again
+    await cache.refresh_key(KEY_ID)
+    assert cache.recent_actor(ACTOR) == document
+    cache.forget(KEY_ID)  # e.g. Update(actor): the profile may have changed as well
+    assert cache.recent_actor(ACTOR) is None

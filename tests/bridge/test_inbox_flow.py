@@ -37,8 +37,21 @@ async def test_follow_is_stored_and_answered_with_an_accept_signed_by_the_city(s
     assert accept.key_id == CITY + "#main-key"
     assert accept.json["type"] == "Accept" and accept.json["actor"] == CITY
     assert accept.json["object"]["id"] == follow["id"] and accept.json["object"]["type"] == "Follow"
-    # The actor was fetched with a signed GET (the instance actor), as secure-mode servers require.
-    assert ("/users/alice", True) in mastodon.fetched
+    # The actor was fetched with a signed GET (the instance actor), as secure-mode servers require, and once:
+    # the document that carried her key also gave the profile the Follow needs.
+    assert mastodon.fetched == [("/users/alice", True)]
+
+
+async def test_a_new_persons_first_reply_costs_their_server_one_fetch_with_either_key_style(stadt, instances):
+    post_id = await publish(stadt)
+    for host, software, key_paths in (("mastodon.test", "mastodon", []),
+                                      ("gts.test", "gotosocial", ["/users/bea/main-key"])):
+        server = await instances(host, software)
+        bea = server.add_actor("bea")
+        reply = mastodon_reply(bea, note_uri(post_id), CITY, content="<p>Gut so!</p>")
+        assert await server.sign_and_post(stadt, reply, bea) == (202, {"status": "reply_stored"})
+        # Mastodon's keyId is the actor document; GoToSocial's is a stub, and the owner is fetched after it.
+        assert [path for path, _ in server.fetched] == key_paths + ["/users/bea"], software
 
 
 async def test_full_flow_from_follow_to_unfollow(stadt, mastodon):
