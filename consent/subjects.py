@@ -58,9 +58,11 @@ async def ensure_subject(session: AsyncSession, vault: Vault, identifier: str, k
     return subject
 
 
-async def remember_actor(session: AsyncSession, vault: Vault, facts: ActorFacts) -> Subject:
-    """Creates or refreshes the record of a remote actor; the caller decides whether we may keep it."""
-    subject = await ensure_subject(session, vault, facts.uri)
+async def remember_actor(session: AsyncSession, vault: Vault, facts: ActorFacts,
+                         subject: Subject | None = None) -> Subject:
+    """Creates or refreshes the record of a remote actor; the caller decides whether we may keep it.
+    `subject`: the actor's subject when the caller has just looked it up (saves the lookup)."""
+    subject = subject if subject is not None else await ensure_subject(session, vault, facts.uri)
     row = await session.get(RemoteActor, subject.id)
     if row is None:
         row = RemoteActor(subject_id=subject.id)

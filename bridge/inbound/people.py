@@ -11,7 +11,6 @@ from activitypub.profiles import ActorIn, parse_actor
 from bridge.inbound.context import InboundContext
 from bridge.inbound.effects import Effect
 from consent.models import Subject
-from consent.rights import is_objected
 from consent.signals import ProfileSignals
 from consent.subjects import ActorFacts, KnownActor, KnownProfile, ensure_subject, find_subject, known_actor, remember_actor
 
@@ -43,9 +42,14 @@ def signals_of(profile: ActorIn) -> ProfileSignals:
 
 async def learn(ctx: InboundContext, uri: str) -> Person | Effect:
     """Fetch the actor from its server and remember it (Follow, QuoteRequest: we must answer them)."""
-    if await is_objected(ctx.session, ctx.vault, uri):
-        return Effect.SUBJECT_OBJECTED
     subject = await find_subject(ctx.session, ctx.vault, uri)
+    if subject is not None and subject.objected_at is not None:
+        return Effect.SUBJECT_OBJECTED
+    return await _learn(ctx, uri, subject)
+
+
+async def _learn(ctx: InboundContext, uri: str, subject: Subject | None) -> Person | Effect:
+    """`learn` for someone who has not objected; `subject` is theirs as just looked up, or None."""
     if subject is not None and subject.wrapped_key is None:
         return Effect.SUBJECT_GONE
     recent = ctx.federation.keys.recent_actor(uri)  # fetched with their key for this very request
@@ -56,7 +60,7 @@ async def learn(ctx: InboundContext, uri: str) -> Person | Effect:
     facts = facts_of(profile) if isinstance(profile, ActorIn) and profile.id == uri else None
     if facts is None:
         return Effect.ACTOR_FETCH_FAILED
-    subject = await remember_actor(ctx.session, ctx.vault, facts)
+    subject = await remember_actor(ctx.session, ctx.vault, facts, subject)
     return Person(subject, ProfileSignals.from_dict(facts.signals), facts.inbox, True)
 
 
@@ -68,16 +72,18 @@ def person_of(known: KnownActor | KnownProfile) -> Person:
 async def person(ctx: InboundContext, uri: str, *, fetch: bool = True) -> Person | Effect:
     """Known actors come from the store; unknown ones are fetched (when `fetch`) so that their opt-out
     signals are honoured and edits of our posts reach them; if that fails they are still counted."""
-    if await is_objected(ctx.session, ctx.vault, uri):
+    subject = await find_subject(ctx.session, ctx.vault, uri)  # one lookup serves every check below
+    if subject is not None and subject.objected_at is not None:
         return Effect.SUBJECT_OBJECTED  # Art. 21: no new replies, likes or boosts of theirs are kept
-    known = await known_actor(ctx.session, ctx.vault, uri)
-    if known is not None:
-        return person_of(known)
+    if subject is not None:
+        known = await known_actor(ctx.session, ctx.vault, uri)
+        if known is not None:
+            return person_of(known)
     if fetch:
-        learned = await learn(ctx, uri)
+        learned = await _learn(ctx, uri, subject)
         if not isinstance(learned, Effect) or learned is Effect.SUBJECT_GONE:
             return learned
-    subject = await ensure_subject(ctx.session, ctx.vault, uri)
+    subject = subject or await ensure_subject(ctx.session, ctx.vault, uri)
     if subject.wrapped_key is None:
         return Effect.SUBJECT_GONE
     return Person(subject, ProfileSignals(), None, False)
