@@ -65,6 +65,14 @@ class Table:
             raise ConfigError(self.key(name), f"must be {_kind_name(kind)}, not {_type_name(value)}")
         return value
 
+    def take_int(self, name: str, default: int, low: int, high: int | None = None) -> int:
+        """An integer within [low, high] (no upper bound without `high`)."""
+        value = self.take(name, int, default)
+        if value < low or (high is not None and value > high):
+            bounds = f"at least {low}" if high is None else f"between {low} and {high}"
+            raise ConfigError(self.key(name), f"must be {bounds}")
+        return value
+
     def take_url(self, name: str, default: Any = _MISSING) -> Any:
         value = self.take(name, str, default)
         if value is None:
@@ -166,9 +174,7 @@ def _instance(t: Table, base_dir: Path) -> InstanceConfig:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(t.key("timezone"), f"unknown time zone {timezone!r}") from None
-    idle = t.take("session_idle_minutes", int, 60)
-    if idle < 1:
-        raise ConfigError(t.key("session_idle_minutes"), "must be at least 1")
+    idle = t.take_int("session_idle_minutes", 60, 1)
     t.finish()
     return InstanceConfig(base_url, name, host.strip("[]"), int(port),
                           data_dir if data_dir.is_absolute() else (base_dir / data_dir),
@@ -189,9 +195,7 @@ MAX_SIGNING_THREADS = 8  # beyond the cores a worker can use, more threads only 
 
 def _federation(t: Table) -> FederationConfig:
     allow = t.take("allow_private_addresses", bool, False)
-    threads = t.take("signing_threads", int, 1)
-    if not 0 <= threads <= MAX_SIGNING_THREADS:
-        raise ConfigError(t.key("signing_threads"), f"must be between 0 and {MAX_SIGNING_THREADS}")
+    threads = t.take_int("signing_threads", 1, 0, MAX_SIGNING_THREADS)
     t.finish()
     return FederationConfig(allow, threads)
 
@@ -221,12 +225,8 @@ def _feed_url(t: Table, name: str) -> str | None:
 
 def _feeds(t: Table) -> FeedsConfig:
     hub = t.take_url("websub_hub", None)
-    interval = t.take("import_interval_minutes", int, 15)
-    if interval < 1:
-        raise ConfigError(t.key("import_interval_minutes"), "must be at least 1")
-    cache = t.take("cache_seconds", int, 60)
-    if not 0 <= cache <= 86400:
-        raise ConfigError(t.key("cache_seconds"), "must be between 0 and 86400")
+    interval = t.take_int("import_interval_minutes", 15, 1)
+    cache = t.take_int("cache_seconds", 60, 0, 86400)
     t.finish()
     return FeedsConfig(hub, interval, cache)
 

@@ -44,9 +44,7 @@ def _retention(t: Any) -> RetentionConfig:
 
 
 def _audit(t: Any) -> AuditConfig:
-    minutes = t.take("checkpoint_interval_minutes", int, AuditConfig.checkpoint_interval_minutes)
-    if not 1 <= minutes <= 1440:
-        raise ConfigError(t.key("checkpoint_interval_minutes"), "must be between 1 and 1440")
+    minutes = t.take_int("checkpoint_interval_minutes", AuditConfig.checkpoint_interval_minutes, 1, 1440)
     t.finish()
     return AuditConfig(minutes)
 
