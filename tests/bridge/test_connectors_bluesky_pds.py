@@ -10,6 +10,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -71,8 +72,11 @@ async def connector_for_pds(pds, aiohttp_server):
     http = guarded(MapResolver({"pds.stadt.example": ("127.0.0.1", port),
                                 "www.stadt.example": ("127.0.0.1", site.port)}), total_timeout=15)
     account = state()
+    # The real PDS stamps its tokens with the real time, so our clock must start there too (the fakes' fixed
+    # date made every access token look fresh for weeks once that date had passed, and no refresh happened).
+    clock = Clock(datetime.now(timezone.utc))
     yield BlueskyConnector(platform("bluesky", "http://pds.stadt.example", handle=handle, app_password=password),
-                           http, account, Clock()), account
+                           http, account, clock), account
     await http.close()
 
 
