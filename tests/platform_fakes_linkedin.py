@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from urllib.parse import unquote
 
 from aiohttp import web
@@ -66,7 +67,7 @@ class FakeLinkedIn(Fake):
         if mode == "422":
             return li_error(422, "ERROR :: /commentary :: length exceeds 3000")
         urn = f"urn:li:share:{next(IDS)}"
-        self.posts[urn] = {"id": urn, **body, "createdAt": 1795424400000}  # 2026-11-23 09:00 UTC, the tests clock
+        self.posts[urn] = {"id": urn, **body, "createdAt": int(time.time() * 1000)}  # the platform's real clock
         if mode == "timeout_after_write":
             await asyncio.sleep(SLOW)
         if mode == "504_after_write":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 
 from aiohttp import web
 
@@ -118,7 +119,7 @@ class FakeFacebook(FakeGraph):
         post_id = f"{self.page}_{next(IDS)}"
         attached = [m["media_fbid"] for m in json.loads(form.get("attached_media") or "[]")]
         self.posts[post_id] = {"id": post_id, "message": form.get("message"), "link": form.get("link"),
-                               "attached": attached, "created_time": "2026-11-23T09:00:00+0000"}
+                               "attached": attached, "created_time": graph_time()}
         return {"id": post_id}
 
     async def get_2(self, request, parts, form):
@@ -179,7 +180,7 @@ class FakeContainers(FakeGraph):
         container[self.status_field] = "PUBLISHED"
         media_id = str(next(IDS))
         self.media[media_id] = {"id": media_id, self.text_field: container.get(self.text_field),
-                                "timestamp": "2026-11-23T09:00:00+0000", "container": container["id"],
+                                "timestamp": graph_time(), "container": container["id"],
                                 "permalink": f"https://{self.host}/p/{media_id}"}
         self.objects[media_id] = self.media[media_id]
         return {"id": media_id}
@@ -211,6 +212,12 @@ class FakeThreads(FakeContainers):
         if self.media.pop(parts[0], None) is None:
             return graph_error(400, 100, "Object does not exist", 33)
         return web.json_response({"success": True, "deleted_id": parts[0]})
+
+
+def graph_time() -> str:
+    """Now, as the Graph API writes a post's creation time: the platform's real clock, not the tests' (a fixed
+    date made reconciliation miss our own post once that date was more than its slack in the past)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime())
 
 
 def fb_comment(n: int, text: str, user="9001", hidden=False, with_author=True) -> dict:
