@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent.models import RemoteActor, Subject
@@ -47,15 +47,42 @@ async def find_subject(session: AsyncSession, vault: Vault, identifier: str) -> 
     return await session.scalar(select(Subject).where(Subject.pseudonym == vault.pseudonym(identifier)))
 
 
+def _new_subject(vault: Vault, identifier: str, kind: str) -> Subject:
+    pseudonym = vault.pseudonym(identifier)
+    return Subject(pseudonym=pseudonym, kind=kind, wrapped_key=vault.new_wrapped_key(pseudonym), created_at=_now())
+
+
 async def ensure_subject(session: AsyncSession, vault: Vault, identifier: str, kind: str = FEDIVERSE) -> Subject:
     subject = await find_subject(session, vault, identifier)
     if subject is None:
-        pseudonym = vault.pseudonym(identifier)
-        subject = Subject(pseudonym=pseudonym, kind=kind, wrapped_key=vault.new_wrapped_key(pseudonym),
-                          created_at=_now())
+        subject = _new_subject(vault, identifier, kind)
         session.add(subject)
         await session.flush()
     return subject
+
+
+async def subjects_among(session: AsyncSession, vault: Vault, identifiers: Iterable[str]) -> set[str]:
+    """Those of `identifiers` that have a subject of any kind (objected and erased ones included)."""
+    by_pseudonym = {vault.pseudonym(i): i for i in identifiers}
+    if not by_pseudonym:
+        return set()
+    found = await session.scalars(select(Subject.pseudonym).where(Subject.pseudonym.in_(by_pseudonym)))
+    return {by_pseudonym[p] for p in found}
+
+
+async def remember_new_actors(session: AsyncSession, vault: Vault, actors: Iterable[ActorFacts]) -> dict[str, Subject]:
+    """Subjects and actor records for people we have no subject for yet (`subjects_among` says who), in
+    two multi-row INSERTs: the first contacts of a busy thread, written as one batch. By URI."""
+    facts = {f.uri: f for f in actors}
+    if not facts:
+        return {}
+    subjects = {uri: _new_subject(vault, uri, FEDIVERSE) for uri in facts}
+    session.add_all(subjects.values())
+    await session.flush()  # the ids the actor records point to
+    now = _now()
+    await session.execute(insert(RemoteActor), [{"subject_id": subjects[uri].id, **_actor_columns(vault, subjects[uri], f, now)}
+                                                for uri, f in facts.items()])
+    return subjects
 
 
 async def remember_actor(session: AsyncSession, vault: Vault, facts: ActorFacts,
@@ -67,16 +94,21 @@ async def remember_actor(session: AsyncSession, vault: Vault, facts: ActorFacts,
     if row is None:
         row = RemoteActor(subject_id=subject.id)
         session.add(row)
-    row.domain = (urlsplit(facts.uri).hostname or "").lower()
-    row.enc_uri = vault.seal(subject, "remote_actor.uri", facts.uri)
-    row.enc_inbox = vault.seal(subject, "remote_actor.inbox", facts.inbox)
-    row.shared_inbox = facts.shared_inbox
-    row.enc_handle = vault.seal(subject, "remote_actor.handle", facts.handle) if facts.handle else None
-    row.enc_name = vault.seal(subject, "remote_actor.name", facts.name) if facts.name else None
-    row.signals = dict(facts.signals)
-    row.fetched_at = _now()
+    for name, value in _actor_columns(vault, subject, facts, _now()).items():
+        setattr(row, name, value)
     await session.flush()
     return subject
+
+
+def _actor_columns(vault: Vault, subject: Subject, facts: ActorFacts, now: datetime) -> dict:
+    """A remote actor record's columns but its key, sealed with the subject's key where personal."""
+    return {"domain": (urlsplit(facts.uri).hostname or "").lower(),
+            "enc_uri": vault.seal(subject, "remote_actor.uri", facts.uri),
+            "enc_inbox": vault.seal(subject, "remote_actor.inbox", facts.inbox),
+            "shared_inbox": facts.shared_inbox,
+            "enc_handle": vault.seal(subject, "remote_actor.handle", facts.handle) if facts.handle else None,
+            "enc_name": vault.seal(subject, "remote_actor.name", facts.name) if facts.name else None,
+            "signals": dict(facts.signals), "fetched_at": now}
 
 
 def open_actor(vault: Vault, subject: Subject, row: RemoteActor) -> KnownActor | None:

@@ -6,8 +6,9 @@ activity's actor must own the key → dedupe by a keyed hash of the activity id 
 type → audit entry → commit → 202. Every refusal is a reason code, answered as JSON and audited with the
 sender's domain only — never the body.
 
-A reply to one of our posts whose signing key is already cached is first offered to the batching writer
-(`reply_writer`); whatever it does not take in the plain case comes back here and goes the whole way.
+A reply to one of our posts is offered to the batching writer (`reply_writer`): at once when its signing
+key is cached, else after the key fetch, with the profile that fetch brought (a first contact); whatever
+the writer does not take in the plain case comes back here and goes the whole way.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from activitypub.jsonload import JsonReason, JsonRejected, load_json
 from activitypub.keycache import KeyFetcher
 from activitypub.normalize import id_of
 from activitypub.origins import host_of
+from activitypub.profiles import ActorIn, parse_actor
 from activitypub.signatures import RejectReason, Rejected, Verified, VerifyResult, check_actor, verify_request
 from bridge.db import utcnow
 from bridge.hosts import record_success
@@ -35,10 +37,12 @@ from bridge.inbound.blocking import blocked_sender
 from bridge.inbound.context import InboundContext
 from bridge.inbound.dispatch import dispatch
 from bridge.inbound.effects import Handled
+from bridge.inbound.people import facts_of
 from bridge.inbound.reply_writer import ReplyWriter
 from bridge.inbound.request import Acceptance, Answer, InboundRequest, Parts, Refusal
 from consent.audit import Action, Event, Outcome, record
 from consent.seen import mark_seen, was_seen
+from consent.subjects import ActorFacts
 
 log = logging.getLogger("stadtbote.inbox")
 
@@ -73,7 +77,19 @@ async def receive(parts: Parts, request: InboundRequest, writer: ReplyWriter | N
                 return erased
         return await refuse(parts, request.headers, verified.status, verified.reason)
     async with parts.turns.of(verified.owner):  # after verification: nobody can hold another's turn
+        if reply is not None:  # the key was fetched just now: perhaps someone we have never met
+            answer = await writer.submit(reply, document, host_of(verified.owner) or "",
+                                         newcomer_facts(parts, verified.owner))
+            if answer is not None:
+                return answer
         return await _apply(parts, document, verified)
+
+
+def newcomer_facts(parts: Parts, owner: str) -> ActorFacts | None:
+    """The profile the key fetch of this request brought along, if it did (parsed outside the write lock)."""
+    document = parts.federation.keys.recent_actor(owner)
+    profile = parse_actor(document) if document is not None else None
+    return facts_of(profile) if isinstance(profile, ActorIn) and profile.id == owner else None
 
 
 async def _write_reply(parts: Parts, request: InboundRequest, document: dict[str, Any], reply: CreateNoteIn,

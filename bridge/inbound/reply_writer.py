@@ -6,8 +6,10 @@ batch is being written are written together as the next batch — a handful of s
 commit for all of them — and each sender gets its answer after that commit, so a 202 still means stored.
 
 Only the plain case is written here: a reply (not an answer to a consent request) to a published post,
-by a person whose actor we keep, who has not objected, with an activity and a note we have not seen,
-from a server that is not blocked. Anything else — including a batch that fails to commit because a
+with an activity and a note we have not seen, from a server that is not blocked, by a person whose actor
+we keep and who has not objected — or by someone we have never met whose actor document the key fetch of
+this very request brought (a newcomer: the thread that goes viral brings mostly those), for whom the
+batch creates the subject and the actor record as the general path would. Anything else — including a batch that fails to commit because a
 concurrent request wrote the same row — goes back to the general pipeline (`None`), which decides it
 one by one with the same rules, so both ways give the same rows, answers and audit entries.
 """
@@ -30,13 +32,14 @@ from bridge.inbound.context import REPLY_RETENTION
 from bridge.inbound.create import Concern, facts_for
 from bridge.inbound.effects import Effect, Handled
 from bridge.inbound.local import local_posts, post_ref
-from bridge.inbound.people import person_of
+from bridge.inbound.people import Person, person_of
 from bridge.inbound.request import Acceptance, Answer, Parts
 from consent.audit import record_many
 from consent.auditlog import lock_head
 from consent.replies import insert_replies, reply_values, stored_among
 from consent.seen import mark_seen_many, seen_among
-from consent.subjects import known_profiles
+from consent.signals import ProfileSignals
+from consent.subjects import ActorFacts, known_profiles, remember_new_actors, subjects_among
 
 log = logging.getLogger("stadtbote.inbox")
 
@@ -49,6 +52,7 @@ class _Item:
     activity: CreateNoteIn
     document: dict[str, Any]
     domain: str
+    newcomer: ActorFacts | None  # the author's fetched profile, when they may be someone we never met
     answer: asyncio.Future[Answer | None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
@@ -61,6 +65,7 @@ class ReplyWriter:
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
         self._task: asyncio.Task | None = None
         self.batches = 0  # for tests and the benchmark: how many transactions were written
+        self.newcomers = 0  # and how many people were met in them
 
     def wants(self, document: dict[str, Any]) -> CreateNoteIn | None:
         """The parsed reply when the document is a candidate for the batch (decided without the database)."""
@@ -72,11 +77,13 @@ class ReplyWriter:
         return activity if post_ref(self._parts.config, self._parts.federation.uris,
                                     activity.note.in_reply_to) else None
 
-    async def submit(self, activity: CreateNoteIn, document: dict[str, Any], domain: str) -> Answer | None:
-        """The answer once the batch holding this reply committed, or None: take the general path."""
+    async def submit(self, activity: CreateNoteIn, document: dict[str, Any], domain: str,
+                     newcomer: ActorFacts | None = None) -> Answer | None:
+        """The answer once the batch holding this reply committed, or None: take the general path.
+        `newcomer`: the author's profile as just fetched with their key (its id is the activity's actor)."""
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="stadtbote-reply-writer")
-        item = _Item(activity, document, domain)
+        item = _Item(activity, document, domain, newcomer)
         self._queue.put_nowait(item)
         return await asyncio.shield(item.answer)
 
@@ -115,23 +122,33 @@ class ReplyWriter:
             await lock_head(session)  # writers queue here, so the reads below stay true until the commit
             posts = await local_posts(session, parts.config, uris, {i.activity.note.in_reply_to for i in batch})
             seen = await seen_among(session, vault, {i.activity.activity_id for i in batch})
-            people = await known_profiles(session, vault, {i.activity.actor for i in batch})
+            people: dict[str, Person] = {uri: person_of(known) for uri, known in (await known_profiles(
+                session, vault, {i.activity.actor for i in batch})).items() if known.subject.objected_at is None}
+            newcomers = await _newcomers(session, vault, batch, people)
             stored = await stored_among(session, vault, {i.activity.note.id for i in batch})
             blocked = await blocked_hosts(session, {i.domain for i in batch})
             taken: set[str] = set()  # activity and note ids written in this batch
-            written: list[tuple[int, Handled]] = []
-            rows = []
+            chosen: list[int] = []
             for index, item in enumerate(batch):
                 activity, note = item.activity, item.activity.note
                 if activity.activity_id in seen:
                     answers[index] = Answer(202, Acceptance.DUPLICATE)
                     continue
-                post, known = posts.get(note.in_reply_to), people.get(activity.actor)
-                if (post is None or known is None or known.subject.objected_at is not None or item.domain in blocked
-                        or note.id in stored or activity.activity_id in taken or note.id in taken):
+                if (note.in_reply_to not in posts or (activity.actor not in people and activity.actor not in newcomers)
+                        or item.domain in blocked or note.id in stored or activity.activity_id in taken
+                        or note.id in taken):
                     continue  # not the plain case: the general path decides and explains it
                 taken.update((activity.activity_id, note.id))
-                author = person_of(known)
+                chosen.append(index)
+            met = {batch[i].activity.actor for i in chosen} & newcomers.keys()
+            for uri, subject in (await remember_new_actors(session, vault, [newcomers[u] for u in met])).items():
+                facts = newcomers[uri]
+                people[uri] = Person(subject, ProfileSignals.from_dict(facts.signals), facts.inbox, True)
+            written: list[tuple[int, Handled]] = []
+            rows = []
+            for index in chosen:
+                note, author = batch[index].activity.note, people[batch[index].activity.actor]
+                post = posts[note.in_reply_to]
                 rows.append(reply_values(vault, author.subject,
                                          facts_for(note, Concern(post.actor_name, post.id), author, cleaned[index]),
                                          REPLY_RETENTION, now))
@@ -143,14 +160,26 @@ class ReplyWriter:
                 await record_successes(session, {batch[i].domain for i, _ in written}, now)
                 await session.commit()
                 self.batches += 1
+                self.newcomers += len(met)
         for index, handled in written:
             answers[index] = Answer(202, str(handled.effect))
         if written:  # one line per batch: a line per reply was some 2 % of the event loop's time
             domains = sorted({batch[i].domain for i, _ in written})
-            log.info("inbox accepted type=Create effect=%s count=%d domains=%s%s", Effect.REPLY_STORED, len(written),
-                     ",".join(domains[:_LOGGED_DOMAINS]), f",+{len(domains) - _LOGGED_DOMAINS}"
-                     if len(domains) > _LOGGED_DOMAINS else "")
+            log.info("inbox accepted type=Create effect=%s count=%d newcomers=%d domains=%s%s", Effect.REPLY_STORED,
+                     len(written), len(met), ",".join(domains[:_LOGGED_DOMAINS]),
+                     f",+{len(domains) - _LOGGED_DOMAINS}" if len(domains) > _LOGGED_DOMAINS else "")
         return answers
+
+
+async def _newcomers(session, vault, batch: list[_Item], people: dict[str, Person]) -> dict[str, ActorFacts]:
+    """The authors in `batch` we may meet here: a profile came with the item, and no subject of any kind
+    exists for them (someone who objected, was erased or is half-known is the general path's to decide)."""
+    offered = {i.activity.actor: i.newcomer for i in batch
+               if i.newcomer is not None and i.activity.actor not in people}
+    if not offered:
+        return {}
+    known = await subjects_among(session, vault, offered)
+    return {uri: facts for uri, facts in offered.items() if uri not in known}
 
 
 def _settle(item: _Item, answer: Answer | None) -> None:

@@ -4,11 +4,16 @@ audit entries as one by one; everything that is not the plain case is decided by
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
+
+from multidict import CIMultiDict
 
 from sqlalchemy import select
 
-from bridge.appkeys import FEDERATION, SESSIONS
+from bridge.appkeys import CONFIG, FEDERATION, SESSIONS
+from bridge.inbound.pipeline import receive
+from bridge.inbound.request import Answer, InboundRequest, Parts
 from bridge.db import utcnow
 from bridge.domain_blocks import BlockReason, block
 from bridge.inbox import ACTOR_TURNS, REPLY_WRITER
@@ -20,6 +25,7 @@ from consent.merkle import CompactTree, leaf_hash, root
 from consent.models import Reply, Subject
 from consent.models_privacy import AuditHead
 from consent.replies import open_reply
+from consent.subjects import known_actors
 from fediverse import mastodon_reply
 from inbox_support import CITY, audit, instances, mastodon, network, note_uri, publish, stadt, vault  # noqa: F401
 
@@ -70,12 +76,22 @@ async def test_replies_arriving_together_are_stored_in_fewer_transactions_with_a
     assert CompactTree.from_state(head.size, frontier).root() == root([e.leaf_hash for e in entries])
 
 
+async def decide_alone(client, instance, document: dict, person) -> Answer:
+    """The general pipeline without the batching writer, over the same signed request: how one reply is
+    decided on its own."""
+    body = json.dumps(document).encode()
+    headers = CIMultiDict(instance.signed_headers(person, str(client.make_url("/inbox")), body))
+    app = client.app
+    parts = Parts(app[CONFIG], app[FEDERATION], app[SESSIONS], app[ACTOR_TURNS])
+    return await receive(parts, InboundRequest("POST", "/inbox", headers, body), None)
+
+
 async def test_a_batched_reply_is_stored_exactly_as_one_decided_alone(stadt, mastodon):
     post_id = await publish(stadt)
     anna = mastodon.add_actor("anna")
     content = '<p>Gut!<script>alert(1)</script> <a href="https://example.org" onclick="x()">mehr</a></p>'
-    alone = mastodon_reply(anna, note_uri(post_id), CITY, number=1, content=content)  # unknown yet: general path
-    assert (await mastodon.sign_and_post(stadt, alone, anna))[1] == {"status": "reply_stored"}
+    alone = mastodon_reply(anna, note_uri(post_id), CITY, number=1, content=content)
+    assert await decide_alone(stadt, mastodon, alone, anna) == Answer(202, "reply_stored")
     batches = stadt.app[REPLY_WRITER].batches
     batched = mastodon_reply(anna, note_uri(post_id), CITY, number=2, content=content)
     assert (await mastodon.sign_and_post(stadt, batched, anna))[1] == {"status": "reply_stored"}
@@ -91,6 +107,40 @@ async def test_a_batched_reply_is_stored_exactly_as_one_decided_alone(stadt, mas
     entries = await audit(stadt, "reply.stored")
     assert [(e.actor_ref, e.reason, e.details) for e in entries[-1:]] == \
         [(entries[0].actor_ref, entries[0].reason, entries[0].details)]
+
+
+async def test_first_replies_of_people_never_met_are_written_together_as_the_general_path_writes_them(
+        stadt, mastodon):
+    """A thread that goes viral brings mostly first-time repliers: each costs its server one GET (the key,
+    which brings the profile) and the batch creates their records; nobody waits for another's commit."""
+    post_id = await publish(stadt)
+    alone = mastodon.add_actor("alone")
+    assert await decide_alone(stadt, mastodon, mastodon_reply(alone, note_uri(post_id), CITY, number=0),
+                              alone) == Answer(202, "reply_stored")
+    writer = stadt.app[REPLY_WRITER]
+    batches, met = writer.batches, writer.newcomers
+    people = [mastodon.add_actor(f"neu{n}") for n in range(12)]
+    gets_before = len(mastodon.fetched)
+    answers = await send_together(stadt, mastodon, [(mastodon_reply(p, note_uri(post_id), CITY, number=n + 1), p)
+                                                   for n, p in enumerate(people)])
+    assert answers == [(202, {"status": "reply_stored"})] * 12
+    assert writer.newcomers - met == 12 and 0 < writer.batches - batches < 12
+    assert len(mastodon.fetched) - gets_before == 12  # one GET per person: their key, which brought the profile
+    async with stadt.app[SESSIONS]() as session:
+        known = await known_actors(session, vault(stadt), [p.uri for p in [alone, *people]])
+        assert len((await session.scalars(select(Subject))).all()) == 13
+    general = known[alone.uri]
+    for person in people:
+        actor = known[person.uri]
+        assert (actor.inbox, actor.shared_inbox, actor.handle, actor.name) == \
+            (person.inbox, general.shared_inbox, f"@{person.name}@mastodon.test", person.name.title())
+        assert actor.signals == general.signals and actor.subject.kind == general.subject.kind
+    replies = await opened_replies(stadt)
+    assert {r.subject_id for r in replies.values()} == {a.subject.id for a in known.values()}
+    assert len({json.dumps(r.signals, sort_keys=True) for r in replies.values()}) == 1  # the same opt-out snapshot
+    entries = await audit(stadt)
+    assert [e.seq for e in entries] == list(range(len(entries)))
+    assert len([e for e in entries if e.action == "reply.stored"]) == 13
 
 
 async def test_what_is_not_the_plain_case_gets_the_general_answer_in_the_same_burst(stadt, mastodon, instances):
