@@ -126,7 +126,7 @@ def reply_values(vault: Vault, subject: Subject, facts: ReplyFacts, retention: t
 async def insert_replies(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """One multi-row INSERT for a batch (no ids come back: the inbox needs none)."""
     if rows:
-        await session.execute(insert(Reply), rows)
+        await session.execute(insert(Reply.__table__), rows)  # Core: no ORM work per row
 
 
 async def stored_among(session: AsyncSession, vault: Vault, object_ids: Iterable[str]) -> set[str]:

@@ -38,7 +38,7 @@ async def mark_seen_many(session: AsyncSession, vault: Vault, activity_ids: Iter
     """`mark_seen` for a batch, as one multi-row INSERT."""
     rows = [{"id_hash": fingerprint(vault, Kind.ACTIVITY, a), "seen_at": now} for a in activity_ids]
     if rows:
-        await session.execute(insert(InboundSeen), rows)
+        await session.execute(insert(InboundSeen.__table__), rows)  # Core: no ORM work per row
 
 
 async def forget_seen_before(session: AsyncSession, cutoff: datetime) -> int:
