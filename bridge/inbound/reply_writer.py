@@ -9,8 +9,8 @@ Only the plain case is written here: a reply (not an answer to a consent request
 with an activity and a note we have not seen, from a server that is not blocked, by a person whose actor
 we keep and who has not objected — or by someone we have never met whose actor document the key fetch of
 this very request brought (a newcomer: the thread that goes viral brings mostly those), for whom the
-batch creates the subject and the actor record as the general path would. Anything else — including a batch that fails to commit because a
-concurrent request wrote the same row — goes back to the general pipeline (`None`), which decides it
+batch creates the subject and the actor record as the general path would. Anything else — including a
+batch that fails to commit because a concurrent request wrote the same row — goes back to the general pipeline (`None`), which decides it
 one by one with the same rules, so both ways give the same rows, answers and audit entries.
 """
 
