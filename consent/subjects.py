@@ -80,8 +80,8 @@ async def remember_new_actors(session: AsyncSession, vault: Vault, actors: Itera
     session.add_all(subjects.values())
     await session.flush()  # the ids the actor records point to
     now = _now()
-    await session.execute(insert(RemoteActor), [{"subject_id": subjects[uri].id, **_actor_columns(vault, subjects[uri], f, now)}
-                                                for uri, f in facts.items()])
+    rows = [{"subject_id": subjects[uri].id, **_actor_columns(vault, subjects[uri], f, now)} for uri, f in facts.items()]
+    await session.execute(insert(RemoteActor), rows)
     return subjects
 
 
