@@ -51,8 +51,8 @@ async def deliver(
 ) -> DeliveryResult:
     """Sign (draft-cavage, as Mastodon) and POST `document` to `inbox_url`.
 
-    `signed`: this request's headers from `sign_request`/`sign_posts` for this URL and body, made just
-    before (many deliveries are signed together, on two cores); without it, the request is signed here."""
+    `signed`: this request's headers from `sign_request`/`sign_posts` for this URL and body, made shortly
+    before (many deliveries are signed together, in signing processes); without it, it is signed here."""
     body = document if isinstance(document, bytes) else json.dumps(document, separators=(",", ":")).encode()
     sign = None
     if signed is None:

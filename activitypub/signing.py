@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
@@ -25,10 +26,11 @@ class Signer:
 
     key_id: str
     private_key: rsa.RSAPrivateKey
+    pem: str | None = field(default=None, repr=False)  # lets a signing process load the same key
 
     @classmethod
     def from_pem(cls, key_id: str, private_key_pem: str) -> Signer:
-        return cls(key_id, load_private_key(private_key_pem))
+        return cls(key_id, load_private_key(private_key_pem), private_key_pem)
 
 
 @functools.lru_cache(maxsize=64)
@@ -63,6 +65,14 @@ def sign_request(
     POST signs `(request-target) host date digest content-type`, GET `(request-target) host date`,
     exactly as Mastodon does.
     """
+    prepared = _prepare(method, url, body, content_type, now)
+    return _finish(signer, prepared, cavage.rsa_sign(signer.private_key, prepared[2]))
+
+
+_Prepared = tuple[dict[str, str], tuple[str, ...], str]  # headers, the names signed, the signing string
+
+
+def _prepare(method: str, url: str, body: bytes | None, content_type: str, now: datetime | None) -> _Prepared:
     parts = urlsplit(url)
     target = parts.path or "/"
     if parts.query:
@@ -73,38 +83,48 @@ def sign_request(
         headers["digest"] = digest_header(body or b"")
         headers["content-type"] = content_type
         names = POST_HEADERS
-    signature = cavage.rsa_sign(signer.private_key, cavage.signing_string(method, target, headers, names))
+    return headers, names, cavage.signing_string(method, target, headers, names)
+
+
+def _finish(signer: Signer, prepared: _Prepared, signature_b64: str) -> dict[str, str]:
+    headers, names, _ = prepared
     out = {name.title(): value for name, value in headers.items()}
-    out["Signature"] = cavage.format_signature(signer.key_id, names, signature)
+    out["Signature"] = cavage.format_signature(signer.key_id, names, signature_b64)
     return out
 
 
-def sign_posts(
+def sign_strings(private_key_pem: str, strings: list[str]) -> list[str]:
+    """Base64 RSA signatures of the signing strings, in order; what a signing process runs."""
+    key = load_private_key(private_key_pem)  # cached per process: parsed once, not per call
+    return [cavage.rsa_sign(key, text) for text in strings]
+
+
+async def sign_posts(
     requests: Sequence[tuple[Signer, str, bytes]],
-    helper: Executor | None = None,
+    pool: Executor | None = None,
     *,
     content_type: str = "application/activity+json",
     now: datetime | None = None,
 ) -> list[dict[str, str]]:
     """`sign_request` for many POSTs, each (signer, url, body); the headers come back in order.
 
-    With `helper` (a thread pool), the calling thread and a helper thread take the requests one by one from
-    a shared queue until none is left: the RSA step releases the GIL, so the two sign on two cores, and
-    whichever is slowed down (by the other core's load) simply takes fewer. The caller blocks until both
-    are done, so no other Python code competes for the GIL meanwhile (an event loop doing I/O on the other
-    side would keep the helper waiting for the GIL after every signature)."""
-    signed: list[dict[str, str] | None] = [None] * len(requests)
-    pending = iter(range(len(requests)))  # next() on it is atomic under the GIL: each index is taken once
-
-    def take_and_sign() -> None:
-        for i in pending:
-            signer, url, body = requests[i]
-            signed[i] = sign_request(signer, "POST", url, body, content_type=content_type, now=now)
-
-    if helper is None or len(requests) < 2:
-        take_and_sign()
-    else:
-        helping = helper.submit(take_and_sign)
-        take_and_sign()
-        helping.result()
-    return signed  # type: ignore[return-value]  (every index was taken and signed)
+    With `pool` (a process pool), the RSA step runs there, one call per key, while the event loop goes on
+    sending: RSA does release the GIL, but a signing *thread* must take the GIL back after every signature
+    and waits for it while the loop is busy, so a second process keeps a second core busy and a thread
+    does not. Signers sent to a pool need their PEM (`Signer.from_pem`)."""
+    prepared = [_prepare("POST", url, body, content_type, now) for _, url, body in requests]
+    if pool is None:
+        return [_finish(signer, p, cavage.rsa_sign(signer.private_key, p[2]))
+                for (signer, _, _), p in zip(requests, prepared)]
+    by_key: dict[str, list[int]] = {}
+    for i, (signer, _, _) in enumerate(requests):
+        if signer.pem is None:
+            raise ValueError("a signer without its PEM cannot sign in another process")
+        by_key.setdefault(signer.pem, []).append(i)
+    loop = asyncio.get_running_loop()
+    signatures = [""] * len(requests)
+    for pem, indexes in by_key.items():
+        done = await loop.run_in_executor(pool, sign_strings, pem, [prepared[i][2] for i in indexes])
+        for i, signature in zip(indexes, done):
+            signatures[i] = signature
+    return [_finish(signer, p, signature) for (signer, _, _), p, signature in zip(requests, prepared, signatures)]

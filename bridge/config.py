@@ -63,9 +63,9 @@ class DatabaseConfig:
 @dataclass(frozen=True)
 class FederationConfig:
     allow_private_addresses: bool
-    # Threads that help a worker's event loop sign deliveries: 1 suits a worker that has two cores to
-    # itself or shares them with little else; 0 when every worker process has just one core.
-    signing_threads: int = 1
+    # Processes that sign a worker's deliveries while its event loop sends them: 1 suits a worker that
+    # has two cores to itself or shares them with little else; 0 when every worker process has one core.
+    signing_processes: int = 1
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from activitypub import vocab
 from activitypub.delivery import CONTENT_TYPE, DeliveryOutcome, DeliveryResult, deliver
-from activitypub.signing import Signer, sign_posts
+from activitypub.signing import Signer
 from bridge import jobs
 from bridge.convert_ap import post_to_note
 from bridge.db import is_postgres, utcnow
@@ -37,7 +37,8 @@ DIRECT_JOB = "deliver_direct"
 DELIVERY_ATTEMPTS = 16  # Mastodon's: about n⁴+15 s apart, some 2-3 days in all
 SEND_CONCURRENCY = 32  # requests in flight per batch; the client also caps connections per host
 ANALYZE_AFTER = 1000  # fan-outs this large refresh the job table's statistics (PostgreSQL)
-SIGN_CHUNK = 16  # at most this many requests signed together, on two cores, just before they are sent
+SIGN_CHUNK = 16  # requests signed together (one call to a signing process)
+SIGNED_AHEAD = 2  # chunks signed and waiting to be sent, besides the one being signed
 
 
 class Verb(enum.StrEnum):
@@ -47,8 +48,11 @@ class Verb(enum.StrEnum):
 
 
 async def enqueue_fanout(session: AsyncSession, post: Post, verb: Verb) -> Job:
-    """Called in the transaction that changes the post (transactional outbox)."""
-    return await jobs.enqueue(session, FANOUT_JOB, {"post_id": post.id, "verb": str(verb)}, post_id=post.id)
+    """Called in the transaction that changes the post (transactional outbox). A post's fan-outs run one
+    after the other (ordering key): two running at once could queue the Update's deliveries before the
+    Create's, and the deliveries' own ordering follows the order they were queued in."""
+    return await jobs.enqueue(session, FANOUT_JOB, {"post_id": post.id, "verb": str(verb)}, post_id=post.id,
+                              ordering_key=f"fanout|{post.id}")
 
 
 async def enqueue_direct(session: AsyncSession, actor_name: str, inbox: str, document: dict,
@@ -112,8 +116,7 @@ def build_activity(ctx: WorkerContext, post: Post, verb: Verb) -> dict | None:
 
 async def deliver_batch(ctx: WorkerContext, batch: list[Job]) -> list[JobOutcome]:
     """Delivers many post activities at once: each document is built and serialised once per batch,
-    requests are signed a chunk at a time just before they are sent (on two cores, see `sign_posts`),
-    sends run concurrently, and the bookkeeping that is needed at all is one transaction."""
+    requests are signed a chunk at a time shortly before they are sent (see `_send`), sends run concurrently, and the bookkeeping that is needed at all is one transaction."""
     now = utcnow()
     hosts = [_host(job.payload["inbox"]) for job in batch]
     async with ctx.sessions() as session:
@@ -152,9 +155,20 @@ async def deliver_batch(ctx: WorkerContext, batch: list[Job]) -> list[JobOutcome
 
 async def _send(ctx: WorkerContext, batch: list[Job], sendable: list[tuple[int, Signer, bytes]]
                 ) -> dict[int, DeliveryResult]:
-    """Signs and sends; at most SEND_CONCURRENCY requests in flight, each signed just before it goes."""
+    """Signs and sends, at most SEND_CONCURRENCY requests in flight. Signing runs a few chunks ahead of
+    sending (in the signing processes, while this loop sends), never more: requests held up behind slow
+    servers should not wait signed for long."""
     limit = asyncio.Semaphore(SEND_CONCURRENCY)
     results: dict[int, DeliveryResult] = {}
+    chunks = [sendable[start:start + SIGN_CHUNK] for start in range(0, len(sendable), SIGN_CHUNK)]
+    signed_ahead: asyncio.Queue[list[tuple[tuple[int, Signer, bytes], dict[str, str]]]] = asyncio.Queue(
+        SIGNED_AHEAD)
+
+    async def sign() -> None:
+        for chunk in chunks:
+            headers = await ctx.federation.sign_posts(
+                [(signer, batch[i].payload["inbox"], body) for i, signer, body in chunk], CONTENT_TYPE)
+            await signed_ahead.put(list(zip(chunk, headers)))
 
     async def send(i: int, signer: Signer, body: bytes, headers: dict[str, str]) -> None:
         try:
@@ -163,27 +177,30 @@ async def _send(ctx: WorkerContext, batch: list[Job], sendable: list[tuple[int, 
         finally:
             limit.release()
 
+    signing = asyncio.create_task(sign())
     tasks: list[asyncio.Task] = []
     try:
-        start = 0
-        while start < len(sendable):
-            # Wait for one free slot, then take the others free right now (never wait for a whole chunk:
-            # slow servers holding most slots must not hold up the rest).
-            await limit.acquire()
-            end = start + 1
-            while end < len(sendable) and end - start < SIGN_CHUNK and not limit.locked():
-                await limit.acquire()  # free: returns at once
-                end += 1
-            chunk, start = sendable[start:end], end
-            signed = sign_posts([(signer, batch[i].payload["inbox"], body) for i, signer, body in chunk],
-                                ctx.federation.signing, content_type=CONTENT_TYPE)
-            tasks += [asyncio.create_task(send(i, signer, body, headers))
-                      for (i, signer, body), headers in zip(chunk, signed)]
+        for _ in chunks:
+            for (i, signer, body), headers in await _next(signed_ahead, signing):
+                await limit.acquire()
+                tasks.append(asyncio.create_task(send(i, signer, body, headers)))
         await asyncio.gather(*tasks)
     finally:
+        signing.cancel()
         for task in tasks:
             task.cancel()  # only matters when we were cancelled or a send crashed
     return results
+
+
+async def _next(queue: asyncio.Queue, producer: asyncio.Task):
+    """The next item, or the producer's exception if it failed before putting one."""
+    getting = asyncio.ensure_future(queue.get())
+    await asyncio.wait([getting, producer], return_when=asyncio.FIRST_COMPLETED)
+    if getting.done():
+        return getting.result()
+    getting.cancel()
+    producer.result()  # raises what stopped it
+    raise RuntimeError("signing stopped before every chunk was signed")
 
 
 def _healthy_success(result: DeliveryResult, host: str, health: dict[str, DeliveryHost]) -> bool:

@@ -190,14 +190,16 @@ def _database(t: Table, instance: InstanceConfig, environ: Any) -> DatabaseConfi
     return DatabaseConfig(url)
 
 
-MAX_SIGNING_THREADS = 8  # beyond the cores a worker can use, more threads only wait for the GIL
+MAX_SIGNING_PROCESSES = 8  # a worker's event loop cannot send for more than this
 
 
 def _federation(t: Table) -> FederationConfig:
     allow = t.take("allow_private_addresses", bool, False)
-    threads = t.take_int("signing_threads", 1, 0, MAX_SIGNING_THREADS)
+    # `signing_threads` is its name from before signing moved to processes; the number means the same.
+    old = t.take_int("signing_threads", 1, 0, MAX_SIGNING_PROCESSES)
+    processes = t.take_int("signing_processes", old, 0, MAX_SIGNING_PROCESSES)
     t.finish()
-    return FederationConfig(allow, threads)
+    return FederationConfig(allow, processes)
 
 
 def _privacy(t: Table) -> PrivacyConfig:

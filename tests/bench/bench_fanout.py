@@ -1,6 +1,6 @@
 """Fan-out benchmark: one post to N distinct inboxes on local fake servers.
 
-    .venv/bin/python tests/bench/bench_fanout.py [--inboxes 5000] [--workers 1] [--db URL] [--signing-threads 1]
+    .venv/bin/python tests/bench/bench_fanout.py [--inboxes 5000] [--workers 1] [--db URL] [--signing-processes 1]
 
 Prints deliveries per second per worker process and this machine's single-core RSA-2048 signing rate
 measured in the same run, before and after the fan-out, the better of the two (every delivery is one
@@ -53,7 +53,7 @@ def signing_rate(seconds: float = 2.0) -> float:
     return n / (time.perf_counter() - start)
 
 
-def write_config(folder: Path, db_url: str, signing_threads: int = 1) -> Path:
+def write_config(folder: Path, db_url: str, signing_processes: int = 1) -> Path:
     path = folder / "config.toml"
     path.write_text(f"""
 [instance]
@@ -65,7 +65,7 @@ data_dir = "data"
 url = "{db_url}"
 [federation]
 allow_private_addresses = true
-signing_threads = {signing_threads}
+signing_processes = {signing_processes}
 [[actors]]
 name = "stadt"
 """)
@@ -113,7 +113,7 @@ async def watch(config) -> tuple[int, float]:
 def run(args) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="stadtbote-bench-"))
     db_url = args.db or f"sqlite+aiosqlite:///{folder / 'bench.sqlite3'}"
-    config = load_config(write_config(folder, db_url, args.signing_threads))
+    config = load_config(write_config(folder, db_url, args.signing_processes))
     receivers = subprocess.Popen([sys.executable, str(ROOT / "tests/bench/receivers.py"), str(args.hosts)],
                                  stdout=subprocess.PIPE, text=True)
     ports = [int(line) for line in iter(receivers.stdout.readline, "ready\n")]
@@ -151,8 +151,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--hosts", type=int, default=25, help="receiving servers (ports)")
     parser.add_argument("--db", help="database URL (default: a new SQLite file)")
-    parser.add_argument("--signing-threads", type=int, default=1,
-                        help="federation.signing_threads of each worker (0: each worker signs on one core)")
+    parser.add_argument("--signing-processes", type=int, default=1,
+                        help="federation.signing_processes of each worker (0: each worker signs on its own core)")
     parser.add_argument("--wrap", help="prefix for each worker's command line, {n} is its number; for profiling, "
                                        "e.g. 'py-spy record -o /tmp/worker{n}.svg --'")
     args = parser.parse_args()
@@ -161,7 +161,7 @@ def main() -> None:
     after = signing_rate()
     rate = max(before, after)  # the machine is shared: the better of the two is its single-core rate
     per_worker = result["deliveries"] / result["seconds"] / args.workers
-    print(f"inboxes: {args.inboxes}  workers: {args.workers}  signing threads per worker: {args.signing_threads}  "
+    print(f"inboxes: {args.inboxes}  workers: {args.workers}  signing processes per worker: {args.signing_processes}  "
           f"database: {'postgresql' if args.db else 'sqlite'}")
     print(f"delivered: {result['deliveries']} jobs, {result['received']} POSTs received over "
           f"{result['connections']} connections, in {result['seconds']:.1f} s from fan-out to the last delivery "

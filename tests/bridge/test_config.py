@@ -34,7 +34,7 @@ def test_example_config_loads_as_is():
     assert (config.instance.listen_host, config.instance.listen_port) == ("127.0.0.1", 8080)
     assert config.instance.data_dir == EXAMPLE.parent / "data"
     assert config.database.url == f"sqlite+aiosqlite:///{EXAMPLE.parent / 'data' / 'stadtbote.sqlite3'}"
-    assert config.federation.allow_private_addresses is False and config.federation.signing_threads == 1
+    assert config.federation.allow_private_addresses is False and config.federation.signing_processes == 1
     assert [a.name for a in config.actors] == ["stadt", "feuerwehr"]
     assert config.actor("feuerwehr").require_approval is True
 
@@ -63,11 +63,11 @@ def test_relative_data_dir_is_relative_to_the_config_file(tmp_path):
     (GOOD.replace('name = "Stadt"', "name = 5"), "instance.name", "must be a string, not an integer"),
     (GOOD + "[federation]\nallow_private_addresses = \"yes\"\n", "federation.allow_private_addresses",
      "must be true or false"),
-    (GOOD + "[federation]\nsigning_threads = 9\n", "federation.signing_threads", "between 0 and 8"),
+    (GOOD + "[federation]\nsigning_processes = 9\n", "federation.signing_processes", "between 0 and 8"),
     (GOOD.replace('name = "Stadt"', 'name = "Stadt"\nsession_idle_minutes = 0'), "instance.session_idle_minutes",
      "must be at least 1"),
     (GOOD + "[feeds]\ncache_seconds = 90000\n", "feeds.cache_seconds", "must be between 0 and 86400"),
-    (GOOD + "[federation]\nsigning_threads = -1\n", "federation.signing_threads", "between 0 and 8"),
+    (GOOD + "[federation]\nsigning_processes = -1\n", "federation.signing_processes", "between 0 and 8"),
     (GOOD + "[limits]\nmax_images = true\n", "limits.max_images", "not a boolean"),
     (GOOD + "[limits]\nmax_images = 9\n", "limits.max_images", "at most 4"),
     (GOOD.replace('name = "stadt"', 'name = "Stadt Amt"'), "actors[0].name", "lowercase"),

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from bridge import posts
+from bridge import jobs, posts
 from bridge.appkeys import CONFIG, SESSIONS, WORKER
 from bridge.db import utcnow
 from bridge.models import DeliveryHost, Job, JobState, Post, Role
@@ -68,6 +68,21 @@ async def test_one_delivery_per_server_signed_by_the_city(stadt, instances, edit
         note = received.json["object"]
         assert note["id"] == note_uri(post_id) and "#Lesen" in str(note["tag"])
         assert received.json["id"] == f"{note_uri(post_id)}/activity#create"
+
+
+async def test_a_posts_fanouts_run_one_after_the_other_so_deliveries_queue_in_order(stadt, instances, editor):
+    """Run at once, the Update's fan-out could queue its deliveries before the Create's: they would then
+    go first, since a delivery waits only for deliveries queued before it."""
+    await follow(stadt, await instances("mastodon.test"), "alice")
+    post_id = await write(stadt, "Erste Fassung")
+    await write(stadt, "Zweite Fassung", edit_of=post_id)
+    async with stadt.app[SESSIONS]() as s:
+        claimed = await jobs.claim(s, "probe", 10)
+    assert [(j.kind, j.payload["verb"]) for j in claimed] == [("fanout", "create")]  # the Update's waits
+    async with stadt.app[SESSIONS].begin() as s:
+        await jobs.finish(s, claimed[0], "probe")
+    async with stadt.app[SESSIONS]() as s:
+        assert [(j.kind, j.payload["verb"]) for j in await jobs.claim(s, "probe", 10)] == [("fanout", "update")]
 
 
 async def test_edits_and_deletes_follow_in_order_also_to_repliers(stadt, instances, editor):
