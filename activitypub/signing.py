@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import multiprocessing
+import multiprocessing.connection
+import os
+import threading
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -91,6 +95,20 @@ def _finish(signer: Signer, prepared: _Prepared, signature_b64: str) -> dict[str
     out = {name.title(): value for name, value in headers.items()}
     out["Signature"] = cavage.format_signature(signer.key_id, names, signature_b64)
     return out
+
+
+def start_signing_process() -> None:
+    """Initializer of a signing process: it ends when the process that started it ends, even by SIGKILL
+    (a pool's worker holds both ends of its own task pipe, so it would never see the pipe close)."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def wait_for_parent() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(0)
+
+    threading.Thread(target=wait_for_parent, name="stadtbote-parent-watch", daemon=True).start()
 
 
 def sign_strings(private_key_pem: str, strings: list[str]) -> list[str]:

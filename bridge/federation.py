@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from activitypub.guard import GuardedSession, GuardPolicy, open_guarded_session
 from activitypub.keycache import KeyCache
 from activitypub.keyfetch import DocumentKeyFetcher
-from activitypub.signing import Signer, sign_posts
+from activitypub.signing import Signer, sign_posts, start_signing_process
 from activitypub.uris import INSTANCE_ACTOR_NAME, Uris
 from bridge.config import Config
 from bridge.models import Actor
@@ -85,7 +85,8 @@ class Federation:
 def signing_pool(processes: int) -> ProcessPoolExecutor:
     # Started on first use, by "spawn": forking a process that runs threads (aiosqlite's, the pool's own)
     # can copy a held lock into the child.
-    return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=start_signing_process)
 
 
 def guard_policy(config: Config, public_overrides: tuple[str, ...] = ()) -> GuardPolicy:

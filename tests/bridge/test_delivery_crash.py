@@ -81,6 +81,12 @@ async def restart_after_lock_expiry(config) -> None:
     await engine.dispose()
 
 
+def children(pid: int) -> set[int]:
+    """The pids of a process's children (Linux: /proc/<pid>/task/<tid>/children)."""
+    return {int(child) for task in Path(f"/proc/{pid}/task").iterdir()
+            for child in (task / "children").read_text().split()}
+
+
 async def test_killing_the_worker_mid_fanout_loses_no_delivery(tmp_path, db_url, booted, test_password_hash):
     inboxes = SlowInboxes()
     app = web.Application()
@@ -99,8 +105,15 @@ async def test_killing_the_worker_mid_fanout_loses_no_delivery(tmp_path, db_url,
         await asyncio.sleep(0.05)
         if sum(inboxes.received.values()) >= INBOXES // 4:
             break
+    signing = children(worker.pid)
+    assert signing, "the worker signs in a signing process of its own"
     worker.send_signal(signal.SIGKILL)
     await worker.wait()
+    for _ in range(200):  # its signing process ends with it, killed or not: no orphan keeps running
+        if not any(Path(f"/proc/{pid}").exists() for pid in signing):
+            break
+        await asyncio.sleep(0.05)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in signing), "an orphaned signing process"
     at_kill = await job_states(config)
     delivered_before = sum(inboxes.received.values())
     assert 0 < delivered_before < INBOXES, "the kill must land in the middle of the fan-out"
