@@ -22,14 +22,11 @@ from bridge.federation import instance_key, open_federation
 from bridge.platform_health import ensure_health_job
 from bridge.privacy_jobs import ensure_privacy_jobs
 from bridge.secrets_store import load_or_create_secret
+from bridge.command_errors import CommandError
 from bridge.models import User
 from bridge.uploads import upload_image
 from bridge.web.middleware import PrivateAccessLogger
 from bridge.worker import Worker, WorkerContext
-
-
-class CommandError(Exception):
-    """A user-facing failure, printed as one line."""
 
 
 async def _boot(config: Config) -> None:
