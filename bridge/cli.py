@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bridge import commands
 from bridge.command_errors import CommandError
 from bridge.config import Config, ConfigError
 from bridge.settings import load_config
@@ -136,10 +137,6 @@ def main(argv: list[str] | None = None) -> int:
 async def dispatch(args: argparse.Namespace, config: Config) -> int:
     grouped = ("db", "user", "token", "audit", "subject", "retention")
     verb = args.verb if args.verb not in grouped else f"{args.verb} {args.action}"
-    # Imported here, not at the top: importing this module stays light, and each signing process (started
-    # by "spawn", which re-runs the `stadtbote` script) imports it without the whole application.
-    from bridge import commands
-
     handler = commands.HANDLERS[verb]
     return await handler(args, config)
 

@@ -116,7 +116,8 @@ def build_activity(ctx: WorkerContext, post: Post, verb: Verb) -> dict | None:
 
 async def deliver_batch(ctx: WorkerContext, batch: list[Job]) -> list[JobOutcome]:
     """Delivers many post activities at once: each document is built and serialised once per batch,
-    requests are signed a chunk at a time shortly before they are sent (see `_send`), sends run concurrently, and the bookkeeping that is needed at all is one transaction."""
+    requests are signed a chunk at a time shortly before they are sent (see `_send`), sends run
+    concurrently, and the bookkeeping that is needed at all is one transaction."""
     now = utcnow()
     hosts = [_host(job.payload["inbox"]) for job in batch]
     async with ctx.sessions() as session:
@@ -194,11 +195,14 @@ async def _send(ctx: WorkerContext, batch: list[Job], sendable: list[tuple[int, 
 
 async def _next(queue: asyncio.Queue, producer: asyncio.Task):
     """The next item, or the producer's exception if it failed before putting one."""
-    getting = asyncio.ensure_future(queue.get())
-    await asyncio.wait([getting, producer], return_when=asyncio.FIRST_COMPLETED)
-    if getting.done():
-        return getting.result()
-    getting.cancel()
+    if queue.empty() and not producer.done():
+        getting = asyncio.ensure_future(queue.get())
+        await asyncio.wait([getting, producer], return_when=asyncio.FIRST_COMPLETED)
+        if getting.done():
+            return getting.result()
+        getting.cancel()
+    if not queue.empty():  # the producer may have put its last items and ended
+        return queue.get_nowait()
     producer.result()  # raises what stopped it
     raise RuntimeError("signing stopped before every chunk was signed")
 

@@ -7,8 +7,10 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bridge.db import is_postgres
 from bridge.models import DeliveryHost
 
 BREAKER_THRESHOLD = 10  # consecutive failures that open the circuit
@@ -17,11 +19,14 @@ UNAVAILABLE_DAYS = 7
 
 
 async def _host(session: AsyncSession, host: str) -> DeliveryHost:
-    row = await session.get(DeliveryHost, host)
-    if row is None:
-        row = DeliveryHost(host=host, consecutive_failures=0, failure_days=[])
-        session.add(row)
-    return row
+    """The host's row, created if need be and locked for this transaction. Deliveries to one host fail
+    concurrently: a plain INSERT from two of them at once broke on the primary key."""
+    dialect = postgresql if is_postgres(session.bind) else sqlite
+    await session.execute(dialect.insert(DeliveryHost).values(host=host, consecutive_failures=0, failure_days=[])
+                          .on_conflict_do_nothing(index_elements=["host"]))
+    # FOR UPDATE (PostgreSQL): a second failure waits for the first one's commit instead of overwriting
+    # its count; on SQLite the INSERT above already holds the database's one write lock.
+    return await session.get_one(DeliveryHost, host, populate_existing=True, with_for_update=True)
 
 
 async def host_health(session: AsyncSession, hosts: set[str]) -> dict[str, DeliveryHost]:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 
 import pytest
 from sqlalchemy import select
 
 from bridge import jobs, posts
-from bridge.appkeys import CONFIG, SESSIONS, WORKER
+from bridge.appkeys import CONFIG, FEDERATION, SESSIONS, WORKER
 from bridge.db import utcnow
 from bridge.models import DeliveryHost, Job, JobState, Post, Role
 from bridge.posts import Draft
@@ -105,6 +107,29 @@ async def test_edits_and_deletes_follow_in_order_also_to_repliers(stadt, instanc
     assert activities(mastodon) == [("Delete", note_uri(post_id))]
     assert activities(other) == [("Delete", note_uri(post_id))]
     assert other.received[0].json["object"]["type"] == "Tombstone"
+
+
+async def test_a_dead_signing_process_costs_no_delivery(stadt, instances, editor):
+    mastodon = await instances("mastodon.test")
+    gts = await instances("gts.test", software="gotosocial")  # personal inboxes: several signatures
+    await follow(stadt, mastodon, "alice")
+    await follow(stadt, gts, *(f"p{n}" for n in range(6)))
+    await write(stadt, "Signiert vom Signierprozess")
+    await run_jobs(stadt)
+    federation = stadt.app[FEDERATION]
+    assert federation.signing is not None and federation.signing._processes  # it signed those
+    for pid in list(federation.signing._processes):
+        os.kill(pid, signal.SIGKILL)
+    mastodon.received.clear()
+    gts.received.clear()
+    await write(stadt, "Signiert trotz allem")
+    await run_jobs(stadt)
+    assert [t for t, _ in activities(mastodon)] == ["Create"]
+    assert sorted(r.path for r in gts.received) == sorted(f"/users/p{n}/inbox" for n in range(6))
+    assert all(r.verified for r in mastodon.received + gts.received)
+    async with stadt.app[SESSIONS]() as s:
+        states = (await s.scalars(select(Job.state).where(Job.kind == "deliver"))).all()
+    assert states and set(states) == {JobState.DONE}  # none waits for a retry
 
 
 async def test_a_failing_server_is_retried_later_and_others_are_not_held_up(stadt, instances, editor):
