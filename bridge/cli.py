@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bridge import commands
+from bridge import commands, commands_privacy
 from bridge.command_errors import CommandError
 from bridge.config import Config, ConfigError
 from bridge.settings import load_config
@@ -55,36 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--label", default="")
     _verb(token, "list", "list tokens")
     _verb(token, "revoke", "revoke a token").add_argument("id", type=int)
-    _privacy_verbs(verbs)
+    commands_privacy.add_verbs(verbs, _verb, _group)
     return parser
-
-
-def _privacy_verbs(verbs) -> None:
-    verb, group = _verb, _group
-    audit = group(verbs, "audit", "the tamper-evident audit log")
-    verb(audit, "pubkey", "print the checkpoint public key (PEM)")
-    export = verb(audit, "export", "write entries, checkpoints and proofs for the offline verifier")
-    export.add_argument("--out", required=True, metavar="FILE")
-    export.add_argument("--since", type=int, default=0, metavar="SEQ",
-                        help="start at this entry (rounded down to a checkpoint)")
-    check = verb(audit, "verify", "verify an export offline against the pinned public key")
-    check.add_argument("file", metavar="FILE")
-    check.add_argument("--key", required=True, metavar="PUBKEY", help="PEM file from `audit pubkey`, or a vkey")
-    check.add_argument("--origin", help="pin the log origin too (default: the export's)")
-    check.set_defaults(offline=True)
-    verb(audit, "checkpoint", "sign a checkpoint over the log now")
-    subject = group(verbs, "subject", "rights of data subjects (GDPR Art. 15, 17, 21)")
-    for name, text in (("export", "everything stored about a person, as JSON (Art. 15)"),
-                       ("erase", "erase a person and print the inclusion proof of the erasure (Art. 17)"),
-                       ("object", "record a person's objection and stop processing (Art. 21)")):
-        parser = verb(subject, name, text)
-        parser.add_argument("identifier", metavar="PERSON", help="actor URI, @user@host or platform id")
-        if name != "object":
-            parser.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
-    retention = group(verbs, "retention", "storage limitation")
-    verb(retention, "run", "delete everything due under [retention] now")
-    register = verb(verbs, "register", "render the record of processing activities (Art. 30)")
-    register.add_argument("--format", choices=["markdown", "html", "json"], default="markdown")
 
 
 def _verb(sub, name: str, text: str) -> argparse.ArgumentParser:

@@ -16,13 +16,13 @@ from activitypub.uris import Uris
 from bridge import commands_privacy, heap, posts, tokens, users
 from bridge.app import create_app
 from bridge.bootstrap import bootstrap
+from bridge.command_errors import CommandError
 from bridge.config import Config
 from bridge.db import create_engine, create_sessionmaker
 from bridge.federation import instance_key, open_federation
 from bridge.platform_health import ensure_health_job
 from bridge.privacy_jobs import ensure_privacy_jobs
 from bridge.secrets_store import load_or_create_secret
-from bridge.command_errors import CommandError
 from bridge.models import User
 from bridge.uploads import upload_image
 from bridge.web.middleware import PrivateAccessLogger

@@ -201,4 +201,3 @@ def test_help_lists_the_verbs():
         assert f"\n    {verb}" in done.stdout
     audit = subprocess.run([sys.executable, "-m", "bridge", "audit", "--help"], capture_output=True, text=True, env=ENV)
     assert all(f"\n    {action}" in audit.stdout for action in ("pubkey", "export", "verify", "checkpoint"))
-
