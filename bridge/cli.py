@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import sys
@@ -11,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bridge import commands, commands_privacy
+from bridge import commands, commands_privacy, eventloop
 from bridge.command_errors import CommandError
 from bridge.config import Config, ConfigError
 from bridge.settings import load_config
@@ -91,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # `audit verify` runs offline, on the DPO's own machine: no config, no database.
         config = None if getattr(args, "offline", False) else load_config(config_path(args.config))
-        return asyncio.run(dispatch(args, config)) or 0
+        return eventloop.run(dispatch(args, config)) or 0
     except ConfigError as exc:
         print(f"stadtbote: config error: {exc}", file=sys.stderr)
         return EXIT_CONFIG

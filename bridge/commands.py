@@ -13,7 +13,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from activitypub.uris import Uris
-from bridge import commands_privacy, heap, posts, tokens, users
+from bridge import commands_privacy, eventloop, heap, posts, tokens, users
 from bridge.app import create_app
 from bridge.bootstrap import bootstrap
 from bridge.command_errors import CommandError
@@ -69,7 +69,7 @@ async def serve(args: argparse.Namespace, config: Config) -> int:
                            f"({exc.strerror or exc.__class__.__name__})") from None
     heap.settle()
     print(f"Stadtbote is listening on {config.instance.listen_host}:{config.instance.listen_port}; "
-          f"public URL {config.instance.base_url}", flush=True)
+          f"public URL {config.instance.base_url}; event loop {eventloop.running_loop_name()}", flush=True)
     try:
         await stop.wait()
     finally:

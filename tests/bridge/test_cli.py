@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 import signal
 import socket
@@ -69,6 +70,9 @@ def test_first_serve_creates_everything_once_and_later_starts_change_nothing(tmp
     config = write_config(tmp_path, empty_db_url, port)
     proc = start_serve(config)
     lines = read_until(proc, "is listening")
+    # uvloop is a dependency wherever it has a build (not on Windows): the server must run on it there
+    expected_loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    assert lines[-1].endswith(f"; event loop {expected_loop}"), lines[-1]
     passwords = [l for l in lines if l.startswith("Initial admin password: ")]
     assert len(passwords) == 1 and len(passwords[0].split(": ", 1)[1]) >= 16
 
