@@ -43,8 +43,8 @@ async def main(target: str, in_reply_to: str, count: int, concurrency: int, acto
     latencies: list[float] = []
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as http:
-        async def send(body: bytes, headers: dict[str, str]) -> None:
-            began = time.perf_counter()
+        async def send(body: bytes, headers: dict[str, str], due: float | None = None) -> None:
+            began = time.perf_counter() if due is None else due  # an open load counts from when it was due
             async with http.post(target, data=body, headers=headers) as response:
                 await response.read()
                 statuses[response.status] += 1
@@ -69,21 +69,23 @@ async def main(target: str, in_reply_to: str, count: int, concurrency: int, acto
 
 
 async def send_open(requests, rate: int, limit: int, send) -> None:
-    """Request n starts at n / rate seconds, or as soon after as fewer than `limit` are in flight."""
+    """Request n is due at n / rate seconds and starts then, or as soon after as fewer than `limit` are in
+    flight; its answer time counts from when it was due, so a server that makes the sender wait is not
+    flattered by the waiting (coordinated omission)."""
     slots, tasks, start = asyncio.Semaphore(limit), [], time.perf_counter()
 
-    async def one(body: bytes, headers: dict[str, str]) -> None:
+    async def one(body: bytes, headers: dict[str, str], due: float) -> None:
         try:
-            await send(body, headers)
+            await send(body, headers, due)
         finally:
             slots.release()
 
     for n, (body, headers) in enumerate(requests):
-        delay = start + n / rate - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
+        due = start + n / rate
+        if due > time.perf_counter():
+            await asyncio.sleep(due - time.perf_counter())
         await slots.acquire()
-        tasks.append(asyncio.create_task(one(body, headers)))
+        tasks.append(asyncio.create_task(one(body, headers, due)))
     await asyncio.gather(*tasks)
 
 
