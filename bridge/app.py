@@ -9,29 +9,34 @@ from pathlib import Path
 
 from aiohttp import web
 from aiohttp.abc import AbstractResolver
-from sqlalchemy import select
 
-from bridge import inbox
-from bridge.appkeys import CONFIG, ENGINE, FEDERATION, SECRET, SESSIONS, TEMPLATES, USER, WORKER
-from bridge.config import Config
-from bridge.db import create_engine, create_sessionmaker
-from bridge.federation import instance_key, open_federation
-from bridge.i18n import Catalogues
-from bridge.media import media_dir
-from bridge.models import Actor, Media, Post, PostState
-from bridge.posts import may_use_actor
-from bridge.secrets_store import load_or_create_secret
-from bridge.web import (activitypub_views, admin, api, auth, avatars, consent_withdraw, dpo, editor, mirrors,
-                        moderation, public)
+from bridge.web.activitypub import inbox
+from bridge.appkeys import CONFIG, ENGINE, FEDERATION, SECRET, SESSIONS, TEMPLATES
+from bridge.config.model import Config
+from bridge.store.db import create_engine, create_sessionmaker
+from bridge.runtime.federation import instance_key, open_federation
+from bridge.web.i18n import Catalogues
+from bridge.runtime.secrets import load_or_create_secret
+from bridge.web.activitypub import documents as activitypub_views
+from bridge.web.admin import users as admin
+from bridge.web.api import routes as api
+from bridge.web import auth
+from bridge.web.public import avatars, consent_withdraw, media, pages as public
+from bridge.web.dpo import audit as dpo
+from bridge.web.editor import dashboard as editor, mirrors
+from bridge.web.moderation import replies as moderation
 from bridge.web.form_reader import TEXT_CAP
 from bridge.web.middleware import csrf, errors, security_headers, signed_in_user
 from bridge.web.render import create_templates
-from bridge.worker import Worker, WorkerContext
+from bridge.queue.worker import Worker, WorkerContext
+from bridge.handlers import standard_worker
 
 STATIC_DIR = Path(__file__).parent / "static"
 # Four images at the configured size plus the form fields (the API's uploads and strangers' forms; editors'
 # forms are read part by part, see `form_reader`); inboxes cap their own bodies far lower.
 FORM_OVERHEAD = TEXT_CAP
+# The worker of a `serve` process; kept here, not in appkeys, so the web handlers never import the queue.
+WORKER = web.AppKey("worker", Worker)
 
 
 def create_app(config: Config, *, run_worker: bool = True, resolver: AbstractResolver | None = None,
@@ -49,7 +54,7 @@ def create_app(config: Config, *, run_worker: bool = True, resolver: AbstractRes
     if run_worker:
         app.cleanup_ctx.append(_worker)
     app.router.add_static("/static/", STATIC_DIR, name="static", append_version=False)
-    app.router.add_get("/media/{filename}", serve_media, name="media")
+    media.setup(app)
     public.setup(app)
     auth.setup(app)
     editor.setup(app)
@@ -80,7 +85,7 @@ async def _federation(app: web.Application, *, resolver, public_overrides):
     federation = await open_federation(app[CONFIG], app[SECRET], pem, resolver=resolver,
                                        public_overrides=public_overrides)
     app[FEDERATION] = federation
-    app[WORKER] = Worker(WorkerContext(app[CONFIG], app[SESSIONS], federation))
+    app[WORKER] = standard_worker(WorkerContext(app[CONFIG], app[SESSIONS], federation))
     yield
     await federation.close()
 
@@ -91,25 +96,3 @@ async def _worker(app: web.Application):
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
-
-
-async def serve_media(request: web.Request) -> web.StreamResponse:
-    """Images of published posts are public; images of drafts only for editors of that account."""
-    filename = request.match_info["filename"]
-    async with request.app[SESSIONS]() as session:
-        row = (await session.execute(
-            select(Media, Actor.name).join(Actor, Actor.id == Media.actor_id).where(Media.filename == filename)
-        )).first()
-        if row is None:
-            raise web.HTTPNotFound()
-        media, actor_name = row
-        post = await session.get(Post, media.post_id) if media.post_id else None
-    public = post is not None and post.state == PostState.PUBLISHED
-    user = request.get(USER)
-    if not public and not (user is not None and may_use_actor(user, actor_name)):
-        raise web.HTTPNotFound()
-    path = media_dir(request.app[CONFIG].instance.data_dir) / filename
-    if not path.is_file():
-        raise web.HTTPNotFound()
-    headers = {"Cache-Control": "public, max-age=31536000, immutable" if public else "private, no-store"}
-    return web.FileResponse(path, headers=headers)

@@ -7,17 +7,15 @@ from aiohttp import web
 from multidict import MultiDictProxy
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bridge.config import Config
-from bridge.federation import Federation
-from bridge.models import User, WebSession
-from bridge.worker import Worker
+from bridge.config.model import Config
+from bridge.runtime.federation import Federation
+from bridge.store.models import User, WebSession
 
 CONFIG = web.AppKey("config", Config)
 ENGINE = web.AppKey("engine", AsyncEngine)
 SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 SECRET = web.AppKey("secret", bytes)
-WORKER = web.AppKey("worker", Worker)
 FEDERATION = web.AppKey("federation", Federation)
 
 # Per request, set by the middleware: the signed-in user (or None), their session row, the form token.

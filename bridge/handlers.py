@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bridge import backfeed, delivery, feedimport, hubping, platform_health, platform_jobs, posts, privacy_jobs
-from bridge.jobs import BatchHandler, Handler, JobOutcome, JobStatus, WorkerContext
-from bridge.models import Job
+from bridge.platforms import backfeed, health as platform_health, jobs as platform_jobs
+from bridge.delivery import jobs as delivery
+from bridge.publishing import feedimport, hubping, posts
+from bridge.privacy import jobs as privacy_jobs
+from bridge.queue.context import BatchHandler, Handler, JobOutcome, JobStatus, WorkerContext
+from bridge.store.models import Job
+from bridge.queue.worker import Worker
 
 
 async def handle_publish(ctx: WorkerContext, session: AsyncSession, job: Job) -> JobOutcome:
@@ -42,3 +46,8 @@ def all_handlers() -> dict[str, Handler]:
 
 def all_batch_handlers() -> dict[str, BatchHandler]:
     return delivery.batch_handlers()
+
+
+def standard_worker(ctx: WorkerContext, **options) -> Worker:
+    """A worker that runs every kind of job: what `serve` and `worker` start."""
+    return Worker(ctx, all_handlers(), batch_handlers=all_batch_handlers(), **options)

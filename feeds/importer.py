@@ -19,6 +19,7 @@ from feedparser.urls import resolve_relative_uris
 
 from feeds import jsonimport
 from feeds.model import FeedKind
+from feeds.items import GuidSource, ImportedEnclosure, ImportedItem
 from feeds.posttext import PostText, TextFit, plain_text, to_post_text
 from feeds.selection import Selection, SelectReason, select_new
 
@@ -38,34 +39,6 @@ class ImportReason(enum.StrEnum):
     NOT_A_FEED = "not_a_feed"
     MALFORMED = "malformed"
     EMPTY = "empty"
-
-
-class GuidSource(enum.StrEnum):
-    """Where an item's GUID came from; a hashed GUID changes if the publisher edits the title."""
-
-    GUID = "guid"
-    LINK = "link"
-    HASH = "hash"
-
-
-@dataclass(frozen=True, slots=True)
-class ImportedEnclosure:
-    url: str
-    mime_type: str | None
-    length: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class ImportedItem:
-    guid: str
-    guid_source: GuidSource
-    title: str | None
-    link: str | None
-    published: datetime | None
-    updated: datetime | None
-    summary_html: str | None
-    content_html: str | None
-    enclosures: tuple[ImportedEnclosure, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,10 +10,8 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # annotations only; importer imports this module at runtime
-    from feeds.importer import ImportedItem
+from feeds.items import ImportedItem
 
 SEPARATOR = " — "
 ELLIPSIS = "…"

@@ -8,10 +8,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # only for annotations; importer imports this module at runtime
-    from feeds.importer import ImportedItem
+from feeds.items import ImportedItem
 
 DEFAULT_MAX_NEW = 20  # a feed that suddenly changes its GUID scheme must not flood followers
 

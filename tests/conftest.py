@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bridge.appkeys import SESSIONS
 from bridge.app import create_app
-from bridge.bootstrap import bootstrap
-from bridge.db import create_engine, create_sessionmaker
-from bridge.users import hash_password
-from bridge.settings import parse_config
+from bridge.cli.bootstrap import bootstrap
+from bridge.store.db import create_engine, create_sessionmaker
+from bridge.auth.users import hash_password
+from bridge.config.load import parse_config
 from testkit import TEST_PASSWORD, config_dict
 
 PG_URL = os.environ.get("STADTBOTE_TEST_DATABASE_URL")

@@ -8,13 +8,14 @@ import pytest
 
 from sqlalchemy import select, update
 
-from bridge import backfeed, platform_jobs, posts
-from bridge.db import utcnow
-from bridge.federation import open_federation
+from bridge.platforms import backfeed, jobs as platform_jobs
+from bridge.publishing import posts
+from bridge.store.db import utcnow
+from bridge.runtime.federation import open_federation
 from bridge.handlers import all_handlers
-from bridge.models import Job, JobState, Post, Role
-from bridge.models_platforms import PlatformAccount, PlatformSend
-from bridge.worker import Worker, WorkerContext
+from bridge.store.models import Job, JobState, Post, Role
+from bridge.store.platforms import PlatformAccount, PlatformSend
+from bridge.queue.worker import Worker, WorkerContext
 from platform_fakes import QUICK_TIMEOUT, Clock, MapResolver, guarded
 from platform_servers import FakeBluesky, FakeMastodon, FakeTelegram
 from testkit import add_user

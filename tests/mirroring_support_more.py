@@ -7,13 +7,14 @@ import io
 
 from PIL import Image
 
-from bridge import backfeed, platform_jobs, posts
-from bridge.db import utcnow
-from bridge.federation import open_federation
+from bridge.platforms import backfeed, jobs as platform_jobs
+from bridge.publishing import posts
+from bridge.store.db import utcnow
+from bridge.runtime.federation import open_federation
 from bridge.handlers import all_handlers
-from bridge.models import Role
-from bridge.uploads import upload_image
-from bridge.worker import Worker, WorkerContext
+from bridge.store.models import Role
+from bridge.publishing.uploads import upload_image
+from bridge.queue.worker import Worker, WorkerContext
 from mirroring_support import TRANSFER, Bridge
 from platform_fakes import QUICK_TIMEOUT, Clock, MapResolver, guarded
 from platform_fakes_linkedin import FakeLinkedIn

@@ -12,8 +12,8 @@ from aiohttp import web
 from PIL import Image
 
 from activitypub.guard import GuardPolicy, open_guarded_session
-from bridge.config import PlatformConfig, Secret
-from bridge.connectors.base import AccountState, ImageView, PostView
+from bridge.config.model import PlatformConfig, Secret
+from bridge.platforms.connectors.base import AccountState, ImageView, PostView
 
 
 class MapResolver:

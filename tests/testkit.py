@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bridge.models import Actor, User
+from bridge.store.models import Actor, User
 
 TEST_PASSWORD = "correct horse battery staple"
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from activitypub.normalize import id_of
 from activitypub.origins import host_of
-from bridge.domain_blocks import blocked_hosts
+from bridge.delivery.domain_blocks import blocked_hosts
 from bridge.inbound.request import Parts
 
 

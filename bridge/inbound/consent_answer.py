@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from activitypub.inbound import CreateNoteIn
 from activitypub.sanitize import html_to_text
-from bridge.consent_audit import record_consent
+from bridge.privacy.consent_audit import record_consent
 from bridge.inbound.context import InboundContext
 from bridge.inbound.effects import Effect, Handled
 from bridge.inbound.local import is_ours

@@ -11,12 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from activitypub.fetch import FetchResult, fetch_document
 from activitypub.uris import INSTANCE_ACTOR_NAME, Uris
-from bridge.config import Config
-from bridge.federation import Federation
+from bridge.config.model import REPLY_RETENTION, Config
+from bridge.runtime.federation import Federation
 from consent.vault import Vault
 
-# How long a reply is kept for moderation under the public task; a config key follows in a later issue.
-REPLY_RETENTION = timedelta(days=180)
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 
 from activitypub.inbound import DeleteIn
-from bridge import erasure
+from bridge.privacy import erasure
 from bridge.inbound import consent_answer
 from bridge.inbound.context import InboundContext
 from bridge.inbound.effects import Effect, Handled

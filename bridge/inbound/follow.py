@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from activitypub import vocab
 from activitypub.inbound import FollowIn
-from bridge.delivery import enqueue_direct
+from bridge.delivery.jobs import enqueue_direct
 from bridge.inbound.context import InboundContext
 from bridge.inbound.effects import Effect, Handled
 from bridge.inbound.local import local_actor

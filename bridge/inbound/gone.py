@@ -16,7 +16,7 @@ from activitypub.fetch import FetchFailed, FetchReason, fetch_document
 from activitypub.normalize import id_of, type_of
 from activitypub.origins import host_of
 from activitypub.uris import INSTANCE_ACTOR_NAME
-from bridge.db import utcnow
+from bridge.store.db import utcnow
 from bridge.inbound.auditing import event_for
 from bridge.inbound.context import InboundContext
 from bridge.inbound.delete import erase_person

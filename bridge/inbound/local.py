@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from activitypub.origins import same_origin
 from activitypub.uris import Uris
-from bridge.config import Config
-from bridge.models import Actor, Post, PostState
+from bridge.config.model import Config
+from bridge.store.models import Actor, Post, PostState
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from activitypub.fetch import Fetched, FetchFailed
-from activitypub.origins import host_of
 from activitypub.profiles import ActorIn, parse_actor
+from bridge.convert.actors import facts_of
 from bridge.inbound.context import InboundContext
 from bridge.inbound.effects import Effect
 from consent.models import Subject
 from consent.signals import ProfileSignals
-from consent.subjects import ActorFacts, KnownActor, KnownProfile, ensure_subject, find_subject, known_actor, remember_actor
+from consent.subjects import KnownActor, KnownProfile, ensure_subject, find_subject, known_actor, remember_actor
 
 
 @dataclass(frozen=True)
@@ -23,21 +23,6 @@ class Person:
     signals: ProfileSignals
     inbox: str | None
     profile_known: bool
-
-
-def facts_of(profile: ActorIn, fallback_inbox: str | None = None) -> ActorFacts | None:
-    inbox = profile.inbox or fallback_inbox
-    if inbox is None:
-        return None
-    host = host_of(profile.id)
-    handle = f"@{profile.preferred_username}@{host}" if profile.preferred_username and host else None
-    return ActorFacts(uri=profile.id, inbox=inbox, shared_inbox=profile.shared_inbox, handle=handle,
-                      name=profile.name, signals=signals_of(profile).as_dict())
-
-
-def signals_of(profile: ActorIn) -> ProfileSignals:
-    return ProfileSignals.of(profile.indexable, profile.discoverable, profile.opt_out_tags,
-                             profile.hides_to_public, profile.hides_cc_public)
 
 
 async def learn(ctx: InboundContext, uri: str) -> Person | Effect:

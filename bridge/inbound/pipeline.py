@@ -29,15 +29,15 @@ from activitypub.normalize import id_of
 from activitypub.origins import host_of
 from activitypub.profiles import ActorIn, parse_actor
 from activitypub.signatures import RejectReason, Rejected, Verified, VerifyResult, check_actor, verify_request
-from bridge.db import utcnow
-from bridge.hosts import record_success
+from bridge.store.db import utcnow
+from bridge.delivery.hosts import record_success
 from bridge.inbound import gone
 from bridge.inbound.auditing import event_for, type_label
 from bridge.inbound.blocking import blocked_sender
 from bridge.inbound.context import InboundContext
 from bridge.inbound.dispatch import dispatch
 from bridge.inbound.effects import Handled
-from bridge.inbound.people import facts_of
+from bridge.convert.actors import facts_of
 from bridge.inbound.reply_writer import ReplyWriter
 from bridge.inbound.request import Acceptance, Answer, InboundRequest, Parts, Refusal
 from consent.audit import Action, Event, Outcome, record

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from activitypub import vocab
 from activitypub.inbound import QuoteRequestIn
-from bridge.delivery import enqueue_direct
+from bridge.delivery.jobs import enqueue_direct
 from bridge.inbound.context import InboundContext
 from bridge.inbound.effects import Effect, Handled
 from bridge.inbound.local import LocalPost, local_post

@@ -24,11 +24,11 @@ from typing import Any
 
 from activitypub.inbound import CreateNoteIn, parse_activity
 from activitypub.sanitize import sanitize_html
-from bridge.db import utcnow
-from bridge.domain_blocks import blocked_hosts
-from bridge.hosts import record_successes
+from bridge.store.db import utcnow
+from bridge.delivery.domain_blocks import blocked_hosts
+from bridge.delivery.hosts import record_successes
 from bridge.inbound.auditing import event_for
-from bridge.inbound.context import REPLY_RETENTION
+from bridge.config.model import REPLY_RETENTION
 from bridge.inbound.create import Concern, facts_for
 from bridge.inbound.effects import Effect, Handled
 from bridge.inbound.local import local_posts, post_ref

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bridge.config import Config
-from bridge.federation import Federation
+from bridge.config.model import Config
+from bridge.runtime.federation import Federation
 from bridge.inbound.turns import ActorTurns
 
 

@@ -9,7 +9,8 @@ from activitypub.profiles import ActorIn
 from bridge.inbound.context import InboundContext
 from bridge.inbound.create import Concern, facts_for
 from bridge.inbound.effects import Effect, Handled
-from bridge.inbound.people import Person, facts_of, signals_of
+from bridge.inbound.people import Person
+from bridge.convert.actors import facts_of, signals_of
 from consent.replies import ReplyReason, find_reply, update_reply
 from consent.signals import ProfileSignals
 from consent.subjects import known_actor, remember_actor

@@ -6,9 +6,9 @@ from aiohttp import web
 from sqlalchemy import delete
 
 from bridge.appkeys import CONFIG, SESSIONS, USER, WEB_SESSION
-from bridge.config import LANGUAGES
-from bridge.models import Role, User, WebSession
-from bridge.users import WINDOW, SigninReason, UserProblem, authenticate, change_password, user_ref
+from bridge.config.model import LANGUAGES
+from bridge.store.models import Role, User, WebSession
+from bridge.auth.users import WINDOW, SigninReason, UserProblem, authenticate, change_password, user_ref
 from bridge.web import filters
 from bridge.web.guards import PASSWORD_PATH, home_for, local_path, require_user
 from bridge.web.messages import N_

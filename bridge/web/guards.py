@@ -8,8 +8,8 @@ from urllib.parse import quote
 from aiohttp import web
 
 from bridge.appkeys import USER
-from bridge.models import Post, Role, User
-from bridge.posts import may_use_actor
+from bridge.store.models import Post, Role, User
+from bridge.auth.users import may_use_actor
 from bridge.web.messages import N_
 
 PASSWORD_PATH = "/password"

@@ -8,8 +8,8 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
 from bridge.appkeys import CONFIG, CSRF_TOKEN, FORM, SESSIONS, USER, WEB_SESSION
-from bridge.config import Config
-from bridge.i18n import set_language
+from bridge.config.model import Config
+from bridge.web.i18n import set_language
 from bridge.web.form_reader import TEXT_CAP, FormCaps, read_form
 from bridge.web.render import render
 from consent.securitylog import truncate_address

@@ -9,7 +9,7 @@ import jinja2
 from aiohttp import web
 
 from bridge.appkeys import CONFIG, CSRF_TOKEN, TEMPLATES, USER
-from bridge.i18n import Catalogues, current_language
+from bridge.web.i18n import Catalogues, current_language
 
 TEMPLATE_DIR = Path(__file__).parent.parent / "templates"
 

@@ -18,9 +18,9 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridge.appkeys import CONFIG, SECRET, WEB_SESSION
-from bridge.db import utcnow
-from bridge.models import User, WebSession
-from bridge.secrets_store import keyed_hash
+from bridge.store.db import utcnow
+from bridge.store.models import User, WebSession
+from bridge.runtime.secrets import keyed_hash
 
 TOUCH_EVERY = timedelta(seconds=60)  # write last_seen at most once a minute per session
 ANON_CSRF_TTL = 2 * 3600

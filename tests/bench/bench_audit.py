@@ -25,8 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bridge import schema  # noqa: E402
-from bridge.db import create_engine, create_sessionmaker  # noqa: E402
+from bridge.store import schema  # noqa: E402
+from bridge.store.db import create_engine, create_sessionmaker  # noqa: E402
 from consent.audit import Action, Event, record  # noqa: E402
 from consent.auditlog import leaf_of  # noqa: E402
 from consent.auditsigning import load_or_create_signer  # noqa: E402

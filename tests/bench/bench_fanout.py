@@ -32,13 +32,13 @@ from sqlalchemy import func, select
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bridge import posts  # noqa: E402
-from bridge.bootstrap import bootstrap  # noqa: E402
-from bridge.db import create_engine, create_sessionmaker  # noqa: E402
-from bridge.models import Job, JobState, Role  # noqa: E402
-from bridge.secrets_store import load_or_create_secret  # noqa: E402
-from bridge.settings import load_config  # noqa: E402
-from bridge.users import create_user  # noqa: E402
+from bridge.publishing import posts  # noqa: E402
+from bridge.cli.bootstrap import bootstrap  # noqa: E402
+from bridge.store.db import create_engine, create_sessionmaker  # noqa: E402
+from bridge.store.models import Job, JobState, Role  # noqa: E402
+from bridge.runtime.secrets import load_or_create_secret  # noqa: E402
+from bridge.config.load import load_config  # noqa: E402
+from bridge.auth.users import create_user  # noqa: E402
 from consent.followers import add_follower  # noqa: E402
 from consent.subjects import ActorFacts, remember_actor  # noqa: E402
 from consent.vault import Vault  # noqa: E402

@@ -37,12 +37,12 @@ sys.path.insert(0, str(ROOT))
 
 from activitypub.sanitize import sanitize_html  # noqa: E402
 from activitypub.uris import Uris  # noqa: E402
-from bridge import posts  # noqa: E402
-from bridge.bootstrap import bootstrap  # noqa: E402
-from bridge.db import create_engine, create_sessionmaker  # noqa: E402
-from bridge.models import Role  # noqa: E402
-from bridge.settings import load_config  # noqa: E402
-from bridge.users import create_user  # noqa: E402
+from bridge.publishing import posts  # noqa: E402
+from bridge.cli.bootstrap import bootstrap  # noqa: E402
+from bridge.store.db import create_engine, create_sessionmaker  # noqa: E402
+from bridge.store.models import Role  # noqa: E402
+from bridge.config.load import load_config  # noqa: E402
+from bridge.auth.users import create_user  # noqa: E402
 from consent.models import Reply  # noqa: E402
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from bridge import eventloop  # noqa: E402  (the server's own loop, so the ceiling is of the same stack)
+from bridge.cli import eventloop  # noqa: E402  (the server's own loop, so the ceiling is of the same stack)
 
 
 async def inbox(request: web.Request) -> web.Response:

@@ -7,8 +7,8 @@ import io
 from aiohttp import FormData
 from PIL import Image
 
-from bridge.tokens import create_token
-from bridge.users import create_user, find_user
+from bridge.auth.tokens import create_token
+from bridge.auth.users import create_user, find_user
 
 
 async def make_token(sessions, user: str = "skript", actors: tuple[str, ...] = ("stadt",),

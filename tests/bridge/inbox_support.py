@@ -8,9 +8,10 @@ from sqlalchemy import select
 
 from activitypub.uris import Uris
 from bridge.app import create_app
-from bridge.appkeys import FEDERATION, SESSIONS, WORKER
-from bridge.db import utcnow
-from bridge.models import Actor, Post, PostState
+from bridge.appkeys import FEDERATION, SESSIONS
+from bridge.app import WORKER
+from bridge.store.db import utcnow
+from bridge.store.models import Actor, Post, PostState
 from consent.models import AuditEntry
 from fediverse import FakeInstance, Network
 

@@ -8,10 +8,10 @@ from datetime import datetime
 from PIL import Image
 from sqlalchemy import select
 
-from bridge import posts
-from bridge.models import Post, Role, User
-from bridge.posts import Draft
-from bridge.uploads import upload_image
+from bridge.publishing import posts
+from bridge.store.models import Post, Role, User
+from bridge.publishing.posts import Draft
+from bridge.publishing.uploads import upload_image
 from testkit import add_user
 
 

@@ -6,9 +6,9 @@ import pytest
 from api_helpers import bearer, make_token
 from sqlalchemy import select
 
-from bridge.models import ApiToken, User
-from bridge.tokens import revoke_token
-from bridge.users import disable_user, set_actors
+from bridge.store.models import ApiToken, User
+from bridge.auth.tokens import revoke_token
+from bridge.auth.users import disable_user, set_actors
 
 INVALID = {"error": "The access token is invalid"}
 

@@ -8,9 +8,18 @@ from datetime import datetime, timezone
 import pytest
 
 from activitypub.uris import Uris
-from bridge.convert import (AccountStats, InstanceFacts, actor_to_account, instance_v1, instance_v2,
-                            mastodon_datetime, media_to_attachment, post_to_scheduled_status, post_to_status)
-from bridge.models import Actor, Media, Post, PostState
+from bridge.convert.mastodon import (
+    AccountStats,
+    InstanceFacts,
+    actor_to_account,
+    instance_v1,
+    instance_v2,
+    mastodon_datetime,
+    media_to_attachment,
+    post_to_scheduled_status,
+    post_to_status,
+)
+from bridge.store.models import Actor, Media, Post, PostState
 
 DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 STATUS_KEYS = {"id", "created_at", "edited_at", "in_reply_to_id", "in_reply_to_account_id", "sensitive",

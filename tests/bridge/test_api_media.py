@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from bridge.app import create_app
 from bridge.appkeys import SESSIONS
-from bridge.models import Media
+from bridge.store.models import Media
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from aiohttp import FormData
 from api_helpers import bearer, make_token, upload
 from sqlalchemy import func, select
 
-from bridge.models import Job, Post, PostState
-from bridge.posts import PUBLISH_JOB
+from bridge.store.models import Job, Post, PostState
+from bridge.publishing.posts import PUBLISH_JOB
 
 
 @pytest.fixture
@@ -186,7 +186,7 @@ async def test_the_same_key_from_another_token_makes_a_new_status(client, sessio
 
 
 async def test_an_idempotency_key_older_than_an_hour_no_longer_matches(client, sessions, token):
-    from bridge.models import IdempotencyKey
+    from bridge.store.models import IdempotencyKey
     headers = {**bearer(token), "Idempotency-Key": "alt"}
     await client.post("/api/v1/statuses", headers=headers, data={"status": "Früher"})
     async with sessions.begin() as session:

@@ -17,10 +17,10 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from bridge.cli import main
-from bridge.db import create_engine, create_sessionmaker
-from bridge.models import Actor, ApiToken, Job, Post, PostState, User
-from bridge.posts import PUBLISH_JOB
+from bridge.cli.main import main
+from bridge.store.db import create_engine, create_sessionmaker
+from bridge.store.models import Actor, ApiToken, Job, Post, PostState, User
+from bridge.publishing.posts import PUBLISH_JOB
 from testkit import write_config
 
 ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}

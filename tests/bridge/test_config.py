@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bridge.config import ConfigError
-from bridge.settings import load_config
+from bridge.config.model import ConfigError
+from bridge.config.load import load_config
 
 EXAMPLE = Path(__file__).parents[2] / "config.example.toml"
 GOOD = """

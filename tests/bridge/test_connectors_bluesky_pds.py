@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from bridge.connectors.base import Outcome
-from bridge.connectors.bluesky import BlueskyConnector
+from bridge.platforms.connectors.base import Outcome
+from bridge.platforms.connectors.bluesky import BlueskyConnector
 from platform_fakes import Clock, MapResolver, guarded, image_view, noisy_jpeg, platform, site_app, state, view
 
 PDS_DIR = Path(__file__).resolve().parents[1] / "pds"

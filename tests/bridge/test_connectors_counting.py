@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.connectors.bluesky import BlueskyConnector, bluesky_length
-from bridge.connectors.bluesky_records import facets, tid
-from bridge.connectors.counting import characters, graphemes, utf16_units, utf8_bytes
-from bridge.connectors.mastodon import MastodonConnector
-from bridge.connectors.render import fit_text
-from bridge.connectors.telegram import TelegramConnector
+from bridge.platforms.connectors.bluesky import BlueskyConnector, bluesky_length
+from bridge.platforms.connectors.bluesky_records import facets, tid
+from bridge.platforms.connectors.counting import characters, graphemes, utf16_units, utf8_bytes
+from bridge.platforms.connectors.mastodon import MastodonConnector
+from bridge.platforms.connectors.render import fit_text
+from bridge.platforms.connectors.telegram import TelegramConnector
 from platform_fakes import Clock, platform, state, view
 
 FAMILY = "👨‍👩‍👧‍👦"  # four people joined by ZWJ: one grapheme, 7 code points, 11 UTF-16 units, 25 bytes

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from bridge.connectors.base import Outcome, Reason, Remote
-from bridge.connectors.facebook import FacebookConnector
+from bridge.platforms.connectors.base import Outcome, Reason, Remote
+from bridge.platforms.connectors.facebook import FacebookConnector
 from platform_fakes import QUICK_TIMEOUT, Clock, MapResolver, guarded, image_view, platform, state, view
 from platform_fakes_meta import FakeFacebook, fb_comment
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.connectors.base import Outcome, Reason, Remote
-from bridge.connectors.bluesky import BlueskyConnector
-from bridge.connectors.mastodon import MastodonConnector
-from bridge.connectors.telegram import TelegramConnector
+from bridge.platforms.connectors.base import Outcome, Reason, Remote
+from bridge.platforms.connectors.bluesky import BlueskyConnector
+from bridge.platforms.connectors.mastodon import MastodonConnector
+from bridge.platforms.connectors.telegram import TelegramConnector
 from platform_fakes import QUICK_TIMEOUT, Clock, MapResolver, guarded, image_view, platform, state, view
 from platform_servers import (
     FakeBluesky, FakeMastodon, FakeTelegram, bsky_reply, mastodon_reply, telegram_comment,

@@ -8,8 +8,8 @@ import io
 import pytest
 from PIL import Image
 
-from bridge.connectors.base import ImageView, Outcome, Reason, Remote
-from bridge.connectors.instagram import InstagramConnector
+from bridge.platforms.connectors.base import ImageView, Outcome, Reason, Remote
+from bridge.platforms.connectors.instagram import InstagramConnector
 from platform_fakes import QUICK_TIMEOUT, Clock, MapResolver, guarded, image_view, platform, state, view
 from platform_fakes_meta import FakeInstagram, ig_comment
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from bridge.connectors.base import Outcome, Reason, Remote
-from bridge.connectors.linkedin import LinkedInConnector
-from bridge.connectors.linkedin_rest import escape_little, unescape_little
+from bridge.platforms.connectors.base import Outcome, Reason, Remote
+from bridge.platforms.connectors.linkedin import LinkedInConnector
+from bridge.platforms.connectors.linkedin_rest import escape_little, unescape_little
 from platform_fakes import QUICK_TIMEOUT, Clock, MapResolver, guarded, image_view, platform, site_app, state, view
 from platform_fakes_linkedin import FakeLinkedIn, li_comment
 

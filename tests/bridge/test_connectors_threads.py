@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.connectors.base import Outcome, Reason, Remote
-from bridge.connectors.threads import ThreadsConnector, threads_length
+from bridge.platforms.connectors.base import Outcome, Reason, Remote
+from bridge.platforms.connectors.threads import ThreadsConnector, threads_length
 from platform_fakes import QUICK_TIMEOUT, Clock, MapResolver, guarded, image_view, platform, state, view
 from platform_fakes_meta import FakeThreads, threads_reply
 

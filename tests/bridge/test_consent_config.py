@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bridge.config import ConfigError, ConsentConfig
-from bridge.settings import parse_config
+from bridge.config.model import ConfigError, ConsentConfig
+from bridge.config.load import parse_config
 from testkit import config_dict
 
 EXAMPLE = Path(__file__).parents[2] / "config.example.toml"

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from activitypub.uris import PUBLIC
 from bridge.appkeys import FEDERATION, SESSIONS
-from bridge.consent_requests import request_text
+from bridge.privacy.consent_requests import request_text
 from consent.ledger import ConsentRequest, ConsentText
 from consent.models import Reply, Subject
 from fediverse import undo

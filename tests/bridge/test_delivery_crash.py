@@ -15,13 +15,14 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select, update
 
-from bridge import posts
-from bridge.db import create_engine, create_sessionmaker, utcnow
-from bridge.federation import instance_key, open_federation
-from bridge.models import Job, JobState, Role
-from bridge.secrets_store import load_or_create_secret
-from bridge.settings import load_config
-from bridge.worker import Worker, WorkerContext
+from bridge.publishing import posts
+from bridge.store.db import create_engine, create_sessionmaker, utcnow
+from bridge.runtime.federation import instance_key, open_federation
+from bridge.store.models import Job, JobState, Role
+from bridge.runtime.secrets import load_or_create_secret
+from bridge.config.load import load_config
+from bridge.handlers import standard_worker
+from bridge.queue.context import WorkerContext
 from consent.followers import add_follower
 from consent.subjects import ActorFacts, remember_actor
 from testkit import add_user, write_config
@@ -76,7 +77,7 @@ async def restart_after_lock_expiry(config) -> None:
                               .values(locked_until=utcnow() - timedelta(seconds=1)))
         pem = await instance_key(session)
     federation = await open_federation(config, load_or_create_secret(config.instance.data_dir), pem)
-    await Worker(WorkerContext(config, sessions, federation)).run_until_idle()
+    await standard_worker(WorkerContext(config, sessions, federation)).run_until_idle()
     await federation.close()
     await engine.dispose()
 

@@ -9,12 +9,14 @@ import signal
 import pytest
 from sqlalchemy import select
 
-from bridge import jobs, posts
-from bridge.appkeys import CONFIG, FEDERATION, SESSIONS, WORKER
-from bridge.db import utcnow
-from bridge.models import DeliveryHost, Job, JobState, Post, Role
-from bridge.posts import Draft
-from bridge.users import find_user
+from bridge.queue import jobs
+from bridge.publishing import posts
+from bridge.appkeys import CONFIG, FEDERATION, SESSIONS
+from bridge.app import WORKER
+from bridge.store.db import utcnow
+from bridge.store.models import DeliveryHost, Job, JobState, Post, Role
+from bridge.publishing.posts import Draft
+from bridge.auth.users import find_user
 from consent.models import Follower
 from fediverse import mastodon_follow, mastodon_reply
 from inbox_support import CITY, instances, mastodon, network, note_uri, run_jobs, stadt  # noqa: F401
@@ -217,7 +219,7 @@ async def wait_for(condition, seconds: float = 10.0) -> None:
 async def test_a_large_fan_out_refreshes_the_queue_statistics_and_still_delivers(stadt, instances, editor,
                                                                                   monkeypatch):
     # From ANALYZE_AFTER deliveries on, PostgreSQL runs ANALYZE in the fan-out's transaction (SQLite: no-op).
-    from bridge import delivery
+    from bridge.delivery import jobs as delivery
     monkeypatch.setattr(delivery, "ANALYZE_AFTER", 2)
     gts = await instances("gts.test", software="gotosocial")
     await follow(stadt, gts, "dora", "emil", "fritz")

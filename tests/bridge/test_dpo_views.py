@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bridge.appkeys import FEDERATION, SESSIONS
-from bridge.db import utcnow
+from bridge.store.db import utcnow
 from consent.audit import Action, Event, Outcome, record
 from consent.checkpoint import load_public_key_pem, VerifierKey
 from consent.models_privacy import RightsRequest, SecurityEvent

@@ -7,7 +7,7 @@ import importlib.util
 
 import pytest
 
-from bridge import eventloop
+from bridge.cli import eventloop
 
 
 async def _answer() -> tuple[str, int]:

@@ -7,13 +7,13 @@ import io
 import pytest
 from PIL import Image
 
-from bridge import posts
-from bridge.models import Post, Role
-from bridge.posts import Draft
-from bridge.users import find_user
+from bridge.publishing import posts
+from bridge.store.models import Post, Role
+from bridge.publishing.posts import Draft
+from bridge.auth.users import find_user
 from bridge.app import create_app
-from bridge.config import ConfigError
-from bridge.settings import parse_config
+from bridge.config.model import ConfigError
+from bridge.config.load import parse_config
 from testkit import add_user, config_dict
 
 AP = {"Accept": "application/activity+json"}

@@ -9,12 +9,13 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from bridge import feedimport
+from bridge.publishing import feedimport
 from bridge.app import create_app
-from bridge.feedimport import PollReason
-from bridge.models import Job, Post, PostState
-from bridge.models_feeds import FeedImportState
-from bridge.worker import Worker, WorkerContext
+from bridge.publishing.feedimport import PollReason
+from bridge.store.models import Job, Post, PostState
+from bridge.store.feeds import FeedImportState
+from bridge.handlers import standard_worker
+from bridge.queue.context import WorkerContext
 from consent.models import AuditEntry
 from public_support import editor
 from web_support import Visitor, signed_in
@@ -155,7 +156,7 @@ async def test_the_worker_starts_polls_and_editors_see_the_broken_feed(import_co
     config = import_config()
     press["mode"] = "broken"
     client = await aiohttp_client(create_app(config, run_worker=False))  # start-up enqueues one poll per account
-    worker = Worker(WorkerContext(config, sessions_only))
+    worker = standard_worker(WorkerContext(config, sessions_only))
     assert await worker.run_until_idle() == 2
     assert await worker.run_until_idle() == 0  # the next polls wait for their interval
     async with sessions_only() as s:

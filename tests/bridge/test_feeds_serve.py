@@ -10,7 +10,7 @@ import pytest
 from lxml import etree
 
 from bridge.app import create_app
-from bridge.db import utcnow
+from bridge.store.db import utcnow
 from public_support import delete, edit, editor, publish
 
 KINDS = {"rss": "application/rss+xml", "atom": "application/atom+xml", "json": "application/feed+json"}

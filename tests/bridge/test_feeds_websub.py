@@ -6,9 +6,10 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from bridge.hubping import WEBSUB_PING_JOB
-from bridge.models import Job, JobState
-from bridge.worker import Worker, WorkerContext
+from bridge.publishing.hubping import WEBSUB_PING_JOB
+from bridge.store.models import Job, JobState
+from bridge.handlers import standard_worker
+from bridge.queue.context import WorkerContext
 from public_support import editor, publish
 
 
@@ -40,7 +41,7 @@ async def test_publishing_pings_the_hub_for_the_account_instance_and_tag_feeds(m
     user_id = await editor(sessions_only, test_password_hash)
     await publish(sessions_only, config, user_id, "Neu im #Rathaus")
     assert len(await queued_pings(sessions_only)) == 1
-    await Worker(WorkerContext(config, sessions_only)).run_until_idle()
+    await standard_worker(WorkerContext(config, sessions_only)).run_until_idle()
     assert {r["hub.mode"] for r in received} == {"publish"}
     assert {r["content_type"] for r in received} == {"application/x-www-form-urlencoded"}
     assert {r["hub.url"] for r in received} == {
@@ -57,7 +58,7 @@ async def test_a_failing_hub_is_retried_later_and_nothing_else_waits(make_config
     config = make_config(feeds={"websub_hub": hub_url})
     user_id = await editor(sessions_only, test_password_hash)
     await publish(sessions_only, config, user_id, "Hub ist müde")
-    await Worker(WorkerContext(config, sessions_only)).run_until_idle()
+    await standard_worker(WorkerContext(config, sessions_only)).run_until_idle()
     [job] = await queued_pings(sessions_only)
     assert job.state == JobState.QUEUED and job.last_error == "hub_refused" and len(received) == 1
 

@@ -7,7 +7,7 @@ import weakref
 
 import pytest
 
-from bridge import heap
+from bridge.cli import heap
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from bridge.db import utcnow
-from bridge.hosts import BREAKER_THRESHOLD, record_failure, record_success
-from bridge.models import DeliveryHost
+from bridge.store.db import utcnow
+from bridge.delivery.hosts import BREAKER_THRESHOLD, record_failure, record_success
+from bridge.store.models import DeliveryHost
 
 
 async def test_concurrent_failures_to_a_new_host_all_count_and_none_breaks(sessions_only):

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from activitypub.uris import PUBLIC
 from bridge.appkeys import FEDERATION, SESSIONS
-from bridge.db import utcnow
-from bridge.models import DeliveryHost, Post, PostState
+from bridge.store.db import utcnow
+from bridge.store.models import DeliveryHost, Post, PostState
 from consent.models import Interaction, QuoteGrant, Report, Reply, Subject
 from consent.replies import open_reply
 from consent.reports import report_comment

@@ -14,11 +14,11 @@ from sqlalchemy import select
 from bridge.appkeys import CONFIG, FEDERATION, SESSIONS
 from bridge.inbound.pipeline import receive
 from bridge.inbound.request import Answer, InboundRequest, Parts
-from bridge.db import utcnow
-from bridge.domain_blocks import BlockReason, block
-from bridge.inbox import ACTOR_TURNS, REPLY_WRITER
-from bridge.models import DeliveryHost, Post, PostState
-from bridge.privacy import object_person
+from bridge.store.db import utcnow
+from bridge.delivery.domain_blocks import BlockReason, block
+from bridge.web.activitypub.inbox import ACTOR_TURNS, REPLY_WRITER
+from bridge.store.models import DeliveryHost, Post, PostState
+from bridge.privacy.rights import object_person
 from consent.auditlog import leaf_of
 from consent.canonical import canonical_bytes
 from consent.merkle import CompactTree, leaf_hash, root

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from activitypub.uris import PUBLIC
 from bridge.appkeys import SESSIONS
-from bridge.models import Job
+from bridge.store.models import Job
 from consent.interactions import count_for
 from consent.models import Follower, Interaction, RemoteActor, Reply, Subject
 from consent.replies import open_reply

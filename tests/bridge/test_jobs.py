@@ -8,10 +8,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bridge import jobs
-from bridge.db import create_engine, create_sessionmaker, utcnow
-from bridge.models import Job, JobState
-from bridge.worker import JobOutcome, JobStatus, Worker, WorkerContext
+from bridge.queue import jobs
+from bridge.store.db import create_engine, create_sessionmaker, utcnow
+from bridge.store.models import Job, JobState
+from bridge.queue.worker import JobOutcome, JobStatus, Worker, WorkerContext
 
 
 def recording_handler(seen: list, status: JobStatus = JobStatus.DONE, reason: str | None = None):

@@ -7,8 +7,8 @@ import io
 import pytest
 from PIL import Image
 
-from bridge.config import LimitsConfig
-from bridge.media import MediaReason, process_image
+from bridge.config.model import LimitsConfig
+from bridge.convert.images import MediaReason, process_image
 
 LIMITS = LimitsConfig(max_characters=500, max_images=4, max_image_bytes=200_000, max_image_pixels=1_000_000)
 

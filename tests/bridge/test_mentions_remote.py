@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from bridge.appkeys import FEDERATION, SESSIONS
-from bridge.erasure import erase_person
-from bridge.models import Post, Role
+from bridge.privacy.erasure import erase_person
+from bridge.store.models import Post, Role
 from consent.subjects import find_subject, known_actor
 from inbox_support import CITY, instances, network, run_jobs, stadt  # noqa: F401
 from test_delivery_flow import follow, write

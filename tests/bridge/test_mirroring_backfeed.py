@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bridge import mirroring
-from bridge.backfeed import DEFAULT_CADENCE
-from bridge.models import Job, JobState
+from bridge.platforms import sends as mirroring
+from bridge.platforms.backfeed import DEFAULT_CADENCE
+from bridge.store.models import Job, JobState
 from consent.models import Reply, Subject
 from mirroring_support import bridge  # noqa: F401  (fixture)
 from platform_servers import bsky_reply, mastodon_reply, telegram_comment

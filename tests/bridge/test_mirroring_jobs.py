@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from bridge import mirroring
-from bridge.models import Job, JobState
-from bridge.models_platforms import AccountStatus, PlatformAccount, SendState
+from bridge.platforms import sends as mirroring
+from bridge.store.models import Job, JobState
+from bridge.store.platforms import AccountStatus, PlatformAccount, SendState
 from consent.models import AuditEntry
 from mirroring_support import bridge  # noqa: F401  (fixture)
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bridge import mirroring
-from bridge.models_platforms import AccountStatus, SendState
+from bridge.platforms import sends as mirroring
+from bridge.store.platforms import AccountStatus, SendState
 from consent.models import AuditEntry, Reply
 from mirroring_support_more import ALL, post_with_image, start_more
 from platform_fakes_linkedin import li_comment

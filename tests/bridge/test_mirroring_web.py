@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bridge import posts
+from bridge.publishing import posts
 from bridge.app import create_app
 from bridge.appkeys import SESSIONS
-from bridge.models import Role
-from bridge.models_platforms import AccountStatus, PlatformAccount, PlatformSend, SendState
+from bridge.store.models import Role
+from bridge.store.platforms import AccountStatus, PlatformAccount, PlatformSend, SendState
 from mirroring_support import PLATFORMS
 from platform_fakes import MapResolver
 from platform_servers import FakeMastodon

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from activitypub.uris import PUBLIC
 from bridge.appkeys import SESSIONS
-from bridge.models import Post
+from bridge.store.models import Post
 from inbox_support import CITY, audit, instances, mastodon, network, run_jobs, stadt  # noqa: F401
 from moderation_support import moderator, replied
 from web_support import visitors  # noqa: F401

@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bridge.appkeys import CONFIG, SESSIONS
-from bridge.models import Job, User
-from bridge.posts import Draft, create_post
+from bridge.store.models import Job, User
+from bridge.publishing.posts import Draft, create_post
 from fediverse import mastodon_follow
 from inbox_support import CITY, audit, instances, mastodon, network, run_jobs, stadt  # noqa: F401
 from moderation_support import STADT_INBOX, moderator, replied

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bridge.appkeys import FEDERATION, SESSIONS
-from bridge.db import utcnow
+from bridge.store.db import utcnow
 from consent.models import Reply
 from consent.platform_replies import store_platform_reply
 from inbox_support import audit, instances, mastodon, network, run_jobs, stadt  # noqa: F401

@@ -8,10 +8,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bridge import jobs
-from bridge.models import Job, JobState
-from bridge.models_platforms import AccountStatus, SendState
-from bridge.platform_health import HEALTH_JOB, ensure_health_job
+from bridge.queue import jobs
+from bridge.store.models import Job, JobState
+from bridge.store.platforms import AccountStatus, SendState
+from bridge.platforms.health import HEALTH_JOB, ensure_health_job
 from consent.models import AuditEntry
 from mirroring_support import bridge  # noqa: F401  (fixture)
 

@@ -9,16 +9,16 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from bridge import posts
-from bridge.db import utcnow
-from bridge.models import Job, JobState, Post, PostRevision, PostState, Role
-from bridge.posts import Draft, PostReason
-from bridge.uploads import upload_image
-from bridge.users import find_user
+from bridge.publishing import posts
+from bridge.store.db import utcnow
+from bridge.store.models import Job, JobState, Post, PostRevision, PostState, Role
+from bridge.publishing.posts import Draft, PostReason
+from bridge.publishing.uploads import upload_image
+from bridge.auth.users import find_user
 from testkit import add_user
-from bridge.delivery import FANOUT_JOB
+from bridge.delivery.jobs import FANOUT_JOB
 from bridge.handlers import handle_publish
-from bridge.worker import Worker, WorkerContext
+from bridge.queue.worker import Worker, WorkerContext
 from consent.models import AuditEntry
 
 

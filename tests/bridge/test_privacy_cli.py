@@ -9,10 +9,10 @@ from datetime import timedelta
 
 import pytest
 
-from bridge.cli import main
-from bridge.db import create_engine, create_sessionmaker, utcnow
-from bridge.privacy import vault_for
-from bridge.settings import load_config
+from bridge.cli.main import main
+from bridge.store.db import create_engine, create_sessionmaker, utcnow
+from bridge.privacy.rights import vault_for
+from bridge.config.load import load_config
 from consent.followers import add_follower
 from consent.replies import ReplyFacts, store_reply
 from consent.subjects import ActorFacts, remember_actor

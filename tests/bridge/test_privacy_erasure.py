@@ -10,8 +10,8 @@ from pathlib import Path
 from sqlalchemy import inspect, select, text
 
 from bridge.appkeys import FEDERATION, SESSIONS
-from bridge.models import Job, JobState
-from bridge.privacy import erase_person, signer_for
+from bridge.store.models import Job, JobState
+from bridge.privacy.rights import erase_person, signer_for
 from consent.auditexport import export_chunks
 from consent.auditsigning import write_checkpoint
 from consent.verifier import verify_export, verify_proof_document

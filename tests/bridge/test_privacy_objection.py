@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bridge.appkeys import FEDERATION, SESSIONS
-from bridge.privacy import object_person
+from bridge.privacy.rights import object_person
 from consent.models import Follower, Reply
 from consent.rights import is_objected
 from fediverse import mastodon_follow, mastodon_reply

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bridge.db import utcnow
-from bridge.media import media_dir, store_file
-from bridge.models import Actor, Job, JobState, Media, Post, PostState
-from bridge.privacy import run_retention, vault_for
+from bridge.store.db import utcnow
+from bridge.convert.images import media_dir, store_file
+from bridge.store.models import Actor, Job, JobState, Media, Post, PostState
+from bridge.privacy.rights import run_retention, vault_for
 from consent.audit import Action
 from consent.models import AuditEntry, InboundSeen, RemoteActor, Reply, Subject
 from consent.models_privacy import SecurityEvent

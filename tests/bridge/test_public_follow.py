@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bridge.web.public_follow import HostReason, check_host, share_links
+from bridge.web.public.follow import HostReason, check_host, share_links
 from public_support import editor, publish
 
 

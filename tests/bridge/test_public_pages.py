@@ -9,7 +9,7 @@ from html import unescape
 import pytest
 
 from bridge.app import create_app
-from bridge.db import utcnow
+from bridge.store.db import utcnow
 from public_support import delete, edit, editor, publish
 
 

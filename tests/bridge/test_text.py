@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given, strategies as st
 
-from bridge.text import count_characters, parse_text, render_html
+from bridge.convert.text import count_characters, parse_text, render_html
 
 
 def tag_url(tag):

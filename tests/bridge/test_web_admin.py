@@ -6,8 +6,8 @@ import re
 
 from sqlalchemy import select
 
-from bridge.models import ApiToken, User
-from bridge.tokens import digest
+from bridge.store.models import ApiToken, User
+from bridge.auth.tokens import digest
 from web_support import admin_ready, make_user, sign_in, signed_in, visitors  # noqa: F401
 
 

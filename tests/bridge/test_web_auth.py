@@ -9,8 +9,8 @@ from yarl import URL
 
 from bridge.app import create_app
 from bridge.appkeys import SESSIONS
-from bridge.db import utcnow
-from bridge.models import User, WebSession
+from bridge.store.db import utcnow
+from bridge.store.models import User, WebSession
 from web_support import CSRF, admin_ready, compose_form, count_posts, make_user, sign_in, signed_in, visitors  # noqa: F401
 
 

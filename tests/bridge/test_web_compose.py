@@ -11,9 +11,10 @@ from PIL import ExifTags, Image
 from sqlalchemy import select, update
 
 from bridge.appkeys import SESSIONS
-from bridge.media import media_dir
-from bridge.models import Job, Media, Post
-from bridge.worker import Worker, WorkerContext
+from bridge.convert.images import media_dir
+from bridge.store.models import Job, Media, Post
+from bridge.handlers import standard_worker
+from bridge.queue.context import WorkerContext
 from web_support import (add_image, client_for, compose_form, count_posts, editor, image_bytes,  # noqa: F401
                          make_user, post_id_from, signed_in, visitors)
 
@@ -204,7 +205,7 @@ async def test_a_scheduled_post_waits_and_the_worker_publishes_it(visitors, sess
     async with sessions() as session:
         post = await session.get(Post, post_id)
         assert post.scheduled_at == local.astimezone(timezone.utc)
-    worker = Worker(WorkerContext(config, sessions))
+    worker = standard_worker(WorkerContext(config, sessions))
     assert await worker.run_until_idle() == 0  # not yet due
     async with sessions.begin() as session:
         await session.execute(update(Job).where(Job.post_id == post_id)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bridge.config import Config
-from bridge.models import Post, User
-from bridge.posts import Draft, create_post, delete_post
+from bridge.config.model import Config
+from bridge.store.models import Post, User
+from bridge.publishing.posts import Draft, create_post, delete_post
 from web_support import editor, make_user, signed_in, visitors  # noqa: F401
 
 

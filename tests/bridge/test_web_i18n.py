@@ -8,11 +8,11 @@ from babel.messages.extract import extract_python
 from babel.messages.pofile import read_po
 from jinja2.ext import babel_extract
 
-from bridge.i18n import LOCALE_DIR
-from bridge.media import MEDIA_TEXT
-from bridge.posts import POST_TEXT
-from bridge.tokens import TOKEN_TEXT
-from bridge.users import USER_ERROR_TEXT
+from bridge.web.i18n import LOCALE_DIR
+from bridge.convert.images import MEDIA_TEXT
+from bridge.publishing.posts import POST_TEXT
+from bridge.auth.tokens import TOKEN_TEXT
+from bridge.auth.users import USER_ERROR_TEXT
 from web_support import compose_form, editor, visitors  # noqa: F401
 
 BRIDGE = Path(__file__).resolve().parents[2] / "bridge"

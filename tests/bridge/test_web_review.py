@@ -6,8 +6,8 @@ import re
 
 from sqlalchemy import select
 
-from bridge.models import Post, PostRevision, User
-from bridge.posts import content_sha256
+from bridge.store.models import Post, PostRevision, User
+from bridge.publishing.posts import content_sha256
 from web_support import compose_form, editor, make_user, post_id_from, signed_in, visitors  # noqa: F401
 
 APPROVE = "Approve and publish"

@@ -16,8 +16,8 @@ from sqlalchemy import select, update
 from yarl import URL
 
 from bridge.app import create_app
-from bridge.models import Post, User, WebSession
-from bridge.users import create_user
+from bridge.store.models import Post, User, WebSession
+from bridge.auth.users import create_user
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 

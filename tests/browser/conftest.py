@@ -10,7 +10,7 @@ from aiohttp import web
 from playwright.async_api import async_playwright
 
 from bridge.app import create_app
-from bridge.db import create_engine, create_sessionmaker
+from bridge.store.db import create_engine, create_sessionmaker
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

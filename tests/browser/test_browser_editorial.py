@@ -7,7 +7,7 @@ import re
 import pytest
 from PIL import Image
 
-from bridge.users import create_user
+from bridge.auth.users import create_user
 from browser_support import sign_in
 
 pytestmark = pytest.mark.browser

@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bridge.db import utcnow
-from bridge.models import Actor, Job, Post, PostState
-from bridge.secrets_store import load_or_create_secret
-from bridge.users import create_user
+from bridge.store.db import utcnow
+from bridge.store.models import Actor, Job, Post, PostState
+from bridge.runtime.secrets import load_or_create_secret
+from bridge.auth.users import create_user
 from browser_support import sign_in
 from consent.ledger import ConsentRequest
 from consent.models import Reply

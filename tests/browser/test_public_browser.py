@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bridge import posts
-from bridge.models import Role
-from bridge.posts import Draft
-from bridge.uploads import upload_image
+from bridge.publishing import posts
+from bridge.store.models import Role
+from bridge.publishing.posts import Draft
+from bridge.publishing.uploads import upload_image
 from testkit import add_user
 
 AXE = Path(__file__).parents[2] / "node_modules" / "axe-core" / "axe.min.js"

@@ -7,8 +7,8 @@ import random
 import pytest
 from sqlalchemy import func, select
 
-from bridge.models import Media, Post
-from bridge.users import create_user
+from bridge.store.models import Media, Post
+from bridge.auth.users import create_user
 from browser_support import sign_in
 
 pytestmark = pytest.mark.browser

@@ -7,16 +7,8 @@ from datetime import datetime, timezone
 import pytest
 
 from feed_samples import ENTRIES, FIXTURES, meta
-from feeds.importer import (
-    GuidSource,
-    ImportedItem,
-    ImportReason,
-    SelectReason,
-    TextFit,
-    parse_feed,
-    select_new,
-    to_post_text,
-)
+from feeds.items import GuidSource, ImportedItem
+from feeds.importer import ImportReason, SelectReason, TextFit, parse_feed, select_new, to_post_text
 from feeds.model import FeedKind
 from feeds.render import render
 

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from feed_samples import meta
 from feeds.http import evaluate
-from feeds.importer import GuidSource, ImportedItem, ImportReason, TextFit, parse_feed, to_post_text
+from feeds.items import GuidSource, ImportedItem
+from feeds.importer import ImportReason, TextFit, parse_feed, to_post_text
 from feeds.model import FeedEntry, FeedKind, FeedMedia
 from feeds.render import render
 

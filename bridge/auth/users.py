@@ -1,0 +1,234 @@
+"""Users of the authority (admins, editors, DPOs): creation, passwords, sign-in with throttling."""
+
+from __future__ import annotations
+
+import enum
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bridge.config.model import Config
+from bridge.store.db import utcnow
+from bridge.store.models import Actor, Role, SigninThrottle, User, WebSession
+from consent.audit import Action, Event, Outcome, record
+
+USER_NAME = re.compile(r"^[a-z0-9_.-]{2,64}$")
+MIN_PASSWORD = 12
+SYSTEM_PREFIX = "system:"  # names of users that exist only in memory (never stored, never sign in)
+# Failures within the window before a block; a client (browser/IP) gets more room than one account.
+ACCOUNT_LIMIT, CLIENT_LIMIT = 5, 20
+WINDOW = timedelta(minutes=15)
+_hasher = PasswordHasher()  # Argon2id with argon2-cffi's RFC 9106 low-memory profile
+
+
+class UserError(enum.StrEnum):
+    INVALID_NAME = "invalid_name"
+    NAME_TAKEN = "name_taken"
+    INVALID_ROLE = "invalid_role"
+    UNKNOWN_ACTOR = "unknown_actor"
+    UNKNOWN_USER = "unknown_user"
+    WEAK_PASSWORD = "weak_password"
+    PASSWORD_MISMATCH = "password_mismatch"
+    SAME_PASSWORD = "same_password"
+    WRONG_CURRENT_PASSWORD = "wrong_current_password"
+
+
+USER_ERROR_TEXT = {
+    UserError.INVALID_NAME: "user names use 2-64 lowercase letters, digits, '.', '_' or '-'",
+    UserError.NAME_TAKEN: "a user with this name exists already",
+    UserError.INVALID_ROLE: "role must be admin, editor or dpo",
+    UserError.UNKNOWN_ACTOR: "no such account in the configuration",
+    UserError.UNKNOWN_USER: "no such user",
+    UserError.WEAK_PASSWORD: f"the password needs at least {MIN_PASSWORD} characters",
+    UserError.PASSWORD_MISMATCH: "the two passwords differ",
+    UserError.SAME_PASSWORD: "choose a password different from the current one",
+    UserError.WRONG_CURRENT_PASSWORD: "the current password is wrong",
+}
+
+
+class UserProblem(Exception):
+    def __init__(self, reason: UserError):
+        super().__init__(USER_ERROR_TEXT[reason])
+        self.reason = reason
+
+
+class SigninReason(enum.StrEnum):
+    OK = "ok"
+    WRONG_CREDENTIALS = "wrong_credentials"
+    DISABLED = "disabled"
+    THROTTLED = "throttled"
+
+
+@dataclass(frozen=True)
+class SigninResult:
+    reason: SigninReason
+    user: User | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is SigninReason.OK
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_password() -> str:
+    return secrets.token_urlsafe(15)
+
+
+def user_ref(user: User | None) -> str:
+    if user is None:
+        return "anonymous"
+    if user.id is None and user.name.startswith(SYSTEM_PREFIX):
+        return user.name  # a system user such as the feed importer is never stored: "system:feed-import"
+    return f"user:{user.id}"
+
+
+async def find_user(session: AsyncSession, name: str) -> User | None:
+    return await session.scalar(select(User).where(User.name == name))
+
+
+async def create_user(session: AsyncSession, name: str, role: str, actor_names: list[str],
+                      by: User | None = None, password: str | None = None) -> tuple[User, str]:
+    """Creates a user with a one-time password (changed at first sign-in); returns both."""
+    if not USER_NAME.match(name):
+        raise UserProblem(UserError.INVALID_NAME)
+    if role not in set(Role):
+        raise UserProblem(UserError.INVALID_ROLE)
+    if await find_user(session, name):
+        raise UserProblem(UserError.NAME_TAKEN)
+    actors = [await session.scalar(select(Actor).where(Actor.name == a)) for a in actor_names]
+    if any(a is None for a in actors):
+        raise UserProblem(UserError.UNKNOWN_ACTOR)
+    password = password or new_password()
+    user = User(name=name, role=role, password_hash=hash_password(password), must_change_password=True,
+                actors=actors)
+    session.add(user)
+    await session.flush()
+    await record(session, Event(Action.USER_CREATED, by.role if by else "system", user_ref(by),
+                                subject_ref=user_ref(user), details={"role": role}))
+    return user, password
+
+
+async def set_actors(session: AsyncSession, user: User, actor_names: list[str], by: User) -> None:
+    actors = list((await session.scalars(select(Actor).where(Actor.name.in_(actor_names)))).all())
+    if len(actors) != len(set(actor_names)):
+        raise UserProblem(UserError.UNKNOWN_ACTOR)
+    user.actors = actors
+    await record(session, Event(Action.USER_ROLE_CHANGED, by.role, user_ref(by), subject_ref=user_ref(user),
+                                details={"role": user.role, "actors": sorted(actor_names)}))
+
+
+async def set_role(session: AsyncSession, user: User, role: str, by: User) -> None:
+    if role not in set(Role):
+        raise UserProblem(UserError.INVALID_ROLE)
+    user.role = role
+    await record(session, Event(Action.USER_ROLE_CHANGED, by.role, user_ref(by), subject_ref=user_ref(user),
+                                details={"role": role}))
+
+
+async def disable_user(session: AsyncSession, user: User, by: User | None) -> None:
+    """Disabling ends every session at once: the rows go, not just a flag."""
+    user.disabled = True
+    await session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    await record(session, Event(Action.USER_DISABLED, by.role if by else "system", user_ref(by),
+                                subject_ref=user_ref(user)))
+
+
+async def reset_password(session: AsyncSession, user: User, by: User | None) -> str:
+    password = new_password()
+    user.password_hash = hash_password(password)
+    user.must_change_password = True
+    await session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    await record(session, Event(Action.PASSWORD_RESET, by.role if by else "system", user_ref(by),
+                                subject_ref=user_ref(user)))
+    return password
+
+
+async def change_password(session: AsyncSession, user: User, current: str, new: str, repeat: str) -> None:
+    if not check_password(user.password_hash, current):
+        raise UserProblem(UserError.WRONG_CURRENT_PASSWORD)
+    if new != repeat:
+        raise UserProblem(UserError.PASSWORD_MISMATCH)
+    if len(new) < MIN_PASSWORD:
+        raise UserProblem(UserError.WEAK_PASSWORD)
+    if new == current:
+        raise UserProblem(UserError.SAME_PASSWORD)
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    await record(session, Event(Action.PASSWORD_CHANGED, user.role, user_ref(user), subject_ref=user_ref(user)))
+
+
+async def authenticate(session: AsyncSession, name: str, password: str, client_key: str,
+                       now: datetime | None = None) -> SigninResult:
+    """Checks a password with throttling per account and per client; records the outcome."""
+    now = now or utcnow()
+    keys = [(f"user:{name.lower()[:64]}", ACCOUNT_LIMIT), (f"client:{client_key}", CLIENT_LIMIT)]
+    if await _blocked(session, [k for k, _ in keys], now):
+        await _audit_signin(session, None, Action.SIGNIN_THROTTLED, SigninReason.THROTTLED)
+        return SigninResult(SigninReason.THROTTLED)
+    user = await find_user(session, name)
+    # Hash even for unknown users so timing does not reveal which names exist.
+    valid = check_password(user.password_hash if user else _DUMMY_HASH, password)
+    if user is None or not valid:
+        for key, limit in keys:
+            await _count_failure(session, key, limit, now)
+        await _audit_signin(session, user, Action.SIGNIN_FAILED, SigninReason.WRONG_CREDENTIALS)
+        return SigninResult(SigninReason.WRONG_CREDENTIALS)
+    if user.disabled:
+        await _audit_signin(session, user, Action.SIGNIN_FAILED, SigninReason.DISABLED)
+        return SigninResult(SigninReason.DISABLED)
+    await session.execute(delete(SigninThrottle).where(SigninThrottle.key == keys[0][0]))
+    await _audit_signin(session, user, Action.SIGNIN_SUCCEEDED, SigninReason.OK)
+    return SigninResult(SigninReason.OK, user)
+
+
+_DUMMY_HASH = _hasher.hash("not a real password")
+
+
+async def _blocked(session: AsyncSession, keys: list[str], now: datetime) -> bool:
+    rows = (await session.scalars(select(SigninThrottle).where(SigninThrottle.key.in_(keys)))).all()
+    return any(r.blocked_until is not None and r.blocked_until > now for r in rows)
+
+
+async def _count_failure(session: AsyncSession, key: str, limit: int, now: datetime) -> None:
+    row = await session.get(SigninThrottle, key)
+    if row is None:
+        row = SigninThrottle(key=key, failures=0, window_start=now)
+        session.add(row)
+    if now - row.window_start > WINDOW:
+        row.failures, row.window_start, row.blocked_until = 0, now, None
+    row.failures += 1
+    if row.failures >= limit:
+        row.blocked_until = now + WINDOW
+    await session.flush()
+
+
+async def _audit_signin(session: AsyncSession, user: User | None, action: Action, reason: SigninReason) -> None:
+    outcome = Outcome.OK if reason is SigninReason.OK else Outcome.DENIED
+    await record(session, Event(action, user.role if user else "anonymous", user_ref(user), outcome,
+                                reason=None if reason is SigninReason.OK else str(reason)))
+
+
+def may_use_actor(user: User, actor_name: str) -> bool:
+    if user.disabled or user.role == Role.DPO:
+        return False
+    return user.role == Role.ADMIN or any(a.name == actor_name for a in user.actors)
+
+
+def allowed_actors(config: Config, user: User) -> list[str]:
+    return [a.name for a in config.actors if may_use_actor(user, a.name)]

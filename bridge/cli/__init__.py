@@ -1,0 +1,1 @@
+"""The command line: the stadtbote script's verbs and their handlers."""

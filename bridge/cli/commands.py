@@ -1,0 +1,250 @@
+"""What each `stadtbote` verb does. Every handler returns an exit code or raises `CommandError`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from aiohttp import web
+from sqlalchemy import select
+
+from activitypub.uris import Uris
+from bridge.cli import privacy as commands_privacy, eventloop, heap
+from bridge.publishing import posts
+from bridge.auth import tokens, users
+from bridge.app import create_app
+from bridge.cli.bootstrap import bootstrap
+from bridge.cli.errors import CommandError
+from bridge.config.model import Config
+from bridge.store.db import create_engine, create_sessionmaker
+from bridge.runtime.federation import instance_key, open_federation
+from bridge.platforms.health import ensure_health_job
+from bridge.privacy.jobs import ensure_privacy_jobs
+from bridge.runtime.secrets import load_or_create_secret
+from bridge.store.models import User
+from bridge.publishing.uploads import upload_image
+from bridge.web.middleware import PrivateAccessLogger
+from bridge.handlers import standard_worker
+from bridge.queue.context import WorkerContext
+
+
+async def _boot(config: Config) -> None:
+    engine = create_engine(config.database.url)
+    try:
+        result = await bootstrap(engine, create_sessionmaker(engine), config)
+    finally:
+        await engine.dispose()
+    for name in result.migrations:
+        print(f"Applied migration {name}", file=sys.stderr)
+    for name in result.actors_created:
+        print(f"Created account @{name} with a new RSA-2048 key", file=sys.stderr)
+    if result.admin_password:
+        # Printed once, on stdout, so scripts can capture it; it is never stored in clear.
+        print(f"Initial admin password: {result.admin_password}", flush=True)
+
+
+def _stop_on_signal() -> asyncio.Event:
+    """Installed before the process says it is ready, so an early SIGTERM still shuts down cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def serve(args: argparse.Namespace, config: Config) -> int:
+    stop = _stop_on_signal()
+    await _boot(config)
+    runner = web.AppRunner(create_app(config, run_worker=not args.no_worker),
+                           access_log_class=PrivateAccessLogger,
+                           access_log_format=config.privacy.access_log_addresses)
+    await runner.setup()
+    site = web.TCPSite(runner, config.instance.listen_host, config.instance.listen_port)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise CommandError(f"cannot listen on {config.instance.listen_host}:{config.instance.listen_port} "
+                           f"({exc.strerror or exc.__class__.__name__})") from None
+    heap.settle()
+    print(f"Stadtbote is listening on {config.instance.listen_host}:{config.instance.listen_port}; "
+          f"public URL {config.instance.base_url}; event loop {eventloop.running_loop_name()}", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+    return 0
+
+
+async def worker(args: argparse.Namespace, config: Config) -> int:
+    stop = _stop_on_signal()
+    await _boot(config)
+    engine = create_engine(config.database.url)
+    sessions = create_sessionmaker(engine)
+    async with sessions() as session:
+        pem = await instance_key(session)
+    async with sessions.begin() as session:
+        await ensure_privacy_jobs(session, config)  # retention and checkpoint chains, once per installation
+        await ensure_health_job(session, config)  # the daily platform credential check
+    federation = await open_federation(config, load_or_create_secret(config.instance.data_dir), pem)
+    task = asyncio.create_task(standard_worker(WorkerContext(config, sessions, federation)).run_forever())
+    heap.settle()
+    print("Stadtbote worker is running", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await federation.close()
+        await engine.dispose()
+    return 0
+
+
+async def db_upgrade(args: argparse.Namespace, config: Config) -> int:
+    await _boot(config)
+    print("Database schema is up to date")
+    return 0
+
+
+class _Db:
+    """A session for one CLI command, committed only if the command succeeds."""
+
+    def __init__(self, config: Config):
+        self.engine = create_engine(config.database.url)
+        self.sessions = create_sessionmaker(self.engine)
+
+    async def __aenter__(self):
+        self.ctx = self.sessions.begin()
+        return await self.ctx.__aenter__()
+
+    async def __aexit__(self, *exc):
+        try:
+            return await self.ctx.__aexit__(*exc)
+        finally:
+            await self.engine.dispose()
+
+
+async def _user(session, name: str) -> User:
+    user = await users.find_user(session, name)
+    if user is None:
+        raise CommandError(f"no user named {name!r}")
+    return user
+
+
+async def user_add(args: argparse.Namespace, config: Config) -> int:
+    async with _Db(config) as session:
+        try:
+            user, password = await users.create_user(session, args.name, args.role, args.actor)
+        except users.UserProblem as exc:
+            raise CommandError(str(exc)) from None
+    print(f"Created {args.role} {user.name}; one-time password (must be changed at first sign-in):")
+    print(password)
+    return 0
+
+
+async def user_list(args: argparse.Namespace, config: Config) -> int:
+    async with _Db(config) as session:
+        rows = (await session.scalars(select(User).order_by(User.name))).all()
+        for u in rows:
+            state = "disabled" if u.disabled else "active"
+            actors = ",".join(a.name for a in u.actors) or "-"
+            print(f"{u.name}\t{u.role}\t{state}\t{actors}")
+    return 0
+
+
+async def user_disable(args: argparse.Namespace, config: Config) -> int:
+    async with _Db(config) as session:
+        await users.disable_user(session, await _user(session, args.name), None)
+    print(f"Disabled {args.name}; their sessions have ended")
+    return 0
+
+
+async def user_reset_password(args: argparse.Namespace, config: Config) -> int:
+    async with _Db(config) as session:
+        password = await users.reset_password(session, await _user(session, args.name), None)
+    print(f"New one-time password for {args.name}:")
+    print(password)
+    return 0
+
+
+async def token_create(args: argparse.Namespace, config: Config) -> int:
+    async with _Db(config) as session:
+        result = await tokens.create_token(session, args.user, args.actor, args.label)
+        if not result.ok:
+            raise CommandError(result.description)
+    print(f"Token {result.token.id} for {args.user} posting as @{args.actor} (shown only now):")
+    print(result.secret)
+    return 0
+
+
+async def token_list(args: argparse.Namespace, config: Config) -> int:
+    async with _Db(config) as session:
+        for t in await tokens.list_tokens(session):
+            state = "revoked" if t.revoked_at else "active"
+            print(f"{t.id}\t{t.user.name}\t{t.actor.name}\t{state}\t{t.label}")
+    return 0
+
+
+async def token_revoke(args: argparse.Namespace, config: Config) -> int:
+    async with _Db(config) as session:
+        result = await tokens.revoke_token(session, args.id)
+        if not result.ok:
+            raise CommandError(f"no token with id {args.id}")
+    print(f"Revoked token {args.id}")
+    return 0
+
+
+def _schedule(value: str | None, config: Config) -> datetime | None:
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"--at: not an ISO-8601 time: {value!r}") from None
+    return when if when.tzinfo else when.replace(tzinfo=config.tz)
+
+
+def _read_text(value: str) -> str:
+    return sys.stdin.read() if value == "-" else value
+
+
+async def post(args: argparse.Namespace, config: Config) -> int:
+    if len(args.alt) != len(args.image):
+        raise CommandError("give one --alt for every --image (alt text is required)")
+    images = []
+    for path in args.image:
+        try:
+            images.append(Path(path).read_bytes())
+        except OSError as exc:
+            raise CommandError(f"--image {path}: {exc.strerror or 'cannot read'}") from None
+    mirrors = tuple(m.strip() for m in args.mirror.split(",") if m.strip())
+    async with _Db(config) as session:
+        author = await _user(session, args.user)
+        media_ids = []
+        for index, (raw, alt) in enumerate(zip(images, args.alt)):
+            uploaded = await upload_image(session, config, author, args.actor, raw, alt)
+            if not uploaded.ok:
+                raise CommandError(f"--image {args.image[index]}: {uploaded.description}")
+            media_ids.append(uploaded.media.id)
+        draft = posts.Draft(actor=args.actor, text=_read_text(args.text), spoiler_text=args.cw,
+                            language=args.language, media_ids=tuple(media_ids),
+                            scheduled_at=_schedule(args.at, config), mirrors=mirrors, via="cli")
+        result = await posts.create_post(session, config, author, draft)
+        if not result.ok:
+            raise CommandError(result.description)
+    print(f"State: {result.post.state}")
+    print(Uris.for_base(config.instance.base_url).permalink(args.actor, str(result.post.id)))
+    return 0
+
+
+HANDLERS = {
+    "serve": serve, "worker": worker, "db upgrade": db_upgrade,
+    "user add": user_add, "user list": user_list, "user disable": user_disable,
+    "user reset-password": user_reset_password, "post": post,
+    "token create": token_create, "token list": token_list, "token revoke": token_revoke,
+    **commands_privacy.HANDLERS,
+}

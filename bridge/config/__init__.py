@@ -1,0 +1,1 @@
+"""The configuration: typed, frozen objects (model), read and checked from TOML (load), privacy settings."""

@@ -1,0 +1,216 @@
+"""Configuration: read once with tomllib into frozen objects and passed down; never a module global.
+
+Every problem is a `ConfigError` naming the key path, so the CLI can print one line and exit 2.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+ACTOR_NAME = re.compile(r"^[a-z0-9_]{1,30}$")
+ACTOR_TYPES = ("Organization", "Service", "Application", "Group", "Person")
+LANGUAGES = ("de", "en")
+QUOTE_POLICIES = ("public", "followers", "nobody")
+# How long a reply is kept for moderation under the public task; a config key follows in a later issue.
+REPLY_RETENTION = timedelta(days=180)
+
+
+class ConfigError(Exception):
+    """A config problem, phrased as `<key path>: <problem>`."""
+
+    def __init__(self, path: str, problem: str):
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A secret value; its repr never shows the value, so it cannot leak into logs or tracebacks."""
+
+    value: str = field(repr=False)
+    source: str = "inline"
+
+    def __repr__(self) -> str:
+        return f"Secret(<{self.source}>)"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class InstanceConfig:
+    base_url: str
+    name: str
+    listen_host: str
+    listen_port: int
+    data_dir: Path
+    language: str
+    timezone: str
+    session_idle_minutes: int
+
+    @property
+    def https(self) -> bool:
+        return self.base_url.startswith("https://")
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    url: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class FederationConfig:
+    allow_private_addresses: bool
+    # Processes that sign a worker's deliveries while its event loop sends them: 1 suits a worker that
+    # has two cores to itself or shares them with little else; 0 when every worker process has one core.
+    signing_processes: int = 1
+
+
+@dataclass(frozen=True)
+class ActorConfig:
+    name: str
+    display_name: str
+    summary: str
+    type: str
+    require_approval: bool
+    website: str | None
+    # Public pages and feeds (issue 4): search engines may index the account's pages unless false.
+    indexable: bool = True
+    # An existing RSS/Atom feed (e.g. press releases) polled into posts; backfill posts its old items.
+    import_feed_url: str | None = None
+    import_backfill: bool = False
+    # Who may quote this account's posts (FEP-044f): "public", "followers" or "nobody".
+    quote_policy: str = "public"
+    # Profile picture (a PNG or JPEG file, e.g. the city's coat of arms); served re-encoded at /avatars/.
+    avatar: Path | None = None
+
+
+@dataclass(frozen=True)
+class PrivacyConfig:
+    imprint_url: str | None
+    privacy_url: str | None
+    accessibility_url: str | None
+    dpo_contact: str | None
+    # Text of the public imprint, privacy notice and accessibility statement pages (optional; the
+    # pages then show this text above the link to the configured URL).
+    imprint_text: str | None = None
+    privacy_text: str | None = None
+    accessibility_text: str | None = None
+    # Readers' addresses in the access log: "omit" (default) or "truncate" (IPv4 /20, IPv6 /44).
+    access_log_addresses: str = "omit"
+
+
+@dataclass(frozen=True)
+class FeedsConfig:
+    websub_hub: str | None = None  # WebSub hub advertised in feeds and pinged on publish
+    import_interval_minutes: int = 15  # how often imported feeds are polled
+    cache_seconds: int = 60  # Cache-Control max-age of feed responses
+
+
+DEFAULT_CONSENT_TEXT_DE = (
+    "Guten Tag! Wir möchten Ihre Antwort auf unseren Beitrag auf unserer eigenen Website öffentlich zeigen, "
+    "mit Ihrem Namen und einem Link zu Ihrem Profil. Das tun wir nur, wenn Sie zustimmen. Wenn Sie "
+    "einverstanden sind, antworten Sie auf diese Nachricht mit JA. Ohne Antwort zeigen wir nichts. "
+    "Sie können jederzeit mit STOP oder über den Link unten widerrufen; die Antwort verschwindet dann sofort."
+)
+DEFAULT_CONSENT_TEXT_EN = (
+    "Hello! We would like to show your reply to our post publicly on our own website, with your name and a "
+    "link to your profile. We only do this if you agree. If you do, answer this message with YES. Without "
+    "an answer nothing is shown. You can withdraw at any time with STOP or through the link below; the "
+    "reply then disappears at once."
+)
+
+
+@dataclass(frozen=True)
+class ConsentConfig:
+    """The request for consent sent as a direct message (issue 5): its texts in German and English and
+    the purpose recorded in every receipt. Changing a text makes a new version (a new SHA-256)."""
+
+    purpose: str = "public_replies"
+    request_text_de: str = DEFAULT_CONSENT_TEXT_DE
+    request_text_en: str = DEFAULT_CONSENT_TEXT_EN
+
+
+@dataclass(frozen=True)
+class LimitsConfig:
+    max_characters: int
+    max_images: int
+    max_image_bytes: int
+    max_image_pixels: int
+
+
+@dataclass(frozen=True)
+class PlatformConfig:
+    id: str
+    kind: str
+    api_base: str
+    recipient: str
+    country: str
+    transfer_mechanism: str
+    credentials: dict[str, Any] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class RetentionConfig:
+    """Days each data category is kept (issue 5); documented in config.example.toml, shown in the register."""
+
+    replies_days: int = 180
+    platform_replies_days: int = 180
+    inactive_people_days: int = 30
+    inbound_dedupe_days: int = 7
+    security_addresses_days: int = 7
+    security_log_days: int = 90
+    reports_days: int = 180
+    closed_requests_days: int = 1095
+    finished_jobs_days: int = 14
+    run_at: str = "03:30"  # local time of the daily retention run
+
+
+@dataclass(frozen=True)
+class AuditConfig:
+    checkpoint_interval_minutes: int = 60  # how often the audit log's checkpoint is signed
+
+
+@dataclass(frozen=True)
+class RegisterConfig:
+    """Art. 30 register fields that only the authority knows; activities override the built-in ones by id."""
+
+    controller_name: str | None = None
+    controller_address: str | None = None
+    controller_contact: str | None = None
+    representative: str | None = None
+    dpo_name: str | None = None
+    dpo_contact: str | None = None
+    public_task_law: str | None = None  # the state-law norm behind Art. 6(1)(e) (Art. 6(3))
+    audit_log_retention: str | None = None
+    measures: tuple[str, ...] = ()
+    activities: tuple[dict, ...] = ()
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None
+    instance: InstanceConfig
+    database: DatabaseConfig
+    federation: FederationConfig
+    privacy: PrivacyConfig
+    limits: LimitsConfig
+    actors: tuple[ActorConfig, ...]
+    platforms: tuple[PlatformConfig, ...]
+    feeds: FeedsConfig = FeedsConfig()
+    consent: ConsentConfig = ConsentConfig()
+    retention: RetentionConfig = RetentionConfig()
+    register: RegisterConfig = RegisterConfig()
+    audit: AuditConfig = AuditConfig()
+
+    def actor(self, name: str) -> ActorConfig | None:
+        return next((a for a in self.actors if a.name == name), None)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.instance.timezone)

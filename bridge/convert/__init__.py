@@ -1,0 +1,1 @@
+"""The one conversion layer: posts to Mastodon statuses, ActivityPub documents and feed entries; text to HTML; images."""

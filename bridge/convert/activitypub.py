@@ -1,0 +1,87 @@
+"""Our posts and accounts as ActivityPub documents (part of the one conversion layer, beside
+`bridge.convert` for the Mastodon API). Everything ActivityPub-shaped is built by `activitypub/`;
+this module only maps our rows onto its inputs."""
+
+from __future__ import annotations
+
+from html import escape
+
+from activitypub.actors import ActorInput, ImageRef, ProfileField, actor_document, link_field
+from activitypub.notes import Attachment, Mention, NoteInput, QuotePolicy, note_document
+from activitypub.uris import Uris
+from bridge.config.model import ActorConfig, Config
+from bridge.convert.mastodon import content_html, mention_url
+from bridge.store.models import Actor, Post
+from bridge.convert.text import parse_text
+
+
+def post_to_note_input(post: Post, config: Config, uris: Uris) -> NoteInput:
+    parsed = parse_text(post.text, uris.host)
+    actor_config = config.actor(post.actor.name)
+    return NoteInput(
+        actor_name=post.actor.name,
+        post_id=str(post.id),
+        content_html=content_html(post.text, uris),
+        published=post.published_at or post.created_at,
+        language=post.language,
+        summary=post.spoiler_text or None,
+        sensitive=bool(post.spoiler_text),
+        hashtags=tuple(parsed.hashtags),
+        mentions=_mentions(post, uris, parsed.mentions),
+        in_reply_to=post.in_reply_to,
+        attachments=tuple(
+            Attachment(url=uris.media(m.filename), media_type=m.mime_type, alt_text=m.alt,
+                       width=m.width, height=m.height, kind="Image")
+            for m in post.media),
+        updated=post.edited_at,
+        quote_policy=QuotePolicy(getattr(actor_config, "quote_policy", "public")) if actor_config
+        else QuotePolicy.NOBODY,
+    )
+
+
+def _mentions(post: Post, uris: Uris, accts: list[str]) -> tuple[Mention, ...]:
+    """The text's mentions; an answer also mentions the person answered by their actor id (which puts
+    them in `cc`), whether or not the text names them."""
+    resolved = post.mention_actors or {}
+    mentions = [_mention(uris, acct, resolved.get(acct.lower())) for acct in accts]
+    if post.in_reply_to_actor:
+        handle = post.in_reply_to_handle or post.in_reply_to_actor
+        mentions = [m for m in mentions if m.name.lower() != handle.lower()]
+        mentions.append(Mention(href=post.in_reply_to_actor, name=handle))
+    return tuple(mentions)
+
+
+def _mention(uris: Uris, acct: str, actor_id: str | None) -> Mention:
+    # A remote actor id is known once WebFinger answered (`bridge.mentions`); until then, the profile URL.
+    user, _, host = acct.partition("@")
+    href = uris.actor(user) if host == uris.host else actor_id or mention_url(uris, acct)
+    return Mention(href=href, name=f"@{acct}")
+
+
+def post_to_note(post: Post, config: Config, uris: Uris) -> dict:
+    return note_document(uris, post_to_note_input(post, config, uris))
+
+
+def _profile_fields(actor: ActorConfig, config: Config) -> tuple[ProfileField, ...]:
+    fields = []
+    if actor.website:
+        fields.append(link_field("Website", actor.website))
+    if config.privacy.imprint_url:
+        fields.append(link_field("Impressum", config.privacy.imprint_url))
+    if config.privacy.privacy_url:
+        fields.append(link_field("Datenschutz", config.privacy.privacy_url))
+    return tuple(fields)
+
+
+def actor_to_document(actor: Actor, actor_config: ActorConfig, config: Config, uris: Uris) -> dict:
+    summary = "".join(f"<p>{escape(p)}</p>" for p in actor_config.summary.split("\n\n") if p.strip())
+    return actor_document(uris, ActorInput(
+        name=actor.name,
+        display_name=actor_config.display_name,
+        summary_html=summary,
+        public_key_pem=actor.public_key_pem,
+        published=actor.created_at,
+        fields=_profile_fields(actor_config, config),
+        kind=actor_config.type,
+        icon=ImageRef(uris.avatar(actor.name), "image/png") if actor_config.avatar else None,
+    ))

@@ -1,0 +1,307 @@
+"""The one conversion layer: posts, media and actors → the shapes other software reads.
+
+Small pure functions, no database and no I/O: callers load what is needed and pass it in, so every
+shape can be tested from plain objects. This module starts with the Mastodon REST entities of the
+automation API (Status, ScheduledStatus, MediaAttachment, Account, Instance v1/v2); federation adds
+`post_to_note` here, so that a post is turned into text, tags and links in exactly one way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from html import escape
+
+from activitypub.uris import Uris
+from bridge.config.model import LANGUAGES, ActorConfig, Config
+from bridge.convert.images import ACCEPTED_TYPES, MAX_ALT
+from bridge.store.models import Actor, Media, Post, PostState
+from bridge.convert.text import URL_WEIGHT, ParsedText, parse_text, render_html
+
+MASTODON_API_VERSION = "4.3.0"  # the Mastodon release whose REST shapes this subset follows
+BOT_TYPES = ("Service", "Application")
+
+
+@dataclass(frozen=True)
+class AccountStats:
+    """Counts an Account shows; loaded by the caller because this module never queries."""
+
+    statuses_count: int = 0
+    last_status_at: datetime | None = None
+
+
+def mastodon_datetime(value: datetime | None) -> str | None:
+    """Mastodon's datetime format: UTC, milliseconds, trailing Z (2019-12-08T03:48:33.901Z)."""
+    if value is None:
+        return None
+    value = value.astimezone(timezone.utc)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def version_string(stadtbote_version: str) -> str:
+    # Client libraries parse the leading Mastodon version to decide which features exist; the
+    # "(compatible; …)" suffix is how other servers (Pleroma, GoToSocial) name themselves.
+    return f"{MASTODON_API_VERSION} (compatible; Stadtbote {stadtbote_version})"
+
+
+def mention_url(uris: Uris, acct: str) -> str:
+    user, _, host = acct.partition("@")
+    if not host or host == uris.host:
+        return uris.profile(user)
+    return f"https://{host}/@{user}"
+
+
+def content_html(text: str, uris: Uris) -> str:
+    return render_html(parse_text(text, uris.host), uris.tag, lambda acct: mention_url(uris, acct))
+
+
+def _mentions(parsed: ParsedText, uris: Uris) -> list[dict]:
+    result = []
+    for acct in parsed.mentions:
+        user, _, host = acct.partition("@")
+        local = host == uris.host
+        # Remote accounts have no id here (no account table for them in the bridge); Mastodon's id is
+        # a string "not guaranteed to be a number", so the acct itself is a stable stand-in.
+        short = user if local else acct
+        result.append({"id": short, "username": user, "url": mention_url(uris, acct), "acct": short})
+    return result
+
+
+def _tags(parsed: ParsedText, uris: Uris) -> list[dict]:
+    return [{"name": tag.lower(), "url": uris.tag(tag.lower())} for tag in parsed.hashtags]
+
+
+def media_to_attachment(media: Media, uris: Uris) -> dict:
+    url = uris.media(media.filename)
+    size = {"width": media.width, "height": media.height, "size": f"{media.width}x{media.height}",
+            "aspect": media.width / media.height if media.height else 1.0}
+    # No thumbnails are made (images are already re-encoded at a bounded size): preview = original.
+    return {
+        "id": str(media.id),
+        "type": "image",
+        "url": url,
+        "preview_url": url,
+        "remote_url": None,
+        "preview_remote_url": None,
+        "text_url": None,
+        "meta": {"original": dict(size), "small": dict(size)},
+        "description": media.alt or None,
+        "blurhash": None,
+    }
+
+
+def _avatar(actor_config: ActorConfig, uris: Uris) -> str:
+    if actor_config.avatar is not None:
+        return uris.avatar(actor_config.name)
+    return uris.url("/avatars/original/missing.png")
+
+
+def actor_to_account(actor: Actor, actor_config: ActorConfig, uris: Uris,
+                     stats: AccountStats = AccountStats(), *, with_source: bool = False,
+                     language: str = "en") -> dict:
+    """An authority's account as Mastodon's Account (CredentialAccount when `with_source`)."""
+    created = actor.created_at.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    account = {
+        "id": str(actor.id),
+        "username": actor.name,
+        "acct": actor.name,  # local accounts carry no @host, as in Mastodon
+        "display_name": actor_config.display_name,
+        "locked": False,
+        "bot": actor_config.type in BOT_TYPES,
+        "discoverable": True,
+        "indexable": True,
+        "group": actor_config.type == "Group",
+        "created_at": mastodon_datetime(created),  # Mastodon shows only the day
+        "note": content_html(actor_config.summary, uris) if actor_config.summary else "",
+        "url": uris.profile(actor.name),
+        "uri": uris.actor(actor.name),
+        # Without a configured picture Mastodon, too, answers with a placeholder path; no headers yet.
+        "avatar": _avatar(actor_config, uris),
+        "avatar_static": _avatar(actor_config, uris),
+        "header": uris.url("/headers/original/missing.png"),
+        "header_static": uris.url("/headers/original/missing.png"),
+        "followers_count": 0,
+        "following_count": 0,
+        "statuses_count": stats.statuses_count,
+        "last_status_at": stats.last_status_at.astimezone(timezone.utc).date().isoformat()
+        if stats.last_status_at else None,
+        "hide_collections": False,
+        "noindex": False,
+        "emojis": [],
+        "roles": [],
+        "fields": _fields(actor_config, html=True),
+    }
+    if with_source:
+        account["source"] = {"privacy": "public", "sensitive": False, "language": language,
+                             "note": actor_config.summary, "fields": _fields(actor_config, html=False),
+                             "follow_requests_count": 0}
+    return account
+
+
+def _fields(actor_config: ActorConfig, html: bool) -> list[dict]:
+    if not actor_config.website:
+        return []
+    value = actor_config.website
+    if html:
+        value = f'<a href="{escape(value)}" rel="nofollow noopener noreferrer me" target="_blank">{escape(value)}</a>'
+    return [{"name": "Website", "value": value, "verified_at": None}]
+
+
+def post_to_status(post: Post, config: Config, uris: Uris, stats: AccountStats = AccountStats(), *,
+                   source: bool = False) -> dict:
+    """A post as Mastodon's Status. With `source` (the answer to DELETE) the plain `text` replaces
+    `content`, as Mastodon does for delete-and-redraft."""
+    parsed = parse_text(post.text, uris.host)
+    status = {
+        "id": str(post.id),
+        "created_at": mastodon_datetime(post.published_at or post.created_at),
+        "edited_at": mastodon_datetime(post.edited_at),
+        "in_reply_to_id": None,
+        "in_reply_to_account_id": None,
+        "sensitive": bool(post.spoiler_text),  # Mastodon marks every post with a content warning sensitive
+        "spoiler_text": post.spoiler_text,
+        "visibility": "public",  # an authority publishes publicly only
+        "language": post.language,
+        "uri": uris.note(post.actor.name, str(post.id)),
+        "url": uris.permalink(post.actor.name, str(post.id)) if _has_page(post) else None,
+        "replies_count": 0, "reblogs_count": 0, "favourites_count": 0,
+        "favourited": False, "reblogged": False, "muted": False, "bookmarked": False,
+        "pinned": post.pinned,
+        "reblog": None,
+        "application": {"name": "Stadtbote", "website": None},
+        "account": actor_to_account(post.actor, config.actor(post.actor.name)
+                                    or placeholder_actor_config(post.actor), uris, stats),
+        "media_attachments": [media_to_attachment(m, uris) for m in post.media],
+        "mentions": _mentions(parsed, uris),
+        "tags": _tags(parsed, uris),
+        "emojis": [],
+        "card": None,
+        "poll": None,
+        "filtered": [],
+        # Vendor extension (like Pleroma's "pleroma" key): Mastodon has no "awaiting approval" or
+        # "scheduled" state for a Status, so scripts that care read it here; other clients ignore it.
+        "stadtbote": {"state": post.state},
+    }
+    status["text" if source else "content"] = post.text if source else render_html(
+        parsed, uris.tag, lambda acct: mention_url(uris, acct))
+    return status
+
+
+def _has_page(post: Post) -> bool:
+    # Before publication the permalink answers 404 to the public, so no URL is handed out for it.
+    return post.state in (PostState.PUBLISHED, PostState.DELETED)
+
+
+def placeholder_actor_config(actor: Actor) -> ActorConfig:
+    # An actor removed from the config keeps its old posts readable; it just loses its profile text.
+    return ActorConfig(actor.name, actor.name, "", "Organization", False, None)
+
+
+def post_to_scheduled_status(post: Post, uris: Uris, idempotency_key: str | None = None) -> dict:
+    """A post that waits for its time (or its approval) as Mastodon's ScheduledStatus; the id is the
+    post's id, so the same id works with GET and DELETE /api/v1/statuses/:id."""
+    return {
+        "id": str(post.id),
+        "scheduled_at": mastodon_datetime(post.scheduled_at),
+        "params": {
+            "text": post.text,
+            "media_ids": [str(m.id) for m in post.media] or None,
+            "sensitive": None,
+            "spoiler_text": post.spoiler_text or None,
+            "visibility": "public",
+            "language": post.language,
+            "scheduled_at": None,  # Mastodon: null, the status is scheduled only once
+            "poll": None,
+            "idempotency": idempotency_key,
+            "with_rate_limit": False,
+            "in_reply_to_id": None,
+            "application_id": None,
+        },
+        "media_attachments": [media_to_attachment(m, uris) for m in post.media],
+    }
+
+
+@dataclass(frozen=True)
+class InstanceFacts:
+    """What the Instance entities show beyond the config; gathered by the caller."""
+
+    stadtbote_version: str
+    accounts: int = 0
+    statuses: int = 0
+    contact_account: dict | None = None
+
+
+def _contact_email(config: Config) -> str:
+    contact = config.privacy.dpo_contact or ""
+    return contact.removeprefix("mailto:") if "@" in contact and "://" not in contact else ""
+
+
+def _languages(config: Config) -> list[str]:
+    return [config.instance.language] + [lang for lang in LANGUAGES if lang != config.instance.language]
+
+
+def _statuses_configuration(config: Config) -> dict:
+    return {"max_characters": config.limits.max_characters, "max_media_attachments": config.limits.max_images,
+            "characters_reserved_per_url": URL_WEIGHT}
+
+
+def _media_configuration(config: Config) -> dict:
+    # Images only: video and audio limits are 0 so that clients do not offer what would be refused.
+    return {"supported_mime_types": list(ACCEPTED_TYPES), "image_size_limit": config.limits.max_image_bytes,
+            "image_matrix_limit": config.limits.max_image_pixels, "video_size_limit": 0,
+            "video_frame_rate_limit": 0, "video_matrix_limit": 0, "description_limit": MAX_ALT}
+
+
+def _polls_configuration() -> dict:
+    return {"max_options": 0, "max_characters_per_option": 0, "min_expiration": 0, "max_expiration": 0}
+
+
+def _description(config: Config) -> str:
+    return f"{config.instance.name}: official announcements, published on the authority's own server."
+
+
+def instance_v1(config: Config, uris: Uris, facts: InstanceFacts) -> dict:
+    return {
+        "uri": uris.host,
+        "title": config.instance.name,
+        "short_description": _description(config),
+        "description": escape(_description(config)),
+        "email": _contact_email(config),
+        "version": version_string(facts.stadtbote_version),
+        "urls": {},  # no streaming API
+        "stats": {"user_count": facts.accounts, "status_count": facts.statuses, "domain_count": 0},
+        "thumbnail": None,
+        "languages": _languages(config),
+        "registrations": False,
+        "approval_required": False,
+        "invites_enabled": False,
+        "configuration": {"accounts": {"max_featured_tags": 0}, "statuses": _statuses_configuration(config),
+                          "media_attachments": _media_configuration(config), "polls": _polls_configuration()},
+        "contact_account": facts.contact_account,
+        "rules": [],
+    }
+
+
+def instance_v2(config: Config, uris: Uris, facts: InstanceFacts) -> dict:
+    return {
+        "domain": uris.host,
+        "title": config.instance.name,
+        "version": version_string(facts.stadtbote_version),
+        "source_url": None,  # no canonical public repository yet; null rather than a made-up link
+        "description": _description(config),
+        "usage": {"users": {"active_month": facts.accounts}},
+        # Mastodon always has a thumbnail; Stadtbote ships none yet, so the URL is null, not a dead link.
+        "thumbnail": {"url": None},
+        "languages": _languages(config),
+        "configuration": {
+            "urls": {"streaming": None, "status": None},
+            "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 0},
+            "statuses": _statuses_configuration(config),
+            "media_attachments": _media_configuration(config),
+            "polls": _polls_configuration(),
+            "translation": {"enabled": False},
+        },
+        "registrations": {"enabled": False, "approval_required": False, "message": None},
+        "contact": {"email": _contact_email(config), "account": facts.contact_account},
+        "rules": [],
+    }

@@ -1,0 +1,200 @@
+"""Bluesky (AT Protocol) through the account's PDS: `api_base` is the PDS (https://bsky.social or a
+self-hosted one), credentials `handle` and `app_password`, optional `appview` for reading replies
+(default https://public.api.bsky.app). Posts are created with a deterministic record key, so an unknown
+outcome is reconciled with getRecord instead of posting twice. Bluesky has no edit."""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime, timezone
+from urllib.parse import urlencode
+
+from bridge.platforms.connectors.base import (
+    Capabilities,
+    Connector,
+    Idempotency,
+    LinkCards,
+    Outcome,
+    PostView,
+    Reason,
+    Remote,
+    Rendered,
+    ReplyBatch,
+    Result,
+    TextUnit,
+)
+from bridge.platforms.connectors.bluesky_records import facets, mention_facet, post_url, thread_replies, tid
+from bridge.platforms.connectors.bluesky_xrpc import Xrpc, classify
+from bridge.platforms.connectors.cards import fetch_card
+from bridge.platforms.connectors.counting import graphemes, utf8_bytes
+from bridge.platforms.connectors.http import Answer, call
+from bridge.platforms.connectors.images import fit_image, read_file
+from bridge.platforms.connectors.render import fit_text, with_warning
+from bridge.convert.text import parse_text
+
+COLLECTION = "app.bsky.feed.post"
+APPVIEW = "https://public.api.bsky.app"
+# The lexicon's blob limit for embedded images and card thumbnails; Bluesky raised images to 2 MB in
+# 2026, but 1,000,000 bytes is accepted by every PDS and AppView version, old and new.
+IMAGE_BYTES = 1_000_000
+
+
+def bluesky_length(text: str) -> int:
+    """Bluesky allows 300 graphemes AND 3000 bytes: one number that stays ≤ 300 exactly when both hold."""
+    return max(graphemes(text), -(-utf8_bytes(text) // 10))
+
+
+class BlueskyConnector(Connector):
+    kind = "bluesky"
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(text_limit=300, text_unit=TextUnit.GRAPHEMES, byte_limit=3000, max_images=4,
+                            image_max_bytes=IMAGE_BYTES, image_max_side=2000, link_cards=LinkCards.CLIENT,
+                            can_edit=False, idempotency=Idempotency.RECORD_KEY)
+
+    @functools.cached_property
+    def xrpc(self) -> Xrpc:
+        return Xrpc(self.http, self.platform.api_base, self.secret("handle", ""), self.secret("app_password", ""),
+                    self.account, self.clock)
+
+    def render(self, post: PostView) -> Rendered:
+        text, shortened = fit_text(with_warning(post), post.permalink, bluesky_length, 300)
+        found, mentions = facets(text)
+        urls = parse_text(text).urls
+        notes = ["Bluesky cannot edit posts: later edits on the city's site do not reach Bluesky."]
+        if shortened:
+            notes.append("Shortened to fit; it links to the full post.")
+        link = None if post.images or not urls else urls[0]
+        if link:
+            notes.append("Stadtbote builds the link card (title, description, image of the page).")
+        return Rendered(text, graphemes(text), 300, TextUnit.GRAPHEMES, shortened, post.images[:4], link,
+                        tuple(notes), {"facets": found, "mentions": mentions, "langs": [post.language],
+                                       "created_at": _created(post.published_at or self.clock())})
+
+    async def publish(self, rendered: Rendered, handle: str) -> Result:
+        xrpc = self.xrpc
+        failed = await xrpc.login()
+        if failed is not None:
+            return failed
+        record = {"$type": COLLECTION, "text": rendered.text, "createdAt": rendered.extra["created_at"],
+                  "langs": rendered.extra["langs"], "facets": list(rendered.extra["facets"])}
+        record["facets"] += await self._mentions(xrpc, rendered.extra["mentions"])
+        embed = await self._embed(xrpc, rendered)
+        if isinstance(embed, Result):
+            return embed
+        if embed:
+            record["embed"] = embed
+        rkey = tid(handle)
+        answer = await xrpc.request("POST", "com.atproto.repo.createRecord",
+                                    json_body={"repo": xrpc.did, "collection": COLLECTION, "rkey": rkey,
+                                               "record": record})
+        return await self._created(xrpc, answer, rkey)
+
+    async def _created(self, xrpc: Xrpc, answer: Answer | Result, rkey: str) -> Result:
+        if isinstance(answer, Result):
+            return answer
+        failure = classify(answer, self.clock(), write=True)
+        if failure is None and isinstance(answer.data, dict) and answer.data.get("uri"):
+            uri = str(answer.data["uri"])
+            return Result(Outcome.SENT, remote=Remote(uri, post_url(uri), {"cid": answer.data.get("cid"), "rkey": rkey}))
+        if failure is not None and failure.outcome in (Outcome.REJECTED, Outcome.UNKNOWN):
+            # A duplicate record key is a 500 on PDS 0.5.x (an explicit error later): an earlier attempt
+            # got through. Reading the key tells; if it is not there, the failure stands.
+            found = await self._get(xrpc, rkey)
+            if found.outcome is Outcome.SENT:
+                return found
+        return failure or Result(Outcome.UNKNOWN, Reason.MALFORMED_RESPONSE, "no uri in the answer")
+
+    async def _mentions(self, xrpc: Xrpc, mentions) -> list[dict]:
+        resolved = []
+        for start, end, name in mentions:
+            answer = await call(self.http, "GET", xrpc.url("com.atproto.identity.resolveHandle", {"handle": name}))
+            did = answer.data.get("did") if answer.ok and isinstance(answer.data, dict) else None
+            if did:  # an unknown handle stays plain text rather than failing the post
+                resolved.append(mention_facet(start, end, str(did)))
+        return resolved
+
+    async def _embed(self, xrpc: Xrpc, rendered: Rendered) -> dict | Result | None:
+        if rendered.images:
+            images = []
+            for image in rendered.images:
+                raw = read_file(image.path)
+                fitted = fit_image(raw, IMAGE_BYTES, 2000) if raw else None
+                if fitted is None:
+                    return Result(Outcome.REJECTED, Reason.IMAGE_UNUSABLE, image.path.rsplit("/", 1)[-1])
+                blob = await self._upload(xrpc, fitted.data, fitted.mime_type)
+                if isinstance(blob, Result):
+                    return blob
+                images.append({"image": blob, "alt": image.alt,
+                               "aspectRatio": {"width": fitted.width, "height": fitted.height}})
+            return {"$type": "app.bsky.embed.images", "images": images}
+        if rendered.link:
+            return await self._card(xrpc, rendered.link)
+        return None
+
+    async def _card(self, xrpc: Xrpc, url: str) -> dict | Result | None:
+        card = await fetch_card(self.http, url, IMAGE_BYTES)
+        if card is None:
+            return None  # an unreadable page: the post goes without a card, the link stays clickable
+        external = {"uri": url, "title": card.title, "description": card.description}
+        if card.thumb is not None:
+            blob = await self._upload(xrpc, card.thumb.data, card.thumb.mime_type)
+            if isinstance(blob, Result):
+                return blob
+            external["thumb"] = blob
+        return {"$type": "app.bsky.embed.external", "external": external}
+
+    async def _upload(self, xrpc: Xrpc, data: bytes, mime: str) -> dict | Result:
+        answer = await xrpc.request("POST", "com.atproto.repo.uploadBlob", body=data, content_type=mime)
+        if isinstance(answer, Result):
+            return answer
+        # An upload creates no post: a timeout here is safe to repeat, so it is never "unknown".
+        failure = classify(answer, self.clock(), write=False)
+        blob = answer.data.get("blob") if failure is None and isinstance(answer.data, dict) else None
+        return blob if isinstance(blob, dict) else (failure or Result(Outcome.UNAVAILABLE, Reason.MALFORMED_RESPONSE))
+
+    async def reconcile(self, handle: str, rendered: Rendered, since) -> Result:
+        xrpc = self.xrpc
+        failed = await xrpc.login()
+        return failed if failed is not None else await self._get(xrpc, tid(handle))
+
+    async def _get(self, xrpc: Xrpc, rkey: str) -> Result:
+        answer = await xrpc.request("GET", "com.atproto.repo.getRecord",
+                                    params={"repo": xrpc.did, "collection": COLLECTION, "rkey": rkey})
+        if isinstance(answer, Result):
+            return answer
+        failure = classify(answer, self.clock(), write=False)
+        if failure is not None:
+            return Result(Outcome.NOT_FOUND, Reason.NOT_FOUND) if failure.outcome is Outcome.NOT_FOUND else failure
+        uri = str(answer.data.get("uri") or f"at://{xrpc.did}/{COLLECTION}/{rkey}")
+        return Result(Outcome.SENT, remote=Remote(uri, post_url(uri), {"cid": answer.data.get("cid"), "rkey": rkey}))
+
+    async def edit(self, remote: Remote, rendered: Rendered) -> Result:
+        return Result(Outcome.UNSUPPORTED, Reason.EDIT_UNSUPPORTED)
+
+    async def delete(self, remote: Remote) -> Result:
+        xrpc = self.xrpc
+        rkey = remote.extra.get("rkey") or remote.id.rsplit("/", 1)[-1]
+        answer = await xrpc.request("POST", "com.atproto.repo.deleteRecord",
+                                    json_body={"repo": xrpc.did, "collection": COLLECTION, "rkey": rkey})
+        if isinstance(answer, Result):
+            return answer
+        return classify(answer, self.clock(), write=True) or Result(Outcome.SENT)
+
+    async def fetch_replies(self, remote: Remote) -> ReplyBatch:
+        appview = (self.secret("appview") or APPVIEW).rstrip("/")
+        query = urlencode({"uri": remote.id, "depth": 100, "parentHeight": 0})
+        answer = await call(self.http, "GET", f"{appview}/xrpc/app.bsky.feed.getPostThread?{query}")
+        failure = classify(answer, self.clock(), write=False)
+        thread = answer.data.get("thread") if failure is None and isinstance(answer.data, dict) else None
+        if not isinstance(thread, dict):
+            return ReplyBatch(failure or Result(Outcome.UNAVAILABLE, Reason.REPLIES_UNAVAILABLE, "no thread"))
+        replies, gone, skipped = thread_replies(thread)
+        return ReplyBatch(Result(Outcome.SENT), tuple(replies), tuple(gone), complete=True, skipped=skipped)
+
+    async def check_credentials(self) -> Result:
+        return await self.xrpc.login() or Result(Outcome.SENT)
+
+
+def _created(when: datetime) -> str:
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"

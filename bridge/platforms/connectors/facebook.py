@@ -1,0 +1,141 @@
+"""A Facebook Page through the Pages API: `api_base` https://graph.facebook.com/v25.0 (pin the version),
+credentials `page_id` and a Page `access_token` (derived from a long-lived user token or a system user:
+it does not expire, but dies on password change or role loss — code 190 → reconnect needed), optional
+`token_expires_at` when the admin knows of an expiry.
+
+Text and link posts go to `/{page-id}/feed` (`link` lets Facebook build the card). Images are uploaded
+unpublished to `/{page-id}/photos` with `alt_text_custom`, then attached to one feed post with
+`attached_media`. Facebook has no idempotency key: an unknown outcome is settled by finding our text
+among the Page's recent posts (`lookup`). Edit is `POST /{post-id}`, delete `DELETE /{post-id}`;
+comments need a Page token with the MODERATE task.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from bridge.platforms.connectors.base import (
+    Capabilities,
+    Connector,
+    Idempotency,
+    LinkCards,
+    Outcome,
+    PostView,
+    Reason,
+    Remote,
+    Rendered,
+    ReplyBatch,
+    Result,
+    TextUnit,
+)
+from bridge.platforms.connectors.images import fit_image, read_file
+from bridge.platforms.connectors.lookup import absent, find_post, uncertain
+from bridge.platforms.connectors.meta_graph import Graph, classify, current_token
+from bridge.platforms.connectors.meta_replies import batch, facebook_comment, read_pages
+from bridge.platforms.connectors.render import fit_text, with_warning
+from bridge.platforms.connectors.tokens import when
+from bridge.convert.text import parse_text
+
+TEXT_LIMIT = 63_206
+MAX_IMAGES = 10
+PHOTO_BYTES = 4_000_000  # Facebook's recommendation for photos (the hard limit is higher)
+COMMENT_FIELDS = "id,message,created_time,from,permalink_url,is_hidden"
+
+
+class FacebookConnector(Connector):
+    kind = "facebook"
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(text_limit=TEXT_LIMIT, text_unit=TextUnit.CHARACTERS, max_images=MAX_IMAGES,
+                            image_max_bytes=PHOTO_BYTES, image_max_side=2048, alt_text=True,
+                            link_cards=LinkCards.SERVER, idempotency=Idempotency.LOOKUP)
+
+    @property
+    def page(self) -> str:
+        return str(self.secret("page_id", ""))
+
+    async def graph(self) -> Graph:
+        token = await current_token(self.http, self.account, self.secret("access_token", ""), self.clock,
+                                    refresh_url=None, grant=None, configured_expiry=self.secret("token_expires_at"))
+        return Graph(self.http, self.platform.api_base, token, self.clock)
+
+    def render(self, post: PostView) -> Rendered:
+        text, shortened = fit_text(with_warning(post), post.permalink, len, TEXT_LIMIT)
+        urls = parse_text(text).urls
+        link = urls[0] if urls and not post.images else None
+        notes = ["Facebook builds the link card itself."] if link else []
+        if shortened:
+            notes.append("Shortened to fit; it links to the full post.")
+        return Rendered(text, len(text), TEXT_LIMIT, TextUnit.CHARACTERS, shortened, post.images[:MAX_IMAGES], link,
+                        tuple(notes))
+
+    async def publish(self, rendered: Rendered, handle: str) -> Result:
+        graph = await self.graph()
+        photos = []
+        for image in rendered.images:
+            photo = await self._photo(graph, image)
+            if isinstance(photo, Result):
+                return photo
+            photos.append(photo)
+        fields = {"message": rendered.text, "link": rendered.link}
+        if photos:
+            fields["attached_media"] = json.dumps([{"media_fbid": p} for p in photos])
+        answer = await graph.post(f"{self.page}/feed", fields)
+        failure = classify(answer, self.clock(), write=True)
+        if failure is not None:
+            return failure
+        post_id = answer.data.get("id") if isinstance(answer.data, dict) else None
+        if not post_id:
+            return Result(Outcome.UNKNOWN, Reason.MALFORMED_RESPONSE, "no post id")
+        return Result(Outcome.SENT, remote=Remote(str(post_id), f"https://www.facebook.com/{post_id}"))
+
+    async def _photo(self, graph: Graph, image) -> str | Result:
+        """An unpublished photo: visible to nobody until a post attaches it, so a failure is safe to repeat."""
+        raw = read_file(image.path)
+        fitted = fit_image(raw, PHOTO_BYTES, 2048) if raw else None
+        if fitted is None:
+            return Result(Outcome.REJECTED, Reason.IMAGE_UNUSABLE, image.path.rsplit("/", 1)[-1])
+        extension = "png" if fitted.mime_type == "image/png" else "jpg"
+        fields = {"published": "false", **({"alt_text_custom": image.alt} if image.alt else {})}
+        answer = await graph.post_file(f"{self.page}/photos", fields, "source",
+                                       (f"photo.{extension}", fitted.mime_type, fitted.data))
+        failure = classify(answer, self.clock(), write=False)
+        photo = answer.data.get("id") if failure is None and isinstance(answer.data, dict) else None
+        return str(photo) if photo else (failure or Result(Outcome.UNAVAILABLE, Reason.MALFORMED_RESPONSE))
+
+    async def reconcile(self, handle: str, rendered: Rendered, since: datetime | None) -> Result:
+        graph = await self.graph()
+        now = self.clock()
+        answer = await graph.get(f"{self.page}/posts", fields="id,message,created_time,permalink_url", limit=25,
+                                 since=int(since.timestamp()) - 600 if since else None)
+        failure = classify(answer, now, write=False)
+        if failure is not None:
+            return uncertain(failure)
+        items = answer.data.get("data") if isinstance(answer.data, dict) else None
+        remote = find_post(items or [], rendered.text, since, lambda i: i.get("message") or "",
+                           lambda i: when(i.get("created_time")),
+                           lambda i: Remote(str(i["id"]),
+                                            i.get("permalink_url") or f"https://www.facebook.com/{i['id']}"))
+        return Result(Outcome.SENT, remote=remote) if remote else absent(since, now)
+
+    async def edit(self, remote: Remote, rendered: Rendered) -> Result:
+        graph = await self.graph()
+        answer = await graph.post(remote.id, {"message": rendered.text})
+        return classify(answer, self.clock(), write=True) or Result(Outcome.SENT)
+
+    async def delete(self, remote: Remote) -> Result:
+        graph = await self.graph()
+        answer = await graph.delete(remote.id)
+        return classify(answer, self.clock(), write=True) or Result(Outcome.SENT)
+
+    async def fetch_replies(self, remote: Remote) -> ReplyBatch:
+        graph = await self.graph()
+        items, complete, failure = await read_pages(graph, f"{remote.id}/comments", self.clock(),
+                                                    fields=COMMENT_FIELDS, filter="stream", limit=100)
+        return batch(self.kind, items, complete, failure, facebook_comment)
+
+    async def check_credentials(self) -> Result:
+        graph = await self.graph()
+        answer = await graph.get(self.page, fields="id,name")
+        return classify(answer, self.clock(), write=False) or Result(Outcome.SENT)

@@ -1,0 +1,154 @@
+"""Instagram (a professional account) through content publishing: `api_base` is
+https://graph.instagram.com/v25.0 (Instagram Login; the 60-day token is refreshed with
+`ig_refresh_token`) or https://graph.facebook.com/v25.0 (Facebook Login, a Page-linked token);
+credentials `ig_user_id`, `access_token`, optional `token_expires_at` (shown to the admin when the
+platform cannot tell).
+
+Instagram requires an image (a text-only post is skipped with that reason), takes JPEG only, and fetches
+it from the city's server (`image_url`). Captions have no clickable links. The API can neither edit
+captions nor delete posts: both are left to the editor, who is told so. The container id is the
+reconciliation handle (`meta_media`).
+"""
+
+from __future__ import annotations
+
+import functools
+from urllib.parse import urlsplit
+
+from bridge.platforms.connectors.base import (
+    Capabilities,
+    Connector,
+    Idempotency,
+    ImageView,
+    LinkCards,
+    Outcome,
+    PostView,
+    Reason,
+    Remote,
+    Rendered,
+    ReplyBatch,
+    Result,
+    TextUnit,
+)
+from bridge.platforms.connectors.meta_graph import Graph, classify, current_token, origin
+from bridge.platforms.connectors.meta_media import Flow, media_url, publish_container, reconcile_container
+from bridge.platforms.connectors.meta_replies import batch, instagram_comment, instagram_thread, read_pages
+from bridge.platforms.connectors.render import fit_text, with_warning
+from bridge.convert.text import parse_text
+
+CAPTION_LIMIT = 2200
+MAX_HASHTAGS = 30
+MAX_IMAGES = 10  # a carousel
+RATIO = (4 / 5, 1.91)  # the aspect ratios a feed image may have
+COMMENT_FIELDS = "id,text,timestamp,username,hidden,from{id,username},replies{id,text,timestamp,username,hidden,from}"
+NO_EDIT = "Instagram's API cannot change a caption: edit it in the Instagram app"
+NO_DELETE = "Instagram's API cannot delete posts: remove it in the Instagram app"
+
+
+def usable(image: ImageView) -> bool:
+    ratio = image.width / image.height if image.height else 0
+    return image.mime_type == "image/jpeg" and RATIO[0] <= ratio <= RATIO[1]
+
+
+class InstagramConnector(Connector):
+    kind = "instagram"
+    status_waits = (1.0, 2.0, 4.0)
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(text_limit=CAPTION_LIMIT, text_unit=TextUnit.CHARACTERS, max_images=MAX_IMAGES,
+                            image_max_bytes=8_000_000, image_formats=("image/jpeg",), alt_text=True,
+                            link_cards=LinkCards.NONE, can_edit=False, can_delete=False,
+                            idempotency=Idempotency.CONTAINER, requires_image=True)
+
+    @functools.cached_property
+    def flow(self) -> Flow:
+        user = self.secret("ig_user_id", "")
+        return Flow(f"{user}/media", f"{user}/media_publish", f"{user}/media", "status_code", "caption",
+                    lambda item: None)
+
+    async def graph(self) -> Graph:
+        instagram_login = urlsplit(self.platform.api_base).hostname == "graph.instagram.com"
+        token = await current_token(self.http, self.account, self.secret("access_token", ""), self.clock,
+                                    refresh_url=f"{origin(self.platform.api_base)}/refresh_access_token",
+                                    grant="ig_refresh_token" if instagram_login else None,
+                                    configured_expiry=self.secret("token_expires_at"))
+        return Graph(self.http, self.platform.api_base, token, self.clock)
+
+    def render(self, post: PostView) -> Rendered:
+        caption, shortened = fit_text(with_warning(post), post.permalink, len, CAPTION_LIMIT)
+        images = tuple(i for i in post.images if usable(i))[:MAX_IMAGES]
+        notes, blocked = [NO_EDIT + ".", NO_DELETE + "."], None
+        if not post.images:
+            blocked = Reason.IMAGE_REQUIRED
+            notes.insert(0, "Instagram requires an image: this post is not sent there.")
+        elif not images:
+            blocked = Reason.IMAGE_UNUSABLE
+            notes.insert(0, "Instagram takes JPEG images between 4:5 and 1.91:1 only: none of the images fits.")
+        elif len(images) < len(post.images):
+            notes.insert(0, "Images that are not JPEG or not between 4:5 and 1.91:1 are left out on Instagram.")
+        if len(parse_text(caption).hashtags) > MAX_HASHTAGS:
+            blocked = blocked or Reason.REJECTED
+            notes.insert(0, "Instagram allows at most 30 hashtags.")
+        if parse_text(caption).urls:
+            notes.append("Links in Instagram captions are not clickable.")
+        if shortened:
+            notes.append("Shortened to fit; it names the address of the full post.")
+        urls = [media_url(post.permalink, i.path) for i in images]
+        return Rendered(caption, len(caption), CAPTION_LIMIT, TextUnit.CHARACTERS, shortened, images, None,
+                        tuple(notes), {"image_urls": urls}, blocked)
+
+    async def publish(self, rendered: Rendered, handle: str) -> Result:
+        if rendered.blocked or not rendered.images:
+            return Result(Outcome.REJECTED, rendered.blocked or Reason.IMAGE_REQUIRED)
+        graph = await self.graph()
+
+        async def build():
+            return await self._containers(graph, rendered)
+
+        return await publish_container(graph, self.flow, self.account, handle, rendered.text, self.clock, build,
+                                       self.status_waits)
+
+    async def _containers(self, graph: Graph, rendered: Rendered) -> str | Result:
+        """One image container, or a carousel of item containers. None of it is visible yet, so a failure
+        here is safe to repeat (write=False)."""
+        pairs = list(zip(rendered.extra["image_urls"], rendered.images))
+        if len(pairs) == 1:
+            url, image = pairs[0]
+            return await self._create(graph, {"image_url": url, "caption": rendered.text,
+                                              "alt_text": image.alt or None})
+        children = []
+        for url, image in pairs:
+            child = await self._create(graph, {"image_url": url, "is_carousel_item": "true",
+                                               "alt_text": image.alt or None})
+            if isinstance(child, Result):
+                return child
+            children.append(child)
+        return await self._create(graph, {"media_type": "CAROUSEL", "children": ",".join(children),
+                                          "caption": rendered.text})
+
+    async def _create(self, graph: Graph, fields: dict) -> str | Result:
+        answer = await graph.post(self.flow.create, fields)
+        failure = classify(answer, self.clock(), write=False)
+        container = answer.data.get("id") if failure is None and isinstance(answer.data, dict) else None
+        return str(container) if container else (failure or Result(Outcome.UNAVAILABLE, Reason.MALFORMED_RESPONSE))
+
+    async def reconcile(self, handle: str, rendered: Rendered, since) -> Result:
+        graph = await self.graph()
+        return await reconcile_container(graph, self.flow, self.account, handle, rendered.text, since, self.clock())
+
+    async def edit(self, remote: Remote, rendered: Rendered) -> Result:
+        return Result(Outcome.UNSUPPORTED, Reason.EDIT_UNSUPPORTED, NO_EDIT)
+
+    async def delete(self, remote: Remote) -> Result:
+        return Result(Outcome.MANUAL, Reason.DELETE_UNSUPPORTED, NO_DELETE)
+
+    async def fetch_replies(self, remote: Remote) -> ReplyBatch:
+        graph = await self.graph()
+        items, complete, failure = await read_pages(graph, f"{remote.id}/comments", self.clock(),
+                                                    fields=COMMENT_FIELDS, limit=50)
+        return batch(self.kind, instagram_thread(items), complete, failure, instagram_comment)
+
+    async def check_credentials(self) -> Result:
+        graph = await self.graph()
+        answer = await graph.get(self.secret("ig_user_id", ""), fields="id,username")
+        return classify(answer, self.clock(), write=False) or Result(Outcome.SENT)

@@ -1,0 +1,223 @@
+"""A LinkedIn organisation page through the Posts API (Community Management API product): `api_base`
+https://api.linkedin.com, credentials `organization_id`, `access_token`, optional `linkedin_version`
+(YYYYMM), `token_expires_at`, and — only for apps LinkedIn gave refresh tokens — `refresh_token`,
+`client_id`, `client_secret` (`oauth_base`, default https://www.linkedin.com).
+
+A post is `POST /rest/posts`; LinkedIn answers 201 with the post's URN in `x-restli-id`. Images go
+through the Images API (initializeUpload, then PUT of the bytes) and carry `altText`; a link gets an
+`article` card built by Stadtbote (LinkedIn builds none through the API). Edits are partial updates of the
+commentary, deletes `DELETE /rest/posts/{urn}`, comments come from socialActions. No idempotency key:
+an unknown outcome is settled by finding our commentary among the page's recent posts (`lookup`).
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime, timezone
+
+from bridge.platforms.connectors.base import (
+    Capabilities,
+    Connector,
+    Idempotency,
+    ImageView,
+    LinkCards,
+    Outcome,
+    PlatformReply,
+    PostView,
+    Reason,
+    Remote,
+    Rendered,
+    ReplyBatch,
+    Result,
+    TextUnit,
+)
+from bridge.platforms.connectors.cards import fetch_card
+from bridge.platforms.connectors.http import call
+from bridge.platforms.connectors.images import fit_image, read_file
+from bridge.platforms.connectors.linkedin_rest import (
+    DEFAULT_VERSION,
+    Rest,
+    access_token,
+    classify,
+    escape_little,
+    unescape_little,
+    urn_path,
+)
+from bridge.platforms.connectors.lookup import absent, find_post, uncertain
+from bridge.platforms.connectors.meta_media import has_opt_out
+from bridge.platforms.connectors.render import fit_text, with_warning
+from bridge.convert.text import parse_text
+
+TEXT_LIMIT = 3000
+MAX_IMAGES = 20
+IMAGE_BYTES = 8_000_000
+
+
+def linkedin_length(text: str) -> int:
+    """Counted as sent, escapes included: never more than LinkedIn counts, so nothing is cut there."""
+    return len(escape_little(text))
+
+
+def _millis(value) -> datetime | None:
+    return datetime.fromtimestamp(value / 1000, timezone.utc) if isinstance(value, (int, float)) else None
+
+
+def post_url(urn: str) -> str:
+    return f"https://www.linkedin.com/feed/update/{urn}/"
+
+
+class LinkedInConnector(Connector):
+    kind = "linkedin"
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(text_limit=TEXT_LIMIT, text_unit=TextUnit.CHARACTERS, max_images=MAX_IMAGES,
+                            image_max_bytes=IMAGE_BYTES, image_max_side=4096, alt_text=True, alt_limit=4086,
+                            link_cards=LinkCards.CLIENT, idempotency=Idempotency.LOOKUP)
+
+    @property
+    def author(self) -> str:
+        org = str(self.secret("organization_id", ""))
+        return org if org.startswith("urn:li:") else f"urn:li:organization:{org}"
+
+    @functools.cached_property
+    def oauth_base(self) -> str:
+        return str(self.secret("oauth_base") or "https://www.linkedin.com")
+
+    async def rest(self) -> Rest:
+        token = await access_token(self.http, self.account, self.secret, self.oauth_base, self.clock)
+        return Rest(self.http, self.platform.api_base, token, str(self.secret("linkedin_version") or DEFAULT_VERSION))
+
+    def render(self, post: PostView) -> Rendered:
+        plain, shortened = fit_text(with_warning(post), post.permalink, linkedin_length, TEXT_LIMIT)
+        text = escape_little(plain)
+        urls = parse_text(plain).urls
+        link = urls[0] if urls and not post.images else None
+        notes = ["LinkedIn's reserved characters are escaped so that the text arrives whole."]
+        if link:
+            notes.append("Stadtbote builds the link card (title, description, image of the page).")
+        if shortened:
+            notes.append("Shortened to fit; it links to the full post.")
+        return Rendered(text, len(text), TEXT_LIMIT, TextUnit.CHARACTERS, shortened, post.images[:MAX_IMAGES], link,
+                        tuple(notes), {"plain": plain})
+
+    async def publish(self, rendered: Rendered, handle: str) -> Result:
+        rest = await self.rest()
+        content = await self._content(rest, rendered)
+        if isinstance(content, Result):
+            return content
+        body = {"author": self.author, "commentary": rendered.text, "visibility": "PUBLIC",
+                "distribution": {"feedDistribution": "MAIN_FEED", "targetEntities": [],
+                                 "thirdPartyDistributionChannels": []},
+                "lifecycleState": "PUBLISHED", "isReshareDisabledByAuthor": False}
+        if content:
+            body["content"] = content
+        answer = await rest.request("POST", "posts", json_body=body)
+        failure = classify(answer, self.clock(), write=True)
+        if failure is not None:
+            return failure
+        urn = answer.headers.get("x-restli-id") or answer.headers.get("X-RestLi-Id")
+        if not urn:
+            return Result(Outcome.UNKNOWN, Reason.MALFORMED_RESPONSE, "no x-restli-id")
+        return Result(Outcome.SENT, remote=Remote(urn, post_url(urn)))
+
+    async def _content(self, rest: Rest, rendered: Rendered) -> dict | Result | None:
+        if rendered.images:
+            images = []
+            for image in rendered.images:
+                urn = await self._image(rest, image)
+                if isinstance(urn, Result):
+                    return urn
+                images.append({"id": urn, "altText": image.alt[:4086]})
+            return {"media": images[0]} if len(images) == 1 else {"multiImage": {"images": images}}
+        if rendered.link:
+            return await self._article(rest, rendered.link)
+        return None
+
+    async def _article(self, rest: Rest, url: str) -> dict | Result:
+        card = await fetch_card(self.http, url, IMAGE_BYTES)
+        article = {"source": url, "title": (card.title if card else url)[:400]}
+        if card and card.description:
+            article["description"] = card.description[:4086]
+        if card and card.thumb:
+            thumb = await self._upload(rest, card.thumb.data, card.thumb.mime_type)
+            if isinstance(thumb, Result):
+                return thumb
+            article["thumbnail"] = thumb
+        return {"article": article}
+
+    async def _image(self, rest: Rest, image: ImageView) -> str | Result:
+        raw = read_file(image.path)
+        fitted = fit_image(raw, IMAGE_BYTES, 4096) if raw else None
+        if fitted is None:
+            return Result(Outcome.REJECTED, Reason.IMAGE_UNUSABLE, image.path.rsplit("/", 1)[-1])
+        return await self._upload(rest, fitted.data, fitted.mime_type)
+
+    async def _upload(self, rest: Rest, data: bytes, mime: str) -> str | Result:
+        """initializeUpload, then PUT the bytes. An image alone is seen by nobody: safe to repeat."""
+        answer = await rest.request("POST", "images", raw_query="action=initializeUpload",
+                                    json_body={"initializeUploadRequest": {"owner": self.author}})
+        failure = classify(answer, self.clock(), write=False)
+        value = answer.data.get("value") if failure is None and isinstance(answer.data, dict) else None
+        if not isinstance(value, dict) or not value.get("uploadUrl") or not value.get("image"):
+            return failure or Result(Outcome.UNAVAILABLE, Reason.MALFORMED_RESPONSE, "no upload URL")
+        put = await call(self.http, "PUT", str(value["uploadUrl"]), body=data, content_type=mime,
+                         headers={"Authorization": f"Bearer {rest.token}"})
+        failure = classify(put, self.clock(), write=False)
+        return failure or str(value["image"])
+
+    async def reconcile(self, handle: str, rendered: Rendered, since) -> Result:
+        rest = await self.rest()
+        now = self.clock()
+        answer = await rest.request("GET", "posts", params={"q": "author", "author": self.author, "count": 20,
+                                                            "sortBy": "CREATED"}, **{"X-RestLi-Method": "FINDER"})
+        failure = classify(answer, now, write=False)
+        if failure is not None:
+            return uncertain(failure)
+        items = answer.data.get("elements") if isinstance(answer.data, dict) else None
+        remote = find_post(items or [], rendered.extra["plain"], since,
+                           lambda i: unescape_little(str(i.get("commentary") or "")),
+                           lambda i: _millis(i.get("createdAt")),
+                           lambda i: Remote(str(i["id"]), post_url(str(i["id"]))))
+        return Result(Outcome.SENT, remote=remote) if remote else absent(since, now)
+
+    async def edit(self, remote: Remote, rendered: Rendered) -> Result:
+        rest = await self.rest()
+        answer = await rest.request("POST", f"posts/{urn_path(remote.id)}",
+                                    json_body={"patch": {"$set": {"commentary": rendered.text}}},
+                                    **{"X-RestLi-Method": "PARTIAL_UPDATE"})
+        return classify(answer, self.clock(), write=True) or Result(Outcome.SENT)
+
+    async def delete(self, remote: Remote) -> Result:
+        rest = await self.rest()
+        answer = await rest.request("DELETE", f"posts/{urn_path(remote.id)}", **{"X-RestLi-Method": "DELETE"})
+        return classify(answer, self.clock(), write=True) or Result(Outcome.SENT)
+
+    async def fetch_replies(self, remote: Remote) -> ReplyBatch:
+        rest = await self.rest()
+        answer = await rest.request("GET", f"socialActions/{urn_path(remote.id)}/comments",
+                                    params={"start": 0, "count": 100})
+        failure = classify(answer, self.clock(), write=False)
+        items = answer.data.get("elements") if failure is None and isinstance(answer.data, dict) else None
+        if not isinstance(items, list):
+            return ReplyBatch(failure or Result(Outcome.UNAVAILABLE, Reason.REPLIES_UNAVAILABLE, "no elements"))
+        total = (answer.data.get("paging") or {}).get("total")
+        replies = [r for r in (_comment(i) for i in items if isinstance(i, dict)) if r is not None]
+        complete = isinstance(total, int) and total <= len(items)
+        return ReplyBatch(Result(Outcome.SENT), tuple(replies), (), complete, len(items) - len(replies))
+
+    async def check_credentials(self) -> Result:
+        rest = await self.rest()
+        answer = await rest.request("GET", "posts", params={"q": "author", "author": self.author, "count": 1},
+                                    **{"X-RestLi-Method": "FINDER"})
+        return classify(answer, self.clock(), write=False) or Result(Outcome.SENT)
+
+
+def _comment(item: dict) -> PlatformReply | None:
+    """A comment's minimal fields: its URN, the commenter's URN (person or organisation), text and time."""
+    reply_id = item.get("$URN") or item.get("commentUrn")
+    actor = item.get("actor")
+    text = str((item.get("message") or {}).get("text") or "")
+    if not reply_id or not actor or has_opt_out(text):
+        return None
+    created = _millis((item.get("created") or {}).get("time"))
+    return PlatformReply(str(reply_id), str(actor), unescape_little(text), created)

@@ -1,0 +1,183 @@
+"""An existing account on a Mastodon-API server (`api_base`: the server, credential `access_token`).
+Posts carry an `Idempotency-Key` stable per (post, platform): the server answers a repeat within an hour
+with the original status, which is how an unknown outcome is reconciled. Limits come from the server's
+`/api/v2/instance` configuration when known."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bridge.platforms.connectors.base import (
+    Capabilities,
+    Connector,
+    Idempotency,
+    LinkCards,
+    Outcome,
+    PostView,
+    Reason,
+    Remote,
+    Rendered,
+    ReplyBatch,
+    Result,
+    TextUnit,
+)
+from bridge.platforms.connectors.counting import characters
+from bridge.platforms.connectors.http import Answer, call, multipart, retry_after, short, transport_result
+from bridge.platforms.connectors.images import fit_image, read_file
+from bridge.platforms.connectors.render import fit_text
+from bridge.platforms.connectors.mastodon_replies import context_replies
+
+KEY_LIFETIME = timedelta(minutes=55)  # Mastodon keeps an Idempotency-Key for 1 h; stay clear of the edge
+
+
+def classify(answer: Answer, now, *, write: bool) -> Result | None:
+    if answer.status == 429:
+        return Result(Outcome.RATE_LIMITED, Reason.RATE_LIMITED, "HTTP 429", retry_at=_reset(answer, now))
+    common = transport_result(answer, write=write)
+    if common is not None:
+        return common
+    if 200 <= answer.status < 300:
+        return None
+    message = short(answer.data.get("error")) if isinstance(answer.data, dict) else f"HTTP {answer.status}"
+    if answer.status in (401, 403):
+        return Result(Outcome.AUTH_FAILED, Reason.INVALID_CREDENTIALS, message)
+    if answer.status == 404:
+        return Result(Outcome.NOT_FOUND, Reason.NOT_FOUND, message)
+    return Result(Outcome.REJECTED, Reason.REJECTED, message)
+
+
+def _reset(answer: Answer, now):
+    """`X-RateLimit-Reset` is an ISO timestamp on Mastodon; `Retry-After` where a proxy sets one."""
+    value = answer.headers.get("X-RateLimit-Reset")
+    if value:
+        try:
+            from_iso = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            if from_iso > now:
+                return from_iso
+        except ValueError:
+            pass
+    return retry_after(answer.headers, now)
+
+
+class MastodonConnector(Connector):
+    kind = "mastodon"
+
+    def capabilities(self) -> Capabilities:
+        limits = self.account.limits
+        return Capabilities(text_limit=int(limits.get("max_characters", 500)), text_unit=TextUnit.CHARACTERS,
+                            url_weight=int(limits.get("characters_reserved_per_url", 23)),
+                            max_images=int(limits.get("max_media_attachments", 4)),
+                            image_max_bytes=int(limits.get("image_size_limit", 16_777_216)), image_max_side=4096,
+                            alt_limit=int(limits.get("description_limit", 1500)), link_cards=LinkCards.SERVER,
+                            idempotency=Idempotency.KEY, content_warning=True)
+
+    def _headers(self, **extra) -> dict:
+        return {"Authorization": f"Bearer {self.secret('access_token', '')}", **extra}
+
+    def _url(self, path: str) -> str:
+        return f"{self.platform.api_base.rstrip('/')}{path}"
+
+    def render(self, post: PostView) -> Rendered:
+        caps = self.capabilities()
+        budget = caps.text_limit - len(post.spoiler_text)  # Mastodon counts the warning against the limit
+
+        def count(text: str) -> int:
+            return characters(text, caps.url_weight)
+
+        text, shortened = fit_text(post.text, post.permalink, count, budget)
+        notes = ["Shortened to fit; it links to the full post."] if shortened else []
+        return Rendered(text, count(text) + len(post.spoiler_text), caps.text_limit, TextUnit.CHARACTERS, shortened,
+                        post.images[:caps.max_images], None, tuple(notes),
+                        {"spoiler_text": post.spoiler_text, "language": post.language})
+
+    async def publish(self, rendered: Rendered, handle: str) -> Result:
+        media_ids = []
+        for image in rendered.images:
+            uploaded = await self._upload(image)
+            if isinstance(uploaded, Result):
+                return uploaded
+            media_ids.append(uploaded)
+        return await self._post(rendered, handle, media_ids)
+
+    async def _post(self, rendered: Rendered, handle: str, media_ids: list[str]) -> Result:
+        body = {"status": rendered.text, "visibility": "public", "language": rendered.extra["language"],
+                "media_ids": media_ids}
+        if rendered.extra["spoiler_text"]:
+            body["spoiler_text"] = rendered.extra["spoiler_text"]
+        answer = await call(self.http, "POST", self._url("/api/v1/statuses"), json_body=body,
+                            headers=self._headers(**{"Idempotency-Key": handle}))
+        return self._status(answer, write=True)
+
+    def _status(self, answer: Answer, *, write: bool) -> Result:
+        failure = classify(answer, self.clock(), write=write)
+        if failure is not None:
+            return failure
+        data = answer.data if isinstance(answer.data, dict) else {}
+        if not data.get("id"):
+            return Result(Outcome.UNKNOWN if write else Outcome.UNAVAILABLE, Reason.MALFORMED_RESPONSE, "no status id")
+        return Result(Outcome.SENT, remote=Remote(str(data["id"]), data.get("url"), {"uri": data.get("uri")}))
+
+    async def _upload(self, image) -> str | Result:
+        caps = self.capabilities()
+        raw = read_file(image.path)
+        fitted = fit_image(raw, caps.image_max_bytes, caps.image_max_side) if raw else None
+        if fitted is None:
+            return Result(Outcome.REJECTED, Reason.IMAGE_UNUSABLE, image.path.rsplit("/", 1)[-1])
+        extension = "png" if fitted.mime_type == "image/png" else "jpg"
+        body, content_type = multipart({"description": image.alt[:caps.alt_limit or 1500]},
+                                       {"file": (f"image.{extension}", fitted.mime_type, fitted.data)})
+        answer = await call(self.http, "POST", self._url("/api/v2/media"), body=body, content_type=content_type,
+                            headers=self._headers())
+        failure = classify(answer, self.clock(), write=False)  # an unattached upload creates no post
+        media_id = answer.data.get("id") if failure is None and isinstance(answer.data, dict) else None
+        return str(media_id) if media_id else (failure or Result(Outcome.UNAVAILABLE, Reason.MALFORMED_RESPONSE))
+
+    async def reconcile(self, handle: str, rendered: Rendered, since) -> Result:
+        """Within the key's lifetime the same request (images uploaded again) returns the original status if
+        the first one arrived, and creates it properly if it did not: either way exactly one post."""
+        if since is not None and self.clock() - since > KEY_LIFETIME:
+            return Result(Outcome.UNKNOWN, Reason.UNDECIDABLE, "the idempotency key has expired")
+        return await self.publish(rendered, handle)
+
+    async def edit(self, remote: Remote, rendered: Rendered) -> Result:
+        body = {"status": rendered.text, "language": rendered.extra["language"],
+                "spoiler_text": rendered.extra["spoiler_text"]}
+        answer = await call(self.http, "PUT", self._url(f"/api/v1/statuses/{remote.id}"), json_body=body,
+                            headers=self._headers())
+        return self._status(answer, write=True)
+
+    async def delete(self, remote: Remote) -> Result:
+        answer = await call(self.http, "DELETE", self._url(f"/api/v1/statuses/{remote.id}"), headers=self._headers())
+        failure = classify(answer, self.clock(), write=True)
+        return failure or Result(Outcome.SENT)
+
+    async def fetch_replies(self, remote: Remote) -> ReplyBatch:
+        answer = await call(self.http, "GET", self._url(f"/api/v1/statuses/{remote.id}/context"),
+                            headers=self._headers())
+        failure = classify(answer, self.clock(), write=False)
+        if failure is not None or not isinstance(answer.data, dict):
+            return ReplyBatch(failure or Result(Outcome.UNAVAILABLE, Reason.REPLIES_UNAVAILABLE))
+        replies, skipped = context_replies(answer.data)
+        # Remote replies still being fetched by the server: absent is not the same as deleted yet.
+        complete = "Mastodon-Async-Refresh" not in answer.headers
+        return ReplyBatch(Result(Outcome.SENT), tuple(replies), (), complete, skipped)
+
+    async def check_credentials(self) -> Result:
+        answer = await call(self.http, "GET", self._url("/api/v1/accounts/verify_credentials"), headers=self._headers())
+        failure = classify(answer, self.clock(), write=False)
+        if failure is not None:
+            return failure
+        instance = await call(self.http, "GET", self._url("/api/v2/instance"))
+        if instance.ok and isinstance(instance.data, dict):
+            self.account.limits = instance_limits(instance.data)
+        return Result(Outcome.SENT)
+
+
+def instance_limits(instance: dict) -> dict:
+    config = instance.get("configuration") if isinstance(instance.get("configuration"), dict) else {}
+    statuses, media = config.get("statuses") or {}, config.get("media_attachments") or {}
+    found = {"max_characters": statuses.get("max_characters"),
+             "characters_reserved_per_url": statuses.get("characters_reserved_per_url"),
+             "max_media_attachments": statuses.get("max_media_attachments"),
+             "image_size_limit": media.get("image_size_limit"), "description_limit": media.get("description_limit")}
+    return {k: int(v) for k, v in found.items() if isinstance(v, int) and not isinstance(v, bool) and v > 0}

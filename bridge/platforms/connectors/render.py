@@ -1,0 +1,67 @@
+"""Rendering shared by all connectors (part of the one conversion layer): a post as a `PostView`,
+shortening at a word boundary with a link back to the permalink, content warnings, Telegram's HTML."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Callable
+
+import regex
+
+from activitypub.uris import Uris
+from bridge.config.model import Config
+from bridge.platforms.connectors.base import ImageView, PostView
+from bridge.convert.images import media_dir
+from bridge.store.models import Post
+from bridge.convert.text import parse_text
+
+ELLIPSIS = " …"
+BREAK = regex.compile(r"\s+")
+
+
+def post_view(post: Post, config: Config, uris: Uris) -> PostView:
+    folder = media_dir(config.instance.data_dir)
+    images = tuple(ImageView(str(folder / m.filename), m.mime_type, "" if m.decorative else m.alt, m.width, m.height)
+                   for m in post.media)
+    return PostView(post.id, post.text, post.spoiler_text or "", post.language,
+                    uris.permalink(post.actor.name, str(post.id)), images, post.published_at)
+
+
+def with_warning(view: PostView, marker: str = "⚠️ ") -> str:
+    """Platforms without a content-warning field get it as the first line, so it is never lost."""
+    if not view.spoiler_text.strip():
+        return view.text
+    return f"{marker}{view.spoiler_text.strip()}\n\n{view.text}"
+
+
+def fit_text(text: str, permalink: str, count: Callable[[str], int], limit: int) -> tuple[str, bool]:
+    """The text as is when it fits; else the longest prefix ending at a word boundary, then " …" and the
+    permalink — counted as a whole, so links and hashtags added at the end are included. Never cuts
+    inside a word, link or hashtag (they contain no whitespace)."""
+    if count(text) <= limit:
+        return text, False
+    tail = f"{ELLIPSIS}\n{permalink}"
+    cuts = [m.start() for m in BREAK.finditer(text)]
+    best = ""
+    lo, hi = 0, len(cuts) - 1
+    while lo <= hi:  # the count grows with the prefix, so binary search finds the longest that fits
+        mid = (lo + hi) // 2
+        candidate = text[:cuts[mid]].rstrip()
+        if count(candidate + tail) <= limit:
+            best, lo = candidate, mid + 1
+        else:
+            hi = mid - 1
+    return (best + tail) if best else permalink, True
+
+
+def telegram_html(text: str) -> str:
+    """Telegram's HTML subset: `<`, `>` and `&` escaped, links as <a href>; hashtags stay text
+    (Telegram recognises them itself)."""
+    parts = []
+    for token in parse_text(text).tokens:
+        if token.kind == "url":
+            parts.append(f'<a href="{escape(token.value, quote=True)}">{escape(token.value, quote=False)}</a>')
+        else:
+            parts.append(escape(token.text, quote=False))
+    return "".join(parts)
+

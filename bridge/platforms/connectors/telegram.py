@@ -1,0 +1,186 @@
+"""A Telegram channel through a bot that is the channel's admin (credentials `bot_token`, `chat_id`
+like "@stadt" or -100…; optional `discussion_chat_id` of the linked discussion group for comments).
+
+Telegram has no idempotency and no way to list a channel's history: after an unknown outcome nobody can
+tell whether the message exists, so it is never retried blindly — the editor decides. The bot token is
+part of every URL, so URLs are never logged or shown."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from bridge.platforms.connectors.base import (
+    Capabilities,
+    Connector,
+    ImageView,
+    LinkCards,
+    Outcome,
+    PostView,
+    Reason,
+    Remote,
+    Rendered,
+    ReplyBatch,
+    Result,
+    TextUnit,
+)
+from bridge.platforms.connectors.counting import utf16_units
+from bridge.platforms.connectors.http import Answer, call, multipart, short, transport_result
+from bridge.platforms.connectors.images import fit_image, read_file
+from bridge.platforms.connectors.render import fit_text, telegram_html, with_warning
+from bridge.platforms.connectors.telegram_updates import updates_to_replies
+
+DELETE_WINDOW = timedelta(hours=48)
+PHOTO_BYTES = 10_000_000
+NOT_MODIFIED = "message is not modified"
+
+
+def classify(answer: Answer, now: datetime, *, write: bool) -> Result | None:
+    data = answer.data if isinstance(answer.data, dict) else {}
+    if answer.status == 429 or data.get("error_code") == 429:
+        seconds = (data.get("parameters") or {}).get("retry_after")
+        wait = timedelta(seconds=int(seconds)) if isinstance(seconds, int) else timedelta(seconds=30)
+        return Result(Outcome.RATE_LIMITED, Reason.RATE_LIMITED, "Too Many Requests", retry_at=now + wait)
+    common = transport_result(answer, write=write)
+    if common is not None:
+        return common
+    if answer.status == 200 and data.get("ok") is True:
+        return None
+    description = short(data.get("description")) or f"HTTP {answer.status}"
+    if answer.status in (401, 403) or data.get("error_code") in (401, 403):
+        return Result(Outcome.AUTH_FAILED, Reason.INVALID_CREDENTIALS, description)
+    if answer.status == 200:  # 200 without ok=true is not an answer we understand
+        return Result(Outcome.UNKNOWN if write else Outcome.UNAVAILABLE, Reason.MALFORMED_RESPONSE, "ok missing")
+    return Result(Outcome.REJECTED, Reason.REJECTED, description)
+
+
+class TelegramConnector(Connector):
+    kind = "telegram"
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(text_limit=4096, text_unit=TextUnit.UTF16, caption_limit=1024, max_images=10,
+                            image_max_bytes=PHOTO_BYTES, image_max_side=2560, alt_text=False,
+                            link_cards=LinkCards.SERVER, delete_window=DELETE_WINDOW,
+                            replies_readable=bool(self.secret("discussion_chat_id")))
+
+    def _url(self, method: str) -> str:
+        return f"{self.platform.api_base.rstrip('/')}/bot{self.secret('bot_token', '')}/{method}"
+
+    async def _call(self, method: str, *, write: bool, json_body=None, body=None, content_type=None):
+        answer = await call(self.http, "POST", self._url(method), json_body=json_body, body=body,
+                            content_type=content_type)
+        return answer, classify(answer, self.clock(), write=write)
+
+    def render(self, post: PostView) -> Rendered:
+        limit = 1024 if post.images else 4096
+        plain, shortened = fit_text(with_warning(post), post.permalink, utf16_units, limit)
+        notes = []
+        if post.images:
+            notes.append("Telegram photos have no alt text: the image descriptions are not sent.")
+            notes.append("With images the text is a caption of at most 1024 characters.")
+        if shortened:
+            notes.append("Shortened to fit; it links to the full post.")
+        notes.append("Telegram lets bots delete messages only within 48 hours.")
+        return Rendered(telegram_html(plain), utf16_units(plain), limit, TextUnit.UTF16, shortened,
+                        post.images[:10], None, tuple(notes), {"plain": plain})
+
+    async def publish(self, rendered: Rendered, handle: str) -> Result:
+        chat = self.secret("chat_id", "")
+        if not rendered.images:
+            answer, failure = await self._call("sendMessage", write=True, json_body={
+                "chat_id": chat, "text": rendered.text, "parse_mode": "HTML"})
+            return failure or self._sent(answer, caption=False)
+        photos = []
+        for image in rendered.images:
+            fitted = _photo(image)
+            if fitted is None:
+                return Result(Outcome.REJECTED, Reason.IMAGE_UNUSABLE, image.path.rsplit("/", 1)[-1])
+            photos.append(fitted)
+        body, content_type = _photo_body(chat, rendered.text, photos)
+        method = "sendPhoto" if len(photos) == 1 else "sendMediaGroup"
+        answer, failure = await self._call(method, write=True, body=body, content_type=content_type)
+        return failure or self._sent(answer, caption=True)
+
+    def _sent(self, answer: Answer, *, caption: bool) -> Result:
+        result = answer.data.get("result")
+        messages = result if isinstance(result, list) else [result]
+        ids = [m.get("message_id") for m in messages if isinstance(m, dict) and m.get("message_id")]
+        if not ids:
+            return Result(Outcome.UNKNOWN, Reason.MALFORMED_RESPONSE, "no message id")
+        chat = str(self.secret("chat_id", ""))
+        url = f"https://t.me/{chat[1:]}/{ids[0]}" if chat.startswith("@") else None
+        extra = {"chat_id": chat, "message_ids": ids, "caption": caption, "sent_at": self.clock().isoformat()}
+        return Result(Outcome.SENT, remote=Remote(str(ids[0]), url, extra))
+
+    async def reconcile(self, handle: str, rendered: Rendered, since) -> Result:
+        return Result(Outcome.UNKNOWN, Reason.UNDECIDABLE, "Telegram cannot be asked whether a message exists")
+
+    async def edit(self, remote: Remote, rendered: Rendered) -> Result:
+        target = {"chat_id": remote.extra.get("chat_id") or self.secret("chat_id", ""), "message_id": int(remote.id),
+                  "parse_mode": "HTML"}
+        if remote.extra.get("caption"):
+            answer, failure = await self._call("editMessageCaption", write=True,
+                                               json_body={**target, "caption": rendered.text})
+        else:
+            answer, failure = await self._call("editMessageText", write=True, json_body={**target, "text": rendered.text})
+        if failure is not None and NOT_MODIFIED in failure.detail:
+            return Result(Outcome.SENT)  # the same text again: already as wanted
+        return failure or Result(Outcome.SENT)
+
+    async def delete(self, remote: Remote) -> Result:
+        sent_at = _when(remote.extra.get("sent_at"))
+        if sent_at is not None and self.clock() - sent_at >= DELETE_WINDOW:
+            return Result(Outcome.MANUAL, Reason.DELETE_TOO_LATE, "older than 48 hours")
+        chat = remote.extra.get("chat_id") or self.secret("chat_id", "")
+        for message_id in remote.extra.get("message_ids") or [int(remote.id)]:
+            answer, failure = await self._call("deleteMessage", write=True,
+                                               json_body={"chat_id": chat, "message_id": int(message_id)})
+            if failure is not None and "not found" in failure.detail:
+                continue
+            if failure is not None and "can't be deleted" in failure.detail:
+                return Result(Outcome.MANUAL, Reason.DELETE_TOO_LATE, failure.detail)
+            if failure is not None:
+                return failure
+        return Result(Outcome.SENT)
+
+    async def fetch_replies(self, remote: Remote) -> ReplyBatch:
+        """Comments live in the linked discussion group and reach a bot only as live updates (kept ~24 h by
+        Telegram): one poll collects them for every post; there is no history and no deletion signal."""
+        group = self.secret("discussion_chat_id")
+        if not group:
+            return ReplyBatch(Result(Outcome.UNSUPPORTED, Reason.REPLIES_UNAVAILABLE, "no discussion group"))
+        offset = int(self.account.cursor) if (self.account.cursor or "").isdigit() else 0
+        answer, failure = await self._call("getUpdates", write=False, json_body={
+            "offset": offset, "timeout": 0, "allowed_updates": ["message", "edited_message"]})
+        if failure is not None:
+            return ReplyBatch(failure)
+        replies, skipped, next_offset = updates_to_replies(answer.data.get("result") or [], str(group))
+        if next_offset:
+            self.account.cursor = str(max(next_offset, offset))
+        return ReplyBatch(Result(Outcome.SENT), tuple(replies), (), False, skipped)
+
+    async def check_credentials(self) -> Result:
+        answer, failure = await self._call("getMe", write=False)
+        return failure or Result(Outcome.SENT)
+
+
+def _photo(image: ImageView):
+    raw = read_file(image.path)
+    return fit_image(raw, PHOTO_BYTES, 2560, ("image/jpeg",)) if raw else None
+
+
+def _photo_body(chat: str, caption: str, photos) -> tuple[bytes, str]:
+    files = {f"p{i}": (f"p{i}.jpg", "image/jpeg", p.data) for i, p in enumerate(photos)}
+    if len(photos) == 1:
+        return multipart({"chat_id": chat, "caption": caption, "parse_mode": "HTML"},
+                         {"photo": files["p0"]})
+    media = [{"type": "photo", "media": f"attach://p{i}", **({"caption": caption, "parse_mode": "HTML"} if i == 0 else {})}
+             for i in range(len(photos))]
+    return multipart({"chat_id": chat, "media": json.dumps(media)}, files)
+
+
+def _when(value) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None

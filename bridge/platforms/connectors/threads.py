@@ -1,0 +1,145 @@
+"""Threads through the Threads API: `api_base` https://graph.threads.net/v1.0, credentials
+`threads_user_id` (or "me") and a long-lived `access_token` (60 days, refreshed with
+`th_refresh_token` once it is a day old), optional `token_expires_at`.
+
+Text posts are TEXT containers, image posts IMAGE or CAROUSEL (2–20 items) with `alt_text`; the image is
+fetched by Threads from the city's server. 500 characters, emoji counted as their UTF-8 bytes
+(developers.facebook.com/documentation/threads/posts, "Limitations"); at most 5 links since 2025-12-22.
+Threads cannot edit; it deletes (100 a day). Replies come from `/{media-id}/conversation`.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import regex
+
+from bridge.platforms.connectors.base import (
+    Capabilities,
+    Connector,
+    Idempotency,
+    LinkCards,
+    Outcome,
+    PostView,
+    Reason,
+    Remote,
+    Rendered,
+    ReplyBatch,
+    Result,
+    TextUnit,
+)
+from bridge.platforms.connectors.meta_graph import Graph, classify, current_token, origin
+from bridge.platforms.connectors.meta_media import Flow, media_url, publish_container, reconcile_container
+from bridge.platforms.connectors.meta_replies import batch, read_pages, threads_reply
+from bridge.platforms.connectors.render import fit_text, with_warning
+from bridge.convert.text import parse_text
+
+TEXT_LIMIT = 500
+MAX_LINKS = 5
+MAX_IMAGES = 20
+EMOJI = regex.compile(r"\p{Extended_Pictographic}|\p{Regional_Indicator}")
+GRAPHEME = regex.compile(r"\X")
+REPLY_FIELDS = "id,text,username,permalink,timestamp,hide_status,is_reply"
+
+
+def threads_length(text: str) -> int:
+    """Characters, except that an emoji (with its modifiers and joiners) counts its UTF-8 bytes."""
+    total = 0
+    for cluster in GRAPHEME.findall(text):
+        total += len(cluster.encode()) if EMOJI.search(cluster) else len(cluster)
+    return total
+
+
+class ThreadsConnector(Connector):
+    kind = "threads"
+    status_waits = (1.0, 2.0, 4.0, 8.0)
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(text_limit=TEXT_LIMIT, text_unit=TextUnit.CHARACTERS, max_images=MAX_IMAGES,
+                            image_max_bytes=8_000_000, image_formats=("image/jpeg", "image/png"), alt_text=True,
+                            link_cards=LinkCards.SERVER, can_edit=False, idempotency=Idempotency.CONTAINER)
+
+    @functools.cached_property
+    def flow(self) -> Flow:
+        user = self.secret("threads_user_id", "me")
+        return Flow(f"{user}/threads", f"{user}/threads_publish", f"{user}/threads", "status", "text",
+                    lambda item: None)
+
+    async def graph(self) -> Graph:
+        token = await current_token(self.http, self.account, self.secret("access_token", ""), self.clock,
+                                    refresh_url=f"{origin(self.platform.api_base)}/refresh_access_token",
+                                    grant="th_refresh_token", configured_expiry=self.secret("token_expires_at"))
+        return Graph(self.http, self.platform.api_base, token, self.clock)
+
+    def render(self, post: PostView) -> Rendered:
+        text, shortened = fit_text(with_warning(post), post.permalink, threads_length, TEXT_LIMIT)
+        images = tuple(i for i in post.images if i.mime_type in ("image/jpeg", "image/png"))[:MAX_IMAGES]
+        notes = ["Threads cannot edit posts: later edits on the city's site do not reach Threads."]
+        blocked = None
+        if len(set(parse_text(text).urls)) > MAX_LINKS:
+            blocked = Reason.REJECTED
+            notes.insert(0, "Threads refuses posts with more than 5 links.")
+        if len(images) < len(post.images):
+            notes.append("Images that are not JPEG or PNG are left out on Threads.")
+        if shortened:
+            notes.append("Shortened to fit; it links to the full post.")
+        urls = [media_url(post.permalink, i.path) for i in images]
+        return Rendered(text, threads_length(text), TEXT_LIMIT, TextUnit.CHARACTERS, shortened, images, None,
+                        tuple(notes), {"image_urls": urls}, blocked)
+
+    async def publish(self, rendered: Rendered, handle: str) -> Result:
+        graph = await self.graph()
+
+        async def build():
+            return await self._containers(graph, rendered)
+
+        return await publish_container(graph, self.flow, self.account, handle, rendered.text, self.clock, build,
+                                       self.status_waits)
+
+    async def _containers(self, graph: Graph, rendered: Rendered) -> str | Result:
+        pairs = list(zip(rendered.extra["image_urls"], rendered.images))
+        if not pairs:
+            return await self._create(graph, {"media_type": "TEXT", "text": rendered.text})
+        if len(pairs) == 1:
+            url, image = pairs[0]
+            return await self._create(graph, {"media_type": "IMAGE", "image_url": url, "text": rendered.text,
+                                              "alt_text": image.alt or None})
+        children = []
+        for url, image in pairs:
+            child = await self._create(graph, {"media_type": "IMAGE", "image_url": url, "is_carousel_item": "true",
+                                               "alt_text": image.alt or None})
+            if isinstance(child, Result):
+                return child
+            children.append(child)
+        return await self._create(graph, {"media_type": "CAROUSEL", "children": ",".join(children),
+                                          "text": rendered.text})
+
+    async def _create(self, graph: Graph, fields: dict) -> str | Result:
+        answer = await graph.post(self.flow.create, fields)
+        failure = classify(answer, self.clock(), write=False)  # a container alone is seen by nobody
+        container = answer.data.get("id") if failure is None and isinstance(answer.data, dict) else None
+        return str(container) if container else (failure or Result(Outcome.UNAVAILABLE, Reason.MALFORMED_RESPONSE))
+
+    async def reconcile(self, handle: str, rendered: Rendered, since) -> Result:
+        graph = await self.graph()
+        return await reconcile_container(graph, self.flow, self.account, handle, rendered.text, since, self.clock())
+
+    async def edit(self, remote: Remote, rendered: Rendered) -> Result:
+        return Result(Outcome.UNSUPPORTED, Reason.EDIT_UNSUPPORTED, "Threads has no edit in its API")
+
+    async def delete(self, remote: Remote) -> Result:
+        graph = await self.graph()
+        answer = await graph.delete(remote.id)
+        failure = classify(answer, self.clock(), write=True)
+        return failure or Result(Outcome.SENT)
+
+    async def fetch_replies(self, remote: Remote) -> ReplyBatch:
+        graph = await self.graph()
+        items, complete, failure = await read_pages(graph, f"{remote.id}/conversation", self.clock(),
+                                                    fields=REPLY_FIELDS, reverse="false")
+        return batch(self.kind, items, complete, failure, threads_reply)
+
+    async def check_credentials(self) -> Result:
+        graph = await self.graph()
+        answer = await graph.get(self.secret("threads_user_id", "me"), fields="id,username")
+        return classify(answer, self.clock(), write=False) or Result(Outcome.SENT)

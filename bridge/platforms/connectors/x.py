@@ -1,0 +1,162 @@
+"""X through API v2: `api_base` https://api.x.com, credentials `client_id` (+ `client_secret` for a
+confidential client), `access_token`, `refresh_token` (OAuth 2.0 user context, see `x_api`), optional
+`read_replies = true` when the account's plan pays for reading posts.
+
+280 weighted characters, counted by `twitter-text-parser` (the Python port of twitter-text, config v3:
+every URL 23, CJK and emoji 2, Latin-1 including umlauts 1, NFC). Images are uploaded first
+(`POST /2/media/upload`), alt text set with `POST /2/media/metadata`. X cannot edit through the API and
+gives no idempotency handle: an unknown outcome goes to the editor. Replies are read with recent search
+(`conversation_id:`), which reaches back 7 days and is billed per post — off unless the admin says so.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from twitter_text import parse_tweet
+
+from bridge.platforms.connectors.base import (
+    Capabilities,
+    Connector,
+    ImageView,
+    LinkCards,
+    Outcome,
+    PlatformReply,
+    PostView,
+    Reason,
+    Remote,
+    Rendered,
+    ReplyBatch,
+    Result,
+    TextUnit,
+)
+from bridge.platforms.connectors.http import multipart
+from bridge.platforms.connectors.images import fit_image, read_file
+from bridge.platforms.connectors.meta_media import has_opt_out
+from bridge.platforms.connectors.render import fit_text, with_warning
+from bridge.platforms.connectors.tokens import when
+from bridge.platforms.connectors.x_api import XAuth, classify
+
+TEXT_LIMIT = 280
+IMAGE_BYTES = 5_000_000
+ALT_LIMIT = 1000
+NO_EDIT = "X cannot edit posts through its API: later edits on the city's site do not reach X."
+
+
+def x_length(text: str) -> int:
+    return parse_tweet(text).weightedLength
+
+
+class XConnector(Connector):
+    kind = "x"
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(text_limit=TEXT_LIMIT, text_unit=TextUnit.WEIGHTED, url_weight=23, max_images=4,
+                            image_max_bytes=IMAGE_BYTES, image_max_side=4096,
+                            image_formats=("image/jpeg", "image/png", "image/webp"), alt_limit=ALT_LIMIT,
+                            link_cards=LinkCards.SERVER, can_edit=False, replies_readable=self.reads_replies)
+
+    @property
+    def reads_replies(self) -> bool:
+        return self.platform.credentials.get("read_replies") is True
+
+    @functools.cached_property
+    def auth(self) -> XAuth:
+        return XAuth(self.http, self.platform.api_base, self.account, self.secret, self.clock)
+
+    def render(self, post: PostView) -> Rendered:
+        text, shortened = fit_text(with_warning(post), post.permalink, x_length, TEXT_LIMIT)
+        notes = [NO_EDIT]
+        if shortened:
+            notes.append("Shortened to fit; it links to the full post.")
+        if not self.reads_replies:
+            notes.append("Replies on X are not collected (reading posts is a paid part of the X API).")
+        return Rendered(text, x_length(text), TEXT_LIMIT, TextUnit.WEIGHTED, shortened, post.images[:4], None,
+                        tuple(notes))
+
+    async def publish(self, rendered: Rendered, handle: str) -> Result:
+        media_ids = []
+        for image in rendered.images:
+            uploaded = await self._upload(image)
+            if isinstance(uploaded, Result):
+                return uploaded
+            media_ids.append(uploaded)
+        body: dict = {"text": rendered.text}
+        if media_ids:
+            body["media"] = {"media_ids": media_ids}
+        answer = await self.auth.request("POST", "/2/tweets", json_body=body)
+        if isinstance(answer, Result):
+            return answer
+        failure = classify(answer, self.clock(), write=True)
+        if failure is not None:
+            return failure
+        data = answer.data.get("data") if isinstance(answer.data, dict) else None
+        if not isinstance(data, dict) or not data.get("id"):
+            return Result(Outcome.UNKNOWN, Reason.MALFORMED_RESPONSE, "no post id")
+        return Result(Outcome.SENT, remote=Remote(str(data["id"]), f"https://x.com/i/web/status/{data['id']}"))
+
+    async def _upload(self, image: ImageView) -> str | Result:
+        """Upload, then alt text. Media alone is seen by nobody, so failures here are safe to repeat."""
+        raw = read_file(image.path)
+        fitted = fit_image(raw, IMAGE_BYTES, 4096) if raw else None
+        if fitted is None:
+            return Result(Outcome.REJECTED, Reason.IMAGE_UNUSABLE, image.path.rsplit("/", 1)[-1])
+        extension = "png" if fitted.mime_type == "image/png" else "jpg"
+        body, content_type = multipart({"media_category": "tweet_image"},
+                                       {"media": (f"image.{extension}", fitted.mime_type, fitted.data)})
+        answer = await self.auth.request("POST", "/2/media/upload", body=body, content_type=content_type)
+        if isinstance(answer, Result):
+            return answer
+        failure = classify(answer, self.clock(), write=False)
+        data = answer.data.get("data") if failure is None and isinstance(answer.data, dict) else None
+        if not isinstance(data, dict) or not data.get("id"):
+            return failure or Result(Outcome.UNAVAILABLE, Reason.MALFORMED_RESPONSE, "no media id")
+        if image.alt:
+            described = await self.auth.request("POST", "/2/media/metadata", json_body={
+                "id": str(data["id"]), "metadata": {"alt_text": {"text": image.alt[:ALT_LIMIT]}}})
+            failure = described if isinstance(described, Result) else classify(described, self.clock(), write=False)
+            if failure is not None:
+                return failure
+        return str(data["id"])
+
+    async def reconcile(self, handle: str, rendered: Rendered, since) -> Result:
+        return Result(Outcome.UNKNOWN, Reason.UNDECIDABLE, "X offers no way to ask for a post by our own key")
+
+    async def edit(self, remote: Remote, rendered: Rendered) -> Result:
+        return Result(Outcome.UNSUPPORTED, Reason.EDIT_UNSUPPORTED, "X cannot edit posts through its API")
+
+    async def delete(self, remote: Remote) -> Result:
+        answer = await self.auth.request("DELETE", f"/2/tweets/{remote.id}")
+        if isinstance(answer, Result):
+            return answer
+        return classify(answer, self.clock(), write=True) or Result(Outcome.SENT)
+
+    async def fetch_replies(self, remote: Remote) -> ReplyBatch:
+        if not self.reads_replies:
+            return ReplyBatch(Result(Outcome.UNSUPPORTED, Reason.REPLIES_UNAVAILABLE, "reading posts is not enabled"))
+        query = f"query=conversation_id:{remote.id}%20is:reply&max_results=100" \
+                "&tweet.fields=author_id,created_at,conversation_id"
+        answer = await self.auth.request("GET", f"/2/tweets/search/recent?{query}")
+        if isinstance(answer, Result):
+            return ReplyBatch(answer)
+        failure = classify(answer, self.clock(), write=False)
+        items = answer.data.get("data", []) if failure is None and isinstance(answer.data, dict) else None
+        if not isinstance(items, list):
+            return ReplyBatch(failure or Result(Outcome.UNAVAILABLE, Reason.REPLIES_UNAVAILABLE, "no data"))
+        replies = [r for r in (_reply(i) for i in items if isinstance(i, dict)) if r is not None]
+        # Search covers seven days only: a reply missing from it may simply be older, not deleted.
+        return ReplyBatch(Result(Outcome.SENT), tuple(replies), (), False, len(items) - len(replies))
+
+    async def check_credentials(self) -> Result:
+        answer = await self.auth.request("GET", "/2/users/me")
+        if isinstance(answer, Result):
+            return answer
+        return classify(answer, self.clock(), write=False) or Result(Outcome.SENT)
+
+
+def _reply(item: dict) -> PlatformReply | None:
+    text = str(item.get("text") or "")
+    if not item.get("id") or not item.get("author_id") or has_opt_out(text):
+        return None
+    return PlatformReply(f"x:{item['id']}", f"x:{item['author_id']}", text, when(item.get("created_at")),
+                         f"https://x.com/i/web/status/{item['id']}")

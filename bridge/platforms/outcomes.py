@@ -1,0 +1,129 @@
+"""What a connector's `Result` does to the send row, the account, the job and the audit/transfer log."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bridge.queue import jobs
+from bridge.platforms.connectors.base import Idempotency, Outcome, Reason, Result
+from bridge.queue.context import JobOutcome, JobStatus
+from bridge.platforms.sends import BACKFEED_JOB
+from bridge.store.platforms import PlatformSend, SendState
+from bridge.platforms.accounts import need_reconnect, pause
+from bridge.platforms.run import Run
+from consent.audit import Action, Event, Outcome as AuditOutcome, record
+
+
+UNKNOWN_RECHECK = timedelta(seconds=30)
+
+
+def set_state(row: PlatformSend, state: str, result: Result, now, change=None) -> None:
+    row.state = state
+    row.reason = None if result.outcome is Outcome.SENT and result.reason is Reason.OK else str(result.reason)
+    row.detail = result.detail[:300] or None
+    row.last_action = str(change or "publish")
+    row.updated_at = now
+
+
+async def audit(run: Run, action: Action, result: Result, change: str = "publish", transfer: bool = False) -> None:
+    """One entry per outcome; with `transfer`, first the transfer-log entry (the request left)."""
+    platform = run.platform
+    details = {"platform": platform.id, "kind": platform.kind, "post_id": run.post.id, "action": change,
+               "recipient": platform.recipient, "country": platform.country,
+               "mechanism": platform.transfer_mechanism}
+    subject = f"post:{run.post.id}"
+    if transfer:
+        await record(run.session, Event(Action.PLATFORM_TRANSFER, "system", "system", subject_ref=subject,
+                                        purpose="public_relations", details=details), run.now)
+    outcome = AuditOutcome.OK if result.outcome in (Outcome.SENT, Outcome.NOT_FOUND) else AuditOutcome.FAILED
+    await record(run.session, Event(action, "system", "system", outcome, subject_ref=subject,
+                                    reason=str(result.reason), details=details), run.now)
+
+
+async def _common(run: Run, result: Result, change: str) -> JobOutcome | None:
+    """Rate limits, unreachable platforms and refused credentials mean the same for every change.
+
+    A send whose outcome is unknown stays unknown when the reconciling request is refused or cannot
+    leave: the next run must reconcile again, never publish blindly."""
+    requeue = change == "publish" and run.row.state != SendState.UNKNOWN
+    if result.outcome is Outcome.RATE_LIMITED:
+        until = result.retry_at or run.now + timedelta(minutes=1)
+        pause(run.account, until, run.now)
+        if requeue:
+            set_state(run.row, SendState.QUEUED, result, run.now)
+        return JobOutcome(JobStatus.DEFER, "rate_limited", until)
+    if result.outcome is Outcome.UNAVAILABLE:
+        if requeue:
+            set_state(run.row, SendState.QUEUED, result, run.now)
+        return JobOutcome(JobStatus.RETRY, str(result.reason), result.retry_at)
+    if result.outcome is Outcome.AUTH_FAILED:
+        if need_reconnect(run.account, result, run.now):
+            await audit(run, Action.PLATFORM_RECONNECT, result, change)
+        state = SendState.FAILED if change == "publish" else run.row.state
+        set_state(run.row, state, result, run.now, change)
+        return JobOutcome(JobStatus.DONE, "reconnect_needed")
+    return None
+
+
+async def conclude_publish(run: Run, result: Result, backfeed_first: timedelta, *, reconciling: bool) -> JobOutcome:
+    common = await _common(run, result, "publish")
+    if common is not None:
+        return common
+    row = run.row
+    if result.outcome is Outcome.SENT:
+        remote = result.remote
+        row.remote_id, row.remote_url = (remote.id, remote.url) if remote else (row.remote_id, row.remote_url)
+        row.remote_extra = dict(remote.extra) if remote else dict(row.remote_extra or {})
+        row.sent_at = run.now
+        set_state(row, SendState.SENT, result, run.now)
+        await audit(run, Action.PLATFORM_SENT, result, transfer=not reconciling)
+        if run.connector.capabilities().replies_readable and remote is not None:
+            await jobs.enqueue(run.session, BACKFEED_JOB, {"post_id": run.post.id, "platform_id": run.platform.id},
+                               run_at=run.now + backfeed_first, post_id=run.post.id)
+        return JobOutcome(JobStatus.DONE)
+    if result.outcome is Outcome.REJECTED:
+        set_state(row, SendState.FAILED, result, run.now)
+        await audit(run, Action.PLATFORM_FAILED, result, transfer=not reconciling)
+        return JobOutcome(JobStatus.DONE, str(result.reason))
+    return await _unknown(run, result, reconciling)
+
+
+async def _unknown(run: Run, result: Result, reconciling: bool) -> JobOutcome:
+    """The post may exist. Reconcile later where the platform has a handle; else the editor decides."""
+    first = run.row.state != SendState.UNKNOWN
+    set_state(run.row, SendState.UNKNOWN, result, run.now)
+    if first:
+        await audit(run, Action.PLATFORM_UNKNOWN, result, transfer=not reconciling)
+    if run.connector.capabilities().idempotency is Idempotency.NONE or result.outcome is not Outcome.UNKNOWN:
+        return JobOutcome(JobStatus.DONE, "unknown_outcome_editor_decides")
+    return JobOutcome(JobStatus.RETRY, "unknown_outcome_reconcile", run.now + UNKNOWN_RECHECK)
+
+
+async def conclude_change(run: Run, result: Result, change) -> JobOutcome:
+    common = await _common(run, result, str(change))
+    if common is not None:
+        return common
+    row = run.row
+    if result.outcome is Outcome.UNKNOWN:  # edits and deletes are idempotent: trying again is safe
+        set_state(row, row.state, result, run.now, change)
+        return JobOutcome(JobStatus.RETRY, str(result.reason), run.now + UNKNOWN_RECHECK)
+    if str(change) == "delete":
+        return await _deleted(run, result)
+    if result.outcome is Outcome.SENT:
+        set_state(row, SendState.SENT, result, run.now, change)
+        await audit(run, Action.PLATFORM_EDITED, result, "edit", transfer=True)
+        return JobOutcome(JobStatus.DONE)
+    set_state(row, row.state, result, run.now, change)  # unsupported or refused: the editor reads why
+    if result.outcome is Outcome.REJECTED:
+        await audit(run, Action.PLATFORM_FAILED, result, "edit", transfer=True)
+    return JobOutcome(JobStatus.DONE, str(result.reason))
+
+
+async def _deleted(run: Run, result: Result) -> JobOutcome:
+    if result.outcome in (Outcome.SENT, Outcome.NOT_FOUND):
+        set_state(run.row, SendState.DELETED, Result(Outcome.SENT), run.now, "delete")
+        await audit(run, Action.PLATFORM_DELETED, result, "delete")
+        return JobOutcome(JobStatus.DONE)
+    set_state(run.row, SendState.MANUAL, result, run.now, "delete")
+    await audit(run, Action.PLATFORM_MANUAL, result, "delete")
+    return JobOutcome(JobStatus.DONE, str(result.reason))

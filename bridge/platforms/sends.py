@@ -1,0 +1,128 @@
+"""Mirroring posts to platforms: one `platform_send` row and one job per (post, platform).
+
+States: queued → sending → sent | failed | unknown (and cancelled, deleted, manual). The row is set to
+`sending` and committed *before* the request leaves, so a crash or timeout can never be mistaken for
+"not sent": the next run reconciles with the platform's own handle before it would send again, and where
+the platform has none (Telegram) the editor decides. Jobs of one (post, platform) share an ordering key,
+so an edit or delete never overtakes the publish; a rate-limited platform pauses only itself.
+
+`posts.py` calls `enqueue_sends` when a post becomes public and `enqueue_change` on edit and delete.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bridge.queue import jobs
+from bridge.store.db import utcnow
+from bridge.store.models import Post
+from bridge.store.platforms import PlatformSend, SendState
+from consent.audit import Action, Event, record
+
+SEND_JOB = "platform_send"
+BACKFEED_JOB = "platform_backfeed"
+SEND_ATTEMPTS = 10
+ENDED = (SendState.CANCELLED, SendState.DELETED, SendState.MANUAL, SendState.FAILED)
+
+
+class Change(enum.StrEnum):
+    PUBLISH = "publish"
+    EDIT = "edit"
+    DELETE = "delete"
+
+
+class Decision(enum.StrEnum):
+    RETRY = "retry"  # the editor checked: it is not there; send again
+    MARK_SENT = "mark_sent"  # the editor checked: it is there; do not send again
+
+
+def ordering_key(post_id: int, platform_id: str) -> str:
+    return f"platform:{platform_id}:{post_id}"
+
+
+def stable_handle(post_id: int, platform_id: str, salt: str = "") -> str:
+    """The same for every attempt of one (post, platform): the idempotency key and the record key seed.
+    `<post id>-<hash>`: the post id carries its creation time, which Bluesky's record key (a TID) uses."""
+    digest = hashlib.sha256(f"stadtbote:{post_id}:{platform_id}{salt}".encode()).hexdigest()[:32]
+    return f"{post_id}-{digest}"
+
+
+async def send_row(session: AsyncSession, post_id: int, platform_id: str) -> PlatformSend | None:
+    return await session.scalar(select(PlatformSend).where(PlatformSend.post_id == post_id,
+                                                           PlatformSend.platform_id == platform_id))
+
+
+async def sends_of(session: AsyncSession, post_id: int) -> list[PlatformSend]:
+    query = select(PlatformSend).where(PlatformSend.post_id == post_id).order_by(PlatformSend.platform_id)
+    return list((await session.scalars(query)).all())
+
+
+async def _enqueue(session: AsyncSession, post_id: int, platform_id: str, change: Change) -> None:
+    await jobs.enqueue(session, SEND_JOB, {"post_id": post_id, "platform_id": platform_id, "change": str(change)},
+                       post_id=post_id, max_attempts=SEND_ATTEMPTS, ordering_key=ordering_key(post_id, platform_id))
+
+
+async def enqueue_sends(session: AsyncSession, post: Post) -> None:
+    """In the publishing transaction: one row and one job per selected platform (transactional outbox)."""
+    now = utcnow()
+    for platform_id in dict.fromkeys(post.mirrors or []):
+        row = await send_row(session, post.id, platform_id)
+        if row is not None and row.state not in (SendState.CANCELLED, SendState.FAILED):
+            continue  # published once already: mirrors are not sent twice
+        if row is None:
+            row = PlatformSend(post_id=post.id, platform_id=platform_id, handle=stable_handle(post.id, platform_id),
+                               remote_extra={}, attempts=0, created_at=now)
+            session.add(row)
+        row.state, row.reason, row.detail, row.last_action, row.updated_at = SendState.QUEUED, None, None, "publish", now
+        await session.flush()
+        await _enqueue(session, post.id, platform_id, Change.PUBLISH)
+
+
+async def enqueue_change(session: AsyncSession, post: Post, change: Change) -> None:
+    """An edit or delete of a public post follows it to every platform that has (or may have) a copy."""
+    now = utcnow()
+    for row in await sends_of(session, post.id):
+        if change is Change.DELETE and row.state == SendState.QUEUED:
+            row.state, row.updated_at = SendState.CANCELLED, now  # its job was cancelled with the post's
+            continue
+        if row.state in ENDED or (change is Change.EDIT and row.state != SendState.SENT):
+            continue
+        await _enqueue(session, post.id, row.platform_id, change)
+
+
+async def decide(session: AsyncSession, post_id: int, platform_id: str, decision: Decision, actor_role: str,
+                 actor_ref: str) -> bool:
+    """An editor resolves an unknown outcome (or retries a failed send). False when nothing to decide."""
+    row = await send_row(session, post_id, platform_id)
+    allowed = (SendState.UNKNOWN, SendState.FAILED) if decision is Decision.RETRY else (SendState.UNKNOWN,)
+    if row is None or row.state not in allowed:
+        return False
+    now = utcnow()
+    if decision is Decision.MARK_SENT:
+        row.state, row.sent_at = SendState.SENT, now
+    else:
+        row.state, row.first_sent_at = SendState.QUEUED, None
+        await _enqueue(session, post_id, platform_id, Change.PUBLISH)
+    row.reason, row.detail, row.updated_at = f"editor_{decision}", None, now
+    row.handle = row.handle if decision is Decision.MARK_SENT else _next_handle(row)
+    await record(session, Event(Action.PLATFORM_DECIDED, actor_role, actor_ref, subject_ref=f"post:{post_id}",
+                                details={"platform": platform_id, "decision": str(decision)}))
+    return True
+
+
+def _next_handle(row: PlatformSend) -> str:
+    """After an editor said "not there", a fresh handle: the old one may be remembered as used."""
+    return stable_handle(row.post_id, row.platform_id, f":retry:{row.handle}")
+
+
+def backfeed_delay(attempt_age: timedelta, cadence: tuple[tuple[timedelta, timedelta], ...]) -> timedelta | None:
+    """Bridgy-like: (interval, until age) stages; None once the post is older than the last stage."""
+    for interval, until in cadence:
+        if attempt_age < until:
+            return interval
+    return None

@@ -1,0 +1,53 @@
+"""The Art. 30 register from the config: controller and DPO, built-in activities (with the configured
+state-law norm and overrides), each `[[platforms]]` entry as a recipient, retention per category."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from bridge.config.model import Config
+from consent.auditlog import timestamp
+from consent.register import DEFAULT_ACTIVITIES, DEFAULT_MEASURES, TO_FILL, Recipient, Register, with_overrides
+
+
+def _days(n: int) -> str:
+    return f"{n} days"
+
+
+def retention_rows(config: Config) -> tuple[tuple[str, str], ...]:
+    r = config.retention
+    return (
+        ("Replies and mentions from the fediverse", _days(r.replies_days)),
+        ("Comments collected from platforms", _days(r.platform_replies_days)),
+        ("Followers", "while they follow; then as inactive people"),
+        ("Likes and boosts", "until undone, or with the post"),
+        ("People with nothing left here (actor record, key)", _days(r.inactive_people_days)),
+        ("Keyed hashes of processed activity ids", _days(r.inbound_dedupe_days)),
+        ("Reports from other servers", _days(r.reports_days)),
+        ("Sign-in log: full client addresses", f"{_days(r.security_addresses_days)}, then truncated (/20, /44)"),
+        ("Sign-in log", _days(r.security_log_days)),
+        ("Answered data-subject requests", _days(r.closed_requests_days)),
+        ("Finished jobs of the queue", _days(r.finished_jobs_days)),
+        ("Images never attached to a post, images of deleted posts", "1 day"),
+        ("Audit log (pseudonyms, actions, outcomes)", config.register.audit_log_retention or TO_FILL),
+    )
+
+
+def build_register(config: Config, now: datetime) -> dict[str, Any]:
+    reg = config.register
+    law = reg.public_task_law or TO_FILL
+    defaults = tuple(replace(a, law=law) if a.legal_basis == "gdpr_6_1_e" else a for a in DEFAULT_ACTIVITIES)
+    recipients = (Recipient("Servers of followers and repliers on the fediverse", "fediverse", "",
+                            "none: the person's own server, addressed at their request"),
+                  *(Recipient(p.recipient, "platform", p.country, p.transfer_mechanism, p.id)
+                    for p in config.platforms))
+    register = Register(
+        controller={"name": reg.controller_name or config.instance.name, "address": reg.controller_address or "",
+                    "contact": reg.controller_contact or "", "representative": reg.representative or ""},
+        dpo={"name": reg.dpo_name or "", "contact": reg.dpo_contact or config.privacy.dpo_contact or ""},
+        activities=with_overrides(defaults, list(reg.activities)),
+        recipients=recipients, retention=retention_rows(config),
+        measures=(*DEFAULT_MEASURES, *reg.measures), generated_at=timestamp(now))
+    return register.as_dict()

@@ -1,0 +1,49 @@
+"""What a job handler is given (WorkerContext) and what it answers (JobOutcome), apart from the table
+operations, so that modules declaring handlers need not import the queue's machinery."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bridge.config.model import Config
+from bridge.runtime.federation import Federation
+from bridge.store.models import Job
+
+
+class JobStatus(enum.StrEnum):
+    DONE = "done"
+    RETRY = "retry"
+    FAILED = "failed"
+    DEFER = "defer"  # not yet: another job must run first; no attempt is counted
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    status: JobStatus
+    reason: str | None = None
+    retry_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class WorkerContext:
+    config: Config
+    sessions: async_sessionmaker[AsyncSession]
+    federation: Federation | None = None  # None only in tests that run no federation jobs
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict, repr=False, compare=False)
+
+    def lock(self, name: str) -> asyncio.Lock:
+        """A lock per name within this worker (e.g. one platform account: its session must not be
+        refreshed by two jobs at once, or one of them saves a token the platform already rotated)."""
+        return self._locks.setdefault(name, asyncio.Lock())
+
+
+Handler = Callable[[WorkerContext, AsyncSession, Job], Awaitable[JobOutcome]]
+# Runs many claimed jobs of one kind at once (deliveries: one document built and signed per batch, one
+# commit per batch); returns one outcome per job, in order. Its effects are not in the job's transaction.
+BatchHandler = Callable[[WorkerContext, list[Job]], Awaitable[list[JobOutcome]]]

@@ -1,0 +1,124 @@
+"""The job worker: claims due jobs, runs the handler for their kind, records the outcome.
+
+Handlers return a `JobOutcome`; an exception in a handler is a bug, recorded as `handler_crashed` with the
+exception class only (never its message, which might quote a payload) and retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+
+from bridge.queue import jobs
+from bridge.queue.context import BatchHandler, Handler, JobOutcome, JobStatus, WorkerContext
+from bridge.store.models import Job
+
+__all__ = ["Worker", "WorkerContext", "JobOutcome", "JobStatus", "Handler"]
+
+log = logging.getLogger("stadtbote.worker")
+
+
+class Worker:
+    def __init__(self, ctx: WorkerContext, handlers: dict[str, Handler],
+                 owner: str | None = None, poll_seconds: float = 1.0, batch: int = 200, concurrency: int = 16,
+                 batch_handlers: dict[str, BatchHandler] | None = None):
+        """`handlers` come from the caller (the registry in `bridge.handlers`), so the queue imports no job."""
+        self.ctx = ctx
+        self.handlers = handlers
+        self.batch_handlers = batch_handlers or {}
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.poll_seconds = poll_seconds
+        self.batch = batch
+        # Deliveries wait on the network; running several at once keeps the CPU busy signing.
+        self.limit = asyncio.Semaphore(concurrency)
+        self.wake = asyncio.Event()
+
+    async def run_once(self) -> int:
+        """Claims and runs one batch; returns how many jobs ran."""
+        async with self.ctx.sessions() as session:
+            claimed = await jobs.claim(session, self.owner, self.batch)
+        await self._run_claimed(claimed)
+        return len(claimed)
+
+    async def _run_claimed(self, claimed: list[Job]) -> None:
+        grouped: dict[str, list[Job]] = {}
+        for job in claimed:
+            if job.kind in self.batch_handlers:
+                grouped.setdefault(job.kind, []).append(job)
+        singles = [job for job in claimed if job.kind not in self.batch_handlers]
+        await asyncio.gather(*(self._limited(job) for job in singles),
+                             *(self._run_batch(kind, batch) for kind, batch in grouped.items()))
+
+    async def _run_batch(self, kind: str, batch: list[Job]) -> None:
+        try:
+            outcomes = await self.batch_handlers[kind](self.ctx, batch)
+        except Exception as exc:  # a handler bug must not stop the worker; reason, no message
+            log.exception("batch of %d %s jobs crashed", len(batch), kind)
+            outcomes = [JobOutcome(JobStatus.RETRY, f"handler_crashed:{exc.__class__.__name__}")] * len(batch)
+        async with self.ctx.sessions.begin() as session:
+            await jobs.finish_many(session, self.owner, list(zip(batch, outcomes)))
+        failed = sum(1 for o in outcomes if o.status is not JobStatus.DONE)
+        log.log(logging.INFO if failed else logging.DEBUG, "batch of %d %s jobs, %d not done", len(batch), kind,
+                failed)
+
+    async def _limited(self, job: Job) -> None:
+        async with self.limit:
+            await self._run(job)
+
+    async def run_until_idle(self, max_rounds: int = 100) -> int:
+        total = 0
+        for _ in range(max_rounds):
+            ran = await self.run_once()
+            total += ran
+            if not ran:
+                break
+        return total
+
+    async def run_forever(self, batches_in_flight: int = 4) -> None:
+        """Keeps claiming while earlier batches are still running, so a slow server holding up one
+        batch (up to the client's timeout) does not hold up deliveries to everyone else."""
+        running: set[asyncio.Task] = set()
+        try:
+            while True:
+                if len(running) < batches_in_flight:
+                    async with self.ctx.sessions() as session:
+                        claimed = await jobs.claim(session, self.owner, self.batch)
+                    if claimed:
+                        task = asyncio.create_task(self._run_claimed(claimed))
+                        running.add(task)
+                        task.add_done_callback(running.discard)
+                        continue
+                await self._pause(running)
+        finally:
+            for task in running:
+                task.cancel()
+
+    async def _pause(self, running: set[asyncio.Task]) -> None:
+        """Until new work may be due: a batch finished, someone woke us, or the poll interval passed."""
+        self.wake.clear()
+        waiting = [asyncio.ensure_future(self.wake.wait()), *running]
+        done, _ = await asyncio.wait(waiting, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+        if waiting[0] not in done:
+            waiting[0].cancel()
+
+    async def _run(self, job: Job) -> None:
+        handler = self.handlers.get(job.kind)
+        async with self.ctx.sessions() as session:
+            if handler is None:
+                outcome = JobOutcome(JobStatus.FAILED, "unknown_job_kind")
+            else:
+                try:
+                    outcome = await handler(self.ctx, session, job)
+                except Exception as exc:  # a handler bug must not stop the worker; reason, no message
+                    await session.rollback()
+                    log.exception("job %s (%s) crashed", job.id, job.kind)
+                    outcome = JobOutcome(JobStatus.RETRY, f"handler_crashed:{exc.__class__.__name__}")
+            error = None if outcome.status in (JobStatus.DONE, JobStatus.DEFER) else (outcome.reason or "unspecified")
+            await jobs.finish(session, job, self.owner, error=error, retry=outcome.status is JobStatus.RETRY,
+                              retry_at=outcome.retry_at, deferred=outcome.status is JobStatus.DEFER)
+            await session.commit()
+        level = logging.DEBUG if outcome.status is JobStatus.DONE else logging.INFO
+        log.log(level, "job %s kind=%s status=%s reason=%s", job.id, job.kind, outcome.status, outcome.reason)

@@ -1,0 +1,227 @@
+"""The bridge's domain tables: actors, users, sessions, posts, media, jobs, API tokens.
+
+Tables about people outside the authority live in `consent`, never here.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import time
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from bridge.store.db import Base, UTCDateTime, utcnow
+
+# SQLite only auto-increments "INTEGER PRIMARY KEY"; ids we mint ourselves are BIGINT on PostgreSQL.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def new_id() -> int:
+    """Time-sortable 63-bit id like Mastodon's snowflakes: milliseconds << 16 | random bits."""
+    return (int(time.time() * 1000) << 16) | int.from_bytes(os.urandom(2), "big")
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    EDITOR = "editor"
+    DPO = "dpo"
+
+
+class PostState(enum.StrEnum):
+    DRAFT = "draft"
+    AWAITING_APPROVAL = "awaiting_approval"
+    SCHEDULED = "scheduled"
+    PUBLISHED = "published"
+    FAILED = "failed"
+    DELETED = "deleted"
+
+
+class JobState(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class Actor(Base):
+    __tablename__ = "actor"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(30), unique=True)
+    private_key_pem: Mapped[str] = mapped_column(Text)
+    public_key_pem: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class User(Base):
+    __tablename__ = "user_account"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(Text)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actors: Mapped[list[Actor]] = relationship(secondary="user_actor", lazy="selectin")
+
+
+class UserActor(Base):
+    __tablename__ = "user_actor"
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actor.id", ondelete="CASCADE"), primary_key=True)
+
+
+class WebSession(Base):
+    """A signed-in browser session. Only the SHA-256 of the cookie value is stored."""
+
+    __tablename__ = "web_session"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SigninThrottle(Base):
+    """Failed sign-ins per account and per client (the client as a keyed hash, never an IP)."""
+
+    __tablename__ = "signin_throttle"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Post(Base):
+    __tablename__ = "post"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, default=new_id, autoincrement=False)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actor.id"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    state: Mapped[str] = mapped_column(String(24), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    spoiler_text: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(8))
+    mirrors: Mapped[list] = mapped_column(JSON, default=list)
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    approved_text_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    review_comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    failure_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # An answer as the account to a citizen's reply: the remote Note answered and its author, who is
+    # mentioned and addressed (cc) so that the answer reaches them.
+    in_reply_to: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    in_reply_to_actor: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    in_reply_to_handle: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    # Remote @user@host mentions in the text, resolved by WebFinger when the post went out: handle
+    # (lower case) → actor id, so the Mention tag and `cc` carry the id and every later Update agrees.
+    mention_actors: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    actor: Mapped[Actor] = relationship(lazy="joined")
+    author: Mapped["User | None"] = relationship(foreign_keys=[author_id], lazy="joined")
+    approved_by: Mapped["User | None"] = relationship(foreign_keys=[approved_by_id], lazy="joined")
+    media: Mapped[list["Media"]] = relationship(lazy="selectin", order_by="Media.position",
+                                                back_populates="post")
+
+    __table_args__ = (Index("ix_post_actor_published", "actor_id", "state", "published_at"),)
+
+
+class PostRevision(Base):
+    """The text before an edit, so the edit history can be shown and audited."""
+
+    __tablename__ = "post_revision"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    spoiler_text: Mapped[str] = mapped_column(Text, default="")
+    editor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Media(Base):
+    __tablename__ = "media"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, default=new_id, autoincrement=False)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actor.id"))
+    uploader_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("post.id", ondelete="SET NULL"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    filename: Mapped[str] = mapped_column(String(80), unique=True)
+    mime_type: Mapped[str] = mapped_column(String(40))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Integer)
+    alt: Mapped[str] = mapped_column(Text, default="")
+    decorative: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    post: Mapped[Post | None] = relationship(back_populates="media")
+
+
+class Job(Base):
+    """A durable job. Payloads hold ids only; `last_error` holds a reason code, never a body."""
+
+    __tablename__ = "job"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(16), default=JobState.QUEUED)
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"), index=True)
+    # Jobs with the same key run in id order (an Update never overtakes the Create for one inbox).
+    ordering_key: Mapped[str | None] = mapped_column(String(300), nullable=True, index=True)
+    run_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=8)
+    locked_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (Index("ix_job_due", "state", "run_at", "id"),)  # the claim's ORDER BY, whole
+
+
+class ApiToken(Base):
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actor.id", ondelete="CASCADE"))
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    user: Mapped[User] = relationship(lazy="joined")
+    actor: Mapped[Actor] = relationship(lazy="joined")
+
+
+class IdempotencyKey(Base):
+    """Mastodon's `Idempotency-Key`: the same key from the same token returns the first post."""
+
+    __tablename__ = "idempotency_key"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_token.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("token_id", "key"),)
+
+
+class DeliveryHost(Base):
+    """Health of a receiving server: a circuit breaker per host and Mastodon's "unavailable after
+    failures on 7 distinct days", cleared by any success or any valid inbound request."""
+
+    __tablename__ = "delivery_host"
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    failure_days: Mapped[list] = mapped_column(JSON, default=list)
+    open_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    unavailable_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

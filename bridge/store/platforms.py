@@ -1,0 +1,70 @@
+"""Tables of the outbound bridge: the send state of each (post, platform) and each platform account.
+
+Tokens and sessions are secrets of the authority, not personal data: they live here, sealed with a key
+derived from the instance secret (`bridge.platform_accounts`), and never appear in logs or audit entries.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bridge.store.db import Base, UTCDateTime, utcnow
+from bridge.store.models import BigId
+
+
+class SendState(enum.StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"  # the request may be on its way: a crash here means UNKNOWN, never "not sent"
+    SENT = "sent"
+    FAILED = "failed"
+    UNKNOWN = "unknown"  # the request left without a clear answer; reconciled or decided by an editor
+    CANCELLED = "cancelled"  # the post was deleted before it went out
+    DELETED = "deleted"
+    MANUAL = "manual"  # must be removed on the platform by hand (e.g. Telegram after 48 h)
+
+
+class AccountStatus(enum.StrEnum):
+    OK = "ok"
+    RECONNECT_NEEDED = "reconnect_needed"
+
+
+class PlatformSend(Base):
+    __tablename__ = "platform_send"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int] = mapped_column(BigId, ForeignKey("post.id", ondelete="CASCADE"), index=True)
+    platform_id: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default=SendState.QUEUED)
+    handle: Mapped[str] = mapped_column(String(100))  # idempotency key / record key seed, stable per row
+    remote_id: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    remote_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    remote_extra: Mapped[dict] = mapped_column(JSON, default=dict)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str | None] = mapped_column(String(64), nullable=True)  # reason code of the last outcome
+    detail: Mapped[str | None] = mapped_column(String(300), nullable=True)  # the platform's short error text
+    last_action: Mapped[str] = mapped_column(String(16), default="publish")  # publish, edit, delete
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    first_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # first request left
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    backfeed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (UniqueConstraint("post_id", "platform_id"),)
+
+
+class PlatformAccount(Base):
+    __tablename__ = "platform_account"
+    platform_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(24), default=AccountStatus.OK)
+    reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    detail: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # rate limit
+    sealed_session: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # AES-GCM, never logged
+    limits: Mapped[dict] = mapped_column(JSON, default=dict)
+    cursor: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

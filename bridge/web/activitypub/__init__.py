@@ -1,0 +1,1 @@
+"""ActivityPub over HTTP: the inbox and the documents (actor, outbox, notes, WebFinger, NodeInfo)."""

@@ -1,0 +1,1 @@
+"""Admins' pages under /admin: users and API tokens."""

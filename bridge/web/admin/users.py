@@ -1,0 +1,131 @@
+"""User administration (admins only): create, change role and accounts, disable, reset passwords.
+
+One-time passwords are shown once, on the answer to the request that made them, and never stored.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy import select
+
+from bridge.appkeys import CONFIG, SESSIONS
+from bridge.store.models import Role, User
+from bridge.auth.users import UserProblem, create_user, disable_user, reset_password, set_actors, set_role
+from bridge.web.admin import tokens as admin_tokens
+from bridge.web import filters
+from bridge.web.guards import int_param, require_user
+from bridge.web.messages import N_
+from bridge.web.render import render
+
+ADMINS = (Role.ADMIN,)
+NOT_YOURSELF = N_("You cannot do this to your own user; ask another administrator.")
+
+
+async def _users(session) -> list[User]:
+    return list((await session.scalars(select(User).order_by(User.name))).all())
+
+
+def _list_page(request: web.Request, users: list[User], problem: str | None = None,
+               typed: dict | None = None, status: int = 200) -> web.Response:
+    return render(request, "admin_users.html", {
+        "users": users, "problem": problem, "typed": typed or {"name": "", "role": "editor", "actors": []},
+        "roles": tuple(Role), "actors": request.app[CONFIG].actors,
+    }, status=status)
+
+
+async def admin_root(request: web.Request) -> web.StreamResponse:
+    require_user(request, roles=ADMINS)
+    raise web.HTTPSeeOther("/admin/users")
+
+
+async def user_list(request: web.Request) -> web.StreamResponse:
+    require_user(request, roles=ADMINS)
+    async with request.app[SESSIONS]() as session:
+        return _list_page(request, await _users(session))
+
+
+async def user_create(request: web.Request) -> web.StreamResponse:
+    admin = require_user(request, roles=ADMINS)
+    form = await request.post()
+    typed = {"name": str(form.get("name", "")).strip().lower(), "role": str(form.get("role", "")),
+             "actors": [str(a) for a in form.getall("actors", [])]}
+    try:
+        async with request.app[SESSIONS].begin() as session:
+            user, password = await create_user(session, typed["name"], typed["role"], typed["actors"], by=admin)
+    except UserProblem as problem:
+        async with request.app[SESSIONS]() as session:
+            return _list_page(request, await _users(session), str(problem), typed, status=422)
+    return render(request, "admin_password.html", {"subject": user, "password": password, "created": True})
+
+
+async def _target(request: web.Request, session) -> User:
+    user = await session.get(User, int_param(request.match_info["user_id"]) or 0)
+    if user is None:
+        raise web.HTTPNotFound(text=N_("No such user."))
+    return user
+
+
+def _user_page(request: web.Request, subject: User, problem: str | None = None, status: int = 200):
+    return render(request, "admin_user.html", {
+        "subject": subject, "problem": problem, "roles": tuple(Role), "actors": request.app[CONFIG].actors,
+        "chosen": {a.name for a in subject.actors}, "done": request.query.get("done"),
+    }, status=status)
+
+
+async def user_detail(request: web.Request) -> web.StreamResponse:
+    require_user(request, roles=ADMINS)
+    async with request.app[SESSIONS]() as session:
+        return _user_page(request, await _target(request, session))
+
+
+async def user_access(request: web.Request) -> web.StreamResponse:
+    admin = require_user(request, roles=ADMINS)
+    form = await request.post()
+    role, actors = str(form.get("role", "")), [str(a) for a in form.getall("actors", [])]
+    async with request.app[SESSIONS]() as session:
+        subject = await _target(request, session)
+        if subject.id == admin.id and role != Role.ADMIN:
+            return _user_page(request, subject, NOT_YOURSELF, status=409)
+        try:
+            await set_role(session, subject, role, admin)
+            await set_actors(session, subject, actors, admin)
+        except UserProblem as problem:
+            await session.rollback()
+            return _user_page(request, await _target(request, session), str(problem), status=422)
+        await session.commit()
+    raise web.HTTPSeeOther(f"/admin/users/{subject.id}?done=access")
+
+
+async def user_disable(request: web.Request) -> web.StreamResponse:
+    admin = require_user(request, roles=ADMINS)
+    async with request.app[SESSIONS]() as session:
+        subject = await _target(request, session)
+        if subject.id == admin.id:
+            return _user_page(request, subject, NOT_YOURSELF, status=409)
+        await disable_user(session, subject, admin)
+        await session.commit()
+    raise web.HTTPSeeOther(f"/admin/users/{subject.id}?done=disabled")
+
+
+async def user_reset(request: web.Request) -> web.StreamResponse:
+    admin = require_user(request, roles=ADMINS)
+    async with request.app[SESSIONS]() as session:
+        subject = await _target(request, session)
+        if subject.id == admin.id:
+            return _user_page(request, subject, NOT_YOURSELF, status=409)
+        password = await reset_password(session, subject, admin)
+        await session.commit()
+    return render(request, "admin_password.html", {"subject": subject, "password": password, "created": False})
+
+
+def setup(app: web.Application) -> None:
+    filters.install(app)
+    app.router.add_get("/admin", admin_root)
+    app.router.add_get("/admin/users", user_list, name="admin_users")
+    app.router.add_post("/admin/users", user_create)
+    user = "/admin/users/{user_id:\\d+}"
+    app.router.add_get(user, user_detail, name="admin_user")
+    app.router.add_post(user + "/access", user_access)
+    app.router.add_post(user + "/disable", user_disable)
+    app.router.add_post(user + "/reset", user_reset)
+    admin_tokens.setup(app)

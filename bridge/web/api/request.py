@@ -1,0 +1,124 @@
+"""What every API handler needs: Mastodon-shaped errors, bearer-token checks, and request parameters
+from query string, form, multipart or JSON bodies alike (Mastodon clients send all four)."""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import web
+from multidict import MultiDictProxy
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bridge.store.models import ApiToken
+from bridge.auth.tokens import TOKEN_TEXT, TokenReason, authenticate_token
+
+NOT_FOUND = "Record not found"  # Mastodon's words for a missing or invisible record
+JSON_TYPES = ("application/json",)
+
+# Mastodon answers an unusable token with 401 and a disabled login with 403; a token whose user lost
+# the right to post as its account is a permission problem too, not an authentication problem.
+TOKEN_STATUS = {
+    TokenReason.MISSING: 401,
+    TokenReason.UNKNOWN: 401,
+    TokenReason.REVOKED: 401,
+    TokenReason.USER_DISABLED: 403,
+    TokenReason.ACTOR_NOT_ALLOWED: 403,
+}
+
+
+ERRORS = {400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 403: web.HTTPForbidden, 404: web.HTTPNotFound,
+          422: web.HTTPUnprocessableEntity}
+
+
+def api_error(status: int, message: str) -> web.HTTPException:
+    """An exception carrying `{"error": message}`; the errors middleware passes JSON bodies through."""
+    return ERRORS[status](text=json.dumps({"error": message}), content_type="application/json")
+
+
+def validation_error(description: str) -> web.HTTPException:
+    return api_error(422, f"Validation failed: {description}")
+
+
+async def authorize(request: web.Request, session: AsyncSession, *, required: bool = True) -> ApiToken | None:
+    """The request's token, or an error. Without a header and `required=False` the caller is anonymous;
+    a header that is present but wrong is always refused, as Mastodon does."""
+    header = request.headers.get("Authorization")
+    if header is None and not required:
+        return None
+    result = await authenticate_token(session, header)
+    if result.ok:
+        return result.token
+    # Mastodon says "invalid" for a missing token as well; the audit entry keeps the precise reason.
+    message = TOKEN_TEXT[TokenReason.UNKNOWN] if result.reason is TokenReason.MISSING else result.description
+    raise api_error(TOKEN_STATUS.get(result.reason, 401), message)
+
+
+class Params:
+    """Request parameters with Mastodon's conventions: `name[]` and repeated `name` both make a list."""
+
+    def __init__(self, values: dict[str, list]):
+        self._values = values
+
+    def get(self, name: str) -> str | None:
+        """The last text value; an uploaded file never counts as text."""
+        values = [v for v in self._values.get(name, []) if isinstance(v, str)]
+        return values[-1] if values else None
+
+    def getlist(self, name: str) -> list[str]:
+        return [v for v in self._values.get(f"{name}[]", []) + self._values.get(name, []) if isinstance(v, str)]
+
+    def filled(self, name: str) -> bool:
+        """Whether `name`, `name[]` or any `name[...]` was sent with a non-empty value."""
+        return any(v not in ("", None) for k, values in self._values.items()
+                   if k == name or k.startswith(f"{name}[") for v in values)
+
+    def file(self, name: str) -> web.FileField | None:
+        files = [v for v in self._values.get(name, []) if isinstance(v, web.FileField)]
+        return files[-1] if files else None
+
+
+async def read_params(request: web.Request) -> Params:
+    values = _collect(request.query)
+    if request.content_type in JSON_TYPES or request.content_type.endswith("+json"):
+        for key, value in (await _read_json(request)).items():
+            values[key] = _json_values(value)
+    elif request.body_exists:
+        try:
+            form = await request.post()
+        except ValueError:  # a broken multipart or form body
+            raise api_error(400, "The request body could not be read as a form") from None
+        values.update(_collect(form))
+    return Params(values)
+
+
+def _collect(multi: MultiDictProxy) -> dict[str, list]:
+    values: dict[str, list] = {}
+    for key, value in multi.items():
+        values.setdefault(key, []).append(value)
+    return values
+
+
+async def _read_json(request: web.Request) -> dict:
+    try:
+        body = json.loads(await request.text() or "{}")
+    except (ValueError, UnicodeDecodeError):
+        raise api_error(400, "The request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise api_error(400, "The request body must be a JSON object")
+    return body
+
+
+def _json_values(value) -> list:
+    """JSON scalars become the strings a form would have sent; arrays become lists of them."""
+    items = value if isinstance(value, list) else [value]
+    out = []
+    for item in items:
+        if isinstance(item, bool):
+            out.append("true" if item else "false")
+        elif item is None:
+            continue
+        elif isinstance(item, (dict, list)):
+            out.append(json.dumps(item))
+        else:
+            out.append(str(item))
+    return out

@@ -1,0 +1,178 @@
+"""`POST /api/v1/statuses`, `GET` and `DELETE /api/v1/statuses/:id` on the one post service.
+
+Posts for an account with four-eyes approval are created "awaiting approval". Mastodon has no such
+state, so the answer is the ordinary Status (or ScheduledStatus when a time was given) with `url: null`
+— there is no public page yet — and the vendor field `stadtbote.state`. Clients show the post as sent,
+which is true: it is in the authority's queue, and its id works with GET and DELETE. Answering with an
+error instead would make scripts retry and file the same post twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from aiohttp import web
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from activitypub.uris import Uris
+from bridge.publishing import idempotency
+from bridge.appkeys import CONFIG, SESSIONS
+from bridge.config.model import Config
+from bridge.convert.mastodon import post_to_scheduled_status, post_to_status
+from bridge.store.db import utcnow
+from bridge.store.models import ApiToken, Post, PostState
+from bridge.publishing.posts import POST_TEXT, Draft, PostReason, create_post, delete_post
+from bridge.web.api.accounts import PRIVATE, account_stats
+from bridge.web.api.request import NOT_FOUND, Params, api_error, authorize, read_params, validation_error
+
+# Mastodon's documented rule: "Must be at least 5 minutes in the future". (Mastodon itself quietly
+# publishes a time in the past at once; for an authority a stale timestamp is a mistake to report.)
+MIN_SCHEDULE_OFFSET = timedelta(minutes=5)
+UNSUPPORTED = {
+    "in_reply_to_id": "replies cannot be posted through this API",
+    "poll": "polls are not supported",
+    "quoted_status_id": "quote posts are not supported",
+}
+TRUE = ("1", "true", "on", "yes")
+MAX_ID = 2**63 - 1
+
+
+def parse_draft(params: Params, actor_name: str, now: datetime) -> Draft:
+    """A Draft from Mastodon's parameters, or a 422 naming the first problem."""
+    visibility = params.get("visibility")
+    if visibility not in (None, "", "public"):
+        raise validation_error(f'visibility "{visibility}" is not available: an authority publishes '
+                               "public posts only, so visibility must be \"public\"")
+    for name, problem in UNSUPPORTED.items():
+        if params.filled(name):
+            raise validation_error(problem)
+    spoiler_text = (params.get("spoiler_text") or "").strip()
+    if (params.get("sensitive") or "").lower() in TRUE and not spoiler_text:
+        # There is no hidden-media flag; silently showing media a script meant to hide would be worse.
+        raise validation_error("sensitive media needs a content warning: set spoiler_text")
+    return Draft(actor=actor_name, text=params.get("status") or "", spoiler_text=spoiler_text,
+                 language=params.get("language") or None, media_ids=_media_ids(params),
+                 scheduled_at=_scheduled_at(params.get("scheduled_at"), now), via="api")
+
+
+def _media_ids(params: Params) -> tuple[int, ...]:
+    ids: list[int] = []
+    for value in params.getlist("media_ids"):
+        if not str(value).isdigit() or int(value) > MAX_ID:
+            raise validation_error(POST_TEXT[PostReason.UNKNOWN_MEDIA])
+        if int(value) not in ids:
+            ids.append(int(value))
+    return tuple(ids)
+
+
+def _scheduled_at(value: str | None, now: datetime) -> datetime | None:
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise validation_error(f"scheduled_at is not an ISO 8601 date and time: {value[:40]!r}") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)  # as Mastodon reads a time without offset
+    if when < now + MIN_SCHEDULE_OFFSET:
+        raise validation_error("scheduled_at must be at least 5 minutes in the future")
+    return when.astimezone(timezone.utc)
+
+
+def _post_id(request: web.Request) -> int:
+    raw = request.match_info["id"]
+    if not raw.isdigit() or int(raw) > MAX_ID:
+        raise api_error(404, NOT_FOUND)
+    return int(raw)
+
+
+async def _answer(session: AsyncSession, config: Config, post: Post, *, created: bool = False,
+                  key: str | None = None, source: bool = False) -> web.Response:
+    """A Status; except that creating (or repeating the creation of) a post with a time answers with
+    Mastodon's ScheduledStatus while the post still waits."""
+    uris = Uris.for_base(config.instance.base_url)
+    waiting = post.state in (PostState.SCHEDULED, PostState.AWAITING_APPROVAL)
+    if created and waiting and post.scheduled_at is not None:
+        return web.json_response(post_to_scheduled_status(post, uris, key), headers=PRIVATE)
+    stats = await account_stats(session, post.actor_id)
+    return web.json_response(post_to_status(post, config, uris, stats, source=source), headers=PRIVATE)
+
+
+async def create_status(request: web.Request) -> web.Response:
+    config, now = request.app[CONFIG], utcnow()
+    async with request.app[SESSIONS]() as session:
+        token = await authorize(request, session)
+        token_id = token.id  # a rollback expires the token; the id is needed afterwards
+        # The key is looked up before the parameters are checked, as in Mastodon: a retry must get the
+        # first post even if, say, its scheduled time has meanwhile come within 5 minutes.
+        key = idempotency.normalise(request.headers.get("Idempotency-Key"))
+        earlier = await idempotency.find_post(session, token.id, key, now) if key else None
+        if earlier is not None:
+            await session.commit()
+            return await _earlier(session, config, earlier, key)
+        draft = parse_draft(await read_params(request), token.actor.name, now)
+        result = await create_post(session, config, token.user, draft, now)
+        if not result.ok:
+            await session.commit()  # the token's last use, and nothing else, was written
+            raise validation_error(result.description)
+        if key:
+            idempotency.remember(session, token.id, key, result.post.id, now)
+        try:
+            await session.commit()
+        except IntegrityError:
+            # A concurrent request with the same key won. (Requests of one token mostly queue up on the
+            # token row's last_used_at update anyway; the unique constraint is the guarantee.)
+            await session.rollback()
+            earlier = await idempotency.find_post(session, token_id, key, now) if key else None
+            if earlier is None:
+                raise  # not a key collision: a genuine fault, reported as a server error
+            return await _earlier(session, config, earlier, key)
+        return await _answer(session, config, result.post, created=True, key=key)
+
+
+async def _earlier(session: AsyncSession, config: Config, post: Post, key: str) -> web.Response:
+    if post.state == PostState.DELETED:
+        raise api_error(404, NOT_FOUND)  # as Mastodon: the remembered status is gone
+    return await _answer(session, config, post, created=True, key=key)
+
+
+async def _visible_post(session: AsyncSession, post_id: int, token: ApiToken | None) -> Post:
+    """Published posts are public; anything else only for a token of the post's own account."""
+    post = await session.get(Post, post_id)
+    if post is None or post.state == PostState.DELETED:
+        raise api_error(404, NOT_FOUND)
+    if post.state != PostState.PUBLISHED and (token is None or token.actor_id != post.actor_id):
+        raise api_error(404, NOT_FOUND)
+    return post
+
+
+async def show_status(request: web.Request) -> web.Response:
+    post_id = _post_id(request)
+    async with request.app[SESSIONS]() as session:
+        token = await authorize(request, session, required=False)
+        post = await _visible_post(session, post_id, token)
+        response = await _answer(session, request.app[CONFIG], post)
+        await session.commit()
+        return response
+
+
+async def remove_status(request: web.Request) -> web.Response:
+    post_id = _post_id(request)
+    async with request.app[SESSIONS]() as session:
+        token = await authorize(request, session)
+        post = await session.get(Post, post_id)
+        # Only the token's own account's posts; someone else's is "not found", as in Mastodon.
+        if post is None or post.state == PostState.DELETED or post.actor_id != token.actor_id:
+            raise api_error(404, NOT_FOUND)
+        result = await delete_post(session, token.user, post)
+        if not result.ok:
+            raise api_error(403 if result.reason is PostReason.ACTOR_NOT_ALLOWED else 422, result.description)
+        await session.commit()
+        return await _answer(session, request.app[CONFIG], post, source=True)
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_post("/api/v1/statuses", create_status)
+    app.router.add_get(r"/api/v1/statuses/{id}", show_status)
+    app.router.add_delete(r"/api/v1/statuses/{id}", remove_status)

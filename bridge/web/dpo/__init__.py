@@ -1,0 +1,1 @@
+"""The data-protection officer's pages under /dpo: the audit log and data subjects' rights."""

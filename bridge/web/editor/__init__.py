@@ -1,0 +1,1 @@
+"""Editors' pages under /editor: dashboard, compose, review, mirrors, feed imports."""

@@ -1,0 +1,162 @@
+"""The compose form as typed: parsed from the multipart body, checked field by field.
+
+Everything the editor typed is kept in `ComposeForm`, so a form with a problem comes back exactly as it
+was sent — text, warning, alt texts, schedule and the images already uploaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from aiohttp.web_request import FileField
+from multidict import MultiDictProxy
+
+from bridge.config.model import LANGUAGES, Config
+from bridge.convert.images import MAX_ALT, MediaReason
+from bridge.publishing.posts import MAX_CW
+from bridge.convert.text import count_characters
+from bridge.web.guards import int_param
+from bridge.web.messages import N_, Problem
+
+IMAGE_PROBLEMS = {
+    MediaReason.TOO_LARGE: N_("Image %(n)s is larger than the limit of %(limit)s."),
+    MediaReason.TOO_MANY_PIXELS: N_("Image %(n)s has more than %(limit)s pixels."),
+    MediaReason.UNSUPPORTED_TYPE: N_("Image %(n)s: only JPEG, PNG, WebP and GIF images are accepted."),
+    MediaReason.BROKEN_IMAGE: N_("Image %(n)s could not be read as an image. "
+                                 "Only JPEG, PNG, WebP and GIF images are accepted."),
+    MediaReason.EMPTY: N_("Image %(n)s: the file is empty."),
+}
+
+
+@dataclass
+class ImageSlot:
+    """One image of the form: a new upload, or an image uploaded before (kept by its media id)."""
+
+    index: int
+    alt: str = ""
+    decorative: bool = False
+    remove: bool = False
+    media_id: int | None = None
+    upload: bytes | None = None
+    preview: str | None = None  # file name of the stored image, for the preview
+
+    @property
+    def number(self) -> int:
+        return self.index + 1
+
+    @property
+    def used(self) -> bool:
+        return not self.remove and (self.media_id is not None or self.upload is not None)
+
+
+@dataclass
+class ComposeForm:
+    actor: str = ""
+    text: str = ""
+    spoiler_text: str = ""
+    language: str = ""
+    publish_at: str = ""
+    mirrors: list[str] = field(default_factory=list)
+    images: list[ImageSlot] = field(default_factory=list)
+
+    @property
+    def characters(self) -> int:
+        return count_characters(self.text) + len(self.spoiler_text)
+
+    def media_ids(self) -> tuple[int, ...]:
+        return tuple(s.media_id for s in self.images if s.used and s.media_id is not None)
+
+
+def _text(form: MultiDictProxy, name: str) -> str:
+    value = form.get(name, "")
+    # Browsers send CRLF in textareas; stored text uses LF like every other entry path.
+    return value.replace("\r\n", "\n") if isinstance(value, str) else ""
+
+
+def _upload(value) -> bytes | None:
+    """An empty file part (no file chosen) is no upload; a chosen but empty file is one, and is refused."""
+    if not isinstance(value, FileField) or not value.filename:
+        return None
+    return value.file.read()
+
+
+def parse_form(form: MultiDictProxy, max_images: int) -> ComposeForm:
+    images = [ImageSlot(index=i, alt=_text(form, f"alt{i}").strip(), decorative=bool(form.get(f"decorative{i}")),
+                        remove=bool(form.get(f"remove{i}")), media_id=int_param(_text(form, f"media{i}")),
+                        upload=_upload(form.get(f"image{i}")))
+              for i in range(max_images)]
+    return ComposeForm(
+        actor=_text(form, "actor"), text=_text(form, "text"), spoiler_text=_text(form, "spoiler_text").strip(),
+        language=_text(form, "language"), publish_at=_text(form, "publish_at").strip(),
+        mirrors=[m for m in form.getall("mirror", []) if isinstance(m, str)], images=images)
+
+
+def parse_schedule(value: str, config: Config) -> datetime | None:
+    """`datetime-local` carries no zone: it is the instance's local time, converted here to UTC."""
+    local = datetime.fromisoformat(value)
+    if local.tzinfo is not None:
+        raise ValueError("zone given")
+    return local.replace(tzinfo=config.tz).astimezone(timezone.utc)
+
+
+def human_bytes(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.3g} MB"
+    if size >= 1024:
+        return f"{size / 1024:.3g} KB"
+    return f"{size} B"
+
+
+def check_fields(form: ComposeForm, config: Config, now: datetime, schedule: bool = True
+                 ) -> tuple[list[Problem], datetime | None]:
+    """Problems that need no database; returns them and the schedule in UTC."""
+    problems: list[Problem] = []
+    limit = config.limits.max_characters
+    if form.characters > limit:
+        problems.append(Problem("text", N_("The text has %(count)s characters; at most %(limit)s are allowed."),
+                                {"count": form.characters, "limit": limit}))
+    if len(form.spoiler_text) > MAX_CW:
+        problems.append(Problem("spoiler_text", N_("The content warning may have at most %(limit)s characters."),
+                                {"limit": MAX_CW}))
+    if form.language not in LANGUAGES:
+        problems.append(Problem("language", N_("Choose the language of the post.")))
+    known = {p.id for p in config.platforms}
+    if any(m not in known for m in form.mirrors):
+        problems.append(Problem("mirrors", N_("Choose only platforms from the list.")))
+    problems += _image_problems(form)
+    scheduled_at = None
+    if schedule and form.publish_at:
+        try:
+            scheduled_at = parse_schedule(form.publish_at, config)
+        except ValueError:
+            problems.append(Problem("publish_at", N_("Publish at: enter a date and a time.")))
+        else:
+            if scheduled_at <= now:
+                problems.append(Problem("publish_at", N_("Publish at: the time must be in the future.")))
+    if not form.text.strip() and not any(s.used for s in form.images):
+        problems.append(Problem("text", N_("Write some text or attach an image.")))
+    return problems, scheduled_at
+
+
+def _image_problems(form: ComposeForm) -> list[Problem]:
+    problems = []
+    for slot in form.images:
+        if not slot.used:
+            continue
+        if not slot.alt and not slot.decorative:
+            problems.append(Problem(f"alt{slot.index}", N_("Image %(n)s needs alt text that describes it, "
+                                                            "or mark it as decorative."), {"n": slot.number}))
+        elif len(slot.alt) > MAX_ALT:
+            problems.append(Problem(f"alt{slot.index}", N_("The alt text of image %(n)s may have at most "
+                                                            "%(limit)s characters."),
+                                    {"n": slot.number, "limit": MAX_ALT}))
+    return problems
+
+
+def image_problem(slot: ImageSlot, reason: MediaReason | None, config: Config) -> Problem:
+    limits = config.limits
+    limit = {MediaReason.TOO_LARGE: human_bytes(limits.max_image_bytes),
+             MediaReason.TOO_MANY_PIXELS: f"{limits.max_image_pixels:,}".replace(",", " ")}.get(reason, "")
+    message = IMAGE_PROBLEMS.get(reason, IMAGE_PROBLEMS[MediaReason.BROKEN_IMAGE])
+    return Problem(f"image{slot.index}", message, {"n": slot.number, "limit": limit})

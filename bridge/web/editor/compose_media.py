@@ -1,0 +1,76 @@
+"""Images of the compose form: new uploads are stored at once, so a form sent back with a problem keeps
+them (by media id) and the editor never uploads the same picture twice."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bridge.config.model import Config
+from bridge.convert.images import MAX_ALT
+from bridge.store.models import Actor, Media, Post, User
+from bridge.publishing.uploads import UploadReason, upload_image
+from bridge.web.editor.compose_form import ComposeForm, ImageSlot, image_problem
+from bridge.web.messages import N_, Problem
+
+GONE = N_("Image %(n)s is no longer available. Upload it again.")
+
+
+async def store_images(session: AsyncSession, config: Config, user: User, form: ComposeForm,
+                       post: Post | None) -> list[Problem]:
+    """Uploads new files and checks kept ones; the caller commits, whatever else is wrong with the form."""
+    actor_id = await session.scalar(select(Actor.id).where(Actor.name == form.actor))
+    problems: list[Problem] = []
+    for slot in form.images:
+        if slot.remove:
+            continue
+        if slot.upload is not None:
+            problem = await _upload(session, config, user, form.actor, slot)
+        elif slot.media_id is not None:
+            problem = await _keep(session, actor_id, slot, post)
+        else:
+            continue
+        if problem is not None:
+            problems.append(problem)
+    return problems
+
+
+async def _upload(session: AsyncSession, config: Config, user: User, actor: str, slot: ImageSlot
+                  ) -> Problem | None:
+    # An over-long alt text is reported by the field checks; the picture itself is kept meanwhile.
+    alt = slot.alt if len(slot.alt) <= MAX_ALT else ""
+    result = await upload_image(session, config, user, actor, slot.upload, alt, slot.decorative)
+    slot.upload = None
+    if result.ok:
+        slot.media_id, slot.preview = result.media.id, result.media.filename
+        return None
+    slot.media_id = None
+    if result.reason is UploadReason.IMAGE_REJECTED:
+        return image_problem(slot, result.image_reason, config)
+    return None  # alt too long and actor checks are reported by the field checks already
+
+
+async def _keep(session: AsyncSession, actor_id: int | None, slot: ImageSlot, post: Post | None) -> Problem | None:
+    """An image uploaded with an earlier try of this form: same account, not used by another post."""
+    media = await session.get(Media, slot.media_id)
+    if media is None or media.actor_id != actor_id or media.post_id not in (None, post.id if post else None):
+        slot.media_id, slot.preview = None, None
+        return Problem(f"image{slot.index}", GONE, {"n": slot.number})
+    slot.preview = media.filename
+    if media.post_id is None:  # not yet part of a post: its description may change right away
+        _describe(media, slot)
+    return None
+
+
+def _describe(media: Media, slot: ImageSlot) -> None:
+    media.alt = slot.alt.strip()[:MAX_ALT]
+    media.decorative = slot.decorative and not media.alt
+
+
+async def apply_attached_alt(session: AsyncSession, form: ComposeForm, post: Post) -> None:
+    """Descriptions of images already in the post change only together with the edit itself."""
+    for slot in form.images:
+        if slot.used and slot.media_id is not None:
+            media = await session.get(Media, slot.media_id)
+            if media is not None and media.post_id == post.id:
+                _describe(media, slot)

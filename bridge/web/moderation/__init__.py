@@ -1,0 +1,1 @@
+"""Moderation of citizens' replies under /editor/actors/{name}/replies."""

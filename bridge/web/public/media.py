@@ -1,0 +1,37 @@
+"""Images under /media/: public once their post is published, before that only for its editors."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy import select
+
+from bridge.appkeys import CONFIG, SESSIONS, USER
+from bridge.convert.images import media_dir
+from bridge.store.models import Actor, Media, Post, PostState
+from bridge.auth.users import may_use_actor
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/media/{filename}", serve_media, name="media")
+
+
+async def serve_media(request: web.Request) -> web.StreamResponse:
+    """Images of published posts are public; images of drafts only for editors of that account."""
+    filename = request.match_info["filename"]
+    async with request.app[SESSIONS]() as session:
+        row = (await session.execute(
+            select(Media, Actor.name).join(Actor, Actor.id == Media.actor_id).where(Media.filename == filename)
+        )).first()
+        if row is None:
+            raise web.HTTPNotFound()
+        media, actor_name = row
+        post = await session.get(Post, media.post_id) if media.post_id else None
+    public = post is not None and post.state == PostState.PUBLISHED
+    user = request.get(USER)
+    if not public and not (user is not None and may_use_actor(user, actor_name)):
+        raise web.HTTPNotFound()
+    path = media_dir(request.app[CONFIG].instance.data_dir) / filename
+    if not path.is_file():
+        raise web.HTTPNotFound()
+    headers = {"Cache-Control": "public, max-age=31536000, immutable" if public else "private, no-store"}
+    return web.FileResponse(path, headers=headers)
