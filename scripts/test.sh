@@ -26,7 +26,7 @@ if [ ! -d tests/pds/node_modules/@atproto/pds ]; then
   if command -v npm >/dev/null 2>&1; then
     bash tests/pds/install.sh || echo "Could not install the reference PDS."
   fi
-  [ -d tests/pds/node_modules/@atproto/pds ] || echo "NOTE: npm or the reference PDS is missing: the Bluesky PDS tests (tests/bridge/test_connectors_bluesky_pds.py) will be skipped."
+  [ -d tests/pds/node_modules/@atproto/pds ] || echo "NOTE: npm or the reference PDS is missing: the Bluesky PDS tests (tests/bridge/platforms/test_connectors_bluesky_pds.py) will be skipped."
 fi
 if [ -z "${STADTBOTE_TEST_DATABASE_URL:-}" ]; then
   echo "Running on SQLite. For PostgreSQL too, set STADTBOTE_TEST_DATABASE_URL=postgresql+asyncpg://user@host/db"

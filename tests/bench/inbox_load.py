@@ -24,7 +24,7 @@ from pathlib import Path
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from fediverse import FakeInstance, Network, mastodon_reply  # noqa: E402
+from fakes.fediverse import FakeInstance, Network, mastodon_reply  # noqa: E402
 
 
 async def main(target: str, in_reply_to: str, count: int, concurrency: int, actors: int, rate: int = 0) -> None:

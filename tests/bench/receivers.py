@@ -3,7 +3,7 @@
 This is benchmark harness, not a web server: each sink is a bare `asyncio.Protocol` that parses just
 enough HTTP/1.1 for what the worker sends (a request line, headers, a body of `Content-Length` bytes,
 keep-alive, pipelining) and answers every POST with an empty `202 Accepted`. It does not check
-signatures; the test suite does that against the fake Mastodon in tests/fediverse.py. It is this light
+signatures; the test suite does that against the fake Mastodon in tests/fakes/fediverse.py. It is this light
 so that receiving steals as little as possible of the CPU the worker being measured needs (on a small
 machine both share the same cores).
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the reference PDS for tests/bridge/test_connectors_bluesky_pds.py: Node 22 from npm (the machine's
+# Installs the reference PDS for tests/bridge/platforms/test_connectors_bluesky_pds.py: Node 22 from npm (the machine's
 # Node may be older), then @atproto/pds built against Node 22's headers (better-sqlite3 compiles, ~3 min).
 set -euo pipefail
 cd "$(dirname "$0")"

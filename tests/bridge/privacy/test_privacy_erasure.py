@@ -1,0 +1,72 @@
+"""Erasure of a follower who replied, through the inbox's real path: afterwards nothing readable of them
+is left in the database — the SQLite file and its WAL scanned byte by byte, or every PostgreSQL table as
+text — the queued answer to them is cancelled, and the log (with the erasure entry) still verifies."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import inspect, select, text
+
+from bridge.appkeys import FEDERATION, SESSIONS
+from bridge.store.models import Job, JobState
+from bridge.privacy.rights import erase_person, signer_for
+from consent.auditexport import export_chunks
+from consent.auditsigning import write_checkpoint
+from consent.verifier import verify_export, verify_proof_document
+from fakes.fediverse import mastodon_follow, mastodon_reply
+from support.inbox import CITY, instances, mastodon, network, note_uri, publish, stadt  # noqa: F401
+
+SECRET_REPLY = "Meine Telefonnummer ist 0171 5550199, bitte rufen Sie an"
+
+
+async def database_text(client) -> bytes:
+    """Every byte the database holds: the SQLite file plus WAL, or PostgreSQL's tables dumped as text."""
+    url = str(client.app[SESSIONS].kw["bind"].url)
+    if url.startswith("sqlite"):
+        path = Path(url.split("///", 1)[1])
+        return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+    async with client.app[SESSIONS]() as session:
+        names = await session.run_sync(lambda s: inspect(s.bind).get_table_names())
+        dump = []
+        for name in names:
+            rows = (await session.execute(text(f'SELECT * FROM "{name}"'))).all()
+            dump.append(repr(rows))
+    return "\n".join(dump).encode()
+
+
+async def test_erasure_leaves_nothing_readable_and_the_log_still_verifies(stadt, mastodon, config):
+    alice = mastodon.add_actor("wunderlich7")
+    post_id = await publish(stadt)
+    await mastodon.sign_and_post(stadt, mastodon_follow(alice, CITY), alice, path="/users/stadt/inbox")
+    reply = mastodon_reply(alice, note_uri(post_id), CITY, content=f"<p>{SECRET_REPLY}</p>")
+    status, _ = await mastodon.sign_and_post(stadt, reply, alice)
+    assert status == 202
+    personal = [alice.uri.encode(), b"Wunderlich7", SECRET_REPLY.encode(), b"wunderlich7@mastodon.test",
+                alice.inbox.encode(), b"0171 5550199"]
+    async with stadt.app[SESSIONS]() as session:
+        queued = (await session.scalars(select(Job).where(Job.state == JobState.QUEUED))).all()
+    assert any((j.payload or {}).get("subject_id") for j in queued), "the Accept to alice is still queued"
+
+    assert alice.inbox.encode() in await database_text(stadt), "the queued Accept names the inbox in clear"
+    signer = signer_for(config)
+    result = await erase_person(stadt.app[SESSIONS], stadt.app[FEDERATION].vault, signer, alice.uri, ("dpo", "user:9"))
+    assert result.ok
+    assert verify_proof_document(json.loads(json.dumps(result.document)), signer.verifier_key, signer.origin).ok
+    entry = result.document["entry"]
+    assert entry["action"] == "subject.erased" and entry["details"]["jobs_cancelled"] == 1
+    assert entry["details"]["followers"] == 1 and entry["details"]["replies"] == 1
+
+    async with stadt.app[SESSIONS].begin() as session:
+        await write_checkpoint(session, signer)
+        await session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)") if "sqlite" in str(session.bind.url)
+                              else text("CHECKPOINT"))
+    dump = await database_text(stadt)
+    for needle in personal:
+        assert needle not in dump, needle
+    async with stadt.app[SESSIONS]() as session:
+        exported = json.loads("".join([c async for c in export_chunks(session, signer.origin)]))
+        jobs = (await session.scalars(select(Job).where(Job.state == JobState.QUEUED))).all()
+    assert not any((j.payload or {}).get("subject_id") for j in jobs)
+    assert verify_export(exported, signer.verifier_key, signer.origin).ok

@@ -1,0 +1,137 @@
+"""aiohttp fake of LinkedIn's REST API (api.linkedin.com) and its OAuth and upload hosts
+(www.linkedin.com): Posts API with the required version headers, 201 + `x-restli-id`, partial updates,
+deletes, the Images API (initializeUpload + PUT), socialActions comments, 429, an expired token (401),
+a timeout after the write and a refresh-token grant."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from urllib.parse import unquote
+
+from aiohttp import web
+
+from fakes.platform_servers import SLOW, Fake
+
+IDS = itertools.count(7_100_000_000_000_000_001)
+
+
+def li_error(status: int, message: str, code: str = "") -> web.Response:
+    return web.json_response({"status": status, "message": message, "serviceErrorCode": 100, "code": code},
+                             status=status)
+
+
+class FakeLinkedIn(Fake):
+    def __init__(self, token="li-token", upload_host="http://www.linkedin.com") -> None:
+        super().__init__()
+        self.tokens = {token}
+        self.upload_host = upload_host
+        self.posts: dict[str, dict] = {}
+        self.images: dict[str, int] = {}
+        self.comments: dict[str, list[dict]] = {}
+        self.versions: set[str] = set()
+        self.refreshed = 0
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/rest/posts", self.create)
+        app.router.add_get("/rest/posts", self.find)
+        app.router.add_post("/rest/posts/{urn}", self.update)
+        app.router.add_delete("/rest/posts/{urn}", self.delete)
+        app.router.add_post("/rest/images", self.initialize)
+        app.router.add_put("/dms-uploads/{image}", self.upload)
+        app.router.add_get("/rest/socialActions/{urn}/comments", self.list_comments)
+        app.router.add_post("/oauth/v2/accessToken", self.refresh)
+        return app
+
+    def _denied(self, request) -> web.Response | None:
+        if request.headers.get("Authorization", "").removeprefix("Bearer ") not in self.tokens:
+            return li_error(401, "Invalid access token", "EXPIRED_ACCESS_TOKEN")
+        if request.path.startswith("/rest/"):
+            version = request.headers.get("LinkedIn-Version", "")
+            if not version or request.headers.get("X-Restli-Protocol-Version") != "2.0.0":
+                return li_error(400, "A version must be present. Please specify a version by adding the "
+                                     "LinkedIn-Version header")
+            self.versions.add(version)
+        return None
+
+    async def create(self, request):
+        if (denied := self._denied(request)) is not None:
+            return denied
+        body = await request.json()
+        self.calls.append("POST posts")
+        mode = self.take_mode()
+        if mode == "429":
+            return li_error(429, "Resource level throttle APPLICATION DAY limit for calls to this resource is reached.")
+        if mode == "422":
+            return li_error(422, "ERROR :: /commentary :: length exceeds 3000")
+        urn = f"urn:li:share:{next(IDS)}"
+        self.posts[urn] = {"id": urn, **body, "createdAt": int(time.time() * 1000)}  # the platform's real clock
+        if mode == "timeout_after_write":
+            await asyncio.sleep(SLOW)
+        if mode == "504_after_write":
+            return li_error(504, "Gateway Timeout")
+        return web.Response(status=201, headers={"x-restli-id": urn})
+
+    async def find(self, request):
+        if (denied := self._denied(request)) is not None:
+            return denied
+        author = request.query.get("author")
+        found = [p for p in reversed(self.posts.values()) if p["author"] == author]
+        return web.json_response({"elements": found[:int(request.query.get("count", 10))],
+                                  "paging": {"start": 0, "count": 10}})
+
+    async def update(self, request):
+        if (denied := self._denied(request)) is not None:
+            return denied
+        post = self.posts.get(unquote(request.match_info["urn"]))
+        if post is None or request.headers.get("X-RestLi-Method") != "PARTIAL_UPDATE":
+            return li_error(404, "Not Found")
+        post.update((await request.json())["patch"]["$set"])
+        self.calls.append("PARTIAL_UPDATE")
+        return web.Response(status=204)
+
+    async def delete(self, request):
+        if (denied := self._denied(request)) is not None:
+            return denied
+        self.calls.append("DELETE post")
+        self.posts.pop(unquote(request.match_info["urn"]), None)
+        return web.Response(status=204)  # idempotent: a missing post is deleted as well
+
+    async def initialize(self, request):
+        if (denied := self._denied(request)) is not None:
+            return denied
+        if request.query.get("action") != "initializeUpload":
+            return li_error(400, "unknown action")
+        image = f"urn:li:image:C4D{next(IDS)}"
+        self.images[image] = 0
+        return web.json_response({"value": {"uploadUrlExpiresAt": 1795395600000, "image": image,
+                                            "uploadUrl": f"{self.upload_host}/dms-uploads/{image}"}})
+
+    async def upload(self, request):
+        if (denied := self._denied(request)) is not None:
+            return denied
+        self.images[request.match_info["image"]] = len(await request.read())
+        return web.Response(status=201)
+
+    async def list_comments(self, request):
+        if (denied := self._denied(request)) is not None:
+            return denied
+        items = self.comments.get(unquote(request.match_info["urn"]), [])
+        return web.json_response({"elements": items, "paging": {"start": 0, "count": 100, "total": len(items)}})
+
+    async def refresh(self, request):
+        form = await request.post()
+        if form.get("grant_type") != "refresh_token" or form.get("refresh_token") != "li-refresh":
+            return web.json_response({"error": "invalid_request"}, status=400)
+        self.refreshed += 1
+        token = f"li-token-{self.refreshed}"
+        self.tokens.add(token)
+        return web.json_response({"access_token": token, "expires_in": 5_184_000, "refresh_token": "li-refresh",
+                                  "refresh_token_expires_in": 31_000_000})
+
+
+def li_comment(n: int, post_urn: str, text: str, person="abc") -> dict:
+    return {"$URN": f"urn:li:comment:({post_urn},{n})", "actor": f"urn:li:person:{person}",
+            "message": {"text": text}, "created": {"time": 1795428000000}, "object": post_urn}

@@ -1,0 +1,241 @@
+"""aiohttp fakes of Meta's Graph APIs: a Facebook Page (graph.facebook.com), an Instagram professional
+account (graph.instagram.com) and a Threads profile (graph.threads.net). They implement the documented
+endpoints the connectors use, the Graph error shape, throttling with the usage headers, an expired token
+(code 190), a timeout after the write happened and a 500 after the write. Each records what it was sent;
+`mode` switches one behaviour on for the next write (publish/feed)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+
+from aiohttp import web
+
+from fakes.platform_servers import SLOW, Fake
+
+IDS = itertools.count(17_000_000_001)
+
+
+def graph_error(status: int, code: int, message: str, subcode: int | None = None, headers=None) -> web.Response:
+    error = {"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "AbCdEf"}
+    if subcode:
+        error["error_subcode"] = subcode
+    return web.json_response({"error": error}, status=status, headers=headers)
+
+
+def throttled() -> web.Response:
+    usage = {"112233": [{"type": "pages", "call_count": 100, "total_cputime": 20, "total_time": 30,
+                         "estimated_time_to_regain_access": 17}]}
+    return graph_error(400, 80001, "There have been too many calls to this Page account.",
+                       headers={"X-Business-Use-Case-Usage": json.dumps(usage)})
+
+
+class FakeGraph(Fake):
+    """Routing, token check and modes shared by the three Graph fakes."""
+
+    version = "v25.0"
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.tokens = {token}
+        self.objects: dict[str, dict] = {}
+        self.refreshed = 0
+        self.comments: dict[str, list[dict]] = {}
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/refresh_access_token", self.refresh)
+        app.router.add_route("*", f"/{self.version}/{{path:.*}}", self.dispatch)
+        return app
+
+    async def refresh(self, request):
+        if request.query.get("access_token") not in self.tokens:
+            return graph_error(400, 190, "Invalid OAuth access token.")
+        self.refreshed += 1
+        token = f"refreshed-{self.refreshed}"
+        self.tokens.add(token)
+        return web.json_response({"access_token": token, "token_type": "bearer", "expires_in": 5_184_000})
+
+    async def dispatch(self, request):
+        if request.headers.get("Authorization", "").removeprefix("Bearer ") not in self.tokens:
+            return graph_error(400, 190, "Error validating access token: Session has expired.", 463)
+        parts = request.match_info["path"].strip("/").split("/")
+        form = dict(await request.post()) if request.method == "POST" else {}
+        self.calls.append(f"{request.method} {'/'.join(parts)}")
+        handler = getattr(self, f"{request.method.lower()}_{len(parts)}", None)
+        return await handler(request, parts, form) if handler else graph_error(400, 100, "Unsupported request")
+
+    async def written(self, make) -> web.Response:
+        """A write under the current mode: throttled, refused, or done (and maybe slow or 500 afterwards)."""
+        mode = self.take_mode()
+        if mode == "429":
+            return throttled()
+        if mode == "expired":
+            return graph_error(400, 190, "Error validating access token: Session has expired.", 463)
+        if mode == "rejected":
+            return graph_error(400, 100, "Invalid parameter")
+        result = make()
+        if mode == "timeout_after_write":
+            await asyncio.sleep(SLOW)
+        if mode == "500_after_write":
+            return graph_error(500, 2, "An unexpected error has occurred. Please retry your request later.")
+        return web.json_response(result)
+
+    def comments_page(self, object_id: str, request) -> web.Response:
+        items = self.comments.get(object_id, [])
+        start = int(request.query.get("after") or 0)
+        page = items[start:start + 2]  # small pages, so that the connectors follow the cursors
+        paging = {"cursors": {"after": str(start + 2)}, "next": "…"} if start + 2 < len(items) else {}
+        return web.json_response({"data": page, "paging": paging})
+
+    async def get_1(self, request, parts, form):
+        found = self.objects.get(parts[0])
+        if found is None:
+            return graph_error(400, 100, "Unsupported get request. Object does not exist.", 33)
+        return web.json_response(found)
+
+
+class FakeFacebook(FakeGraph):
+    def __init__(self, page="112233", token="page-token") -> None:
+        super().__init__(token)
+        self.page = page
+        self.posts: dict[str, dict] = {}
+        self.photos: dict[str, dict] = {}
+        self.objects[page] = {"id": page, "name": "Stadt Musterstadt"}
+
+    async def post_2(self, request, parts, form):
+        if parts == [self.page, "photos"]:
+            photo = str(next(IDS))
+            self.photos[photo] = {"published": form.get("published"), "alt": form.get("alt_text_custom"),
+                                  "size": len(form["source"].file.read())}
+            return web.json_response({"id": photo})
+        if parts == [self.page, "feed"]:
+            return await self.written(lambda: self._create(form))
+        return graph_error(400, 100, "Unsupported post request")
+
+    def _create(self, form) -> dict:
+        post_id = f"{self.page}_{next(IDS)}"
+        attached = [m["media_fbid"] for m in json.loads(form.get("attached_media") or "[]")]
+        self.posts[post_id] = {"id": post_id, "message": form.get("message"), "link": form.get("link"),
+                               "attached": attached, "created_time": graph_time()}
+        return {"id": post_id}
+
+    async def get_2(self, request, parts, form):
+        if parts == [self.page, "posts"]:
+            return web.json_response({"data": list(reversed(self.posts.values()))})
+        if parts[1] == "comments":
+            return self.comments_page(parts[0], request)
+        return graph_error(400, 100, "Unsupported get request")
+
+    async def post_1(self, request, parts, form):
+        post = self.posts.get(parts[0])
+        if post is None:
+            return graph_error(400, 100, "Unsupported post request. Object does not exist.", 33)
+        post["message"] = form.get("message")
+        return web.json_response({"success": True})
+
+    async def delete_1(self, request, parts, form):
+        if self.posts.pop(parts[0], None) is None:
+            return graph_error(400, 100, "Unsupported delete request. Object does not exist.", 33)
+        return web.json_response({"success": True})
+
+
+class FakeContainers(FakeGraph):
+    """Instagram and Threads: containers, then publishing them. `status` is what a new container says
+    first; "IN_PROGRESS" stays until `finish()` is called."""
+
+    create_edge, publish_edge, status_field, text_field = "media", "media_publish", "status_code", "caption"
+
+    def __init__(self, user: str, token: str) -> None:
+        super().__init__(token)
+        self.user = user
+        self.containers: dict[str, dict] = {}
+        self.media: dict[str, dict] = {}
+        self.first_status = "FINISHED"
+        self.objects[user] = {"id": user, "username": "stadt"}
+
+    def finish(self) -> None:
+        for container in self.containers.values():
+            if container[self.status_field] == "IN_PROGRESS":
+                container[self.status_field] = "FINISHED"
+
+    async def post_2(self, request, parts, form):
+        if parts == [self.user, self.create_edge]:
+            container = str(next(IDS))
+            self.containers[container] = {"id": container, self.status_field: self.first_status, **form}
+            self.objects[container] = self.containers[container]
+            return web.json_response({"id": container})
+        if parts == [self.user, self.publish_edge]:
+            container = self.containers.get(form.get("creation_id", ""))
+            if container is None or container[self.status_field] == "IN_PROGRESS":
+                return graph_error(400, 9007, "Media ID is not available", 2207027)
+            if container[self.status_field] == "PUBLISHED":  # as Meta: a container is published once
+                return graph_error(400, 100, "The media has already been published")
+            return await self.written(lambda: self._publish(container))
+        return graph_error(400, 100, "Unsupported post request")
+
+    def _publish(self, container: dict) -> dict:
+        container[self.status_field] = "PUBLISHED"
+        media_id = str(next(IDS))
+        self.media[media_id] = {"id": media_id, self.text_field: container.get(self.text_field),
+                                "timestamp": graph_time(), "container": container["id"],
+                                "permalink": f"https://{self.host}/p/{media_id}"}
+        self.objects[media_id] = self.media[media_id]
+        return {"id": media_id}
+
+    async def get_2(self, request, parts, form):
+        if parts == [self.user, self.create_edge]:
+            return web.json_response({"data": list(reversed(self.media.values()))})
+        if parts[1] in ("comments", "conversation", "replies"):
+            return self.comments_page(parts[0], request)
+        return graph_error(400, 100, "Unsupported get request")
+
+
+class FakeInstagram(FakeContainers):
+    host = "www.instagram.com"
+
+    def __init__(self, user="17841400000000001", token="ig-token") -> None:
+        super().__init__(user, token)
+
+
+class FakeThreads(FakeContainers):
+    host = "www.threads.com"
+    version = "v1.0"
+    create_edge, publish_edge, status_field, text_field = "threads", "threads_publish", "status", "text"
+
+    def __init__(self, user="me", token="threads-token") -> None:
+        super().__init__(user, token)
+
+    async def delete_1(self, request, parts, form):
+        if self.media.pop(parts[0], None) is None:
+            return graph_error(400, 100, "Object does not exist", 33)
+        return web.json_response({"success": True, "deleted_id": parts[0]})
+
+
+def graph_time() -> str:
+    """Now, as the Graph API writes a post's creation time: the platform's real clock, not the tests' (a fixed
+    date made reconciliation miss our own post once that date was more than its slack in the past)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime())
+
+
+def fb_comment(n: int, text: str, user="9001", hidden=False, with_author=True) -> dict:
+    item = {"id": f"c{n}", "message": text, "created_time": "2026-11-23T10:00:00+0000", "is_hidden": hidden,
+            "permalink_url": f"https://www.facebook.com/c{n}"}
+    if with_author:
+        item["from"] = {"id": user, "name": "Anna Beispiel"}
+    return item
+
+
+def ig_comment(n: int, text: str, user="501", hidden=False, replies=()) -> dict:
+    return {"id": f"ig{n}", "text": text, "timestamp": "2026-11-23T10:00:00+0000", "username": f"user{user}",
+            "hidden": hidden, "from": {"id": user, "username": f"user{user}"}, "replies": {"data": list(replies)}}
+
+
+def threads_reply(n: int, text: str, username: str | None = "anna", hide_status="NOT_HUSHED") -> dict:
+    item = {"id": f"t{n}", "text": text, "timestamp": "2026-11-23T10:00:00+0000", "hide_status": hide_status,
+            "is_reply": True}
+    if username:
+        item.update(username=username, permalink=f"https://www.threads.com/@{username}/post/t{n}")
+    return item

@@ -1,0 +1,337 @@
+"""aiohttp fakes of the platform APIs, implementing the documented endpoints with their success and error
+shapes, 429 with each platform's headers, a timeout after the write happened, and duplicate-create
+behaviour. Each records what it was sent. `mode` switches one behaviour on for the next write."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+
+from aiohttp import web
+
+from fakes.platforms import QUICK_TIMEOUT, Clock
+
+SLOW = QUICK_TIMEOUT * 2  # longer than the tests' client timeout: "the write happened, the answer never came"
+
+
+def jwt(kind: str, seconds: int) -> str:
+    """Expiry counted from the tests' fixed clock (platform_fakes.Clock), not from the machine's."""
+    def part(obj):
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+    exp = int(Clock().now.timestamp()) + seconds
+    return f"{part({'alg': 'HS256'})}.{part({'scope': kind, 'exp': exp, 'n': time.time_ns()})}.sig"
+
+
+class Fake:
+    def __init__(self) -> None:
+        self.mode: str | None = None
+        self.calls: list[str] = []
+
+    def take_mode(self) -> str | None:
+        mode, self.mode = self.mode, None
+        return mode
+
+
+class FakeBluesky(Fake):
+    """A PDS (bsky.social) and the public AppView (public.api.bsky.app) in one server."""
+
+    def __init__(self, password="app-pass") -> None:
+        super().__init__()
+        self.password, self.did = password, "did:plc:stadt"
+        self.records: dict[str, dict] = {}
+        self.sessions_created = self.refreshed = 0
+        self.thread_replies: list[dict] = []
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        for nsid, handler in {"com.atproto.server.createSession": self.create_session,
+                              "com.atproto.server.refreshSession": self.refresh_session,
+                              "com.atproto.repo.uploadBlob": self.upload_blob,
+                              "com.atproto.repo.createRecord": self.create_record,
+                              "com.atproto.repo.deleteRecord": self.delete_record}.items():
+            app.router.add_post(f"/xrpc/{nsid}", handler)
+        app.router.add_get("/xrpc/com.atproto.repo.getRecord", self.get_record)
+        app.router.add_get("/xrpc/app.bsky.feed.getPostThread", self.get_thread)
+        app.router.add_get("/xrpc/com.atproto.identity.resolveHandle", self.resolve_handle)
+        return app
+
+    def _session(self) -> web.Response:
+        return web.json_response({"did": self.did, "handle": "stadt.bsky.social", "accessJwt": jwt("access", 7200),
+                                  "refreshJwt": jwt("refresh", 7776000)})
+
+    async def create_session(self, request):
+        self.calls.append("createSession")
+        body = await request.json()
+        if body.get("password") != self.password:
+            return web.json_response({"error": "AuthenticationRequired", "message": "Invalid identifier or password"},
+                                     status=401)
+        self.sessions_created += 1
+        return self._session()
+
+    async def refresh_session(self, request):
+        self.calls.append("refreshSession")
+        self.refreshed += 1
+        return self._session()
+
+    async def upload_blob(self, request):
+        data = await request.read()
+        self.calls.append("uploadBlob")
+        return web.json_response({"blob": {"$type": "blob", "ref": {"$link": f"bafk{len(data)}"},
+                                           "mimeType": request.content_type, "size": len(data)}})
+
+    async def create_record(self, request):
+        body = await request.json()
+        self.calls.append("createRecord")
+        mode = self.take_mode()
+        if mode == "429":
+            reset = int(time.time()) + 120
+            return web.json_response({"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"}, status=429,
+                                     headers={"ratelimit-limit": "5000", "ratelimit-remaining": "0",
+                                              "ratelimit-reset": str(reset), "ratelimit-policy": "5000;w=3600"})
+        if mode == "expired":
+            return web.json_response({"error": "ExpiredToken", "message": "Token has expired"}, status=400)
+        if mode == "malformed":
+            return web.Response(text="<html>502 Bad Gateway</html>", content_type="text/html")
+        rkey = body["rkey"]
+        if rkey in self.records:  # PDS 0.5.x: a duplicate record key is an internal error
+            return web.json_response({"error": "InternalServerError", "message": "Internal Server Error"}, status=500)
+        self.records[rkey] = body["record"]
+        if mode == "timeout_after_write":
+            await asyncio.sleep(SLOW)
+        if mode == "500_after_write":
+            return web.json_response({"error": "InternalServerError"}, status=500)
+        return web.json_response({"uri": f"at://{self.did}/app.bsky.feed.post/{rkey}", "cid": "bafyrei" + rkey})
+
+    async def get_record(self, request):
+        rkey = request.query["rkey"]
+        self.calls.append("getRecord")
+        if rkey not in self.records:
+            return web.json_response({"error": "RecordNotFound", "message": "Could not locate record"}, status=400)
+        return web.json_response({"uri": f"at://{self.did}/app.bsky.feed.post/{rkey}", "cid": "bafyrei" + rkey,
+                                  "value": self.records[rkey]})
+
+    async def delete_record(self, request):
+        body = await request.json()
+        self.calls.append("deleteRecord")
+        self.records.pop(body["rkey"], None)
+        return web.json_response({})
+
+    async def resolve_handle(self, request):
+        if request.query["handle"] == "presse.bsky.social":
+            return web.json_response({"did": "did:plc:presse"})
+        return web.json_response({"error": "InvalidRequest", "message": "Unable to resolve handle"}, status=400)
+
+    async def get_thread(self, request):
+        self.calls.append("getPostThread")
+        if self.take_mode() == "malformed":
+            return web.Response(text="{not json", content_type="application/json")
+        uri = request.query["uri"]
+        return web.json_response({"thread": {"$type": "app.bsky.feed.defs#threadViewPost",
+                                             "post": {"uri": uri, "author": {"did": self.did}, "record": {}},
+                                             "replies": self.thread_replies}})
+
+
+def bsky_reply(rkey: str, did: str, text: str, labels=(), deleted=False) -> dict:
+    uri = f"at://{did}/app.bsky.feed.post/{rkey}"
+    if deleted:
+        return {"$type": "app.bsky.feed.defs#notFoundPost", "uri": uri, "notFound": True}
+    return {"$type": "app.bsky.feed.defs#threadViewPost",
+            "post": {"uri": uri, "cid": "c", "author": {"did": did, "handle": "x.bsky.social",
+                                                      "labels": [{"val": v} for v in labels]},
+                     "record": {"text": text, "createdAt": "2026-11-23T10:00:00.000Z"}}, "replies": []}
+
+
+class FakeMastodon(Fake):
+    """A Mastodon server (mastodon.example) with Idempotency-Key semantics."""
+
+    def __init__(self, token="mastodon-token") -> None:
+        super().__init__()
+        self.token = token
+        self.statuses: dict[str, dict] = {}
+        self.keys: dict[str, str] = {}
+        self.media: dict[str, dict] = {}
+        self.descendants: list[dict] = []
+        self.verify_delay = 0.0  # seconds verify_credentials takes to answer
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/api/v1/statuses", self.post_status)
+        app.router.add_put("/api/v1/statuses/{id}", self.put_status)
+        app.router.add_delete("/api/v1/statuses/{id}", self.delete_status)
+        app.router.add_get("/api/v1/statuses/{id}/context", self.context)
+        app.router.add_post("/api/v2/media", self.upload)
+        app.router.add_get("/api/v1/accounts/verify_credentials", self.verify)
+        app.router.add_get("/api/v2/instance", self.instance)
+        return app
+
+    def _denied(self, request) -> web.Response | None:
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return web.json_response({"error": "The access token is invalid"}, status=401)
+        return None
+
+    async def post_status(self, request):
+        if (denied := self._denied(request)) is not None:
+            return denied
+        body = await request.json()
+        self.calls.append("POST statuses")
+        key = request.headers.get("Idempotency-Key")
+        mode = self.take_mode()
+        if mode == "429":  # Mastodon's rate limiter answers before the request is looked at
+            return web.json_response({"error": "Too many requests"}, status=429,
+                                     headers={"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0",
+                                              "X-RateLimit-Reset": "2099-01-01T00:00:00.000Z"})
+        if key in self.keys:  # the same key within an hour: the original status, not a new one
+            return web.json_response(self.statuses[self.keys[key]])
+        if mode == "422":
+            return web.json_response({"error": "Validation failed: Text character limit of 500 exceeded"}, status=422)
+        status_id = str(len(self.statuses) + 100)
+        self.statuses[status_id] = {"id": status_id, "uri": f"https://mastodon.example/users/stadt/statuses/{status_id}",
+                                    "url": f"https://mastodon.example/@stadt/{status_id}", "content": body["status"],
+                                    "media_attachments": [self.media[m] for m in body.get("media_ids") or []],
+                                    "spoiler_text": body.get("spoiler_text", ""), "visibility": body["visibility"]}
+        if key:
+            self.keys[key] = status_id
+        if mode == "timeout_after_write":
+            await asyncio.sleep(SLOW)
+        if mode == "502_after_write":
+            return web.Response(text="Bad Gateway", status=502)
+        return web.json_response(self.statuses[status_id])
+
+    async def put_status(self, request):
+        if (denied := self._denied(request)) is not None:
+            return denied
+        status = self.statuses.get(request.match_info["id"])
+        if status is None:
+            return web.json_response({"error": "Record not found"}, status=404)
+        status["content"] = (await request.json())["status"]
+        self.calls.append("PUT status")
+        return web.json_response(status)
+
+    async def delete_status(self, request):
+        if (denied := self._denied(request)) is not None:
+            return denied
+        self.calls.append("DELETE status")
+        if self.statuses.pop(request.match_info["id"], None) is None:
+            return web.json_response({"error": "Record not found"}, status=404)
+        return web.json_response({})
+
+    async def upload(self, request):
+        if (denied := self._denied(request)) is not None:
+            return denied
+        form = await request.post()
+        media_id = str(len(self.media) + 500)
+        self.media[media_id] = {"id": media_id, "type": "image", "description": form["description"],
+                                "size": len(form["file"].file.read())}
+        self.calls.append("POST media")
+        return web.json_response(self.media[media_id])
+
+    async def context(self, request):
+        if (denied := self._denied(request)) is not None:
+            return denied
+        return web.json_response({"ancestors": [], "descendants": self.descendants})
+
+    async def verify(self, request):
+        self.calls.append("GET verify")
+        await asyncio.sleep(self.verify_delay)
+        return self._denied(request) or web.json_response({"id": "1", "username": "stadt"})
+
+    async def instance(self, request):
+        return web.json_response({"domain": "mastodon.example", "configuration": {
+            "statuses": {"max_characters": 1000, "characters_reserved_per_url": 23, "max_media_attachments": 4},
+            "media_attachments": {"image_size_limit": 16777216, "description_limit": 1500}}})
+
+
+def mastodon_reply(n: int, text: str, visibility="public", note="") -> dict:
+    return {"id": str(n), "uri": f"https://social.example/users/anna/statuses/{n}",
+            "url": f"https://social.example/@anna/{n}", "visibility": visibility, "content": f"<p>{text}</p>",
+            "created_at": "2026-11-23T10:00:00.000Z",
+            "account": {"id": "7", "uri": f"https://social.example/users/anna{n % 2}", "note": note}}
+
+
+class FakeTelegram(Fake):
+    """The Bot API (api.telegram.org): /bot<token>/<method>, {"ok":…} envelopes."""
+
+    def __init__(self, token="123:ABC") -> None:
+        super().__init__()
+        self.token = token
+        self.messages: dict[int, dict] = {}
+        self.updates: list[dict] = []
+        self.next_id = 40
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/bot{token}/{method}", self.dispatch)
+        return app
+
+    async def dispatch(self, request):
+        if request.match_info["token"] != self.token:
+            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
+        method = request.match_info["method"]
+        self.calls.append(method)
+        body = await request.json() if request.content_type == "application/json" else dict(await request.post())
+        handler = getattr(self, f"m_{method}", None)
+        return await handler(body) if handler else web.json_response(
+            {"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
+
+    def _ok(self, result) -> web.Response:
+        return web.json_response({"ok": True, "result": result})
+
+    async def _send(self, body, kind: str, count: int = 1):
+        mode = self.take_mode()
+        if mode == "429":
+            return web.json_response({"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 7",
+                                      "parameters": {"retry_after": 7}}, status=429)
+        sent = []
+        for i in range(count):
+            self.next_id += 1
+            self.messages[self.next_id] = {"message_id": self.next_id, "kind": kind,
+                                           "text": body.get("text") or (body.get("caption") if i == 0 else None)}
+            sent.append(self.messages[self.next_id])
+        if mode == "timeout_after_write":
+            await asyncio.sleep(SLOW)
+        return self._ok(sent if count > 1 else sent[0])
+
+    async def m_sendMessage(self, body):
+        return await self._send(body, "text")
+
+    async def m_sendPhoto(self, body):
+        return await self._send(body, "photo")
+
+    async def m_sendMediaGroup(self, body):
+        media = json.loads(body["media"])
+        return await self._send({"caption": media[0].get("caption")}, "photo", len(media))
+
+    async def m_editMessageText(self, body):
+        message = self.messages[int(body["message_id"])]
+        if message["text"] == body["text"]:
+            return web.json_response({"ok": False, "error_code": 400, "description":
+                                      "Bad Request: message is not modified"}, status=400)
+        message["text"] = body["text"]
+        return self._ok(message)
+
+    async def m_editMessageCaption(self, body):
+        self.messages[int(body["message_id"])]["text"] = body["caption"]
+        return self._ok(self.messages[int(body["message_id"])])
+
+    async def m_deleteMessage(self, body):
+        if self.messages.pop(int(body["message_id"]), None) is None:
+            return web.json_response({"ok": False, "error_code": 400,
+                                      "description": "Bad Request: message to delete not found"}, status=400)
+        return self._ok(True)
+
+    async def m_getUpdates(self, body):
+        offset = int(body.get("offset") or 0)
+        return self._ok([u for u in self.updates if u["update_id"] >= offset])
+
+    async def m_getMe(self, body):
+        return self._ok({"id": 123, "is_bot": True, "username": "stadt_bot"})
+
+
+def telegram_comment(update_id: int, channel_message_id: int, user_id: int, text: str, group=-1001) -> dict:
+    return {"update_id": update_id, "message": {
+        "message_id": 900 + update_id, "date": 1795305355, "chat": {"id": group, "type": "supergroup"},
+        "from": {"id": user_id, "is_bot": False, "first_name": "Anna"}, "text": text,
+        "reply_to_message": {"message_id": 800, "is_automatic_forward": True, "chat": {"id": group},
+                             "forward_origin": {"type": "channel", "message_id": channel_message_id}}}}

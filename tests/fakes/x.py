@@ -1,0 +1,122 @@
+"""aiohttp fake of the X API v2 (api.x.com): posts, media upload and alt text metadata, recent search,
+OAuth 2.0 token refresh with single-use refresh tokens, 429 with `x-rate-limit-*` headers, the
+"duplicate content" 403, and a timeout after the write."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+
+from aiohttp import web
+
+from fakes.platform_servers import SLOW, Fake
+
+IDS = itertools.count(1_860_000_000_000_000_001)
+
+
+def problem(status: int, title: str, detail: str) -> web.Response:
+    return web.json_response({"title": title, "detail": detail, "type": f"https://api.x.com/2/problems/{title}",
+                              "status": status}, status=status)
+
+
+class FakeX(Fake):
+    def __init__(self, token="x-token", refresh="x-refresh") -> None:
+        super().__init__()
+        self.tokens = {token}
+        self.refresh_tokens = {refresh}
+        self.tweets: dict[str, dict] = {}
+        self.media: dict[str, dict] = {}
+        self.replies: list[dict] = []
+        self.refreshed = 0
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/2/tweets", self.create)
+        app.router.add_delete("/2/tweets/{id}", self.delete)
+        app.router.add_post("/2/media/upload", self.upload)
+        app.router.add_post("/2/media/metadata", self.metadata)
+        app.router.add_get("/2/tweets/search/recent", self.search)
+        app.router.add_get("/2/users/me", self.me)
+        app.router.add_post("/2/oauth2/token", self.token)
+        return app
+
+    def _denied(self, request) -> web.Response | None:
+        if request.headers.get("Authorization", "").removeprefix("Bearer ") not in self.tokens:
+            return problem(401, "Unauthorized", "Unauthorized")
+        return None
+
+    async def create(self, request):
+        if (denied := self._denied(request)) is not None:
+            return denied
+        body = await request.json()
+        self.calls.append("POST tweets")
+        mode = self.take_mode()
+        if mode == "429":
+            reset = int(time.time()) + 900
+            return web.json_response({"title": "Too Many Requests", "detail": "Too Many Requests", "status": 429},
+                                     status=429, headers={"x-rate-limit-limit": "200", "x-rate-limit-remaining": "0",
+                                                          "x-rate-limit-reset": str(reset)})
+        if any(t["text"] == body["text"] for t in self.tweets.values()):
+            return problem(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content.")
+        tweet_id = str(next(IDS))
+        self.tweets[tweet_id] = {"id": tweet_id, "text": body["text"],
+                                 "media": (body.get("media") or {}).get("media_ids", [])}
+        if mode == "timeout_after_write":
+            await asyncio.sleep(SLOW)
+        return web.json_response({"data": {"id": tweet_id, "text": body["text"]}}, status=201)
+
+    async def delete(self, request):
+        if (denied := self._denied(request)) is not None:
+            return denied
+        self.calls.append("DELETE tweet")
+        deleted = self.tweets.pop(request.match_info["id"], None) is not None
+        return web.json_response({"data": {"deleted": deleted}})
+
+    async def upload(self, request):
+        if (denied := self._denied(request)) is not None:
+            return denied
+        form = await request.post()
+        media_id = str(next(IDS))
+        self.media[media_id] = {"category": form.get("media_category"), "size": len(form["media"].file.read()),
+                                "alt": None}
+        return web.json_response({"data": {"id": media_id, "media_key": f"3_{media_id}", "size": 1,
+                                           "expires_after_secs": 86400}})
+
+    async def metadata(self, request):
+        if (denied := self._denied(request)) is not None:
+            return denied
+        body = await request.json()
+        self.media[body["id"]]["alt"] = body["metadata"]["alt_text"]["text"]
+        return web.json_response({"data": {"id": body["id"], "associated_metadata": body["metadata"]}})
+
+    async def search(self, request):
+        if (denied := self._denied(request)) is not None:
+            return denied
+        self.calls.append("search")
+        query = request.query["query"]
+        found = [r for r in self.replies if f"conversation_id:{r['conversation_id']}" in query]
+        return web.json_response({"data": found, "meta": {"result_count": len(found)}} if found else
+                                 {"meta": {"result_count": 0}})
+
+    async def me(self, request):
+        return self._denied(request) or web.json_response({"data": {"id": "42", "username": "stadt"}})
+
+    async def token(self, request):
+        form = await request.post()
+        if form.get("refresh_token") not in self.refresh_tokens:
+            return web.json_response({"error": "invalid_request",
+                                      "error_description": "Value passed for the token was invalid."}, status=400)
+        self.refresh_tokens.discard(form["refresh_token"])  # single use, as on X
+        self.refreshed += 1
+        token, refresh = f"x-token-{self.refreshed}", f"x-refresh-{self.refreshed}"
+        self.tokens.add(token)
+        self.refresh_tokens.add(refresh)
+        return web.json_response({"token_type": "bearer", "expires_in": 7200, "access_token": token,
+                                  "scope": "tweet.read tweet.write users.read media.write offline.access",
+                                  "refresh_token": refresh})
+
+
+def x_reply(n: int, conversation: str, text: str, author="777") -> dict:
+    return {"id": f"{n}", "text": text, "author_id": author, "conversation_id": conversation,
+            "created_at": "2026-11-23T10:00:00.000Z"}
