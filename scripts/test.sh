@@ -14,6 +14,16 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
   [ -x /usr/bin/chromium ] || echo "NOTE: /usr/bin/chromium is missing: the browser tests (tests/browser) will be skipped."
 fi
+# nginx, Caddy and systemd-analyze check the deployment files in docs/deploy (tests/deploy).
+if ! command -v caddy >/dev/null 2>&1 || [ ! -x /usr/sbin/nginx ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing Debian's nginx and caddy for the deployment checks ..."
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx caddy >/dev/null) \
+      || echo "Could not install nginx and caddy."
+  fi
+  { command -v caddy >/dev/null 2>&1 && [ -x /usr/sbin/nginx ]; } \
+    || echo "NOTE: nginx or caddy is missing: the deployment checks (tests/deploy) will be skipped."
+fi
 # axe-core checks the public pages for WCAG 2.1 AA violations (tests/browser/test_public_*.py).
 if [ ! -f node_modules/axe-core/axe.min.js ]; then
   if command -v npm >/dev/null 2>&1; then
