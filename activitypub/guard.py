@@ -3,7 +3,8 @@
 DNS answers are filtered by a resolver wrapper, literal IPs are checked before connecting, the peer
 address is checked again once connected, redirects are followed by hand so each hop is re-checked,
 bodies are capped while streaming. Private, loopback, link-local, multicast, reserved, unspecified and
-IPv4-mapped IPv6 addresses are refused unless `allow_private` (development and tests only).
+IPv6 addresses that carry an IPv4 address (IPv4-mapped, 6to4, Teredo) are refused unless `allow_private`
+(development and tests only).
 """
 
 from __future__ import annotations
@@ -35,12 +36,21 @@ class AddressClass(enum.StrEnum):
     RESERVED = "reserved"
     UNSPECIFIED = "unspecified"
     IPV4_MAPPED = "ipv4_mapped"
+    SIX_TO_FOUR = "6to4"
+    TEREDO = "teredo"
 
 
 def classify_address(address: IPAddress | str) -> AddressClass:
     ip = ipaddress.ip_address(address) if isinstance(address, str) else address
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return AddressClass.IPV4_MAPPED  # ::ffff:127.0.0.1 reaches the IPv4 loopback
+    if isinstance(ip, ipaddress.IPv6Address):
+        # Each of these reaches an IPv4 address through a relay or the host's own stack
+        # (::ffff:127.0.0.1, 2002:7f00:1::, 2001:0:…): refused whichever IPv4 address they carry.
+        if ip.ipv4_mapped is not None:
+            return AddressClass.IPV4_MAPPED
+        if ip.sixtofour is not None:
+            return AddressClass.SIX_TO_FOUR
+        if ip.teredo is not None:
+            return AddressClass.TEREDO
     checks = (
         (ip.is_unspecified, AddressClass.UNSPECIFIED),
         (ip.is_loopback, AddressClass.LOOPBACK),

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from .uris import PUBLIC
 
 PUBLIC_FORMS = frozenset({PUBLIC, "as:Public", "Public"})
 ACTOR_TYPES = frozenset({"Person", "Organization", "Service", "Application", "Group"})
+WEB_SCHEMES = frozenset({"http", "https"})  # the only schemes a remote address may have where it becomes a link
 
 
 def as_list(value: Any) -> list[Any]:
@@ -91,12 +93,23 @@ def language_of(note: dict[str, Any], context: Any = None) -> str | None:
 
 
 def url_of(value: Any) -> str | None:
-    """`url` as a string, a Link, or a list of Links (prefer text/html)."""
+    """`url` as a string, a Link, or a list of Links (prefer text/html): the first that is a `web_url`."""
     items = as_list(value)
-    for item in items:
-        if isinstance(item, dict) and item.get("mediaType") == "text/html" and isinstance(item.get("href"), str):
-            return item["href"]
-    return id_of(items)
+    pages = [item["href"] for item in items
+             if isinstance(item, dict) and item.get("mediaType") == "text/html" and isinstance(item.get("href"), str)]
+    return next((url for url in (*pages, *(id_of(item) for item in items)) if web_url(url)), None)
+
+
+def web_url(value: Any) -> str | None:
+    """`value` when it is an absolute http(s) address, else None: the one rule for every remote address
+    that may become a link (javascript:, data:, relative and spaced-out forms never do)."""
+    if not isinstance(value, str) or any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        return None
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    return value if parts.scheme.lower() in WEB_SCHEMES and parts.netloc else None
 
 
 def bool_of(value: Any) -> bool:

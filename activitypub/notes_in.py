@@ -21,6 +21,7 @@ from .normalize import (
     text_of,
     type_of,
     url_of,
+    web_url,
 )
 from .uris import PUBLIC
 
@@ -95,7 +96,7 @@ def parse_note(note: Any, context: Any = None) -> NoteIn | NoteRejected:
         in_reply_to=id_of(note.get("inReplyTo")),
         published=_moment(note.get("published")),
         updated=_moment(note.get("updated")),
-        url=url_of(note.get("url")),
+        url=url_of(note.get("url")),  # only http(s): it becomes a link on our pages
         to=tuple(to),
         cc=tuple(cc),
         mentions=tuple(i for t in tags if type_of(t) == "Mention" and (i := id_of(t.get("href")))),
@@ -131,7 +132,7 @@ def _attachments(value: Any) -> tuple[AttachmentIn, ...]:
             continue
         if not isinstance(item, dict):
             continue
-        url = url_of(item.get("url")) or id_of(item.get("href"))
+        url = url_of(item.get("url")) or web_url(id_of(item.get("href")))
         if url:
             alt = text_of(item.get("summary")) or text_of(item.get("name"))  # Mastodon reads summary first
             found.append(AttachmentIn(url, text_of(item.get("mediaType")), alt, type_of(item)))

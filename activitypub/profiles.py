@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .normalize import ACTOR_TYPES, as_list, id_of, text_of, type_of
+from .normalize import ACTOR_TYPES, as_list, id_of, text_of, type_of, url_of
 from .origins import same_origin
 
 OPT_OUT_TAGS = frozenset({"nobot", "nobridge", "noindex", "nosearch", "noarchive"})
@@ -53,7 +53,7 @@ def parse_actor(document: Any) -> ActorIn | ActorRejected:
         preferred_username=text_of(document.get("preferredUsername")),
         name=text_of(document.get("name")),
         summary_html=text_of(document.get("summary")),
-        url=id_of(document.get("url")),
+        url=url_of(document.get("url")),
         inbox=id_of(document.get("inbox")),
         shared_inbox=shared,
         key_id=key_id,

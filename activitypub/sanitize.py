@@ -15,10 +15,12 @@ from html.parser import HTMLParser
 import bleach
 from bleach.html5lib_shim import Filter
 
+from .normalize import WEB_SCHEMES
+
 TAGS = frozenset({"p", "br", "span", "a", "del", "pre", "code", "em", "strong", "b", "i", "u", "ul", "ol", "li",
                   "blockquote"})
 ATTRIBUTES = {"a": ["href", "rel", "class"], "span": ["class"], "ol": ["start", "reversed"], "li": ["value"]}
-PROTOCOLS = frozenset({"http", "https"})
+PROTOCOLS = WEB_SCHEMES
 _CLASS_OK = re.compile(r"^(?:(?:h|p|u|dt|e)-[\w-]+|mention|hashtag|ellipsis|invisible)$")
 _DROP_WITH_CONTENT = re.compile(r"<(script|style|template|iframe|object)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _LINK_REL = "nofollow noopener noreferrer"

@@ -129,12 +129,14 @@ async def insert_replies(session: AsyncSession, rows: list[dict[str, Any]]) -> N
         await session.execute(insert(Reply.__table__), rows)  # Core: no ORM work per row
 
 
-async def stored_among(session: AsyncSession, vault: Vault, object_ids: Iterable[str]) -> set[str]:
-    """Those of `object_ids` stored as replies already (by anyone): one query for a whole inbox batch."""
+async def stored_among(session: AsyncSession, vault: Vault, object_ids: Iterable[str]) -> dict[str, int]:
+    """Those of `object_ids` stored as replies already, with the subject each is stored for: one query for
+    a whole inbox batch."""
     by_hash = {fingerprint(vault, Kind.OBJECT, o): o for o in object_ids}
     if not by_hash:
-        return set()
-    return {by_hash[h] for h in await session.scalars(select(Reply.object_hash).where(Reply.object_hash.in_(by_hash)))}
+        return {}
+    rows = await session.execute(select(Reply.object_hash, Reply.subject_id).where(Reply.object_hash.in_(by_hash)))
+    return {by_hash[object_hash]: subject_id for object_hash, subject_id in rows.all()}
 
 
 async def update_reply(session: AsyncSession, vault: Vault, subject: Subject, facts: ReplyFacts,

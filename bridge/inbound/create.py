@@ -13,6 +13,7 @@ from bridge.inbound.context import InboundContext
 from bridge.inbound.effects import Effect, Handled
 from bridge.inbound.local import is_ours, local_post, mentioned_actor
 from bridge.inbound.people import Person, person
+from consent.policy import ReplyCase, Standing, Verdict, decide
 from consent.replies import ReplyFacts, ReplyReason, find_reply, store_reply
 from consent.signals import reply_snapshot
 
@@ -21,6 +22,12 @@ _EFFECTS = {
     ReplyReason.ALREADY_STORED: Effect.ALREADY_DONE,
     ReplyReason.NOT_AUTHOR: Effect.NOT_AUTHOR,
     ReplyReason.SUBJECT_ERASED: Effect.SUBJECT_GONE,
+}
+_REFUSED = {  # what the consent policy's verdicts other than STORE answer
+    Verdict.ALREADY_STORED: Effect.ALREADY_DONE,
+    Verdict.NOT_AUTHOR: Effect.NOT_AUTHOR,
+    Verdict.SUBJECT_OBJECTED: Effect.SUBJECT_OBJECTED,
+    Verdict.SUBJECT_ERASED: Effect.SUBJECT_GONE,
 }
 
 
@@ -64,6 +71,11 @@ async def handle(ctx: InboundContext, activity: CreateNoteIn) -> Handled:
     author = await person(ctx, activity.actor)
     if isinstance(author, Effect):
         return Handled(author)
+    existing = await find_reply(ctx.session, ctx.vault, activity.note.id)
+    verdict = decide(ReplyCase(Standing.of(author.subject), author.subject.id,
+                               existing.subject_id if existing is not None else None))
+    if verdict is not Verdict.STORE:
+        return Handled(_REFUSED[verdict], author.subject, {"account": where.actor_name})
     result = await store_reply(ctx.session, ctx.vault, author.subject, facts_for(activity.note, where, author),
                                ctx.retention, ctx.now)
     return Handled(_EFFECTS[result.reason], author.subject, {"account": where.actor_name})

@@ -11,6 +11,7 @@ from bridge.convert.actors import facts_of
 from bridge.inbound.context import InboundContext
 from bridge.inbound.effects import Effect
 from consent.models import Subject
+from consent.policy import Standing
 from consent.signals import ProfileSignals
 from consent.subjects import KnownActor, KnownProfile, ensure_subject, find_subject, known_actor, remember_actor
 
@@ -28,14 +29,14 @@ class Person:
 async def learn(ctx: InboundContext, uri: str) -> Person | Effect:
     """Fetch the actor from its server and remember it (Follow, QuoteRequest: we must answer them)."""
     subject = await find_subject(ctx.session, ctx.vault, uri)
-    if subject is not None and subject.objected_at is not None:
+    if Standing.of(subject) is Standing.OBJECTED:
         return Effect.SUBJECT_OBJECTED
     return await _learn(ctx, uri, subject)
 
 
 async def _learn(ctx: InboundContext, uri: str, subject: Subject | None) -> Person | Effect:
     """`learn` for someone who has not objected; `subject` is theirs as just looked up, or None."""
-    if subject is not None and subject.wrapped_key is None:
+    if Standing.of(subject) is Standing.ERASED:
         return Effect.SUBJECT_GONE
     recent = ctx.federation.keys.recent_actor(uri)  # fetched with their key for this very request
     fetched = Fetched(uri, recent) if recent is not None else await ctx.fetch(uri)
@@ -58,7 +59,7 @@ async def person(ctx: InboundContext, uri: str, *, fetch: bool = True) -> Person
     """Known actors come from the store; unknown ones are fetched (when `fetch`) so that their opt-out
     signals are honoured and edits of our posts reach them; if that fails they are still counted."""
     subject = await find_subject(ctx.session, ctx.vault, uri)  # one lookup serves every check below
-    if subject is not None and subject.objected_at is not None:
+    if Standing.of(subject) is Standing.OBJECTED:
         return Effect.SUBJECT_OBJECTED  # Art. 21: no new replies, likes or boosts of theirs are kept
     if subject is not None:
         known = await known_actor(ctx.session, ctx.vault, uri)
@@ -69,7 +70,7 @@ async def person(ctx: InboundContext, uri: str, *, fetch: bool = True) -> Person
         if not isinstance(learned, Effect) or learned is Effect.SUBJECT_GONE:
             return learned
     subject = subject or await ensure_subject(ctx.session, ctx.vault, uri)
-    if subject.wrapped_key is None:
+    if Standing.of(subject) is Standing.ERASED:
         return Effect.SUBJECT_GONE
     return Person(subject, ProfileSignals(), None, False)
 

@@ -6,12 +6,14 @@ batch is being written are written together as the next batch — a handful of s
 commit for all of them — and each sender gets its answer after that commit, so a 202 still means stored.
 
 Only the plain case is written here: a reply (not an answer to a consent request) to a published post,
-with an activity and a note we have not seen, from a server that is not blocked, by a person whose actor
-we keep and who has not objected — or by someone we have never met whose actor document the key fetch of
-this very request brought (a newcomer: the thread that goes viral brings mostly those), for whom the
-batch creates the subject and the actor record as the general path would. Anything else — including a
-batch that fails to commit because a concurrent request wrote the same row — goes back to the general pipeline (`None`), which decides it
-one by one with the same rules, so both ways give the same rows, answers and audit entries.
+with an activity we have not seen, from a server that is not blocked, by a person whose actor we keep —
+or by someone we have never met whose actor document the key fetch of this very request brought (a
+newcomer: the thread that goes viral brings mostly those), for whom the batch creates the subject and the
+actor record as the general path would — and that the consent policy (`consent.policy.decide`, which the
+general path asks too) lets us store. Anything else — including a batch the database refuses, e.g.
+because a concurrent request wrote the same row — goes back to the general pipeline (`None`), which
+decides it one by one with the same rule, so both ways give the same rows, answers and audit entries.
+A programming error is not such a case: every request of the batch fails with it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any
+
+from sqlalchemy.exc import DBAPIError
 
 from activitypub.inbound import CreateNoteIn, parse_activity
 from activitypub.sanitize import sanitize_html
@@ -36,6 +40,7 @@ from bridge.inbound.people import Person, person_of
 from bridge.inbound.request import Acceptance, Answer, Parts
 from consent.audit import record_many
 from consent.auditlog import lock_head
+from consent.policy import ReplyCase, Standing, Verdict, decide
 from consent.replies import insert_replies, reply_values, stored_among
 from consent.seen import mark_seen_many, seen_among
 from consent.signals import ProfileSignals
@@ -106,9 +111,13 @@ class ReplyWriter:
                 for item in batch:
                     _settle(item, None)
                 raise
-            except Exception as exc:  # e.g. a concurrent twin hit a unique key: decide each one alone
+            except DBAPIError as exc:  # e.g. a concurrent twin hit a unique key: decide each one alone
                 log.info("inbox batch of %d fell back: %s", len(batch), exc.__class__.__name__)
                 answers = [None] * len(batch)
+            except Exception as exc:  # a bug: each sender's request fails with it (logged there), none hangs
+                for item in batch:
+                    _fail(item, exc)
+                continue
             for item, answer in zip(batch, answers):
                 _settle(item, answer)
 
@@ -123,7 +132,7 @@ class ReplyWriter:
             posts = await local_posts(session, parts.config, uris, {i.activity.note.in_reply_to for i in batch})
             seen = await seen_among(session, vault, {i.activity.activity_id for i in batch})
             people: dict[str, Person] = {uri: person_of(known) for uri, known in (await known_profiles(
-                session, vault, {i.activity.actor for i in batch})).items() if known.subject.objected_at is None}
+                session, vault, {i.activity.actor for i in batch})).items()}
             newcomers = await _newcomers(session, vault, batch, people)
             stored = await stored_among(session, vault, {i.activity.note.id for i in batch})
             blocked = await blocked_hosts(session, {i.domain for i in batch})
@@ -135,9 +144,12 @@ class ReplyWriter:
                     answers[index] = Answer(202, Acceptance.DUPLICATE)
                     continue
                 if (note.in_reply_to not in posts or (activity.actor not in people and activity.actor not in newcomers)
-                        or item.domain in blocked or note.id in stored or activity.activity_id in taken
-                        or note.id in taken):
+                        or item.domain in blocked or activity.activity_id in taken or note.id in taken):
                     continue  # not the plain case: the general path decides and explains it
+                author = people[activity.actor].subject if activity.actor in people else None
+                if decide(ReplyCase(Standing.of(author), author.id if author is not None else None,
+                                    stored.get(note.id))) is not Verdict.STORE:
+                    continue  # the general path gives the policy's answer and audits it
                 taken.update((activity.activity_id, note.id))
                 chosen.append(index)
             met = {batch[i].activity.actor for i in chosen} & newcomers.keys()
@@ -185,3 +197,8 @@ async def _newcomers(session, vault, batch: list[_Item], people: dict[str, Perso
 def _settle(item: _Item, answer: Answer | None) -> None:
     if not item.answer.done():
         item.answer.set_result(answer)
+
+
+def _fail(item: _Item, exc: Exception) -> None:
+    if not item.answer.done():
+        item.answer.set_exception(exc)

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from activitypub.normalize import web_url
 from bridge.queue import jobs
 from bridge.config.model import PlatformConfig
 from bridge.platforms.connectors import registry
@@ -105,7 +106,7 @@ async def _apply(ctx: WorkerContext, session: AsyncSession, platform: PlatformCo
             continue
         result = await store_platform_reply(
             session, vault, platform_kind=platform.kind, platform_id=platform.id, author_id=reply.author_id,
-            reply_id=reply.reply_id, text=reply.text, url=reply.url, post_id=target.id,
+            reply_id=reply.reply_id, text=reply.text, url=web_url(reply.url), post_id=target.id,
             actor_name=target.actor.name, retention=REPLY_RETENTION, now=now)
         if result.reason is ReplyReason.STORED:
             stored += 1

@@ -1,5 +1,6 @@
 """Erasing a person, whichever way it is asked for (their own Delete, the DPO, the CLI): the consent
-store's rows and key, the jobs that would still contact them, and what our own posts say about them."""
+store's rows and key, the jobs that would still contact them or that name them (finished jobs are kept
+for days), and what our own posts say about them."""
 
 from __future__ import annotations
 
@@ -7,33 +8,51 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridge.store.db import utcnow
-from bridge.delivery.jobs import DIRECT_JOB
+from bridge.delivery.jobs import DELIVER_JOB, DIRECT_JOB
 from bridge.store.models import Job, JobState, Post
 from consent.erasure import erase_subject
-from consent.models import Subject
-from consent.subjects import known_actor_of
+from consent.models import RemoteActor, Subject
+from consent.subjects import open_actor
 from consent.vault import Vault
+
+_UNFINISHED = (JobState.QUEUED, JobState.RUNNING)
 
 
 async def erase_person(session: AsyncSession, vault: Vault, subject: Subject, now=None) -> dict:
     """Returns counts for the audit entry (never names)."""
-    actor_uri = await known_actor_of(session, vault, subject)  # read before the key is destroyed
+    row = await session.get(RemoteActor, subject.id)
+    actor = open_actor(vault, subject, row) if row is not None else None  # read before the key is destroyed
     erasure = await erase_subject(session, vault, subject, now)
-    cancelled = await cancel_subject_jobs(session, subject.id)
-    answers = await forget_in_answers(session, actor_uri) if actor_uri else 0
-    mentions = await forget_in_mentions(session, actor_uri) if actor_uri else 0
-    return {**erasure.as_dict(), "jobs_cancelled": cancelled, "answers_unlinked": answers,
+    cancelled, reduced = await reduce_subject_jobs(session, subject.id, actor.inbox if actor else None)
+    answers = await forget_in_answers(session, actor.uri) if actor else 0
+    mentions = await forget_in_mentions(session, actor.uri) if actor else 0
+    return {**erasure.as_dict(), "jobs_cancelled": cancelled, "jobs_reduced": reduced, "answers_unlinked": answers,
             "mentions_unlinked": mentions}
 
 
-async def cancel_subject_jobs(session: AsyncSession, subject_id: int) -> int:
-    """Queued direct deliveries to the person (an Accept, a consent request) carry their inbox: they
-    are cancelled and their payload is reduced to the subject id. Only direct deliveries name a person."""
-    queued = (await session.scalars(select(Job).where(Job.kind == DIRECT_JOB, Job.state == JobState.QUEUED))).all()
-    mine = [job for job in queued if (job.payload or {}).get("subject_id") == subject_id]
+async def reduce_subject_jobs(session: AsyncSession, subject_id: int, inbox: str | None) -> tuple[int, int]:
+    """The jobs that name the person, in any state: direct deliveries to them (an Accept, a consent
+    request: their inbox, actor URI and our message) and deliveries of posts to their own inbox (a shared
+    inbox names a server, not a person). Unfinished ones are cancelled; every one keeps its row (the
+    queue's history) but not the person: the payload keeps ids only, the ordering key goes.
+    Returns (cancelled, reduced)."""
+    naming = (Job.kind == DIRECT_JOB) & (Job.payload["subject_id"].as_integer() == subject_id)
+    if inbox is not None:
+        naming |= (Job.kind == DELIVER_JOB) & (Job.payload["inbox"].as_string() == inbox)
+    mine = (await session.scalars(select(Job).where(naming))).all()
+    now, cancelled = utcnow(), 0
     for job in mine:
-        job.state, job.finished_at, job.payload = JobState.CANCELLED, utcnow(), {"subject_id": subject_id}
-    return len(mine)
+        if job.state in _UNFINISHED:  # a running one may be under way: the worker's finish then leaves it be
+            job.state, job.finished_at, job.locked_by, job.locked_until = JobState.CANCELLED, now, None, None
+            cancelled += 1
+        job.payload, job.ordering_key = _ids_of(job, subject_id), None
+    return cancelled, len(mine) - cancelled
+
+
+def _ids_of(job: Job, subject_id: int) -> dict:
+    if job.kind == DIRECT_JOB:
+        return {"subject_id": subject_id}
+    return {key: value for key, value in (job.payload or {}).items() if key in ("post_id", "verb", "actor")}
 
 
 async def forget_in_answers(session: AsyncSession, actor_uri: str) -> int:

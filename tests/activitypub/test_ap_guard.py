@@ -35,6 +35,12 @@ ADDRESS_CLASSES = [
     ("fe80::1", AddressClass.LINK_LOCAL),
     ("::ffff:127.0.0.1", AddressClass.IPV4_MAPPED),
     ("::ffff:8.8.8.8", AddressClass.IPV4_MAPPED),
+    ("2002:7f00:1::", AddressClass.SIX_TO_FOUR),  # 6to4 around 127.0.0.1
+    ("2002:a00:1::", AddressClass.SIX_TO_FOUR),  # 10.0.0.1
+    ("2002:a9fe:a9fe::1", AddressClass.SIX_TO_FOUR),  # 169.254.169.254, the cloud metadata address
+    ("2002:808:808::", AddressClass.SIX_TO_FOUR),  # even a public IPv4 address: a relay does the rest
+    ("2001:0:4136:e378:8000:63bf:3fff:fdd2", AddressClass.TEREDO),
+    ("2001::80ff:fefe", AddressClass.TEREDO),  # Teredo client 127.0.1.1
     ("0.0.0.0", AddressClass.UNSPECIFIED),
     ("::", AddressClass.UNSPECIFIED),
     ("224.0.0.1", AddressClass.MULTICAST),
@@ -71,6 +77,7 @@ async def test_host_resolving_to_each_class_is_refused(address, _):
 
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1/", "http://10.0.0.1/", "http://[::1]/", "http://[::ffff:127.0.0.1]/",
+                                 "http://[2002:7f00:1::]/", "http://[2001::80ff:fefe]/",
                                  "http://169.254.169.254/latest/meta-data/", "http://0.0.0.0/", "http://[fe80::1]/"])
 async def test_literal_private_addresses_are_refused_without_connecting(url):
     session = open_guarded_session(GuardPolicy(allow_http=True))
@@ -196,3 +203,18 @@ async def test_unknown_host_is_a_connection_failure(remote):
     session, _, _ = remote
     result = await session.request("GET", "http://nowhere.example/")
     assert isinstance(result, RequestFailed) and result.reason is RequestReason.CONNECTION_FAILED
+
+
+@pytest.mark.parametrize("address", ["2002:7f00:1::", "2002:a00:1::", "2002:c0a8:101::1", "2001::80ff:fefe",
+                                     "2001:0:4136:e378:8000:63bf:3fff:fdd2"])
+async def test_6to4_and_teredo_addresses_are_refused_like_ipv4_mapped_ones(address):
+    resolver = MapResolver({"tunnel.example": (address, 80)})
+    session = open_guarded_session(GuardPolicy(allow_http=True), resolver=resolver)
+    try:
+        by_name = await session.request("GET", "http://tunnel.example/")
+        literal = await session.request("GET", f"http://[{address}]/")
+    finally:
+        await session.close()
+    assert isinstance(by_name, RequestFailed) and by_name.reason is RequestReason.REFUSED_ADDRESS, by_name
+    assert isinstance(literal, RequestFailed) and literal.reason is RequestReason.REFUSED_ADDRESS, literal
+    assert classify_address(address) is not AddressClass.PUBLIC

@@ -23,6 +23,7 @@ from activitypub.inbound import (
     UpdateIn,
     parse_activity,
 )
+from activitypub.normalize import web_url
 from activitypub.jsonload import JsonLoaded, JsonReason, JsonRejected, load_json
 from activitypub.uris import PUBLIC
 
@@ -243,3 +244,12 @@ def test_parse_activity_never_raises(document):
 @given(st.binary(max_size=200) | st.text(max_size=200).map(str.encode))
 def test_load_json_never_raises(body):
     assert isinstance(load_json(body, max_depth=5), (JsonLoaded, JsonRejected))
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("https://mastodon.test/@a/1", "https://mastodon.test/@a/1"), ("HTTP://m.test/x", "HTTP://m.test/x"),
+    ("javascript:alert(1)", None), ("JavaScript:alert(1)", None), (" https://m.test/", None),
+    ("java\nscript:x", None), ("data:text/html,x", None), ("//m.test/x", None), ("/relative", None),
+    ("https:", None), ("https://[::1", None), (None, None), (42, None), ({"href": "https://m.test"}, None)])
+def test_only_absolute_http_and_https_addresses_are_web_urls(value, expected):
+    assert web_url(value) == expected

@@ -1,6 +1,7 @@
 """Erasure of a follower who replied, through the inbox's real path: afterwards nothing readable of them
 is left in the database — the SQLite file and its WAL scanned byte by byte, or every PostgreSQL table as
-text — the queued answer to them is cancelled, and the log (with the erasure entry) still verifies."""
+text — the queued answer to them is cancelled, the finished jobs that named them are reduced, and the log
+(with the erasure entry) still verifies."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from consent.auditexport import export_chunks
 from consent.auditsigning import write_checkpoint
 from consent.verifier import verify_export, verify_proof_document
 from fakes.fediverse import mastodon_follow, mastodon_reply
-from support.inbox import CITY, instances, mastodon, network, note_uri, publish, stadt  # noqa: F401
+from support.inbox import CITY, instances, mastodon, network, note_uri, publish, run_jobs, stadt  # noqa: F401
+from support.moderation import ask_and_deliver, moderator, replied
+from support.web import visitors  # noqa: F401
 
 SECRET_REPLY = "Meine Telefonnummer ist 0171 5550199, bitte rufen Sie an"
 
@@ -70,3 +73,41 @@ async def test_erasure_leaves_nothing_readable_and_the_log_still_verifies(stadt,
         jobs = (await session.scalars(select(Job).where(Job.state == JobState.QUEUED))).all()
     assert not any((j.payload or {}).get("subject_id") for j in jobs)
     assert verify_export(exported, signer.verifier_key, signer.origin).ok
+
+
+async def test_erasure_reduces_the_finished_jobs_that_named_the_person_too(stadt, instances, visitors, config):
+    """A person on GoToSocial (no shared inbox: every delivery names their own inbox) follows, replies, is
+    asked for consent and answered; the worker has sent all of it, so the Accept, the consent message and
+    the deliveries of the answer sit as finished jobs (kept for days). After erasure none names them."""
+    gts = await instances("gts.test", "gotosocial")
+    alice = gts.add_actor("wunderlich7")
+    assert (await gts.sign_and_post(stadt, mastodon_follow(alice, CITY), alice, path="/users/stadt/inbox"))[0] == 202
+    _, _, _, reply_id = await replied(stadt, gts, "wunderlich7", content=f"<p>{SECRET_REPLY}</p>")
+    mona = await moderator(visitors, stadt)
+    await ask_and_deliver(stadt, mona, gts, reply_id, alice)  # the worker sends the Accept and the question
+    assert (await mona.post(f"/editor/replies/{reply_id}/answer", {"text": "Gern geschehen!"})).status == 303
+    await run_jobs(stadt)
+    async with stadt.app[SESSIONS]() as session:
+        jobs = (await session.scalars(select(Job))).all()
+    assert not [j for j in jobs if j.state in (JobState.QUEUED, JobState.RUNNING)], "everything was sent"
+    finished = {j.id: j.kind for j in jobs if alice.inbox in json.dumps(j.payload)}
+    assert sorted(finished.values()) == ["deliver", "deliver_direct", "deliver_direct"], finished
+    assert alice.inbox.encode() in await database_text(stadt)
+
+    signer = signer_for(config)
+    result = await erase_person(stadt.app[SESSIONS], stadt.app[FEDERATION].vault, signer, alice.uri, ("dpo", "user:9"))
+    assert result.ok
+    async with stadt.app[SESSIONS].begin() as session:
+        await session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)") if "sqlite" in str(session.bind.url)
+                              else text("CHECKPOINT"))
+    dump = await database_text(stadt)
+    for needle in (alice.uri.encode(), alice.inbox.encode(), b"wunderlich7", SECRET_REPLY.encode()):
+        assert needle not in dump, needle
+    details = result.document["entry"]["details"]
+    assert (details["jobs_cancelled"], details["jobs_reduced"]) == (0, 3)
+    async with stadt.app[SESSIONS]() as session:
+        kept = {j.id: (j.kind, j.state, j.payload, j.ordering_key) for j in
+                (await session.scalars(select(Job).where(Job.id.in_(finished)))).all()}
+    assert sorted(kind for kind, *_ in kept.values()) == sorted(finished.values()), "the rows stay, reduced"
+    assert all(state == JobState.DONE and ordering_key is None and "inbox" not in payload and "document" not in payload
+               for _, state, payload, ordering_key in kept.values()), kept
