@@ -10,6 +10,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from activitypub.normalize import web_url
 from bridge.delivery.domain_blocks import blocked_hosts
 from bridge.store.models import Post
 from consent.consents import consent_states
@@ -94,7 +95,7 @@ def _row(vault: Vault, reply: Reply, subject: Subject, actor_row: RemoteActor | 
     return ReplyRow(
         id=reply.id, post_id=reply.post_id, post_text=texts.get(reply.post_id or 0, ""), source=source,
         author=(actor.name or actor.handle or actor.uri) if actor else source, handle=actor.handle if actor else None,
-        url=opened.url, content=Markup(opened.content_html), state=reply.state, received_at=reply.received_at,
+        url=web_url(opened.url), content=Markup(opened.content_html), state=reply.state, received_at=reply.received_at,
         retain_until=reply.retain_until, signals=signals, blockers=blockers, consent=consent,
         shown=(reply.state == ModerationState.APPROVED and consent == "given" and not blockers
                and domain not in blocked and actor is not None),

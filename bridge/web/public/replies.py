@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from activitypub.normalize import web_url
 from bridge.config.model import Config
 from bridge.delivery.domain_blocks import blocked_hosts
 from bridge.web.public.views import date_label
@@ -30,6 +31,6 @@ class PublicReply:
 async def public_replies(session: AsyncSession, vault: Vault, config: Config, post_id: int) -> list[PublicReply]:
     shown = await shown_replies(session, vault, post_id, config.consent.purpose)
     blocked = await blocked_hosts(session, {r.domain for r in shown})
-    return [PublicReply(r.reply_id, r.author_name, r.handle, r.author_uri, r.url, Markup(r.content_html),
+    return [PublicReply(r.reply_id, r.author_name, r.handle, r.author_uri, web_url(r.url), Markup(r.content_html),
                         r.received_at.isoformat(), date_label(r.received_at, config))
             for r in shown if r.domain not in blocked]

@@ -9,7 +9,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from bridge.appkeys import SESSIONS
+from bridge.appkeys import FEDERATION, SESSIONS
 from bridge.platforms import sends as mirroring
 from consent.models import Reply, Subject
 from consent.replies import open_reply
@@ -128,3 +128,20 @@ async def test_a_foreign_name_and_text_are_isolated_on_the_public_page_in_modera
     await officer.get("/dpo/subject")
     record = (await officer.post("/dpo/subject", {"identifier": alice.uri, "format": "html"})).text
     assert f"<bdi>{SPOOFED_NAME}</bdi>" in record and '<blockquote dir="auto">' in record
+
+
+async def test_a_javascript_url_stored_before_the_parse_rule_is_not_a_link_either(stadt, mastodon, visitors):
+    """Replies stored before the rule existed keep what they were stored with; the pages check again."""
+    post_id, alice, reply_id = await reply_from(stadt, mastodon, {"url": "http://mastodon.test/@alice/1"})
+    vault = stadt.app[FEDERATION].vault
+    async with stadt.app[SESSIONS].begin() as session:
+        reply = await session.get(Reply, reply_id)
+        subject = await session.get(Subject, reply.subject_id)
+        reply.enc_url = vault.seal(subject, "reply.url", "javascript:alert(document.cookie)")
+    mona = await shown_publicly(stadt, mastodon, visitors, alice, reply_id)
+    page = await public_page(stadt, post_id)
+    assert "Danke für die Info!" in page
+    assert not [h for h in hrefs(page) if "javascript" in h.lower()], hrefs(page)
+    moderation = await mona.get("/editor/actors/stadt/replies")
+    assert moderation.has("Danke für die Info!")
+    assert not [h for h in hrefs(moderation.text) if "javascript" in h.lower()]
