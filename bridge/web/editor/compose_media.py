@@ -56,21 +56,5 @@ async def _keep(session: AsyncSession, actor_id: int | None, slot: ImageSlot, po
     if media is None or media.actor_id != actor_id or media.post_id not in (None, post.id if post else None):
         slot.media_id, slot.preview = None, None
         return Problem(f"image{slot.index}", GONE, {"n": slot.number})
-    slot.preview = media.filename
-    if media.post_id is None:  # not yet part of a post: its description may change right away
-        _describe(media, slot)
+    slot.preview = media.filename  # its description is the draft's, applied by the post service
     return None
-
-
-def _describe(media: Media, slot: ImageSlot) -> None:
-    media.alt = slot.alt.strip()[:MAX_ALT]
-    media.decorative = slot.decorative and not media.alt
-
-
-async def apply_attached_alt(session: AsyncSession, form: ComposeForm, post: Post) -> None:
-    """Descriptions of images already in the post change only together with the edit itself."""
-    for slot in form.images:
-        if slot.used and slot.media_id is not None:
-            media = await session.get(Media, slot.media_id)
-            if media is not None and media.post_id == post.id:
-                _describe(media, slot)
