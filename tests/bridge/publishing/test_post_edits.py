@@ -15,6 +15,7 @@ from bridge.publishing import edits, posts
 from bridge.publishing.drafts import DraftField, PostReason
 from bridge.publishing.posts import Description, Draft
 from bridge.publishing.uploads import upload_image
+from bridge.privacy.media_purge import purge_media
 from bridge.store.db import utcnow
 from bridge.store.models import EditState, Job, Post, PostEdit, PostRevision, PostState, Role
 from consent.models import AuditEntry
@@ -213,3 +214,21 @@ async def test_a_follower_gets_no_update_before_approval_and_one_after(stadt, in
     update = mastodon.received[1].json
     assert update["object"]["id"] == note_uri(post_id, "feuerwehr")
     assert update["object"]["content"] == "<p>Sirenenprobe am Donnerstag</p>"
+
+
+async def test_a_new_image_of_a_waiting_edit_survives_the_daily_purge_of_unattached_uploads(
+        config, sessions_only, people):
+    post_id = await published(sessions_only, config)
+    async with sessions_only.begin() as s:
+        uploaded = await upload_image(s, config, await find_user(s, "anna"), "feuerwehr", png(), alt="Sirene")
+        stray = await upload_image(s, config, await find_user(s, "anna"), "feuerwehr", png(), alt="Vergessen")
+    await edit(sessions_only, config, "anna", post_id, "Mit Bild", media_ids=(uploaded.media.id,))
+    async with sessions_only.begin() as s:
+        counts = await purge_media(s, config.instance.data_dir, utcnow() + timedelta(days=3))  # nobody decided yet
+    assert counts["unattached_media"] == 1  # the stray upload only
+    seen = await proposal_sha(sessions_only, post_id)
+    async with sessions_only.begin() as s:
+        assert (await posts.approve_post(s, config, await find_user(s, "ben"), await s.get(Post, post_id), seen)).ok
+    async with sessions_only() as s:
+        post = await s.get(Post, post_id)
+        assert [m.id for m in post.media] == [uploaded.media.id] and stray.media.id != uploaded.media.id
