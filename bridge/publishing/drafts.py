@@ -229,7 +229,11 @@ async def _load_media(session: AsyncSession, draft: Draft, post: Post | None) ->
     actor_id = await session.scalar(select(Actor.id).where(Actor.name == draft.actor))
     rows = {m.id: m for m in (await session.scalars(select(Media).where(Media.id.in_(draft.media_ids)))).all()}
     media = [rows.get(i) for i in draft.media_ids]
-    for m in media:
-        if m is None or m.actor_id != actor_id or m.post_id not in (None, post.id if post else None):
-            return None
+    if not all(usable_media(m, actor_id, post) for m in media):
+        return None
     return media  # type: ignore[return-value]
+
+
+def usable_media(media: Media | None, actor_id: int | None, post: Post | None) -> bool:
+    """An image a draft may use: uploaded for the draft's account, and not part of another post."""
+    return media is not None and media.actor_id == actor_id and media.post_id in (None, post.id if post else None)

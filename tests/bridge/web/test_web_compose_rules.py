@@ -3,6 +3,7 @@ typed; schedules outside what a date can sensibly be are refused by the form and
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -77,3 +78,14 @@ async def test_the_api_names_every_reason(client, sessions):
         "status": ["too_long"], "language": ["invalid_language"], "scheduled_at": ["schedule_too_far"]}
     assert body["error"] == ("Validation failed: unsupported language; the text is longer than allowed; "
                              "the scheduled time may be at most two years ahead")
+
+
+async def test_an_over_long_alt_text_is_named_beside_its_image_and_the_image_kept(visitors, sessions):
+    browser = await editor(visitors, sessions, "erika")
+    page = await browser.post("/editor/compose", add_image(compose_form("Bild"), 0, image_bytes(), alt="a" * 1501))
+    assert page.status == 422
+    assert page.has("The alt text of image 1 may have at most 1500 characters.")
+    assert 'id="alt0-problem"' in page.text and ">" + "a" * 1501 + "</textarea>" in page.text
+    media_id = re.search(r'name="media0" value="(\d+)"', page.text).group(1)  # no second upload needed
+    form = compose_form("Bild", media0=media_id, alt0="Das Rathaus")
+    assert (await browser.post("/editor/compose", form)).status == 303
