@@ -78,6 +78,12 @@ async def propose(session: AsyncSession, user: User, post: Post, draft: Draft, m
     return edit
 
 
+async def withdraw(session: AsyncSession, post_id: int) -> None:
+    """Nothing waits any more for a post that is deleted, or was edited without approval meanwhile."""
+    await session.execute(update(PostEdit).where(PostEdit.post_id == post_id, PostEdit.state == EditState.PENDING)
+                          .values(state=EditState.WITHDRAWN))
+
+
 def decide(edit: PostEdit, user: User, state: EditState, now: datetime, comment: str | None = None) -> None:
     edit.state, edit.decided_by_id, edit.decided_at, edit.review_comment = state, user.id, now, comment
 

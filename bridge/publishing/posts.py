@@ -236,6 +236,7 @@ async def edit_post(session: AsyncSession, config: Config, user: User, post: Pos
         await record(session, _event(Action.POST_SUBMITTED, user, post, via=draft.via, edit=edit.id))
         return PostResult(PostReason.OK, post, edit=edit)
     if post.state == PostState.PUBLISHED:
+        await edits.withdraw(session, post.id)  # approval was switched off meanwhile: this edit wins
         await _apply_edit(session, post, draft, check.media, user.id, now)
     else:
         _replace_content(post, draft, check.media)
@@ -286,6 +287,7 @@ async def delete_post(session: AsyncSession, user: User, post: Post, now: dateti
     post.deleted_at = now or utcnow()
     post.pinned = False
     await jobs.cancel_for_post(session, post.id)
+    await edits.withdraw(session, post.id)
     if was_public:  # servers that received the post must drop it
         await delivery.enqueue_fanout(session, post, delivery.Verb.DELETE)
         await mirroring.enqueue_change(session, post, mirroring.Change.DELETE)

@@ -150,7 +150,8 @@ class EditState(enum.StrEnum):
     PENDING = "pending"  # waits for another editor; the published text stays as it is
     APPROVED = "approved"  # applied to the post and sent out as an Update
     RETURNED = "returned"  # sent back to its editor with a comment; the published text stays
-    SUPERSEDED = "superseded"  # replaced by a newer edit of the same editor before anyone decided
+    SUPERSEDED = "superseded"  # replaced by a newer edit before anyone decided
+    WITHDRAWN = "withdrawn"  # the post was deleted, or edited at once, before anyone decided
 
 
 class PostEdit(Base):

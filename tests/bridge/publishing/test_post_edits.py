@@ -232,3 +232,17 @@ async def test_a_new_image_of_a_waiting_edit_survives_the_daily_purge_of_unattac
     async with sessions_only() as s:
         post = await s.get(Post, post_id)
         assert [m.id for m in post.media] == [uploaded.media.id] and stray.media.id != uploaded.media.id
+
+
+async def test_deleting_the_post_withdraws_its_waiting_edit(config, sessions_only, people):
+    post_id = await published(sessions_only, config)
+    await edit(sessions_only, config, "anna", post_id, "Übung fällt aus")
+    seen = await proposal_sha(sessions_only, post_id)
+    async with sessions_only.begin() as s:
+        assert (await posts.delete_post(s, await find_user(s, "ben"), await s.get(Post, post_id))).ok
+    async with sessions_only.begin() as s:
+        post = await s.get(Post, post_id)
+        assert (await posts.approve_post(s, config, await find_user(s, "ben"), post, seen)).reason \
+            is PostReason.WRONG_STATE
+        assert (await s.scalar(select(PostEdit.state))) == EditState.WITHDRAWN
+        assert await edits.waiting_edits(s, ["feuerwehr"]) == []
