@@ -103,6 +103,7 @@ async def test_an_edit_after_approval_waits_and_the_public_page_keeps_the_approv
     await assert_fits(public)
 
     await bernd.goto("/editor")
+    await assert_fits(bernd)  # the queue lists the edit
     await bernd.get_by_role("link", name=NEW).click()
     assert await bernd.locator("#edit-diff del").inner_text() == "Mittwoch"
     assert await bernd.locator("#edit-diff ins").inner_text() == "Donnerstag"
