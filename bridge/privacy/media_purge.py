@@ -1,7 +1,8 @@
 """Images nobody can use any more leave the database and the disk, in the daily retention run.
 
 - Uploads never attached to a post — a form abandoned after a problem, an API upload no status used —
-  after a day, as Mastodon does (a form kept open longer says the image is gone and asks for it again).
+  after a day, as Mastodon does (a form kept open longer says the image is gone and asks for it again);
+  except an image that an edit waiting for approval proposes, which is needed once the edit is approved.
 - The images of deleted posts a day after the deletion: the public has had 404 for them since, the
   Delete has gone out, and a photo may show people who should not stay on the server for nothing.
 """
@@ -15,7 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridge.convert.images import media_dir
-from bridge.store.models import Media, Post, PostState
+from bridge.store.models import EditState, Media, Post, PostEdit, PostState
 
 UNATTACHED_AFTER = timedelta(days=1)
 DELETED_POST_AFTER = timedelta(days=1)
@@ -24,9 +25,10 @@ DELETED_POST_AFTER = timedelta(days=1)
 async def purge_media(session: AsyncSession, data_dir: Path, now: datetime) -> dict[str, int]:
     """Rows go in the caller's transaction; files right away (a file whose row survives a rollback is
     answered 404 and its row goes with the next run)."""
+    proposed = await _proposed_by_waiting_edits(session)
     due = {
         "unattached_media": select(Media.id, Media.filename).where(
-            Media.post_id.is_(None), Media.created_at <= now - UNATTACHED_AFTER),
+            Media.post_id.is_(None), Media.created_at <= now - UNATTACHED_AFTER, Media.id.not_in(proposed)),
         "deleted_posts_media": select(Media.id, Media.filename).join(Post, Post.id == Media.post_id).where(
             Post.state == PostState.DELETED, Post.deleted_at <= now - DELETED_POST_AFTER),
     }
@@ -40,3 +42,8 @@ async def purge_media(session: AsyncSession, data_dir: Path, now: datetime) -> d
             (folder / row.filename).unlink(missing_ok=True)
         counts[name] = len(rows)
     return counts
+
+
+async def _proposed_by_waiting_edits(session: AsyncSession) -> list[int]:
+    edits = (await session.scalars(select(PostEdit.media).where(PostEdit.state == EditState.PENDING))).all()
+    return [int(image["id"]) for images in edits for image in images]

@@ -6,8 +6,6 @@ transactional outbox): either all of it happens or none of it.
 
 from __future__ import annotations
 
-import enum
-import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -17,83 +15,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bridge.delivery import jobs as delivery
 from bridge.queue import jobs
 from bridge.platforms import sends as mirroring
-from bridge.publishing import timeline
-from bridge.config.model import Config, LANGUAGES
+from bridge.publishing import edits, timeline
+from bridge.publishing.drafts import (MAX_CW, POST_TEXT, Description, Draft, DraftField, PostReason, Refusal,
+                                      ReplyTarget, check_draft, content_sha256)
+from bridge.config.model import Config
 from bridge.store.db import utcnow
 from bridge.publishing.hubping import WEBSUB_PING_JOB
-from bridge.convert.images import MAX_ALT
-from bridge.store.models import Actor, Media, Post, PostRevision, PostState, User
-from bridge.convert.text import count_characters
+from bridge.store.models import Actor, EditState, Media, Post, PostEdit, PostRevision, PostState, User
 from bridge.auth.users import may_use_actor, user_ref
 from consent.audit import Action, Event, record
 
 PUBLISH_JOB = "publish_post"
-MAX_CW = 500
-
-
-class PostReason(enum.StrEnum):
-    OK = "ok"
-    EMPTY = "empty"
-    TOO_LONG = "too_long"
-    CW_TOO_LONG = "cw_too_long"
-    TOO_MANY_IMAGES = "too_many_images"
-    MISSING_ALT = "missing_alt"
-    ALT_TOO_LONG = "alt_too_long"
-    UNKNOWN_MEDIA = "unknown_media"
-    UNKNOWN_ACTOR = "unknown_actor"
-    ACTOR_NOT_ALLOWED = "actor_not_allowed"
-    SCHEDULE_IN_PAST = "schedule_in_past"
-    INVALID_LANGUAGE = "invalid_language"
-    UNKNOWN_PLATFORM = "unknown_platform"
-    NOT_FOUND = "not_found"
-    WRONG_STATE = "wrong_state"
-    OWN_POST = "own_post"
-    TEXT_CHANGED = "text_changed"
-
-
-POST_TEXT = {
-    PostReason.OK: "done",
-    PostReason.EMPTY: "write some text or attach an image",
-    PostReason.TOO_LONG: "the text is longer than allowed",
-    PostReason.CW_TOO_LONG: "the content warning is too long",
-    PostReason.TOO_MANY_IMAGES: "too many images",
-    PostReason.MISSING_ALT: "every image needs alt text, or must be marked as decorative",
-    PostReason.ALT_TOO_LONG: "alt text may have at most 1500 characters",
-    PostReason.UNKNOWN_MEDIA: "an attached image does not exist or is already used",
-    PostReason.UNKNOWN_ACTOR: "no such account",
-    PostReason.ACTOR_NOT_ALLOWED: "you may not post as this account",
-    PostReason.SCHEDULE_IN_PAST: "the scheduled time must be in the future",
-    PostReason.INVALID_LANGUAGE: "unsupported language",
-    PostReason.UNKNOWN_PLATFORM: "no such platform account in the configuration",
-    PostReason.NOT_FOUND: "no such post",
-    PostReason.WRONG_STATE: "the post is not in a state that allows this",
-    PostReason.OWN_POST: "nobody approves their own post; another editor of this account must",
-    PostReason.TEXT_CHANGED: "the post changed while you reviewed it; review it again",
-}
-
-
-@dataclass(frozen=True)
-class ReplyTarget:
-    """The remote note a post answers, and its author (actor id and "@user@host"), to mention and cc."""
-
-    note_id: str
-    actor_uri: str
-    handle: str
-
-
-@dataclass(frozen=True)
-class Draft:
-    """What an editor, script or CLI user asks to publish."""
-
-    actor: str
-    text: str
-    spoiler_text: str = ""
-    language: str | None = None
-    media_ids: tuple[int, ...] = ()
-    scheduled_at: datetime | None = None
-    mirrors: tuple[str, ...] = ()
-    via: str = "web"  # "web", "cli", "api" — recorded in the audit entry
-    reply_to: ReplyTarget | None = None  # an answer as the account to a citizen's reply
+__all__ = ["MAX_CW", "POST_TEXT", "Description", "Draft", "DraftField", "PostReason", "Refusal", "ReplyTarget",
+           "check_draft", "content_sha256"]
 
 
 @dataclass(frozen=True)
@@ -101,6 +35,12 @@ class PostResult:
     reason: PostReason
     post: Post | None = None
     detail: dict = field(default_factory=dict)
+    refusals: tuple[Refusal, ...] = ()  # every rule a refused draft breaks; `reason` is the first
+    edit: PostEdit | None = None  # an edit that now waits for another editor's approval
+
+    @classmethod
+    def refused(cls, refusals: list[Refusal], post: Post | None = None) -> PostResult:
+        return cls(refusals[0].reason, post, refusals=tuple(refusals))
 
     @property
     def ok(self) -> bool:
@@ -108,69 +48,17 @@ class PostResult:
 
     @property
     def description(self) -> str:
-        return POST_TEXT[self.reason]
-
-
-def content_sha256(post: Post) -> str:
-    """Fingerprint of exactly what a reviewer saw: text, warning, language and image descriptions."""
-    parts = [post.text, post.spoiler_text, post.language] + [f"{m.filename}|{m.alt}" for m in post.media]
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
-
-
-async def check_draft(session: AsyncSession, config: Config, user: User, draft: Draft,
-                      now: datetime, post: Post | None = None) -> tuple[PostReason, list[Media]]:
-    if config.actor(draft.actor) is None:
-        return PostReason.UNKNOWN_ACTOR, []
-    if not may_use_actor(user, draft.actor):
-        return PostReason.ACTOR_NOT_ALLOWED, []
-    if draft.language is not None and draft.language not in LANGUAGES:
-        return PostReason.INVALID_LANGUAGE, []
-    known = {p.id for p in config.platforms}
-    if any(m not in known for m in draft.mirrors):
-        return PostReason.UNKNOWN_PLATFORM, []
-    if len(draft.media_ids) > config.limits.max_images:
-        return PostReason.TOO_MANY_IMAGES, []
-    media = await _load_media(session, draft, post)
-    if media is None:
-        return PostReason.UNKNOWN_MEDIA, []
-    if not draft.text.strip() and not media:
-        return PostReason.EMPTY, media
-    if count_characters(draft.text) + len(draft.spoiler_text) > config.limits.max_characters:
-        return PostReason.TOO_LONG, media
-    if len(draft.spoiler_text) > MAX_CW:
-        return PostReason.CW_TOO_LONG, media
-    if any(not m.alt.strip() and not m.decorative for m in media):
-        return PostReason.MISSING_ALT, media
-    if any(len(m.alt) > MAX_ALT for m in media):
-        return PostReason.ALT_TOO_LONG, media
-    if draft.scheduled_at is not None and draft.scheduled_at <= now:
-        return PostReason.SCHEDULE_IN_PAST, media
-    return PostReason.OK, media
-
-
-async def _load_media(session: AsyncSession, draft: Draft, post: Post | None) -> list[Media] | None:
-    if not draft.media_ids:
-        return []
-    rows = {m.id: m for m in (await session.scalars(select(Media).where(Media.id.in_(draft.media_ids)))).all()}
-    media = [rows.get(i) for i in draft.media_ids]
-    for m in media:
-        if m is None or (m.post_id is not None and (post is None or m.post_id != post.id)):
-            return None
-        if m.actor_id != (await _actor_id(session, draft.actor)):
-            return None
-    return media  # type: ignore[return-value]
-
-
-async def _actor_id(session: AsyncSession, name: str) -> int | None:
-    return await session.scalar(select(Actor.id).where(Actor.name == name))
+        if not self.refusals:
+            return POST_TEXT[self.reason]
+        return "; ".join(dict.fromkeys(r.description for r in self.refusals))
 
 
 async def create_post(session: AsyncSession, config: Config, user: User, draft: Draft,
                       now: datetime | None = None) -> PostResult:
     now = now or utcnow()
-    reason, media = await check_draft(session, config, user, draft, now)
-    if reason is not PostReason.OK:
-        return PostResult(reason)
+    check = await check_draft(session, config, user, draft, now)
+    if not check.ok:
+        return PostResult.refused(check.refusals)
     actor = await session.scalar(select(Actor).where(Actor.name == draft.actor))
     post = Post(actor=actor, actor_id=actor.id, author_id=user.id, state=PostState.DRAFT, text=draft.text,
                 spoiler_text=draft.spoiler_text, language=draft.language or config.instance.language,
@@ -180,15 +68,16 @@ async def create_post(session: AsyncSession, config: Config, user: User, draft: 
         post.in_reply_to_handle = draft.reply_to.handle
     session.add(post)
     await session.flush()
-    _attach(post, media)
+    _attach(post, check.media, draft)
     await record(session, _event(Action.POST_CREATED, user, post, via=draft.via))
     await _advance(session, config, user, post, now)
     return PostResult(PostReason.OK, post)
 
 
-def _attach(post: Post, media: list[Media]) -> None:
+def _attach(post: Post, media: list[Media], draft: Draft) -> None:
     for position, m in enumerate(media):
-        m.post_id, m.position = post.id, position
+        described = draft.description_of(m)
+        m.post_id, m.position, m.alt, m.decorative = post.id, position, described.alt, described.decorative
     post.media = list(media)
 
 
@@ -242,7 +131,10 @@ async def publish_scheduled(session: AsyncSession, post_id: int, now: datetime |
 
 async def approve_post(session: AsyncSession, config: Config, user: User, post: Post,
                        seen_sha256: str, now: datetime | None = None) -> PostResult:
+    """Approves a post awaiting approval, or the edit waiting for a published post."""
     now = now or utcnow()
+    if post.state == PostState.PUBLISHED:
+        return await _approve_edit(session, config, user, post, seen_sha256, now)
     if post.state != PostState.AWAITING_APPROVAL:
         return PostResult(PostReason.WRONG_STATE, post)
     if not may_use_actor(user, post.actor.name):
@@ -251,9 +143,7 @@ async def approve_post(session: AsyncSession, config: Config, user: User, post: 
         return PostResult(PostReason.OWN_POST, post)
     if seen_sha256 != content_sha256(post):
         return PostResult(PostReason.TEXT_CHANGED, post)
-    post.approved_by_id, post.approved_by, post.approved_at = user.id, user, now
-    post.approved_text_sha256 = seen_sha256
-    post.review_comment = None
+    _mark_approved(post, user, now, seen_sha256)
     await record(session, _event(Action.POST_APPROVED, user, post, sha256=seen_sha256))
     if post.scheduled_at is not None and post.scheduled_at <= now:
         post.scheduled_at = None  # approved after its slot: publish now rather than never
@@ -261,7 +151,41 @@ async def approve_post(session: AsyncSession, config: Config, user: User, post: 
     return PostResult(PostReason.OK, post)
 
 
-async def return_post(session: AsyncSession, user: User, post: Post, comment: str) -> PostResult:
+def _mark_approved(post: Post, user: User, now: datetime, sha256: str) -> None:
+    post.approved_by_id, post.approved_by, post.approved_at = user.id, user, now
+    post.approved_text_sha256 = sha256
+    post.review_comment = None
+
+
+async def _approve_edit(session: AsyncSession, config: Config, user: User, post: Post, seen_sha256: str,
+                        now: datetime) -> PostResult:
+    """The waiting edit takes effect: the post changes, followers and platforms get the edit."""
+    proposal = await edits.load_proposal(session, post)
+    if proposal is None or not proposal.pending:
+        return PostResult(PostReason.WRONG_STATE, post)
+    if not may_use_actor(user, post.actor.name):
+        return PostResult(PostReason.ACTOR_NOT_ALLOWED, post)
+    if proposal.edit.editor_id == user.id:
+        return PostResult(PostReason.OWN_EDIT, post)
+    if seen_sha256 != proposal.sha256:
+        return PostResult(PostReason.TEXT_CHANGED, post)
+    draft = proposal.draft(post.actor.name)
+    check = await check_draft(session, config, user, draft, now, post)  # limits or images may have changed
+    if not check.ok:
+        return PostResult.refused(check.refusals, post)
+    await _apply_edit(session, post, draft, check.media, proposal.edit.editor_id, now)
+    edits.decide(proposal.edit, user, EditState.APPROVED, now)
+    _mark_approved(post, user, now, content_sha256(post))
+    await record(session, _event(Action.POST_APPROVED, user, post, sha256=seen_sha256, edit=proposal.edit.id))
+    await record(session, _event(Action.POST_EDITED, user, post, edit=proposal.edit.id))
+    return PostResult(PostReason.OK, post, edit=proposal.edit)
+
+
+async def return_post(session: AsyncSession, user: User, post: Post, comment: str,
+                      now: datetime | None = None) -> PostResult:
+    """Sends a post awaiting approval, or a published post's waiting edit, back to its author."""
+    if post.state == PostState.PUBLISHED:
+        return await _return_edit(session, user, post, comment, now or utcnow())
     if post.state != PostState.AWAITING_APPROVAL:
         return PostResult(PostReason.WRONG_STATE, post)
     if not may_use_actor(user, post.actor.name):
@@ -274,36 +198,73 @@ async def return_post(session: AsyncSession, user: User, post: Post, comment: st
     return PostResult(PostReason.OK, post)
 
 
+async def _return_edit(session: AsyncSession, user: User, post: Post, comment: str, now: datetime) -> PostResult:
+    """The published text stays; the edit goes back to its editor with the comment."""
+    proposal = await edits.load_proposal(session, post)
+    if proposal is None or not proposal.pending:
+        return PostResult(PostReason.WRONG_STATE, post)
+    if not may_use_actor(user, post.actor.name):
+        return PostResult(PostReason.ACTOR_NOT_ALLOWED, post)
+    if proposal.edit.editor_id == user.id:
+        return PostResult(PostReason.OWN_EDIT, post)
+    edits.decide(proposal.edit, user, EditState.RETURNED, now, comment.strip()[:2000])
+    await record(session, _event(Action.POST_RETURNED, user, post, edit=proposal.edit.id))
+    return PostResult(PostReason.OK, post, edit=proposal.edit)
+
+
+def needs_approval_of_edits(config: Config, post: Post) -> bool:
+    """Whether an edit of this post must wait for a second editor (a four-eyes account's public post)."""
+    actor = config.actor(post.actor.name)
+    return post.state == PostState.PUBLISHED and actor is not None and actor.require_approval
+
+
 async def edit_post(session: AsyncSession, config: Config, user: User, post: Post, draft: Draft,
                     now: datetime | None = None) -> PostResult:
-    """Edits a draft (and resubmits it) or a published post (keeping the old text as a revision)."""
+    """Edits a draft (and resubmits it) or a published post (keeping the old text as a revision); on a
+    four-eyes account the edit of a published post waits for another editor instead."""
     now = now or utcnow()
     if post.state in (PostState.DELETED, PostState.FAILED):
         return PostResult(PostReason.WRONG_STATE, post)
     draft = replace(draft, actor=post.actor.name)
     if post.state == PostState.PUBLISHED:
         draft = replace(draft, scheduled_at=None)  # a published post cannot be moved back to a schedule
-    reason, media = await check_draft(session, config, user, draft, now, post)
-    if reason is not PostReason.OK:
-        return PostResult(reason, post)
+    check = await check_draft(session, config, user, draft, now, post)
+    if not check.ok:
+        return PostResult.refused(check.refusals, post)
+    if needs_approval_of_edits(config, post):
+        edit = await edits.propose(session, user, post, draft, check.media, now)
+        await record(session, _event(Action.POST_SUBMITTED, user, post, via=draft.via, edit=edit.id))
+        return PostResult(PostReason.OK, post, edit=edit)
     if post.state == PostState.PUBLISHED:
-        session.add(PostRevision(post_id=post.id, text=post.text, spoiler_text=post.spoiler_text,
-                                 editor_id=user.id, created_at=now))
-        post.edited_at = now
+        await edits.withdraw(session, post.id)  # approval was switched off meanwhile: this edit wins
+        await _apply_edit(session, post, draft, check.media, user.id, now)
+    else:
+        _replace_content(post, draft, check.media)
+    await record(session, _event(Action.POST_EDITED, user, post, via=draft.via))
+    if post.state != PostState.PUBLISHED:
+        await _resubmit(session, config, user, post, draft, now)
+    return PostResult(PostReason.OK, post)
+
+
+def _replace_content(post: Post, draft: Draft, media: list[Media]) -> None:
     for m in post.media:
         if m.id not in draft.media_ids:
             m.post_id = None
     post.text, post.spoiler_text = draft.text, draft.spoiler_text
     post.language = draft.language or post.language
-    _attach(post, media)
-    if post.state == PostState.PUBLISHED:
-        await timeline.index_tags(session, post)  # tag pages and feeds follow the edited text
-        await delivery.enqueue_fanout(session, post, delivery.Verb.UPDATE)
-        await mirroring.enqueue_change(session, post, mirroring.Change.EDIT)
-    await record(session, _event(Action.POST_EDITED, user, post, via=draft.via))
-    if post.state != PostState.PUBLISHED:
-        await _resubmit(session, config, user, post, draft, now)
-    return PostResult(PostReason.OK, post)
+    _attach(post, media, draft)
+
+
+async def _apply_edit(session: AsyncSession, post: Post, draft: Draft, media: list[Media], editor_id: int | None,
+                      now: datetime) -> None:
+    """A published post changes: the old text is kept, and followers and platforms get the edit."""
+    session.add(PostRevision(post_id=post.id, text=post.text, spoiler_text=post.spoiler_text,
+                             editor_id=editor_id, created_at=now))
+    post.edited_at = now
+    _replace_content(post, draft, media)
+    await timeline.index_tags(session, post)  # tag pages and feeds follow the edited text
+    await delivery.enqueue_fanout(session, post, delivery.Verb.UPDATE)
+    await mirroring.enqueue_change(session, post, mirroring.Change.EDIT)
 
 
 async def _resubmit(session: AsyncSession, config: Config, user: User, post: Post, draft: Draft,
@@ -326,6 +287,7 @@ async def delete_post(session: AsyncSession, user: User, post: Post, now: dateti
     post.deleted_at = now or utcnow()
     post.pinned = False
     await jobs.cancel_for_post(session, post.id)
+    await edits.withdraw(session, post.id)
     if was_public:  # servers that received the post must drop it
         await delivery.enqueue_fanout(session, post, delivery.Verb.DELETE)
         await mirroring.enqueue_change(session, post, mirroring.Change.DELETE)

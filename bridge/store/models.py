@@ -146,6 +146,35 @@ class PostRevision(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class EditState(enum.StrEnum):
+    PENDING = "pending"  # waits for another editor; the published text stays as it is
+    APPROVED = "approved"  # applied to the post and sent out as an Update
+    RETURNED = "returned"  # sent back to its editor with a comment; the published text stays
+    SUPERSEDED = "superseded"  # replaced by a newer edit before anyone decided
+    WITHDRAWN = "withdrawn"  # the post was deleted, or edited at once, before anyone decided
+
+
+class PostEdit(Base):
+    """A proposed edit of a published post of a four-eyes account: the post itself (and so every public
+    form of it) keeps the approved text until another editor approves this row."""
+
+    __tablename__ = "post_edit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"), index=True)
+    editor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    state: Mapped[str] = mapped_column(String(16), default=EditState.PENDING)
+    text: Mapped[str] = mapped_column(Text)
+    spoiler_text: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(8))
+    # The images as proposed, in order: [{"id": media id, "alt": ..., "decorative": ...}]
+    media: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    review_comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    editor: Mapped["User | None"] = relationship(foreign_keys=[editor_id], lazy="joined")
+
+
 class Media(Base):
     __tablename__ = "media"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, default=new_id, autoincrement=False)

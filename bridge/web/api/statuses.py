@@ -9,6 +9,8 @@ error instead would make scripts retry and file the same post twice.
 
 from __future__ import annotations
 
+import enum
+import json
 from datetime import datetime, timedelta, timezone
 
 from aiohttp import web
@@ -22,7 +24,7 @@ from bridge.config.model import Config
 from bridge.convert.mastodon import post_to_scheduled_status, post_to_status
 from bridge.store.db import utcnow
 from bridge.store.models import ApiToken, Post, PostState
-from bridge.publishing.posts import POST_TEXT, Draft, PostReason, create_post, delete_post
+from bridge.publishing.posts import POST_TEXT, Draft, PostReason, Refusal, create_post, delete_post
 from bridge.web.api.accounts import PRIVATE, account_stats
 from bridge.web.api.request import NOT_FOUND, Params, api_error, authorize, read_params, validation_error
 
@@ -36,6 +38,33 @@ UNSUPPORTED = {
 }
 TRUE = ("1", "true", "on", "yes")
 MAX_ID = 2**63 - 1
+
+
+class ScheduleReason(enum.StrEnum):
+    """Why the API refuses a `scheduled_at` before the post service sees it (Mastodon's own rules)."""
+
+    UNREADABLE = "schedule_unreadable"
+    TOO_SOON = "schedule_too_soon"
+
+    @property
+    def description(self) -> str:
+        return SCHEDULE_TEXT[self]
+
+
+SCHEDULE_TEXT = {
+    ScheduleReason.UNREADABLE: "scheduled_at is not an ISO 8601 date and time",
+    ScheduleReason.TOO_SOON: "scheduled_at must be at least 5 minutes in the future",
+}
+
+
+def refused(refusals: list[Refusal]) -> web.HTTPException:
+    """Mastodon's 422: `error` names every reason in words, `details` each by field with its reason code."""
+    details: dict[str, list[dict]] = {}
+    for r in refusals:
+        details.setdefault(str(r.field), []).append({"error": str(r.reason), "description": r.description})
+    message = "Validation failed: " + "; ".join(dict.fromkeys(r.description for r in refusals))
+    return web.HTTPUnprocessableEntity(text=json.dumps({"error": message, "details": details}),
+                                       content_type="application/json")
 
 
 def parse_draft(params: Params, actor_name: str, now: datetime) -> Draft:
@@ -67,17 +96,25 @@ def _media_ids(params: Params) -> tuple[int, ...]:
 
 
 def _scheduled_at(value: str | None, now: datetime) -> datetime | None:
+    """The time in UTC; whether it lies too far ahead is the post service's rule."""
     if not value:
         return None
     try:
         when = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise validation_error(f"scheduled_at is not an ISO 8601 date and time: {value[:40]!r}") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)  # as Mastodon reads a time without offset
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)  # as Mastodon reads a time without offset
+        when = when.astimezone(timezone.utc)
+    except (ValueError, OverflowError):  # OverflowError: an offset that moves it beyond year 1 or 9999
+        raise _schedule_refused(ScheduleReason.UNREADABLE, f": {value[:40]!r}") from None
     if when < now + MIN_SCHEDULE_OFFSET:
-        raise validation_error("scheduled_at must be at least 5 minutes in the future")
-    return when.astimezone(timezone.utc)
+        raise _schedule_refused(ScheduleReason.TOO_SOON)
+    return when
+
+
+def _schedule_refused(reason: ScheduleReason, shown: str = "") -> web.HTTPException:
+    body = {"error": f"Validation failed: {reason.description}{shown}",
+            "details": {"scheduled_at": [{"error": str(reason), "description": reason.description}]}}
+    return web.HTTPUnprocessableEntity(text=json.dumps(body), content_type="application/json")
 
 
 def _post_id(request: web.Request) -> int:
@@ -115,7 +152,7 @@ async def create_status(request: web.Request) -> web.Response:
         result = await create_post(session, config, token.user, draft, now)
         if not result.ok:
             await session.commit()  # the token's last use, and nothing else, was written
-            raise validation_error(result.description)
+            raise refused(list(result.refusals))
         if key:
             idempotency.remember(session, token.id, key, result.post.id, now)
         try:

@@ -8,22 +8,18 @@ from bridge.appkeys import CONFIG, FORM, SESSIONS
 from bridge.config.model import LANGUAGES
 from bridge.store.db import utcnow
 from bridge.store.models import Post, PostState, Role, User
-from bridge.publishing.posts import POST_TEXT, Draft, PostReason, create_post, edit_post
+from bridge.publishing.edits import Proposal, load_proposal
+from bridge.publishing.posts import (Description, Draft, PostReason, PostResult, check_draft, create_post,
+                                     edit_post, needs_approval_of_edits)
 from bridge.auth.users import allowed_actors
-from bridge.web.editor.compose_form import ComposeForm, ImageSlot, check_fields, parse_form
-from bridge.web.editor.compose_media import apply_attached_alt, store_images
+from bridge.web.editor.compose_form import ComposeForm, ImageSlot, parse_form, problems_of, read_schedule
+from bridge.web.editor.compose_media import store_images
 from bridge.web.filters import INPUT_FORMAT
 from bridge.web.guards import load_post, require_user
 from bridge.web.messages import N_, Problem, by_field
 from bridge.web.render import render
 
 EDITORS = (Role.ADMIN, Role.EDITOR)
-# Where a refusal of the post service shows up in the form.
-REASON_FIELD = {
-    PostReason.EMPTY: "text", PostReason.TOO_LONG: "text", PostReason.CW_TOO_LONG: "spoiler_text",
-    PostReason.SCHEDULE_IN_PAST: "publish_at", PostReason.INVALID_LANGUAGE: "language",
-    PostReason.UNKNOWN_PLATFORM: "mirrors", PostReason.ACTOR_NOT_ALLOWED: "actor", PostReason.UNKNOWN_ACTOR: "actor",
-}
 NOT_ALLOWED = N_("You may not post as this account.")
 
 
@@ -40,6 +36,7 @@ def compose_page(request: web.Request, user: User, form: ComposeForm, problems: 
         "actors": [config.actor(n) for n in allowed_actors(config, user)],
         "limits": config.limits, "platforms": config.platforms, "languages": LANGUAGES,
         "schedule": post is None or post.state != PostState.PUBLISHED,
+        "edit_waits": post is not None and needs_approval_of_edits(config, post),
     }, status=status)
 
 
@@ -60,34 +57,50 @@ async def new_submit(request: web.Request) -> web.StreamResponse:
     if form.actor not in allowed_actors(config, user):
         # Refused before anything is stored: no image of a foreign account is ever written.
         return compose_page(request, user, form, [Problem("actor", NOT_ALLOWED)], status=403)
-    problems, scheduled_at = check_fields(form, config, utcnow())
+    problems, scheduled_at = read_schedule(form, config)
     async with request.app[SESSIONS]() as session:
         problems += await store_images(session, config, user, form, None)
         await session.commit()
-    if problems:
-        return compose_page(request, user, form, problems, status=422)
-    draft = _draft(form, scheduled_at)
     async with request.app[SESSIONS]() as session:
-        result = await create_post(session, config, await session.get(User, user.id), draft)
+        author, draft = await session.get(User, user.id), _draft(form, scheduled_at)
+        if problems:  # the form comes back: with every other reason too, so that one round fixes all
+            return await _refused(request, session, user, form, problems, draft)
+        result = await create_post(session, config, author, draft)
         if result.ok:
             await session.commit()
     return _outcome(request, user, form, result)
 
 
+async def _refused(request: web.Request, session, user: User, form: ComposeForm, problems: list[Problem],
+                   draft: Draft, post: Post | None = None) -> web.Response:
+    check = await check_draft(session, request.app[CONFIG], await session.get(User, user.id), draft, utcnow(), post)
+    return compose_page(request, user, form, problems + problems_of(check.refusals, form), post, status=422)
+
+
 def _draft(form: ComposeForm, scheduled_at) -> Draft:
+    descriptions = tuple(Description(s.media_id, s.alt, s.decorative) for s in form.images
+                         if s.used and s.media_id is not None)
     return Draft(actor=form.actor, text=form.text, spoiler_text=form.spoiler_text, language=form.language,
-                 media_ids=form.media_ids(), scheduled_at=scheduled_at, mirrors=tuple(form.mirrors), via="web")
+                 media_ids=form.media_ids(), scheduled_at=scheduled_at, mirrors=tuple(form.mirrors), via="web",
+                 descriptions=descriptions)
 
 
-def _outcome(request: web.Request, user: User, form: ComposeForm, result, post: Post | None = None):
+def _outcome(request: web.Request, user: User, form: ComposeForm, result: PostResult, post: Post | None = None):
     if result.ok:
         raise web.HTTPSeeOther(f"/editor/posts/{result.post.id}")
-    problem = Problem(REASON_FIELD.get(result.reason, ""), POST_TEXT[result.reason])
     status = 403 if result.reason is PostReason.ACTOR_NOT_ALLOWED else 422
-    return compose_page(request, user, form, [problem], post, status=status)
+    return compose_page(request, user, form, problems_of(list(result.refusals), form), post, status=status)
 
 
-def form_of(post: Post, config) -> ComposeForm:
+def form_of(post: Post, config, proposal: Proposal | None = None) -> ComposeForm:
+    """The form for an edit: the post as it is, or the edit its editor proposed and may rework."""
+    if proposal is not None:
+        edit = proposal.edit
+        images = [ImageSlot(index=i, alt=p.alt, decorative=p.decorative, media_id=p.media.id,
+                            preview=p.media.filename) for i, p in enumerate(proposal.images)]
+        form = ComposeForm(actor=post.actor.name, text=edit.text, spoiler_text=edit.spoiler_text,
+                           language=edit.language, mirrors=list(post.mirrors or []), images=images)
+        return empty_slots(form, config.limits.max_images)
     images = [ImageSlot(index=i, alt=m.alt, decorative=m.decorative, media_id=m.id, preview=m.filename)
               for i, m in enumerate(post.media)]
     scheduled = post.scheduled_at.astimezone(config.tz).strftime(INPUT_FORMAT) if post.scheduled_at else ""
@@ -101,9 +114,10 @@ async def edit_form(request: web.Request) -> web.StreamResponse:
     user = require_user(request, roles=EDITORS)
     async with request.app[SESSIONS]() as session:
         post = await load_post(request, session, user)
+        proposal = await load_proposal(session, post)
     if post.state in (PostState.DELETED, PostState.FAILED):
         raise web.HTTPConflict(text=N_("This post can no longer be edited."))
-    return compose_page(request, user, form_of(post, request.app[CONFIG]), [], post)
+    return compose_page(request, user, form_of(post, request.app[CONFIG], proposal), [], post)
 
 
 async def edit_submit(request: web.Request) -> web.StreamResponse:
@@ -113,16 +127,15 @@ async def edit_submit(request: web.Request) -> web.StreamResponse:
     async with request.app[SESSIONS]() as session:
         post = await load_post(request, session, user)
         form.actor = post.actor.name  # an edit never moves a post to another account
-        problems, scheduled_at = check_fields(form, config, utcnow(), post.state != PostState.PUBLISHED)
+        problems, scheduled_at = read_schedule(form, config, post.state != PostState.PUBLISHED)
         problems += await store_images(session, config, user, form, post)
         await session.commit()
-    if problems:
-        return compose_page(request, user, form, problems, post, status=422)
     async with request.app[SESSIONS]() as session:
         post = await load_post(request, session, user)
-        await apply_attached_alt(session, form, post)
-        result = await edit_post(session, config, await session.get(User, user.id), post,
-                                 _draft(form, scheduled_at))
+        draft = _draft(form, scheduled_at)
+        if problems:
+            return await _refused(request, session, user, form, problems, draft, post)
+        result = await edit_post(session, config, await session.get(User, user.id), post, draft)
         if result.ok:
             await session.commit()
     return _outcome(request, user, form, result, post)

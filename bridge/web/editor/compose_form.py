@@ -12,9 +12,9 @@ from datetime import datetime, timezone
 from aiohttp.web_request import FileField
 from multidict import MultiDictProxy
 
-from bridge.config.model import LANGUAGES, Config
-from bridge.convert.images import MAX_ALT, MediaReason
-from bridge.publishing.posts import MAX_CW
+from bridge.config.model import Config
+from bridge.convert.images import MediaReason
+from bridge.publishing.drafts import DraftField, PostReason, Refusal
 from bridge.convert.text import count_characters
 from bridge.web.guards import int_param
 from bridge.web.messages import N_, Problem
@@ -26,6 +26,24 @@ IMAGE_PROBLEMS = {
     MediaReason.BROKEN_IMAGE: N_("Image %(n)s could not be read as an image. "
                                  "Only JPEG, PNG, WebP and GIF images are accepted."),
     MediaReason.EMPTY: N_("Image %(n)s: the file is empty."),
+}
+
+# Where a reason of the post service shows in the form, and how it is worded there.
+FIELDS = {
+    DraftField.ACTOR: "actor", DraftField.TEXT: "text", DraftField.SPOILER_TEXT: "spoiler_text",
+    DraftField.LANGUAGE: "language", DraftField.MIRRORS: "mirrors", DraftField.SCHEDULED_AT: "publish_at",
+}
+REFUSALS = {
+    PostReason.EMPTY: N_("Write some text or attach an image."),
+    PostReason.TOO_LONG: N_("The text has %(count)s characters; at most %(limit)s are allowed."),
+    PostReason.CW_TOO_LONG: N_("The content warning may have at most %(limit)s characters."),
+    PostReason.INVALID_LANGUAGE: N_("Choose the language of the post."),
+    PostReason.UNKNOWN_PLATFORM: N_("Choose only platforms from the list."),
+    PostReason.MISSING_ALT: N_("Image %(n)s needs alt text that describes it, or mark it as decorative."),
+    PostReason.ALT_TOO_LONG: N_("The alt text of image %(n)s may have at most %(limit)s characters."),
+    PostReason.SCHEDULE_IN_PAST: N_("Publish at: the time must be in the future."),
+    PostReason.SCHEDULE_TOO_FAR: N_("Publish at: the time may be at most two years ahead."),
+    PostReason.ACTOR_NOT_ALLOWED: N_("You may not post as this account."),
 }
 
 
@@ -92,12 +110,16 @@ def parse_form(form: MultiDictProxy, max_images: int) -> ComposeForm:
         mirrors=[m for m in form.getall("mirror", []) if isinstance(m, str)], images=images)
 
 
-def parse_schedule(value: str, config: Config) -> datetime | None:
+def parse_schedule(value: str, config: Config) -> datetime:
     """`datetime-local` carries no zone: it is the instance's local time, converted here to UTC."""
     local = datetime.fromisoformat(value)
     if local.tzinfo is not None:
         raise ValueError("zone given")
-    return local.replace(tzinfo=config.tz).astimezone(timezone.utc)
+    try:
+        return local.replace(tzinfo=config.tz).astimezone(timezone.utc)
+    except OverflowError:  # beyond what a date can hold in UTC (year 1 or 9999): the nearest end, refused
+        edge = datetime.min if local.year == datetime.min.year else datetime.max
+        return edge.replace(tzinfo=timezone.utc)
 
 
 def human_bytes(size: int) -> str:
@@ -108,50 +130,30 @@ def human_bytes(size: int) -> str:
     return f"{size} B"
 
 
-def check_fields(form: ComposeForm, config: Config, now: datetime, schedule: bool = True
-                 ) -> tuple[list[Problem], datetime | None]:
-    """Problems that need no database; returns them and the schedule in UTC."""
-    problems: list[Problem] = []
-    limit = config.limits.max_characters
-    if form.characters > limit:
-        problems.append(Problem("text", N_("The text has %(count)s characters; at most %(limit)s are allowed."),
-                                {"count": form.characters, "limit": limit}))
-    if len(form.spoiler_text) > MAX_CW:
-        problems.append(Problem("spoiler_text", N_("The content warning may have at most %(limit)s characters."),
-                                {"limit": MAX_CW}))
-    if form.language not in LANGUAGES:
-        problems.append(Problem("language", N_("Choose the language of the post.")))
-    known = {p.id for p in config.platforms}
-    if any(m not in known for m in form.mirrors):
-        problems.append(Problem("mirrors", N_("Choose only platforms from the list.")))
-    problems += _image_problems(form)
-    scheduled_at = None
-    if schedule and form.publish_at:
-        try:
-            scheduled_at = parse_schedule(form.publish_at, config)
-        except ValueError:
-            problems.append(Problem("publish_at", N_("Publish at: enter a date and a time.")))
-        else:
-            if scheduled_at <= now:
-                problems.append(Problem("publish_at", N_("Publish at: the time must be in the future.")))
-    if not form.text.strip() and not any(s.used for s in form.images):
-        problems.append(Problem("text", N_("Write some text or attach an image.")))
-    return problems, scheduled_at
+def read_schedule(form: ComposeForm, config: Config, schedule: bool = True
+                  ) -> tuple[list[Problem], datetime | None]:
+    """The schedule in UTC, or the problem that it cannot be read; whether it is allowed is the post
+    service's to say."""
+    if not schedule or not form.publish_at:
+        return [], None
+    try:
+        return [], parse_schedule(form.publish_at, config)
+    except ValueError:
+        return [Problem("publish_at", N_("Publish at: enter a date and a time."))], None
 
 
-def _image_problems(form: ComposeForm) -> list[Problem]:
-    problems = []
-    for slot in form.images:
-        if not slot.used:
-            continue
-        if not slot.alt and not slot.decorative:
-            problems.append(Problem(f"alt{slot.index}", N_("Image %(n)s needs alt text that describes it, "
-                                                            "or mark it as decorative."), {"n": slot.number}))
-        elif len(slot.alt) > MAX_ALT:
-            problems.append(Problem(f"alt{slot.index}", N_("The alt text of image %(n)s may have at most "
-                                                            "%(limit)s characters."),
-                                    {"n": slot.number, "limit": MAX_ALT}))
-    return problems
+def problems_of(refusals: list[Refusal], form: ComposeForm) -> list[Problem]:
+    """The post service's reasons, each next to its field of the form, worded for the editor."""
+    return [_problem(r, form) for r in refusals]
+
+
+def _problem(refusal: Refusal, form: ComposeForm) -> Problem:
+    facts = dict(refusal.facts)
+    name = FIELDS.get(refusal.field, "")
+    if "position" in facts:  # the n-th image of the draft is the n-th slot in use
+        slot = [s for s in form.images if s.used and s.media_id is not None][facts["position"]]
+        name, facts["n"] = f"alt{slot.index}", slot.number
+    return Problem(name, REFUSALS.get(refusal.reason, refusal.description), facts)
 
 
 def image_problem(slot: ImageSlot, reason: MediaReason | None, config: Config) -> Problem:

@@ -7,8 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridge.config.model import Config
-from bridge.convert.images import MAX_ALT
 from bridge.store.models import Actor, Media, Post, User
+from bridge.publishing.drafts import usable_media
 from bridge.publishing.uploads import UploadReason, upload_image
 from bridge.web.editor.compose_form import ComposeForm, ImageSlot, image_problem
 from bridge.web.messages import N_, Problem
@@ -37,9 +37,8 @@ async def store_images(session: AsyncSession, config: Config, user: User, form: 
 
 async def _upload(session: AsyncSession, config: Config, user: User, actor: str, slot: ImageSlot
                   ) -> Problem | None:
-    # An over-long alt text is reported by the field checks; the picture itself is kept meanwhile.
-    alt = slot.alt if len(slot.alt) <= MAX_ALT else ""
-    result = await upload_image(session, config, user, actor, slot.upload, alt, slot.decorative)
+    # Stored without a description: the draft carries the typed one, and the post service checks and applies it.
+    result = await upload_image(session, config, user, actor, slot.upload)
     slot.upload = None
     if result.ok:
         slot.media_id, slot.preview = result.media.id, result.media.filename
@@ -47,30 +46,14 @@ async def _upload(session: AsyncSession, config: Config, user: User, actor: str,
     slot.media_id = None
     if result.reason is UploadReason.IMAGE_REJECTED:
         return image_problem(slot, result.image_reason, config)
-    return None  # alt too long and actor checks are reported by the field checks already
+    return None  # the account was checked before anything was stored
 
 
 async def _keep(session: AsyncSession, actor_id: int | None, slot: ImageSlot, post: Post | None) -> Problem | None:
     """An image uploaded with an earlier try of this form: same account, not used by another post."""
     media = await session.get(Media, slot.media_id)
-    if media is None or media.actor_id != actor_id or media.post_id not in (None, post.id if post else None):
+    if not usable_media(media, actor_id, post):
         slot.media_id, slot.preview = None, None
         return Problem(f"image{slot.index}", GONE, {"n": slot.number})
-    slot.preview = media.filename
-    if media.post_id is None:  # not yet part of a post: its description may change right away
-        _describe(media, slot)
+    slot.preview = media.filename  # its description is the draft's, applied by the post service
     return None
-
-
-def _describe(media: Media, slot: ImageSlot) -> None:
-    media.alt = slot.alt.strip()[:MAX_ALT]
-    media.decorative = slot.decorative and not media.alt
-
-
-async def apply_attached_alt(session: AsyncSession, form: ComposeForm, post: Post) -> None:
-    """Descriptions of images already in the post change only together with the edit itself."""
-    for slot in form.images:
-        if slot.used and slot.media_id is not None:
-            media = await session.get(Media, slot.media_id)
-            if media is not None and media.post_id == post.id:
-                _describe(media, slot)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from bridge.appkeys import CONFIG, SESSIONS
 from bridge.store.models import Actor, Post, PostState, Role
 from bridge.auth.users import allowed_actors
+from bridge.publishing.edits import posts_with_waiting_edits, waiting_edits
 from bridge.publishing.posts import list_posts
 from bridge.web.editor import compose, review
 from bridge.web import filters
@@ -29,10 +30,13 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
             select(Post).join(Actor).where(Actor.name.in_(names), Post.state == PostState.AWAITING_APPROVAL)
             .order_by(Post.id)
         )).all()) if names else []
+        edits = await waiting_edits(session, names)
     return render(request, "dashboard.html", {
         "actors": [config.actor(n) for n in names],
         "to_review": [p for p in waiting if p.author_id != user.id],
         "own_waiting": [p for p in waiting if p.author_id == user.id],
+        "edits_to_review": [(e, p) for e, p in edits if e.editor_id != user.id],
+        "own_edits": [(e, p) for e, p in edits if e.editor_id == user.id],
     })
 
 
@@ -50,9 +54,10 @@ async def actor_posts(request: web.Request) -> web.StreamResponse:
     before = int_param(request.query.get("before"))
     async with request.app[SESSIONS]() as session:
         found = await list_posts(session, actor.name, state, limit=PAGE_SIZE + 1, before_id=before)
-    page, more = found[:PAGE_SIZE], len(found) > PAGE_SIZE
+        page, more = found[:PAGE_SIZE], len(found) > PAGE_SIZE
+        edited = await posts_with_waiting_edits(session, [p.id for p in page])
     return render(request, "post_list.html", {
-        "actor": actor, "posts": page, "state": state, "states": STATES,
+        "actor": actor, "posts": page, "state": state, "states": STATES, "edit_waits": edited,
         "older": page[-1].id if more else None, "paged": before is not None,
     })
 

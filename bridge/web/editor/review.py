@@ -1,13 +1,18 @@
-"""The post page and what can be done with a post from there: approve, return, delete, pin."""
+"""The post page and what can be done with a post from there: approve, return, delete, pin; for a
+published post of a four-eyes account also its waiting edit, shown beside the published text."""
 
 from __future__ import annotations
+
+import difflib
+import re
 
 from aiohttp import web
 
 from activitypub.uris import Uris
 from bridge.appkeys import CONFIG, SESSIONS
 from bridge.store.models import Post, PostState, Role, User
-from bridge.publishing.posts import POST_TEXT, approve_post, content_sha256, delete_post, pin_post, return_post
+from bridge.publishing.edits import Proposal, load_proposal
+from bridge.publishing.posts import approve_post, content_sha256, delete_post, pin_post, return_post
 from bridge.convert.text import parse_text, render_html
 from bridge.web.guards import load_post, require_user
 from bridge.web.messages import N_
@@ -19,37 +24,66 @@ EDITABLE = (PostState.DRAFT, PostState.AWAITING_APPROVAL, PostState.SCHEDULED, P
 
 
 def post_html(post: Post, base_url: str) -> str:
+    return text_html(post.text, base_url)
+
+
+def text_html(text: str, base_url: str) -> str:
     uris = Uris.for_base(base_url)
 
     def mention(acct: str) -> str:
         name, _, host = acct.partition("@")
         return uris.profile(name) if not host or host == uris.host else f"https://{host}/@{name}"
 
-    return render_html(parse_text(post.text, uris.host), uris.tag, mention)
+    return render_html(parse_text(text, uris.host), uris.tag, mention)
 
 
-def post_page(request: web.Request, user: User, post: Post, problem: str | None = None,
+def word_diff(old: str, new: str) -> list[tuple[str, str]]:
+    """The change from `old` to `new` word by word: pieces marked "same", "removed" or "added"."""
+    before, after = re.split(r"(\s+)", old), re.split(r"(\s+)", new)
+    pieces: list[tuple[str, str]] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes():
+        if op == "equal":
+            pieces.append(("same", "".join(before[i1:i2])))
+            continue
+        if i2 > i1:
+            pieces.append(("removed", "".join(before[i1:i2])))
+        if j2 > j1:
+            pieces.append(("added", "".join(after[j1:j2])))
+    return pieces
+
+
+def post_page(request: web.Request, user: User, post: Post, proposal: Proposal | None, problem: str | None = None,
               status: int = 200, confirm_delete: bool = False) -> web.Response:
+    base_url = request.app[CONFIG].instance.base_url
     return render(request, "post.html", {
-        "post": post, "html": post_html(post, request.app[CONFIG].instance.base_url),
+        "post": post, "html": post_html(post, base_url),
         "sha256": content_sha256(post), "problem": problem, "confirm_delete": confirm_delete,
         "may_review": post.state == PostState.AWAITING_APPROVAL and post.author_id != user.id,
         "may_edit": post.state in EDITABLE, "may_delete": post.state != PostState.DELETED,
+        "proposal": proposal, "may_review_edit": proposal is not None and proposal.pending
+        and proposal.edit.editor_id != user.id,
+        "edit_html": text_html(proposal.edit.text, base_url) if proposal else "",
+        "diff": word_diff(post.text, proposal.edit.text) if proposal else [],
     }, status=status)
+
+
+async def _load(request: web.Request, session, user: User) -> tuple[Post, Proposal | None]:
+    post = await load_post(request, session, user)
+    return post, await load_proposal(session, post)
 
 
 async def show(request: web.Request) -> web.StreamResponse:
     user = require_user(request, roles=EDITORS)
     async with request.app[SESSIONS]() as session:
-        post = await load_post(request, session, user)
-    return post_page(request, user, post)
+        post, proposal = await _load(request, session, user)
+    return post_page(request, user, post, proposal)
 
 
 async def confirm_delete(request: web.Request) -> web.StreamResponse:
     user = require_user(request, roles=EDITORS)
     async with request.app[SESSIONS]() as session:
-        post = await load_post(request, session, user)
-    return post_page(request, user, post, confirm_delete=post.state != PostState.DELETED)
+        post, proposal = await _load(request, session, user)
+    return post_page(request, user, post, proposal, confirm_delete=post.state != PostState.DELETED)
 
 
 async def _act(request: web.Request, action) -> web.StreamResponse:
@@ -63,10 +97,10 @@ async def _act(request: web.Request, action) -> web.StreamResponse:
             await session.commit()
         else:
             await session.rollback()
-            post = await load_post(request, session, user)
+        post, proposal = await _load(request, session, user)
     if result.ok:
         raise web.HTTPSeeOther(f"/editor/posts/{post.id}")
-    return post_page(request, user, post, POST_TEXT[result.reason], status=409)
+    return post_page(request, user, post, proposal, result.reason.description, status=409)
 
 
 async def approve(request: web.Request) -> web.StreamResponse:
@@ -79,8 +113,8 @@ async def send_back(request: web.Request) -> web.StreamResponse:
     if not str(form.get("comment", "")).strip():
         user = require_user(request, roles=EDITORS)
         async with request.app[SESSIONS]() as session:
-            post = await load_post(request, session, user)
-        return post_page(request, user, post, NEEDS_COMMENT, status=422)
+            post, proposal = await _load(request, session, user)
+        return post_page(request, user, post, proposal, NEEDS_COMMENT, status=422)
     return await _act(request, lambda s, u, p, f: return_post(s, u, p, str(f.get("comment", ""))))
 
 

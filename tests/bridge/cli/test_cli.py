@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import aiohttp
@@ -143,10 +144,11 @@ def test_db_upgrade_then_users_tokens_and_posts(capsys, cli_config, tmp_path, em
     post = asyncio.run(_post(empty_db_url, post_id))
     assert post.state == PostState.PUBLISHED and post.media[0].alt == "Ein leeres Becken"
 
-    code, out, _ = run_cli(capsys, "post", "--actor", "stadt", "--text", "Später", "--at", "2099-05-01T09:00",
+    next_year = datetime.now(timezone.utc).year + 1  # a schedule may lie at most two years ahead
+    code, out, _ = run_cli(capsys, "post", "--actor", "stadt", "--text", "Später", "--at", f"{next_year}-05-01T09:00",
                            "--user", "erika", "--config", cli_config)
     later = asyncio.run(_post(empty_db_url, int(out[-1].rsplit("/", 1)[1])))
-    assert later.state == PostState.SCHEDULED and later.scheduled_at.isoformat() == "2099-05-01T07:00:00+00:00"
+    assert later.state == PostState.SCHEDULED and later.scheduled_at.isoformat() == f"{next_year}-05-01T07:00:00+00:00"
     assert asyncio.run(_publish_jobs(empty_db_url)) == [later.id]
 
     code, _, err = run_cli(capsys, "user", "disable", "erika", "--config", cli_config)
