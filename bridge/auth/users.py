@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import re
 import secrets
 from dataclasses import dataclass
@@ -183,7 +184,7 @@ async def authenticate(session: AsyncSession, name: str, password: str, client_k
         return SigninResult(SigninReason.THROTTLED)
     user = await find_user(session, name)
     # Hash even for unknown users so timing does not reveal which names exist.
-    valid = check_password(user.password_hash if user else _DUMMY_HASH, password)
+    valid = check_password(user.password_hash if user else _dummy_hash(), password)
     if user is None or not valid:
         for key, limit in keys:
             await _count_failure(session, key, limit, now)
@@ -197,7 +198,10 @@ async def authenticate(session: AsyncSession, name: str, password: str, client_k
     return SigninResult(SigninReason.OK, user)
 
 
-_DUMMY_HASH = _hasher.hash("not a real password")
+@functools.cache
+def _dummy_hash() -> str:
+    """Made on first use, not at import: every CLI verb imports this module and an Argon2 hash costs ~1 s."""
+    return _hasher.hash("not a real password")
 
 
 async def _blocked(session: AsyncSession, keys: list[str], now: datetime) -> bool:
