@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -22,7 +23,9 @@ from consent.audit import Action, Event, Outcome, record
 USER_NAME = re.compile(r"^[a-z0-9_.-]{2,64}$")
 MIN_PASSWORD = 12
 SYSTEM_PREFIX = "system:"  # names of users that exist only in memory (never stored, never sign in)
-# Failures within the window before a block; a client (browser/IP) gets more room than one account.
+# Failures within the window before a block: of one client at one account, and of one client at all (more
+# room: an office may sit behind one address). Never of an account alone: anyone anywhere could then lock
+# its owner out.
 ACCOUNT_LIMIT, CLIENT_LIMIT = 5, 20
 WINDOW = timedelta(minutes=15)
 _hasher = PasswordHasher()  # Argon2id with argon2-cffi's RFC 9106 low-memory profile
@@ -176,9 +179,11 @@ async def change_password(session: AsyncSession, user: User, current: str, new: 
 
 async def authenticate(session: AsyncSession, name: str, password: str, client_key: str,
                        now: datetime | None = None) -> SigninResult:
-    """Checks a password with throttling per account and per client; records the outcome."""
+    """Checks a password with throttling per (account, client) and per client; records the outcome.
+
+    `client_key` is a keyed hash of the client's address, so no address is stored here."""
     now = now or utcnow()
-    keys = [(f"user:{name.lower()[:64]}", ACCOUNT_LIMIT), (f"client:{client_key}", CLIENT_LIMIT)]
+    keys = [(_pair_key(client_key, name), ACCOUNT_LIMIT), (f"client:{client_key}", CLIENT_LIMIT)]
     if await _blocked(session, [k for k, _ in keys], now):
         await _audit_signin(session, None, Action.SIGNIN_THROTTLED, SigninReason.THROTTLED)
         return SigninResult(SigninReason.THROTTLED)
@@ -196,6 +201,38 @@ async def authenticate(session: AsyncSession, name: str, password: str, client_k
     await session.execute(delete(SigninThrottle).where(SigninThrottle.key == keys[0][0]))
     await _audit_signin(session, user, Action.SIGNIN_SUCCEEDED, SigninReason.OK)
     return SigninResult(SigninReason.OK, user)
+
+
+async def signin_blocks(session: AsyncSession, user: User, now: datetime | None = None) -> int:
+    """How many clients are blocked from signing in as `user` right now (for the admin's user page)."""
+    rows = await session.scalars(select(SigninThrottle).where(_of_account(user.name)))
+    now = now or utcnow()
+    return sum(1 for r in rows if r.blocked_until is not None and r.blocked_until > now)
+
+
+async def unblock_signin(session: AsyncSession, user: User, by: User) -> int:
+    """An admin lifts every sign-in block on `user`: from each client that failed at this account, and the
+    whole-client block of those clients (the owner may sit behind one of them). Returns the clients."""
+    rows = list((await session.scalars(select(SigninThrottle).where(_of_account(user.name)))).all())
+    clients = [f"client:{r.key.split(':')[1]}" for r in rows]
+    await session.execute(delete(SigninThrottle).where(
+        SigninThrottle.key.in_([r.key for r in rows] + clients)))
+    await record(session, Event(Action.SIGNIN_UNBLOCKED, by.role, user_ref(by), subject_ref=user_ref(user),
+                                details={"clients": len(rows)}))
+    return len(rows)
+
+
+def _account_digest(name: str) -> str:
+    # A digest, not the name: the key column is short and the name is whatever was typed.
+    return hashlib.sha256(name.lower().encode("utf-8", "surrogatepass")).hexdigest()[:24]
+
+
+def _pair_key(client_key: str, name: str) -> str:
+    return f"pair:{client_key}:{_account_digest(name)}"
+
+
+def _of_account(name: str):
+    return SigninThrottle.key.startswith("pair:") & SigninThrottle.key.endswith(f":{_account_digest(name)}")
 
 
 @functools.cache

@@ -55,7 +55,7 @@ async def test_disabling_a_user_ends_their_open_session_at_once(visitors, sessio
     assert page.status == 303 and page.location.startswith("/signin")
 
 
-async def test_five_failures_block_the_account_even_for_the_right_password(visitors, booted):
+async def test_five_failures_block_that_client_at_that_account_even_for_the_right_password(visitors, booted):
     browser = visitors()
     for _ in range(5):
         assert (await sign_in(browser, "admin", "wrong password!")).status == 401
