@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridge.config.model import Config
 from bridge.store.db import utcnow
-from bridge.store.models import Actor, Role, SigninThrottle, User, WebSession
+from bridge.store.models import Actor, ApiToken, Role, SigninThrottle, User, WebSession
 from consent.audit import Action, Event, Outcome, record
 
 USER_NAME = re.compile(r"^[a-z0-9_.-]{2,64}$")
@@ -154,13 +154,29 @@ async def disable_user(session: AsyncSession, user: User, by: User | None) -> No
 
 
 async def reset_password(session: AsyncSession, user: User, by: User | None) -> str:
+    """A reset assumes the password may be known to someone else: every session ends and every API token
+    the user holds is revoked (a token may have been made with the stolen sign-in)."""
     password = new_password()
     user.password_hash = hash_password(password)
     user.must_change_password = True
     await session.execute(delete(WebSession).where(WebSession.user_id == user.id))
     await record(session, Event(Action.PASSWORD_RESET, by.role if by else "system", user_ref(by),
                                 subject_ref=user_ref(user)))
+    held = (await session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
+                                                         ApiToken.revoked_at.is_(None)))).all()
+    await revoke_tokens(session, list(held), by, reason="password_reset")
     return password
+
+
+async def revoke_tokens(session: AsyncSession, tokens: list[ApiToken], by: User | None,
+                        reason: str | None = None) -> None:
+    """Revokes API tokens, each audited; already revoked ones stay as they are."""
+    now = utcnow()
+    for token in tokens:
+        if token.revoked_at is None:
+            token.revoked_at = now
+            await record(session, Event(Action.TOKEN_REVOKED, by.role if by else "system", user_ref(by),
+                                        subject_ref=f"token:{token.id}", reason=reason))
 
 
 async def change_password(session: AsyncSession, user: User, current: str, new: str, repeat: str) -> None:

@@ -108,7 +108,7 @@ async def test_an_admin_lifts_the_block_and_it_is_audited(aiohttp_client, make_c
     admin_id = await admin_ready(sessions)
     admin = await signed_in(visitors(client), sessions, admin_id)
     page = await admin.get(f"/admin/users/{erika_id}")
-    assert page.has("this user is blocked from 1 place")
+    assert page.has("this user cannot sign in from 1 network address")
     assert (await admin.post(f"/admin/users/{erika_id}/unblock", csrf=False)).status == 403  # CSRF-protected
     page = await admin.post(f"/admin/users/{erika_id}/unblock")
     assert (page.status, page.location) == (303, f"/admin/users/{erika_id}?done=unblocked")
