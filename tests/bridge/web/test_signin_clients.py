@@ -5,6 +5,8 @@ Over real HTTP: the test client's peer is 127.0.0.1, which plays the reverse pro
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 from sqlalchemy import select
 
@@ -175,3 +177,17 @@ async def test_the_throttle_keeps_neither_the_name_nor_the_address(aiohttp_clien
     async with sessions() as session:
         keys = (await session.scalars(select(SigninThrottle.key))).all()
     assert len(keys) == 2 and not any("erika" in k or "203.0.113" in k for k in keys)
+
+
+async def test_wrong_passwords_sent_at_once_are_all_answered_without_a_server_error(visitors, sessions, booted):
+    """The first failures of a client arrive together: counting them must not trip over its own new row."""
+    await make_user(sessions, "erika")
+    browsers = [visitors() for _ in range(6)]
+    for browser in browsers:
+        await browser.get("/signin")
+    pages = await asyncio.gather(*(b.post("/signin", {"name": "erika", "password": "wrong password!"})
+                                   for b in browsers))
+    assert sorted(p.status for p in pages) in ([401] * 5 + [429], [401] * 6), [p.status for p in pages]
+    async with sessions() as session:
+        rows = {r.key.split(":")[0]: r.failures for r in (await session.scalars(select(SigninThrottle))).all()}
+    assert rows == {"pair": 5, "client": 5} or rows == {"pair": 6, "client": 6}
