@@ -4,12 +4,18 @@ trusted proxies, X-Forwarded-For is read from the right, and only one module ask
 from __future__ import annotations
 
 import ipaddress
+import logging
 import re
+import socket
 from pathlib import Path
 
+import aiohttp
 import pytest
+from aiohttp import web
 
+from bridge.app import create_app
 from bridge.web.clients import Client, resolve
+from bridge.web.middleware import PrivateAccessLogger
 
 TRUSTED = (ipaddress.ip_network("127.0.0.1/32"), ipaddress.ip_network("10.0.0.0/8"),
            ipaddress.ip_network("fd00::/8"))
@@ -54,3 +60,25 @@ def test_only_the_clients_module_reads_the_tcp_peer():
     readers = sorted(str(p.relative_to(BRIDGE)) for p in BRIDGE.rglob("*.py")
                      if re.search(r"\brequest\.remote\b|[\"']X-Forwarded", p.read_text(encoding="utf-8")))
     assert readers == ["web/clients.py"]
+
+
+async def test_the_access_log_names_the_clients_network_behind_a_trusted_proxy(make_config, booted, caplog):
+    """A real server as `stadtbote serve` runs it: the proxy's address never stands in for the reader's."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = make_config(instance={"trusted_proxies": ["127.0.0.1"]})
+    runner = web.AppRunner(create_app(config, run_worker=False), access_log_class=PrivateAccessLogger,
+                           access_log_format="truncate")
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        with caplog.at_level(logging.INFO, logger="aiohttp.access"):
+            async with aiohttp.ClientSession() as http:
+                async with http.get(f"http://127.0.0.1:{port}/@stadt.rss",
+                                    headers={"X-Forwarded-For": "203.0.113.77"}) as response:
+                    await response.read()
+    finally:
+        await runner.cleanup()
+    [line] = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+    assert line.startswith("203.0.112.0/20 GET /@stadt.rss 200 ")
