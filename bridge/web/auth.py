@@ -22,7 +22,8 @@ from consent.securitylog import log_signin
 SIGNIN_PROBLEMS = {
     SigninReason.WRONG_CREDENTIALS: (401, N_("The user name or the password is wrong.")),
     SigninReason.DISABLED: (403, N_("This user is disabled. Ask an administrator.")),
-    SigninReason.THROTTLED: (429, N_("Too many failed sign-ins. Wait 15 minutes and try again.")),
+    SigninReason.THROTTLED: (429, N_("Too many failed sign-ins. Wait 15 minutes and try again, or ask an "
+                                     "administrator to lift the block.")),
 }
 
 

@@ -77,7 +77,7 @@ def client_of(request: web.BaseRequest) -> Client:
     found = request.get(CLIENT)
     if found is not None:
         return found
-    return Client(str(parse_address(request.remote) or "") or None, request.scheme)
+    return resolve(request.remote, (), (), request.scheme, ())
 
 
 @web.middleware

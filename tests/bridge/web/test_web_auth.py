@@ -62,7 +62,7 @@ async def test_five_failures_block_that_client_at_that_account_even_for_the_righ
     page = await sign_in(browser, "admin", booted.admin_password)
     assert page.status == 429
     assert page.headers["Retry-After"] == "900"
-    assert page.has("Too many failed sign-ins. Wait 15 minutes and try again.")
+    assert page.has("Too many failed sign-ins. Wait 15 minutes and try again, or ask an administrator to lift the block.")
 
 
 async def test_many_failures_from_one_client_block_that_client_for_every_account(visitors, booted):
