@@ -25,6 +25,7 @@ from bridge.web.public import avatars, consent_withdraw, media, pages as public
 from bridge.web.dpo import audit as dpo
 from bridge.web.editor import dashboard as editor, mirrors
 from bridge.web.moderation import replies as moderation
+from bridge.web.clients import client_origin
 from bridge.web.form_reader import TEXT_CAP
 from bridge.web.middleware import csrf, errors, security_headers, signed_in_user
 from bridge.web.render import create_templates
@@ -43,7 +44,7 @@ def create_app(config: Config, *, run_worker: bool = True, resolver: AbstractRes
                public_overrides: tuple[str, ...] = ()) -> web.Application:
     """`resolver` and `public_overrides` let tests reach fake remote servers on loopback by name."""
     app = web.Application(
-        middlewares=[security_headers, errors, signed_in_user, csrf],
+        middlewares=[client_origin, security_headers, errors, signed_in_user, csrf],
         client_max_size=config.limits.max_images * config.limits.max_image_bytes + FORM_OVERHEAD,
     )
     app[CONFIG] = config

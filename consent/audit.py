@@ -24,6 +24,7 @@ class Action(enum.StrEnum):
     SIGNIN_SUCCEEDED = "signin.succeeded"
     SIGNIN_FAILED = "signin.failed"
     SIGNIN_THROTTLED = "signin.throttled"
+    SIGNIN_UNBLOCKED = "signin.unblocked"  # an admin lifted the sign-in blocks on a user
     SIGNOUT = "signout"
     PASSWORD_CHANGED = "password.changed"
     PASSWORD_RESET = "password.reset"

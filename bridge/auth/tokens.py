@@ -12,8 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridge.store.db import utcnow
 from bridge.store.models import Actor, ApiToken, User
-from bridge.auth.users import may_use_actor
-from bridge.auth.users import user_ref
+from bridge.auth.users import may_use_actor, revoke_tokens, user_ref
 from consent.audit import Action, Event, Outcome, record
 
 
@@ -83,10 +82,7 @@ async def revoke_token(session: AsyncSession, token_id: int, by: User | None = N
     token = await session.get(ApiToken, token_id)
     if token is None:
         return TokenResult(TokenReason.UNKNOWN)
-    if token.revoked_at is None:
-        token.revoked_at = utcnow()
-        await record(session, Event(Action.TOKEN_REVOKED, by.role if by else "system", user_ref(by),
-                                    subject_ref=f"token:{token.id}"))
+    await revoke_tokens(session, [token], by)
     return TokenResult(TokenReason.OK, token)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import functools
+import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -11,17 +13,20 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridge.config.model import Config
-from bridge.store.db import utcnow
-from bridge.store.models import Actor, Role, SigninThrottle, User, WebSession
+from bridge.store.db import is_postgres, utcnow
+from bridge.store.models import Actor, ApiToken, Role, SigninThrottle, User, WebSession
 from consent.audit import Action, Event, Outcome, record
 
 USER_NAME = re.compile(r"^[a-z0-9_.-]{2,64}$")
 MIN_PASSWORD = 12
 SYSTEM_PREFIX = "system:"  # names of users that exist only in memory (never stored, never sign in)
-# Failures within the window before a block; a client (browser/IP) gets more room than one account.
+# Failures within the window before a block: of one client at one account, and of one client at all (more
+# room: an office may sit behind one address). Never of an account alone: anyone anywhere could then lock
+# its owner out.
 ACCOUNT_LIMIT, CLIENT_LIMIT = 5, 20
 WINDOW = timedelta(minutes=15)
 _hasher = PasswordHasher()  # Argon2id with argon2-cffi's RFC 9106 low-memory profile
@@ -150,13 +155,29 @@ async def disable_user(session: AsyncSession, user: User, by: User | None) -> No
 
 
 async def reset_password(session: AsyncSession, user: User, by: User | None) -> str:
+    """A reset assumes the password may be known to someone else: every session ends and every API token
+    the user holds is revoked (a token may have been made with the stolen sign-in)."""
     password = new_password()
     user.password_hash = hash_password(password)
     user.must_change_password = True
     await session.execute(delete(WebSession).where(WebSession.user_id == user.id))
     await record(session, Event(Action.PASSWORD_RESET, by.role if by else "system", user_ref(by),
                                 subject_ref=user_ref(user)))
+    held = (await session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
+                                                         ApiToken.revoked_at.is_(None)))).all()
+    await revoke_tokens(session, list(held), by, reason="password_reset")
     return password
+
+
+async def revoke_tokens(session: AsyncSession, tokens: list[ApiToken], by: User | None,
+                        reason: str | None = None) -> None:
+    """Revokes API tokens, each audited; already revoked ones stay as they are."""
+    now = utcnow()
+    for token in tokens:
+        if token.revoked_at is None:
+            token.revoked_at = now
+            await record(session, Event(Action.TOKEN_REVOKED, by.role if by else "system", user_ref(by),
+                                        subject_ref=f"token:{token.id}", reason=reason))
 
 
 async def change_password(session: AsyncSession, user: User, current: str, new: str, repeat: str) -> None:
@@ -175,15 +196,17 @@ async def change_password(session: AsyncSession, user: User, current: str, new: 
 
 async def authenticate(session: AsyncSession, name: str, password: str, client_key: str,
                        now: datetime | None = None) -> SigninResult:
-    """Checks a password with throttling per account and per client; records the outcome."""
+    """Checks a password with throttling per (account, client) and per client; records the outcome.
+
+    `client_key` is a keyed hash of the client's address, so no address is stored here."""
     now = now or utcnow()
-    keys = [(f"user:{name.lower()[:64]}", ACCOUNT_LIMIT), (f"client:{client_key}", CLIENT_LIMIT)]
+    keys = [(_pair_key(client_key, name), ACCOUNT_LIMIT), (f"client:{client_key}", CLIENT_LIMIT)]
     if await _blocked(session, [k for k, _ in keys], now):
         await _audit_signin(session, None, Action.SIGNIN_THROTTLED, SigninReason.THROTTLED)
         return SigninResult(SigninReason.THROTTLED)
     user = await find_user(session, name)
     # Hash even for unknown users so timing does not reveal which names exist.
-    valid = check_password(user.password_hash if user else _DUMMY_HASH, password)
+    valid = check_password(user.password_hash if user else _dummy_hash(), password)
     if user is None or not valid:
         for key, limit in keys:
             await _count_failure(session, key, limit, now)
@@ -197,7 +220,42 @@ async def authenticate(session: AsyncSession, name: str, password: str, client_k
     return SigninResult(SigninReason.OK, user)
 
 
-_DUMMY_HASH = _hasher.hash("not a real password")
+async def signin_blocks(session: AsyncSession, user: User, now: datetime | None = None) -> int:
+    """How many clients are blocked from signing in as `user` right now (for the admin's user page)."""
+    rows = await session.scalars(select(SigninThrottle).where(_of_account(user.name)))
+    now = now or utcnow()
+    return sum(1 for r in rows if r.blocked_until is not None and r.blocked_until > now)
+
+
+async def unblock_signin(session: AsyncSession, user: User, by: User) -> int:
+    """An admin lifts every sign-in block on `user`: from each client that failed at this account, and the
+    whole-client block of those clients (the owner may sit behind one of them). Returns the clients."""
+    rows = list((await session.scalars(select(SigninThrottle).where(_of_account(user.name)))).all())
+    clients = [f"client:{r.key.split(':')[1]}" for r in rows]
+    await session.execute(delete(SigninThrottle).where(
+        SigninThrottle.key.in_([r.key for r in rows] + clients)))
+    await record(session, Event(Action.SIGNIN_UNBLOCKED, by.role, user_ref(by), subject_ref=user_ref(user),
+                                details={"clients": len(rows)}))
+    return len(rows)
+
+
+def _account_digest(name: str) -> str:
+    # A digest, not the name: the key column is short and the name is whatever was typed.
+    return hashlib.sha256(name.lower().encode("utf-8", "surrogatepass")).hexdigest()[:24]
+
+
+def _pair_key(client_key: str, name: str) -> str:
+    return f"pair:{client_key}:{_account_digest(name)}"
+
+
+def _of_account(name: str):
+    return SigninThrottle.key.startswith("pair:") & SigninThrottle.key.endswith(f":{_account_digest(name)}")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Made on first use, not at import: every CLI verb imports this module and an Argon2 hash costs ~1 s."""
+    return _hasher.hash("not a real password")
 
 
 async def _blocked(session: AsyncSession, keys: list[str], now: datetime) -> bool:
@@ -206,10 +264,12 @@ async def _blocked(session: AsyncSession, keys: list[str], now: datetime) -> boo
 
 
 async def _count_failure(session: AsyncSession, key: str, limit: int, now: datetime) -> None:
-    row = await session.get(SigninThrottle, key)
-    if row is None:
-        row = SigninThrottle(key=key, failures=0, window_start=now)
-        session.add(row)
+    # Created if need be without a plain INSERT (failures sent at once broke on the primary key), then
+    # locked (PostgreSQL) so that each failure counts; on SQLite the INSERT already holds the write lock.
+    dialect = postgresql if is_postgres(session.bind) else sqlite
+    await session.execute(dialect.insert(SigninThrottle).values(key=key, failures=0, window_start=now)
+                          .on_conflict_do_nothing(index_elements=["key"]))
+    row = await session.get_one(SigninThrottle, key, populate_existing=True, with_for_update=True)
     if now - row.window_start > WINDOW:
         row.failures, row.window_start, row.blocked_until = 0, now, None
     row.failures += 1

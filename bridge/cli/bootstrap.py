@@ -3,6 +3,7 @@ empty database, the first admin. A later start changes nothing but pending migra
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -11,12 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from activitypub.keys import generate_keypair
 from activitypub.uris import INSTANCE_ACTOR_NAME
 from bridge.store import schema
+from bridge.store.db import create_database_file
 from bridge.config.model import Config
 from bridge.store.models import Actor, Role, User
 from bridge.auth.users import create_user
+from bridge.runtime.secrets import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, loose_modes, make_private_dir, private_paths
 from consent.audit import Action, Event, record
 
 ADMIN_NAME = "admin"
+log = logging.getLogger("stadtbote.files")
 
 
 @dataclass(frozen=True)
@@ -27,7 +31,9 @@ class Bootstrap:
 
 
 async def bootstrap(engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], config: Config) -> Bootstrap:
-    config.instance.data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(config.instance.data_dir)
+    create_database_file(config.database.url)  # the engine was made before the data dir existed
+    warn_loose_files(config)
     applied = await schema.upgrade(engine)
     async with sessions.begin() as session:
         created = await ensure_actors(session, config)
@@ -35,6 +41,14 @@ async def bootstrap(engine: AsyncEngine, sessions: async_sessionmaker[AsyncSessi
         if not await session.scalar(select(func.count()).select_from(User)):
             _, password = await create_user(session, ADMIN_NAME, Role.ADMIN, [])
     return Bootstrap(applied, created, password)
+
+
+def warn_loose_files(config: Config) -> None:
+    """One line per private file or folder that other local users may read (made before this version, or
+    by hand); the path and its mode, never what it holds."""
+    for path, mode in loose_modes(private_paths(config)):
+        wanted = PRIVATE_DIR_MODE if path.is_dir() else PRIVATE_FILE_MODE
+        log.warning("%s has mode %04o: other local users may read it; chmod %o %s", path, mode, wanted, path)
 
 
 async def ensure_actors(session: AsyncSession, config: Config) -> list[str]:

@@ -6,6 +6,7 @@ end is an unknown key — so a typo never silently falls back to a default.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -175,10 +176,24 @@ def _instance(t: Table, base_dir: Path) -> InstanceConfig:
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(t.key("timezone"), f"unknown time zone {timezone!r}") from None
     idle = t.take_int("session_idle_minutes", 60, 1)
+    proxies = _networks(t, "trusted_proxies")
     t.finish()
     return InstanceConfig(base_url, name, host.strip("[]"), int(port),
                           data_dir if data_dir.is_absolute() else (base_dir / data_dir),
-                          language, timezone, idle)
+                          language, timezone, idle, proxies)
+
+
+def _networks(t: Table, name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """A list of networks in CIDR notation; a bare address is one host (/32 or /128)."""
+    return tuple(_network(f"{t.key(name)}[{i}]", value) for i, value in enumerate(t.take(name, list, [])))
+
+
+def _network(path: str, value: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    try:
+        return ipaddress.ip_network(value.strip() if isinstance(value, str) else "")
+    except ValueError:
+        raise ConfigError(path, f"not a network in CIDR notation: {value!r} "
+                          "(e.g. \"10.0.0.0/8\" or \"127.0.0.1\")") from None
 
 
 def _database(t: Table, instance: InstanceConfig, environ: Any) -> DatabaseConfig:

@@ -5,6 +5,7 @@ Every problem is a `ConfigError` naming the key path, so the CLI can print one l
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -52,6 +53,8 @@ class InstanceConfig:
     language: str
     timezone: str
     session_idle_minutes: int
+    # Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (`bridge.web.clients`).
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
     @property
     def https(self) -> bool:

@@ -10,6 +10,7 @@ from bridge.config.model import LANGUAGES
 from bridge.store.models import Role, User, WebSession
 from bridge.auth.users import WINDOW, SigninReason, UserProblem, authenticate, change_password, user_ref
 from bridge.web import filters
+from bridge.web.clients import client_of
 from bridge.web.guards import PASSWORD_PATH, home_for, local_path, require_user
 from bridge.web.messages import N_
 from bridge.web.render import render
@@ -21,7 +22,8 @@ from consent.securitylog import log_signin
 SIGNIN_PROBLEMS = {
     SigninReason.WRONG_CREDENTIALS: (401, N_("The user name or the password is wrong.")),
     SigninReason.DISABLED: (403, N_("This user is disabled. Ask an administrator.")),
-    SigninReason.THROTTLED: (429, N_("Too many failed sign-ins. Wait 15 minutes and try again.")),
+    SigninReason.THROTTLED: (429, N_("Too many failed sign-ins. Wait 15 minutes and try again, or ask an "
+                                     "administrator to lift the block.")),
 }
 
 
@@ -43,7 +45,8 @@ async def signin(request: web.Request) -> web.StreamResponse:
     target = local_path(str(form.get("next", "")), "")
     async with request.app[SESSIONS].begin() as session:
         result = await authenticate(session, name, password, client_key(request))
-        log_signin(session, str(result.reason), request.remote, user_ref(result.user) if result.ok else None)
+        log_signin(session, str(result.reason), client_of(request).address,
+                   user_ref(result.user) if result.ok else None)
         if result.ok:
             user = result.user
             response = redirect(PASSWORD_PATH if user.must_change_password else (target or home_for(user)))

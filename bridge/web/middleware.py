@@ -9,6 +9,7 @@ from aiohttp.abc import AbstractAccessLogger
 
 from bridge.appkeys import CONFIG, CSRF_TOKEN, FORM, SESSIONS, USER, WEB_SESSION
 from bridge.config.model import Config
+from bridge.web.clients import client_of
 from bridge.web.i18n import set_language
 from bridge.web.form_reader import TEXT_CAP, FormCaps, read_form
 from bridge.web.render import render
@@ -129,7 +130,7 @@ class PrivateAccessLogger(AbstractAccessLogger):
 
     def log(self, request, response, time):
         if self.log_format == "truncate":
-            network = truncate_address(request.remote) or "-"
+            network = truncate_address(client_of(request).address) or "-"
             self.logger.info("%s %s %s %s %.1fms", network, request.method, request.path, response.status,
                              time * 1000)
             return

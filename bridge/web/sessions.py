@@ -21,14 +21,21 @@ from bridge.appkeys import CONFIG, SECRET, WEB_SESSION
 from bridge.store.db import utcnow
 from bridge.store.models import User, WebSession
 from bridge.runtime.secrets import keyed_hash
+from bridge.web.clients import client_of
 
 TOUCH_EVERY = timedelta(seconds=60)  # write last_seen at most once a minute per session
 ANON_CSRF_TTL = 2 * 3600
 
 
+def secure_cookies(request: web.Request) -> bool:
+    """Secure when the public URL is https, or the client came over https (directly or through a trusted
+    proxy's X-Forwarded-Proto); a client's own header can never turn it off."""
+    return request.app[CONFIG].instance.https or client_of(request).secure
+
+
 def cookie_name(request: web.Request) -> str:
     # The __Host- prefix pins the cookie to this exact host over https.
-    return "__Host-stadtbote" if request.app[CONFIG].instance.https else "stadtbote"
+    return "__Host-stadtbote" if secure_cookies(request) else "stadtbote"
 
 
 def _digest(token: str) -> str:
@@ -65,7 +72,7 @@ async def start_session(request: web.Request, session: AsyncSession, user: User,
     row = WebSession(token_hash=_digest(token), user_id=user.id, csrf_token=secrets.token_urlsafe(32))
     session.add(row)
     response.set_cookie(cookie_name(request), token, httponly=True, samesite="Strict", path="/",
-                        secure=request.app[CONFIG].instance.https)
+                        secure=secure_cookies(request))
     return row
 
 
@@ -73,7 +80,7 @@ async def end_session(request: web.Request, session: AsyncSession, response: web
     token = request.cookies.get(cookie_name(request))
     if token:
         await session.execute(delete(WebSession).where(WebSession.token_hash == _digest(token)))
-    response.del_cookie(cookie_name(request), path="/")
+    response.del_cookie(cookie_name(request), path="/", secure=secure_cookies(request))
 
 
 async def end_user_sessions(session: AsyncSession, user_id: int) -> None:
@@ -109,4 +116,4 @@ def check_csrf(request: web.Request, submitted: str) -> bool:
 
 def client_key(request: web.Request) -> str:
     """A keyed hash of the client address for sign-in throttling; the address itself is never stored."""
-    return keyed_hash(request.app[SECRET], "client", request.remote or "unknown")
+    return keyed_hash(request.app[SECRET], "client", client_of(request).address or "unknown")

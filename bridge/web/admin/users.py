@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from bridge.appkeys import CONFIG, SESSIONS
 from bridge.store.models import Role, User
-from bridge.auth.users import UserProblem, create_user, disable_user, reset_password, set_actors, set_role
+from bridge.auth.users import (UserProblem, create_user, disable_user, reset_password, set_actors, set_role,
+                               signin_blocks, unblock_signin)
 from bridge.web.admin import tokens as admin_tokens
 from bridge.web import filters
 from bridge.web.guards import int_param, require_user
@@ -65,17 +66,19 @@ async def _target(request: web.Request, session) -> User:
     return user
 
 
-def _user_page(request: web.Request, subject: User, problem: str | None = None, status: int = 200):
+async def _user_page(request: web.Request, session, subject: User, problem: str | None = None,
+                     status: int = 200):
     return render(request, "admin_user.html", {
         "subject": subject, "problem": problem, "roles": tuple(Role), "actors": request.app[CONFIG].actors,
         "chosen": {a.name for a in subject.actors}, "done": request.query.get("done"),
+        "blocks": await signin_blocks(session, subject),
     }, status=status)
 
 
 async def user_detail(request: web.Request) -> web.StreamResponse:
     require_user(request, roles=ADMINS)
     async with request.app[SESSIONS]() as session:
-        return _user_page(request, await _target(request, session))
+        return await _user_page(request, session, await _target(request, session))
 
 
 async def user_access(request: web.Request) -> web.StreamResponse:
@@ -85,13 +88,13 @@ async def user_access(request: web.Request) -> web.StreamResponse:
     async with request.app[SESSIONS]() as session:
         subject = await _target(request, session)
         if subject.id == admin.id and role != Role.ADMIN:
-            return _user_page(request, subject, NOT_YOURSELF, status=409)
+            return await _user_page(request, session, subject, NOT_YOURSELF, status=409)
         try:
             await set_role(session, subject, role, admin)
             await set_actors(session, subject, actors, admin)
         except UserProblem as problem:
             await session.rollback()
-            return _user_page(request, await _target(request, session), str(problem), status=422)
+            return await _user_page(request, session, await _target(request, session), str(problem), status=422)
         await session.commit()
     raise web.HTTPSeeOther(f"/admin/users/{subject.id}?done=access")
 
@@ -101,7 +104,7 @@ async def user_disable(request: web.Request) -> web.StreamResponse:
     async with request.app[SESSIONS]() as session:
         subject = await _target(request, session)
         if subject.id == admin.id:
-            return _user_page(request, subject, NOT_YOURSELF, status=409)
+            return await _user_page(request, session, subject, NOT_YOURSELF, status=409)
         await disable_user(session, subject, admin)
         await session.commit()
     raise web.HTTPSeeOther(f"/admin/users/{subject.id}?done=disabled")
@@ -112,10 +115,19 @@ async def user_reset(request: web.Request) -> web.StreamResponse:
     async with request.app[SESSIONS]() as session:
         subject = await _target(request, session)
         if subject.id == admin.id:
-            return _user_page(request, subject, NOT_YOURSELF, status=409)
+            return await _user_page(request, session, subject, NOT_YOURSELF, status=409)
         password = await reset_password(session, subject, admin)
         await session.commit()
     return render(request, "admin_password.html", {"subject": subject, "password": password, "created": False})
+
+
+async def user_unblock(request: web.Request) -> web.StreamResponse:
+    """Lets a user sign in again at once after too many failed attempts (their own or someone else's)."""
+    admin = require_user(request, roles=ADMINS)
+    async with request.app[SESSIONS].begin() as session:
+        subject = await _target(request, session)
+        await unblock_signin(session, subject, admin)
+    raise web.HTTPSeeOther(f"/admin/users/{subject.id}?done=unblocked")
 
 
 def setup(app: web.Application) -> None:
@@ -128,4 +140,5 @@ def setup(app: web.Application) -> None:
     app.router.add_post(user + "/access", user_access)
     app.router.add_post(user + "/disable", user_disable)
     app.router.add_post(user + "/reset", user_reset)
+    app.router.add_post(user + "/unblock", user_unblock)
     admin_tokens.setup(app)

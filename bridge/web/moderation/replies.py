@@ -1,7 +1,7 @@
 """The moderation view: replies to one account's posts (per post, newest first, paged), fediverse and
 platform replies side by side, and what moderators do with them — approve, hide, mark as spam/abuse,
-ask for consent, block the author's server. Answering is in `moderation_answer`, the list of blocked
-servers in `moderation_blocks`. Every action is a POST with the CSRF token, and audited."""
+ask for consent, block the author's server (administrators, after a confirmation). Answering is in
+`moderation_answer`, the list of blocked servers and the confirmation in `moderation_blocks`. Every action is a POST with the CSRF token, and audited."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ from aiohttp import web
 from bridge.appkeys import CONFIG, FEDERATION, SESSIONS
 from bridge.privacy.consent_requests import ask_consent
 from bridge.store.db import utcnow
-from bridge.delivery.domain_blocks import BlockReason
 from bridge.store.models import Role, User
-from bridge.privacy.moderation import TARGETS, author_domain, block_domain, moderate
+from bridge.privacy.moderation import TARGETS, author_domain, moderate
 from bridge.auth.users import allowed_actors
 from bridge.web.moderation import answer as moderation_answer, blocks as moderation_blocks
 from bridge.web.guards import int_param, local_path, require_user
@@ -89,16 +88,14 @@ async def ask(request: web.Request) -> web.StreamResponse:
 
 
 async def block_author(request: web.Request) -> web.StreamResponse:
-    user = require_user(request, roles=EDITORS)
+    """Blocking the author's server is instance-wide: administrators only, and after the confirmation step."""
+    user = moderation_blocks.require_admin(request)
     form = await request.post()
-    reason = str(form.get("reason", "spam"))
     async with request.app[SESSIONS]() as session:
         reply = await load_reply(request, session, user)
         domain = await author_domain(session, reply)
-        if domain is None:
-            raise _back(reply, form, "no_domain")
-        result, _ = await block_domain(session, await session.get(User, user.id), domain,
-                                       BlockReason(reason) if reason in tuple(BlockReason) else BlockReason.OTHER,
-                                       request.app[FEDERATION].uris.host)
-        await session.commit()
-    raise _back(reply, form, str(result))
+    if domain is None:
+        raise _back(reply, form, "no_domain")
+    back = local_path(str(form.get("next", "")), replies_url(reply.actor_name, reply.post_id))
+    return moderation_blocks.confirmation(request, domain, moderation_blocks.reason_of(str(form.get("reason", ""))),
+                                          back)

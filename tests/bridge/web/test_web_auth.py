@@ -55,14 +55,14 @@ async def test_disabling_a_user_ends_their_open_session_at_once(visitors, sessio
     assert page.status == 303 and page.location.startswith("/signin")
 
 
-async def test_five_failures_block_the_account_even_for_the_right_password(visitors, booted):
+async def test_five_failures_block_that_client_at_that_account_even_for_the_right_password(visitors, booted):
     browser = visitors()
     for _ in range(5):
         assert (await sign_in(browser, "admin", "wrong password!")).status == 401
     page = await sign_in(browser, "admin", booted.admin_password)
     assert page.status == 429
     assert page.headers["Retry-After"] == "900"
-    assert page.has("Too many failed sign-ins. Wait 15 minutes and try again.")
+    assert page.has("Too many failed sign-ins. Wait 15 minutes and try again, or ask an administrator to lift the block.")
 
 
 async def test_many_failures_from_one_client_block_that_client_for_every_account(visitors, booted):
