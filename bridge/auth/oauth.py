@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridge.auth.tokens import digest, issue_token, revoke_token
@@ -29,6 +29,7 @@ from bridge.store.models import Actor, ApiToken, OAuthApp, OAuthAppToken, OAuthC
 
 OOB = "urn:ietf:wg:oauth:2.0:oob"  # "show me the code" instead of a redirect
 CODE_LIFETIME = timedelta(minutes=10)
+STALE_CODES = timedelta(days=1)
 DEFAULT_SCOPE = "read"
 NAME_MAX, URI_MAX = 60, 2000
 # The scopes Mastodon 4.3 knows (config/initializers/doorkeeper.rb), so that apps asking for any of them
@@ -295,6 +296,8 @@ async def issue_code(session: AsyncSession, request: AuthorizationRequest, user:
     """A code for `user` acting as `actor`; the caller has checked that the user may (`may_use_actor`)."""
     code = secrets.token_urlsafe(32)
     now = utcnow()
+    # Old codes go when new ones come: a day after expiry no replay of them needs recognising any more.
+    await session.execute(delete(OAuthCode).where(OAuthCode.expires_at < now - STALE_CODES))
     session.add(OAuthCode(code_sha256=digest(code), app_id=request.app.id, user_id=user.id, actor_id=actor.id,
                           redirect_uri=request.redirect_uri, scopes=request.scope,
                           code_challenge=request.code_challenge, code_challenge_method=request.code_challenge_method,

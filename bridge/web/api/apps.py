@@ -8,8 +8,9 @@ from bridge.appkeys import SESSIONS
 from bridge.auth.oauth import app_token, register_app
 from bridge.convert.oauth import admin_token_application, application, credential_application
 from bridge.web.api.request import authorize, read_params, validation_error
+from bridge.web.oauth.endpoints import CORS, preflight
 
-PRIVATE = {"Cache-Control": "private, no-store"}
+PRIVATE = CORS | {"Cache-Control": "private, no-store"}
 
 
 async def create_app(request: web.Request) -> web.Response:
@@ -18,7 +19,9 @@ async def create_app(request: web.Request) -> web.Response:
         registration = await register_app(session, params.get("client_name") or "", params.getlist("redirect_uris"),
                                           params.get("scopes"), params.get("website"))
     if not registration.ok:
-        raise validation_error(registration.description)
+        problem = validation_error(registration.description)
+        problem.headers.update(CORS)
+        raise problem
     return web.json_response(credential_application(registration.app, registration.client_secret), headers=PRIVATE)
 
 
@@ -39,3 +42,5 @@ async def verify_credentials(request: web.Request) -> web.Response:
 def setup(app: web.Application) -> None:
     app.router.add_post("/api/v1/apps", create_app)
     app.router.add_get("/api/v1/apps/verify_credentials", verify_credentials)
+    for path in ("/api/v1/apps", "/api/v1/apps/verify_credentials"):
+        app.router.add_route("OPTIONS", path, preflight)

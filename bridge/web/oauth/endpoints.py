@@ -20,7 +20,12 @@ from bridge.auth.oauth import (
 from bridge.convert.oauth import GRANT_TYPES, authorization_server_metadata, token as token_entity
 from bridge.web.api.request import Params, read_params
 
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}  # RFC 6749 section 5.1
+# Apps that run in a browser (Phanpy, Elk) call these from their own origin, without cookies: Mastodon
+# allows any origin on them (config/initializers/cors.rb), credentials never.
+CORS = {"Access-Control-Allow-Origin": "*"}
+PREFLIGHT = CORS | {"Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+                    "Access-Control-Allow-Headers": "Authorization, Content-Type", "Access-Control-Max-Age": "86400"}
+NO_STORE = CORS | {"Cache-Control": "no-store", "Pragma": "no-cache"}  # RFC 6749 section 5.1
 STATUS = {OAuthError.INVALID_CLIENT: 401, OAuthError.UNAUTHORIZED_CLIENT: 403}
 
 
@@ -97,4 +102,8 @@ async def revoke_token(request: web.Request) -> web.Response:
 
 async def metadata(request: web.Request) -> web.Response:
     body = authorization_server_metadata(request.app[CONFIG].instance.base_url, SCOPES, CHALLENGE_METHODS)
-    return web.json_response(body, headers={"Cache-Control": "public, max-age=900"})
+    return web.json_response(body, headers=CORS | {"Cache-Control": "public, max-age=900"})
+
+
+async def preflight(request: web.Request) -> web.Response:
+    return web.Response(status=204, headers=PREFLIGHT)

@@ -11,3 +11,5 @@ def setup(app: web.Application) -> None:
     app.router.add_post("/oauth/token", endpoints.token)
     app.router.add_post("/oauth/revoke", endpoints.revoke_token)
     app.router.add_get("/.well-known/oauth-authorization-server", endpoints.metadata)
+    for path in ("/oauth/token", "/oauth/revoke", "/.well-known/oauth-authorization-server"):
+        app.router.add_route("OPTIONS", path, endpoints.preflight)

@@ -423,3 +423,35 @@ async def test_the_instance_answers_with_a_trailing_slash_too(client, path):
 async def test_unknown_oauth_paths_answer_json(client):
     response = await client.post("/oauth/unbekannt", data={})
     assert response.status == 404 and "error" in await response.json()
+
+
+async def test_codes_expired_a_day_ago_are_deleted_when_new_ones_are_issued(client, sessions, visitors):
+    app = await register(client)
+    await code_for(visitors, sessions, client, app)
+    async with sessions.begin() as session:
+        await session.execute(update(OAuthCode).values(expires_at=utcnow() - timedelta(days=1, seconds=1)))
+    await code_for(visitors, sessions, client, app, name="hans")
+    async with sessions() as session:
+        assert len((await session.scalars(select(OAuthCode))).all()) == 1
+
+
+@pytest.mark.parametrize("path", ["/oauth/token", "/oauth/revoke", "/api/v1/apps",
+                                  "/.well-known/oauth-authorization-server"])
+async def test_apps_in_a_browser_may_call_the_sign_in_endpoints_from_their_origin(client, path):
+    response = await client.options(path, headers={"Origin": "https://phanpy.social",
+                                                   "Access-Control-Request-Method": "POST",
+                                                   "Access-Control-Request-Headers": "content-type"})
+    assert response.status == 204
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "POST" in response.headers["Access-Control-Allow-Methods"]
+    assert "Access-Control-Allow-Credentials" not in response.headers
+
+
+async def test_token_and_registration_answers_carry_the_cors_header(client):
+    app = await register(client)
+    refused = await client.post("/api/v1/apps", data={"client_name": ""})
+    token = await client.post("/oauth/token", data={"grant_type": "client_credentials",
+                                                    "client_id": app["client_id"], "client_secret": "falsch"})
+    answers = [await client.post("/api/v1/apps", data={"client_name": "Phanpy", "redirect_uris": OOB}), refused,
+               token]
+    assert [r.headers.get("Access-Control-Allow-Origin") for r in answers] == ["*", "*", "*"]
