@@ -80,6 +80,17 @@ def finish(api, code: str, image: bytes):
     return me, instance, plain, media, with_image
 
 
+def revoke(api, base: str):
+    """The app shows its name, signs out (revokes its token); the old token no longer works."""
+    app, token = api.app_verify_credentials(), api.access_token
+    api.revoke_access_token(allow_http=True)
+    try:
+        mastodon.Mastodon(access_token=token, api_base_url=base).account_verify_credentials()
+    except mastodon.MastodonUnauthorizedError as refused:
+        return app, refused
+    return app, None
+
+
 async def test_mastodon_py_signs_in_with_the_code_flow_and_posts(server, server_sessions):
     api, url = await asyncio.to_thread(start, server)
     assert url.startswith(f"{server}/oauth/authorize?")
@@ -105,3 +116,7 @@ async def test_mastodon_py_signs_in_with_the_code_flow_and_posts(server, server_
     async with server_sessions() as session:
         token = await session.scalar(select(ApiToken))
     assert token.app.name == "Stadtbote-Test" and token.scopes == "read write"
+
+    app, refused = await asyncio.to_thread(revoke, api, server)
+    assert app["name"] == "Stadtbote-Test" and app["website"] == "https://example.org"
+    assert refused is not None and "revoked" in str(refused)
