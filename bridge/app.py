@@ -20,6 +20,7 @@ from bridge.runtime.secrets import load_or_create_secret
 from bridge.web.activitypub import documents as activitypub_views
 from bridge.web.admin import users as admin
 from bridge.web.api import routes as api
+from bridge.web.oauth import routes as oauth
 from bridge.web import auth
 from bridge.web.public import avatars, consent_withdraw, media, pages as public
 from bridge.web.dpo import audit as dpo
@@ -61,6 +62,7 @@ def create_app(config: Config, *, run_worker: bool = True, resolver: AbstractRes
     editor.setup(app)
     admin.setup(app)
     api.setup(app)
+    oauth.setup(app)
     activitypub_views.setup(app)
     avatars.setup(app)
     mirrors.setup(app, schedule_jobs=run_worker)  # starts the daily platform credential check

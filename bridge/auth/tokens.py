@@ -1,4 +1,5 @@
-"""API bearer tokens: created by an admin, bound to one user and one actor, stored hashed, revocable."""
+"""API bearer tokens: created by an admin or obtained by an app through OAuth (`bridge.auth.oauth`), bound to
+one user and one actor, stored hashed, revocable."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridge.store.db import utcnow
-from bridge.store.models import Actor, ApiToken, User
+from bridge.store.models import Actor, ApiToken, OAuthApp, User
 from bridge.auth.users import may_use_actor, revoke_tokens, user_ref
 from consent.audit import Action, Event, Outcome, record
 
@@ -68,13 +69,20 @@ async def create_token(session: AsyncSession, user_name: str, actor_name: str, l
         return TokenResult(TokenReason.UNKNOWN_ACTOR)
     if not may_use_actor(user, actor_name):
         return TokenResult(TokenReason.ACTOR_NOT_ALLOWED)
+    return await issue_token(session, user, actor, label=label, by=by)
+
+
+async def issue_token(session: AsyncSession, user: User, actor: Actor, *, label: str = "",
+                      app: OAuthApp | None = None, scopes: str | None = None, by: User | None = None) -> TokenResult:
+    """A new token; the caller has checked `may_use_actor`. `app` and `scopes` for tokens from OAuth."""
     secret = secrets.token_urlsafe(32)
-    token = ApiToken(token_sha256=digest(secret), user_id=user.id, actor_id=actor.id, label=label[:100])
+    token = ApiToken(token_sha256=digest(secret), user_id=user.id, actor_id=actor.id, label=label[:100],
+                     app_id=app.id if app else None, scopes=scopes, created_at=utcnow())
     session.add(token)
     await session.flush()
+    details = {"user": user_ref(user), "actor": actor.name} | ({"app": f"app:{app.id}"} if app else {})
     await record(session, Event(Action.TOKEN_CREATED, by.role if by else "system", user_ref(by),
-                                subject_ref=f"token:{token.id}", details={"user": user_ref(user),
-                                                                          "actor": actor_name}))
+                                subject_ref=f"token:{token.id}", details=details))
     return TokenResult(TokenReason.OK, token, secret)
 
 

@@ -1,4 +1,4 @@
-"""The bridge's domain tables: actors, users, sessions, posts, media, jobs, API tokens.
+"""The bridge's domain tables: actors, users, sessions, posts, media, jobs, API tokens and OAuth apps.
 
 Tables about people outside the authority live in `consent`, never here.
 """
@@ -216,7 +216,23 @@ class Job(Base):
     __table_args__ = (Index("ix_job_due", "state", "run_at", "id"),)  # the claim's ORDER BY, whole
 
 
+class OAuthApp(Base):
+    """A client registered through `POST /api/v1/apps`. The client id is public; of the secret only its hash."""
+
+    __tablename__ = "oauth_app"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(60))
+    website: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    redirect_uris: Mapped[list] = mapped_column(JSON, default=list)
+    scopes: Mapped[str] = mapped_column(String(1000))  # space-separated, as registered
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    secret_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class ApiToken(Base):
+    """A bearer token for one user and one account: made by an admin, or by an app through OAuth."""
+
     __tablename__ = "api_token"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
@@ -226,8 +242,46 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Set for tokens an app obtained through OAuth; an admin's token has neither (all of an editor's rights).
+    app_id: Mapped[int | None] = mapped_column(ForeignKey("oauth_app.id", ondelete="CASCADE"), nullable=True,
+                                               index=True)
+    scopes: Mapped[str | None] = mapped_column(String(1000), nullable=True)
     user: Mapped[User] = relationship(lazy="joined")
     actor: Mapped[Actor] = relationship(lazy="joined")
+    app: Mapped[OAuthApp | None] = relationship(lazy="joined")
+
+
+class OAuthCode(Base):
+    """An authorization code: single-use, short-lived, stored as a hash; `token_id` is the token it bought,
+    revoked if the code is ever presented again (RFC 6749 section 4.1.2)."""
+
+    __tablename__ = "oauth_code"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("oauth_app.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actor.id", ondelete="CASCADE"))
+    redirect_uri: Mapped[str] = mapped_column(String(2000))
+    scopes: Mapped[str] = mapped_column(String(1000))
+    code_challenge: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    code_challenge_method: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    token_id: Mapped[int | None] = mapped_column(ForeignKey("api_token.id", ondelete="SET NULL"), nullable=True)
+
+
+class OAuthAppToken(Base):
+    """A client-credentials token: the app itself, no user and no account behind it."""
+
+    __tablename__ = "oauth_app_token"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("oauth_app.id", ondelete="CASCADE"), index=True)
+    scopes: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    app: Mapped[OAuthApp] = relationship(lazy="joined")
 
 
 class IdempotencyKey(Base):

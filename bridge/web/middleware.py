@@ -35,7 +35,8 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def is_api(path: str) -> bool:
-    return path.startswith("/api/") or path.startswith("/oauth/")
+    # /oauth/authorize is the one /oauth/ page a person sees: signed in, with a CSRF-protected form.
+    return path.startswith("/api/") or (path.startswith("/oauth/") and path != "/oauth/authorize")
 
 
 def is_federation(path: str) -> bool:

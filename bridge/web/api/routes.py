@@ -9,6 +9,7 @@ from aiohttp import web
 
 from bridge.web.api import (
     accounts as api_accounts,
+    apps as api_apps,
     instance as api_instance,
     media as api_media,
     statuses as api_statuses,
@@ -21,3 +22,15 @@ def setup(app: web.Application) -> None:
     api_media.setup(app)
     api_accounts.setup(app)
     api_instance.setup(app)
+    api_apps.setup(app)
+    tolerate_trailing_slash(app)
+
+
+def tolerate_trailing_slash(app: web.Application) -> None:
+    """`/api/v1/instance/` answers like `/api/v1/instance`, as Rails routes do in Mastodon: some clients add
+    the slash (Mastodon.py recursed thousands of times on the 404 it used to get)."""
+    taken = {(route.method, route.resource.canonical) for route in app.router.routes() if route.resource}
+    for method, path, handler in [(r.method, r.resource.canonical, r.handler) for r in app.router.routes()
+                                  if r.resource and r.resource.canonical.startswith("/api/")]:
+        if method != "HEAD" and not path.endswith("/") and (method, f"{path}/") not in taken:
+            app.router.add_route(method, f"{path}/", handler)

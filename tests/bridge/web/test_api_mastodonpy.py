@@ -1,0 +1,122 @@
+"""A real client: Mastodon.py (PyPI, unpinned) registers, completes the code flow, and posts with an image,
+against the application listening on loopback. Mastodon.py is synchronous; it runs in a thread while the
+server runs on the test's event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from urllib.parse import urlsplit
+
+import pytest
+from aiohttp import web
+from sqlalchemy import select
+from yarl import URL
+
+from bridge.app import create_app
+from bridge.store.db import create_engine, create_sessionmaker
+from bridge.store.models import ApiToken
+from support.api import png_bytes
+from support.oauth import OOB, hidden_fields
+from support.web import Visitor, make_user, signed_in
+
+mastodon = pytest.importorskip("mastodon")
+SCOPES = ["read", "write"]
+
+
+@pytest.fixture
+def port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def config(make_config, port):
+    return make_config(instance={"base_url": f"http://127.0.0.1:{port}", "listen": f"127.0.0.1:{port}"})
+
+
+@pytest.fixture
+async def server(config, booted, port):
+    runner = web.AppRunner(create_app(config, run_worker=False))
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    yield config.instance.base_url
+    await runner.cleanup()
+
+
+@pytest.fixture
+async def server_sessions(config, server):
+    engine = create_engine(config.database.url)
+    yield create_sessionmaker(engine)
+    await engine.dispose()
+
+
+class Loopback:
+    """What `Visitor` needs of a test client, for a server that really listens."""
+
+    def __init__(self, base: str):
+        self.base = base
+
+    def make_url(self, path: str) -> URL:
+        return URL(self.base + path)
+
+
+def start(base: str):
+    """Mastodon.py's first steps: register, then the URL the user is sent to."""
+    client_id, client_secret = mastodon.Mastodon.create_app("Stadtbote-Test", scopes=SCOPES, redirect_uris=OOB,
+                                                            website="https://example.org", api_base_url=base)
+    api = mastodon.Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=base)
+    return api, api.auth_request_url(redirect_uris=OOB, scopes=SCOPES, state="zustand", allow_http=True)
+
+
+def finish(api, code: str, image: bytes):
+    api.log_in(code=code, redirect_uri=OOB, scopes=SCOPES, allow_http=True)
+    me = api.account_verify_credentials()
+    instance = api.instance()
+    plain = api.status_post("Hallo aus Mastodon.py")
+    media = api.media_post(image, mime_type="image/png", description="Ein rotes Rechteck")
+    with_image = api.status_post("Mit Bild", media_ids=[media])
+    return me, instance, plain, media, with_image
+
+
+def revoke(api, base: str):
+    """The app shows its name, signs out (revokes its token); the old token no longer works."""
+    app, token = api.app_verify_credentials(), api.access_token
+    api.revoke_access_token(allow_http=True)
+    try:
+        mastodon.Mastodon(access_token=token, api_base_url=base).account_verify_credentials()
+    except mastodon.MastodonUnauthorizedError as refused:
+        return app, refused
+    return app, None
+
+
+async def test_mastodon_py_signs_in_with_the_code_flow_and_posts(server, server_sessions):
+    api, url = await asyncio.to_thread(start, server)
+    assert url.startswith(f"{server}/oauth/authorize?")
+    user_id, _ = await make_user(server_sessions, "erika", actors=("stadt", "feuerwehr"))
+    browser = Visitor(Loopback(server))
+    try:
+        await signed_in(browser, server_sessions, user_id)
+        parts = urlsplit(url)
+        page = await browser.get(f"{parts.path}?{parts.query}")
+        assert page.status == 200 and page.has("Stadtbote-Test")
+        page = await browser.post("/oauth/authorize", hidden_fields(page.text) | {"actor": "feuerwehr", "decision": "approve"})
+    finally:
+        await browser.close()
+    assert page.status == 200
+    code = page.text.split('id="code" value="', 1)[1].split('"', 1)[0]
+
+    me, instance, plain, media, with_image = await asyncio.to_thread(finish, api, code, png_bytes())
+    assert me["acct"] == "feuerwehr"
+    assert instance["title"] == "Stadt Teststadt"
+    assert plain["content"] and plain["account"]["acct"] == "feuerwehr"
+    assert media["description"] == "Ein rotes Rechteck"
+    assert [m["id"] for m in with_image["media_attachments"]] == [media["id"]]
+    async with server_sessions() as session:
+        token = await session.scalar(select(ApiToken))
+    assert token.app.name == "Stadtbote-Test" and token.scopes == "read write"
+
+    app, refused = await asyncio.to_thread(revoke, api, server)
+    assert app["name"] == "Stadtbote-Test" and app["website"] == "https://example.org"
+    assert refused is not None and "revoked" in str(refused)
