@@ -19,6 +19,7 @@ from bridge.store.models import Actor, Media, Post, PostState
 from bridge.convert.text import URL_WEIGHT, ParsedText, parse_text, render_html
 
 MASTODON_API_VERSION = "4.3.0"  # the Mastodon release whose REST shapes this subset follows
+MASTODON_API_LEVEL = 2  # the api_versions.mastodon of that release
 BOT_TYPES = ("Service", "Application")
 
 
@@ -287,6 +288,8 @@ def instance_v2(config: Config, uris: Uris, facts: InstanceFacts) -> dict:
         "domain": uris.host,
         "title": config.instance.name,
         "version": version_string(facts.stadtbote_version),
+        # Mastodon 4.3 numbers its API (2); clients such as Mastodon.py check it before the version string.
+        "api_versions": {"mastodon": MASTODON_API_LEVEL},
         "source_url": None,  # no canonical public repository yet; null rather than a made-up link
         "description": _description(config),
         "usage": {"users": {"active_month": facts.accounts}},

@@ -22,6 +22,7 @@ async def test_instance_v2_shows_the_configured_limits(limited):
     instance = await response.json()
     assert instance["domain"] == "stadt.test" and instance["title"] == "Stadt Teststadt"
     assert instance["version"].startswith("4.3.0 (compatible; Stadtbote ")
+    assert instance["api_versions"] == {"mastodon": 2}
     assert instance["configuration"]["statuses"] == {"max_characters": 1000, "max_media_attachments": 2,
                                                      "characters_reserved_per_url": 23}
     media = instance["configuration"]["media_attachments"]
