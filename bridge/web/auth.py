@@ -11,7 +11,7 @@ from bridge.store.models import Role, User, WebSession
 from bridge.auth.users import WINDOW, SigninReason, UserProblem, authenticate, change_password, user_ref
 from bridge.web import filters
 from bridge.web.clients import client_of
-from bridge.web.guards import PASSWORD_PATH, home_for, local_path, require_user
+from bridge.web.guards import PASSWORD_PATH, home_for, local_path, password_path, require_user
 from bridge.web.messages import N_
 from bridge.web.render import render
 from bridge.web.sessions import client_key, end_session, start_session
@@ -49,7 +49,7 @@ async def signin(request: web.Request) -> web.StreamResponse:
                    user_ref(result.user) if result.ok else None)
         if result.ok:
             user = result.user
-            response = redirect(PASSWORD_PATH if user.must_change_password else (target or home_for(user)))
+            response = redirect(password_path(target) if user.must_change_password else (target or home_for(user)))
             await start_session(request, session, user, response)
     if result.ok:
         return response
@@ -74,6 +74,7 @@ def _settings_page(request: web.Request, user: User, problem: str | None = None,
     return render(request, "password.html", {
         "forced": user.must_change_password, "problem": problem,
         "changed": request.query.get("changed") == "1", "languages": LANGUAGES,
+        "next": local_path(request.query.get("next"), ""),
     }, status=status)
 
 
@@ -96,7 +97,9 @@ async def password_change(request: web.Request) -> web.StreamResponse:
                 WebSession.user_id == user.id, WebSession.token_hash != request[WEB_SESSION].token_hash))
     except UserProblem as problem:
         return _settings_page(request, user, str(problem), status=422)
-    raise web.HTTPSeeOther(home_for(user) if forced else f"{PASSWORD_PATH}?changed=1")
+    if forced:
+        raise web.HTTPSeeOther(local_path(str(form.get("next", "")), "") or home_for(user))
+    raise web.HTTPSeeOther(f"{PASSWORD_PATH}?changed=1")
 
 
 async def language_change(request: web.Request) -> web.StreamResponse:

@@ -24,6 +24,12 @@ def local_path(target: str | None, default: str = "/") -> str:
     return target
 
 
+def password_path(then: str | None) -> str:
+    """The forced password change, remembering the page the person was on their way to (an app's consent page)."""
+    target = local_path(then, "")
+    return f"{PASSWORD_PATH}?next={quote(target, safe='/')}" if target and target != PASSWORD_PATH else PASSWORD_PATH
+
+
 def home_for(user: User) -> str:
     if user.role == Role.DPO:
         return "/dpo"
@@ -43,7 +49,7 @@ def require_user(request: web.Request, roles: Iterable[str] | None = None, *,
             raise web.HTTPSeeOther("/signin")
         raise web.HTTPSeeOther(f"/signin?next={quote(local_path(request.path_qs), safe='/')}")
     if user.must_change_password and not password_pending_ok:
-        raise web.HTTPSeeOther(PASSWORD_PATH)
+        raise web.HTTPSeeOther(password_path(request.path_qs if request.method == "GET" else None))
     if roles is not None and user.role not in set(roles):
         raise web.HTTPForbidden(text=N_("Your role does not allow this page."))
     return user

@@ -79,7 +79,7 @@ async def test_the_first_sign_in_forces_a_new_password_before_anything_else(visi
     assert (page.status, page.location) == (303, "/password")
     for path in ("/editor", "/admin/users", "/editor/compose"):
         page = await browser.get(path)
-        assert (page.status, page.location) == (303, "/password"), path
+        assert (page.status, page.location) == (303, f"/password?next={path}"), path
     page = await browser.get("/password")
     assert page.has("You signed in with a one-time password. Choose your own password to continue.")
     page = await browser.post("/password", {"current": booted.admin_password, "new": "short", "repeat": "short"})
@@ -91,6 +91,31 @@ async def test_the_first_sign_in_forces_a_new_password_before_anything_else(visi
     assert (page.status, page.location) == (303, "/editor")
     assert (await browser.get("/editor")).status == 200
     assert (await sign_in(visitors(), "admin", "a good new password")).location == "/editor"
+
+
+async def test_after_the_forced_password_change_the_person_goes_where_they_were_going(visitors, booted):
+    """An editor's first sign-in often starts in an app: the consent page must come back after the new password."""
+    wanted = "/oauth/authorize?client_id=abc&response_type=code"
+    browser = visitors()
+    page = await sign_in(browser, "admin", booted.admin_password, next_path=wanted)
+    assert page.status == 303 and page.location.startswith("/password?next=")
+    form = await browser.get(page.location)
+    assert 'name="next"' in form.text and "/oauth/authorize" in form.text
+    page = await browser.post(page.location, {"current": booted.admin_password, "new": "short", "repeat": "short",
+                                              "next": wanted})
+    assert page.status == 422 and "/oauth/authorize" in page.text, "a mistake keeps the way back"
+    page = await browser.post("/password", {"current": booted.admin_password, "new": "a good new password",
+                                            "repeat": "a good new password", "next": wanted})
+    assert (page.status, page.location) == (303, wanted)
+
+
+async def test_the_way_back_after_the_password_change_stays_on_this_site(visitors, booted):
+    browser = visitors()
+    await sign_in(browser, "admin", booted.admin_password)
+    await browser.get("/password")
+    page = await browser.post("/password", {"current": booted.admin_password, "new": "a good new password",
+                                            "repeat": "a good new password", "next": "//evil.example/x"})
+    assert (page.status, page.location) == (303, "/editor")
 
 
 async def test_signing_in_rotates_the_session_cookie(visitors, sessions, booted):
