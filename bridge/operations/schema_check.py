@@ -38,8 +38,8 @@ class SchemaStatus:
         if self.state is SchemaState.NEWER:
             return (f"database schema {self.database} is newer than this version of Stadtbote knows "
                     f"({self.code}); install the newer version")
-        at = self.database or "no schema yet"
-        return f"{len(self.pending)} database migration(s) pending (database at {at}, this version needs {self.code})"
+        at = f"the database is at {self.database}" if self.database else "the database has no schema yet"
+        return f"{len(self.pending)} database migration(s) pending ({at}, this version needs {self.code})"
 
 
 async def check_schema(config: Config) -> SchemaStatus:
