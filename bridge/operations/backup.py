@@ -24,9 +24,9 @@ from bridge.operations.databases import (
     SQLITE,
     ToolFailed,
     database_kind,
+    database_revision,
     dump_postgres,
     find_tool,
-    postgres_revision,
     snapshot_sqlite,
     sqlite_files,
     sqlite_path,
@@ -150,7 +150,7 @@ async def _copy_database(url: str, target: Path) -> str:
     if database_kind(url) == SQLITE:
         schema = snapshot_sqlite(url, target)
     else:
-        schema = await postgres_revision(url)  # read just before the dump; migrations do not run meanwhile
+        schema = await database_revision(url)  # read just before the dump; migrations do not run meanwhile
         _tool(dump_postgres, url, target)
     if schema is None:
         raise _Refused(BackupReason.NO_SCHEMA)

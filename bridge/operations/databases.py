@@ -109,7 +109,11 @@ async def table_count(url: str) -> int:
         await engine.dispose()
 
 
-async def postgres_revision(url: str) -> str | None:
+async def database_revision(url: str) -> str | None:
+    """The schema revision in alembic_version (read directly: Alembic's context would log at every start);
+    None for a database without a schema, or a SQLite file that does not exist yet (it is not created)."""
+    if database_kind(url) == SQLITE and not sqlite_path(url).exists():
+        return None
     engine = create_engine(url)
     try:
         async with engine.connect() as conn:

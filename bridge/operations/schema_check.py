@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from alembic.script import ScriptDirectory
 
 from bridge.config.model import Config
-from bridge.operations.databases import SQLITE, database_kind, sqlite_path
+from bridge.operations.databases import database_revision
 from bridge.store import schema
-from bridge.store.db import create_engine
 
 
 class SchemaState(enum.StrEnum):
@@ -43,15 +42,7 @@ class SchemaStatus:
 
 
 async def check_schema(config: Config) -> SchemaStatus:
-    url = config.database.url
-    if database_kind(url) == SQLITE and not sqlite_path(url).exists():
-        return status_of(None)  # a fresh installation; connecting would create the file
-    engine = create_engine(url)
-    try:
-        database = await schema.current(engine)
-    finally:
-        await engine.dispose()
-    return status_of(database)
+    return status_of(await database_revision(config.database.url))
 
 
 def status_of(database: str | None) -> SchemaStatus:

@@ -8,7 +8,10 @@ import asyncio
 import hashlib
 import io
 import json
+import os
 import stat
+import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -23,6 +26,8 @@ from bridge.operations.databases import SQLITE, database_kind, sqlite_path
 from bridge.store import schema
 from bridge.store.db import create_engine
 from testkit import write_config
+
+ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[3])}
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -258,8 +263,13 @@ def test_db_check_and_migrate_on_start_false(site, db_url, tmp_path, capsys):
     manual = site_config(tmp_path / "manual", db_url, extra="")
     Path(manual).write_text(Path(manual).read_text().replace(
         f'url = "{db_url}"', f'url = "{db_url}"\nmigrate_on_start = false'))
-    for verb in ("serve", "worker"):
-        one_line_error(*run(capsys, verb, "--config", manual)[::2], "pending", "run `stadtbote db upgrade`")
+    for verb in ("serve", "worker"):  # own processes: a start that did not refuse would run until stopped
+        try:
+            done = subprocess.run([sys.executable, "-m", "bridge", verb, "--config", manual], capture_output=True,
+                                  text=True, env=ENV, timeout=90)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"{verb} started despite pending migrations")
+        one_line_error(done.returncode, done.stderr, "pending", "run `stadtbote db upgrade`")
     assert asyncio.run(_revision(db_url)) == "0009"  # neither start migrated
     assert run(capsys, "db", "upgrade", "--config", manual)[0] == 0
     assert run(capsys, "db", "check", "--config", manual)[0] == 0

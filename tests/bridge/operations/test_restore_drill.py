@@ -27,7 +27,7 @@ from bridge.privacy.rights import signer_for
 from bridge.publishing import posts
 from bridge.publishing.uploads import upload_image
 from bridge.store.db import create_engine, create_sessionmaker
-from bridge.store.models import Role
+from bridge.store.models import Media, Role
 from fakes.fediverse import AP_TYPE, mastodon_follow, mastodon_reply
 from support.inbox import instances, network, run_jobs  # noqa: F401
 from testkit import add_user
@@ -80,7 +80,7 @@ async def start(aiohttp_client, network, config):
     return client
 
 
-def png(colour: str) -> bytes:
+def png(colour) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (64, 48), colour).save(out, "PNG")
     return out.getvalue()
@@ -211,3 +211,45 @@ async def test_backup_wipe_restore_start_serves_delivers_and_verifies(aiohttp_cl
     assert code == 0, err
     code, out, err = await stadtbote("audit", "verify", str(export), "--key", str(pinned))
     assert code == 0 and out.startswith("ok: "), out + err
+
+
+async def test_a_backup_taken_while_posts_with_images_are_written_is_consistent(aiohttp_client, tmp_path, db_url,
+                                                                               empty_db_url, network,
+                                                                               test_password_hash):
+    """Online means while editors publish: every image row of the snapshot has its file in the backup."""
+    config_path = drill_config(tmp_path / "site", db_url)
+    config = load_config(config_path)
+    engine = create_engine(db_url)
+    await bootstrap(engine, create_sessionmaker(engine), config)
+    await engine.dispose()
+    stadt = await start(aiohttp_client, network, config)
+    async with stadt.app[SESSIONS].begin() as session:
+        await add_user(session, "erika", Role.EDITOR, ["stadt"], test_password_hash)
+    stop = asyncio.Event()
+
+    async def keep_publishing() -> int:
+        n = 0
+        while not stop.is_set():
+            await publish(stadt, f"Beitrag {n}", [(png((n % 256, 80, 160)), f"Bild {n}")])
+            n += 1
+        return n
+
+    writer = asyncio.create_task(keep_publishing())
+    await asyncio.sleep(0.3)
+    archive = tmp_path / "online.tar"
+    code, _, err = await stadtbote("backup", "--out", str(archive), "--config", str(config_path))
+    stop.set()
+    written = await writer
+    assert code == 0, err
+
+    target_path = drill_config(tmp_path / "target", empty_db_url)
+    code, _, err = await stadtbote("restore", str(archive), "--config", str(target_path))
+    assert code == 0, err
+    engine = create_engine(empty_db_url)
+    async with create_sessionmaker(engine)() as session:
+        files = (await session.scalars(select(Media.filename))).all()
+    await engine.dispose()
+    assert 0 < len(files) <= written
+    source, restored = config.instance.data_dir / "media", load_config(target_path).instance.data_dir / "media"
+    for name in files:
+        assert (restored / name).read_bytes() == (source / name).read_bytes(), name
