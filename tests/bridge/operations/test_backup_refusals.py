@@ -198,6 +198,18 @@ def test_a_non_empty_target_needs_force(archive, target, capsys):
     assert fingerprint(target) == restored
 
 
+def test_restore_says_when_base_url_differs(archive, tmp_path, empty_db_url, capsys):
+    moved = str(write_config(_folder(tmp_path / "moved"), empty_db_url, port=9090))
+    code, out, err = run(capsys, "restore", str(archive), "--config", moved)
+    assert code == 0 and out.startswith(f"Restored {archive}")
+    assert "the backup was made at http://127.0.0.1:8080, this config says http://127.0.0.1:9090" in err
+
+
+def _folder(path: Path) -> Path:
+    path.mkdir(parents=True)
+    return path
+
+
 def test_a_database_with_tables_is_not_empty_either(archive, target, capsys):
     assert run(capsys, "db", "upgrade", "--config", target)[0] == 0  # also makes an empty data_dir
     before = fingerprint(target)
