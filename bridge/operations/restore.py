@@ -39,6 +39,7 @@ from bridge.store.db import create_engine
 class RestoreReason(enum.StrEnum):
     OK = "ok"
     BAD_ARCHIVE = "bad_archive"
+    INSIDE_TARGET = "inside_target"
     NEWER_SCHEMA = "newer_schema"
     OTHER_DATABASE = "other_database"
     NOT_EMPTY = "not_empty"
@@ -53,6 +54,7 @@ class RestoreReason(enum.StrEnum):
 RESTORE_TEXT = {
     RestoreReason.OK: "restored",
     RestoreReason.BAD_ARCHIVE: "nothing was restored",
+    RestoreReason.INSIDE_TARGET: "lies inside data_dir, which a restore replaces; move it elsewhere first",
     RestoreReason.NEWER_SCHEMA: "the backup comes from a newer database schema than this version of Stadtbote "
                                 "knows; install that version (or a newer one) first",
     RestoreReason.OTHER_DATABASE: "the backup holds another kind of database than [database] url names",
@@ -109,6 +111,8 @@ def known_revisions() -> set[str]:
 
 
 def _checked_manifest(config: Config, path: Path) -> dict[str, Any]:
+    if path.absolute().is_relative_to(config.instance.data_dir.absolute()):
+        raise _Refused(RestoreReason.INSIDE_TARGET, str(path))
     check = check_archive(path)
     if not check.ok:
         raise _Refused(RestoreReason.BAD_ARCHIVE, f"{path}: {check.description}")

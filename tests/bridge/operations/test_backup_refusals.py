@@ -196,6 +196,10 @@ def test_a_non_empty_target_needs_force(archive, target, capsys):
     code, out, err = run(capsys, "restore", str(archive), "--config", target, "--force")
     assert code == 0 and out.startswith(f"Restored {archive}"), err
     assert fingerprint(target) == restored
+    inside = Path(target).parent / "data" / "copy.tar"  # --force would delete it before reading it
+    inside.write_bytes(archive.read_bytes())
+    one_line_error(*run(capsys, "restore", str(inside), "--config", target, "--force")[::2], "inside data_dir")
+    assert inside.exists()
 
 
 def test_restore_says_when_base_url_differs(archive, tmp_path, empty_db_url, capsys):
