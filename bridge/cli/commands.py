@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import signal
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -29,6 +30,9 @@ from bridge.store.models import User
 from bridge.publishing.uploads import upload_image
 from bridge.web.middleware import PrivateAccessLogger
 from bridge.handlers import standard_worker
+from bridge.operations.backup import make_backup
+from bridge.operations.restore import restore_backup
+from bridge.operations.schema_check import SchemaState, check_schema
 from bridge.queue.context import WorkerContext
 
 
@@ -58,6 +62,7 @@ def _stop_on_signal() -> asyncio.Event:
 
 async def serve(args: argparse.Namespace, config: Config) -> int:
     stop = _stop_on_signal()
+    await _refuse_pending_migrations(config)
     await _boot(config)
     runner = web.AppRunner(create_app(config, run_worker=not args.no_worker),
                            access_log_class=PrivateAccessLogger,
@@ -82,6 +87,7 @@ async def serve(args: argparse.Namespace, config: Config) -> int:
 
 async def worker(args: argparse.Namespace, config: Config) -> int:
     stop = _stop_on_signal()
+    await _refuse_pending_migrations(config)
     await _boot(config)
     engine = create_engine(config.database.url)
     sessions = create_sessionmaker(engine)
@@ -107,6 +113,53 @@ async def worker(args: argparse.Namespace, config: Config) -> int:
 async def db_upgrade(args: argparse.Namespace, config: Config) -> int:
     await _boot(config)
     print("Database schema is up to date")
+    return 0
+
+
+async def _refuse_pending_migrations(config: Config) -> None:
+    """`[database] migrate_on_start = false`: the operator migrates on purpose, so a start never does."""
+    if config.database.migrate_on_start:
+        return
+    status = await check_schema(config)
+    if not status.current:
+        raise CommandError(f"{status.description}; run `stadtbote db upgrade`")
+
+
+async def db_check(args: argparse.Namespace, config: Config) -> int:
+    status = await check_schema(config)
+    if not status.current:
+        hint = "" if status.state is SchemaState.NEWER else "; run `stadtbote db upgrade`"
+        raise CommandError(f"{status.description}{hint}")
+    print(status.description[0].upper() + status.description[1:])
+    return 0
+
+
+async def backup(args: argparse.Namespace, config: Config) -> int:
+    started = time.monotonic()
+    result = await make_backup(config, Path(args.out))
+    if not result.ok:
+        raise CommandError(result.description)
+    manifest = result.manifest
+    size = Path(args.out).stat().st_size
+    print(f"Wrote {args.out}: {len(manifest['members'])} members, {size / 1e6:.1f} MB, {manifest['database']['kind']} "
+          f"schema {manifest['database']['schema']}, in {time.monotonic() - started:.1f} s. It holds private keys "
+          "and personal data: keep it encrypted and access-controlled")
+    return 0
+
+
+async def restore(args: argparse.Namespace, config: Config) -> int:
+    started = time.monotonic()
+    result = await restore_backup(config, Path(args.file), args.force)
+    if not result.ok:
+        raise CommandError(result.description)
+    manifest = result.manifest
+    if manifest.get("base_url") != config.instance.base_url:
+        print(f"Note: the backup was made at {manifest.get('base_url')}, this config says "
+              f"{config.instance.base_url}; followers know the accounts by the old address", file=sys.stderr)
+    for name in result.migrations:
+        print(f"Applied migration {name}", file=sys.stderr)
+    print(f"Restored {args.file} (made {manifest['created_at']} by Stadtbote {manifest['stadtbote_version']}): "
+          f"the database and {result.files} files, in {time.monotonic() - started:.1f} s")
     return 0
 
 
@@ -242,7 +295,8 @@ async def post(args: argparse.Namespace, config: Config) -> int:
 
 
 HANDLERS = {
-    "serve": serve, "worker": worker, "db upgrade": db_upgrade,
+    "serve": serve, "worker": worker, "db upgrade": db_upgrade, "db check": db_check,
+    "backup": backup, "restore": restore,
     "user add": user_add, "user list": user_list, "user disable": user_disable,
     "user reset-password": user_reset_password, "post": post,
     "token create": token_create, "token list": token_list, "token revoke": token_revoke,

@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     _verb(verbs, "worker", "run the job worker alone (for scale-out)")
     db = _group(verbs, "db", "database schema")
     _verb(db, "upgrade", "run pending schema migrations")
+    _verb(db, "check", "exit 0 when the schema is current, 1 when migrations are pending")
+    _backup_verbs(verbs)
     user = _group(verbs, "user", "users of the editorial interface")
     add = _verb(user, "add", "add a user; prints a one-time password")
     add.add_argument("name")
@@ -68,6 +70,15 @@ def _verb(sub, name: str, text: str) -> argparse.ArgumentParser:
 def _group(sub, name: str, text: str):
     return sub.add_parser(name, help=text, description=text).add_subparsers(dest="action", metavar="ACTION",
                                                                            required=True)
+
+
+def _backup_verbs(verbs) -> None:
+    backup = _verb(verbs, "backup", "write an online backup (database, media, keys, secrets) to a new file; "
+                   "it holds private keys and personal data")
+    backup.add_argument("--out", required=True, metavar="FILE", help="the backup file to create (tar, 0600)")
+    restore = _verb(verbs, "restore", "restore a backup into an empty data_dir and database, then migrate it")
+    restore.add_argument("file", metavar="FILE")
+    restore.add_argument("--force", action="store_true", help="replace a data_dir and database that are not empty")
 
 
 def _post_verb(verbs) -> None:

@@ -201,8 +201,9 @@ def _database(t: Table, instance: InstanceConfig, environ: Any) -> DatabaseConfi
     url = resolve_secret(t.key("url"), t.take("url", str, default), environ).value
     if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         raise ConfigError(t.key("url"), "must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+    migrate = t.take("migrate_on_start", bool, True)
     t.finish()
-    return DatabaseConfig(url)
+    return DatabaseConfig(url, migrate)
 
 
 MAX_SIGNING_PROCESSES = 8  # a worker's event loop cannot send for more than this

@@ -64,6 +64,8 @@ class InstanceConfig:
 @dataclass(frozen=True)
 class DatabaseConfig:
     url: str = field(repr=False)
+    # false: `serve` and `worker` refuse to start while migrations are pending (run `stadtbote db upgrade`)
+    migrate_on_start: bool = True
 
 
 @dataclass(frozen=True)

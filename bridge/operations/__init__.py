@@ -1,0 +1,1 @@
+"""Operating an installation: online backups, restores, and whether the schema is current."""
