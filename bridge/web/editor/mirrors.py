@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from activitypub.uris import Uris
 from bridge.platforms import sends as mirroring
-from bridge.appkeys import CONFIG, FEDERATION, SESSIONS
+from bridge.appkeys import CONFIG, FEDERATION, FORM, SESSIONS
 from bridge.config.model import Config, PlatformConfig
 from bridge.platforms.connectors import registry
 from bridge.platforms.connectors.base import AccountState, PostView, Reason, Rendered
@@ -61,7 +61,7 @@ async def post_mirrors(request: web.Request) -> web.StreamResponse:
 
 async def decide(request: web.Request) -> web.StreamResponse:
     user = require_user(request, roles=EDITORS)
-    form = await request.post()
+    form = request[FORM]  # read once, by the CSRF check: the body is gone
     try:
         decision = mirroring.Decision(form.get("decision", ""))
     except ValueError:
@@ -77,7 +77,7 @@ async def compose_preview(request: web.Request) -> web.StreamResponse:
     """The compose form's "preview per platform" button: the text as each checked platform gets it."""
     require_user(request, roles=EDITORS)
     config = request.app[CONFIG]
-    form = await request.post()
+    form = request[FORM]  # the compose form is multipart: its body was read (once) by the CSRF check
     chosen = [p for p in config.platforms if p.id in form.getall("mirror", [])]
     actor = str(form.get("actor") or (config.actors[0].name if config.actors else ""))
     permalink = Uris.for_base(config.instance.base_url).permalink(actor, "…")

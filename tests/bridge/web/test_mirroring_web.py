@@ -14,7 +14,7 @@ from support.mirroring import PLATFORMS
 from fakes.platforms import MapResolver
 from fakes.platform_servers import FakeMastodon
 from testkit import add_user
-from support.web import Visitor, admin_ready, client_for, signed_in
+from support.web import Visitor, admin_ready, client_for, compose_form, signed_in
 
 
 @pytest.fixture
@@ -39,6 +39,19 @@ async def test_the_compose_preview_shows_each_platforms_text_and_counter(site):
     assert page.has("Bluesky cannot edit posts")
     many = await visitor.post("/editor/mirrors/preview", {"actor": "stadt", "text": "A < B", "mirror": "tg"})
     assert "A &amp;lt; B" in many.text  # the exact HTML Telegram gets, shown escaped
+
+
+async def test_the_compose_forms_preview_button_reads_the_form_the_csrf_check_read(site):
+    """The compose form is multipart: its body is read once, by the CSRF check; the preview must use that."""
+    _, _, visitor, _ = site
+    await visitor.get("/editor/compose")
+    form = compose_form("Der Wochenmarkt zieht um #Stadt", mirror="bsky")
+    form.add_field("mirror", "masto")
+    form.add_field("image1", b"", filename="", content_type="application/octet-stream")
+    page = await visitor.post("/editor/mirrors/preview", form)
+    assert page.status == 200, page.text[:300]
+    assert page.has("bsky (bluesky)") and page.has("masto (mastodon)") and not page.has("tg (telegram)")
+    assert page.has("Der Wochenmarkt zieht um #Stadt")
 
 
 async def test_the_post_page_lists_platform_states_and_lets_the_editor_decide_an_unknown_outcome(site):
