@@ -10,6 +10,7 @@ import asyncio
 import enum
 import json
 from datetime import datetime, timedelta
+from typing import Callable
 from urllib.parse import urlsplit
 
 from sqlalchemy import insert, select, text
@@ -25,7 +26,7 @@ from bridge.delivery.domain_blocks import blocked_hosts
 from bridge.delivery.hosts import host_health, record_failure, record_success, unavailable_hosts
 from bridge.delivery.mentions import mention_inboxes, resolve_mentions
 from bridge.store.models import DeliveryHost, Job, JobState, Post, PostState
-from bridge.queue.context import JobOutcome, JobStatus, WorkerContext
+from bridge.queue.context import JobOutcome, JobStatus, Settled, WorkerContext
 from consent.audience import interacted_inboxes, subjects_with_inbox
 from consent.audit import Action, Event, Outcome, record
 from consent.followers import Inbox, follower_inboxes, remove_follower
@@ -114,10 +115,11 @@ def build_activity(ctx: WorkerContext, post: Post, verb: Verb) -> dict | None:
     return vocab.create(uris, name, str(post.id), note)
 
 
-async def deliver_batch(ctx: WorkerContext, batch: list[Job]) -> list[JobOutcome]:
+async def deliver_batch(ctx: WorkerContext, batch: list[Job], settled: Settled) -> list[JobOutcome]:
     """Delivers many post activities at once: each document is built and serialised once per batch,
     requests are signed a chunk at a time shortly before they are sent (see `_send`), sends run
-    concurrently, and the bookkeeping that is needed at all is one transaction."""
+    concurrently, and the bookkeeping that is needed at all is one transaction. Each delivery a healthy
+    host accepted is told to `settled` at once, so a crash later in the batch does not send it again."""
     now = utcnow()
     hosts = [_host(job.payload["inbox"]) for job in batch]
     async with ctx.sessions() as session:
@@ -142,7 +144,12 @@ async def deliver_batch(ctx: WorkerContext, batch: list[Job]) -> list[JobOutcome
             outcomes[i] = JobOutcome(JobStatus.FAILED, "unknown_local_actor")
         else:
             sendable.append((i, signer, body))
-    results = await _send(ctx, batch, sendable)
+
+    def accepted(i: int, result: DeliveryResult) -> None:
+        if _healthy_success(result, hosts[i], health):
+            settled.done(batch[i])
+
+    results = await _send(ctx, batch, sendable, accepted)
     concluded = [i for i, result in results.items() if not _healthy_success(result, hosts[i], health)]
     for i in results.keys() - set(concluded):
         outcomes[i] = JobOutcome(JobStatus.DONE)  # the common case: a healthy host said yes, no bookkeeping
@@ -154,8 +161,8 @@ async def deliver_batch(ctx: WorkerContext, batch: list[Job]) -> list[JobOutcome
     return outcomes  # type: ignore[return-value]
 
 
-async def _send(ctx: WorkerContext, batch: list[Job], sendable: list[tuple[int, Signer, bytes]]
-                ) -> dict[int, DeliveryResult]:
+async def _send(ctx: WorkerContext, batch: list[Job], sendable: list[tuple[int, Signer, bytes]],
+                answered: Callable[[int, DeliveryResult], None]) -> dict[int, DeliveryResult]:
     """Signs and sends, at most SEND_CONCURRENCY requests in flight. Signing runs a few chunks ahead of
     sending (in the signing processes, while this loop sends), never more: requests held up behind slow
     servers should not wait signed for long."""
@@ -175,6 +182,7 @@ async def _send(ctx: WorkerContext, batch: list[Job], sendable: list[tuple[int, 
         try:
             results[i] = await deliver(ctx.federation.http, batch[i].payload["inbox"], body, signer.key_id,
                                        signer.private_key, signed=headers)
+            answered(i, results[i])
         finally:
             limit.release()
 

@@ -43,7 +43,26 @@ class WorkerContext:
         return self._locks.setdefault(name, asyncio.Lock())
 
 
+class Settled:
+    """Jobs of a running batch that are done already: the worker records them as they come, so that a worker
+    killed in the middle of a batch repeats only what was in flight, not what the batch had finished."""
+
+    def __init__(self) -> None:
+        self._done: list[int] = []
+        self.changed = asyncio.Event()
+
+    def done(self, job: Job) -> None:
+        self._done.append(job.id)
+        self.changed.set()
+
+    def take(self) -> list[int]:
+        taken, self._done = self._done, []
+        self.changed.clear()
+        return taken
+
+
 Handler = Callable[[WorkerContext, AsyncSession, Job], Awaitable[JobOutcome]]
 # Runs many claimed jobs of one kind at once (deliveries: one document built and signed per batch, one
-# commit per batch); returns one outcome per job, in order. Its effects are not in the job's transaction.
-BatchHandler = Callable[[WorkerContext, list[Job]], Awaitable[list[JobOutcome]]]
+# commit per batch); returns one outcome per job, in order, and may tell `Settled` of jobs done early.
+# Its effects are not in the job's transaction.
+BatchHandler = Callable[[WorkerContext, list[Job], Settled], Awaitable[list[JobOutcome]]]

@@ -131,3 +131,45 @@ async def test_jobs_holding_the_same_named_lock_never_overlap(config, booted, se
     await Worker(WorkerContext(config, sessions_only), {"careful": careful}).run_until_idle()
     assert len(trace) == 8
     assert all(trace[i].startswith("in:") and trace[i + 1] == "out:" + trace[i][3:] for i in range(0, 8, 2))
+
+
+async def test_a_working_worker_renews_its_claim_and_a_dead_ones_claim_expires(config, booted):
+    """With a lock of 0.4 s: a job that runs for 1.2 s stays with its worker (the heartbeat renews the
+    claim), so a second worker never runs it twice; a claim nobody renews is taken over once it expires."""
+    engines = [create_engine(config.database.url) for _ in range(2)]
+    first, second = (create_sessionmaker(e) for e in engines)
+    lock = timedelta(seconds=0.4)
+    seen: list = []
+
+    async def slow(ctx, session, job):
+        seen.append(job.payload["n"])
+        await asyncio.sleep(1.2)
+        return JobOutcome(JobStatus.DONE)
+
+    async with first.begin() as s:
+        job = await jobs.enqueue(s, "slow", {"n": 1})
+    working = Worker(WorkerContext(config, first), {"slow": slow}, lock=lock)
+    other = Worker(WorkerContext(config, second), {"slow": slow}, lock=lock, poll_seconds=0.05)
+    running = asyncio.create_task(working.run_until_idle())
+    await asyncio.sleep(0.1)
+    poller = asyncio.create_task(other.run_forever())
+    await running
+    poller.cancel()
+    await asyncio.gather(poller, return_exceptions=True)
+    async with first() as s:
+        row = await s.get(Job, job.id)
+    assert seen == [1] and row.state == JobState.DONE and row.attempts == 1
+
+    async with first.begin() as s:
+        orphan = await jobs.enqueue(s, "slow", {"n": 2})
+    async with first() as s:
+        assert [j.id for j in await jobs.claim(s, "killed-worker", lock=lock)] == [orphan.id]
+    taken_over = asyncio.get_running_loop().time()
+    poller = asyncio.create_task(other.run_forever())
+    while seen != [1, 2]:
+        await asyncio.sleep(0.02)
+    assert asyncio.get_running_loop().time() - taken_over < lock.total_seconds() + 0.5
+    poller.cancel()
+    await asyncio.gather(poller, return_exceptions=True)
+    for e in engines:
+        await e.dispose()
