@@ -48,7 +48,7 @@ async def _handle(ctx: WorkerContext, session: AsyncSession, job: Job, clock, co
         return JobOutcome(JobStatus.DEFER, "platform_paused", until)
     if run.account.status == AccountStatus.RECONNECT_NEEDED and change is not Change.DELETE:
         result = Result(Outcome.AUTH_FAILED, Reason.INVALID_CREDENTIALS, run.account.detail or "")
-        set_state(run.row, SendState.FAILED if change is Change.PUBLISH else run.row.state, result, now, change)
+        set_state(run.row, _failed_if_open(run.row, change), result, now, change)
         return JobOutcome(JobStatus.DONE, "reconnect_needed")
     if change is Change.PUBLISH:
         outcome = await _publish(run, backfeed_first)
@@ -67,16 +67,26 @@ async def _prepare(ctx, session, job, now, clock, connectors) -> Run | JobOutcom
         return JobOutcome(JobStatus.DONE, "nothing_to_send")
     if ctx.federation is None:  # only a test worker without federation gets here
         return JobOutcome(JobStatus.RETRY, "no_http_client")
+    change = Change(job.payload.get("change", Change.PUBLISH))
     if platform is None:
-        set_state(row, SendState.FAILED, Result(Outcome.REJECTED, Reason.REJECTED, "unknown platform id"), now)
+        result = Result(Outcome.REJECTED, Reason.REJECTED, "unknown platform id")
+        set_state(row, _failed_if_open(row, change), result, now, change)
         return JobOutcome(JobStatus.DONE, "unknown_platform")
     account = await account_row(session, platform_id)
     key = session_key(ctx.federation.vault.kek)
     connector = registry.build(platform, ctx.federation.http, load_state(account, key), clock or _now, connectors)
     if connector is None:
-        set_state(row, SendState.FAILED, Result(Outcome.UNSUPPORTED, Reason.REJECTED, f"no connector for {platform.kind}"), now)
+        result = Result(Outcome.UNSUPPORTED, Reason.REJECTED, f"no connector for {platform.kind}")
+        set_state(row, _failed_if_open(row, change), result, now, change)
         return JobOutcome(JobStatus.DONE, "no_connector")
-    return Run(ctx, session, platform, account, connector, row, post, now, key)
+    return Run(ctx, session, platform, account, connector, row, post, now, key,
+               last_attempt=job.attempts >= job.max_attempts)
+
+
+def _failed_if_open(row: PlatformSend, change: Change) -> SendState:
+    """A publish that cannot start fails; a send that went out (or ended) keeps its state, whatever the change."""
+    open_states = (SendState.QUEUED, SendState.SENDING, SendState.UNKNOWN, SendState.FAILED)
+    return SendState.FAILED if change is Change.PUBLISH and row.state in open_states else SendState(row.state)
 
 
 def _now() -> datetime:
@@ -89,8 +99,8 @@ def _render(run: Run) -> Rendered:
 
 async def _publish(run: Run, backfeed_first: timedelta) -> JobOutcome:
     row = run.row
-    if row.state in (SendState.SENT, SendState.CANCELLED, SendState.DELETED, SendState.MANUAL):
-        return JobOutcome(JobStatus.DONE, f"already_{row.state}")
+    if row.state in (SendState.SENT, SendState.CANCELLED, SendState.DELETED, SendState.MANUAL, SendState.FAILED):
+        return JobOutcome(JobStatus.DONE, f"already_{row.state}")  # a stale job: the row was settled meanwhile
     if run.post.state != PostState.PUBLISHED:
         set_state(row, SendState.CANCELLED, Result(Outcome.NOT_FOUND, Reason.NOT_FOUND, "post not public"), run.now)
         return JobOutcome(JobStatus.DONE, "post_not_public")

@@ -11,18 +11,18 @@ from bridge.platforms.sends import BACKFEED_JOB
 from bridge.store.platforms import PlatformSend, SendState
 from bridge.platforms.accounts import need_reconnect, pause
 from bridge.platforms.run import Run
+from bridge.platforms.states import move
 from consent.audit import Action, Event, Outcome as AuditOutcome, record
 
 
 UNKNOWN_RECHECK = timedelta(seconds=30)
 
 
-def set_state(row: PlatformSend, state: str, result: Result, now, change=None) -> None:
-    row.state = state
+def set_state(row: PlatformSend, state: SendState, result: Result, now, change=None) -> None:
+    move(row, state, now)
     row.reason = None if result.outcome is Outcome.SENT and result.reason is Reason.OK else str(result.reason)
     row.detail = result.detail[:300] or None
     row.last_action = str(change or "publish")
-    row.updated_at = now
 
 
 async def audit(run: Run, action: Action, result: Result, change: str = "publish", transfer: bool = False) -> None:
@@ -53,6 +53,10 @@ async def _common(run: Run, result: Result, change: str) -> JobOutcome | None:
             set_state(run.row, SendState.QUEUED, result, run.now)
         return JobOutcome(JobStatus.DEFER, "rate_limited", until)
     if result.outcome is Outcome.UNAVAILABLE:
+        if requeue and run.last_attempt:  # the job gives up: the send must not stay "queued" with nothing to run
+            set_state(run.row, SendState.FAILED, result, run.now)
+            await audit(run, Action.PLATFORM_FAILED, result)
+            return JobOutcome(JobStatus.FAILED, str(result.reason))
         if requeue:
             set_state(run.row, SendState.QUEUED, result, run.now)
         return JobOutcome(JobStatus.RETRY, str(result.reason), result.retry_at)
@@ -105,7 +109,7 @@ async def conclude_change(run: Run, result: Result, change) -> JobOutcome:
         return common
     row = run.row
     if result.outcome is Outcome.UNKNOWN:  # edits and deletes are idempotent: trying again is safe
-        set_state(row, row.state, result, run.now, change)
+        set_state(row, SendState(row.state), result, run.now, change)
         return JobOutcome(JobStatus.RETRY, str(result.reason), run.now + UNKNOWN_RECHECK)
     if str(change) == "delete":
         return await _deleted(run, result)
@@ -113,7 +117,7 @@ async def conclude_change(run: Run, result: Result, change) -> JobOutcome:
         set_state(row, SendState.SENT, result, run.now, change)
         await audit(run, Action.PLATFORM_EDITED, result, "edit", transfer=True)
         return JobOutcome(JobStatus.DONE)
-    set_state(row, row.state, result, run.now, change)  # unsupported or refused: the editor reads why
+    set_state(row, SendState(row.state), result, run.now, change)  # unsupported or refused: the editor reads why
     if result.outcome is Outcome.REJECTED:
         await audit(run, Action.PLATFORM_FAILED, result, "edit", transfer=True)
     return JobOutcome(JobStatus.DONE, str(result.reason))
