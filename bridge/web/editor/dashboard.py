@@ -8,7 +8,9 @@ from sqlalchemy import select
 from bridge.appkeys import CONFIG, SESSIONS
 from bridge.store.models import Actor, Post, PostState, Role
 from bridge.auth.users import allowed_actors
+from bridge.platforms.status import recent_sends, views_of
 from bridge.publishing.posts import list_posts
+from bridge.store.db import utcnow
 from bridge.web.editor import compose, review
 from bridge.web import filters
 from bridge.web.guards import int_param, require_user
@@ -17,6 +19,7 @@ from bridge.web.render import render
 
 EDITORS = (Role.ADMIN, Role.EDITOR)
 PAGE_SIZE = 25
+RECENT_SENDS = 10  # the dashboard's "Platforms": the latest sends of the editor's accounts
 STATES = tuple(PostState)
 
 
@@ -29,10 +32,13 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
             select(Post).join(Actor).where(Actor.name.in_(names), Post.state == PostState.AWAITING_APPROVAL)
             .order_by(Post.id)
         )).all()) if names else []
+        recent = await recent_sends(session, names, RECENT_SENDS) if names and config.platforms else []
+        views = await views_of(session, [send for send, _ in recent], utcnow())
     return render(request, "dashboard.html", {
         "actors": [config.actor(n) for n in names],
         "to_review": [p for p in waiting if p.author_id != user.id],
         "own_waiting": [p for p in waiting if p.author_id == user.id],
+        "sends": [(view, post) for view, (_, post) in zip(views, recent)],
     })
 
 

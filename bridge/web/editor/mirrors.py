@@ -20,6 +20,7 @@ from bridge.store.db import utcnow
 from bridge.store.models import Role
 from bridge.store.platforms import PlatformAccount
 from bridge.platforms.health import check_account, ensure_health_job
+from bridge.platforms.status import health_of, latest_per_platform, views_of
 from bridge.auth.users import user_ref
 from bridge.web.guards import load_post, require_user, see_other
 from bridge.web.render import render
@@ -52,10 +53,11 @@ async def post_mirrors(request: web.Request) -> web.StreamResponse:
     async with request.app[SESSIONS]() as session:
         post = await load_post(request, session, user)
         sends = {s.platform_id: s for s in await mirroring.sends_of(session, post.id)}
+        views = {v.platform_id: v for v in await views_of(session, list(sends.values()), utcnow())}
         limits = await _limits(session)
     wanted = [p for p in config.platforms if p.id in (post.mirrors or []) or p.id in sends]
     view = post_view(post, config, Uris.for_base(config.instance.base_url))
-    return render(request, "mirrors.html", {"post": post, "sends": sends, "reasons": REASONS,
+    return render(request, "mirrors.html", {"post": post, "sends": sends, "views": views, "reasons": REASONS,
                                             "previews": previews(config, wanted, view, limits)})
 
 
@@ -92,10 +94,14 @@ async def compose_preview(request: web.Request) -> web.StreamResponse:
 async def admin_platforms(request: web.Request) -> web.StreamResponse:
     require_user(request, roles=(Role.ADMIN,))
     config = request.app[CONFIG]
+    now = utcnow()
     async with request.app[SESSIONS]() as session:
         accounts = {a.platform_id: a for a in (await session.scalars(select(PlatformAccount))).all()}
-    return render(request, "admin_platforms.html", {"platforms": config.platforms, "accounts": accounts,
-                                                    "reasons": REASONS, "now": utcnow()})
+        latest = await views_of(session, await latest_per_platform(session, [p.id for p in config.platforms]), now)
+    return render(request, "admin_platforms.html", {
+        "platforms": config.platforms, "accounts": accounts, "now": now,
+        "health": {p.id: health_of(accounts.get(p.id), now) for p in config.platforms},
+        "latest": {v.platform_id: v for v in latest}})
 
 
 async def check_platform(request: web.Request) -> web.StreamResponse:
