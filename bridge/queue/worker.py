@@ -13,6 +13,7 @@ import os
 import socket
 import uuid
 from datetime import timedelta
+from typing import Awaitable, Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -29,9 +30,11 @@ log = logging.getLogger("stadtbote.worker")
 class Worker:
     def __init__(self, ctx: WorkerContext, handlers: dict[str, Handler],
                  owner: str | None = None, poll_seconds: float = 1.0, batch: int = 200, concurrency: int = 16,
-                 batch_handlers: dict[str, BatchHandler] | None = None, lock: timedelta = jobs.LOCK_DURATION):
+                 batch_handlers: dict[str, BatchHandler] | None = None, lock: timedelta = jobs.LOCK_DURATION,
+                 on_start: Callable[[], Awaitable[object]] | None = None):
         """`handlers` come from the caller (the registry in `bridge.handlers`), so the queue imports no job.
-        `lock`: how long a claim lasts unless renewed; the worker renews it every quarter of that."""
+        `lock`: how long a claim lasts unless renewed; the worker renews it every quarter of that.
+        `on_start`: run once when `run_forever` begins (the caller's periodic chains)."""
         self.ctx = ctx
         self.handlers = handlers
         self.batch_handlers = batch_handlers or {}
@@ -44,6 +47,7 @@ class Worker:
         self.lock_duration = lock
         self.held: set[int] = set()  # claimed and not yet finished: the jobs whose locks the heartbeat renews
         self.settled = Settled()
+        self.on_start = on_start
 
     async def run_once(self) -> int:
         """Claims and runs one batch; returns how many jobs ran."""
@@ -136,6 +140,8 @@ class Worker:
     async def run_forever(self, batches_in_flight: int = 4) -> None:
         """Keeps claiming while earlier batches are still running, so a slow server holding up one
         batch (up to the client's timeout) does not hold up deliveries to everyone else."""
+        if self.on_start is not None:
+            await self.on_start()
         running: set[asyncio.Task] = set()
         try:
             async with self._keeping():

@@ -19,7 +19,7 @@ from bridge.platforms.connectors.render import post_view
 from bridge.store.db import utcnow
 from bridge.store.models import Role
 from bridge.store.platforms import PlatformAccount
-from bridge.platforms.health import check_account, ensure_health_job
+from bridge.platforms.health import check_account
 from bridge.platforms.status import health_of, latest_per_platform, views_of
 from bridge.auth.users import user_ref
 from bridge.web.guards import load_post, require_user, see_other
@@ -116,15 +116,7 @@ async def check_platform(request: web.Request) -> web.StreamResponse:
     raise see_other("/admin/platforms")
 
 
-async def start_jobs(app: web.Application) -> None:
-    async with app[SESSIONS].begin() as session:
-        await ensure_health_job(session, app[CONFIG])
-
-
-def setup(app: web.Application, schedule_jobs: bool = False) -> None:
-    """`schedule_jobs`: start the daily credential check (only where a worker runs it)."""
-    if schedule_jobs:
-        app.on_startup.append(start_jobs)
+def setup(app: web.Application) -> None:
     app.router.add_get("/editor/posts/{post_id:\\d+}/mirrors", post_mirrors, name="post_mirrors")
     app.router.add_post("/editor/posts/{post_id:\\d+}/mirrors/{platform}/decide", decide)
     app.router.add_post("/editor/mirrors/preview", compose_preview, name="mirror_preview")
