@@ -19,18 +19,18 @@ async def handle_publish(ctx: WorkerContext, session: AsyncSession, job: Job) ->
     reason = await posts.publish_scheduled(session, int(job.payload["post_id"]),
                                            websub_hub=ctx.config.feeds.websub_hub)
     # A post deleted or edited back to a draft before its time is not an error: nothing to publish.
-    return JobOutcome(JobStatus.DONE, None if reason is posts.PostReason.OK else str(reason))
+    return JobOutcome(JobStatus.DONE, None if reason is posts.PostReason.OK else reason)
 
 
 async def handle_feed_poll(ctx: WorkerContext, session: AsyncSession, job: Job) -> JobOutcome:
     result = await feedimport.poll_job(ctx.config, session, job.payload, _http(ctx), job.id)
     # A broken feed is the feed's problem, shown to editors; the job itself succeeded and re-enqueued.
-    return JobOutcome(JobStatus.DONE, str(result.reason))
+    return JobOutcome(JobStatus.DONE, result.reason)
 
 
 async def handle_websub_ping(ctx: WorkerContext, session: AsyncSession, job: Job) -> JobOutcome:
     result = await hubping.ping_job(ctx.config, session, job.payload, _http(ctx))
-    return JobOutcome(JobStatus.RETRY if result.retry else JobStatus.DONE, str(result.reason))
+    return JobOutcome(JobStatus.RETRY if result.retry else JobStatus.DONE, result.reason)
 
 
 def _http(ctx: WorkerContext):

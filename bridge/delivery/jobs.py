@@ -42,6 +42,39 @@ SIGN_CHUNK = 16  # requests signed together (one call to a signing process)
 SIGNED_AHEAD = 2  # chunks signed and waiting to be sent, besides the one being signed
 
 
+class DeliveryReason(enum.StrEnum):
+    POST_GONE = "post_gone"
+    NOTHING_TO_SEND = "nothing_to_send"
+    DOMAIN_BLOCKED = "domain_blocked"
+    UNKNOWN_LOCAL_ACTOR = "unknown_local_actor"
+    HOST_UNAVAILABLE = "host_unavailable"
+    CIRCUIT_OPEN = "circuit_open"
+    GONE = "gone"
+    HTTP_ERROR = "http"  # with the status as detail: "http:503"
+    UNREACHABLE = "unreachable"
+    REJECTED = "rejected"
+    REFUSED = "refused"
+
+    @property
+    def description(self) -> str:
+        return DELIVERY_TEXT[self]
+
+
+DELIVERY_TEXT = {
+    DeliveryReason.POST_GONE: "the post no longer exists",
+    DeliveryReason.NOTHING_TO_SEND: "the post is no longer public: nothing to send",
+    DeliveryReason.DOMAIN_BLOCKED: "the receiving server is blocked",
+    DeliveryReason.UNKNOWN_LOCAL_ACTOR: "the sending account does not exist here",
+    DeliveryReason.HOST_UNAVAILABLE: "the receiving server has been unreachable for days",
+    DeliveryReason.CIRCUIT_OPEN: "the receiving server failed repeatedly: waiting before the next try",
+    DeliveryReason.GONE: "the inbox is gone (HTTP 410): that account no longer follows",
+    DeliveryReason.HTTP_ERROR: "the receiving server answered with an error status; tried again",
+    DeliveryReason.UNREACHABLE: "the receiving server could not be reached; tried again",
+    DeliveryReason.REJECTED: "the receiving server refused the activity",
+    DeliveryReason.REFUSED: "the inbox address is not allowed (private network or bad scheme)",
+}
+
+
 class Verb(enum.StrEnum):
     CREATE = "create"
     UPDATE = "update"
@@ -83,7 +116,7 @@ async def handle_fanout(ctx: WorkerContext, session: AsyncSession, job: Job) -> 
     post = await session.get(Post, int(job.payload["post_id"]))
     verb = Verb(job.payload["verb"])
     if post is None:
-        return JobOutcome(JobStatus.DONE, "post_gone")
+        return JobOutcome(JobStatus.DONE, DeliveryReason.POST_GONE)
     if verb is not Verb.DELETE and post.state == PostState.PUBLISHED:
         await resolve_mentions(ctx, session, post)  # WebFinger first, so the Note names their actor ids
     inboxes = await _audience(ctx, session, post, verb)
@@ -136,12 +169,12 @@ async def deliver_batch(ctx: WorkerContext, batch: list[Job], settled: Settled) 
         body = bodies[(int(job.payload["post_id"]), job.payload["verb"])]
         blocked = _blocked(health.get(host), now)
         if host in refused:  # blocked after the job was queued
-            blocked = JobOutcome(JobStatus.FAILED, "domain_blocked")
+            blocked = JobOutcome(JobStatus.FAILED, DeliveryReason.DOMAIN_BLOCKED)
         signer = signers[job.payload["actor"]]
         if body is None or blocked is not None:
-            outcomes[i] = blocked or JobOutcome(JobStatus.DONE, "nothing_to_send")
+            outcomes[i] = blocked or JobOutcome(JobStatus.DONE, DeliveryReason.NOTHING_TO_SEND)
         elif signer is None:
-            outcomes[i] = JobOutcome(JobStatus.FAILED, "unknown_local_actor")
+            outcomes[i] = JobOutcome(JobStatus.FAILED, DeliveryReason.UNKNOWN_LOCAL_ACTOR)
         else:
             sendable.append((i, signer, body))
 
@@ -233,22 +266,22 @@ def _blocked(host: DeliveryHost | None, now: datetime) -> JobOutcome | None:
     if host is None:
         return None
     if host.unavailable_since is not None:
-        return JobOutcome(JobStatus.FAILED, "host_unavailable")
+        return JobOutcome(JobStatus.FAILED, DeliveryReason.HOST_UNAVAILABLE)
     if host.open_until is not None and host.open_until > now:
-        return JobOutcome(JobStatus.DEFER, "circuit_open", host.open_until)
+        return JobOutcome(JobStatus.DEFER, DeliveryReason.CIRCUIT_OPEN, host.open_until)
     return None
 
 
 async def handle_direct(ctx: WorkerContext, session: AsyncSession, job: Job) -> JobOutcome:
     inbox, now = job.payload["inbox"], utcnow()
     if await blocked_hosts(session, {_host(inbox)}):
-        return JobOutcome(JobStatus.FAILED, "domain_blocked")
+        return JobOutcome(JobStatus.FAILED, DeliveryReason.DOMAIN_BLOCKED)
     blocked = _blocked((await host_health(session, {_host(inbox)})).get(_host(inbox)), now)
     if blocked is not None:
         return blocked
     signer = await ctx.federation.signer(session, job.payload["actor"])
     if signer is None:
-        return JobOutcome(JobStatus.FAILED, "unknown_local_actor")
+        return JobOutcome(JobStatus.FAILED, DeliveryReason.UNKNOWN_LOCAL_ACTOR)
     result = await deliver(ctx.federation.http, inbox, job.payload["document"], signer.key_id, signer.private_key)
     return await _conclude(ctx, session, _host(inbox), inbox, result, now)
 
@@ -261,14 +294,16 @@ async def _conclude(ctx: WorkerContext, session: AsyncSession, host: str, inbox:
         return JobOutcome(JobStatus.DONE)
     if outcome is DeliveryOutcome.GONE:
         await _drop_gone(ctx, session, host, inbox)
-        return JobOutcome(JobStatus.DONE, "gone")
+        return JobOutcome(JobStatus.DONE, DeliveryReason.GONE)
     await record_failure(session, host, now, counts=outcome is DeliveryOutcome.RETRY)
     if outcome is DeliveryOutcome.RETRY:
         retry_at = now + timedelta(seconds=result.retry_after) if result.retry_after else None
-        return JobOutcome(JobStatus.RETRY, f"http_{result.status}" if result.status else "unreachable", retry_at)
+        if result.status:
+            return JobOutcome(JobStatus.RETRY, DeliveryReason.HTTP_ERROR, retry_at, str(result.status))
+        return JobOutcome(JobStatus.RETRY, DeliveryReason.UNREACHABLE, retry_at)
     await record(session, Event(Action.DELIVERY_FAILED, "system", "system", Outcome.FAILED,
                                 reason=str(outcome), details={"host": host, "status": result.status}))
-    return JobOutcome(JobStatus.FAILED, f"{outcome}:{result.status}" if result.status else str(outcome))
+    return JobOutcome(JobStatus.FAILED, DeliveryReason(str(outcome)), detail=str(result.status or ""))
 
 
 async def _drop_gone(ctx: WorkerContext, session: AsyncSession, host: str, inbox: str) -> None:

@@ -148,8 +148,8 @@ async def finish_many(session: AsyncSession, owner: str, results: list[tuple[Job
     await finish_done(session, owner, [job.id for job, outcome in results if outcome.status is JobStatus.DONE], now)
     for job, outcome in results:
         if outcome.status is not JobStatus.DONE:
-            await finish(session, job, owner, error=None if outcome.status is JobStatus.DEFER else
-                         (outcome.reason or "unspecified"), retry=outcome.status is JobStatus.RETRY,
+            await finish(session, job, owner, error=None if outcome.status is JobStatus.DEFER else outcome.code,
+                         retry=outcome.status is JobStatus.RETRY,
                          retry_at=outcome.retry_at, deferred=outcome.status is JobStatus.DEFER, now=now)
 
 

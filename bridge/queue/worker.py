@@ -18,7 +18,7 @@ from typing import Awaitable, Callable
 from sqlalchemy.exc import SQLAlchemyError
 
 from bridge.queue import jobs
-from bridge.queue.context import BatchHandler, Handler, JobOutcome, JobStatus, Settled, WorkerContext
+from bridge.queue.context import BatchHandler, Handler, JobOutcome, JobReason, JobStatus, Settled, WorkerContext
 from bridge.store.db import utcnow
 from bridge.store.models import Job
 
@@ -115,7 +115,7 @@ class Worker:
             outcomes = await self.batch_handlers[kind](self.ctx, batch, self.settled)
         except Exception as exc:  # a handler bug must not stop the worker; reason, no message
             log.error("batch of %d %s jobs crashed: %s", len(batch), kind, exc.__class__.__name__)
-            outcomes = [JobOutcome(JobStatus.RETRY, f"handler_crashed:{exc.__class__.__name__}")] * len(batch)
+            outcomes = [crashed(exc)] * len(batch)
         async with self.ctx.sessions.begin() as session:
             await jobs.finish_many(session, self.owner, list(zip(batch, outcomes)))
         self.held.difference_update(job.id for job in batch)
@@ -173,18 +173,23 @@ class Worker:
         handler = self.handlers.get(job.kind)
         async with self.ctx.sessions() as session:
             if handler is None:
-                outcome = JobOutcome(JobStatus.FAILED, "unknown_job_kind")
+                outcome = JobOutcome(JobStatus.FAILED, JobReason.UNKNOWN_JOB_KIND)
             else:
                 try:
                     outcome = await handler(self.ctx, session, job)
                 except Exception as exc:  # a handler bug must not stop the worker; reason, no message
                     await session.rollback()
                     log.error("job %s (%s) crashed: %s", job.id, job.kind, exc.__class__.__name__)
-                    outcome = JobOutcome(JobStatus.RETRY, f"handler_crashed:{exc.__class__.__name__}")
-            error = None if outcome.status in (JobStatus.DONE, JobStatus.DEFER) else (outcome.reason or "unspecified")
+                    outcome = crashed(exc)
+            error = None if outcome.status in (JobStatus.DONE, JobStatus.DEFER) else outcome.code
             await jobs.finish(session, job, self.owner, error=error, retry=outcome.status is JobStatus.RETRY,
                               retry_at=outcome.retry_at, deferred=outcome.status is JobStatus.DEFER)
             await session.commit()
         self.held.discard(job.id)
         level = logging.DEBUG if outcome.status is JobStatus.DONE else logging.INFO
-        log.log(level, "job %s kind=%s status=%s reason=%s", job.id, job.kind, outcome.status, outcome.reason)
+        log.log(level, "job %s kind=%s status=%s reason=%s", job.id, job.kind, outcome.status, outcome.code)
+
+
+def crashed(exc: Exception) -> JobOutcome:
+    """A handler bug: retried, recorded with the exception's class only (its message may quote a payload)."""
+    return JobOutcome(JobStatus.RETRY, JobReason.HANDLER_CRASHED, detail=exc.__class__.__name__)
