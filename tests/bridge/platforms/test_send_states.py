@@ -3,6 +3,9 @@ undeclared one raises; and a send whose job gives up does not stay "queued" with
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select, update
 
@@ -74,3 +77,13 @@ async def test_a_send_whose_job_gives_up_is_failed_not_queued(make_config, sessi
     finally:
         for federation in closing:
             await federation.close()
+
+
+def test_no_module_but_the_table_sets_a_send_state():
+    """Every change goes through `move`: no module that handles sends assigns a state itself."""
+    bridge = Path(__file__).resolve().parents[3] / "bridge"
+    assigns = re.compile(r"\.state\s*=[^=]|\.state,[\w., ]*=[^=]")
+    offenders = [f"{path.relative_to(bridge)}:{number}" for path in bridge.rglob("*.py")
+                 if path.name != "states.py" and re.search(r"SendState|PlatformSend", text := path.read_text())
+                 for number, line in enumerate(text.splitlines(), 1) if assigns.search(line)]
+    assert offenders == []
