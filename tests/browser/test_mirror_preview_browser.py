@@ -8,9 +8,12 @@ import re
 
 import pytest
 from aiohttp import web
+from sqlalchemy import select
 
 from bridge.app import create_app
 from bridge.auth.users import create_user
+from bridge.publishing import posts
+from bridge.store.platforms import PlatformSend
 from browser_support import sign_in
 from support.mirroring import PLATFORMS
 
@@ -66,4 +69,28 @@ async def test_the_preview_per_platform_opens_and_fits_the_window(width, chromiu
     assert await preview.locator("#preview-masto").count() == 0
     assert "Wochenmarkt" in await preview.locator("#preview-bsky .mirror-text").input_value()
     assert await overflow(preview) == 0
+    await context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+async def test_the_send_status_pages_fit_the_window(width, chromium, server, sessions_for_server, config):
+    """The post's platform page, the dashboard and the admin's platform accounts, with sends in several states."""
+    async with sessions_for_server.begin() as session:
+        user, _ = await create_user(session, "ida", "admin", ["stadt"], password="ida-passwort-1234")
+        user.must_change_password = False
+        draft = posts.Draft("stadt", "Der Wochenmarkt zieht um. " * 4, mirrors=("bsky", "masto", "tg"))
+        post = (await posts.create_post(session, config, user, draft)).post
+        rows = (await session.scalars(select(PlatformSend))).all()
+        rows[0].reason, rows[0].detail = "connection_failed", "Cannot connect to host api.example:443 ssl:default"
+    context = await chromium.new_context(base_url=server, locale="en-GB", viewport={"width": width, "height": 900})
+    context.set_default_timeout(15_000)
+    page = await context.new_page()
+    await sign_in(page, "ida", "ida-passwort-1234")
+    for path in ("/editor", f"/editor/posts/{post.id}/mirrors", "/admin/platforms"):
+        await page.goto(path)
+        if SHOTS:
+            name = path.strip("/").replace("/", "-")
+            await page.screenshot(path=os.path.join(SHOTS, f"{name}-{width}.png"), full_page=True)
+        assert await page.locator(".send-state").count() >= 1, path
+        assert await overflow(page) == 0, path
     await context.close()
