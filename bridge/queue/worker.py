@@ -141,14 +141,18 @@ class Worker:
         """Keeps claiming while earlier batches are still running, so a slow server holding up one
         batch (up to the client's timeout) does not hold up deliveries to everyone else."""
         if self.on_start is not None:
-            await self.on_start()
+            try:
+                await self.on_start()
+            except (SQLAlchemyError, OSError) as exc:  # the chains start with the next worker; jobs run meanwhile
+                log.error("starting the periodic jobs failed: %s", exc.__class__.__name__)
         running: set[asyncio.Task] = set()
         try:
             async with self._keeping():
                 await self._claim_and_run(running, batches_in_flight)
-        finally:
+        finally:  # stopped: the batches end with it (their jobs go back to the queue when the locks expire)
             for task in running:
                 task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
 
     async def _claim_and_run(self, running: set[asyncio.Task], batches_in_flight: int) -> None:
         while True:
