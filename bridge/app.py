@@ -38,6 +38,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 # forms are read part by part, see `form_reader`); inboxes cap their own bodies far lower.
 FORM_OVERHEAD = TEXT_CAP
 # The worker of a `serve` process; kept here, not in appkeys, so the web handlers never import the queue.
+# Running, it starts the periodic job chains (`bridge.handlers.start_chains`), as `stadtbote worker` does.
 WORKER = web.AppKey("worker", Worker)
 
 
@@ -65,8 +66,8 @@ def create_app(config: Config, *, run_worker: bool = True, resolver: AbstractRes
     oauth.setup(app)
     activitypub_views.setup(app)
     avatars.setup(app)
-    mirrors.setup(app, schedule_jobs=run_worker)  # starts the daily platform credential check
-    dpo.setup(app, schedule_jobs=run_worker)  # starts the retention and checkpoint jobs
+    mirrors.setup(app)
+    dpo.setup(app)
     moderation.setup(app)
     consent_withdraw.setup(app)
     app[public.NOTE_RESPONDER] = activitypub_views.note_response  # permalinks also serve the Note

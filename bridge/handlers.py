@@ -1,12 +1,14 @@
-"""Which function runs each kind of job: the worker's registry, assembled in one place."""
+"""Which function runs each kind of job (the worker's registry) and which periodic chains a worker starts,
+assembled in one place: `serve` (with its worker) and `stadtbote worker` both get them from `standard_worker`."""
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bridge.platforms import backfeed, health as platform_health, jobs as platform_jobs
 from bridge.delivery import jobs as delivery
 from bridge.publishing import feedimport, hubping, posts
+from bridge.config.model import Config
 from bridge.privacy import jobs as privacy_jobs
 from bridge.queue.context import BatchHandler, Handler, JobOutcome, JobStatus, WorkerContext
 from bridge.store.models import Job
@@ -17,18 +19,18 @@ async def handle_publish(ctx: WorkerContext, session: AsyncSession, job: Job) ->
     reason = await posts.publish_scheduled(session, int(job.payload["post_id"]),
                                            websub_hub=ctx.config.feeds.websub_hub)
     # A post deleted or edited back to a draft before its time is not an error: nothing to publish.
-    return JobOutcome(JobStatus.DONE, None if reason is posts.PostReason.OK else str(reason))
+    return JobOutcome(JobStatus.DONE, None if reason is posts.PostReason.OK else reason)
 
 
 async def handle_feed_poll(ctx: WorkerContext, session: AsyncSession, job: Job) -> JobOutcome:
     result = await feedimport.poll_job(ctx.config, session, job.payload, _http(ctx), job.id)
     # A broken feed is the feed's problem, shown to editors; the job itself succeeded and re-enqueued.
-    return JobOutcome(JobStatus.DONE, str(result.reason))
+    return JobOutcome(JobStatus.DONE, result.reason)
 
 
 async def handle_websub_ping(ctx: WorkerContext, session: AsyncSession, job: Job) -> JobOutcome:
     result = await hubping.ping_job(ctx.config, session, job.payload, _http(ctx))
-    return JobOutcome(JobStatus.RETRY if result.retry else JobStatus.DONE, str(result.reason))
+    return JobOutcome(JobStatus.RETRY if result.retry else JobStatus.DONE, result.reason)
 
 
 def _http(ctx: WorkerContext):
@@ -48,6 +50,20 @@ def all_batch_handlers() -> dict[str, BatchHandler]:
     return delivery.batch_handlers()
 
 
+async def start_chains(sessions: async_sessionmaker[AsyncSession], config: Config) -> list[str]:
+    """Starts every periodic job chain that is not pending yet (each job then enqueues its successor): the
+    retention and audit checkpoint runs, the daily platform credential check, each account's feed poll.
+    Several processes starting at once never double a chain. Returns the kinds (and accounts) started."""
+    async with sessions.begin() as session:
+        started = await privacy_jobs.ensure_privacy_jobs(session, config)
+        if await platform_health.ensure_health_job(session, config):
+            started.append(platform_health.HEALTH_JOB)
+        started += [f"{feedimport.POLL_JOB}:{name}" for name in await feedimport.ensure_polls(session, config)]
+    return started
+
+
 def standard_worker(ctx: WorkerContext, **options) -> Worker:
-    """A worker that runs every kind of job: what `serve` and `worker` start."""
-    return Worker(ctx, all_handlers(), batch_handlers=all_batch_handlers(), **options)
+    """A worker that runs every kind of job and, when it starts running, the periodic chains: what `serve`
+    and `worker` start."""
+    return Worker(ctx, all_handlers(), batch_handlers=all_batch_handlers(),
+                  on_start=lambda: start_chains(ctx.sessions, ctx.config), **options)

@@ -23,8 +23,6 @@ from bridge.cli.errors import CommandError
 from bridge.config.model import Config
 from bridge.store.db import create_engine, create_sessionmaker
 from bridge.runtime.federation import instance_key, open_federation
-from bridge.platforms.health import ensure_health_job
-from bridge.privacy.jobs import ensure_privacy_jobs
 from bridge.runtime.secrets import load_or_create_secret
 from bridge.store.models import User
 from bridge.publishing.uploads import upload_image
@@ -93,10 +91,8 @@ async def worker(args: argparse.Namespace, config: Config) -> int:
     sessions = create_sessionmaker(engine)
     async with sessions() as session:
         pem = await instance_key(session)
-    async with sessions.begin() as session:
-        await ensure_privacy_jobs(session, config)  # retention and checkpoint chains, once per installation
-        await ensure_health_job(session, config)  # the daily platform credential check
     federation = await open_federation(config, load_or_create_secret(config.instance.data_dir), pem)
+    # Running, the standard worker starts the periodic chains (retention, checkpoints, credential check, feed polls).
     task = asyncio.create_task(standard_worker(WorkerContext(config, sessions, federation)).run_forever())
     heap.settle()
     print("Stadtbote worker is running", flush=True)

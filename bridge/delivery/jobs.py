@@ -10,6 +10,7 @@ import asyncio
 import enum
 import json
 from datetime import datetime, timedelta
+from typing import Callable
 from urllib.parse import urlsplit
 
 from sqlalchemy import insert, select, text
@@ -25,7 +26,7 @@ from bridge.delivery.domain_blocks import blocked_hosts
 from bridge.delivery.hosts import host_health, record_failure, record_success, unavailable_hosts
 from bridge.delivery.mentions import mention_inboxes, resolve_mentions
 from bridge.store.models import DeliveryHost, Job, JobState, Post, PostState
-from bridge.queue.context import JobOutcome, JobStatus, WorkerContext
+from bridge.queue.context import JobOutcome, JobStatus, Settled, WorkerContext
 from consent.audience import interacted_inboxes, subjects_with_inbox
 from consent.audit import Action, Event, Outcome, record
 from consent.followers import Inbox, follower_inboxes, remove_follower
@@ -39,6 +40,39 @@ SEND_CONCURRENCY = 32  # requests in flight per batch; the client also caps conn
 ANALYZE_AFTER = 1000  # fan-outs this large refresh the job table's statistics (PostgreSQL)
 SIGN_CHUNK = 16  # requests signed together (one call to a signing process)
 SIGNED_AHEAD = 2  # chunks signed and waiting to be sent, besides the one being signed
+
+
+class DeliveryReason(enum.StrEnum):
+    POST_GONE = "post_gone"
+    NOTHING_TO_SEND = "nothing_to_send"
+    DOMAIN_BLOCKED = "domain_blocked"
+    UNKNOWN_LOCAL_ACTOR = "unknown_local_actor"
+    HOST_UNAVAILABLE = "host_unavailable"
+    CIRCUIT_OPEN = "circuit_open"
+    GONE = "gone"
+    HTTP_ERROR = "http"  # with the status as detail: "http:503"
+    UNREACHABLE = "unreachable"
+    REJECTED = "rejected"
+    REFUSED = "refused"
+
+    @property
+    def description(self) -> str:
+        return DELIVERY_TEXT[self]
+
+
+DELIVERY_TEXT = {
+    DeliveryReason.POST_GONE: "the post no longer exists",
+    DeliveryReason.NOTHING_TO_SEND: "the post is no longer public: nothing to send",
+    DeliveryReason.DOMAIN_BLOCKED: "the receiving server is blocked",
+    DeliveryReason.UNKNOWN_LOCAL_ACTOR: "the sending account does not exist here",
+    DeliveryReason.HOST_UNAVAILABLE: "the receiving server has been unreachable for days",
+    DeliveryReason.CIRCUIT_OPEN: "the receiving server failed repeatedly: waiting before the next try",
+    DeliveryReason.GONE: "the inbox is gone (HTTP 410): that account no longer follows",
+    DeliveryReason.HTTP_ERROR: "the receiving server answered with an error status; tried again",
+    DeliveryReason.UNREACHABLE: "the receiving server could not be reached; tried again",
+    DeliveryReason.REJECTED: "the receiving server refused the activity",
+    DeliveryReason.REFUSED: "the inbox address is not allowed (private network or bad scheme)",
+}
 
 
 class Verb(enum.StrEnum):
@@ -82,7 +116,7 @@ async def handle_fanout(ctx: WorkerContext, session: AsyncSession, job: Job) -> 
     post = await session.get(Post, int(job.payload["post_id"]))
     verb = Verb(job.payload["verb"])
     if post is None:
-        return JobOutcome(JobStatus.DONE, "post_gone")
+        return JobOutcome(JobStatus.DONE, DeliveryReason.POST_GONE)
     if verb is not Verb.DELETE and post.state == PostState.PUBLISHED:
         await resolve_mentions(ctx, session, post)  # WebFinger first, so the Note names their actor ids
     inboxes = await _audience(ctx, session, post, verb)
@@ -114,10 +148,11 @@ def build_activity(ctx: WorkerContext, post: Post, verb: Verb) -> dict | None:
     return vocab.create(uris, name, str(post.id), note)
 
 
-async def deliver_batch(ctx: WorkerContext, batch: list[Job]) -> list[JobOutcome]:
+async def deliver_batch(ctx: WorkerContext, batch: list[Job], settled: Settled) -> list[JobOutcome]:
     """Delivers many post activities at once: each document is built and serialised once per batch,
     requests are signed a chunk at a time shortly before they are sent (see `_send`), sends run
-    concurrently, and the bookkeeping that is needed at all is one transaction."""
+    concurrently, and the bookkeeping that is needed at all is one transaction. Each delivery a healthy
+    host accepted is told to `settled` at once, so a crash later in the batch does not send it again."""
     now = utcnow()
     hosts = [_host(job.payload["inbox"]) for job in batch]
     async with ctx.sessions() as session:
@@ -134,15 +169,20 @@ async def deliver_batch(ctx: WorkerContext, batch: list[Job]) -> list[JobOutcome
         body = bodies[(int(job.payload["post_id"]), job.payload["verb"])]
         blocked = _blocked(health.get(host), now)
         if host in refused:  # blocked after the job was queued
-            blocked = JobOutcome(JobStatus.FAILED, "domain_blocked")
+            blocked = JobOutcome(JobStatus.FAILED, DeliveryReason.DOMAIN_BLOCKED)
         signer = signers[job.payload["actor"]]
         if body is None or blocked is not None:
-            outcomes[i] = blocked or JobOutcome(JobStatus.DONE, "nothing_to_send")
+            outcomes[i] = blocked or JobOutcome(JobStatus.DONE, DeliveryReason.NOTHING_TO_SEND)
         elif signer is None:
-            outcomes[i] = JobOutcome(JobStatus.FAILED, "unknown_local_actor")
+            outcomes[i] = JobOutcome(JobStatus.FAILED, DeliveryReason.UNKNOWN_LOCAL_ACTOR)
         else:
             sendable.append((i, signer, body))
-    results = await _send(ctx, batch, sendable)
+
+    def accepted(i: int, result: DeliveryResult) -> None:
+        if _healthy_success(result, hosts[i], health):
+            settled.done(batch[i])
+
+    results = await _send(ctx, batch, sendable, accepted)
     concluded = [i for i, result in results.items() if not _healthy_success(result, hosts[i], health)]
     for i in results.keys() - set(concluded):
         outcomes[i] = JobOutcome(JobStatus.DONE)  # the common case: a healthy host said yes, no bookkeeping
@@ -154,8 +194,8 @@ async def deliver_batch(ctx: WorkerContext, batch: list[Job]) -> list[JobOutcome
     return outcomes  # type: ignore[return-value]
 
 
-async def _send(ctx: WorkerContext, batch: list[Job], sendable: list[tuple[int, Signer, bytes]]
-                ) -> dict[int, DeliveryResult]:
+async def _send(ctx: WorkerContext, batch: list[Job], sendable: list[tuple[int, Signer, bytes]],
+                answered: Callable[[int, DeliveryResult], None]) -> dict[int, DeliveryResult]:
     """Signs and sends, at most SEND_CONCURRENCY requests in flight. Signing runs a few chunks ahead of
     sending (in the signing processes, while this loop sends), never more: requests held up behind slow
     servers should not wait signed for long."""
@@ -175,6 +215,7 @@ async def _send(ctx: WorkerContext, batch: list[Job], sendable: list[tuple[int, 
         try:
             results[i] = await deliver(ctx.federation.http, batch[i].payload["inbox"], body, signer.key_id,
                                        signer.private_key, signed=headers)
+            answered(i, results[i])
         finally:
             limit.release()
 
@@ -225,22 +266,22 @@ def _blocked(host: DeliveryHost | None, now: datetime) -> JobOutcome | None:
     if host is None:
         return None
     if host.unavailable_since is not None:
-        return JobOutcome(JobStatus.FAILED, "host_unavailable")
+        return JobOutcome(JobStatus.FAILED, DeliveryReason.HOST_UNAVAILABLE)
     if host.open_until is not None and host.open_until > now:
-        return JobOutcome(JobStatus.DEFER, "circuit_open", host.open_until)
+        return JobOutcome(JobStatus.DEFER, DeliveryReason.CIRCUIT_OPEN, host.open_until)
     return None
 
 
 async def handle_direct(ctx: WorkerContext, session: AsyncSession, job: Job) -> JobOutcome:
     inbox, now = job.payload["inbox"], utcnow()
     if await blocked_hosts(session, {_host(inbox)}):
-        return JobOutcome(JobStatus.FAILED, "domain_blocked")
+        return JobOutcome(JobStatus.FAILED, DeliveryReason.DOMAIN_BLOCKED)
     blocked = _blocked((await host_health(session, {_host(inbox)})).get(_host(inbox)), now)
     if blocked is not None:
         return blocked
     signer = await ctx.federation.signer(session, job.payload["actor"])
     if signer is None:
-        return JobOutcome(JobStatus.FAILED, "unknown_local_actor")
+        return JobOutcome(JobStatus.FAILED, DeliveryReason.UNKNOWN_LOCAL_ACTOR)
     result = await deliver(ctx.federation.http, inbox, job.payload["document"], signer.key_id, signer.private_key)
     return await _conclude(ctx, session, _host(inbox), inbox, result, now)
 
@@ -253,14 +294,16 @@ async def _conclude(ctx: WorkerContext, session: AsyncSession, host: str, inbox:
         return JobOutcome(JobStatus.DONE)
     if outcome is DeliveryOutcome.GONE:
         await _drop_gone(ctx, session, host, inbox)
-        return JobOutcome(JobStatus.DONE, "gone")
+        return JobOutcome(JobStatus.DONE, DeliveryReason.GONE)
     await record_failure(session, host, now, counts=outcome is DeliveryOutcome.RETRY)
     if outcome is DeliveryOutcome.RETRY:
         retry_at = now + timedelta(seconds=result.retry_after) if result.retry_after else None
-        return JobOutcome(JobStatus.RETRY, f"http_{result.status}" if result.status else "unreachable", retry_at)
+        if result.status:
+            return JobOutcome(JobStatus.RETRY, DeliveryReason.HTTP_ERROR, retry_at, str(result.status))
+        return JobOutcome(JobStatus.RETRY, DeliveryReason.UNREACHABLE, retry_at)
     await record(session, Event(Action.DELIVERY_FAILED, "system", "system", Outcome.FAILED,
                                 reason=str(outcome), details={"host": host, "status": result.status}))
-    return JobOutcome(JobStatus.FAILED, f"{outcome}:{result.status}" if result.status else str(outcome))
+    return JobOutcome(JobStatus.FAILED, DeliveryReason(str(outcome)), detail=str(result.status or ""))
 
 
 async def _drop_gone(ctx: WorkerContext, session: AsyncSession, host: str, inbox: str) -> None:

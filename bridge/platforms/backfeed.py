@@ -17,7 +17,8 @@ from activitypub.normalize import web_url
 from bridge.queue import jobs
 from bridge.config.model import PlatformConfig
 from bridge.platforms.connectors import registry
-from bridge.platforms.connectors.base import Outcome, PlatformReply, ReplyBatch
+from bridge.platforms.connectors.base import Outcome, PlatformReply, Reason, ReplyBatch
+from bridge.platforms.reasons import MirrorReason
 from bridge.config.model import REPLY_RETENTION
 from bridge.queue.context import JobOutcome, JobStatus, WorkerContext
 from bridge.platforms.sends import BACKFEED_JOB, backfeed_delay, send_row
@@ -60,34 +61,35 @@ async def _backfeed(ctx: WorkerContext, session: AsyncSession, job: Job, clock, 
     row = await send_row(session, post_id, platform_id)
     post = await session.get(Post, post_id)
     if platform is None or row is None or post is None or row.state != SendState.SENT or not row.remote_id:
-        return JobOutcome(JobStatus.DONE, "not_mirrored")
+        return JobOutcome(JobStatus.DONE, MirrorReason.NOT_MIRRORED)
     stages = cadence_of(platform, cadence)
     if stages is None or post.state != PostState.PUBLISHED:
-        return JobOutcome(JobStatus.DONE, "backfeed_off")
+        return JobOutcome(JobStatus.DONE, MirrorReason.BACKFEED_OFF)
     account = await account_row(session, platform_id)
     if until := paused(account, now):
-        return JobOutcome(JobStatus.DEFER, "platform_paused", until)
+        return JobOutcome(JobStatus.DEFER, MirrorReason.PLATFORM_PAUSED, until)
     if account.status == AccountStatus.RECONNECT_NEEDED:
-        return await _next(session, row, now, stages, "reconnect_needed")
+        return await _next(session, row, now, stages, MirrorReason.RECONNECT_NEEDED)
     key = session_key(ctx.federation.vault.kek)
     connector = registry.build(platform, ctx.federation.http, load_state(account, key), clock or _now, connectors)
     if connector is None or not connector.capabilities().replies_readable:
-        return JobOutcome(JobStatus.DONE, "replies_not_readable")
+        return JobOutcome(JobStatus.DONE, MirrorReason.REPLIES_NOT_READABLE)
     batch = await connector.fetch_replies(remote_of(row))
     save_state(account, key, connector.account, now)
     if batch.result.outcome is Outcome.RATE_LIMITED and batch.result.retry_at:
         pause(account, batch.result.retry_at, now)
-        return JobOutcome(JobStatus.DEFER, "rate_limited", batch.result.retry_at)
+        return JobOutcome(JobStatus.DEFER, Reason.RATE_LIMITED, batch.result.retry_at)
     if batch.result.outcome is Outcome.SENT:
         await _apply(ctx, session, platform, row, post, batch, now)
-    return await _next(session, row, now, stages, str(batch.result.reason))
+    return await _next(session, row, now, stages, batch.result.reason)
 
 
 def _now() -> datetime:
     return datetime.now().astimezone()
 
 
-async def _next(session: AsyncSession, row: PlatformSend, now: datetime, stages: Cadence, reason: str) -> JobOutcome:
+async def _next(session: AsyncSession, row: PlatformSend, now: datetime, stages: Cadence,
+                reason: Reason | MirrorReason) -> JobOutcome:
     row.backfeed_at = now
     delay = backfeed_delay(now - (row.sent_at or now), stages)
     if delay is not None:

@@ -23,6 +23,7 @@ from bridge.runtime.federation import Federation
 from bridge.queue.context import JobOutcome, JobStatus, WorkerContext
 from bridge.store.models import Job
 from bridge.store.platforms import PlatformAccount, PlatformSend
+from bridge.platforms.reasons import MirrorReason
 from bridge.platforms.accounts import (
     account_row,
     load_state,
@@ -97,7 +98,9 @@ def make_health_handler(clock=None, connectors=None):
                 log.info("platform %s credentials: %s", platform.id, result.reason if result else "no_connector")
         if ctx.config.platforms:
             await jobs.schedule_once(session, HEALTH_JOB, now + INTERVAL, except_job=job.id)
-        return JobOutcome(JobStatus.DONE, " ".join(outcomes)[:200] or "no_platforms")
+        if not outcomes:
+            return JobOutcome(JobStatus.DONE, MirrorReason.NO_PLATFORMS)
+        return JobOutcome(JobStatus.DONE, MirrorReason.CHECKED, detail=" ".join(outcomes)[:200])
 
     return handle_health
 

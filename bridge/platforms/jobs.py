@@ -20,6 +20,7 @@ from bridge.platforms.sends import SEND_JOB, Change, send_row
 from bridge.store.models import Job, Post, PostState
 from bridge.store.platforms import AccountStatus, PlatformSend, SendState
 from bridge.platforms.accounts import account_row, load_state, paused, session_key
+from bridge.platforms.reasons import MirrorReason
 from bridge.platforms.run import Run
 from bridge.platforms.outcomes import audit, conclude_change, conclude_publish, set_state
 from consent.audit import Action
@@ -45,16 +46,16 @@ async def _handle(ctx: WorkerContext, session: AsyncSession, job: Job, clock, co
         return run
     change = Change(job.payload.get("change", Change.PUBLISH))
     if until := paused(run.account, now):
-        return JobOutcome(JobStatus.DEFER, "platform_paused", until)
+        return JobOutcome(JobStatus.DEFER, MirrorReason.PLATFORM_PAUSED, until)
     if run.account.status == AccountStatus.RECONNECT_NEEDED and change is not Change.DELETE:
         result = Result(Outcome.AUTH_FAILED, Reason.INVALID_CREDENTIALS, run.account.detail or "")
-        set_state(run.row, SendState.FAILED if change is Change.PUBLISH else run.row.state, result, now, change)
-        return JobOutcome(JobStatus.DONE, "reconnect_needed")
+        set_state(run.row, _failed_if_open(run.row, change), result, now, change)
+        return JobOutcome(JobStatus.DONE, MirrorReason.RECONNECT_NEEDED)
     if change is Change.PUBLISH:
         outcome = await _publish(run, backfeed_first)
     else:
         outcome = await _change(run, change)
-    log.info("platform %s post %s %s: %s", run.platform.id, run.post.id, change, outcome.reason)
+    log.info("platform %s post %s %s: %s", run.platform.id, run.post.id, change, outcome.code)
     return outcome
 
 
@@ -64,19 +65,29 @@ async def _prepare(ctx, session, job, now, clock, connectors) -> Run | JobOutcom
     row = await send_row(session, post_id, platform_id)
     post = await session.get(Post, post_id)
     if row is None or post is None:
-        return JobOutcome(JobStatus.DONE, "nothing_to_send")
+        return JobOutcome(JobStatus.DONE, MirrorReason.NOTHING_TO_SEND)
     if ctx.federation is None:  # only a test worker without federation gets here
-        return JobOutcome(JobStatus.RETRY, "no_http_client")
+        return JobOutcome(JobStatus.RETRY, MirrorReason.NO_HTTP_CLIENT)
+    change = Change(job.payload.get("change", Change.PUBLISH))
     if platform is None:
-        set_state(row, SendState.FAILED, Result(Outcome.REJECTED, Reason.REJECTED, "unknown platform id"), now)
-        return JobOutcome(JobStatus.DONE, "unknown_platform")
+        result = Result(Outcome.REJECTED, Reason.REJECTED, "unknown platform id")
+        set_state(row, _failed_if_open(row, change), result, now, change)
+        return JobOutcome(JobStatus.DONE, MirrorReason.UNKNOWN_PLATFORM)
     account = await account_row(session, platform_id)
     key = session_key(ctx.federation.vault.kek)
     connector = registry.build(platform, ctx.federation.http, load_state(account, key), clock or _now, connectors)
     if connector is None:
-        set_state(row, SendState.FAILED, Result(Outcome.UNSUPPORTED, Reason.REJECTED, f"no connector for {platform.kind}"), now)
-        return JobOutcome(JobStatus.DONE, "no_connector")
-    return Run(ctx, session, platform, account, connector, row, post, now, key)
+        result = Result(Outcome.UNSUPPORTED, Reason.REJECTED, f"no connector for {platform.kind}")
+        set_state(row, _failed_if_open(row, change), result, now, change)
+        return JobOutcome(JobStatus.DONE, MirrorReason.NO_CONNECTOR)
+    return Run(ctx, session, platform, account, connector, row, post, now, key,
+               last_attempt=job.attempts >= job.max_attempts)
+
+
+def _failed_if_open(row: PlatformSend, change: Change) -> SendState:
+    """A publish that cannot start fails; a send that went out (or ended) keeps its state, whatever the change."""
+    open_states = (SendState.QUEUED, SendState.SENDING, SendState.UNKNOWN, SendState.FAILED)
+    return SendState.FAILED if change is Change.PUBLISH and row.state in open_states else SendState(row.state)
 
 
 def _now() -> datetime:
@@ -89,18 +100,18 @@ def _render(run: Run) -> Rendered:
 
 async def _publish(run: Run, backfeed_first: timedelta) -> JobOutcome:
     row = run.row
-    if row.state in (SendState.SENT, SendState.CANCELLED, SendState.DELETED, SendState.MANUAL):
-        return JobOutcome(JobStatus.DONE, f"already_{row.state}")
+    if row.state in (SendState.SENT, SendState.CANCELLED, SendState.DELETED, SendState.MANUAL, SendState.FAILED):
+        return JobOutcome(JobStatus.DONE, MirrorReason.ALREADY_SETTLED, detail=str(row.state))  # a stale job: the row was settled meanwhile
     if run.post.state != PostState.PUBLISHED:
         set_state(row, SendState.CANCELLED, Result(Outcome.NOT_FOUND, Reason.NOT_FOUND, "post not public"), run.now)
-        return JobOutcome(JobStatus.DONE, "post_not_public")
+        return JobOutcome(JobStatus.DONE, MirrorReason.POST_NOT_PUBLIC)
     rendered = _render(run)
     if rendered.blocked or not rendered.fits:
         result = Result(Outcome.REJECTED, rendered.blocked or Reason.REJECTED,
                         "" if rendered.blocked else "the text is too long for the platform")
         set_state(row, SendState.FAILED, result, run.now)
         await audit(run, Action.PLATFORM_FAILED, result)
-        return JobOutcome(JobStatus.DONE, str(result.reason))
+        return JobOutcome(JobStatus.DONE, result.reason)
     if row.state in (SendState.SENDING, SendState.UNKNOWN):
         found = await run.connector.reconcile(row.handle, rendered, row.first_sent_at)
         run.save_account()
@@ -118,11 +129,11 @@ async def _publish(run: Run, backfeed_first: timedelta) -> JobOutcome:
 async def _change(run: Run, change: Change) -> JobOutcome:
     row = run.row
     if change is Change.EDIT and row.state != SendState.SENT:
-        return JobOutcome(JobStatus.DONE, "not_sent")
+        return JobOutcome(JobStatus.DONE, MirrorReason.NOT_SENT)
     if change is Change.DELETE and row.state not in (SendState.SENT, SendState.UNKNOWN, SendState.SENDING):
         if row.state == SendState.QUEUED:
             set_state(row, SendState.CANCELLED, Result(Outcome.NOT_FOUND, Reason.NOT_FOUND), run.now, change)
-        return JobOutcome(JobStatus.DONE, "nothing_to_delete")
+        return JobOutcome(JobStatus.DONE, MirrorReason.NOTHING_TO_DELETE)
     if change is Change.DELETE and row.state != SendState.SENT:
         return await _delete_unknown(run)
     remote = remote_of(row)
@@ -140,13 +151,13 @@ async def _delete_unknown(run: Run) -> JobOutcome:
     run.save_account()
     if found.outcome is Outcome.NOT_FOUND:
         set_state(run.row, SendState.CANCELLED, found, run.now, Change.DELETE)
-        return JobOutcome(JobStatus.DONE, "never_sent")
+        return JobOutcome(JobStatus.DONE, MirrorReason.NEVER_SENT)
     if found.outcome is Outcome.SENT and found.remote is not None:
         result = await run.connector.delete(found.remote)
         run.save_account()
         return await conclude_change(run, result, Change.DELETE)
     if found.outcome in (Outcome.UNAVAILABLE, Outcome.RATE_LIMITED):
-        return JobOutcome(JobStatus.RETRY, str(found.reason), found.retry_at)
+        return JobOutcome(JobStatus.RETRY, found.reason, found.retry_at)
     manual = Result(Outcome.MANUAL, Reason.UNDECIDABLE, found.detail)
     return await conclude_change(run, manual, Change.DELETE)
 

@@ -10,19 +10,20 @@ from bridge.queue.context import JobOutcome, JobStatus
 from bridge.platforms.sends import BACKFEED_JOB
 from bridge.store.platforms import PlatformSend, SendState
 from bridge.platforms.accounts import need_reconnect, pause
+from bridge.platforms.reasons import MirrorReason
 from bridge.platforms.run import Run
+from bridge.platforms.states import move
 from consent.audit import Action, Event, Outcome as AuditOutcome, record
 
 
 UNKNOWN_RECHECK = timedelta(seconds=30)
 
 
-def set_state(row: PlatformSend, state: str, result: Result, now, change=None) -> None:
-    row.state = state
+def set_state(row: PlatformSend, state: SendState, result: Result, now, change=None) -> None:
+    move(row, state, now)
     row.reason = None if result.outcome is Outcome.SENT and result.reason is Reason.OK else str(result.reason)
     row.detail = result.detail[:300] or None
     row.last_action = str(change or "publish")
-    row.updated_at = now
 
 
 async def audit(run: Run, action: Action, result: Result, change: str = "publish", transfer: bool = False) -> None:
@@ -51,17 +52,21 @@ async def _common(run: Run, result: Result, change: str) -> JobOutcome | None:
         pause(run.account, until, run.now)
         if requeue:
             set_state(run.row, SendState.QUEUED, result, run.now)
-        return JobOutcome(JobStatus.DEFER, "rate_limited", until)
+        return JobOutcome(JobStatus.DEFER, Reason.RATE_LIMITED, until)
     if result.outcome is Outcome.UNAVAILABLE:
+        if requeue and run.last_attempt:  # the job gives up: the send must not stay "queued" with nothing to run
+            set_state(run.row, SendState.FAILED, result, run.now)
+            await audit(run, Action.PLATFORM_FAILED, result)
+            return JobOutcome(JobStatus.FAILED, result.reason)
         if requeue:
             set_state(run.row, SendState.QUEUED, result, run.now)
-        return JobOutcome(JobStatus.RETRY, str(result.reason), result.retry_at)
+        return JobOutcome(JobStatus.RETRY, result.reason, result.retry_at)
     if result.outcome is Outcome.AUTH_FAILED:
         if need_reconnect(run.account, result, run.now):
             await audit(run, Action.PLATFORM_RECONNECT, result, change)
         state = SendState.FAILED if change == "publish" else run.row.state
         set_state(run.row, state, result, run.now, change)
-        return JobOutcome(JobStatus.DONE, "reconnect_needed")
+        return JobOutcome(JobStatus.DONE, MirrorReason.RECONNECT_NEEDED)
     return None
 
 
@@ -84,7 +89,7 @@ async def conclude_publish(run: Run, result: Result, backfeed_first: timedelta, 
     if result.outcome is Outcome.REJECTED:
         set_state(row, SendState.FAILED, result, run.now)
         await audit(run, Action.PLATFORM_FAILED, result, transfer=not reconciling)
-        return JobOutcome(JobStatus.DONE, str(result.reason))
+        return JobOutcome(JobStatus.DONE, result.reason)
     return await _unknown(run, result, reconciling)
 
 
@@ -95,8 +100,8 @@ async def _unknown(run: Run, result: Result, reconciling: bool) -> JobOutcome:
     if first:
         await audit(run, Action.PLATFORM_UNKNOWN, result, transfer=not reconciling)
     if run.connector.capabilities().idempotency is Idempotency.NONE or result.outcome is not Outcome.UNKNOWN:
-        return JobOutcome(JobStatus.DONE, "unknown_outcome_editor_decides")
-    return JobOutcome(JobStatus.RETRY, "unknown_outcome_reconcile", run.now + UNKNOWN_RECHECK)
+        return JobOutcome(JobStatus.DONE, MirrorReason.UNKNOWN_OUTCOME_EDITOR_DECIDES)
+    return JobOutcome(JobStatus.RETRY, MirrorReason.UNKNOWN_OUTCOME_RECONCILE, run.now + UNKNOWN_RECHECK)
 
 
 async def conclude_change(run: Run, result: Result, change) -> JobOutcome:
@@ -105,18 +110,18 @@ async def conclude_change(run: Run, result: Result, change) -> JobOutcome:
         return common
     row = run.row
     if result.outcome is Outcome.UNKNOWN:  # edits and deletes are idempotent: trying again is safe
-        set_state(row, row.state, result, run.now, change)
-        return JobOutcome(JobStatus.RETRY, str(result.reason), run.now + UNKNOWN_RECHECK)
+        set_state(row, SendState(row.state), result, run.now, change)
+        return JobOutcome(JobStatus.RETRY, result.reason, run.now + UNKNOWN_RECHECK)
     if str(change) == "delete":
         return await _deleted(run, result)
     if result.outcome is Outcome.SENT:
         set_state(row, SendState.SENT, result, run.now, change)
         await audit(run, Action.PLATFORM_EDITED, result, "edit", transfer=True)
         return JobOutcome(JobStatus.DONE)
-    set_state(row, row.state, result, run.now, change)  # unsupported or refused: the editor reads why
+    set_state(row, SendState(row.state), result, run.now, change)  # unsupported or refused: the editor reads why
     if result.outcome is Outcome.REJECTED:
         await audit(run, Action.PLATFORM_FAILED, result, "edit", transfer=True)
-    return JobOutcome(JobStatus.DONE, str(result.reason))
+    return JobOutcome(JobStatus.DONE, result.reason)
 
 
 async def _deleted(run: Run, result: Result) -> JobOutcome:
@@ -126,4 +131,4 @@ async def _deleted(run: Run, result: Result) -> JobOutcome:
         return JobOutcome(JobStatus.DONE)
     set_state(run.row, SendState.MANUAL, result, run.now, "delete")
     await audit(run, Action.PLATFORM_MANUAL, result, "delete")
-    return JobOutcome(JobStatus.DONE, str(result.reason))
+    return JobOutcome(JobStatus.DONE, result.reason)

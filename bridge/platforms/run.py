@@ -28,6 +28,7 @@ class Run:
     post: Post
     now: datetime
     key: bytes
+    last_attempt: bool = False  # the job's last: an outcome that would retry fails the send instead
 
     def save_account(self) -> None:
         save_state(self.account, self.key, self.connector.account, self.now)

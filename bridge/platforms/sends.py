@@ -22,6 +22,7 @@ from bridge.queue import jobs
 from bridge.store.db import utcnow
 from bridge.store.models import Post
 from bridge.store.platforms import PlatformSend, SendState
+from bridge.platforms.states import move
 from consent.audit import Action, Event, record
 
 SEND_JOB = "platform_send"
@@ -76,9 +77,10 @@ async def enqueue_sends(session: AsyncSession, post: Post) -> None:
             continue  # published once already: mirrors are not sent twice
         if row is None:
             row = PlatformSend(post_id=post.id, platform_id=platform_id, handle=stable_handle(post.id, platform_id),
-                               remote_extra={}, attempts=0, created_at=now)
+                               state=SendState.QUEUED, remote_extra={}, attempts=0, created_at=now)
             session.add(row)
-        row.state, row.reason, row.detail, row.last_action, row.updated_at = SendState.QUEUED, None, None, "publish", now
+        move(row, SendState.QUEUED, now)
+        row.reason, row.detail, row.last_action = None, None, "publish"
         await session.flush()
         await _enqueue(session, post.id, platform_id, Change.PUBLISH)
 
@@ -88,7 +90,7 @@ async def enqueue_change(session: AsyncSession, post: Post, change: Change) -> N
     now = utcnow()
     for row in await sends_of(session, post.id):
         if change is Change.DELETE and row.state == SendState.QUEUED:
-            row.state, row.updated_at = SendState.CANCELLED, now  # its job was cancelled with the post's
+            move(row, SendState.CANCELLED, now)  # its job was cancelled with the post's
             continue
         if row.state in ENDED or (change is Change.EDIT and row.state != SendState.SENT):
             continue
@@ -104,11 +106,13 @@ async def decide(session: AsyncSession, post_id: int, platform_id: str, decision
         return False
     now = utcnow()
     if decision is Decision.MARK_SENT:
-        row.state, row.sent_at = SendState.SENT, now
+        move(row, SendState.SENT, now)
+        row.sent_at = now
     else:
-        row.state, row.first_sent_at = SendState.QUEUED, None
+        move(row, SendState.QUEUED, now)
+        row.first_sent_at = None
         await _enqueue(session, post_id, platform_id, Change.PUBLISH)
-    row.reason, row.detail, row.updated_at = f"editor_{decision}", None, now
+    row.reason, row.detail = f"editor_{decision}", None
     row.handle = row.handle if decision is Decision.MARK_SENT else _next_handle(row)
     await record(session, Event(Action.PLATFORM_DECIDED, actor_role, actor_ref, subject_ref=f"post:{post_id}",
                                 details={"platform": platform_id, "decision": str(decision)}))

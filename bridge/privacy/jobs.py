@@ -1,11 +1,12 @@
 """Periodic jobs of the privacy side: the daily retention run and the signed audit checkpoint.
 
 Each job re-enqueues its successor when it finishes; `ensure_privacy_jobs` starts the chains when a
-process with a worker starts (several may start at once: a pending job is never doubled).
+worker starts (`bridge.handlers.start_chains`); several may start at once, and a pending job is never doubled.
 """
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +22,16 @@ from consent.auditsigning import write_checkpoint
 RETENTION_JOB = "privacy_retention"
 CHECKPOINT_JOB = "audit_checkpoint"
 SYSTEM = ("system", "system")
+
+
+class PrivacyJobReason(enum.StrEnum):
+    PURGED = "purged"  # with the number of records removed as detail
+    CHECKPOINT_WRITTEN = "checkpoint_written"  # with the log's size as detail
+
+    @property
+    def description(self) -> str:
+        return {PrivacyJobReason.PURGED: "the retention run removed what had reached its deadline",
+                PrivacyJobReason.CHECKPOINT_WRITTEN: "a signed checkpoint of the audit log was written"}[self]
 
 
 def next_retention_run(config: Config, now: datetime) -> datetime:
@@ -50,13 +61,13 @@ async def handle_retention(ctx: WorkerContext, session: AsyncSession, job: Job) 
     vault = ctx.federation.vault if ctx.federation is not None else vault_for(ctx.config)
     counts = await run_retention(session, vault, ctx.config, SYSTEM)
     await jobs.schedule_once(session, RETENTION_JOB, next_retention_run(ctx.config, utcnow()), except_job=job.id)
-    return JobOutcome(JobStatus.DONE, f"purged:{sum(counts.values())}")
+    return JobOutcome(JobStatus.DONE, PrivacyJobReason.PURGED, detail=str(sum(counts.values())))
 
 
 async def handle_checkpoint(ctx: WorkerContext, session: AsyncSession, job: Job) -> JobOutcome:
     checkpoint = await write_checkpoint(session, signer_for(ctx.config))
     await jobs.schedule_once(session, CHECKPOINT_JOB, next_checkpoint(ctx.config, utcnow()), except_job=job.id)
-    return JobOutcome(JobStatus.DONE, f"size:{checkpoint.size}")
+    return JobOutcome(JobStatus.DONE, PrivacyJobReason.CHECKPOINT_WRITTEN, detail=str(checkpoint.size))
 
 
 def handlers() -> dict:

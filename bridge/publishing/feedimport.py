@@ -48,6 +48,22 @@ class PollReason(enum.StrEnum):
     HTTP_ERROR = "http_error"
     FEED_BROKEN = "feed_broken"
 
+    @property
+    def description(self) -> str:
+        return POLL_TEXT[self]
+
+
+POLL_TEXT = {
+    PollReason.POSTED: "new items of the feed were posted",
+    PollReason.PRIMED: "first poll: the feed's items are remembered, none is posted",
+    PollReason.NOTHING_NEW: "the feed has no new items",
+    PollReason.NOT_MODIFIED: "the feed has not changed since the last poll",
+    PollReason.NOT_CONFIGURED: "no import feed is configured for this account",
+    PollReason.FETCH_FAILED: "the feed could not be fetched",
+    PollReason.HTTP_ERROR: "the feed's server answered with an error status",
+    PollReason.FEED_BROKEN: "the feed could not be read",
+}
+
 
 BROKEN = (PollReason.FETCH_FAILED, PollReason.HTTP_ERROR, PollReason.FEED_BROKEN)
 

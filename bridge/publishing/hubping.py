@@ -42,6 +42,10 @@ class PingReason(enum.StrEnum):
     HUB_UNREACHABLE = "hub_unreachable"
     HUB_REFUSED = "hub_refused"
 
+    @property
+    def description(self) -> str:
+        return _DESCRIPTIONS[self]
+
 
 _DESCRIPTIONS = {
     PingReason.SENT: "the hub accepted a ping for every feed of the post",

@@ -18,7 +18,9 @@ from bridge.store.db import is_postgres, utcnow
 from bridge.queue.context import JobOutcome, JobStatus
 from bridge.store.models import Job, JobState
 
-LOCK_DURATION = timedelta(minutes=5)
+# A claim lasts a minute and the worker renews it while it works (`renew`, every quarter of it): a worker
+# killed mid fan-out leaves locks that expire within a minute, so a restarted one resends within 90 s.
+LOCK_DURATION = timedelta(minutes=1)
 
 
 async def enqueue(session: AsyncSession, kind: str, payload: dict | None = None, *,
@@ -68,16 +70,36 @@ def _claim_statement(postgres: bool):
         attempts=Job.attempts + 1).returning(Job).execution_options(synchronize_session=False)
 
 
-async def claim(session: AsyncSession, owner: str, limit: int = 10, now: datetime | None = None) -> list[Job]:
-    """Claims up to `limit` due jobs for `owner` and commits the claim: expired locks are released, then
-    one UPDATE … RETURNING chooses the due jobs, marks them ours and returns them."""
+async def claim(session: AsyncSession, owner: str, limit: int = 10, now: datetime | None = None,
+                lock: timedelta = LOCK_DURATION) -> list[Job]:
+    """Claims up to `limit` due jobs for `owner` for `lock` and commits the claim: expired locks are released,
+    then one UPDATE … RETURNING chooses the due jobs, marks them ours and returns them."""
     now = now or utcnow()
-    params = {"claim_now": now, "claim_limit": limit, "claim_owner": owner, "claim_until": now + LOCK_DURATION}
+    params = {"claim_now": now, "claim_limit": limit, "claim_owner": owner, "claim_until": now + lock}
     postgres = is_postgres(session.bind)
     await session.execute(_rescue_statement(postgres), {"claim_now": now})
     claimed = (await session.scalars(_claim_statement(postgres), params)).all()
     await session.commit()
     return sorted(claimed, key=lambda job: job.id)
+
+
+async def renew(session: AsyncSession, owner: str, job_ids: list[int], until: datetime) -> int:
+    """The heartbeat: extends the locks `owner` still holds on `job_ids` (how many it still held)."""
+    if not job_ids:
+        return 0
+    result = await session.execute(update(Job).where(Job.id.in_(job_ids), Job.locked_by == owner,
+                                                     Job.state == JobState.RUNNING)
+                                   .values(locked_until=until).execution_options(synchronize_session=False))
+    return result.rowcount
+
+
+async def finish_done(session: AsyncSession, owner: str, job_ids: list[int], now: datetime | None = None) -> None:
+    """Marks jobs done in one statement — only those still ours and running (a repeat is harmless)."""
+    if job_ids:
+        await session.execute(update(Job).where(Job.id.in_(job_ids), Job.locked_by == owner,
+                                                Job.state == JobState.RUNNING)
+                              .values(state=JobState.DONE, finished_at=now or utcnow(), locked_by=None,
+                                      locked_until=None, last_error=None).execution_options(synchronize_session=False))
 
 
 async def schedule_once(session: AsyncSession, kind: str, run_at: datetime, except_job: int | None = None) -> bool:
@@ -123,16 +145,11 @@ async def finish_many(session: AsyncSession, owner: str, results: list[tuple[Job
                       now: datetime | None = None) -> None:
     """Records the outcomes of a batch: the many successes in one statement, the rest one by one."""
     now = now or utcnow()
-    done = [job.id for job, outcome in results if outcome.status is JobStatus.DONE]
-    if done:
-        await session.execute(update(Job).where(Job.id.in_(done), Job.locked_by == owner,
-                                                Job.state == JobState.RUNNING)
-                              .values(state=JobState.DONE, finished_at=now, locked_by=None, locked_until=None,
-                                      last_error=None).execution_options(synchronize_session=False))
+    await finish_done(session, owner, [job.id for job, outcome in results if outcome.status is JobStatus.DONE], now)
     for job, outcome in results:
         if outcome.status is not JobStatus.DONE:
-            await finish(session, job, owner, error=None if outcome.status is JobStatus.DEFER else
-                         (outcome.reason or "unspecified"), retry=outcome.status is JobStatus.RETRY,
+            await finish(session, job, owner, error=None if outcome.status is JobStatus.DEFER else outcome.code,
+                         retry=outcome.status is JobStatus.RETRY,
                          retry_at=outcome.retry_at, deferred=outcome.status is JobStatus.DEFER, now=now)
 
 

@@ -7,13 +7,19 @@ exception class only (never its message, which might quote a payload) and retrie
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
 import uuid
+from datetime import timedelta
+from typing import Awaitable, Callable
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from bridge.queue import jobs
-from bridge.queue.context import BatchHandler, Handler, JobOutcome, JobStatus, WorkerContext
+from bridge.queue.context import BatchHandler, Handler, JobOutcome, JobReason, JobStatus, Settled, WorkerContext
+from bridge.store.db import utcnow
 from bridge.store.models import Job
 
 __all__ = ["Worker", "WorkerContext", "JobOutcome", "JobStatus", "Handler"]
@@ -24,8 +30,11 @@ log = logging.getLogger("stadtbote.worker")
 class Worker:
     def __init__(self, ctx: WorkerContext, handlers: dict[str, Handler],
                  owner: str | None = None, poll_seconds: float = 1.0, batch: int = 200, concurrency: int = 16,
-                 batch_handlers: dict[str, BatchHandler] | None = None):
-        """`handlers` come from the caller (the registry in `bridge.handlers`), so the queue imports no job."""
+                 batch_handlers: dict[str, BatchHandler] | None = None, lock: timedelta = jobs.LOCK_DURATION,
+                 on_start: Callable[[], Awaitable[object]] | None = None):
+        """`handlers` come from the caller (the registry in `bridge.handlers`), so the queue imports no job.
+        `lock`: how long a claim lasts unless renewed; the worker renews it every quarter of that.
+        `on_start`: run once when `run_forever` begins (the caller's periodic chains)."""
         self.ctx = ctx
         self.handlers = handlers
         self.batch_handlers = batch_handlers or {}
@@ -35,13 +44,62 @@ class Worker:
         # Deliveries wait on the network; running several at once keeps the CPU busy signing.
         self.limit = asyncio.Semaphore(concurrency)
         self.wake = asyncio.Event()
+        self.lock_duration = lock
+        self.held: set[int] = set()  # claimed and not yet finished: the jobs whose locks the heartbeat renews
+        self.settled = Settled()
+        self.on_start = on_start
 
     async def run_once(self) -> int:
         """Claims and runs one batch; returns how many jobs ran."""
-        async with self.ctx.sessions() as session:
-            claimed = await jobs.claim(session, self.owner, self.batch)
+        claimed = await self._claim()
         await self._run_claimed(claimed)
         return len(claimed)
+
+    async def _claim(self) -> list[Job]:
+        async with self.ctx.sessions() as session:
+            claimed = await jobs.claim(session, self.owner, self.batch, lock=self.lock_duration)
+        self.held.update(job.id for job in claimed)
+        return claimed
+
+    @contextlib.asynccontextmanager
+    async def _keeping(self):
+        """While the worker runs: the heartbeat, and the early record of jobs done in running batches."""
+        keeper = asyncio.create_task(self._keep(), name="stadtbote-worker-heartbeat")
+        try:
+            yield
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+
+    async def _keep(self) -> None:
+        loop = asyncio.get_running_loop()
+        beat = self.lock_duration.total_seconds() / 4
+        renewed = loop.time()
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.settled.changed.wait(), timeout=beat)
+            try:
+                await self._record_settled()
+                if loop.time() - renewed >= beat:
+                    renewed = loop.time()
+                    await self._renew()
+            except (SQLAlchemyError, OSError) as exc:  # the database is away for a moment: try at the next beat
+                log.warning("worker heartbeat failed: %s", exc.__class__.__name__)
+                await asyncio.sleep(beat)
+
+    async def _record_settled(self) -> None:
+        done = self.settled.take()
+        if done:
+            async with self.ctx.sessions.begin() as session:
+                await jobs.finish_done(session, self.owner, done)
+            self.held.difference_update(done)
+
+    async def _renew(self) -> None:
+        held = sorted(self.held)
+        if held:
+            async with self.ctx.sessions.begin() as session:
+                await jobs.renew(session, self.owner, held, utcnow() + self.lock_duration)
 
     async def _run_claimed(self, claimed: list[Job]) -> None:
         grouped: dict[str, list[Job]] = {}
@@ -54,12 +112,13 @@ class Worker:
 
     async def _run_batch(self, kind: str, batch: list[Job]) -> None:
         try:
-            outcomes = await self.batch_handlers[kind](self.ctx, batch)
+            outcomes = await self.batch_handlers[kind](self.ctx, batch, self.settled)
         except Exception as exc:  # a handler bug must not stop the worker; reason, no message
-            log.exception("batch of %d %s jobs crashed", len(batch), kind)
-            outcomes = [JobOutcome(JobStatus.RETRY, f"handler_crashed:{exc.__class__.__name__}")] * len(batch)
+            log.error("batch of %d %s jobs crashed: %s", len(batch), kind, exc.__class__.__name__)
+            outcomes = [crashed(exc)] * len(batch)
         async with self.ctx.sessions.begin() as session:
             await jobs.finish_many(session, self.owner, list(zip(batch, outcomes)))
+        self.held.difference_update(job.id for job in batch)
         failed = sum(1 for o in outcomes if o.status is not JobStatus.DONE)
         log.log(logging.INFO if failed else logging.DEBUG, "batch of %d %s jobs, %d not done", len(batch), kind,
                 failed)
@@ -70,31 +129,41 @@ class Worker:
 
     async def run_until_idle(self, max_rounds: int = 100) -> int:
         total = 0
-        for _ in range(max_rounds):
-            ran = await self.run_once()
-            total += ran
-            if not ran:
-                break
+        async with self._keeping():
+            for _ in range(max_rounds):
+                ran = await self.run_once()
+                total += ran
+                if not ran:
+                    break
         return total
 
     async def run_forever(self, batches_in_flight: int = 4) -> None:
         """Keeps claiming while earlier batches are still running, so a slow server holding up one
         batch (up to the client's timeout) does not hold up deliveries to everyone else."""
+        if self.on_start is not None:
+            try:
+                await self.on_start()
+            except (SQLAlchemyError, OSError) as exc:  # the chains start with the next worker; jobs run meanwhile
+                log.error("starting the periodic jobs failed: %s", exc.__class__.__name__)
         running: set[asyncio.Task] = set()
         try:
-            while True:
-                if len(running) < batches_in_flight:
-                    async with self.ctx.sessions() as session:
-                        claimed = await jobs.claim(session, self.owner, self.batch)
-                    if claimed:
-                        task = asyncio.create_task(self._run_claimed(claimed))
-                        running.add(task)
-                        task.add_done_callback(running.discard)
-                        continue
-                await self._pause(running)
-        finally:
+            async with self._keeping():
+                await self._claim_and_run(running, batches_in_flight)
+        finally:  # stopped: the batches end with it (their jobs go back to the queue when the locks expire)
             for task in running:
                 task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+
+    async def _claim_and_run(self, running: set[asyncio.Task], batches_in_flight: int) -> None:
+        while True:
+            if len(running) < batches_in_flight:
+                claimed = await self._claim()
+                if claimed:
+                    task = asyncio.create_task(self._run_claimed(claimed))
+                    running.add(task)
+                    task.add_done_callback(running.discard)
+                    continue
+            await self._pause(running)
 
     async def _pause(self, running: set[asyncio.Task]) -> None:
         """Until new work may be due: a batch finished, someone woke us, or the poll interval passed."""
@@ -108,17 +177,23 @@ class Worker:
         handler = self.handlers.get(job.kind)
         async with self.ctx.sessions() as session:
             if handler is None:
-                outcome = JobOutcome(JobStatus.FAILED, "unknown_job_kind")
+                outcome = JobOutcome(JobStatus.FAILED, JobReason.UNKNOWN_JOB_KIND)
             else:
                 try:
                     outcome = await handler(self.ctx, session, job)
                 except Exception as exc:  # a handler bug must not stop the worker; reason, no message
                     await session.rollback()
-                    log.exception("job %s (%s) crashed", job.id, job.kind)
-                    outcome = JobOutcome(JobStatus.RETRY, f"handler_crashed:{exc.__class__.__name__}")
-            error = None if outcome.status in (JobStatus.DONE, JobStatus.DEFER) else (outcome.reason or "unspecified")
+                    log.error("job %s (%s) crashed: %s", job.id, job.kind, exc.__class__.__name__)
+                    outcome = crashed(exc)
+            error = None if outcome.status in (JobStatus.DONE, JobStatus.DEFER) else outcome.code
             await jobs.finish(session, job, self.owner, error=error, retry=outcome.status is JobStatus.RETRY,
                               retry_at=outcome.retry_at, deferred=outcome.status is JobStatus.DEFER)
             await session.commit()
+        self.held.discard(job.id)
         level = logging.DEBUG if outcome.status is JobStatus.DONE else logging.INFO
-        log.log(level, "job %s kind=%s status=%s reason=%s", job.id, job.kind, outcome.status, outcome.reason)
+        log.log(level, "job %s kind=%s status=%s reason=%s", job.id, job.kind, outcome.status, outcome.code)
+
+
+def crashed(exc: Exception) -> JobOutcome:
+    """A handler bug: retried, recorded with the exception's class only (its message may quote a payload)."""
+    return JobOutcome(JobStatus.RETRY, JobReason.HANDLER_CRASHED, detail=exc.__class__.__name__)

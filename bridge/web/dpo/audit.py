@@ -14,7 +14,6 @@ from bridge.appkeys import CONFIG, SESSIONS
 from bridge.store.db import utcnow
 from bridge.store.models import Role, User
 from bridge.privacy.rights import signer_for
-from bridge.privacy.jobs import ensure_privacy_jobs
 from bridge.privacy.register import build_register
 from bridge.auth.users import user_ref
 from bridge.web.dpo import rights as dpo_rights
@@ -141,18 +140,10 @@ async def register_page(request: web.Request) -> web.StreamResponse:
     return render(request, "dpo_register.html", {"register": build_register(request.app[CONFIG], utcnow())})
 
 
-async def start_jobs(app: web.Application) -> None:
-    async with app[SESSIONS].begin() as session:
-        await ensure_privacy_jobs(session, app[CONFIG])
-
-
-def setup(app: web.Application, schedule_jobs: bool = False) -> None:
-    """`schedule_jobs`: start the retention and checkpoint chains (only where a worker runs them)."""
+def setup(app: web.Application) -> None:
     app.router.add_get("/dpo/audit", audit_page, name="dpo_audit")
     app.router.add_get("/dpo/audit/export", audit_export, name="dpo_audit_export")
     app.router.add_get("/dpo/checkpoints", checkpoints_page, name="dpo_checkpoints")
     app.router.add_get("/dpo/transfers", transfers_page, name="dpo_transfers")
     app.router.add_get("/dpo/register", register_page, name="dpo_register")
     dpo_rights.setup(app, dpo_user)
-    if schedule_jobs:
-        app.on_startup.append(start_jobs)

@@ -9,7 +9,9 @@ from bridge.appkeys import CONFIG, SESSIONS
 from bridge.store.models import Actor, Post, PostState, Role
 from bridge.auth.users import allowed_actors
 from bridge.publishing.edits import posts_with_waiting_edits, waiting_edits
+from bridge.platforms.status import recent_sends, views_of
 from bridge.publishing.posts import list_posts
+from bridge.store.db import utcnow
 from bridge.web.editor import compose, review
 from bridge.web import filters
 from bridge.web.guards import int_param, require_user
@@ -18,6 +20,7 @@ from bridge.web.render import render
 
 EDITORS = (Role.ADMIN, Role.EDITOR)
 PAGE_SIZE = 25
+RECENT_SENDS = 10  # the dashboard's "Platforms": the latest sends of the editor's accounts
 STATES = tuple(PostState)
 
 
@@ -31,12 +34,15 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
             .order_by(Post.id)
         )).all()) if names else []
         edits = await waiting_edits(session, names)
+        recent = await recent_sends(session, names, RECENT_SENDS) if names and config.platforms else []
+        views = await views_of(session, [send for send, _ in recent], utcnow())
     return render(request, "dashboard.html", {
         "actors": [config.actor(n) for n in names],
         "to_review": [p for p in waiting if p.author_id != user.id],
         "own_waiting": [p for p in waiting if p.author_id == user.id],
         "edits_to_review": [(e, p) for e, p in edits if e.editor_id != user.id],
         "own_edits": [(e, p) for e, p in edits if e.editor_id == user.id],
+        "sends": [(view, post) for view, (_, post) in zip(views, recent)],
     })
 
 

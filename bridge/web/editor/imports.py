@@ -1,8 +1,5 @@
-"""The editors' view of feed imports: which feeds are polled, when, and why one is broken.
-
-Also starts the poll chain: when the application starts, every account with `import_feed_url` gets a
-poll job unless one is already pending (the jobs then re-enqueue themselves).
-"""
+"""The editors' view of feed imports: which feeds are polled, when, and why one is broken. (The worker
+starts the poll chain, with the other periodic jobs; see `bridge.handlers`.)"""
 
 from __future__ import annotations
 
@@ -18,12 +15,6 @@ from bridge.web.render import render
 
 def setup(app: web.Application) -> None:
     app.router.add_get("/editor/imports", imports_page, name="feed_imports")
-    app.on_startup.append(start_polls)
-
-
-async def start_polls(app: web.Application) -> None:
-    async with app[SESSIONS].begin() as session:
-        await feedimport.ensure_polls(session, app[CONFIG])
 
 
 async def imports_page(request: web.Request) -> web.StreamResponse:

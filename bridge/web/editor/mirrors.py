@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from activitypub.uris import Uris
 from bridge.platforms import sends as mirroring
-from bridge.appkeys import CONFIG, FEDERATION, SESSIONS
+from bridge.appkeys import CONFIG, FEDERATION, FORM, SESSIONS
 from bridge.config.model import Config, PlatformConfig
 from bridge.platforms.connectors import registry
 from bridge.platforms.connectors.base import AccountState, PostView, Reason, Rendered
@@ -19,7 +19,8 @@ from bridge.platforms.connectors.render import post_view
 from bridge.store.db import utcnow
 from bridge.store.models import Role
 from bridge.store.platforms import PlatformAccount
-from bridge.platforms.health import check_account, ensure_health_job
+from bridge.platforms.health import check_account
+from bridge.platforms.status import health_of, latest_per_platform, views_of
 from bridge.auth.users import user_ref
 from bridge.web.guards import load_post, require_user, see_other
 from bridge.web.render import render
@@ -52,16 +53,17 @@ async def post_mirrors(request: web.Request) -> web.StreamResponse:
     async with request.app[SESSIONS]() as session:
         post = await load_post(request, session, user)
         sends = {s.platform_id: s for s in await mirroring.sends_of(session, post.id)}
+        views = {v.platform_id: v for v in await views_of(session, list(sends.values()), utcnow())}
         limits = await _limits(session)
     wanted = [p for p in config.platforms if p.id in (post.mirrors or []) or p.id in sends]
     view = post_view(post, config, Uris.for_base(config.instance.base_url))
-    return render(request, "mirrors.html", {"post": post, "sends": sends, "reasons": REASONS,
+    return render(request, "mirrors.html", {"post": post, "sends": sends, "views": views, "reasons": REASONS,
                                             "previews": previews(config, wanted, view, limits)})
 
 
 async def decide(request: web.Request) -> web.StreamResponse:
     user = require_user(request, roles=EDITORS)
-    form = await request.post()
+    form = request[FORM]  # read once, by the CSRF check: the body is gone
     try:
         decision = mirroring.Decision(form.get("decision", ""))
     except ValueError:
@@ -77,7 +79,7 @@ async def compose_preview(request: web.Request) -> web.StreamResponse:
     """The compose form's "preview per platform" button: the text as each checked platform gets it."""
     require_user(request, roles=EDITORS)
     config = request.app[CONFIG]
-    form = await request.post()
+    form = request[FORM]  # the compose form is multipart: its body was read (once) by the CSRF check
     chosen = [p for p in config.platforms if p.id in form.getall("mirror", [])]
     actor = str(form.get("actor") or (config.actors[0].name if config.actors else ""))
     permalink = Uris.for_base(config.instance.base_url).permalink(actor, "…")
@@ -92,10 +94,14 @@ async def compose_preview(request: web.Request) -> web.StreamResponse:
 async def admin_platforms(request: web.Request) -> web.StreamResponse:
     require_user(request, roles=(Role.ADMIN,))
     config = request.app[CONFIG]
+    now = utcnow()
     async with request.app[SESSIONS]() as session:
         accounts = {a.platform_id: a for a in (await session.scalars(select(PlatformAccount))).all()}
-    return render(request, "admin_platforms.html", {"platforms": config.platforms, "accounts": accounts,
-                                                    "reasons": REASONS, "now": utcnow()})
+        latest = await views_of(session, await latest_per_platform(session, [p.id for p in config.platforms]), now)
+    return render(request, "admin_platforms.html", {
+        "platforms": config.platforms, "accounts": accounts, "now": now,
+        "health": {p.id: health_of(accounts.get(p.id), now) for p in config.platforms},
+        "latest": {v.platform_id: v for v in latest}})
 
 
 async def check_platform(request: web.Request) -> web.StreamResponse:
@@ -110,15 +116,7 @@ async def check_platform(request: web.Request) -> web.StreamResponse:
     raise see_other("/admin/platforms")
 
 
-async def start_jobs(app: web.Application) -> None:
-    async with app[SESSIONS].begin() as session:
-        await ensure_health_job(session, app[CONFIG])
-
-
-def setup(app: web.Application, schedule_jobs: bool = False) -> None:
-    """`schedule_jobs`: start the daily credential check (only where a worker runs it)."""
-    if schedule_jobs:
-        app.on_startup.append(start_jobs)
+def setup(app: web.Application) -> None:
     app.router.add_get("/editor/posts/{post_id:\\d+}/mirrors", post_mirrors, name="post_mirrors")
     app.router.add_post("/editor/posts/{post_id:\\d+}/mirrors/{platform}/decide", decide)
     app.router.add_post("/editor/mirrors/preview", compose_preview, name="mirror_preview")

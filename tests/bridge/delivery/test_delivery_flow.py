@@ -146,7 +146,7 @@ async def test_a_failing_server_is_retried_later_and_others_are_not_held_up(stad
     async with stadt.app[SESSIONS]() as s:
         job = await s.scalar(select(Job).where(Job.kind == "deliver", Job.state == JobState.QUEUED))
         host = await s.get(DeliveryHost, "down.test")
-    assert job.last_error == "http_503" and job.attempts == 1
+    assert job.last_error == "http:503" and job.attempts == 1
     assert (job.run_at - utcnow()).total_seconds() > 100  # Retry-After honoured
     assert host.consecutive_failures == 1
     async with stadt.app[SESSIONS].begin() as s:

@@ -14,7 +14,7 @@ from bridge.app import create_app
 from bridge.publishing.feedimport import PollReason
 from bridge.store.models import Job, Post, PostState
 from bridge.store.feeds import FeedImportState
-from bridge.handlers import standard_worker
+from bridge.handlers import standard_worker, start_chains
 from bridge.queue.context import WorkerContext
 from consent.models import AuditEntry
 from support.public import editor
@@ -155,8 +155,9 @@ async def test_the_worker_starts_polls_and_editors_see_the_broken_feed(import_co
                                                                         press, aiohttp_client, test_password_hash):
     config = import_config()
     press["mode"] = "broken"
-    client = await aiohttp_client(create_app(config, run_worker=False))  # start-up enqueues one poll per account
+    client = await aiohttp_client(create_app(config, run_worker=False))
     worker = standard_worker(WorkerContext(config, sessions_only))
+    await start_chains(sessions_only, config)  # what a starting worker does: one poll per account
     assert await worker.run_until_idle() == 2
     assert await worker.run_until_idle() == 0  # the next polls wait for their interval
     async with sessions_only() as s:

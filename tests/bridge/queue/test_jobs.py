@@ -4,8 +4,11 @@ and several workers share the queue without running a job twice."""
 from __future__ import annotations
 
 import asyncio
+import enum
+import logging
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bridge.queue import jobs
@@ -14,7 +17,15 @@ from bridge.store.models import Job, JobState
 from bridge.queue.worker import JobOutcome, JobStatus, Worker, WorkerContext
 
 
-def recording_handler(seen: list, status: JobStatus = JobStatus.DONE, reason: str | None = None):
+class ProbeReason(enum.StrEnum):
+    REMOTE_UNAVAILABLE = "remote_unavailable"
+
+    @property
+    def description(self) -> str:
+        return "the probe's remote side did not answer"
+
+
+def recording_handler(seen: list, status: JobStatus = JobStatus.DONE, reason: ProbeReason | None = None):
     async def handle(ctx, session, job):
         seen.append(job.payload["n"])
         await asyncio.sleep(0)  # let other workers interleave
@@ -40,7 +51,7 @@ async def test_failures_retry_with_backoff_then_fail_for_good(config, booted, se
         job = await jobs.enqueue(s, "probe", {"n": 1}, max_attempts=2)
     seen: list = []
     worker = Worker(WorkerContext(config, sessions_only),
-                    {"probe": recording_handler(seen, JobStatus.RETRY, "remote_unavailable")})
+                    {"probe": recording_handler(seen, JobStatus.RETRY, ProbeReason.REMOTE_UNAVAILABLE)})
     before = utcnow()
     await worker.run_until_idle()
     async with sessions_only() as s:
@@ -55,17 +66,28 @@ async def test_failures_retry_with_backoff_then_fail_for_good(config, booted, se
     assert row.state == JobState.FAILED and row.attempts == 2 and seen == [1, 1]
 
 
-async def test_a_crashing_handler_is_recorded_without_its_message(config, booted, sessions_only):
+async def test_a_crashing_handler_is_recorded_and_logged_without_its_message(config, booted, sessions_only, caplog):
     async def crash(ctx, session, job):
         raise RuntimeError("secret payload text")
     async with sessions_only.begin() as s:
         job = await jobs.enqueue(s, "boom", {}, max_attempts=1)
         unknown = await jobs.enqueue(s, "no_such_kind", {})
-    await Worker(WorkerContext(config, sessions_only), {"boom": crash}).run_until_idle()
+    with caplog.at_level(logging.DEBUG, logger="stadtbote.worker"):
+        await Worker(WorkerContext(config, sessions_only), {"boom": crash}).run_until_idle()
+    assert "RuntimeError" in caplog.text and "secret payload text" not in caplog.text  # the class, no message
+    assert all(record.exc_info is None for record in caplog.records)  # nor a traceback quoting it
     async with sessions_only() as s:
         row, other = await s.get(Job, job.id), await s.get(Job, unknown.id)
     assert row.state == JobState.FAILED and row.last_error == "handler_crashed:RuntimeError"
     assert other.state == JobState.FAILED and other.last_error == "unknown_job_kind"
+
+
+def test_a_job_reason_is_a_described_enum_member_never_a_bare_string():
+    assert JobOutcome(JobStatus.RETRY, ProbeReason.REMOTE_UNAVAILABLE, detail="503").code == "remote_unavailable:503"
+    with pytest.raises(TypeError):
+        JobOutcome(JobStatus.DONE, "free text")
+    with pytest.raises(TypeError):
+        JobOutcome(JobStatus.DONE, JobStatus.DONE)  # a StrEnum, but without a description
 
 
 async def test_jobs_of_a_dead_worker_are_recovered_after_the_lock_expires(config, booted, sessions_only):
@@ -131,3 +153,45 @@ async def test_jobs_holding_the_same_named_lock_never_overlap(config, booted, se
     await Worker(WorkerContext(config, sessions_only), {"careful": careful}).run_until_idle()
     assert len(trace) == 8
     assert all(trace[i].startswith("in:") and trace[i + 1] == "out:" + trace[i][3:] for i in range(0, 8, 2))
+
+
+async def test_a_working_worker_renews_its_claim_and_a_dead_ones_claim_expires(config, booted):
+    """With a lock of 0.4 s: a job that runs for 1.2 s stays with its worker (the heartbeat renews the
+    claim), so a second worker never runs it twice; a claim nobody renews is taken over once it expires."""
+    engines = [create_engine(config.database.url) for _ in range(2)]
+    first, second = (create_sessionmaker(e) for e in engines)
+    lock = timedelta(seconds=0.4)
+    seen: list = []
+
+    async def slow(ctx, session, job):
+        seen.append(job.payload["n"])
+        await asyncio.sleep(1.2)
+        return JobOutcome(JobStatus.DONE)
+
+    async with first.begin() as s:
+        job = await jobs.enqueue(s, "slow", {"n": 1})
+    working = Worker(WorkerContext(config, first), {"slow": slow}, lock=lock)
+    other = Worker(WorkerContext(config, second), {"slow": slow}, lock=lock, poll_seconds=0.05)
+    running = asyncio.create_task(working.run_until_idle())
+    await asyncio.sleep(0.1)
+    poller = asyncio.create_task(other.run_forever())
+    await running
+    poller.cancel()
+    await asyncio.gather(poller, return_exceptions=True)
+    async with first() as s:
+        row = await s.get(Job, job.id)
+    assert seen == [1] and row.state == JobState.DONE and row.attempts == 1
+
+    async with first.begin() as s:
+        orphan = await jobs.enqueue(s, "slow", {"n": 2})
+    async with first() as s:
+        assert [j.id for j in await jobs.claim(s, "killed-worker", lock=lock)] == [orphan.id]
+    taken_over = asyncio.get_running_loop().time()
+    poller = asyncio.create_task(other.run_forever())
+    while seen != [1, 2]:
+        await asyncio.sleep(0.02)
+    assert asyncio.get_running_loop().time() - taken_over < lock.total_seconds() + 0.5
+    poller.cancel()
+    await asyncio.gather(poller, return_exceptions=True)
+    for e in engines:
+        await e.dispose()

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
 from bridge.publishing import posts
 from bridge.app import create_app
 from bridge.appkeys import SESSIONS
-from bridge.store.models import Role
+from bridge.platforms.sends import SEND_JOB
+from bridge.store.db import utcnow
+from bridge.store.models import Job, JobState, Role
 from bridge.store.platforms import AccountStatus, PlatformAccount, PlatformSend, SendState
 from support.mirroring import PLATFORMS
 from fakes.platforms import MapResolver
 from fakes.platform_servers import FakeMastodon
 from testkit import add_user
-from support.web import Visitor, admin_ready, client_for, signed_in
+from support.web import Visitor, admin_ready, client_for, compose_form, signed_in
 
 
 @pytest.fixture
@@ -39,6 +43,19 @@ async def test_the_compose_preview_shows_each_platforms_text_and_counter(site):
     assert page.has("Bluesky cannot edit posts")
     many = await visitor.post("/editor/mirrors/preview", {"actor": "stadt", "text": "A < B", "mirror": "tg"})
     assert "A &amp;lt; B" in many.text  # the exact HTML Telegram gets, shown escaped
+
+
+async def test_the_compose_forms_preview_button_reads_the_form_the_csrf_check_read(site):
+    """The compose form is multipart: its body is read once, by the CSRF check; the preview must use that."""
+    _, _, visitor, _ = site
+    await visitor.get("/editor/compose")
+    form = compose_form("Der Wochenmarkt zieht um #Stadt", mirror="bsky")
+    form.add_field("mirror", "masto")
+    form.add_field("image1", b"", filename="", content_type="application/octet-stream")
+    page = await visitor.post("/editor/mirrors/preview", form)
+    assert page.status == 200, page.text[:300]
+    assert page.has("bsky (bluesky)") and page.has("masto (mastodon)") and not page.has("tg (telegram)")
+    assert page.has("Der Wochenmarkt zieht um #Stadt")
 
 
 async def test_the_post_page_lists_platform_states_and_lets_the_editor_decide_an_unknown_outcome(site):
@@ -91,3 +108,37 @@ async def test_check_now_shows_a_revoked_token_and_its_repair(aiohttp_client, ai
         account = await s.get(PlatformAccount, "masto")
     assert account.status == AccountStatus.OK and account.checked_at is not None
     assert not (await admin.get("/admin/platforms")).has("Reconnect needed")
+
+
+async def test_each_send_has_one_status_in_the_same_german_words_on_every_page(site):
+    """A send whose job gave up reads "not sent", never "queued"; one that waits says when it tries again;
+    the post's platform page, the dashboard and the admin's platform page use the same words, with the time
+    of the last attempt; an account whose last check got no answer is not called "OK"."""
+    config, sessions, visitor, user_id = site
+    async with sessions.begin() as s:
+        user = await s.get(posts.User, user_id)
+        user.language = "de"
+        post = (await posts.create_post(s, config, user, posts.Draft("stadt", "Hallo", mirrors=("tg", "masto")))).post
+        rows = {r.platform_id: r for r in (await s.scalars(select(PlatformSend))).all()}
+        rows["masto"].reason = rows["tg"].reason = "connection_failed"
+        rows["masto"].attempts = rows["tg"].attempts = 1
+        sends = {j.payload["platform_id"]: j for j in (await s.scalars(select(Job).where(Job.kind == SEND_JOB))).all()}
+        sends["masto"].state = JobState.FAILED  # the job gave up; the row says "queued"
+        sends["tg"].run_at = utcnow() + timedelta(minutes=5)
+        s.add(PlatformAccount(platform_id="masto", status=AccountStatus.OK, reason="connection_failed", limits={},
+                              checked_at=utcnow() - timedelta(days=1)))
+    admin_id = await admin_ready(sessions)
+    async with sessions.begin() as s:
+        (await s.get(posts.User, admin_id)).language = "de"
+    stopped, waiting = "nicht gesendet: Versand abgebrochen", "noch nicht gesendet: neuer Versuch folgt"
+    page = await visitor.get(f"/editor/posts/{post.id}/mirrors")
+    assert page.has(stopped) and page.has(waiting) and page.has("nächster Versuch")
+    assert page.has("Letzter Versuch") and not page.has("in der Warteschlange")
+    dashboard = await visitor.get("/editor")
+    assert dashboard.has(f"masto: {stopped}") and dashboard.has(f"tg: {waiting}")
+    admin = await signed_in(Visitor(visitor.client), sessions, admin_id)
+    accounts = await admin.get("/admin/platforms")
+    assert accounts.has("unklar: die letzte Prüfung kam nicht durch") and accounts.has("Letzte Prüfung")
+    assert not accounts.has("In Ordnung") and not accounts.has("es wurde nichts gesendet")
+    assert accounts.has(f"Beitrag {post.id}") and accounts.has(stopped) and accounts.has(waiting)
+    await admin.close()

@@ -13,6 +13,7 @@ from bridge.convert.images import MEDIA_TEXT
 from bridge.publishing.posts import POST_TEXT
 from bridge.auth.tokens import TOKEN_TEXT
 from bridge.auth.users import USER_ERROR_TEXT
+from bridge.platforms.status import HEALTH_TEXT, STATUS_TEXT
 from support.web import compose_form, editor, visitors  # noqa: F401
 
 BRIDGE = Path(__file__).resolve().parents[3] / "bridge"
@@ -28,7 +29,7 @@ def interface_messages() -> set[str]:
     for module in (BRIDGE / "web").rglob("*.py"):
         with module.open("rb") as fh:
             found.update(_first(m) for _, _, m, _ in extract_python(fh, {"N_": None, "_": None}, [], {}))
-    for texts in (POST_TEXT, MEDIA_TEXT, USER_ERROR_TEXT, TOKEN_TEXT):
+    for texts in (POST_TEXT, MEDIA_TEXT, USER_ERROR_TEXT, TOKEN_TEXT, STATUS_TEXT, HEALTH_TEXT):
         found.update(texts.values())
     return found - {None}
 
