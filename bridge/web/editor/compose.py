@@ -12,7 +12,7 @@ from bridge.publishing.posts import POST_TEXT, Draft, PostReason, create_post, e
 from bridge.auth.users import allowed_actors
 from bridge.web.editor.compose_form import ComposeForm, ImageSlot, check_fields, parse_form
 from bridge.web.editor.compose_media import apply_attached_alt, store_images
-from bridge.web.filters import INPUT_FORMAT
+from bridge.web.filters import input_value
 from bridge.web.guards import load_post, require_user
 from bridge.web.messages import N_, Problem, by_field
 from bridge.web.render import render
@@ -90,7 +90,7 @@ def _outcome(request: web.Request, user: User, form: ComposeForm, result, post: 
 def form_of(post: Post, config) -> ComposeForm:
     images = [ImageSlot(index=i, alt=m.alt, decorative=m.decorative, media_id=m.id, preview=m.filename)
               for i, m in enumerate(post.media)]
-    scheduled = post.scheduled_at.astimezone(config.tz).strftime(INPUT_FORMAT) if post.scheduled_at else ""
+    scheduled = input_value(post.scheduled_at, config.tz)
     form = ComposeForm(actor=post.actor.name, text=post.text, spoiler_text=post.spoiler_text,
                        language=post.language, publish_at=scheduled if post.state != PostState.PUBLISHED else "",
                        mirrors=list(post.mirrors or []), images=images)

@@ -25,7 +25,7 @@ def interface_messages() -> set[str]:
     for template in (BRIDGE / "templates").glob("*.html"):
         with template.open("rb") as fh:
             found.update(_first(m) for _, _, m, _ in babel_extract(fh, ("_", "gettext"), [], JINJA_OPTIONS))
-    for module in (BRIDGE / "web").glob("*.py"):
+    for module in (BRIDGE / "web").rglob("*.py"):
         with module.open("rb") as fh:
             found.update(_first(m) for _, _, m, _ in extract_python(fh, {"N_": None, "_": None}, [], {}))
     for texts in (POST_TEXT, MEDIA_TEXT, USER_ERROR_TEXT, TOKEN_TEXT):
