@@ -237,9 +237,20 @@ REQUEST_STATE = {"open": N_("open"), "done": N_("answered"), "answered": N_("ans
 ROLE = {"admin": N_("administrator"), "editor": N_("editor"), "dpo": N_("data protection officer"),
         "system": N_("system"), "api": N_("API"), "anonymous": N_("anonymous"), "remote": N_("remote server")}
 
+REPLY_STATE = {"pending": N_("Awaiting moderation"), "approved": N_("Approved"), "hidden": N_("Hidden"),
+               "spam": N_("Spam or abuse"), "deleted": N_("Deleted")}
+
+INTERACTION = {"like": N_("like"), "announce": N_("boost")}
+
+SOURCE = {"fediverse": N_("fediverse")}
+
+RECIPIENT_ROLE = {"controller (moderators, DPO)": N_("controller (moderation, data protection)"),
+                  "the person's own server": N_("the person's own server")}
+
 KINDS = {"action": ACTION, "outcome": OUTCOME, "reason": REASON, "purpose": PURPOSE, "basis": BASIS,
          "retention": RETENTION, "visibility": VISIBILITY, "request_kind": REQUEST_KIND,
-         "request_state": REQUEST_STATE, "role": ROLE}
+         "request_state": REQUEST_STATE, "role": ROLE, "reply_state": REPLY_STATE, "interaction": INTERACTION,
+         "source": SOURCE, "recipient_role": RECIPIENT_ROLE}
 
 
 def label_of(kind: str, code: object) -> str | None:
