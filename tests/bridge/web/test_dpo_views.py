@@ -150,8 +150,8 @@ async def test_the_dpo_reads_the_log_in_german_with_the_codes_only_in_titles(vis
     officer = await dpo(visitors, sessions)
     await officer.post("/language", {"language": "de"})
     page = await officer.get("/dpo/audit")
-    for german in ("Passwort geändert", "Nachricht aus dem Fediverse abgewiesen", "abgewiesen",
-                   "Link abgewiesen (nur http und https)", "Antrag erfasst", "Auskunft (Art. 15)",
+    for german in ("Passwort geändert", "Nachricht aus dem Fediverse abgewiesen", "abgewiesen", "Ersuchen erfasst",
+                   "Link abgewiesen (nur http und https)", "Auskunft (Art. 15)",
                    "Art. 6 Abs. 1 lit. c DSGVO (rechtliche Verpflichtung)", "Redaktion"):
         assert page.has(german), german
     for raw in ("password.changed", "refused_scheme", "inbound.rejected", "gdpr_6_1_c", "(access)", "Time (UTC)"):
