@@ -57,7 +57,8 @@ async def _erasure(request: web.Request) -> AuditEntry:
 async def receipt_page(request: web.Request) -> web.StreamResponse:
     entry = await _erasure(request)
     details = entry.details or {}
-    parts = [(label, details[key]) for key, label in ERASED_PARTS.items() if isinstance(details.get(key), int)]
+    parts = [(label, details[key]) for key, label in ERASED_PARTS.items()
+             if isinstance(details.get(key), int) and details[key] > 0]  # what there was, not every category
     async with request.app[SESSIONS]() as session:
         checkpoint = await latest_checkpoint(session)
     return render(request, "dpo_erasure_receipt.html", {
