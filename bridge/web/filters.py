@@ -71,10 +71,15 @@ def format_day(value: object, language: str) -> str:
         return day.isoformat()
 
 
+def _zone(ctx) -> tzinfo:
+    config = ctx.get("config")  # the CLI renders the register without one: UTC then
+    return config.tz if config is not None else timezone.utc
+
+
 @jinja2.pass_context
 def localtime(ctx, value: object) -> str:
     """Editors think in the town's time, not in UTC; the zone name avoids any doubt."""
-    return format_when(value, ctx["config"].tz, current_language())
+    return format_when(value, _zone(ctx), current_language())
 
 
 def localday(value: object) -> str:
@@ -92,12 +97,16 @@ def input_value(value: object, zone: tzinfo) -> str:
 
 @jinja2.pass_context
 def input_time(ctx, value: object) -> str:
-    return input_value(value, ctx["config"].tz)
+    return input_value(value, _zone(ctx))
 
 
 def install(app: web.Application) -> None:
     """Idempotent, so every view module's setup may call it."""
-    env = app[TEMPLATES]
+    add_to(app[TEMPLATES])
+
+
+def add_to(env: jinja2.Environment) -> None:
+    """Also for environments without an app (the CLI's register)."""
     env.filters["localtime"] = localtime
     env.filters["localday"] = localday
     env.filters["input_time"] = input_time

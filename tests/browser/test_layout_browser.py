@@ -18,9 +18,6 @@ from layout_support import (LONG_WORD, PASSWORD, PERSON, PLATFORMS, horizontal_o
 
 pytestmark = pytest.mark.browser
 WIDTHS = {"wide": (1280, 900), "phone": (390, 844)}
-# The Art. 30 register's built-in activities, recipients and measures are English text of consent.register
-# (not an interface text); only its frame is checked for English.
-ENGLISH_CONTENT = ("/dpo/register",)
 
 
 @pytest.fixture
@@ -41,10 +38,9 @@ async def walk(page, paths: list[str], width: str, folder, who: str) -> list[str
         wider = await horizontal_overflow(page)
         if wider > 0:
             failures.append(f"{path} at {width}: {wider} px wider than the window")
-        if path not in ENGLISH_CONTENT:
-            words = problems_with_the_words(await page.evaluate(visible_text_script()))
-            if words:
-                failures.append(f"{path}: not German: {sorted(set(words))[:12]}")
+        words = problems_with_the_words(await page.evaluate(visible_text_script()))
+        if words:
+            failures.append(f"{path}: not German: {sorted(set(words))[:12]}")
     return failures
 
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bridge.appkeys import FEDERATION, SESSIONS
+from bridge.privacy.register import build_register
 from bridge.store.db import utcnow
 from consent.audit import Action, Event, Outcome, record
 from consent.checkpoint import load_public_key_pem, VerifierKey
@@ -178,3 +179,17 @@ async def test_the_erasure_receipt_is_german_and_only_for_the_dpo(visitors, sess
         assert (await erika.get(path)).status == 403, path
     assert (await officer.get("/dpo/erasures/1")).status == 404  # an entry that is no erasure
     assert (await officer.get("/dpo/erasures/999999")).status == 404
+
+
+async def test_the_register_reads_german_for_a_german_dpo_and_configured_text_stays_as_written(
+        visitors, sessions, client, config):
+    officer = await dpo(visitors, sessions)
+    await officer.post("/language", {"language": "de"})
+    page = await officer.get("/dpo/register")
+    built_in = build_register(config, utcnow())
+    english = {a["purpose"] for a in built_in["activities"]} | set(built_in["measures"]) \
+        | {r["category"] for r in built_in["retention"]}
+    assert page.status == 200 and [text for text in english if " " in text and page.has(text)] == []
+    for german in ("Veröffentlichen", "Öffentlichkeitsarbeit: die Beiträge der Behörde", "180 Tage",
+                   "vom Verantwortlichen zu ergänzen", "Art. 6 Abs. 1 lit. e DSGVO (öffentliche Aufgabe)"):
+        assert page.has(german), german
