@@ -4,6 +4,8 @@ without a word fails here, not in front of a German DPO."""
 
 from __future__ import annotations
 
+import contextvars
+
 import pytest
 
 from activitypub.guard import RequestReason
@@ -16,7 +18,9 @@ from bridge.inbound.effects import Effect
 from bridge.inbound.request import Refusal
 from bridge.platforms.connectors.base import Reason as PlatformReason
 from bridge.privacy.consent_requests import AskReason
+from bridge.web.i18n import Catalogues, set_language
 from bridge.web.labels import KINDS, label_of
+from bridge.web.render import create_templates
 from consent.audit import Action, Outcome
 from consent.auditpolicy import Basis, RetentionClass, defaults_for
 from consent.consents import Channel, ConsentReason
@@ -47,3 +51,15 @@ def test_every_purpose_the_log_defaults_to_has_a_word():
 def test_a_code_without_a_word_is_shown_as_it_is():
     assert label_of("reason", "something_new") is None and label_of("action", None) is None
     assert set(KINDS) >= {"action", "outcome", "reason", "visibility"}
+
+
+def test_a_replys_visibility_is_a_german_word_with_the_code_in_the_title():
+    contextvars.copy_context().run(_visibility_in_german)  # the language stays German in here only
+
+
+def _visibility_in_german():
+    set_language("de")
+    signals = create_templates(Catalogues()).get_template("_moderation_macros.html").module.signals
+    shown = str(signals({"visibility": "public"}))
+    assert "Sichtbarkeit: <span" in shown and ">öffentlich</span>" in shown and 'title="public"' in shown
+    assert "Sichtbarkeit: –" in str(signals({}))
