@@ -81,7 +81,7 @@ async def seed(sessions, config) -> Seeded:
                 content_html=f"<p>{LONG_WORD} <a href=\"{LONG_URL}\">{LONG_URL}</a></p>",
                 signals=reply_snapshot(ProfileSignals(), "public")), timedelta(days=180)))
         await _audit(session)
-        await open_request(session, RequestKind.ACCESS, "subject:" + "ab" * 30, utcnow() - timedelta(days=40))
+        await open_request(session, RequestKind.ACCESS, "ab" * 16, utcnow() - timedelta(days=40))
         await block(session, "spam." + "sehr-lange-subdomain-" * 8 + "example", BlockReason.SPAM, "user:1",
                     "127.0.0.1", utcnow())
         await create_token(session, "amelie", "stadt", label="Skript für den Abfallkalender " + LONG_WORD[:80])
