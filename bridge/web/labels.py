@@ -247,10 +247,16 @@ SOURCE = {"fediverse": N_("fediverse")}
 RECIPIENT_ROLE = {"controller (moderators, DPO)": N_("controller (moderation, data protection)"),
                   "the person's own server": N_("the person's own server")}
 
+POLL = {"posted": N_("new entries posted"), "primed": N_("first poll: existing entries noted, nothing posted"),
+        "nothing_new": N_("nothing new"), "not_modified": N_("feed unchanged"),
+        "not_configured": N_("no feed configured"), "fetch_failed": N_("feed could not be fetched"),
+        "http_error": N_("the feed's server answered with an error"), "feed_broken": N_("feed could not be read")}
+
 KINDS = {"action": ACTION, "outcome": OUTCOME, "reason": REASON, "purpose": PURPOSE, "basis": BASIS,
          "retention": RETENTION, "visibility": VISIBILITY, "request_kind": REQUEST_KIND,
          "request_state": REQUEST_STATE, "role": ROLE, "reply_state": REPLY_STATE, "interaction": INTERACTION,
-         "source": SOURCE, "recipient_role": RECIPIENT_ROLE}
+         "source": SOURCE, "recipient_role": RECIPIENT_ROLE,
+         "poll": POLL}
 
 
 def label_of(kind: str, code: object) -> str | None:

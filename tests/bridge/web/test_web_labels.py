@@ -18,6 +18,7 @@ from bridge.inbound.effects import Effect
 from bridge.inbound.request import Refusal
 from bridge.platforms.connectors.base import Reason as PlatformReason
 from bridge.privacy.consent_requests import AskReason
+from bridge.publishing.feedimport import PollReason
 from bridge.web.i18n import Catalogues, set_language
 from bridge.web.labels import KINDS, label_of
 from bridge.web.render import create_templates
@@ -34,7 +35,8 @@ REASONS = (SigninReason, TokenReason, Refusal, Effect, RejectReason, RequestReas
 
 @pytest.mark.parametrize("kind, vocabulary", [("action", Action), ("outcome", Outcome), ("basis", Basis),
                                               ("retention", RetentionClass), ("request_kind", RequestKind),
-                                              ("request_state", RequestState), ("interaction", InteractionKind)])
+                                              ("request_state", RequestState), ("interaction", InteractionKind),
+                                              ("poll", PollReason)])
 def test_every_member_of_a_vocabulary_has_a_word(kind, vocabulary):
     assert [str(m) for m in vocabulary if not label_of(kind, m)] == []
 
