@@ -87,7 +87,7 @@ async def test_a_dpo_exports_a_person_as_page_and_json_and_a_stranger_is_reporte
     assert page.status == 404 and page.has("No data is stored about this person")
 
 
-async def test_erasure_asks_first_then_shows_a_proof_that_verifies(visitors, sessions, client):
+async def test_erasure_asks_first_then_leads_to_a_receipt_whose_proof_verifies(visitors, sessions, client):
     await add_bruno(client)
     officer = await dpo(visitors, sessions)
     await officer.get("/dpo/subject")
