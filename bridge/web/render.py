@@ -9,6 +9,7 @@ import jinja2
 from aiohttp import web
 
 from bridge.appkeys import CONFIG, CSRF_TOKEN, TEMPLATES, USER
+from bridge.web import filters
 from bridge.web.i18n import Catalogues, current_language
 
 TEMPLATE_DIR = Path(__file__).parent.parent / "templates"
@@ -23,6 +24,7 @@ def create_templates(catalogues: Catalogues) -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_callables(catalogues.gettext, catalogues.ngettext, newstyle=True)
+    filters.add_to(env)
     return env
 
 

@@ -15,6 +15,7 @@ from bridge.store.db import utcnow
 from bridge.store.models import User
 from bridge.privacy.rights import erase_person, export_person, object_person, signer_for
 from bridge.auth.users import user_ref
+from bridge.web.dpo import receipts
 from bridge.web.guards import int_param
 from bridge.web.messages import N_
 from bridge.web.render import render
@@ -68,19 +69,18 @@ async def subject_lookup(request: web.Request) -> web.StreamResponse:
 
 
 async def subject_erase(request: web.Request) -> web.StreamResponse:
-    """First POST: a confirmation page. Second POST with confirm=yes: the erasure and its proof."""
+    """First POST: a confirmation page. Second POST with confirm=yes: the erasure, then its receipt."""
     user = _user(request)
     form = await request.post()
     identifier = str(form.get("identifier", "")).strip()
     if form.get("confirm") != "yes":
-        return render(request, "dpo_erase.html", {"identifier": identifier, "proof": None, "problem": None})
+        return render(request, "dpo_erase.html", {"identifier": identifier, "problem": None})
     result = await erase_person(request.app[SESSIONS], request.app[FEDERATION].vault,
                                 signer_for(request.app[CONFIG]), identifier, _by(user))
     if not result.ok:
-        return render(request, "dpo_erase.html", {"identifier": identifier, "proof": None,
+        return render(request, "dpo_erase.html", {"identifier": identifier,
                                                   "problem": PROBLEMS[str(result.reason)]}, status=404)
-    proof = json.dumps(result.document, ensure_ascii=False, indent=2)
-    return render(request, "dpo_erase.html", {"identifier": "", "proof": proof, "problem": None})
+    raise web.HTTPSeeOther(receipts.receipt_path(result.document["index"]))  # a reload erases nothing twice
 
 
 async def subject_object(request: web.Request) -> web.StreamResponse:
@@ -145,6 +145,7 @@ async def request_close(request: web.Request) -> web.StreamResponse:
 
 def setup(app: web.Application, guard: Guard) -> None:
     app[_GUARD] = guard
+    receipts.setup(app, guard)
     app.router.add_get("/dpo/subject", subject_form, name="dpo_subject")
     app.router.add_post("/dpo/subject", subject_lookup)
     app.router.add_post("/dpo/subject/erase", subject_erase, name="dpo_subject_erase")

@@ -14,7 +14,7 @@ from bridge.publishing.posts import (Description, Draft, PostReason, PostResult,
 from bridge.auth.users import allowed_actors
 from bridge.web.editor.compose_form import ComposeForm, ImageSlot, parse_form, problems_of, read_schedule
 from bridge.web.editor.compose_media import store_images
-from bridge.web.filters import INPUT_FORMAT
+from bridge.web.filters import input_value
 from bridge.web.guards import load_post, require_user
 from bridge.web.messages import N_, Problem, by_field
 from bridge.web.render import render
@@ -103,7 +103,7 @@ def form_of(post: Post, config, proposal: Proposal | None = None) -> ComposeForm
         return empty_slots(form, config.limits.max_images)
     images = [ImageSlot(index=i, alt=m.alt, decorative=m.decorative, media_id=m.id, preview=m.filename)
               for i, m in enumerate(post.media)]
-    scheduled = post.scheduled_at.astimezone(config.tz).strftime(INPUT_FORMAT) if post.scheduled_at else ""
+    scheduled = input_value(post.scheduled_at, config.tz)
     form = ComposeForm(actor=post.actor.name, text=post.text, spoiler_text=post.spoiler_text,
                        language=post.language, publish_at=scheduled if post.state != PostState.PUBLISHED else "",
                        mirrors=list(post.mirrors or []), images=images)

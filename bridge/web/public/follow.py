@@ -122,7 +122,7 @@ def share_links(url: str, text: str) -> list[ShareLink]:
     """Plain links to each platform's share form: nothing is loaded from them until a reader clicks."""
     short = text[:200]
     return [
-        ShareLink("E-mail", f"mailto:?{urlencode({'subject': short, 'body': url}, quote_via=quote)}"),
+        ShareLink(N_("E-mail"), f"mailto:?{urlencode({'subject': short, 'body': url}, quote_via=quote)}"),
         ShareLink("Bluesky", f"https://bsky.app/intent/compose?{urlencode({'text': f'{short} {url}'})}"),
         ShareLink("Facebook", f"https://www.facebook.com/sharer/sharer.php?{urlencode({'u': url})}"),
         ShareLink("LinkedIn", f"https://www.linkedin.com/sharing/share-offsite/?{urlencode({'url': url})}"),

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from aiohttp import web
-from babel.dates import format_datetime
 from markupsafe import Markup
 
 from activitypub.uris import Uris
 from bridge.appkeys import CONFIG, USER
 from bridge.config.model import ActorConfig, Config
 from bridge.convert.feeds import post_to_feed_entry
+from bridge.web.filters import format_when
 from bridge.web.i18n import current_language
 from bridge.store.models import Post
 from bridge.web.render import render
@@ -56,7 +56,7 @@ def uris_for(request: web.Request) -> Uris:
 
 
 def date_label(value: datetime, config: Config) -> str:
-    return format_datetime(value, format="medium", tzinfo=config.tz, locale=current_language())
+    return format_when(value, config.tz, current_language())
 
 
 def post_view(post: Post, config: Config, uris: Uris) -> PostView:

@@ -168,4 +168,5 @@ async def test_the_worker_starts_polls_and_editors_see_the_broken_feed(import_co
     visitor = await signed_in(Visitor(client), sessions_only, await editor(sessions_only, test_password_hash))
     page = await visitor.get("/editor/imports")
     await visitor.session.close()
-    assert page.status == 200 and page.has("Broken") and page.has("feed_broken") and page.has(press["url"])
+    assert page.status == 200 and page.has("Broken") and page.has("feed could not be read") and page.has(press["url"])
+    assert 'title="feed_broken: ' in page.text  # the code and the parser's words stay there for experts

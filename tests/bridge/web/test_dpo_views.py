@@ -5,11 +5,13 @@ editor gets 403 everywhere; every form needs the CSRF token."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from bridge.appkeys import FEDERATION, SESSIONS
+from bridge.privacy.register import build_register
 from bridge.store.db import utcnow
 from consent.audit import Action, Event, Outcome, record
 from consent.checkpoint import load_public_key_pem, VerifierKey
@@ -85,7 +87,7 @@ async def test_a_dpo_exports_a_person_as_page_and_json_and_a_stranger_is_reporte
     assert page.status == 404 and page.has("No data is stored about this person")
 
 
-async def test_erasure_asks_first_then_shows_a_proof_that_verifies(visitors, sessions, client):
+async def test_erasure_asks_first_then_leads_to_a_receipt_whose_proof_verifies(visitors, sessions, client):
     await add_bruno(client)
     officer = await dpo(visitors, sessions)
     await officer.get("/dpo/subject")
@@ -93,11 +95,17 @@ async def test_erasure_asks_first_then_shows_a_proof_that_verifies(visitors, ses
     confirm = await officer.post("/dpo/subject/erase", {"identifier": BRUNO})
     assert confirm.has("This cannot be undone") and 'name="confirm"' in confirm.text
     done = await officer.post("/dpo/subject/erase", {"identifier": BRUNO, "confirm": "yes"})
-    assert done.status == 200 and done.has("Erased.")
-    proof = json.loads(done.text.split("<pre>")[1].split("</pre>")[0].replace("&#34;", '"').replace("&quot;", '"'))
-    checkpoints = await officer.get("/dpo/checkpoints")
-    key = VerifierKey(proof["origin"], load_public_key_pem(checkpoints.text.split("<pre>")[1].split("</pre>")[0].encode()))
+    assert done.status == 303 and re.fullmatch(r"/dpo/erasures/\d+", done.location)
+    receipt = await officer.get(done.location)
+    assert receipt.status == 200 and receipt.has("Confirmation of erasure") and receipt.has("replies and comments: 1")
+    assert receipt.has("How to check it") and "{" not in receipt.text.split("<main")[1]  # a page, not JSON
+    async with officer.session.get(officer.url(done.location + "/proof")) as response:
+        assert response.status == 200 and "attachment" in response.headers["Content-Disposition"]
+        proof = json.loads(await response.text())
+    async with officer.session.get(officer.url("/dpo/checkpoints/key.pem")) as response:
+        key = VerifierKey(proof["origin"], load_public_key_pem(await response.read()))
     assert verify_proof_document(proof, key, proof["origin"]).ok and proof["entry"]["actor_role"] == "dpo"
+    assert proof["entry"]["action"] == "subject.erased" and done.location.endswith(f"/{proof['index']}")
     await officer.get("/dpo/subject")
     again = await officer.post("/dpo/subject/erase", {"identifier": BRUNO, "confirm": "yes"})
     assert again.status == 404 and again.has("erased before")
@@ -111,7 +119,7 @@ async def test_requests_have_a_one_month_deadline_and_overdue_ones_are_marked(vi
     page = await officer.post("/dpo/requests", {"kind": "access", "identifier": BRUNO, "received": "2026-01-31"})
     assert page.status == 303
     page = await officer.get("/dpo/requests")
-    assert page.has("2026-02-28") and page.has("overdue")
+    assert page.has("Feb 28, 2026") and page.has("overdue")
     async with sessions() as session:
         row = await session.scalar(select(RightsRequest))
     await add_bruno(client)
@@ -132,3 +140,56 @@ async def test_a_sign_in_is_written_to_the_security_log_with_the_address(visitor
         events = (await session.scalars(select(SecurityEvent).order_by(SecurityEvent.id))).all()
     assert [(e.kind, e.address) for e in events] == [("ok", "127.0.0.1"), ("wrong_credentials", "127.0.0.1")]
     assert events[0].user_ref.startswith("user:") and events[1].user_ref is None
+
+
+async def test_the_dpo_reads_the_log_in_german_with_the_codes_only_in_titles(visitors, sessions, client):
+    async with sessions.begin() as session:
+        await record(session, Event(Action.PASSWORD_CHANGED, "editor", "user:7"))
+        await record(session, Event(Action.INBOUND_REJECTED, "remote", "remote", Outcome.DENIED,
+                                    reason="refused_scheme"))
+        await record(session, Event(Action.REQUEST_OPENED, "dpo", "user:8", reason="access"))
+    officer = await dpo(visitors, sessions)
+    await officer.post("/language", {"language": "de"})
+    page = await officer.get("/dpo/audit")
+    for german in ("Passwort geändert", "Nachricht aus dem Fediverse abgewiesen", "abgewiesen", "Ersuchen erfasst",
+                   "Link abgewiesen (nur http und https)", "Auskunft (Art. 15)",
+                   "Art. 6 Abs. 1 lit. c DSGVO (rechtliche Verpflichtung)", "Redaktion"):
+        assert page.has(german), german
+    for raw in ("password.changed", "refused_scheme", "inbound.rejected", "gdpr_6_1_c", "(access)", "Time (UTC)"):
+        assert not page.has(raw), raw
+    assert 'title="password.changed"' in page.text and 'title="refused_scheme"' in page.text
+    assert '<option value="password.changed">Passwort geändert</option>' in page.text
+
+
+async def test_the_erasure_receipt_is_german_and_only_for_the_dpo(visitors, sessions, client):
+    await add_bruno(client)
+    officer = await dpo(visitors, sessions)
+    await officer.post("/language", {"language": "de"})
+    await officer.get("/dpo/subject")
+    done = await officer.post("/dpo/subject/erase", {"identifier": BRUNO, "confirm": "yes"})
+    receipt = await officer.get(done.location)
+    for german in ("Bestätigung der Löschung", "Stadt Teststadt hat die personenbezogenen Daten gelöscht",
+                   "Antworten und Kommentare: 1", "Profil (Name, Kennung, Adresse des Servers): 1",
+                   "Der Schlüssel, mit dem Ihre Daten verschlüsselt waren, wurde vernichtet",
+                   "So können Sie die Löschung prüfen", "Nachweis herunterladen (JSON)", "Datenschutzbeauftragte(r)"):
+        assert receipt.has(german), german
+    assert not receipt.has("Erased") and not receipt.has("key_destroyed")
+    erika = await editor(visitors, sessions, "erika")
+    for path in (done.location, done.location + "/proof", "/dpo/checkpoints/key.pem"):
+        assert (await erika.get(path)).status == 403, path
+    assert (await officer.get("/dpo/erasures/1")).status == 404  # an entry that is no erasure
+    assert (await officer.get("/dpo/erasures/999999")).status == 404
+
+
+async def test_the_register_reads_german_for_a_german_dpo_and_configured_text_stays_as_written(
+        visitors, sessions, client, config):
+    officer = await dpo(visitors, sessions)
+    await officer.post("/language", {"language": "de"})
+    page = await officer.get("/dpo/register")
+    built_in = build_register(config, utcnow())
+    english = {a["purpose"] for a in built_in["activities"]} | set(built_in["measures"]) \
+        | {r["category"] for r in built_in["retention"]}
+    assert page.status == 200 and [text for text in english if " " in text and page.has(text)] == []
+    for german in ("Veröffentlichen", "Öffentlichkeitsarbeit: die Beiträge der Behörde", "180 Tage",
+                   "vom Verantwortlichen zu ergänzen", "Art. 6 Abs. 1 lit. e DSGVO (öffentliche Aufgabe)"):
+        assert page.has(german), german

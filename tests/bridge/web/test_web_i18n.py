@@ -70,3 +70,11 @@ async def test_a_user_who_picks_german_gets_the_interface_in_german(visitors, se
     assert page.status == 403 and page.has("Ihre Rolle erlaubt diese Seite nicht.")
     page = await erika.post("/language", {"language": "fr"})
     assert page.status == 422 and page.has("Wählen Sie Deutsch oder Englisch.")
+
+
+def test_known_mistranslations_stay_fixed():
+    catalogue = german()
+    assert catalogue["E-mail"] == "E-Mail"
+    deleting = catalogue["Delete this post? Followers are told to remove it, and it cannot be restored."]
+    assert "Follower" in deleting and "Folgende werden gebeten" not in deleting  # "followers", not "the following"
+    assert catalogue["Unpin"] == "Vom Profil lösen"
