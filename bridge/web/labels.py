@@ -12,6 +12,7 @@ ACTION = {
     "signin.succeeded": N_("Signed in"),
     "signin.failed": N_("Sign-in failed"),
     "signin.throttled": N_("Sign-in throttled"),
+    "signin.unblocked": N_("Sign-in block lifted"),
     "signout": N_("Signed out"),
     "password.changed": N_("Password changed"),
     "password.reset": N_("Password reset"),
