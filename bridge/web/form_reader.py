@@ -9,15 +9,32 @@ whole up to `text_cap` in all. Only a body beyond `body_cap`, far beyond any hon
 
 from __future__ import annotations
 
+import enum
 import io
+import logging
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from aiohttp import BodyPartReader, hdrs, web
 from aiohttp.web_request import FileField
 from multidict import MultiDict, MultiDictProxy
 
+log = logging.getLogger("stadtbote.web")
+
 CHUNK = 64 * 1024
 TEXT_CAP = 1024 * 1024  # all text fields of a form together
+# NUL cannot be stored in PostgreSQL text (SQLite would keep it: the databases must agree) and a lone
+# surrogate cannot be encoded at all; both are refused wherever a form, JSON body or query is read.
+INVALID_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
+UNREADABLE = "The form could not be read."
+INVALID_TEXT = "The form contains characters that cannot be stored (a NUL byte or a lone surrogate)."
+
+
+class InputReason(enum.StrEnum):
+    """Why a request's input was refused before any handler saw it."""
+    UNREADABLE = "unreadable_body"  # broken multipart, unknown charset, bytes not in the charset
+    INVALID_CHARACTERS = "invalid_characters"
 
 
 @dataclass(frozen=True)
@@ -33,10 +50,28 @@ async def read_form(request: web.Request, caps: FormCaps | None) -> MultiDictPro
     aiohttp as usual. A body that cannot be read is a 400 with a reason, never a 500."""
     if caps is None or request.content_type != "multipart/form-data":
         try:
-            return await request.post()
-        except (ValueError, LookupError) as exc:  # e.g. an unknown charset, bytes that are not in it
-            raise web.HTTPBadRequest(text="The form could not be read.") from exc
-    return await _read_multipart(request, caps)
+            form = await request.post()
+        except (ValueError, LookupError, AssertionError) as exc:  # e.g. an unknown charset, a broken part
+            raise refusal(InputReason.UNREADABLE) from exc
+    else:
+        form = await _read_multipart(request, caps)
+    if has_invalid_characters(form.items()):
+        raise refusal(InputReason.INVALID_CHARACTERS)
+    return form
+
+
+def refusal(reason: InputReason) -> web.HTTPException:
+    """The 4xx for an unusable form; the log keeps the reason code, never the body."""
+    log.info("form refused: %s", reason)
+    if reason is InputReason.INVALID_CHARACTERS:
+        return web.HTTPUnprocessableEntity(text=INVALID_TEXT)
+    return web.HTTPBadRequest(text=UNREADABLE)
+
+
+def has_invalid_characters(fields: Iterable[tuple[str, object]]) -> bool:
+    """Whether any name or text value (files aside) holds a character no database may store."""
+    return any(INVALID_CHARACTERS.search(name) or (isinstance(value, str) and INVALID_CHARACTERS.search(value))
+               for name, value in fields)
 
 
 async def _read_multipart(request: web.Request, caps: FormCaps) -> MultiDictProxy:
@@ -46,7 +81,7 @@ async def _read_multipart(request: web.Request, caps: FormCaps) -> MultiDictProx
         reader = await request.multipart()
         while (part := await reader.next()) is not None:
             if not isinstance(part, BodyPartReader) or part.name is None:
-                raise web.HTTPBadRequest(text="The form could not be read.")
+                raise refusal(InputReason.UNREADABLE)
             kept = bytearray()
             keep = caps.file_cap + 1 if part.filename and files < caps.max_files else 0
             while chunk := await part.read_chunk(CHUNK):
@@ -64,8 +99,8 @@ async def _read_multipart(request: web.Request, caps: FormCaps) -> MultiDictProx
                 continue  # a file beyond the form's slots: read, never kept
             _add(out, part, bytes(kept))
             files += 1 if part.filename else 0
-    except (ValueError, LookupError) as exc:  # a broken multipart body (boundary, headers, unknown charset)
-        raise web.HTTPBadRequest(text="The form could not be read.") from exc
+    except (ValueError, LookupError, AssertionError) as exc:  # a broken multipart body (boundary, headers, charset)
+        raise refusal(InputReason.UNREADABLE) from exc
     return MultiDictProxy(out)
 
 

@@ -1,0 +1,150 @@
+"""Unexpected encodings from clients and peers: a 4xx with a reason code, nothing stored, the same on SQLite
+and PostgreSQL (issue 16, defect 7)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from aiohttp import FormData
+from sqlalchemy import func, select
+from support.api import bearer, make_token
+from support.web import compose_form, count_posts, editor, visitors  # noqa: F401
+
+from consent.models import AuditEntry
+
+BROKEN_MULTIPART = (b"--frontier\r\nContent-Disposition: form-data; name=\"status\"\r\n\r\nHallo\r\n"
+                    b"--frontier\r\nContent-Disposition: form-data\r\nContent-Type: text/plain; charset=x-nope"
+                    b"\r\n\r\nkaputt")
+
+
+@pytest.fixture
+async def token(sessions):
+    return await make_token(sessions)
+
+
+async def raw_request(client, head: bytes, body: bytes = b"") -> tuple[int, bytes]:
+    """Bytes on the wire as a careless or hostile client sends them (aiohttp's client refuses to)."""
+    reader, writer = await asyncio.open_connection(client.host, client.port)
+    writer.write(head + b"Host: stadt.test\r\nConnection: close\r\n"
+                 + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+    await writer.drain()
+    answer = await reader.read()
+    writer.close()
+    status_line, _, rest = answer.partition(b"\r\n")
+    return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2]
+
+
+async def audit_count(sessions) -> int:
+    async with sessions() as session:
+        return await session.scalar(select(func.count(AuditEntry.seq)))
+
+
+async def test_a_bearer_token_with_bytes_beyond_ascii_is_an_audited_401(client, sessions):
+    before = await audit_count(sessions)
+    status, body = await raw_request(client, b"GET /api/v1/accounts/verify_credentials HTTP/1.1\r\n"
+                                             b"Authorization: Bearer \xff\xfe\xc3(\r\n")
+    assert status == 401
+    assert json.loads(body)["error"] == "The access token is invalid"
+    assert await audit_count(sessions) == before + 1  # refused as an unknown token, and audited as one
+
+
+@pytest.mark.parametrize("text", ["Hallo \ud800 Welt", "Hallo \x00 Welt", "\udfff"])
+async def test_a_nul_or_a_lone_surrogate_in_json_is_refused_with_a_reason(client, sessions, token, text):
+    body = json.dumps({"status": text})  # ensure_ascii: the escapes arrive as JSON allows them
+    response = await client.post("/api/v1/statuses", data=body, headers={
+        **bearer(token), "Content-Type": "application/json"})
+    assert response.status == 422
+    assert (await response.json())["reason"] == "invalid_characters"
+    assert await count_posts(sessions) == 0
+
+
+@pytest.mark.parametrize("body", [b"status=Hallo%00", b"status=x&spoiler_text=%00", b"status=x&language=d%00e",
+                                  b"st%00atus=1&status=x"])
+async def test_a_nul_in_an_api_form_is_refused_with_a_reason(client, sessions, token, body):
+    response = await client.post("/api/v1/statuses", data=body, headers={
+        **bearer(token), "Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status == 422
+    assert (await response.json())["reason"] == "invalid_characters"
+    assert await count_posts(sessions) == 0
+
+
+async def test_a_nul_in_the_query_of_an_api_call_is_refused(client, sessions, token):
+    response = await client.post("/api/v1/statuses?status=a%00b", headers=bearer(token))
+    assert response.status == 422
+    assert await count_posts(sessions) == 0
+
+
+async def test_a_nul_in_the_compose_form_is_refused_and_nothing_is_stored(visitors, sessions):
+    browser = await editor(visitors, sessions, "erika")
+    page = await browser.post("/editor/compose", compose_form("Hallo\x00Welt"))
+    assert page.status == 422
+    assert await count_posts(sessions) == 0
+    plain = FormData({"actor": "stadt", "text": "Hallo\x00Welt", "csrf": browser.csrf})  # urlencoded too
+    async with browser.session.post(browser.url("/editor/compose"), data=plain) as response:
+        assert response.status == 422
+    assert await count_posts(sessions) == 0
+
+
+async def test_json_nested_ten_thousand_deep_is_a_400_with_a_reason(client, sessions, token):
+    body = '{"status": "x", "poll": ' + "[" * 10_000 + "]" * 10_000 + "}"
+    response = await client.post("/api/v1/statuses", data=body, headers={
+        **bearer(token), "Content-Type": "application/json"})
+    assert response.status == 400
+    assert (await response.json())["reason"] == "too_deep"
+    assert await count_posts(sessions) == 0
+
+
+@pytest.mark.parametrize("content_type", ["application/json; charset=x-nope",
+                                          "application/x-www-form-urlencoded; charset=x-nope",
+                                          "multipart/form-data; boundary=frontier"])
+async def test_an_unknown_charset_or_a_broken_multipart_body_to_the_api_is_a_400(client, sessions, token,
+                                                                                 content_type):
+    body = BROKEN_MULTIPART if content_type.startswith("multipart") else b'{"status": "Hallo"}'
+    response = await client.post("/api/v1/statuses", data=body, headers={
+        **bearer(token), "Content-Type": content_type})
+    assert response.status == 400
+    assert (await response.json())["reason"] == "unreadable_body"
+    assert await count_posts(sessions) == 0
+
+
+async def test_json_in_a_named_charset_is_read_in_it(client, sessions, token):
+    response = await client.post("/api/v1/statuses", data='{"status": "Straße"}'.encode("latin-1"), headers={
+        **bearer(token), "Content-Type": "application/json; charset=latin-1"})
+    assert response.status == 200, await response.text()
+    assert "Straße" in (await response.json())["content"]
+
+
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded; charset=x-nope",
+                                          "multipart/form-data; boundary=frontier"])
+async def test_an_unknown_charset_or_a_broken_multipart_body_to_an_editor_form_is_a_400(visitors, sessions,
+                                                                                         content_type):
+    browser = await editor(visitors, sessions, "erika")
+    body = BROKEN_MULTIPART if content_type.startswith("multipart") else b"text=Hallo"
+    async with browser.session.post(browser.url("/editor/compose"), data=body,
+                                    headers={"Content-Type": content_type}) as response:
+        assert response.status == 400
+    assert await count_posts(sessions) == 0
+
+
+async def test_an_anonymous_form_with_an_unknown_charset_is_a_400(client):
+    response = await client.post("/signin", data=b"name=a", headers={
+        "Content-Type": "application/x-www-form-urlencoded; charset=x-nope"})
+    assert response.status == 400
+
+
+@pytest.mark.parametrize("query", ["max_id=" + "9" * 27, "min_id=" + "9" * 27, "max_id=²", "min_id=١٢"])
+async def test_outbox_pages_with_implausible_cursors_answer(client, query):
+    response = await client.get(f"/users/stadt/outbox?page=true&{query}",
+                                headers={"Accept": "application/activity+json"})
+    assert response.status == 200
+    assert (await response.json())["type"] == "OrderedCollectionPage"
+
+
+@pytest.mark.parametrize("post_id", ["9" * 27, "²", "18446744073709551615"])
+async def test_a_note_with_an_implausible_id_is_a_404(client, post_id):
+    response = await client.get(f"/users/stadt/statuses/{post_id}",
+                                headers={"Accept": "application/activity+json"})
+    assert response.status == 404
+
