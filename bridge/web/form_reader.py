@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import io
+import json
 import logging
 import re
 from collections.abc import Iterable
@@ -27,14 +28,20 @@ TEXT_CAP = 1024 * 1024  # all text fields of a form together
 # NUL cannot be stored in PostgreSQL text (SQLite would keep it: the databases must agree) and a lone
 # surrogate cannot be encoded at all; both are refused wherever a form, JSON body or query is read.
 INVALID_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
-UNREADABLE = "The form could not be read."
-INVALID_TEXT = "The form contains characters that cannot be stored (a NUL byte or a lone surrogate)."
 
 
 class InputReason(enum.StrEnum):
     """Why a request's input was refused before any handler saw it."""
     UNREADABLE = "unreadable_body"  # broken multipart, unknown charset, bytes not in the charset
     INVALID_CHARACTERS = "invalid_characters"
+
+
+INPUT_TEXT = {
+    InputReason.UNREADABLE: "The form could not be read.",
+    InputReason.INVALID_CHARACTERS: "The request contains characters that cannot be stored "
+                                    "(a NUL character or a lone surrogate).",
+}
+INPUT_ERRORS = {InputReason.UNREADABLE: web.HTTPBadRequest, InputReason.INVALID_CHARACTERS: web.HTTPUnprocessableEntity}
 
 
 @dataclass(frozen=True)
@@ -45,27 +52,35 @@ class FormCaps:
     body_cap: int  # bytes read in all, dropped ones included
 
 
-async def read_form(request: web.Request, caps: FormCaps | None) -> MultiDictProxy:
+async def read_form(request: web.Request, caps: FormCaps | None, *, api: bool = False) -> MultiDictProxy:
     """The posted form: multipart bodies read with `caps`, anything else (and everything without `caps`) by
     aiohttp as usual. A body that cannot be read is a 400 with a reason, never a 500."""
     if caps is None or request.content_type != "multipart/form-data":
         try:
             form = await request.post()
-        except (ValueError, LookupError, AssertionError) as exc:  # e.g. an unknown charset, a broken part
-            raise refusal(InputReason.UNREADABLE) from exc
+        except (ValueError, LookupError) as exc:  # e.g. an unknown charset, bytes that are not in it
+            raise refusal(InputReason.UNREADABLE, api=api) from exc
     else:
         form = await _read_multipart(request, caps)
     if has_invalid_characters(form.items()):
-        raise refusal(InputReason.INVALID_CHARACTERS)
+        raise refusal(InputReason.INVALID_CHARACTERS, api=api)
     return form
 
 
-def refusal(reason: InputReason) -> web.HTTPException:
-    """The 4xx for an unusable form; the log keeps the reason code, never the body."""
-    log.info("form refused: %s", reason)
-    if reason is InputReason.INVALID_CHARACTERS:
-        return web.HTTPUnprocessableEntity(text=INVALID_TEXT)
-    return web.HTTPBadRequest(text=UNREADABLE)
+def check_url(request: web.Request, *, api: bool = False) -> None:
+    """The decoded path and query obey the same rule as forms: a handler may look up anything in them."""
+    if has_invalid_characters([("", request.path), *request.query.items()]):
+        raise refusal(InputReason.INVALID_CHARACTERS, api=api)
+
+
+def refusal(reason: InputReason, *, api: bool = False) -> web.HTTPException:
+    """The 4xx for unusable input, for API clients as Mastodon's error JSON with the reason code; the log
+    keeps the reason, never the body."""
+    log.info("input refused: %s", reason)
+    if api:
+        body = json.dumps({"error": INPUT_TEXT[reason], "reason": str(reason)})
+        return INPUT_ERRORS[reason](text=body, content_type="application/json")
+    return INPUT_ERRORS[reason](text=INPUT_TEXT[reason])
 
 
 def has_invalid_characters(fields: Iterable[tuple[str, object]]) -> bool:
@@ -81,7 +96,7 @@ async def _read_multipart(request: web.Request, caps: FormCaps) -> MultiDictProx
         reader = await request.multipart()
         while (part := await reader.next()) is not None:
             if not isinstance(part, BodyPartReader) or part.name is None:
-                raise refusal(InputReason.UNREADABLE)
+                raise refusal(InputReason.UNREADABLE)  # only editor forms are read here
             kept = bytearray()
             keep = caps.file_cap + 1 if part.filename and files < caps.max_files else 0
             while chunk := await part.read_chunk(CHUNK):
@@ -99,7 +114,7 @@ async def _read_multipart(request: web.Request, caps: FormCaps) -> MultiDictProx
                 continue  # a file beyond the form's slots: read, never kept
             _add(out, part, bytes(kept))
             files += 1 if part.filename else 0
-    except (ValueError, LookupError, AssertionError) as exc:  # a broken multipart body (boundary, headers, charset)
+    except (ValueError, LookupError) as exc:  # a broken multipart body (boundary, headers, unknown charset)
         raise refusal(InputReason.UNREADABLE) from exc
     return MultiDictProxy(out)
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from activitypub.jsonload import MAX_BYTES, JsonLoaded, JsonReason, load_json
 from bridge.store.models import ApiToken
 from bridge.auth.tokens import TOKEN_TEXT, TokenReason, authenticate_token
-from bridge.web.form_reader import InputReason, has_invalid_characters, read_form
+from bridge.web.form_reader import InputReason, has_invalid_characters, read_form, refusal
 
 NOT_FOUND = "Record not found"  # Mastodon's words for a missing or invisible record
 JSON_TYPES = ("application/json",)
@@ -34,8 +34,6 @@ JSON_TEXT = {JsonReason.TOO_LARGE: f"The request body is larger than {MAX_BYTES}
              JsonReason.TOO_DEEP: "The request body nests too deeply",
              JsonReason.INVALID_JSON: "The request body is not valid JSON",
              JsonReason.NOT_AN_OBJECT: "The request body must be a JSON object"}
-INVALID_CHARACTERS_TEXT = ("Validation failed: the request contains characters that cannot be stored "
-                           "(a NUL character or a lone surrogate)")
 
 
 def api_error(status: int, message: str, reason: str | None = None) -> web.HTTPException:
@@ -99,15 +97,9 @@ async def read_params(request: web.Request) -> Params:
         for key, value in (await _read_json(request)).items():
             values[key] = _json_values(value)
     elif request.body_exists:
-        try:
-            form = await read_form(request, None)
-        except web.HTTPUnprocessableEntity:
-            raise api_error(422, INVALID_CHARACTERS_TEXT, InputReason.INVALID_CHARACTERS) from None
-        except web.HTTPBadRequest:  # a broken multipart or form body, an unknown charset
-            raise api_error(400, "The request body could not be read as a form", InputReason.UNREADABLE) from None
-        values.update(_collect(form))
+        values.update(_collect(await read_form(request, None, api=True)))
     if has_invalid_characters((key, value) for key, items in values.items() for value in items):
-        raise api_error(422, INVALID_CHARACTERS_TEXT, InputReason.INVALID_CHARACTERS)
+        raise refusal(InputReason.INVALID_CHARACTERS, api=True)
     return Params(values)
 
 
@@ -125,8 +117,7 @@ async def _read_json(request: web.Request) -> dict:
         try:  # JSON is UTF-8 (RFC 8259); a client naming another charset gets it honoured, or refused
             raw = raw.decode(request.charset).encode("utf-8", "surrogatepass")
         except (LookupError, UnicodeDecodeError):
-            raise api_error(400, f"The request body is not in the charset {request.charset[:40]!r}",
-                            InputReason.UNREADABLE) from None
+            raise refusal(InputReason.UNREADABLE, api=True) from None
     loaded = load_json(raw or b"{}")
     if not isinstance(loaded, JsonLoaded):
         raise api_error(400, JSON_TEXT[loaded.reason], loaded.reason)

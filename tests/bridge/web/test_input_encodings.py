@@ -148,3 +148,27 @@ async def test_a_note_with_an_implausible_id_is_a_404(client, post_id):
                                 headers={"Accept": "application/activity+json"})
     assert response.status == 404
 
+
+
+@pytest.mark.parametrize("path", ["/tags/%00", "/tags/a%00.rss", "/media/%00", "/users/stadt/quote_authorizations/%00",
+                                  "/@stadt?max_id=%00", "/editor/actors/%00"])
+async def test_a_nul_in_a_path_or_query_is_a_422_before_any_lookup(client, path):
+    response = await client.get(path, allow_redirects=False)
+    assert response.status == 422
+
+
+async def test_a_nul_in_an_api_path_is_a_422_with_the_reason(client, token):
+    response = await client.get("/api/v1/statuses/1%00", headers=bearer(token))
+    assert response.status == 422
+    assert (await response.json())["reason"] == "invalid_characters"
+
+
+@pytest.mark.parametrize("post_id", ["9999999999999999999", "9223372036854775808"])
+async def test_a_permalink_or_interaction_page_beyond_64_bits_is_a_404(client, post_id):
+    for path in (f"/@stadt/{post_id}", f"/@stadt/{post_id}/interact"):
+        assert (await client.get(path)).status == 404
+
+
+async def test_an_api_status_id_in_other_digits_is_a_404(client, token):
+    response = await client.get("/api/v1/statuses/%C2%B2", headers=bearer(token))
+    assert response.status == 404

@@ -1,0 +1,208 @@
+"""The route walk (issue 16, systematic guards): every route of the app's router, for every role, with real ids
+from a seeded instance and with garbage ones, must answer without a 5xx.
+
+Routes are enumerated from `app.router`, so a new route is walked without editing this test; a segment this
+test does not know gets garbage values only. All failures are collected, so one run shows them all, each with
+the exception the server logged."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import re
+import warnings
+from datetime import datetime, timezone
+
+import aiohttp
+import pytest
+from sqlalchemy import update
+from yarl import URL
+
+from bridge.appkeys import CONFIG, SESSIONS
+from bridge.auth.tokens import create_token
+from bridge.publishing import posts
+from bridge.publishing.posts import Draft
+from bridge.publishing.uploads import upload_image
+from bridge.store.models import User
+from consent.requests import RequestKind, open_request
+from fakes.fediverse import FakeInstance
+from support.inbox import instances, mastodon, network, stadt  # noqa: F401
+from support.mirroring import PLATFORMS
+from support.moderation import replied
+from support.public import png
+from support.web import Visitor, admin_ready, make_user, signed_in, visitors  # noqa: F401
+
+HOMES = (("editor", "/editor/compose"), ("admin", "/admin/users"), ("dpo", "/dpo/audit"))
+ROLES = ("anonymous", "dpo", "editor", "admin")  # admin last: its posts may disable or reset the others
+UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+# Garbage for a segment: huge and non-ASCII digits, a NUL, bytes that are no UTF-8, a lone surrogate's UTF-8.
+GARBAGE = ("9" * 19, "9" * 27, "%C2%B2", "%00", "%ff%fe", "%ED%A0%80", "..%2F..%2Fetc")
+HOSTILE_QUERY = ("?page=true&max_id=" + "9" * 27 + "&min_id=%C2%B2&since_id=-1&limit=99999999999999999999"
+                 "&q=%00&resource=acct:%ff@%00&kind=%ED%A0%80&offset=-5&before=9999-12-31&year=0")
+GARBAGE_FIELDS = [("text", "\u202e" * 3 + "x" * 70_000), ("actor", "../../stadt"), ("kind", "☃"),
+                  ("post_id", "9" * 30), ("publish_at", "0001-01-01T00:00"), ("received", "9999-99-99"),
+                  ("identifier", "acct:%@@"), ("state", "\ufeff"), ("name", "a" * 500), ("role", "root"),
+                  ("domain", "[::1]:x"), ("seen", "zz"), ("image0", "not a file"), ("mirrors", "nope"),
+                  ("password", ""), ("language", "xx-" * 40), ("next", "//evil.example/"), ("token", "%")]
+# 5xx whose fix lies outside this branch's files (issue 16): listed here, reported, tolerated until merged.
+KNOWN_ELSEWHERE = {
+    "/edit garbage fields": "defect 3: publish_at in year 1 overflows in compose_form.py (OverflowError)",
+}
+RAW_GARBAGE = (b"\xff\xfe\x00garbage--\r\n--", "multipart/form-data; boundary=zz")
+
+
+@pytest.fixture
+def config(make_config):
+    return make_config(platforms=PLATFORMS)  # the mirror pages and forms exist only with platforms
+
+
+class Seed:
+    """Real ids for each kind of path segment, gathered from a seeded instance."""
+
+    def __init__(self):
+        self.values: dict[str, list[str]] = {"name": ["stadt", "feuerwehr"], "actor": ["stadt", "feuerwehr"],
+                                             "kind": ["rss", "atom", "json"], "tag": ["stadt"],
+                                             "platform": ["bsky"]}
+        self.users: dict[str, int] = {}
+
+    def add(self, segment: str, value) -> None:
+        self.values.setdefault(segment, []).append(str(value))
+
+    def candidates(self, segment: str) -> list[str]:
+        return self.values.get(segment, []) + list(GARBAGE)
+
+
+async def seed_instance(stadt, mastodon: FakeInstance) -> Seed:
+    sessions, config = stadt.app[SESSIONS], stadt.app[CONFIG]
+    seed = Seed()
+    seed.users["admin"] = await admin_ready(sessions)
+    seed.users["editor"], _ = await make_user(sessions, "erika", "editor", ("stadt", "feuerwehr"))
+    seed.users["dpo"], _ = await make_user(sessions, "dora", "dpo", ())
+    post_id, _, _, reply_id = await replied(stadt, mastodon)  # a published post and a citizen's reply to it
+    seed.add("post_id", post_id), seed.add("id", post_id), seed.add("reply_id", reply_id)
+    async with sessions.begin() as session:
+        editor = await session.get(User, seed.users["editor"])
+        image = await upload_image(session, config, editor, "stadt", png(), alt="Ein rotes Rechteck")
+        with_image = await posts.create_post(session, config, editor, Draft(
+            "stadt", "Mit Bild #stadt", media_ids=(image.media.id,), mirrors=("bsky",)))
+        waiting = await posts.create_post(session, config, editor, Draft("feuerwehr", "Wartet auf Freigabe"))
+        token = await create_token(session, "erika", "stadt")
+        request = await open_request(session, RequestKind.ACCESS, None, datetime.now(timezone.utc))
+        await session.flush()
+        for post in (with_image.post, waiting.post):
+            seed.add("post_id", post.id), seed.add("id", post.id)
+        seed.add("filename", image.media.filename)
+        seed.add("user_id", seed.users["editor"]), seed.add("user_id", seed.users["admin"])
+        seed.add("token_id", token.token.id)
+        seed.add("request_id", request.id)
+    return seed
+
+
+def routes(app) -> list[tuple[str, str, dict[str, str]]]:
+    """(method, canonical path, segment patterns) of every route but static files and HEAD (GET's twin)."""
+    found = []
+    for route in app.router.routes():
+        info = route.resource.get_info() if route.resource is not None else {}
+        if route.method == "HEAD" or "directory" in info:
+            continue
+        found.append((route.method, route.resource.canonical, info))
+    return found
+
+
+def paths(canonical: str, info: dict, seed: Seed) -> list[str]:
+    """The route's path with its dynamic segments filled from the seed, then one segment at a time with each
+    other value (garbage included); only paths the route's own pattern matches are kept (others never reach
+    a handler: the router answers 404)."""
+    segments = re.findall(r"\{(\w+)\}", canonical)
+    base = {s: (seed.candidates(s))[0] for s in segments}
+    fillings = [base] + [{**base, s: value} for s in segments for value in seed.candidates(s)[1:]]
+    pattern = info.get("pattern")
+    found = []
+    for filling in fillings:
+        path = canonical
+        for segment, value in filling.items():
+            path = path.replace("{" + segment + "}", value, 1)
+        decoded = re.sub(r"%([0-9A-Fa-f]{2})", lambda m: chr(int(m.group(1), 16)), path)
+        if path not in found and (pattern is None or pattern.fullmatch(decoded)):
+            found.append(path)
+    return found
+
+
+class Walk:
+    def __init__(self, stadt, caplog):
+        self.stadt, self.caplog = stadt, caplog
+        self.failures: list[str] = []
+        self.answers = 0
+        self.seen: dict[tuple[str, str], int] = {}  # (role, path) → status of the plain GET
+
+    def check(self, role: str, method: str, path: str, status: int, what: str = "") -> None:
+        self.answers += 1
+        if method == "GET" and not what:
+            self.seen[(role, path)] = status
+        if status >= 500:
+            logged = [r for r in self.caplog.records if r.exc_info]
+            cause = f"{logged[-1].exc_info[0].__name__}: {logged[-1].exc_info[1]}"[:200] if logged else "-"
+            self.failures.append(f"{role:9} {method} {path[:90]} {what} -> {status} ({cause})")
+        self.caplog.clear()
+
+
+async def browser(role: str, stadt, visitors, seed: Seed) -> Visitor:
+    """A fresh browser for `role` (a post before may have signed it out, disabled or reset it)."""
+    visitor = visitors(stadt)
+    if role == "anonymous":
+        await visitor.get("/signin")  # the anonymous form token
+        return visitor
+    async with stadt.app[SESSIONS].begin() as session:
+        await session.execute(update(User).values(disabled=False, must_change_password=False))
+    return await signed_in(visitor, stadt.app[SESSIONS], seed.users[role])
+
+
+def url(stadt, path: str) -> URL:
+    """The path exactly as written: percent escapes reach the server as a hostile client sends them."""
+    return URL(f"http://{stadt.host}:{stadt.port}{path}", encoded=True)
+
+
+async def visit(walk: Walk, visitor: Visitor, role: str, path: str) -> None:
+    for query, headers in (("", {}), (HOSTILE_QUERY, {"Accept": "application/activity+json"})):
+        async with visitor.session.get(url(walk.stadt, path + query), headers=headers,
+                                       allow_redirects=False) as response:
+            await response.read()
+            walk.check(role, "GET", path, response.status, "+ hostile query" if query else "")
+
+
+async def send(walk: Walk, visitor: Visitor, role: str, method: str, path: str) -> None:
+    """An empty body, the form token alone, garbage fields with the token, and garbage bytes."""
+    garbage = aiohttp.FormData(GARBAGE_FIELDS + [("csrf", visitor.csrf)])
+    bodies = [("empty", None, {}), ("token only", aiohttp.FormData([("csrf", visitor.csrf)]), {}),
+              ("garbage fields", garbage, {}),
+              ("garbage bytes", RAW_GARBAGE[0], {"Content-Type": RAW_GARBAGE[1]})]
+    for what, body, headers in bodies:
+        async with visitor.session.request(method, url(walk.stadt, path), data=body, headers=headers,
+                                           allow_redirects=False) as response:
+            await response.read()
+            walk.check(role, method, path, response.status, what)
+
+
+async def test_no_route_answers_5xx_for_any_role(stadt, mastodon, visitors, caplog):
+    caplog.set_level(logging.ERROR, logger="stadtbote")
+    seed = await seed_instance(stadt, mastodon)
+    walk = Walk(stadt, caplog)
+    every = routes(stadt.app)
+    for role in ROLES:
+        reader = await browser(role, stadt, visitors, seed)  # GETs change nothing: one browser for all
+        for method, canonical, info in every:
+            if method == "GET":
+                for path in paths(canonical, info, seed):
+                    await visit(walk, reader, role, path)
+        for method, canonical, info in every:
+            if method in UNSAFE:
+                for path in paths(canonical, info, seed):
+                    await send(walk, await browser(role, stadt, visitors, seed), role, method, path)
+    # The walk really went in as each role: each one's home answers 200 to it, and not to a stranger.
+    assert walk.answers > 1000
+    assert [walk.seen[(role, home)] for role, home in HOMES] == [200, 200, 200]
+    assert [walk.seen[("anonymous", home)] != 200 for _, home in HOMES] == [True, True, True]
+    unexpected = [f for f in walk.failures if not any(known in f for known in KNOWN_ELSEWHERE)]
+    for tolerated in sorted(set(walk.failures) - set(unexpected)):
+        warnings.warn(f"known 5xx, fixed elsewhere: {tolerated}", stacklevel=1)
+    assert unexpected == [], f"{len(unexpected)} answers were 5xx:\n" + "\n".join(unexpected)
