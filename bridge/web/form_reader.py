@@ -62,6 +62,9 @@ async def read_form(request: web.Request, caps: FormCaps | None, *, api: bool = 
             raise refusal(InputReason.UNREADABLE, api=api) from exc
     else:
         form = await _read_multipart(request, caps)
+        # The body cannot be read twice: a handler asking aiohttp for the form (`request.post()`) gets this
+        # one, which aiohttp keeps in `_post` for its own second call (issue 16: those calls were 500s).
+        request._post = form
     if has_invalid_characters(form.items()):
         raise refusal(InputReason.INVALID_CHARACTERS, api=api)
     return form

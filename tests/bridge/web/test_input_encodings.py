@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from support.api import bearer, make_token
 from support.web import compose_form, count_posts, editor, visitors  # noqa: F401
 
+from bridge.store.models import User
 from consent.models import AuditEntry
 
 BROKEN_MULTIPART = (b"--frontier\r\nContent-Disposition: form-data; name=\"status\"\r\n\r\nHallo\r\n"
@@ -172,3 +173,15 @@ async def test_a_permalink_or_interaction_page_beyond_64_bits_is_a_404(client, p
 async def test_an_api_status_id_in_other_digits_is_a_404(client, token):
     response = await client.get("/api/v1/statuses/%C2%B2", headers=bearer(token))
     assert response.status == 404
+
+
+async def test_a_multipart_form_to_a_handler_that_reads_the_form_itself_works(visitors, sessions):
+    """The middleware reads a signed-in person's multipart form part by part; a handler asking aiohttp for the
+    form again got a 500 (the body was consumed) — the class of issue 16's preview defect."""
+    browser = await editor(visitors, sessions, "erika")
+    form = FormData([("language", "de"), ("csrf", browser.csrf)])
+    form.add_field("unused", b"\x89PNG", filename="bild.png", content_type="image/png")  # makes it multipart
+    async with browser.session.post(browser.url("/language"), data=form, allow_redirects=False) as response:
+        assert response.status == 303
+    async with sessions() as session:
+        assert (await session.scalar(select(User.language).where(User.name == "erika"))) == "de"
