@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from aiohttp import BodyPartReader, hdrs, web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_request import FileField
 from multidict import MultiDict, MultiDictProxy
 
@@ -41,6 +42,9 @@ INPUT_TEXT = {
     InputReason.INVALID_CHARACTERS: "The request contains characters that cannot be stored "
                                     "(a NUL character or a lone surrogate).",
 }
+# What aiohttp raises for a body it cannot parse: a broken boundary (ValueError), an unknown charset
+# (LookupError), bytes not in the charset (UnicodeDecodeError, a ValueError), a malformed part header.
+UNREADABLE_BODY = (ValueError, LookupError, HttpProcessingError)
 INPUT_ERRORS = {InputReason.UNREADABLE: web.HTTPBadRequest, InputReason.INVALID_CHARACTERS: web.HTTPUnprocessableEntity}
 
 
@@ -58,7 +62,7 @@ async def read_form(request: web.Request, caps: FormCaps | None, *, api: bool = 
     if caps is None or request.content_type != "multipart/form-data":
         try:
             form = await request.post()
-        except (ValueError, LookupError) as exc:  # e.g. an unknown charset, bytes that are not in it
+        except UNREADABLE_BODY as exc:
             raise refusal(InputReason.UNREADABLE, api=api) from exc
     else:
         form = await _read_multipart(request, caps)
@@ -117,7 +121,7 @@ async def _read_multipart(request: web.Request, caps: FormCaps) -> MultiDictProx
                 continue  # a file beyond the form's slots: read, never kept
             _add(out, part, bytes(kept))
             files += 1 if part.filename else 0
-    except (ValueError, LookupError) as exc:  # a broken multipart body (boundary, headers, unknown charset)
+    except UNREADABLE_BODY as exc:
         raise refusal(InputReason.UNREADABLE) from exc
     return MultiDictProxy(out)
 

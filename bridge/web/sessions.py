@@ -101,6 +101,8 @@ def csrf_token_for(request: web.Request) -> str:
 
 
 def check_csrf(request: web.Request, submitted: str) -> bool:
+    if not submitted.isascii():  # no token is; and compare_digest refuses other text with a TypeError
+        return False
     row: WebSession | None = request.get(WEB_SESSION)
     if row is not None:
         return bool(submitted) and hmac.compare_digest(submitted, row.csrf_token)

@@ -185,3 +185,12 @@ async def test_a_multipart_form_to_a_handler_that_reads_the_form_itself_works(vi
         assert response.status == 303
     async with sessions() as session:
         assert (await session.scalar(select(User.language).where(User.name == "erika"))) == "de"
+
+
+@pytest.mark.parametrize("signed_in_editor", [True, False])
+async def test_a_form_token_beyond_ascii_is_a_403_not_a_500(visitors, sessions, signed_in_editor):
+    browser = await editor(visitors, sessions, "erika") if signed_in_editor else visitors()
+    async with browser.session.post(browser.url("/editor/compose"), data={"csrf": "Tökén", "text": "x"},
+                                    allow_redirects=False) as response:
+        assert response.status == 403
+    assert await count_posts(sessions) == 0
