@@ -22,6 +22,8 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_request import FileField
 from multidict import MultiDict, MultiDictProxy
 
+from bridge.web.messages import N_
+
 log = logging.getLogger("stadtbote.web")
 
 CHUNK = 64 * 1024
@@ -38,9 +40,9 @@ class InputReason(enum.StrEnum):
 
 
 INPUT_TEXT = {
-    InputReason.UNREADABLE: "The form could not be read.",
-    InputReason.INVALID_CHARACTERS: "The request contains characters that cannot be stored "
-                                    "(a NUL character or a lone surrogate).",
+    InputReason.UNREADABLE: N_("The form could not be read."),
+    InputReason.INVALID_CHARACTERS: N_("The request contains characters that cannot be stored "
+                                       "(a NUL character or a lone surrogate)."),
 }
 # What aiohttp raises for a body it cannot parse: a broken boundary (ValueError), an unknown charset
 # (LookupError), bytes not in the charset (UnicodeDecodeError, a ValueError), a malformed part header.

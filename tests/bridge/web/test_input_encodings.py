@@ -194,3 +194,10 @@ async def test_a_form_token_beyond_ascii_is_a_403_not_a_500(visitors, sessions, 
                                     allow_redirects=False) as response:
         assert response.status == 403
     assert await count_posts(sessions) == 0
+
+
+async def test_a_german_editor_reads_the_refusal_in_german(visitors, sessions):
+    browser = await editor(visitors, sessions, "erika")
+    await browser.post("/language", {"language": "de"})
+    page = await browser.post("/editor/compose", compose_form("Hallo\x00"))
+    assert page.status == 422 and page.has("Die Anfrage enthält Zeichen, die nicht gespeichert werden können")
