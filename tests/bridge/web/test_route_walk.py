@@ -37,8 +37,10 @@ ROLES = ("anonymous", "dpo", "editor", "admin")  # admin last: its posts may dis
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 # Garbage for a segment: huge and non-ASCII digits, a NUL, bytes that are no UTF-8, a lone surrogate's UTF-8.
 GARBAGE = ("9" * 19, "9" * 27, "%C2%B2", "%00", "%ff%fe", "%ED%A0%80", "..%2F..%2Fetc")
+# No NUL here: it is refused before any handler (tested apart), and the other values must reach the handlers.
 HOSTILE_QUERY = ("?page=true&max_id=" + "9" * 27 + "&min_id=%C2%B2&since_id=-1&limit=99999999999999999999"
-                 "&q=%00&resource=acct:%ff@%00&kind=%ED%A0%80&offset=-5&before=9999-12-31&year=0")
+                 "&q=%E2%80%AE%ff&resource=acct:%ff@x&kind=%ED%A0%80&offset=-5&before=9999-12-31&year=0"
+                 "&instance=%5B::1%5D&identifier=&notice=%25s&page=-1&tag=%23")
 GARBAGE_FIELDS = [("text", "\u202e" * 3 + "x" * 70_000), ("actor", "../../stadt"), ("kind", "☃"),
                   ("post_id", "9" * 30), ("publish_at", "0001-01-01T00:00"), ("received", "9999-99-99"),
                   ("identifier", "acct:%@@"), ("state", "\ufeff"), ("name", "a" * 500), ("role", "root"),
