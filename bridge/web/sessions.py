@@ -32,7 +32,8 @@ def cookie_name(request: web.Request) -> str:
 
 
 def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    # A cookie's bytes beyond UTF-8 arrive as lone surrogates: hashed as they came, they match no session.
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 async def load_session(request: web.Request, session: AsyncSession) -> tuple[User, WebSession] | None:

@@ -201,3 +201,9 @@ async def test_a_german_editor_reads_the_refusal_in_german(visitors, sessions):
     await browser.post("/language", {"language": "de"})
     page = await browser.post("/editor/compose", compose_form("Hallo\x00"))
     assert page.status == 422 and page.has("Die Anfrage enthält Zeichen, die nicht gespeichert werden können")
+
+
+@pytest.mark.parametrize("path", [b"/", b"/@stadt", b"/editor", b"/signin"])
+async def test_a_session_cookie_with_bytes_beyond_utf8_is_no_session(client, path):
+    status, _ = await raw_request(client, b"GET " + path + b" HTTP/1.1\r\nCookie: stadtbote=\xff\xfe\xc3(\r\n")
+    assert status in (200, 302, 303)

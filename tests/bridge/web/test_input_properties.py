@@ -174,3 +174,24 @@ async def test_the_compose_form_takes_any_fields_and_encodings(visitors, session
             assert after[0] == before[0]  # a form sent back keeps its uploads by design, never a post
         else:
             assert response.status == 303 and after[0] <= before[0] + 1
+
+
+HEADER_NAMES = st.sampled_from([b"Cookie", b"Accept", b"Accept-Language", b"If-None-Match", b"If-Modified-Since",
+                                b"Content-Type", b"Signature", b"Date", b"Digest", b"Authorization", b"Referer"])
+PATHS = st.sampled_from([b"/", b"/@stadt", b"/@stadt.atom", b"/feed.json", b"/editor", b"/signin",
+                         b"/users/stadt", b"/users/stadt/outbox?page=true", b"/.well-known/webfinger?resource=x",
+                         b"/api/v1/instance", b"/nodeinfo/2.1"])
+
+
+@PROPERTY
+@given(name=HEADER_NAMES, value=st.binary(max_size=60).filter(lambda b: b"\r" not in b and b"\n" not in b),
+       path=PATHS, cookie_name=st.sampled_from([b"stadtbote=", b""]))
+async def test_any_header_bytes_are_answered_without_a_5xx(client, name, value, path, cookie_name):
+    reader, writer = await asyncio.open_connection(client.host, client.port)
+    value = cookie_name + value if name == b"Cookie" else value
+    writer.write(b"GET " + path + b" HTTP/1.1\r\nHost: stadt.test\r\nConnection: close\r\n"
+                 + name + b": " + value + b"\r\n\r\n")
+    await writer.drain()
+    status_line = await reader.readline()
+    writer.close()
+    assert int(status_line.split()[1]) < 500, (name, value, path)
