@@ -195,3 +195,17 @@ async def test_any_header_bytes_are_answered_without_a_5xx(client, name, value, 
     status_line = await reader.readline()
     writer.close()
     assert int(status_line.split()[1]) < 500, (name, value, path)
+
+
+@PROPERTY
+@given(name=HEADER_NAMES, value=st.binary(max_size=60).filter(lambda b: b"\r" not in b and b"\n" not in b),
+       path=st.sampled_from([b"/inbox", b"/users/stadt/inbox"]), body=st.binary(max_size=200))
+async def test_the_inboxes_answer_any_header_bytes_without_a_5xx(client, name, value, path, body):
+    reader, writer = await asyncio.open_connection(client.host, client.port)
+    writer.write(b"POST " + path + b" HTTP/1.1\r\nHost: stadt.test\r\nConnection: close\r\n"
+                 b"Content-Type: application/activity+json\r\n" + name + b": " + value + b"\r\n"
+                 + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+    await writer.drain()
+    status_line = await reader.readline()
+    writer.close()
+    assert int(status_line.split()[1]) < 500, (name, value, path)
