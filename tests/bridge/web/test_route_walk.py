@@ -7,7 +7,7 @@ the exception the server logged."""
 
 from __future__ import annotations
 
-import itertools
+import json
 import logging
 import re
 import warnings
@@ -23,7 +23,7 @@ from bridge.auth.tokens import create_token
 from bridge.publishing import posts
 from bridge.publishing.posts import Draft
 from bridge.publishing.uploads import upload_image
-from bridge.store.models import User
+from bridge.store.models import ApiToken, User
 from consent.requests import RequestKind, open_request
 from fakes.fediverse import FakeInstance
 from support.inbox import instances, mastodon, network, stadt  # noqa: F401
@@ -50,6 +50,8 @@ GARBAGE_FIELDS = [("text", "\u202e" * 3 + "x" * 70_000), ("actor", "../../stadt"
 KNOWN_ELSEWHERE = {
     "/edit garbage": "defect 3: publish_at in year 1 overflows in compose_form.py (OverflowError)",
 }
+GARBAGE_JSON = {"status": "", "media_ids": ["1", {"a": []}], "scheduled_at": "0001-01-01T00:00:00",
+                "visibility": None, "poll": {"options": [1] * 50}, "sensitive": "maybe", "language": ["de"]}
 RAW_GARBAGE = (b"\xff\xfe\x00garbage--\r\n--", "multipart/form-data; boundary=zz")
 
 
@@ -66,6 +68,7 @@ class Seed:
                                              "kind": ["rss", "atom", "json"], "tag": ["stadt"],
                                              "platform": ["bsky"]}
         self.users: dict[str, int] = {}
+        self.bearer = ""  # an API token of the editor's, sent by every signed-in role to /api/ routes
 
     def add(self, segment: str, value) -> None:
         self.values.setdefault(segment, []).append(str(value))
@@ -96,6 +99,7 @@ async def seed_instance(stadt, mastodon: FakeInstance) -> Seed:
         seed.add("filename", image.media.filename)
         seed.add("user_id", seed.users["editor"]), seed.add("user_id", seed.users["admin"])
         seed.add("token_id", token.token.id)
+        seed.bearer = token.secret
         seed.add("request_id", request.id)
     return seed
 
@@ -131,12 +135,13 @@ def paths(canonical: str, info: dict, seed: Seed) -> list[str]:
 
 
 class Walk:
-    def __init__(self, stadt, caplog):
-        self.stadt, self.caplog = stadt, caplog
+    def __init__(self, stadt, caplog, seed: Seed):
+        self.stadt, self.caplog, self.seed = stadt, caplog, seed
         self.failures: list[str] = []
         self.answers = 0
         self.seen: dict[tuple[str, str], int] = {}  # (role, path) → status of the plain GET
         self.past_csrf: set[tuple[str, str]] = set()  # garbage forms the CSRF check let through to a handler
+        self.past_token: set[tuple[str, str, str]] = set()  # API requests the token check let through
 
     def check(self, role: str, method: str, path: str, status: int, what: str = "") -> None:
         self.answers += 1
@@ -144,6 +149,8 @@ class Walk:
             self.seen[(role, path)] = status
         if method != "GET" and what == "garbage fields" and status != 403:
             self.past_csrf.add((role, path))
+        if path.startswith("/api/") and status not in (401, 403):
+            self.past_token.add((role, method, path))
         if status >= 500:
             logged = [r for r in self.caplog.records if r.exc_info]
             cause = f"{logged[-1].exc_info[0].__name__}: {logged[-1].exc_info[1]}"[:200] if logged else "-"
@@ -152,13 +159,15 @@ class Walk:
 
 
 async def browser(role: str, stadt, visitors, seed: Seed) -> Visitor:
-    """A fresh browser for `role` (a post before may have signed it out, disabled or reset it)."""
+    """A fresh browser for `role` (a post before may have signed it out, disabled or reset it, or revoked the
+    API token)."""
     visitor = visitors(stadt)
     if role == "anonymous":
         await visitor.get("/signin")  # the anonymous form token
         return visitor
     async with stadt.app[SESSIONS].begin() as session:
         await session.execute(update(User).values(disabled=False, must_change_password=False))
+        await session.execute(update(ApiToken).values(revoked_at=None))
     return await signed_in(visitor, stadt.app[SESSIONS], seed.users[role])
 
 
@@ -167,9 +176,14 @@ def url(stadt, path: str) -> URL:
     return URL(f"http://{stadt.host}:{stadt.port}{path}", encoded=True)
 
 
+def credentials(walk: Walk, role: str, path: str) -> dict[str, str]:
+    """API routes see a token from the signed-in roles, so their handlers (not only the check) get garbage."""
+    return {"Authorization": f"Bearer {walk.seed.bearer}"} if role != "anonymous" and path.startswith("/api/") else {}
+
+
 async def visit(walk: Walk, visitor: Visitor, role: str, path: str) -> None:
     for query, headers in (("", {}), (HOSTILE_QUERY, {"Accept": "application/activity+json"})):
-        async with visitor.session.get(url(walk.stadt, path + query), headers=headers,
+        async with visitor.session.get(url(walk.stadt, path + query), headers=headers | credentials(walk, role, path),
                                        allow_redirects=False) as response:
             await response.read()
             walk.check(role, "GET", path, response.status, "+ hostile query" if query else "")
@@ -182,9 +196,11 @@ async def send(walk: Walk, visitor: Visitor, role: str, method: str, path: str) 
     multipart.add_field("image0", png(), filename="bild.png", content_type="image/png")
     bodies = [("empty", None, {}), ("token only", aiohttp.FormData([("csrf", visitor.csrf)]), {}),
               ("garbage fields", garbage, {}), ("garbage multipart", multipart, {}),
-              ("garbage bytes", RAW_GARBAGE[0], {"Content-Type": RAW_GARBAGE[1]})]
+              ("garbage bytes", RAW_GARBAGE[0], {"Content-Type": RAW_GARBAGE[1]}),
+              ("garbage json", json.dumps(dict(GARBAGE_FIELDS) | GARBAGE_JSON), {"Content-Type": "application/json"})]
     for what, body, headers in bodies:
-        async with visitor.session.request(method, url(walk.stadt, path), data=body, headers=headers,
+        async with visitor.session.request(method, url(walk.stadt, path), data=body,
+                                           headers=headers | credentials(walk, role, path),
                                            allow_redirects=False) as response:
             await response.read()
             walk.check(role, method, path, response.status, what)
@@ -193,7 +209,7 @@ async def send(walk: Walk, visitor: Visitor, role: str, method: str, path: str) 
 async def test_no_route_answers_5xx_for_any_role(stadt, mastodon, visitors, caplog):
     caplog.set_level(logging.ERROR, logger="stadtbote")
     seed = await seed_instance(stadt, mastodon)
-    walk = Walk(stadt, caplog)
+    walk = Walk(stadt, caplog, seed)
     every = routes(stadt.app)
     for role in ROLES:
         reader = await browser(role, stadt, visitors, seed)  # GETs change nothing: one browser for all
@@ -208,6 +224,7 @@ async def test_no_route_answers_5xx_for_any_role(stadt, mastodon, visitors, capl
     # The walk really went in as each role: each one's home answers 200 to it, and not to a stranger.
     assert walk.answers > 1000
     assert len(walk.past_csrf) > 100  # garbage forms reached the handlers, not only the CSRF check
+    assert {("editor", "POST", "/api/v1/statuses"), ("admin", "POST", "/api/v2/media")} <= walk.past_token
     assert [walk.seen[(role, home)] for role, home in HOMES] == [200, 200, 200]
     assert [walk.seen[("anonymous", home)] != 200 for _, home in HOMES] == [True, True, True]
     unexpected = [f for f in walk.failures if not any(known in f for known in KNOWN_ELSEWHERE)]
