@@ -11,7 +11,7 @@ import json
 import logging
 import re
 import warnings
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import aiohttp
 import pytest
@@ -69,6 +69,7 @@ class Seed:
                                              "platform": ["bsky"]}
         self.users: dict[str, int] = {}
         self.bearer = ""  # an API token of the editor's, sent by every signed-in role to /api/ routes
+        self.fields: list[tuple[str, str]] = []  # plausible form fields: the identifier of a real citizen, …
 
     def add(self, segment: str, value) -> None:
         self.values.setdefault(segment, []).append(str(value))
@@ -83,7 +84,10 @@ async def seed_instance(stadt, mastodon: FakeInstance) -> Seed:
     seed.users["admin"] = await admin_ready(sessions)
     seed.users["editor"], _ = await make_user(sessions, "erika", "editor", ("stadt", "feuerwehr"))
     seed.users["dpo"], _ = await make_user(sessions, "dora", "dpo", ())
-    post_id, _, _, reply_id = await replied(stadt, mastodon)  # a published post and a citizen's reply to it
+    post_id, citizen, _, reply_id = await replied(stadt, mastodon)  # a published post and a citizen's reply
+    seed.fields = [("identifier", citizen.uri), ("kind", "access"), ("received", date.today().isoformat()),
+                   ("text", "Hallo"), ("actor", "stadt"), ("domain", "mastodon.test"), ("state", "hidden"),
+                   ("language", "de"), ("name", "neu"), ("role", "editor"), ("actors", "stadt")]
     seed.add("post_id", post_id), seed.add("id", post_id), seed.add("reply_id", reply_id)
     async with sessions.begin() as session:
         editor = await session.get(User, seed.users["editor"])
@@ -194,7 +198,9 @@ async def send(walk: Walk, visitor: Visitor, role: str, method: str, path: str) 
     garbage = aiohttp.FormData(GARBAGE_FIELDS + [("csrf", visitor.csrf)])
     multipart = aiohttp.FormData(GARBAGE_FIELDS + [("csrf", visitor.csrf)])  # as a form with a file input
     multipart.add_field("image0", png(), filename="bild.png", content_type="image/png")
+    seeded = aiohttp.FormData(walk.seed.fields + [("csrf", visitor.csrf)])
     bodies = [("empty", None, {}), ("token only", aiohttp.FormData([("csrf", visitor.csrf)]), {}),
+              ("seeded fields", seeded, {}),
               ("garbage fields", garbage, {}), ("garbage multipart", multipart, {}),
               ("garbage bytes", RAW_GARBAGE[0], {"Content-Type": RAW_GARBAGE[1]}),
               ("garbage json", json.dumps(dict(GARBAGE_FIELDS) | GARBAGE_JSON), {"Content-Type": "application/json"})]
