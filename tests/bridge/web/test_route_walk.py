@@ -46,10 +46,11 @@ GARBAGE_FIELDS = [("text", "\u202e" * 3 + "x" * 70_000), ("actor", "../../stadt"
                   ("identifier", "acct:%@@"), ("state", "\ufeff"), ("name", "a" * 500), ("role", "root"),
                   ("domain", "[::1]:x"), ("seen", "zz"), ("image0", "not a file"), ("mirrors", "nope"),
                   ("password", ""), ("language", "xx-" * 40), ("next", "//evil.example/"), ("token", "%")]
-# 5xx whose fix lies outside this branch's files (issue 16): listed here, reported, tolerated until merged.
-KNOWN_ELSEWHERE = {
-    "/edit garbage": "defect 3: publish_at in year 1 overflows in compose_form.py (OverflowError)",
-}
+# 5xx whose fix lies outside this branch's files (issue 16): (part of the path and body, the exception) —
+# reported as warnings, tolerated until the fix is merged; then delete the entry.
+KNOWN_ELSEWHERE = [
+    ("/edit garbage", "OverflowError: date value out of range"),  # defect 3: year 1 in compose_form.py
+]
 GARBAGE_JSON = {"status": "", "media_ids": ["1", {"a": []}], "scheduled_at": "0001-01-01T00:00:00",
                 "visibility": None, "poll": {"options": [1] * 50}, "sensitive": "maybe", "language": ["de"]}
 RAW_GARBAGE = (b"\xff\xfe\x00garbage--\r\n--", "multipart/form-data; boundary=zz")
@@ -124,7 +125,7 @@ def paths(canonical: str, info: dict, seed: Seed) -> list[str]:
     other value (garbage included); only paths the route's own pattern matches are kept (others never reach
     a handler: the router answers 404)."""
     segments = re.findall(r"\{(\w+)\}", canonical)
-    base = {s: (seed.candidates(s))[0] for s in segments}
+    base = {s: seed.candidates(s)[0] for s in segments}
     fillings = [base] + [{**base, s: value} for s in segments for value in seed.candidates(s)[1:]]
     pattern = info.get("pattern")
     found = []
@@ -182,19 +183,22 @@ def url(stadt, path: str) -> URL:
 
 def credentials(walk: Walk, role: str, path: str) -> dict[str, str]:
     """API routes see a token from the signed-in roles, so their handlers (not only the check) get garbage."""
-    return {"Authorization": f"Bearer {walk.seed.bearer}"} if role != "anonymous" and path.startswith("/api/") else {}
+    if role == "anonymous" or not path.startswith("/api/"):
+        return {}
+    return {"Authorization": f"Bearer {walk.seed.bearer}"}
 
 
 async def visit(walk: Walk, visitor: Visitor, role: str, path: str) -> None:
     for query, headers in (("", {}), (HOSTILE_QUERY, {"Accept": "application/activity+json"})):
-        async with visitor.session.get(url(walk.stadt, path + query), headers=headers | credentials(walk, role, path),
-                                       allow_redirects=False) as response:
+        async with visitor.session.get(url(walk.stadt, path + query), allow_redirects=False,
+                                       headers=headers | credentials(walk, role, path)) as response:
             await response.read()
             walk.check(role, "GET", path, response.status, "+ hostile query" if query else "")
 
 
 async def send(walk: Walk, visitor: Visitor, role: str, method: str, path: str) -> None:
-    """An empty body, the form token alone, garbage fields with the token, and garbage bytes."""
+    """An empty body, the form token alone, plausible fields, garbage fields (as a plain and as a multipart
+    form), garbage bytes and garbage JSON — all but the empty body with a valid form token."""
     garbage = aiohttp.FormData(GARBAGE_FIELDS + [("csrf", visitor.csrf)])
     multipart = aiohttp.FormData(GARBAGE_FIELDS + [("csrf", visitor.csrf)])  # as a form with a file input
     multipart.add_field("image0", png(), filename="bild.png", content_type="image/png")
@@ -203,7 +207,8 @@ async def send(walk: Walk, visitor: Visitor, role: str, method: str, path: str) 
               ("seeded fields", seeded, {}),
               ("garbage fields", garbage, {}), ("garbage multipart", multipart, {}),
               ("garbage bytes", RAW_GARBAGE[0], {"Content-Type": RAW_GARBAGE[1]}),
-              ("garbage json", json.dumps(dict(GARBAGE_FIELDS) | GARBAGE_JSON), {"Content-Type": "application/json"})]
+              ("garbage json", json.dumps(dict(GARBAGE_FIELDS) | GARBAGE_JSON | {"csrf": visitor.csrf}),
+               {"Content-Type": "application/json"})]
     for what, body, headers in bodies:
         async with visitor.session.request(method, url(walk.stadt, path), data=body,
                                            headers=headers | credentials(walk, role, path),
@@ -233,7 +238,7 @@ async def test_no_route_answers_5xx_for_any_role(stadt, mastodon, visitors, capl
     assert {("editor", "POST", "/api/v1/statuses"), ("admin", "POST", "/api/v2/media")} <= walk.past_token
     assert [walk.seen[(role, home)] for role, home in HOMES] == [200, 200, 200]
     assert [walk.seen[("anonymous", home)] != 200 for _, home in HOMES] == [True, True, True]
-    unexpected = [f for f in walk.failures if not any(known in f for known in KNOWN_ELSEWHERE)]
+    unexpected = [f for f in walk.failures if not any(where in f and error in f for where, error in KNOWN_ELSEWHERE)]
     for tolerated in sorted(set(walk.failures) - set(unexpected)):
         warnings.warn(f"known 5xx, fixed elsewhere: {tolerated}", stacklevel=1)
     assert unexpected == [], f"{len(unexpected)} answers were 5xx:\n" + "\n".join(unexpected)
