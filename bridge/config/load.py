@@ -134,6 +134,8 @@ def load_config(path: Path | str, environ: dict[str, str] | None = None) -> Conf
         raise ConfigError(str(path), f"cannot read config file ({exc.__class__.__name__})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), f"not valid TOML ({exc})") from None
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise ConfigError(str(path), "not valid TOML (values nest too deeply)") from None
     return parse_config(raw, path.resolve().parent, path, os.environ if environ is None else environ)
 
 

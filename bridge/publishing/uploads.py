@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import enum
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bridge.config.model import Config
-from bridge.convert.images import MAX_ALT, MediaReason, process_image, store_file
+from bridge.config.model import Config, LimitsConfig
+from bridge.convert.images import MAX_ALT, MediaReason, ProcessedImage, process_image, store_file
 from bridge.store.models import Actor, Media, User, new_id
 from bridge.auth.users import may_use_actor
 
@@ -19,6 +22,28 @@ class UploadReason(enum.StrEnum):
     ACTOR_NOT_ALLOWED = "actor_not_allowed"
     ALT_TOO_LONG = "alt_too_long"
     IMAGE_REJECTED = "image_rejected"
+
+
+# At most this many images are decoded at once: each costs a core and, decoded, up to ~130 MB (33 megapixels
+# in RGBA); a burst of uploads waits its turn instead of taking the server's memory.
+IMAGE_WORKERS = max(1, min(4, os.cpu_count() or 1))
+
+
+class ImageWork:
+    """Re-encoding off the event loop: one large photo takes seconds of CPU, and on the loop it stalled every
+    request of the server (issue 16). Pillow releases the GIL while it decodes and encodes, so threads do."""
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self._pool: ThreadPoolExecutor | None = None  # started at the first upload, not at import
+
+    async def process(self, raw: bytes, limits: LimitsConfig) -> ProcessedImage:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="stadtbote-images")
+        return await asyncio.get_running_loop().run_in_executor(self._pool, process_image, raw, limits)
+
+
+IMAGE_WORK = ImageWork(IMAGE_WORKERS)
 
 
 @dataclass(frozen=True)
@@ -39,13 +64,13 @@ async def upload_image(session: AsyncSession, config: Config, user: User, actor_
         return UploadResult(UploadReason.ACTOR_NOT_ALLOWED, description="you may not post as this account")
     if len(alt) > MAX_ALT:
         return UploadResult(UploadReason.ALT_TOO_LONG, description="alt text may have at most 1500 characters")
-    image = process_image(raw, config.limits)
+    image = await IMAGE_WORK.process(raw, config.limits)
     if not image.ok:
         return UploadResult(UploadReason.IMAGE_REJECTED, image_reason=image.reason, description=image.description)
     actor_id = await session.scalar(select(Actor.id).where(Actor.name == actor_name))
     media_id = new_id()
     filename = f"{media_id:x}.{image.extension}"
-    store_file(config.instance.data_dir, filename, image.data)
+    await asyncio.to_thread(store_file, config.instance.data_dir, filename, image.data)  # megabytes to disk
     media = Media(id=media_id, actor_id=actor_id, uploader_id=user.id, filename=filename,
                   mime_type=image.mime_type, width=image.width, height=image.height, size=len(image.data),
                   alt=alt.strip(), decorative=decorative and not alt.strip())

@@ -11,7 +11,7 @@ from bridge.appkeys import CONFIG, CSRF_TOKEN, FORM, SESSIONS, USER, WEB_SESSION
 from bridge.config.model import Config
 from bridge.web.clients import client_of
 from bridge.web.i18n import set_language
-from bridge.web.form_reader import TEXT_CAP, FormCaps, read_form
+from bridge.web.form_reader import TEXT_CAP, FormCaps, check_url, read_form
 from bridge.web.render import render
 from consent.securitylog import truncate_address
 from bridge.web.sessions import check_csrf, csrf_token_for, load_session
@@ -102,6 +102,7 @@ async def signed_in_user(request: web.Request, handler):
 
 @web.middleware
 async def csrf(request: web.Request, handler):
+    check_url(request, api=is_api(request.path))  # before any handler can look up what the URL carries
     if request.method in UNSAFE and not is_api(request.path) and not is_federation(request.path):
         # Signed-in people's forms are read part by part: an oversized image must not cost the text typed.
         form = await read_form(request, form_caps(request.app[CONFIG]) if request.get(USER) else None)

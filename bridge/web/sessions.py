@@ -39,7 +39,8 @@ def cookie_name(request: web.Request) -> str:
 
 
 def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    # A cookie's bytes beyond UTF-8 arrive as lone surrogates: hashed as they came, they match no session.
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 async def load_session(request: web.Request, session: AsyncSession) -> tuple[User, WebSession] | None:
@@ -108,6 +109,8 @@ def csrf_token_for(request: web.Request) -> str:
 
 
 def check_csrf(request: web.Request, submitted: str) -> bool:
+    if not submitted.isascii():  # no token is; and compare_digest refuses other text with a TypeError
+        return False
     row: WebSession | None = request.get(WEB_SESSION)
     if row is not None:
         return bool(submitted) and hmac.compare_digest(submitted, row.csrf_token)

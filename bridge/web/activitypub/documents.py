@@ -20,6 +20,7 @@ from bridge.appkeys import CONFIG, SESSIONS
 from bridge.convert.activitypub import actor_to_document, post_to_note
 from bridge.store.models import Actor, Post, PostState
 from bridge.web.public.pages import prefers_activity_json
+from bridge.web.public.views import int_cursor
 from consent.followers import count_followers
 
 AP_TYPE = "application/activity+json"
@@ -110,18 +111,24 @@ async def outbox(request: web.Request) -> web.Response:
             return ap_response(vocab.ordered_collection(
                 uris.outbox(row.name), total, first=uris.outbox_page(row.name),
                 last=uris.outbox_page(row.name, min_id="0")))
-        posts = await _page(session, row.id, request.query.get("max_id"), request.query.get("min_id"))
+        posts = await _page(session, row.id, int_cursor(request.query.get("max_id")),
+                            _min_cursor(request.query.get("min_id")))
         notes = [vocab.create(uris, row.name, str(p.id), post_to_note(p, config, uris)) for p in posts]
     return ap_response(_outbox_page(request, uris, row.name, posts, notes), cache="public, max-age=60")
 
 
-async def _page(session: AsyncSession, actor_id: int, max_id: str | None, min_id: str | None) -> list[Post]:
+def _min_cursor(value: str | None) -> int | None:
+    return 0 if value == "0" else int_cursor(value)  # min_id=0 is the collection's `last` (oldest) page
+
+
+async def _page(session: AsyncSession, actor_id: int, max_id: int | None, min_id: int | None) -> list[Post]:
+    """A page below `max_id` or above `min_id`; a cursor that is no plausible id (as public pages) is ignored."""
     query = _published(actor_id)
-    if max_id and max_id.isdigit():
-        query = query.where(Post.id < int(max_id))
-    if min_id and min_id.isdigit():
+    if max_id is not None:
+        query = query.where(Post.id < max_id)
+    if min_id is not None:
         # Mastodon's min_id pages walk upwards from the given id, shown newest first.
-        rows = (await session.scalars(query.where(Post.id > int(min_id)).order_by(Post.id).limit(PAGE_SIZE))).all()
+        rows = (await session.scalars(query.where(Post.id > min_id).order_by(Post.id).limit(PAGE_SIZE))).all()
         return sorted(rows, key=lambda p: p.id, reverse=True)
     return list((await session.scalars(query.order_by(Post.id.desc()).limit(PAGE_SIZE))).all())
 
@@ -164,10 +171,11 @@ async def note_response(request: web.Request, name: str, post_id: str) -> web.Re
     """The Note of a published post, 410 with a Tombstone for a deleted one, else 404.
     Public permalinks call this when the client asks for ActivityPub."""
     config, uris = request.app[CONFIG], _uris(request)
-    if not post_id.isdigit() or config.actor(name) is None:
+    number = int_cursor(post_id)  # an id beyond 64 bits would overflow the database's integer
+    if number is None or config.actor(name) is None:
         raise web.HTTPNotFound()
     async with request.app[SESSIONS]() as session:
-        post = await session.get(Post, int(post_id))
+        post = await session.get(Post, number)
         if post is None or post.actor.name != name:
             raise web.HTTPNotFound()
         if post.state == PostState.DELETED:

@@ -9,8 +9,10 @@ from aiohttp import web
 from multidict import MultiDictProxy
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from activitypub.jsonload import MAX_BYTES, JsonLoaded, JsonReason, load_json
 from bridge.store.models import ApiToken
 from bridge.auth.tokens import TOKEN_TEXT, TokenReason, authenticate_token
+from bridge.web.form_reader import InputReason, has_invalid_characters, read_form, refusal
 
 NOT_FOUND = "Record not found"  # Mastodon's words for a missing or invisible record
 JSON_TYPES = ("application/json",)
@@ -28,11 +30,17 @@ TOKEN_STATUS = {
 
 ERRORS = {400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 403: web.HTTPForbidden, 404: web.HTTPNotFound,
           422: web.HTTPUnprocessableEntity}
+JSON_TEXT = {JsonReason.TOO_LARGE: f"The request body is larger than {MAX_BYTES} bytes",
+             JsonReason.TOO_DEEP: "The request body nests too deeply",
+             JsonReason.INVALID_JSON: "The request body is not valid JSON",
+             JsonReason.NOT_AN_OBJECT: "The request body must be a JSON object"}
 
 
-def api_error(status: int, message: str) -> web.HTTPException:
-    """An exception carrying `{"error": message}`; the errors middleware passes JSON bodies through."""
-    return ERRORS[status](text=json.dumps({"error": message}), content_type="application/json")
+def api_error(status: int, message: str, reason: str | None = None) -> web.HTTPException:
+    """An exception carrying `{"error": message}` (and `reason`, a code, where one is known); the errors
+    middleware passes JSON bodies through."""
+    body = {"error": message} | ({"reason": str(reason)} if reason else {})
+    return ERRORS[status](text=json.dumps(body), content_type="application/json")
 
 
 def validation_error(description: str) -> web.HTTPException:
@@ -45,6 +53,10 @@ async def authorize(request: web.Request, session: AsyncSession, *, required: bo
     header = request.headers.get("Authorization")
     if header is None and not required:
         return None
+    if header is not None and not header.isascii():
+        # Header bytes beyond ASCII arrive as escaped surrogates; no token has them, so they become "?",
+        # which no token has either: refused (and audited) as an unknown token.
+        header = header.encode("ascii", "replace").decode("ascii")
     result = await authenticate_token(session, header)
     if result.ok:
         return result.token
@@ -78,16 +90,16 @@ class Params:
 
 
 async def read_params(request: web.Request) -> Params:
+    """Query and body parameters; a body that cannot be read, or text that cannot be stored, is a 4xx with
+    a reason, the same on every database."""
     values = _collect(request.query)
     if request.content_type in JSON_TYPES or request.content_type.endswith("+json"):
         for key, value in (await _read_json(request)).items():
             values[key] = _json_values(value)
     elif request.body_exists:
-        try:
-            form = await request.post()
-        except ValueError:  # a broken multipart or form body
-            raise api_error(400, "The request body could not be read as a form") from None
-        values.update(_collect(form))
+        values.update(_collect(await read_form(request, None, api=True)))
+    if has_invalid_characters((key, value) for key, items in values.items() for value in items):
+        raise refusal(InputReason.INVALID_CHARACTERS, api=True)
     return Params(values)
 
 
@@ -99,13 +111,17 @@ def _collect(multi: MultiDictProxy) -> dict[str, list]:
 
 
 async def _read_json(request: web.Request) -> dict:
-    try:
-        body = json.loads(await request.text() or "{}")
-    except (ValueError, UnicodeDecodeError):
-        raise api_error(400, "The request body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise api_error(400, "The request body must be a JSON object")
-    return body
+    """The body as a JSON object, bounded in size and depth by the inbox's rule (`load_json`)."""
+    raw = await request.read()
+    if request.charset and request.charset.lower().replace("_", "-") not in ("utf-8", "utf8"):
+        try:  # JSON is UTF-8 (RFC 8259); a client naming another charset gets it honoured, or refused
+            raw = raw.decode(request.charset).encode("utf-8", "surrogatepass")
+        except (LookupError, UnicodeDecodeError):
+            raise refusal(InputReason.UNREADABLE, api=True) from None
+    loaded = load_json(raw or b"{}")
+    if not isinstance(loaded, JsonLoaded):
+        raise api_error(400, JSON_TEXT[loaded.reason], loaded.reason)
+    return loaded.value
 
 
 def _json_values(value) -> list:

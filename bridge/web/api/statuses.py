@@ -88,7 +88,7 @@ def parse_draft(params: Params, actor_name: str, now: datetime) -> Draft:
 def _media_ids(params: Params) -> tuple[int, ...]:
     ids: list[int] = []
     for value in params.getlist("media_ids"):
-        if not str(value).isdigit() or int(value) > MAX_ID:
+        if not str(value).isdecimal() or int(value) > MAX_ID:  # isdigit() would pass "²", which int() refuses
             raise validation_error(POST_TEXT[PostReason.UNKNOWN_MEDIA])
         if int(value) not in ids:
             ids.append(int(value))
@@ -119,7 +119,7 @@ def _schedule_refused(reason: ScheduleReason, shown: str = "") -> web.HTTPExcept
 
 def _post_id(request: web.Request) -> int:
     raw = request.match_info["id"]
-    if not raw.isdigit() or int(raw) > MAX_ID:
+    if not raw.isdecimal() or int(raw) > MAX_ID:
         raise api_error(404, NOT_FOUND)
     return int(raw)
 

@@ -19,7 +19,7 @@ from bridge.appkeys import CONFIG, SESSIONS
 from bridge.store.models import PostState
 from bridge.publishing import timeline
 from bridge.web.messages import N_
-from bridge.web.public.views import ROBOTS_NOINDEX, not_found, public_page, uris_for
+from bridge.web.public.views import ROBOTS_NOINDEX, int_cursor, not_found, public_page, uris_for
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 MAX_HOST = 253
@@ -92,10 +92,10 @@ async def follow(request: web.Request) -> web.StreamResponse:
 
 
 async def interact(request: web.Request) -> web.StreamResponse:
-    name, post_id = request.match_info["name"], int(request.match_info["post_id"])
+    name, post_id = request.match_info["name"], int_cursor(request.match_info["post_id"])
     actor_config = request.app[CONFIG].actor(name)
-    async with request.app[SESSIONS]() as session:
-        post = await timeline.find_post(session, name, post_id)
+    async with request.app[SESSIONS]() as session:  # an id beyond 64 bits (None) is no post
+        post = await timeline.find_post(session, name, post_id) if post_id is not None else None
     if actor_config is None or post is None or post.state != PostState.PUBLISHED:
         return not_found(request, N_("This post does not exist, or it is not public."))
     uris = uris_for(request)

@@ -86,7 +86,9 @@ async def profile(request: web.Request) -> web.StreamResponse:
 
 async def post_permalink(request: web.Request) -> web.StreamResponse:
     """The post's one URL for people and (once federation sets NOTE_RESPONDER) for servers."""
-    name, post_id = request.match_info["name"], int(request.match_info["post_id"])
+    name, post_id = request.match_info["name"], int_cursor(request.match_info["post_id"])
+    if post_id is None:  # 19 digits may still overflow the database's 64-bit integer
+        return not_found(request, N_("This post does not exist, or it is not public."))
     responder = request.app.get(NOTE_RESPONDER)
     if responder is not None and prefers_activity_json(request.headers.get("Accept", "")):
         answer = await responder(request, name, str(post_id))

@@ -114,7 +114,7 @@ def not_found(request: web.Request, message: str) -> web.Response:
 
 def int_cursor(value: str | None) -> int | None:
     """A `max_id`/`min_id` cursor; anything that is not a plausible id is ignored, not an error."""
-    if value is None or not value.isdigit() or len(value) > 19:
+    if value is None or not value.isdecimal() or len(value) > 19:  # isdigit() would pass "²", which int() refuses
         return None
     number = int(value)
     return number if 0 < number < 2**63 else None
