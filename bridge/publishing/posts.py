@@ -135,12 +135,10 @@ async def approve_post(session: AsyncSession, config: Config, user: User, post: 
     now = now or utcnow()
     if post.state == PostState.PUBLISHED:
         return await _approve_edit(session, config, user, post, seen_sha256, now)
-    if post.state != PostState.AWAITING_APPROVAL:
-        return PostResult(PostReason.WRONG_STATE, post)
-    if not may_use_actor(user, post.actor.name):
-        return PostResult(PostReason.ACTOR_NOT_ALLOWED, post)
-    if post.author_id == user.id:
-        return PostResult(PostReason.OWN_POST, post)
+    refused = _second_pair_of_eyes(user, post, post.state == PostState.AWAITING_APPROVAL, post.author_id,
+                                   PostReason.OWN_POST)
+    if refused is not None:
+        return refused
     if seen_sha256 != content_sha256(post):
         return PostResult(PostReason.TEXT_CHANGED, post)
     _mark_approved(post, user, now, seen_sha256)
@@ -161,12 +159,11 @@ async def _approve_edit(session: AsyncSession, config: Config, user: User, post:
                         now: datetime) -> PostResult:
     """The waiting edit takes effect: the post changes, followers and platforms get the edit."""
     proposal = await edits.load_proposal(session, post)
-    if proposal is None or not proposal.pending:
-        return PostResult(PostReason.WRONG_STATE, post)
-    if not may_use_actor(user, post.actor.name):
-        return PostResult(PostReason.ACTOR_NOT_ALLOWED, post)
-    if proposal.edit.editor_id == user.id:
-        return PostResult(PostReason.OWN_EDIT, post)
+    waiting = proposal is not None and proposal.pending
+    refused = _second_pair_of_eyes(user, post, waiting, proposal.edit.editor_id if waiting else None,
+                                   PostReason.OWN_EDIT)
+    if refused is not None:
+        return refused
     if seen_sha256 != proposal.sha256:
         return PostResult(PostReason.TEXT_CHANGED, post)
     draft = proposal.draft(post.actor.name)
@@ -181,17 +178,27 @@ async def _approve_edit(session: AsyncSession, config: Config, user: User, post:
     return PostResult(PostReason.OK, post, edit=proposal.edit)
 
 
+def _second_pair_of_eyes(user: User, post: Post, waiting: bool, author_id: int | None,
+                         own: PostReason) -> PostResult | None:
+    """Why `user` may not approve or return what `author_id` wrote, or None if they may."""
+    if not waiting:
+        return PostResult(PostReason.WRONG_STATE, post)
+    if not may_use_actor(user, post.actor.name):
+        return PostResult(PostReason.ACTOR_NOT_ALLOWED, post)
+    if author_id == user.id:
+        return PostResult(own, post)
+    return None
+
+
 async def return_post(session: AsyncSession, user: User, post: Post, comment: str,
                       now: datetime | None = None) -> PostResult:
     """Sends a post awaiting approval, or a published post's waiting edit, back to its author."""
     if post.state == PostState.PUBLISHED:
         return await _return_edit(session, user, post, comment, now or utcnow())
-    if post.state != PostState.AWAITING_APPROVAL:
-        return PostResult(PostReason.WRONG_STATE, post)
-    if not may_use_actor(user, post.actor.name):
-        return PostResult(PostReason.ACTOR_NOT_ALLOWED, post)
-    if post.author_id == user.id:
-        return PostResult(PostReason.OWN_POST, post)
+    refused = _second_pair_of_eyes(user, post, post.state == PostState.AWAITING_APPROVAL, post.author_id,
+                                   PostReason.OWN_POST)
+    if refused is not None:
+        return refused
     post.state = PostState.DRAFT
     post.review_comment = comment.strip()[:2000]
     await record(session, _event(Action.POST_RETURNED, user, post))
@@ -201,12 +208,11 @@ async def return_post(session: AsyncSession, user: User, post: Post, comment: st
 async def _return_edit(session: AsyncSession, user: User, post: Post, comment: str, now: datetime) -> PostResult:
     """The published text stays; the edit goes back to its editor with the comment."""
     proposal = await edits.load_proposal(session, post)
-    if proposal is None or not proposal.pending:
-        return PostResult(PostReason.WRONG_STATE, post)
-    if not may_use_actor(user, post.actor.name):
-        return PostResult(PostReason.ACTOR_NOT_ALLOWED, post)
-    if proposal.edit.editor_id == user.id:
-        return PostResult(PostReason.OWN_EDIT, post)
+    waiting = proposal is not None and proposal.pending
+    refused = _second_pair_of_eyes(user, post, waiting, proposal.edit.editor_id if waiting else None,
+                                   PostReason.OWN_EDIT)
+    if refused is not None:
+        return refused
     edits.decide(proposal.edit, user, EditState.RETURNED, now, comment.strip()[:2000])
     await record(session, _event(Action.POST_RETURNED, user, post, edit=proposal.edit.id))
     return PostResult(PostReason.OK, post, edit=proposal.edit)

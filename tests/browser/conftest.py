@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import os
-import socket
 
 import pytest
-from aiohttp import web
 from playwright.async_api import async_playwright
 
-from bridge.app import create_app
-from bridge.store.db import create_engine, create_sessionmaker
+from support.live import config, listening, port, sessions_beside  # noqa: F401  (fixtures)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -18,34 +15,16 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 
 @pytest.fixture
-def port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def config(make_config, port):
-    """The shared config, but with the address the server really listens on (links and origins match)."""
-    return make_config(instance={"base_url": f"http://127.0.0.1:{port}", "listen": f"127.0.0.1:{port}"})
-
-
-@pytest.fixture
 async def server(config, booted, port):
     """`stadtbote serve` in miniature: the app with its in-process worker, on the test's event loop."""
-    runner = web.AppRunner(create_app(config, run_worker=True))
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    yield config.instance.base_url
-    await runner.cleanup()
+    async with listening(config, run_worker=True) as url:
+        yield url
 
 
 @pytest.fixture
 async def sessions_for_server(config, server):
-    """Database sessions beside the running server, for setting up users without clicking."""
-    engine = create_engine(config.database.url)
-    yield create_sessionmaker(engine)
-    await engine.dispose()
+    async with sessions_beside(config) as makers:
+        yield makers
 
 
 @pytest.fixture

@@ -5,18 +5,15 @@ server runs on the test's event loop."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from urllib.parse import urlsplit
 
 import pytest
-from aiohttp import web
 from sqlalchemy import select
 from yarl import URL
 
-from bridge.app import create_app
-from bridge.store.db import create_engine, create_sessionmaker
 from bridge.store.models import ApiToken
 from support.api import png_bytes
+from support.live import config, listening, port, sessions_beside  # noqa: F401  (fixtures)
 from support.oauth import OOB, hidden_fields
 from support.web import Visitor, make_user, signed_in
 
@@ -25,31 +22,15 @@ SCOPES = ["read", "write"]
 
 
 @pytest.fixture
-def port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def config(make_config, port):
-    return make_config(instance={"base_url": f"http://127.0.0.1:{port}", "listen": f"127.0.0.1:{port}"})
-
-
-@pytest.fixture
 async def server(config, booted, port):
-    runner = web.AppRunner(create_app(config, run_worker=False))
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    yield config.instance.base_url
-    await runner.cleanup()
+    async with listening(config, run_worker=False) as url:
+        yield url
 
 
 @pytest.fixture
 async def server_sessions(config, server):
-    engine = create_engine(config.database.url)
-    yield create_sessionmaker(engine)
-    await engine.dispose()
+    async with sessions_beside(config) as makers:
+        yield makers
 
 
 class Loopback:
