@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from activitypub.uris import Uris
 from bridge.platforms import sends as mirroring
-from bridge.appkeys import CONFIG, FEDERATION, FORM, SESSIONS
+from bridge.appkeys import CONFIG, FORM, SESSIONS
 from bridge.config.model import Config, PlatformConfig
 from bridge.platforms.connectors import registry
 from bridge.platforms.connectors.base import AccountState, PostView, Reason, Rendered
@@ -19,8 +19,7 @@ from bridge.platforms.connectors.render import post_view
 from bridge.store.db import utcnow
 from bridge.store.models import Role
 from bridge.store.platforms import PlatformAccount
-from bridge.platforms.health import check_account
-from bridge.platforms.status import health_of, latest_per_platform, views_of
+from bridge.platforms.status import views_of
 from bridge.auth.users import user_ref
 from bridge.web.guards import load_post, require_user, see_other
 from bridge.web.render import render
@@ -91,34 +90,7 @@ async def compose_preview(request: web.Request) -> web.StreamResponse:
                                                    "images_note": bool(form.getall("media_id", []))})
 
 
-async def admin_platforms(request: web.Request) -> web.StreamResponse:
-    require_user(request, roles=(Role.ADMIN,))
-    config = request.app[CONFIG]
-    now = utcnow()
-    async with request.app[SESSIONS]() as session:
-        accounts = {a.platform_id: a for a in (await session.scalars(select(PlatformAccount))).all()}
-        latest = await views_of(session, await latest_per_platform(session, [p.id for p in config.platforms]), now)
-    return render(request, "admin_platforms.html", {
-        "platforms": config.platforms, "accounts": accounts, "now": now,
-        "health": {p.id: health_of(accounts.get(p.id), now) for p in config.platforms},
-        "latest": {v.platform_id: v for v in latest}})
-
-
-async def check_platform(request: web.Request) -> web.StreamResponse:
-    """Checks the credentials now; a reconnected account gets its refused sends queued again."""
-    user = require_user(request, roles=(Role.ADMIN,))
-    config = request.app[CONFIG]
-    platform = next((p for p in config.platforms if p.id == request.match_info["platform"]), None)
-    if platform is None:
-        raise web.HTTPNotFound()
-    async with request.app[SESSIONS]() as session:
-        await check_account(session, request.app[FEDERATION], platform, utcnow, (user.role, user_ref(user)))
-    raise see_other("/admin/platforms")
-
-
 def setup(app: web.Application) -> None:
     app.router.add_get("/editor/posts/{post_id:\\d+}/mirrors", post_mirrors, name="post_mirrors")
     app.router.add_post("/editor/posts/{post_id:\\d+}/mirrors/{platform}/decide", decide)
     app.router.add_post("/editor/mirrors/preview", compose_preview, name="mirror_preview")
-    app.router.add_get("/admin/platforms", admin_platforms, name="admin_platforms")
-    app.router.add_post("/admin/platforms/{platform}/check", check_platform)
