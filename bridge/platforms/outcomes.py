@@ -41,12 +41,14 @@ async def audit(run: Run, action: Action, result: Result, change: str = "publish
                                     reason=str(result.reason), details=details), run.now)
 
 
-async def _common(run: Run, result: Result, change: str) -> JobOutcome | None:
+async def _common(run: Run, result: Result, change: str, reconciling: bool = False) -> JobOutcome | None:
     """Rate limits, unreachable platforms and refused credentials mean the same for every change.
 
-    A send whose outcome is unknown stays unknown when the reconciling request is refused or cannot
-    leave: the next run must reconcile again, never publish blindly."""
-    requeue = change == "publish" and run.row.state != SendState.UNKNOWN
+    A send that may be on the platform (unknown, or in flight when a worker died) stays so when the
+    reconciling request is refused or cannot leave: the next run must reconcile again, never publish
+    blindly. Only a publish whose own request never left goes back to the queue."""
+    requeue = change == "publish" and not reconciling and run.row.state != SendState.UNKNOWN
+    maybe_there = change == "publish" and (reconciling or run.row.state == SendState.UNKNOWN)
     if result.outcome is Outcome.RATE_LIMITED:
         until = result.retry_at or run.now + timedelta(minutes=1)
         pause(run.account, until, run.now)
@@ -60,18 +62,21 @@ async def _common(run: Run, result: Result, change: str) -> JobOutcome | None:
             return JobOutcome(JobStatus.FAILED, result.reason)
         if requeue:
             set_state(run.row, SendState.QUEUED, result, run.now)
+        if maybe_there and run.last_attempt:  # no more tries: the editor checks the platform and decides
+            return await _unknown(run, result, reconciling=True)
         return JobOutcome(JobStatus.RETRY, result.reason, result.retry_at)
     if result.outcome is Outcome.AUTH_FAILED:
         if need_reconnect(run.account, result, run.now):
             await audit(run, Action.PLATFORM_RECONNECT, result, change)
-        state = SendState.FAILED if change == "publish" else run.row.state
+        # A publish that may be there stays unknown: a repaired account must reconcile, not send again.
+        state = (SendState.UNKNOWN if maybe_there else SendState.FAILED) if change == "publish" else run.row.state
         set_state(run.row, state, result, run.now, change)
         return JobOutcome(JobStatus.DONE, MirrorReason.RECONNECT_NEEDED)
     return None
 
 
 async def conclude_publish(run: Run, result: Result, backfeed_first: timedelta, *, reconciling: bool) -> JobOutcome:
-    common = await _common(run, result, "publish")
+    common = await _common(run, result, "publish", reconciling)
     if common is not None:
         return common
     row = run.row

@@ -33,6 +33,14 @@ class Fake:
         mode, self.mode = self.mode, None
         return mode
 
+    @web.middleware
+    async def outage(self, request, handler):
+        """While `down` is set, every request gets 503, as a platform in maintenance answers."""
+        if getattr(self, "down", False):
+            self.calls.append(f"503 {request.path}")
+            return web.Response(status=503, text="Service Unavailable", headers={"Retry-After": "60"})
+        return await handler(request)
+
 
 class FakeBluesky(Fake):
     """A PDS (bsky.social) and the public AppView (public.api.bsky.app) in one server."""
@@ -45,7 +53,7 @@ class FakeBluesky(Fake):
         self.thread_replies: list[dict] = []
 
     def app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(middlewares=[self.outage])
         for nsid, handler in {"com.atproto.server.createSession": self.create_session,
                               "com.atproto.server.refreshSession": self.refresh_session,
                               "com.atproto.repo.uploadBlob": self.upload_blob,

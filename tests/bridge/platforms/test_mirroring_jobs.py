@@ -76,6 +76,26 @@ async def test_a_crash_while_sending_is_reconciled_before_anything_is_sent_again
     assert bridge.bluesky.calls.count("createRecord") == 1 and len(bridge.bluesky.records) == 1
 
 
+async def test_a_crash_while_sending_then_an_outage_while_reconciling_never_sends_twice(bridge):
+    """The reconciling request cannot leave: the send may still be there, so it is never queued as unsent."""
+    post_id = await bridge.post("Baustelle Hauptstraße", mirrors=("bsky",))
+    await bridge.run()
+    first = await bridge.send(post_id, "bsky")
+    async with bridge.sessions.begin() as s:  # as if the worker died after the request left
+        row = await s.get(type(first), first.id)
+        row.state = SendState.SENDING
+        await mirroring._enqueue(s, post_id, "bsky", mirroring.Change.PUBLISH)
+    bridge.bluesky.down = True  # the PDS answers 503 to the reconciling request
+    await bridge.run()
+    assert any(c.startswith("503") for c in bridge.bluesky.calls), "the reconciling request was made"
+    assert (await bridge.send(post_id, "bsky")).state == SendState.SENDING, "still: it may be there"
+    bridge.bluesky.down = False
+    await bridge.make_due(mirroring.SEND_JOB)
+    await bridge.run()
+    assert (await bridge.send(post_id, "bsky")).state == SendState.SENT
+    assert bridge.bluesky.calls.count("createRecord") == 1 and len(bridge.bluesky.records) == 1
+
+
 async def test_a_rate_limit_pauses_only_that_platform(bridge):
     bridge.bluesky.mode = "429"
     post_id = await bridge.post("Weihnachtsmarkt eröffnet")
