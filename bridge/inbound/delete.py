@@ -29,6 +29,7 @@ async def handle(ctx: InboundContext, activity: DeleteIn) -> Handled:
     withdrawn = await consent_answer.deleted(ctx, subject, activity.object_id)  # consent goes before the reply
     if withdrawn is not None:
         return withdrawn
+    await erasure.zero_what_is_deleted(ctx.session)
     result = await erase_reply(ctx.session, ctx.vault, subject, activity.object_id)
     return Handled(_EFFECTS[result.reason], subject)
 

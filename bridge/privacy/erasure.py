@@ -4,7 +4,7 @@ for days), and what our own posts say about them."""
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridge.store.db import utcnow
@@ -18,8 +18,16 @@ from consent.vault import Vault
 _UNFINISHED = (JobState.QUEUED, JobState.RUNNING)
 
 
+async def zero_what_is_deleted(session: AsyncSession) -> None:
+    """On SQLite, what this transaction deletes is overwritten with zeros instead of lingering in free pages
+    of the file (PostgreSQL reclaims dead rows by VACUUM). Every erasure path calls it first."""
+    if session.bind.dialect.name == "sqlite":
+        await session.execute(text("PRAGMA secure_delete = ON"))
+
+
 async def erase_person(session: AsyncSession, vault: Vault, subject: Subject, now=None) -> dict:
     """Returns counts for the audit entry (never names)."""
+    await zero_what_is_deleted(session)
     row = await session.get(RemoteActor, subject.id)
     actor = open_actor(vault, subject, row) if row is not None else None  # read before the key is destroyed
     erasure = await erase_subject(session, vault, subject, now)

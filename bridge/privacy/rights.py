@@ -152,8 +152,6 @@ async def erase_person(sessions: async_sessionmaker[AsyncSession], vault: Vault,
     against a checkpoint signed right after it (the proof document is the result)."""
     async with sessions.begin() as session:
         sqlite = session.bind.dialect.name == "sqlite"
-        if sqlite:  # zero what is deleted (e.g. a cancelled job's payload), do not leave it in free pages
-            await session.execute(text("PRAGMA secure_delete = ON"))
         subject = await find_person(session, vault, identifier)
         if subject is None:
             return RightsResult(RightsReason.UNKNOWN_SUBJECT)

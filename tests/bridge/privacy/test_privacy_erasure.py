@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sqlalchemy import inspect, select, text
+from sqlalchemy import event, inspect, select, text
 
-from bridge.appkeys import FEDERATION, SESSIONS
+from bridge.appkeys import ENGINE, FEDERATION, SESSIONS
 from bridge.store.models import Job, JobState
 from bridge.privacy.rights import erase_person, signer_for
 from consent.auditexport import export_chunks
@@ -111,3 +111,30 @@ async def test_erasure_reduces_the_finished_jobs_that_named_the_person_too(stadt
     assert sorted(kind for kind, *_ in kept.values()) == sorted(finished.values()), "the rows stay, reduced"
     assert all(state == JobState.DONE and ordering_key is None and "inbox" not in payload and "document" not in payload
                for _, state, payload, ordering_key in kept.values()), kept
+
+
+async def test_a_person_who_deletes_their_account_leaves_nothing_readable_in_the_file_either(stadt, mastodon):
+    """The inbox's path (their server's Delete) zeroes what it deletes, as the DPO's path does, also where
+    SQLite was built without secure deletion by default (Debian's is built with it; others are not)."""
+    engine = stadt.app[ENGINE]
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", lambda conn, _: conn.execute("PRAGMA secure_delete = OFF"))
+        await engine.dispose()  # every connection from now on starts without it
+    alice = mastodon.add_actor("wunderlich7")
+    post_id = await publish(stadt)
+    await mastodon.sign_and_post(stadt, mastodon_follow(alice, CITY), alice, path="/users/stadt/inbox")
+    reply = mastodon_reply(alice, note_uri(post_id), CITY, content=f"<p>{SECRET_REPLY}</p>")
+    assert (await mastodon.sign_and_post(stadt, reply, alice))[0] == 202
+    async with stadt.app[SESSIONS].begin() as session:  # the reply is on disk, not only in the WAL
+        await session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)") if "sqlite" in str(session.bind.url)
+                              else text("CHECKPOINT"))
+    assert alice.inbox.encode() in await database_text(stadt), "the queued Accept names the inbox in clear"
+    delete = {"id": alice.uri + "#delete", "type": "Delete", "actor": alice.uri, "object": alice.uri,
+              "to": ["https://www.w3.org/ns/activitystreams#Public"]}
+    assert await mastodon.sign_and_post(stadt, delete, alice) == (202, {"status": "subject_erased"})
+    async with stadt.app[SESSIONS].begin() as session:
+        await session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)") if "sqlite" in str(session.bind.url)
+                              else text("CHECKPOINT"))
+    dump = await database_text(stadt)
+    for needle in (alice.uri.encode(), alice.inbox.encode(), SECRET_REPLY.encode(), b"0171 5550199"):
+        assert needle not in dump, needle
