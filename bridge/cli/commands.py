@@ -161,6 +161,9 @@ async def restore(args: argparse.Namespace, config: Config) -> int:
 
 
 async def keys_rotate(args: argparse.Namespace, config: Config) -> int:
+    status = await check_schema(config)  # the key columns are where this version expects them
+    if not status.current:
+        raise CommandError(f"{status.description}; run `stadtbote db upgrade` first")
     async with _Db(config) as session:
         rotation = await rotate_key(session, config, args.actor)
         if not rotation.ok:
