@@ -38,8 +38,8 @@ class RotateReason(enum.StrEnum):
 ROTATE_TEXT = {
     RotateReason.OK: "the key was rotated",
     RotateReason.UNKNOWN_ACCOUNT: "no such account in the config and the database",
-    RotateReason.INSTANCE_ACTOR: "the instance actor's key is read once at start: rotate it by replacing "
-                                 "the key and restarting every process (see docs/production-checklist.md)",
+    RotateReason.INSTANCE_ACTOR: "the instance actor only signs fetches, and every process reads its key "
+                                 "once at start; this verb rotates the keys of the accounts in [[actors]]",
 }
 
 

@@ -50,7 +50,7 @@ def test_rotate_prints_both_fingerprints_and_queues_the_update(capsys, tmp_path,
 
 @pytest.mark.parametrize("name, message", [
     ("nobody", "cannot rotate the key of 'nobody': no such account"),
-    ("instance.actor", "cannot rotate the key of 'instance.actor': the instance actor's key is read once"),
+    ("instance.actor", "cannot rotate the key of 'instance.actor': the instance actor only signs fetches"),
 ])
 def test_an_unknown_account_is_one_line_and_changes_nothing(capsys, tmp_path, db_url, name, message):
     config = write_config(tmp_path, db_url)
