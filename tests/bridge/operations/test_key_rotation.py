@@ -3,7 +3,11 @@ and everything after signed with the new key, also by a process that loaded the 
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import sys
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -16,7 +20,7 @@ from bridge.publishing.posts import Draft
 from bridge.store.models import Actor, Job, Role
 from fakes.fediverse import mastodon_follow, signed_by
 from support.inbox import CITY, audit, instances, network, run_jobs, stadt  # noqa: F401
-from testkit import add_user
+from testkit import add_user, write_config
 
 KEY_ID = CITY + "#main-key"
 
@@ -91,6 +95,28 @@ async def test_followers_get_the_update_signed_with_the_new_key_and_later_posts_
     for received in mastodon.received + gts.received:
         assert received.verified and signed_by(new, received) and not signed_by(old, received)
     assert len(mastodon.key_fetches) == fetches + 1  # the cached new key verified it: no further fetch
+
+
+async def test_a_rotation_by_the_command_in_another_process_is_used_by_the_running_server(stadt, instances, editor,
+                                                                                        tmp_path):
+    mastodon = await instances("mastodon.test")
+    mastodon.key_cache = {}
+    await followed_by(stadt, mastodon, "alice")
+    old = await public_key(stadt)
+    config = write_config(tmp_path, stadt.app[CONFIG].database.url)
+    command = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bridge", "keys", "rotate", "--actor", "stadt", "--config", str(config),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[3])})
+    out, err = await command.communicate()
+    new = await public_key(stadt)
+    assert command.returncode == 0, err
+    assert out.decode().startswith(f"Rotated the key of @stadt: {fingerprint(old)} -> {fingerprint(new)}")
+    mastodon.received.clear()
+    await publish(stadt, "Signiert mit dem neuen Schlüssel")
+    await run_jobs(stadt)  # this server loaded the old key before; it must not sign with it any more
+    assert sorted(r.json["type"] for r in mastodon.received) == ["Create", "Update"]
+    assert all(r.verified and signed_by(new, r) and not signed_by(old, r) for r in mastodon.received)
 
 
 async def test_the_audit_log_records_the_rotation_with_fingerprints_only(stadt):
