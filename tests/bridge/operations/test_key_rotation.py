@@ -14,9 +14,11 @@ from sqlalchemy import select
 
 from bridge.appkeys import CONFIG, FEDERATION, SESSIONS
 from bridge.auth.users import find_user
+from bridge.delivery.domain_blocks import BlockReason, block
 from bridge.operations.keys import RotateReason, fingerprint, rotate_key
 from bridge.publishing import posts
 from bridge.publishing.posts import Draft
+from bridge.store.db import utcnow
 from bridge.store.models import Actor, Job, Role
 from fakes.fediverse import mastodon_follow, signed_by
 from support.inbox import CITY, audit, instances, network, run_jobs, stadt  # noqa: F401
@@ -117,6 +119,24 @@ async def test_a_rotation_by_the_command_in_another_process_is_used_by_the_runni
     await run_jobs(stadt)  # this server loaded the old key before; it must not sign with it any more
     assert sorted(r.json["type"] for r in mastodon.received) == ["Create", "Update"]
     assert all(r.verified and signed_by(new, r) and not signed_by(old, r) for r in mastodon.received)
+
+
+async def test_a_blocked_server_gets_no_update(stadt, instances):
+    mastodon, spam = await instances("mastodon.test"), await instances("spam.test")
+    await followed_by(stadt, mastodon, "alice")
+    await followed_by(stadt, spam, "bot")
+    async with stadt.app[SESSIONS].begin() as s:
+        await block(s, "spam.test", BlockReason.SPAM, "user:1", "stadt.test", utcnow())
+    mastodon.received.clear()
+    spam.received.clear()
+    await rotate(stadt)
+    await run_jobs(stadt)
+    assert [r.json["type"] for r in mastodon.received] == ["Update"] and spam.received == []
+    async with stadt.app[SESSIONS]() as s:
+        updates = (await s.scalars(select(Job).where(Job.kind == "deliver_direct"))).all()
+    # Not even a delivery job that would only be refused when it runs.
+    assert [j.payload["inbox"] for j in updates if j.payload["document"]["type"] == "Update"] == [
+        "http://mastodon.test/inbox"]
 
 
 async def test_the_audit_log_records_the_rotation_with_fingerprints_only(stadt):
