@@ -29,6 +29,7 @@ from bridge.publishing.uploads import upload_image
 from bridge.web.middleware import PrivateAccessLogger
 from bridge.handlers import standard_worker
 from bridge.operations.backup import make_backup
+from bridge.operations.keys import rotate_key
 from bridge.operations.restore import restore_backup
 from bridge.operations.schema_check import SchemaState, check_schema
 from bridge.queue.context import WorkerContext
@@ -156,6 +157,19 @@ async def restore(args: argparse.Namespace, config: Config) -> int:
         print(f"Applied migration {name}", file=sys.stderr)
     print(f"Restored {args.file} (made {manifest['created_at']} by Stadtbote {manifest['stadtbote_version']}): "
           f"the database and {result.files} files, in {time.monotonic() - started:.1f} s")
+    return 0
+
+
+async def keys_rotate(args: argparse.Namespace, config: Config) -> int:
+    status = await check_schema(config)  # the key columns are where this version expects them
+    if not status.current:
+        raise CommandError(f"{status.description}; run `stadtbote db upgrade` first")
+    async with _Db(config) as session:
+        rotation = await rotate_key(session, config, args.actor)
+        if not rotation.ok:
+            raise CommandError(f"cannot rotate the key of {args.actor!r}: {rotation.reason.description}")
+    print(f"Rotated the key of @{args.actor}: {rotation.old_fingerprint} -> {rotation.new_fingerprint}; "
+          "the Update goes to its followers' servers when the worker runs")
     return 0
 
 
@@ -292,7 +306,7 @@ async def post(args: argparse.Namespace, config: Config) -> int:
 
 HANDLERS = {
     "serve": serve, "worker": worker, "db upgrade": db_upgrade, "db check": db_check,
-    "backup": backup, "restore": restore,
+    "backup": backup, "restore": restore, "keys rotate": keys_rotate,
     "user add": user_add, "user list": user_list, "user disable": user_disable,
     "user reset-password": user_reset_password, "post": post,
     "token create": token_create, "token list": token_list, "token revoke": token_revoke,

@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     _verb(token, "list", "list tokens")
     _verb(token, "revoke", "revoke a token").add_argument("id", type=int)
     commands_privacy.add_verbs(verbs, _verb, _group)
+    keys = _group(verbs, "keys", "the accounts' signing keys")
+    _verb(keys, "rotate", "give an account a new RSA-2048 key and tell its followers' servers").add_argument(
+        "--actor", required=True, metavar="NAME", help="the account (as in [[actors]] name)")
     return parser
 
 
@@ -117,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def dispatch(args: argparse.Namespace, config: Config) -> int:
-    grouped = ("db", "user", "token", "audit", "subject", "retention")
+    grouped = ("db", "user", "token", "audit", "subject", "retention", "keys")
     verb = args.verb if args.verb not in grouped else f"{args.verb} {args.action}"
     handler = commands.HANDLERS[verb]
     return await handler(args, config)

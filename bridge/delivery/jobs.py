@@ -20,12 +20,12 @@ from activitypub import vocab
 from activitypub.delivery import CONTENT_TYPE, DeliveryOutcome, DeliveryResult, deliver
 from activitypub.signing import Signer
 from bridge.queue import jobs
-from bridge.convert.activitypub import post_to_note
+from bridge.convert.activitypub import actor_to_document, post_to_note
 from bridge.store.db import is_postgres, utcnow
 from bridge.delivery.domain_blocks import blocked_hosts
 from bridge.delivery.hosts import host_health, record_failure, record_success, unavailable_hosts
 from bridge.delivery.mentions import mention_inboxes, resolve_mentions
-from bridge.store.models import DeliveryHost, Job, JobState, Post, PostState
+from bridge.store.models import Actor, DeliveryHost, Job, JobState, Post, PostState
 from bridge.queue.context import JobOutcome, JobStatus, Settled, WorkerContext
 from consent.audience import interacted_inboxes, subjects_with_inbox
 from consent.audit import Action, Event, Outcome, record
@@ -35,6 +35,7 @@ from consent.subjects import known_actor
 FANOUT_JOB = "fanout"
 DELIVER_JOB = "deliver"
 DIRECT_JOB = "deliver_direct"
+ACTOR_UPDATE_JOB = "actor_update"  # Update of one of our actors (a new key) to every follower's server
 DELIVERY_ATTEMPTS = 16  # Mastodon's: about n⁴+15 s apart, some 2-3 days in all
 SEND_CONCURRENCY = 32  # requests in flight per batch; the client also caps connections per host
 ANALYZE_AFTER = 1000  # fan-outs this large refresh the job table's statistics (PostgreSQL)
@@ -94,6 +95,29 @@ async def enqueue_direct(session: AsyncSession, actor_name: str, inbox: str, doc
     """One prepared activity (an Accept, a Reject) to one inbox; `subject_id` lets erasure cancel it."""
     payload = {"actor": actor_name, "inbox": inbox, "document": document, "subject_id": subject_id}
     return await jobs.enqueue(session, DIRECT_JOB, payload, max_attempts=DELIVERY_ATTEMPTS)
+
+
+async def enqueue_actor_update(session: AsyncSession, actor_name: str) -> Job:
+    """Called in the transaction that changed the actor (its key): the worker sends the actor as it is then."""
+    return await jobs.enqueue(session, ACTOR_UPDATE_JOB, {"actor": actor_name},
+                              ordering_key=f"actor_update|{actor_name}")
+
+
+async def handle_actor_update(ctx: WorkerContext, session: AsyncSession, job: Job) -> JobOutcome:
+    """`Update` of the actor document (with its current publicKey) to one inbox per follower's server,
+    each through a direct delivery job: signed when it runs, with the key the database holds then."""
+    name = job.payload["actor"]
+    actor, actor_config = await session.scalar(select(Actor).where(Actor.name == name)), ctx.config.actor(name)
+    if actor is None or actor_config is None:
+        return JobOutcome(JobStatus.FAILED, DeliveryReason.UNKNOWN_LOCAL_ACTOR)
+    uris = ctx.federation.uris
+    document = vocab.update(uris, name, actor_to_document(actor, actor_config, ctx.config, uris), utcnow())
+    inboxes = await follower_inboxes(session, ctx.federation.vault, name)
+    skip = await unavailable_hosts(session) | await blocked_hosts(session, {_host(i.url) for i in inboxes})
+    sent = [i for i in inboxes if _host(i.url) not in skip]
+    for inbox in sent:
+        await enqueue_direct(session, name, inbox.url, document)
+    return JobOutcome(JobStatus.DONE, None if sent else DeliveryReason.NOTHING_TO_SEND)
 
 
 async def _audience(ctx: WorkerContext, session: AsyncSession, post: Post, verb: Verb) -> list[Inbox]:
@@ -314,7 +338,7 @@ async def _drop_gone(ctx: WorkerContext, session: AsyncSession, host: str, inbox
 
 
 def handlers() -> dict:
-    return {FANOUT_JOB: handle_fanout, DIRECT_JOB: handle_direct}
+    return {FANOUT_JOB: handle_fanout, DIRECT_JOB: handle_direct, ACTOR_UPDATE_JOB: handle_actor_update}
 
 
 def batch_handlers() -> dict:

@@ -46,13 +46,17 @@ class Federation:
     _signers: dict[str, Signer] = field(default_factory=dict, repr=False)
 
     async def signer(self, session: AsyncSession, actor_name: str) -> Signer | None:
-        """The signer of a local actor; keys are loaded once per process."""
-        if actor_name not in self._signers:
-            pem = await session.scalar(select(Actor.private_key_pem).where(Actor.name == actor_name))
-            if pem is None:
-                return None
-            self._signers[actor_name] = Signer.from_pem(self.uris.key_id(actor_name), pem)
-        return self._signers[actor_name]
+        """The signer of a local actor with the key the database holds now. The key is read on every call
+        (one small query per delivery batch) so that a key rotated by `stadtbote keys rotate` in another
+        process signs from the next batch on; it is parsed again only when it changed."""
+        pem = await session.scalar(select(Actor.private_key_pem).where(Actor.name == actor_name))
+        if pem is None:
+            self._signers.pop(actor_name, None)
+            return None
+        cached = self._signers.get(actor_name)
+        if cached is None or cached.pem != pem:
+            cached = self._signers[actor_name] = Signer.from_pem(self.uris.key_id(actor_name), pem)
+        return cached
 
     def forget_signer(self, actor_name: str) -> None:
         self._signers.pop(actor_name, None)

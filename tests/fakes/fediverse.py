@@ -121,6 +121,12 @@ class Received:
     json: Any
     verified: bool
     key_id: str | None
+    signed: tuple[bytes, bytes] | None = None  # (the signing string, the signature) when there was one
+
+
+def signed_by(public_key_pem: str, received: Received) -> bool:
+    """Whether the key of `public_key_pem` made the signature of what was received."""
+    return received.signed is not None and _verifies(public_key_pem, *received.signed)
 
 
 class FakeInstance:
@@ -137,6 +143,10 @@ class FakeInstance:
         self.answers: list[tuple[int, dict[str, str]]] = []
         self.delay = 0.0  # seconds before answering a POST: a slow server
         self.answered = 0
+        # Keys of senders, cached as Mastodon caches them (None: fetched for every POST). With a cache, a
+        # signature that fails with the cached key makes the server fetch the key once more and try again.
+        self.key_cache: dict[str, str] | None = None
+        self.key_fetches: list[str] = []  # key ids this server fetched from senders, in order
         self.server: TestServer | None = None
         self._key_index = 0
 
@@ -200,12 +210,14 @@ class FakeInstance:
 
     async def _post(self, request: web.Request) -> web.Response:
         body = await request.read()
-        verified, key_id = await self._verify(request, body)
+        verified, key_id, signed = await self._verify(request, body)
         try:
             document = json.loads(body)
         except ValueError:
             document = None
-        self.received.append(Received(request.path, document, verified, key_id))
+        self.received.append(Received(request.path, document, verified, key_id, signed))
+        if verified:
+            self._take_key_from_update(document)
         if self.delay:
             await asyncio.sleep(self.delay)
         self.answered += 1
@@ -214,30 +226,41 @@ class FakeInstance:
             return web.Response(status=status, headers=headers)
         return web.Response(status=202 if verified else 401)
 
-    async def _verify(self, request: web.Request, body: bytes) -> tuple[bool, str | None]:
+    async def _verify(self, request: web.Request, body: bytes
+                      ) -> tuple[bool, str | None, tuple[bytes, bytes] | None]:
         params = parse_signature_header(request.headers.get("Signature", ""))
         key_id, names = params.get("keyid"), params.get("headers", "date").split()
         if not key_id or "signature" not in params or "digest" not in names:
-            return False, key_id
+            return False, key_id, None
+        lines = [f"(request-target): post {request.path_qs}" if n == "(request-target)"
+                 else f"{n}: {request.headers.get(n, '')}" for n in names]
+        signed = ("\n".join(lines).encode(), base64.b64decode(params["signature"]))
         expected = "SHA-256=" + base64.b64encode(hashlib.sha256(body).digest()).decode()
         sent = parsedate_to_datetime(request.headers.get("Date", "Thu, 01 Jan 1970 00:00:00 GMT"))
         if request.headers.get("Digest") != expected or abs(datetime.now(timezone.utc) - sent) > timedelta(hours=1):
-            return False, key_id
-        pem = await self.fetch_key(key_id)
+            return False, key_id, signed
+        cached = self.key_cache.get(key_id) if self.key_cache is not None else None
+        if cached is not None and _verifies(cached, *signed):
+            return True, key_id, signed
+        pem = await self.fetch_key(key_id)  # not cached, or the cached key failed: Mastodon fetches once more
         if pem is None:
-            return False, key_id
-        lines = [f"(request-target): post {request.path_qs}" if n == "(request-target)"
-                 else f"{n}: {request.headers.get(n, '')}" for n in names]
-        key = serialization.load_pem_public_key(pem.encode())
-        try:
-            key.verify(base64.b64decode(params["signature"]), "\n".join(lines).encode(), padding.PKCS1v15(),
-                       hashes.SHA256())
-        except InvalidSignature:
-            return False, key_id
-        return True, key_id
+            return False, key_id, signed
+        if self.key_cache is not None:
+            self.key_cache[key_id] = pem
+        return _verifies(pem, *signed), key_id, signed
+
+    def _take_key_from_update(self, document: Any) -> None:
+        """Mastodon stores the key an actor's own `Update` of itself carries."""
+        if self.key_cache is None or not isinstance(document, dict) or document.get("type") != "Update":
+            return
+        actor = document.get("object")
+        key = actor.get("publicKey") if isinstance(actor, dict) and actor.get("id") == document.get("actor") else None
+        if isinstance(key, dict) and key.get("owner") == document.get("actor") and key.get("publicKeyPem"):
+            self.key_cache[key["id"]] = key["publicKeyPem"]
 
     async def fetch_key(self, key_id: str) -> str | None:
         """The sender's public key, fetched from the sender (our server, through the network)."""
+        self.key_fetches.append(key_id)
         connector = aiohttp.TCPConnector(resolver=self.network)
         async with aiohttp.ClientSession(connector=connector) as http:
             async with http.get(key_id.partition("#")[0], headers={"Accept": AP_TYPE}) as response:
@@ -285,6 +308,15 @@ class FakeInstance:
             return response.status, json.loads(text)
         except ValueError:
             return response.status, text
+
+
+def _verifies(public_key_pem: str, text: bytes, signature: bytes) -> bool:
+    key = serialization.load_pem_public_key(public_key_pem.encode())
+    try:
+        key.verify(signature, text, padding.PKCS1v15(), hashes.SHA256())
+    except InvalidSignature:
+        return False
+    return True
 
 
 _PARAM = re.compile(r'([A-Za-z]+)="([^"]*)"')
