@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from bridge.config.model import LoggingConfig
 
 LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
+HANDLER_NAME = "stadtbote"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 # Extra attributes a log call may pass (`log.info(..., extra={"route": …})`) that JSON lines keep.
 FIELDS = ("request_id", "route", "status", "duration_ms", "reason")
@@ -43,11 +44,17 @@ class JsonFormatter(logging.Formatter):
 
 def configure(settings: LoggingConfig, level: str | None = None) -> None:
     """The root logger writes to stderr in the configured format; `level` overrides the configured one
-    (commands other than `serve` and `worker` log warnings only)."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if settings.format == "json" else logging.Formatter(TEXT_FORMAT))
+    (commands other than `serve` and `worker` log warnings only). Called again, it replaces its own
+    handler; a root logger someone else configured (a test runner, an embedding program) is left alone,
+    as `logging.basicConfig` does."""
     root = logging.getLogger()
-    for old in list(root.handlers):
+    ours = [h for h in root.handlers if h.get_name() == HANDLER_NAME]
+    if len(ours) != len(root.handlers):
+        return
+    for old in ours:
         root.removeHandler(old)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.set_name(HANDLER_NAME)
+    handler.setFormatter(JsonFormatter() if settings.format == "json" else logging.Formatter(TEXT_FORMAT))
     root.addHandler(handler)
     root.setLevel(LEVELS[level or settings.level])
