@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import text, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
-from bridge.appkeys import SESSIONS
+from bridge.appkeys import ENGINE, SESSIONS
 from bridge.queue import heartbeats
 from bridge.store.db import utcnow
 from bridge.store.models import WorkerHeartbeat
@@ -46,3 +49,33 @@ async def test_readyz_refuses_a_schema_that_is_not_current(client):
     assert (status, body["reason"]) == (503, "migrations")
     assert "stadtbote db check" in body["description"]
 
+
+
+async def test_readyz_says_database_when_the_database_cannot_be_opened(client, config, tmp_path):
+    async with client.app[SESSIONS].begin() as session:
+        await heartbeats.beat(session, "host:1:abc")
+    assert (await client.get("/readyz")).status == 200
+    if config.database.url.startswith("sqlite"):
+        # The database file is gone and a folder stands in its place: no connection can open it.
+        await client.app[ENGINE].dispose()
+        path = Path(config.database.url.removeprefix("sqlite+aiosqlite:///"))
+        path.rename(tmp_path / "moved.sqlite3")
+        path.mkdir()
+    else:  # PostgreSQL: the database is renamed away under the server
+        await client.app[ENGINE].dispose()
+        name = make_url(config.database.url).database
+        await _pg_admin(config.database.url, f'ALTER DATABASE "{name}" RENAME TO "{name}_away"')
+    try:
+        status, body, response = await _get(client, "/readyz")
+        assert (status, body["reason"]) == (503, "database") and "Set-Cookie" not in response.headers
+        assert (await client.get("/healthz")).status == 200, "liveness does not depend on the database"
+    finally:
+        if not config.database.url.startswith("sqlite"):
+            await _pg_admin(config.database.url, f'ALTER DATABASE "{name}_away" RENAME TO "{name}"')
+
+
+async def _pg_admin(url: str, statement: str) -> None:
+    engine = create_async_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.exec_driver_sql(statement)
+    await engine.dispose()
