@@ -28,7 +28,8 @@ from bridge.web.editor import dashboard as editor, mirrors
 from bridge.web.moderation import replies as moderation
 from bridge.web.clients import client_origin
 from bridge.web.form_reader import TEXT_CAP
-from bridge.web.middleware import csrf, errors, security_headers, signed_in_user
+from bridge.web.middleware import csrf, errors, measure, security_headers, signed_in_user
+from bridge.web.operations import health, metrics
 from bridge.web.render import create_templates
 from bridge.queue.worker import Worker, WorkerContext
 from bridge.handlers import standard_worker
@@ -46,7 +47,7 @@ def create_app(config: Config, *, run_worker: bool = True, resolver: AbstractRes
                public_overrides: tuple[str, ...] = ()) -> web.Application:
     """`resolver` and `public_overrides` let tests reach fake remote servers on loopback by name."""
     app = web.Application(
-        middlewares=[client_origin, security_headers, errors, signed_in_user, csrf],
+        middlewares=[client_origin, measure, security_headers, errors, signed_in_user, csrf],
         client_max_size=config.limits.max_images * config.limits.max_image_bytes + FORM_OVERHEAD,
     )
     app[CONFIG] = config
@@ -72,6 +73,8 @@ def create_app(config: Config, *, run_worker: bool = True, resolver: AbstractRes
     consent_withdraw.setup(app)
     app[public.NOTE_RESPONDER] = activitypub_views.note_response  # permalinks also serve the Note
     inbox.setup(app)
+    health.setup(app)
+    metrics.setup(app)
     return app
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from aiohttp import web
+from aiohttp.log import access_logger
 from sqlalchemy import select
 
 from activitypub.uris import Uris
@@ -65,7 +66,8 @@ async def serve(args: argparse.Namespace, config: Config) -> int:
     await _boot(config)
     runner = web.AppRunner(create_app(config, run_worker=not args.no_worker),
                            access_log_class=PrivateAccessLogger,
-                           access_log_format=config.privacy.access_log_addresses)
+                           access_log_format=config.privacy.access_log_addresses,
+                           access_log=access_logger if config.logging.access_log else None)
     await runner.setup()
     site = web.TCPSite(runner, config.instance.listen_host, config.instance.listen_port)
     try:

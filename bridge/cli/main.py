@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from pathlib import Path
@@ -12,8 +11,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bridge.cli import commands, privacy as commands_privacy, eventloop
 from bridge.cli.errors import CommandError
-from bridge.config.model import Config, ConfigError
+from bridge.config.model import Config, ConfigError, LoggingConfig
 from bridge.config.load import load_config
+from bridge.runtime import logs
 
 EXIT_ERROR, EXIT_CONFIG = 1, 2
 
@@ -99,11 +99,12 @@ def _post_verb(verbs) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verb in ("serve", "worker") else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
+    logs.configure(LoggingConfig(), _quieter(args, LoggingConfig()))
     try:
         # `audit verify` runs offline, on the DPO's own machine: no config, no database.
         config = None if getattr(args, "offline", False) else load_config(config_path(args.config))
+        if config is not None:
+            logs.configure(config.logging, _quieter(args, config.logging))
         return eventloop.run(dispatch(args, config)) or 0
     except ConfigError as exc:
         print(f"stadtbote: config error: {exc}", file=sys.stderr)
@@ -117,6 +118,13 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+
+
+def _quieter(args: argparse.Namespace, settings: LoggingConfig) -> str | None:
+    """Verbs other than `serve` and `worker` log warnings and errors only (their output is their answer)."""
+    if args.verb in ("serve", "worker") or settings.level == "error":
+        return None
+    return "warning"
 
 
 async def dispatch(args: argparse.Namespace, config: Config) -> int:

@@ -19,6 +19,8 @@ from bridge.config.model import (
     ACTOR_NAME,
     ACTOR_TYPES,
     LANGUAGES,
+    LOG_FORMATS,
+    LOG_LEVELS,
     QUOTE_POLICIES,
     ActorConfig,
     Config,
@@ -29,6 +31,8 @@ from bridge.config.model import (
     FeedsConfig,
     InstanceConfig,
     LimitsConfig,
+    LoggingConfig,
+    MetricsConfig,
     PlatformConfig,
     PrivacyConfig,
     Secret,
@@ -141,7 +145,8 @@ def load_config(path: Path | str, environ: dict[str, str] | None = None) -> Conf
 
 def parse_config(raw: dict, base_dir: Path, path: Path | None, environ: Any) -> Config:
     root = Table("", raw)
-    known = {"instance", "database", "federation", "privacy", "limits", "actors", "platforms", "feeds", "consent"}
+    known = {"instance", "database", "federation", "privacy", "limits", "actors", "platforms", "feeds", "consent",
+             "metrics", "logging"}
     known |= PRIVACY_SECTIONS  # [retention], [register], [audit]: bridge.settings_privacy
     for key in raw:
         if key not in known:  # report a misspelt section before the missing values it causes
@@ -156,9 +161,11 @@ def parse_config(raw: dict, base_dir: Path, path: Path | None, environ: Any) -> 
     feeds = _feeds(root.take_table("feeds"))
     consent = _consent(root.take_table("consent"))
     privacy_sections = parse_privacy_sections(root)
+    metrics = _metrics(root.take_table("metrics"))
+    logging_config = _logging(root.take_table("logging"))
     root.finish()
     return Config(path, instance, database, federation, privacy, limits, actors, platforms, feeds, consent,
-                  **privacy_sections)
+                  **privacy_sections, metrics=metrics, logging=logging_config)
 
 
 def _instance(t: Table, base_dir: Path) -> InstanceConfig:
@@ -196,6 +203,25 @@ def _network(path: str, value: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Net
     except ValueError:
         raise ConfigError(path, f"not a network in CIDR notation: {value!r} "
                           "(e.g. \"10.0.0.0/8\" or \"127.0.0.1\")") from None
+
+
+def _metrics(t: Table) -> MetricsConfig:
+    allow = _networks(t, "allow") if "allow" in t.data else MetricsConfig.allow
+    t.used.add("allow")
+    t.finish()
+    return MetricsConfig(allow)
+
+
+def _logging(t: Table) -> LoggingConfig:
+    level = t.take("level", str, LoggingConfig.level)
+    if level not in LOG_LEVELS:
+        raise ConfigError(t.key("level"), f"must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
+    form = t.take("format", str, LoggingConfig.format)
+    if form not in LOG_FORMATS:
+        raise ConfigError(t.key("format"), f"must be one of {', '.join(LOG_FORMATS)}, not {form!r}")
+    access_log = t.take("access_log", bool, LoggingConfig.access_log)
+    t.finish()
+    return LoggingConfig(level, form, access_log)
 
 
 def _database(t: Table, instance: InstanceConfig, environ: Any) -> DatabaseConfig:

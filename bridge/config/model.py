@@ -197,6 +197,24 @@ class RegisterConfig:
     activities: tuple[dict, ...] = ()
 
 
+LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_FORMATS = ("text", "json")
+
+
+@dataclass(frozen=True)
+class MetricsConfig:
+    # Client addresses (as `bridge.web.clients` finds them) that may read `GET /metrics`; others get 404.
+    allow: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = LOOPBACK
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    level: str = "info"  # one of LOG_LEVELS
+    format: str = "text"  # one of LOG_FORMATS; "json": one object per line
+    access_log: bool = True  # one line per request (its addresses: `[privacy] access_log_addresses`)
+
+
 @dataclass(frozen=True)
 class Config:
     path: Path | None
@@ -212,6 +230,8 @@ class Config:
     retention: RetentionConfig = RetentionConfig()
     register: RegisterConfig = RegisterConfig()
     audit: AuditConfig = AuditConfig()
+    metrics: MetricsConfig = MetricsConfig()
+    logging: LoggingConfig = LoggingConfig()
 
     def actor(self, name: str) -> ActorConfig | None:
         return next((a for a in self.actors if a.name == name), None)

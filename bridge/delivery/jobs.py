@@ -22,6 +22,7 @@ from activitypub.signing import Signer
 from bridge.queue import jobs
 from bridge.convert.activitypub import actor_to_document, post_to_note
 from bridge.store.db import is_postgres, utcnow
+from bridge.runtime.metrics import count_delivery
 from bridge.delivery.domain_blocks import blocked_hosts
 from bridge.delivery.hosts import host_health, record_failure, record_success, unavailable_hosts
 from bridge.delivery.mentions import mention_inboxes, resolve_mentions
@@ -239,6 +240,7 @@ async def _send(ctx: WorkerContext, batch: list[Job], sendable: list[tuple[int, 
         try:
             results[i] = await deliver(ctx.federation.http, batch[i].payload["inbox"], body, signer.key_id,
                                        signer.private_key, signed=headers)
+            count_delivery(results[i].outcome)
             answered(i, results[i])
         finally:
             limit.release()
@@ -307,6 +309,7 @@ async def handle_direct(ctx: WorkerContext, session: AsyncSession, job: Job) -> 
     if signer is None:
         return JobOutcome(JobStatus.FAILED, DeliveryReason.UNKNOWN_LOCAL_ACTOR)
     result = await deliver(ctx.federation.http, inbox, job.payload["document"], signer.key_id, signer.private_key)
+    count_delivery(result.outcome)
     return await _conclude(ctx, session, _host(inbox), inbox, result, now)
 
 

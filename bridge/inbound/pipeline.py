@@ -116,7 +116,8 @@ async def refuse(parts: Parts, headers: Mapping[str, str], status: int, reason: 
         await record(session, Event(Action.INBOUND_REJECTED, "remote", f"domain:{domain or 'unknown'}"[:80],
                                     Outcome.DENIED, reason=str(reason), details={"status": status}))
         await session.commit()
-    log.info("inbox refused reason=%s status=%s domain=%s", reason, status, domain)
+    log.info("inbox refused reason=%s status=%s domain=%s", reason, status, domain,
+             extra={"reason": str(reason), "status": status})
     return Answer(status, str(reason))
 
 

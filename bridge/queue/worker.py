@@ -17,7 +17,7 @@ from typing import Awaitable, Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bridge.queue import jobs
+from bridge.queue import heartbeats, jobs
 from bridge.queue.context import BatchHandler, Handler, JobOutcome, JobReason, JobStatus, Settled, WorkerContext
 from bridge.store.db import utcnow
 from bridge.store.models import Job
@@ -62,20 +62,26 @@ class Worker:
         return claimed
 
     @contextlib.asynccontextmanager
-    async def _keeping(self):
-        """While the worker runs: the heartbeat, and the early record of jobs done in running batches."""
-        keeper = asyncio.create_task(self._keep(), name="stadtbote-worker-heartbeat")
+    async def _keeping(self, announce: bool = False):
+        """While the worker runs: the heartbeat, and the early record of jobs done in running batches.
+        `announce`: also keep this worker's row in the heartbeat table (a running worker, not a test's
+        `run_until_idle`), removed again when it stops cleanly."""
+        keeper = asyncio.create_task(self._keep(announce), name="stadtbote-worker-heartbeat")
         try:
             yield
         finally:
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper
+            if announce:
+                await self._leave()
 
-    async def _keep(self) -> None:
+    async def _keep(self, announce: bool) -> None:
         loop = asyncio.get_running_loop()
         beat = self.lock_duration.total_seconds() / 4
         renewed = loop.time()
+        if announce:
+            await self._announce()
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.settled.changed.wait(), timeout=beat)
@@ -84,6 +90,8 @@ class Worker:
                 if loop.time() - renewed >= beat:
                     renewed = loop.time()
                     await self._renew()
+                    if announce:
+                        await self._announce()
             except (SQLAlchemyError, OSError) as exc:  # the database is away for a moment: try at the next beat
                 log.warning("worker heartbeat failed: %s", exc.__class__.__name__)
                 await asyncio.sleep(beat)
@@ -100,6 +108,20 @@ class Worker:
         if held:
             async with self.ctx.sessions.begin() as session:
                 await jobs.renew(session, self.owner, held, utcnow() + self.lock_duration)
+
+    async def _announce(self) -> None:
+        try:
+            async with self.ctx.sessions.begin() as session:
+                await heartbeats.beat(session, self.owner)
+        except (SQLAlchemyError, OSError) as exc:  # readiness turns 503 after a minute of these; jobs go on
+            log.warning("worker heartbeat not recorded: %s", exc.__class__.__name__)
+
+    async def _leave(self) -> None:
+        try:
+            async with self.ctx.sessions.begin() as session:
+                await heartbeats.remove(session, self.owner)
+        except (SQLAlchemyError, OSError) as exc:  # the row ages out of readiness by itself
+            log.warning("worker heartbeat not removed: %s", exc.__class__.__name__)
 
     async def _run_claimed(self, claimed: list[Job]) -> None:
         grouped: dict[str, list[Job]] = {}
@@ -147,7 +169,7 @@ class Worker:
                 log.error("starting the periodic jobs failed: %s", exc.__class__.__name__)
         running: set[asyncio.Task] = set()
         try:
-            async with self._keeping():
+            async with self._keeping(announce=True):
                 await self._claim_and_run(running, batches_in_flight)
         finally:  # stopped: the batches end with it (their jobs go back to the queue when the locks expire)
             for task in running:

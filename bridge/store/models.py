@@ -216,6 +216,16 @@ class Job(Base):
     __table_args__ = (Index("ix_job_due", "state", "run_at", "id"),)  # the claim's ORDER BY, whole
 
 
+class WorkerHeartbeat(Base):
+    """One row per running worker (`bridge.queue.heartbeats`): `/readyz` asks whether any beat recently.
+    The owner id is host:pid:random, the worker's own name for its job claims; no person's data."""
+
+    __tablename__ = "worker_heartbeat"
+    owner: Mapped[str] = mapped_column(String(80), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
 class OAuthApp(Base):
     """A client registered through `POST /api/v1/apps`. The client id is public; of the secret only its hash."""
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import time
+import uuid
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
 from bridge.appkeys import CONFIG, CSRF_TOKEN, FORM, SESSIONS, USER, WEB_SESSION
 from bridge.config.model import Config
+from bridge.runtime import logs, metrics
 from bridge.web.clients import client_of
 from bridge.web.i18n import set_language
 from bridge.web.form_reader import TEXT_CAP, FormCaps, check_url, read_form
@@ -32,6 +35,8 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+OPERATIONS = ("/healthz", "/readyz", "/metrics")  # probes and scrapers: no session, no cookie, no form
+REQUEST_ID = web.RequestKey("request_id", str)
 
 
 def is_api(path: str) -> bool:
@@ -42,6 +47,33 @@ def is_api(path: str) -> bool:
 def is_federation(path: str) -> bool:
     # Inboxes authenticate by HTTP signature, not by a form token.
     return path == "/inbox" or (path.startswith("/users/") and path.endswith("/inbox"))
+
+
+def is_operations(path: str) -> bool:
+    return path in OPERATIONS
+
+
+def route_name(request: web.BaseRequest) -> str:
+    """The route's name, else its canonical path ("/users/{name}"); never the raw path, which may name a
+    person or carry anything a client typed."""
+    match_info = getattr(request, "match_info", None)
+    resource = match_info.route.resource if match_info is not None else None
+    if resource is None:
+        return "unmatched"
+    return resource.name or resource.canonical
+
+
+@web.middleware
+async def measure(request: web.Request, handler):
+    """A request id for every log line the request causes, and its duration by route for `/metrics`."""
+    request[REQUEST_ID] = uuid.uuid4().hex[:16]
+    token = logs.REQUEST_ID.set(request[REQUEST_ID])
+    started = time.perf_counter()
+    try:
+        return await handler(request)
+    finally:
+        metrics.observe_request(route_name(request), time.perf_counter() - started)
+        logs.REQUEST_ID.reset(token)
 
 
 @web.middleware
@@ -89,7 +121,7 @@ async def signed_in_user(request: web.Request, handler):
     request[USER] = None
     request[WEB_SESSION] = None
     language = config.instance.language
-    if not is_api(request.path) and not is_federation(request.path):
+    if not is_api(request.path) and not is_federation(request.path) and not is_operations(request.path):
         async with request.app[SESSIONS]() as session:
             loaded = await load_session(request, session)
         if loaded is not None:
@@ -131,12 +163,16 @@ class PrivateAccessLogger(AbstractAccessLogger):
     (IPv4 /20, IPv6 /44) — enough to see abuse, not enough to identify a reader."""
 
     def log(self, request, response, time):
+        # For `[logging] format = "json"`: the same facts as fields (`bridge.runtime.logs.FIELDS`).
+        extra = {"request_id": request.get(REQUEST_ID), "route": route_name(request), "status": response.status,
+                 "duration_ms": round(time * 1000, 1)}
         if self.log_format == "truncate":
             network = truncate_address(client_of(request).address) or "-"
             self.logger.info("%s %s %s %s %.1fms", network, request.method, request.path, response.status,
-                             time * 1000)
+                             time * 1000, extra=extra)
             return
-        self.logger.info("%s %s %s %.1fms", request.method, request.path, response.status, time * 1000)
+        self.logger.info("%s %s %s %.1fms", request.method, request.path, response.status, time * 1000,
+                         extra=extra)
 
     @property
     def enabled(self) -> bool:

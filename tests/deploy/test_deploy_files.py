@@ -167,6 +167,20 @@ async def test_nginx_stops_an_oversized_upload_before_the_application(behind_ngi
         assert response.status == 413
 
 
+async def test_nginx_keeps_the_metrics_from_the_public(behind_nginx):
+    """nginx reaches the app from loopback, which `[metrics] allow` admits by default: the site must refuse
+    /metrics itself, while the probes and the rest pass through."""
+    http, _ = behind_nginx
+    async with http.get("/metrics") as response:
+        assert response.status in (403, 404) and "stadtbote_" not in await response.text()
+    async with http.get("/healthz") as response:
+        assert response.status == 200
+
+
+def test_the_caddyfile_keeps_the_metrics_from_the_public():
+    assert "respond /metrics 404" in (DEPLOY / "Caddyfile").read_text()
+
+
 def test_the_proxy_examples_match_the_limits():
     """The body limit written in the proxy files is the one config.example.toml implies."""
     example = tomllib.loads((DEPLOY.parents[1] / "config.example.toml").read_text())

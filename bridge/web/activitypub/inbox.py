@@ -18,6 +18,7 @@ from bridge.inbound.pipeline import receive, refuse
 from bridge.inbound.reply_writer import ReplyWriter
 from bridge.inbound.turns import ActorTurns
 from bridge.inbound.request import Answer, InboundRequest, Parts, Refusal
+from bridge.runtime.metrics import count_inbox
 from bridge.store.models import Actor, Post, PostState
 from consent.quotes import find_grant
 
@@ -87,6 +88,7 @@ async def read_capped(request: web.Request, limit: int) -> bytes | None:
 
 
 def _answer(answer: Answer) -> web.Response:
+    count_inbox(answer.reason)  # every inbox answer passes here, refusals included
     return web.json_response(answer.body(), status=answer.status)
 
 

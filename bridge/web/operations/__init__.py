@@ -1,0 +1,1 @@
+"""For the operator's tools, not for people: health and readiness probes, the Prometheus scrape."""
