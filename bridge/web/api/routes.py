@@ -12,6 +12,7 @@ from bridge.web.api import (
     apps as api_apps,
     instance as api_instance,
     media as api_media,
+    scheduled as api_scheduled,
     statuses as api_statuses,
 )
 
@@ -20,6 +21,7 @@ def setup(app: web.Application) -> None:
     """Registers the API routes."""
     api_statuses.setup(app)
     api_media.setup(app)
+    api_scheduled.setup(app)
     api_accounts.setup(app)
     api_instance.setup(app)
     api_apps.setup(app)

@@ -29,7 +29,8 @@ from bridge.store.db import utcnow
 from bridge.store.models import ApiToken, EditState, Post, PostRevision, PostState
 from bridge.publishing.posts import (POST_TEXT, Description, Draft, PostReason, Refusal, create_post, delete_post, edit_post)
 from bridge.web.api.accounts import PRIVATE, account_stats
-from bridge.web.api.request import NOT_FOUND, Params, api_error, authorize, read_params, validation_error
+from bridge.web.api.request import (MAX_ID, NOT_FOUND, Params, api_error, authorize, path_id, read_params,
+                                    validation_error)
 
 # Mastodon's documented rule: "Must be at least 5 minutes in the future". (Mastodon itself quietly
 # publishes a time in the past at once; for an authority a stale timestamp is a mistake to report.)
@@ -41,7 +42,6 @@ UNSUPPORTED = {
 }
 TRUE = ("1", "true", "on", "yes")
 WAITING = (PostState.SCHEDULED, PostState.AWAITING_APPROVAL)
-MAX_ID = 2**63 - 1
 
 
 class ScheduleReason(enum.StrEnum):
@@ -86,7 +86,7 @@ def parse_draft(params: Params, actor_name: str, now: datetime) -> Draft:
         raise validation_error("sensitive media needs a content warning: set spoiler_text")
     return Draft(actor=actor_name, text=params.get("status") or "", spoiler_text=spoiler_text,
                  language=params.get("language") or None, media_ids=_media_ids(params),
-                 scheduled_at=_scheduled_at(params.get("scheduled_at"), now), via="api")
+                 scheduled_at=read_scheduled_at(params.get("scheduled_at"), now), via="api")
 
 
 def _media_ids(params: Params) -> tuple[int, ...]:
@@ -99,7 +99,7 @@ def _media_ids(params: Params) -> tuple[int, ...]:
     return tuple(ids)
 
 
-def _scheduled_at(value: str | None, now: datetime) -> datetime | None:
+def read_scheduled_at(value: str | None, now: datetime) -> datetime | None:
     """The time in UTC; whether it lies too far ahead is the post service's rule."""
     if not value:
         return None
@@ -119,13 +119,6 @@ def _schedule_refused(reason: ScheduleReason, shown: str = "") -> web.HTTPExcept
     body = {"error": f"Validation failed: {reason.description}{shown}",
             "details": {"scheduled_at": [{"error": str(reason), "description": reason.description}]}}
     return web.HTTPUnprocessableEntity(text=json.dumps(body), content_type="application/json")
-
-
-def _post_id(request: web.Request) -> int:
-    raw = request.match_info["id"]
-    if not raw.isdecimal() or int(raw) > MAX_ID:
-        raise api_error(404, NOT_FOUND)
-    return int(raw)
 
 
 async def _answer(session: AsyncSession, config: Config, post: Post, *, created: bool = False,
@@ -199,7 +192,7 @@ async def own_post(session: AsyncSession, post_id: int, token: ApiToken) -> Post
 
 
 async def show_status(request: web.Request) -> web.Response:
-    post_id = _post_id(request)
+    post_id = path_id(request)
     async with request.app[SESSIONS]() as session:
         token = await authorize(request, session, required=False)
         post = await visible_post(session, post_id, token)
@@ -209,7 +202,7 @@ async def show_status(request: web.Request) -> web.Response:
 
 
 async def remove_status(request: web.Request) -> web.Response:
-    post_id = _post_id(request)
+    post_id = path_id(request)
     async with request.app[SESSIONS]() as session:
         token = await authorize(request, session)
         post = await session.get(Post, post_id)
@@ -252,7 +245,7 @@ def media_descriptions(params: Params) -> tuple[Description, ...]:
 
 
 async def update_status(request: web.Request) -> web.Response:
-    post_id, config, now = _post_id(request), request.app[CONFIG], utcnow()
+    post_id, config, now = path_id(request), request.app[CONFIG], utcnow()
     async with request.app[SESSIONS]() as session:
         token = await authorize(request, session)
         post = await own_post(session, post_id, token)
@@ -270,7 +263,7 @@ async def update_status(request: web.Request) -> web.Response:
 
 
 async def status_history(request: web.Request) -> web.Response:
-    post_id, config = _post_id(request), request.app[CONFIG]
+    post_id, config = path_id(request), request.app[CONFIG]
     async with request.app[SESSIONS]() as session:
         token = await authorize(request, session, required=False)
         post = await visible_post(session, post_id, token)
@@ -282,7 +275,7 @@ async def status_history(request: web.Request) -> web.Response:
 
 
 async def status_source(request: web.Request) -> web.Response:
-    post_id = _post_id(request)
+    post_id = path_id(request)
     async with request.app[SESSIONS]() as session:
         token = await authorize(request, session)
         post = await own_post(session, post_id, token)  # as Mastodon: only who may edit it reads the source
@@ -291,7 +284,7 @@ async def status_source(request: web.Request) -> web.Response:
 
 
 async def status_context(request: web.Request) -> web.Response:
-    post_id = _post_id(request)
+    post_id = path_id(request)
     async with request.app[SESSIONS]() as session:
         token = await authorize(request, session, required=False)
         await visible_post(session, post_id, token)
@@ -301,7 +294,7 @@ async def status_context(request: web.Request) -> web.Response:
 
 async def no_people(request: web.Request) -> web.Response:
     """`favourited_by` and `reblogged_by`: the store keeps counts of such acts, never who did them."""
-    post_id = _post_id(request)
+    post_id = path_id(request)
     async with request.app[SESSIONS]() as session:
         token = await authorize(request, session, required=False)
         await visible_post(session, post_id, token)
