@@ -218,6 +218,15 @@ def post_to_source(post: Post) -> dict:
     return {"id": str(post.id), "text": post.text, "spoiler_text": post.spoiler_text}
 
 
+def relationship(account_id: int) -> dict:
+    """Mastodon's Relationship. An authority's account follows, blocks and mutes no one through the API,
+    and the store keeps no list of who follows whom for a token to read: every flag is false."""
+    return {"id": str(account_id), "following": False, "showing_reblogs": False, "notifying": False,
+            "languages": None, "followed_by": False, "blocking": False, "blocked_by": False, "muting": False,
+            "muting_notifications": False, "requested": False, "requested_by": False, "domain_blocking": False,
+            "endorsed": False, "note": ""}
+
+
 def empty_context() -> dict:
     """Mastodon's Context. Stadtbote posts are not threads of statuses the API knows (answers to citizens
     go to remote notes, which the store keeps no Status of), so both lists are empty."""
