@@ -24,10 +24,12 @@ from activitypub.uris import Uris
 from bridge.publishing import idempotency
 from bridge.appkeys import CONFIG, SESSIONS
 from bridge.config.model import Config
-from bridge.convert.mastodon import empty_context, post_to_history, post_to_scheduled_status, post_to_source, post_to_status
+from bridge.convert.mastodon import (empty_context, post_to_history, post_to_scheduled_status, post_to_source,
+                                    post_to_status)
 from bridge.store.db import utcnow
 from bridge.store.models import ApiToken, EditState, Post, PostRevision, PostState
-from bridge.publishing.posts import (POST_TEXT, Description, Draft, PostReason, Refusal, create_post, delete_post, edit_post)
+from bridge.publishing.posts import (POST_TEXT, Description, Draft, PostReason, Refusal, create_post, delete_post,
+                                     edit_post)
 from bridge.web.api.accounts import PRIVATE, account_stats
 from bridge.web.api.request import (MAX_ID, NOT_FOUND, Params, api_error, authorize, path_id, read_params,
                                     validation_error)

@@ -59,8 +59,8 @@ async def test_preferences_are_the_public_defaults(client, config, token):
     response = await client.get("/api/v1/preferences", headers=bearer(token))
     assert response.status == 200
     assert await response.json() == {"posting:default:visibility": "public", "posting:default:sensitive": False,
-                                     "posting:default:language": config.instance.language, "reading:expand:media": "default",
-                                     "reading:expand:spoilers": False}
+                                     "posting:default:language": config.instance.language,
+                                     "reading:expand:media": "default", "reading:expand:spoilers": False}
 
 
 @pytest.mark.parametrize("method, path", [("GET", "/api/v1/unbekannt"), ("GET", "/api/v1/bookmarks"),
