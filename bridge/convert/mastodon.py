@@ -15,7 +15,7 @@ from html import escape
 from activitypub.uris import Uris
 from bridge.config.model import LANGUAGES, ActorConfig, Config
 from bridge.convert.images import ACCEPTED_TYPES, MAX_ALT
-from bridge.store.models import Actor, Media, Post, PostState
+from bridge.store.models import Actor, Media, Post, PostRevision, PostState
 from bridge.convert.text import URL_WEIGHT, ParsedText, parse_text, render_html
 
 MASTODON_API_VERSION = "4.3.0"  # the Mastodon release whose REST shapes this subset follows
@@ -149,9 +149,10 @@ def _fields(actor_config: ActorConfig, html: bool) -> list[dict]:
 
 
 def post_to_status(post: Post, config: Config, uris: Uris, stats: AccountStats = AccountStats(), *,
-                   source: bool = False) -> dict:
+                   source: bool = False, waiting_edit: str | None = None) -> dict:
     """A post as Mastodon's Status. With `source` (the answer to DELETE) the plain `text` replaces
-    `content`, as Mastodon does for delete-and-redraft."""
+    `content`, as Mastodon does for delete-and-redraft. `waiting_edit` is the state of an edit that
+    waits for a second editor (four-eyes): the Status still shows the published text."""
     parsed = parse_text(post.text, uris.host)
     status = {
         "id": str(post.id),
@@ -170,8 +171,7 @@ def post_to_status(post: Post, config: Config, uris: Uris, stats: AccountStats =
         "pinned": post.pinned,
         "reblog": None,
         "application": {"name": "Stadtbote", "website": None},
-        "account": actor_to_account(post.actor, config.actor(post.actor.name)
-                                    or placeholder_actor_config(post.actor), uris, stats),
+        "account": _post_account(post, config, uris, stats),
         "media_attachments": [media_to_attachment(m, uris) for m in post.media],
         "mentions": _mentions(parsed, uris),
         "tags": _tags(parsed, uris),
@@ -181,11 +181,56 @@ def post_to_status(post: Post, config: Config, uris: Uris, stats: AccountStats =
         "filtered": [],
         # Vendor extension (like Pleroma's "pleroma" key): Mastodon has no "awaiting approval" or
         # "scheduled" state for a Status, so scripts that care read it here; other clients ignore it.
-        "stadtbote": {"state": post.state},
+        "stadtbote": {"state": post.state} | ({"edit": waiting_edit} if waiting_edit else {}),
     }
     status["text" if source else "content"] = post.text if source else render_html(
         parsed, uris.tag, lambda acct: mention_url(uris, acct))
     return status
+
+
+def _post_account(post: Post, config: Config, uris: Uris, stats: AccountStats) -> dict:
+    return actor_to_account(post.actor, config.actor(post.actor.name) or placeholder_actor_config(post.actor),
+                            uris, stats)
+
+
+def post_to_history(post: Post, revisions: list[PostRevision], config: Config, uris: Uris,
+                    stats: AccountStats = AccountStats()) -> list[dict]:
+    """Mastodon's StatusEdit list, oldest first, the current version last (an unedited post has one).
+
+    A revision keeps the text an edit replaced, stamped with the time of that edit; so each old text
+    dates from the edit before it (or the publication), and the current text from the last edit.
+    Revisions keep no images: only the current version shows attachments."""
+    account = _post_account(post, config, uris, stats)
+    start = post.published_at or post.created_at
+    versions = []
+    for revision in sorted(revisions, key=lambda r: (r.created_at, r.id)):
+        versions.append((revision.text, revision.spoiler_text, start, []))
+        start = revision.created_at
+    versions.append((post.text, post.spoiler_text, post.edited_at or start, post.media))
+    return [{"content": content_html(text, uris), "spoiler_text": spoiler, "sensitive": bool(spoiler),
+             "created_at": mastodon_datetime(at), "account": account, "poll": None,
+             "media_attachments": [media_to_attachment(m, uris) for m in media], "emojis": []}
+            for text, spoiler, at, media in versions]
+
+
+def post_to_source(post: Post) -> dict:
+    """Mastodon's StatusSource: the plain text an app puts into its edit form."""
+    return {"id": str(post.id), "text": post.text, "spoiler_text": post.spoiler_text}
+
+
+def relationship(account_id: int) -> dict:
+    """Mastodon's Relationship. An authority's account follows, blocks and mutes no one through the API,
+    and the store keeps no list of who follows whom for a token to read: every flag is false."""
+    return {"id": str(account_id), "following": False, "showing_reblogs": False, "notifying": False,
+            "languages": None, "followed_by": False, "blocking": False, "blocked_by": False, "muting": False,
+            "muting_notifications": False, "requested": False, "requested_by": False, "domain_blocking": False,
+            "endorsed": False, "note": ""}
+
+
+def empty_context() -> dict:
+    """Mastodon's Context. Stadtbote posts are not threads of statuses the API knows (answers to citizens
+    go to remote notes, which the store keeps no Status of), so both lists are empty."""
+    return {"ancestors": [], "descendants": []}
 
 
 def _has_page(post: Post) -> bool:

@@ -17,6 +17,10 @@ from bridge.store.models import Actor, Media, User, new_id
 from bridge.auth.users import may_use_actor
 
 
+NOT_ALLOWED = "you may not post as this account"
+ALT_TOO_LONG = "alt text may have at most 1500 characters"
+
+
 class UploadReason(enum.StrEnum):
     OK = "ok"
     ACTOR_NOT_ALLOWED = "actor_not_allowed"
@@ -61,9 +65,9 @@ class UploadResult:
 async def upload_image(session: AsyncSession, config: Config, user: User, actor_name: str, raw: bytes,
                        alt: str = "", decorative: bool = False) -> UploadResult:
     if not may_use_actor(user, actor_name) or config.actor(actor_name) is None:
-        return UploadResult(UploadReason.ACTOR_NOT_ALLOWED, description="you may not post as this account")
+        return UploadResult(UploadReason.ACTOR_NOT_ALLOWED, description=NOT_ALLOWED)
     if len(alt) > MAX_ALT:
-        return UploadResult(UploadReason.ALT_TOO_LONG, description="alt text may have at most 1500 characters")
+        return UploadResult(UploadReason.ALT_TOO_LONG, description=ALT_TOO_LONG)
     image = await IMAGE_WORK.process(raw, config.limits)
     if not image.ok:
         return UploadResult(UploadReason.IMAGE_REJECTED, image_reason=image.reason, description=image.description)
@@ -76,4 +80,15 @@ async def upload_image(session: AsyncSession, config: Config, user: User, actor_
                   alt=alt.strip(), decorative=decorative and not alt.strip())
     session.add(media)
     await session.flush()
+    return UploadResult(UploadReason.OK, media)
+
+
+def describe_image(user: User, actor_name: str, media: Media, alt: str) -> UploadResult:
+    """New alt text for an image `actor_name` uploaded, by the rules of `upload_image`. (Callers offer this for
+    images not yet in a post: an attached image changes with its post's edit, which four-eyes approval sees.)"""
+    if not may_use_actor(user, actor_name):
+        return UploadResult(UploadReason.ACTOR_NOT_ALLOWED, media, description=NOT_ALLOWED)
+    if len(alt) > MAX_ALT:
+        return UploadResult(UploadReason.ALT_TOO_LONG, media, description=ALT_TOO_LONG)
+    media.alt, media.decorative = alt.strip(), False
     return UploadResult(UploadReason.OK, media)

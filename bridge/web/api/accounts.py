@@ -1,4 +1,5 @@
-"""`GET /api/v1/accounts/verify_credentials`, and the account figures that Status entities show."""
+"""`/api/v1/accounts`: `verify_credentials`, `:id`, `lookup`, `relationships`, and the account figures that
+Status entities show. Accounts are the configured ones: public, as on any Mastodon server."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from activitypub.uris import Uris
 from bridge.appkeys import CONFIG, SESSIONS
-from bridge.convert.mastodon import AccountStats, actor_to_account
-from bridge.store.models import Post, PostState
-from bridge.web.api.request import NOT_FOUND, api_error, authorize
+from bridge.config.model import Config
+from bridge.convert.mastodon import AccountStats, actor_to_account, relationship
+from bridge.store.models import Actor, Post, PostState
+from bridge.web.api.request import MAX_ID, NOT_FOUND, api_error, authorize, path_id, read_params
 
 PRIVATE = {"Cache-Control": "private, no-store"}  # answers for a token are never cached by proxies
 
@@ -36,5 +38,60 @@ async def verify_credentials(request: web.Request) -> web.Response:
     return web.json_response(body, headers=PRIVATE)
 
 
+async def configured_actor(session: AsyncSession, config: Config, actor_id: int) -> Actor:
+    """An account of this server by id; the instance actor and removed accounts are "not found"."""
+    actor = await session.get(Actor, actor_id)
+    if actor is None or config.actor(actor.name) is None:
+        raise api_error(404, NOT_FOUND)
+    return actor
+
+
+async def _account_answer(session: AsyncSession, config: Config, actor: Actor) -> web.Response:
+    stats = await account_stats(session, actor.id)
+    body = actor_to_account(actor, config.actor(actor.name), Uris.for_base(config.instance.base_url), stats)
+    return web.json_response(body, headers=PRIVATE)
+
+
+async def show_account(request: web.Request) -> web.Response:
+    config, actor_id = request.app[CONFIG], path_id(request)
+    async with request.app[SESSIONS]() as session:
+        await authorize(request, session, required=False)
+        actor = await configured_actor(session, config, actor_id)
+        response = await _account_answer(session, config, actor)
+        await session.commit()
+    return response
+
+
+async def lookup_account(request: web.Request) -> web.Response:
+    """`acct` as `name` or `name@this.host`; other servers' accounts are not looked up (no resolving)."""
+    config = request.app[CONFIG]
+    name, _, host = (request.query.get("acct") or "").strip().lstrip("@").partition("@")
+    if config.actor(name) is None or host not in ("", Uris.for_base(config.instance.base_url).host):
+        raise api_error(404, NOT_FOUND)
+    async with request.app[SESSIONS]() as session:
+        await authorize(request, session, required=False)
+        actor = await session.scalar(select(Actor).where(Actor.name == name))
+        if actor is None:
+            raise api_error(404, NOT_FOUND)
+        response = await _account_answer(session, config, actor)
+        await session.commit()
+    return response
+
+
+async def relationships(request: web.Request) -> web.Response:
+    """One Relationship per known account asked for (unknown ids are left out, as Mastodon does)."""
+    config = request.app[CONFIG]
+    async with request.app[SESSIONS]() as session:
+        await authorize(request, session)
+        ids = [int(i) for i in (await read_params(request)).getlist("id") if i.isdecimal() and int(i) <= MAX_ID]
+        actors = (await session.scalars(select(Actor).where(Actor.id.in_(ids)))).all() if ids else []
+        await session.commit()
+    known = {a.id for a in actors if config.actor(a.name) is not None}
+    return web.json_response([relationship(i) for i in dict.fromkeys(ids) if i in known], headers=PRIVATE)
+
+
 def setup(app: web.Application) -> None:
     app.router.add_get("/api/v1/accounts/verify_credentials", verify_credentials)
+    app.router.add_get("/api/v1/accounts/lookup", lookup_account)
+    app.router.add_get("/api/v1/accounts/relationships", relationships)
+    app.router.add_get(r"/api/v1/accounts/{id:\d+}", show_account)

@@ -7,13 +7,16 @@ choice, because a script that sends no description has almost always simply forg
 from __future__ import annotations
 
 from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from activitypub.uris import Uris
 from bridge.appkeys import CONFIG, SESSIONS
 from bridge.convert.mastodon import media_to_attachment
-from bridge.publishing.uploads import UploadReason, upload_image
+from bridge.publishing.uploads import UploadReason, describe_image, upload_image
+from bridge.store.models import ApiToken, Media
 from bridge.web.api.accounts import PRIVATE
-from bridge.web.api.request import api_error, authorize, read_params, validation_error
+from bridge.web.api.request import NOT_FOUND, Params, api_error, authorize, path_id, read_params, validation_error
 
 MISSING_FILE = 'file can\'t be blank: send the image as the multipart field "file"'
 MISSING_DESCRIPTION = ("description can't be blank: Stadtbote requires alt text for every image; "
@@ -32,7 +35,7 @@ async def upload_media(request: web.Request) -> web.Response:
         description = description.strip() if isinstance(description, str) else ""
         if not description:
             raise validation_error(MISSING_DESCRIPTION)
-        # `focus` is accepted and ignored: images are shown uncropped.
+        _check_focus(params)
         result = await upload_image(session, config, token.user, token.actor.name, upload.file.read(),
                                     alt=description)
         if not result.ok:
@@ -44,6 +47,58 @@ async def upload_media(request: web.Request) -> web.Response:
     return web.json_response(body, headers=PRIVATE)
 
 
+async def _unattached(session: AsyncSession, media_id: int, token: ApiToken) -> Media:
+    """An image of the token's account not yet in a post; as Mastodon, any other is "not found"."""
+    media = await session.scalar(select(Media).where(Media.id == media_id, Media.actor_id == token.actor_id,
+                                                     Media.post_id.is_(None)))
+    if media is None:
+        raise api_error(404, NOT_FOUND)
+    return media
+
+
+def _check_focus(params: Params) -> None:
+    """`focus` is "x,y" with both in [-1, 1]; accepted and ignored (images are shown uncropped)."""
+    focus = params.get("focus")
+    if not focus:
+        return
+    try:
+        x, y = (float(part) for part in focus.split(","))
+    except ValueError:
+        raise validation_error('focus must be two numbers between -1 and 1, as "x,y"') from None
+    if not (-1 <= x <= 1 and -1 <= y <= 1):
+        raise validation_error('focus must be two numbers between -1 and 1, as "x,y"')
+
+
+async def show_media(request: web.Request) -> web.Response:
+    config, media_id = request.app[CONFIG], path_id(request)
+    async with request.app[SESSIONS]() as session:
+        token = await authorize(request, session)
+        media = await _unattached(session, media_id, token)
+        await session.commit()
+    return web.json_response(media_to_attachment(media, Uris.for_base(config.instance.base_url)), headers=PRIVATE)
+
+
+async def update_media(request: web.Request) -> web.Response:
+    config, media_id = request.app[CONFIG], path_id(request)
+    async with request.app[SESSIONS]() as session:
+        token = await authorize(request, session)
+        media = await _unattached(session, media_id, token)
+        params = await read_params(request)
+        _check_focus(params)
+        description = params.get("description")
+        if description is not None:
+            if not description.strip():
+                raise validation_error(MISSING_DESCRIPTION)
+            result = describe_image(token.user, token.actor.name, media, description)
+            if not result.ok:
+                raise api_error(403, result.description) if result.reason is UploadReason.ACTOR_NOT_ALLOWED \
+                    else validation_error(result.description)
+        await session.commit()
+    return web.json_response(media_to_attachment(media, Uris.for_base(config.instance.base_url)), headers=PRIVATE)
+
+
 def setup(app: web.Application) -> None:
+    app.router.add_get(r"/api/v1/media/{id}", show_media)
+    app.router.add_put(r"/api/v1/media/{id}", update_media)
     app.router.add_post("/api/v2/media", upload_media)
     app.router.add_post("/api/v1/media", upload_media)  # still used by many client libraries

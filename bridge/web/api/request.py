@@ -16,6 +16,7 @@ from bridge.web.form_reader import InputReason, has_invalid_characters, read_for
 
 NOT_FOUND = "Record not found"  # Mastodon's words for a missing or invisible record
 JSON_TYPES = ("application/json",)
+MAX_ID = 2**63 - 1  # ids are signed 64-bit integers
 
 # Mastodon answers an unusable token with 401 and a disabled login with 403; a token whose user lost
 # the right to post as its account is a permission problem too, not an authentication problem.
@@ -63,6 +64,14 @@ async def authorize(request: web.Request, session: AsyncSession, *, required: bo
     # Mastodon says "invalid" for a missing token as well; the audit entry keeps the precise reason.
     message = TOKEN_TEXT[TokenReason.UNKNOWN] if result.reason is TokenReason.MISSING else result.description
     raise api_error(TOKEN_STATUS.get(result.reason, 401), message)
+
+
+def path_id(request: web.Request) -> int:
+    """The record id in the URL; one that cannot be an id is a record that does not exist."""
+    raw = request.match_info["id"]
+    if not raw.isdecimal() or int(raw) > MAX_ID:  # isdigit() would pass "²", which int() refuses
+        raise api_error(404, NOT_FOUND)
+    return int(raw)
 
 
 class Params:

@@ -10,8 +10,11 @@ from aiohttp import web
 from bridge.web.api import (
     accounts as api_accounts,
     apps as api_apps,
+    empty as api_empty,
     instance as api_instance,
     media as api_media,
+    scheduled as api_scheduled,
+    timelines as api_timelines,
     statuses as api_statuses,
 )
 
@@ -20,10 +23,14 @@ def setup(app: web.Application) -> None:
     """Registers the API routes."""
     api_statuses.setup(app)
     api_media.setup(app)
+    api_scheduled.setup(app)
+    api_timelines.setup(app)
     api_accounts.setup(app)
     api_instance.setup(app)
     api_apps.setup(app)
+    api_empty.setup(app)
     tolerate_trailing_slash(app)
+    api_empty.setup_not_found(app)
 
 
 def tolerate_trailing_slash(app: web.Application) -> None:

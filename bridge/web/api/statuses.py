@@ -1,4 +1,5 @@
-"""`POST /api/v1/statuses`, `GET` and `DELETE /api/v1/statuses/:id` on the one post service.
+"""`/api/v1/statuses`: create, show, edit (`PUT`), delete, and the edit's `history` and `source`, on the
+one post service.
 
 Posts for an account with four-eyes approval are created "awaiting approval". Mastodon has no such
 state, so the answer is the ordinary Status (or ScheduledStatus when a time was given) with `url: null`
@@ -11,9 +12,11 @@ from __future__ import annotations
 
 import enum
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from aiohttp import web
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,12 +24,15 @@ from activitypub.uris import Uris
 from bridge.publishing import idempotency
 from bridge.appkeys import CONFIG, SESSIONS
 from bridge.config.model import Config
-from bridge.convert.mastodon import post_to_scheduled_status, post_to_status
+from bridge.convert.mastodon import (empty_context, post_to_history, post_to_scheduled_status, post_to_source,
+                                    post_to_status)
 from bridge.store.db import utcnow
-from bridge.store.models import ApiToken, Post, PostState
-from bridge.publishing.posts import POST_TEXT, Draft, PostReason, Refusal, create_post, delete_post
+from bridge.store.models import ApiToken, EditState, Post, PostRevision, PostState
+from bridge.publishing.posts import (POST_TEXT, Description, Draft, PostReason, Refusal, create_post, delete_post,
+                                     edit_post)
 from bridge.web.api.accounts import PRIVATE, account_stats
-from bridge.web.api.request import NOT_FOUND, Params, api_error, authorize, read_params, validation_error
+from bridge.web.api.request import (MAX_ID, NOT_FOUND, Params, api_error, authorize, path_id, read_params,
+                                    validation_error)
 
 # Mastodon's documented rule: "Must be at least 5 minutes in the future". (Mastodon itself quietly
 # publishes a time in the past at once; for an authority a stale timestamp is a mistake to report.)
@@ -37,7 +43,7 @@ UNSUPPORTED = {
     "quoted_status_id": "quote posts are not supported",
 }
 TRUE = ("1", "true", "on", "yes")
-MAX_ID = 2**63 - 1
+WAITING = (PostState.SCHEDULED, PostState.AWAITING_APPROVAL)
 
 
 class ScheduleReason(enum.StrEnum):
@@ -82,7 +88,7 @@ def parse_draft(params: Params, actor_name: str, now: datetime) -> Draft:
         raise validation_error("sensitive media needs a content warning: set spoiler_text")
     return Draft(actor=actor_name, text=params.get("status") or "", spoiler_text=spoiler_text,
                  language=params.get("language") or None, media_ids=_media_ids(params),
-                 scheduled_at=_scheduled_at(params.get("scheduled_at"), now), via="api")
+                 scheduled_at=read_scheduled_at(params.get("scheduled_at"), now), via="api")
 
 
 def _media_ids(params: Params) -> tuple[int, ...]:
@@ -95,7 +101,7 @@ def _media_ids(params: Params) -> tuple[int, ...]:
     return tuple(ids)
 
 
-def _scheduled_at(value: str | None, now: datetime) -> datetime | None:
+def read_scheduled_at(value: str | None, now: datetime) -> datetime | None:
     """The time in UTC; whether it lies too far ahead is the post service's rule."""
     if not value:
         return None
@@ -117,23 +123,17 @@ def _schedule_refused(reason: ScheduleReason, shown: str = "") -> web.HTTPExcept
     return web.HTTPUnprocessableEntity(text=json.dumps(body), content_type="application/json")
 
 
-def _post_id(request: web.Request) -> int:
-    raw = request.match_info["id"]
-    if not raw.isdecimal() or int(raw) > MAX_ID:
-        raise api_error(404, NOT_FOUND)
-    return int(raw)
-
-
 async def _answer(session: AsyncSession, config: Config, post: Post, *, created: bool = False,
-                  key: str | None = None, source: bool = False) -> web.Response:
+                  key: str | None = None, source: bool = False, waiting_edit: str | None = None) -> web.Response:
     """A Status; except that creating (or repeating the creation of) a post with a time answers with
     Mastodon's ScheduledStatus while the post still waits."""
     uris = Uris.for_base(config.instance.base_url)
-    waiting = post.state in (PostState.SCHEDULED, PostState.AWAITING_APPROVAL)
+    waiting = post.state in WAITING
     if created and waiting and post.scheduled_at is not None:
         return web.json_response(post_to_scheduled_status(post, uris, key), headers=PRIVATE)
     stats = await account_stats(session, post.actor_id)
-    return web.json_response(post_to_status(post, config, uris, stats, source=source), headers=PRIVATE)
+    return web.json_response(post_to_status(post, config, uris, stats, source=source, waiting_edit=waiting_edit),
+                             headers=PRIVATE)
 
 
 async def create_status(request: web.Request) -> web.Response:
@@ -174,28 +174,37 @@ async def _earlier(session: AsyncSession, config: Config, post: Post, key: str) 
     return await _answer(session, config, post, created=True, key=key)
 
 
-async def _visible_post(session: AsyncSession, post_id: int, token: ApiToken | None) -> Post:
-    """Published posts are public; anything else only for a token of the post's own account."""
+async def visible_post(session: AsyncSession, post_id: int, token: ApiToken | None) -> Post:
+    """Published posts are public; a post waiting for its time or its approval only for a token of the
+    post's own account; drafts, failed and deleted posts for nobody (they are the web form's work)."""
     post = await session.get(Post, post_id)
-    if post is None or post.state == PostState.DELETED:
+    if post is None or post.state not in (PostState.PUBLISHED, *WAITING):
         raise api_error(404, NOT_FOUND)
     if post.state != PostState.PUBLISHED and (token is None or token.actor_id != post.actor_id):
         raise api_error(404, NOT_FOUND)
     return post
 
 
+async def own_post(session: AsyncSession, post_id: int, token: ApiToken) -> Post:
+    """A post the token's account may change: its own, published or waiting; another's is "not found"."""
+    post = await visible_post(session, post_id, token)
+    if post.actor_id != token.actor_id:
+        raise api_error(404, NOT_FOUND)
+    return post
+
+
 async def show_status(request: web.Request) -> web.Response:
-    post_id = _post_id(request)
+    post_id = path_id(request)
     async with request.app[SESSIONS]() as session:
         token = await authorize(request, session, required=False)
-        post = await _visible_post(session, post_id, token)
+        post = await visible_post(session, post_id, token)
         response = await _answer(session, request.app[CONFIG], post)
         await session.commit()
         return response
 
 
 async def remove_status(request: web.Request) -> web.Response:
-    post_id = _post_id(request)
+    post_id = path_id(request)
     async with request.app[SESSIONS]() as session:
         token = await authorize(request, session)
         post = await session.get(Post, post_id)
@@ -209,7 +218,99 @@ async def remove_status(request: web.Request) -> web.Response:
         return await _answer(session, request.app[CONFIG], post, source=True)
 
 
+def parse_edit(params: Params, post: Post, now: datetime) -> Draft:
+    """Mastodon's edit parameters as a Draft. Like Mastodon, what is not sent is gone (no `media_ids`:
+    no images). A waiting post keeps its time: an edit must not publish it early."""
+    for name in ("scheduled_at", "in_reply_to_id"):
+        if params.filled(name):
+            raise validation_error(f"{name} cannot be changed by an edit")
+    draft = parse_draft(params, post.actor.name, now)
+    keep = post.scheduled_at if post.state in WAITING and post.scheduled_at and post.scheduled_at > now else None
+    return replace(draft, scheduled_at=keep, descriptions=media_descriptions(params))
+
+
+def media_descriptions(params: Params) -> tuple[Description, ...]:
+    """`media_attributes[][id]` with `[description]` (Mastodon 4.1): new alt text for attached images."""
+    ids, texts = params.getlist("media_attributes[][id]"), params.getlist("media_attributes[][description]")
+    for item in params.getlist("media_attributes"):  # JSON bodies send a list of objects
+        try:
+            loaded = json.loads(item)
+        except ValueError:
+            loaded = None
+        if not isinstance(loaded, dict):
+            raise validation_error("media_attributes must be a list of objects with id and description")
+        ids.append(str(loaded.get("id", "")))
+        texts.append(str(loaded.get("description") or ""))
+    if len(ids) != len(texts) or not all(i.isdecimal() and int(i) <= MAX_ID for i in ids):
+        raise validation_error("media_attributes must name each image by id, with its description")
+    return tuple(Description(int(i), text) for i, text in zip(ids, texts) if text.strip())
+
+
+async def update_status(request: web.Request) -> web.Response:
+    post_id, config, now = path_id(request), request.app[CONFIG], utcnow()
+    async with request.app[SESSIONS]() as session:
+        token = await authorize(request, session)
+        post = await own_post(session, post_id, token)
+        draft = parse_edit(await read_params(request), post, now)
+        result = await edit_post(session, config, token.user, post, draft, now)
+        if not result.ok:
+            await session.commit()  # the token's last use, and nothing else, was written
+            if result.reason is PostReason.ACTOR_NOT_ALLOWED:
+                raise api_error(403, result.description)
+            raise refused(list(result.refusals)) if result.refusals else api_error(422, result.description)
+        await session.commit()
+        # On a four-eyes account the published text stays until another editor approves the edit.
+        waiting = result.edit is not None and result.edit.state == EditState.PENDING
+        return await _answer(session, config, post, waiting_edit=PostState.AWAITING_APPROVAL if waiting else None)
+
+
+async def status_history(request: web.Request) -> web.Response:
+    post_id, config = path_id(request), request.app[CONFIG]
+    async with request.app[SESSIONS]() as session:
+        token = await authorize(request, session, required=False)
+        post = await visible_post(session, post_id, token)
+        revisions = list((await session.scalars(select(PostRevision).where(PostRevision.post_id == post.id))).all())
+        stats = await account_stats(session, post.actor_id)
+        await session.commit()
+    body = post_to_history(post, revisions, config, Uris.for_base(config.instance.base_url), stats)
+    return web.json_response(body, headers=PRIVATE)
+
+
+async def status_source(request: web.Request) -> web.Response:
+    post_id = path_id(request)
+    async with request.app[SESSIONS]() as session:
+        token = await authorize(request, session)
+        post = await own_post(session, post_id, token)  # as Mastodon: only who may edit it reads the source
+        await session.commit()
+        return web.json_response(post_to_source(post), headers=PRIVATE)
+
+
+async def status_context(request: web.Request) -> web.Response:
+    post_id = path_id(request)
+    async with request.app[SESSIONS]() as session:
+        token = await authorize(request, session, required=False)
+        await visible_post(session, post_id, token)
+        await session.commit()
+    return web.json_response(empty_context(), headers=PRIVATE)
+
+
+async def no_people(request: web.Request) -> web.Response:
+    """`favourited_by` and `reblogged_by`: the store keeps counts of such acts, never who did them."""
+    post_id = path_id(request)
+    async with request.app[SESSIONS]() as session:
+        token = await authorize(request, session, required=False)
+        await visible_post(session, post_id, token)
+        await session.commit()
+    return web.json_response([], headers=PRIVATE)
+
+
 def setup(app: web.Application) -> None:
     app.router.add_post("/api/v1/statuses", create_status)
     app.router.add_get(r"/api/v1/statuses/{id}", show_status)
+    app.router.add_put(r"/api/v1/statuses/{id}", update_status)
     app.router.add_delete(r"/api/v1/statuses/{id}", remove_status)
+    app.router.add_get(r"/api/v1/statuses/{id}/history", status_history)
+    app.router.add_get(r"/api/v1/statuses/{id}/source", status_source)
+    app.router.add_get(r"/api/v1/statuses/{id}/context", status_context)
+    app.router.add_get(r"/api/v1/statuses/{id}/favourited_by", no_people)
+    app.router.add_get(r"/api/v1/statuses/{id}/reblogged_by", no_people)

@@ -5,6 +5,7 @@ server runs on the test's event loop."""
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 import pytest
@@ -72,7 +73,8 @@ def revoke(api, base: str):
     return app, None
 
 
-async def test_mastodon_py_signs_in_with_the_code_flow_and_posts(server, server_sessions):
+async def consent(server: str, server_sessions, actor: str):
+    """Mastodon.py registers; Erika signs in on the server's page and allows it to act as `actor`."""
     api, url = await asyncio.to_thread(start, server)
     assert url.startswith(f"{server}/oauth/authorize?")
     user_id, _ = await make_user(server_sessions, "erika", actors=("stadt", "feuerwehr"))
@@ -82,11 +84,15 @@ async def test_mastodon_py_signs_in_with_the_code_flow_and_posts(server, server_
         parts = urlsplit(url)
         page = await browser.get(f"{parts.path}?{parts.query}")
         assert page.status == 200 and page.has("Stadtbote-Test")
-        page = await browser.post("/oauth/authorize", hidden_fields(page.text) | {"actor": "feuerwehr", "decision": "approve"})
+        page = await browser.post("/oauth/authorize", hidden_fields(page.text) | {"actor": actor, "decision": "approve"})
     finally:
         await browser.close()
     assert page.status == 200
-    code = page.text.split('id="code" value="', 1)[1].split('"', 1)[0]
+    return api, page.text.split('id="code" value="', 1)[1].split('"', 1)[0]
+
+
+async def test_mastodon_py_signs_in_with_the_code_flow_and_posts(server, server_sessions):
+    api, code = await consent(server, server_sessions, "feuerwehr")
 
     me, instance, plain, media, with_image = await asyncio.to_thread(finish, api, code, png_bytes())
     assert me["acct"] == "feuerwehr"
@@ -101,3 +107,36 @@ async def test_mastodon_py_signs_in_with_the_code_flow_and_posts(server, server_
     app, refused = await asyncio.to_thread(revoke, api, server)
     assert app["name"] == "Stadtbote-Test" and app["website"] == "https://example.org"
     assert refused is not None and "revoked" in str(refused)
+
+
+def editor_day(api, code: str):
+    """What an editor does in the app after signing in: post, correct the post, look at its history,
+    plan a post, and read the home timeline, the account's posts and the notifications."""
+    api.log_in(code=code, redirect_uri=OOB, scopes=SCOPES, allow_http=True)
+    me = api.account_verify_credentials()
+    posted = api.status_post("Straßenfest am Samstag")
+    edited = api.status_update(posted["id"], "Straßenfest am Sonntag", spoiler_text="Terminänderung")
+    history = api.status_history(posted["id"])
+    when = datetime.now(timezone.utc) + timedelta(days=2)
+    planned = api.status_post("Erinnerung: Straßenfest", scheduled_at=when)
+    scheduled = api.scheduled_statuses()
+    home = api.timeline_home()
+    own = api.account_statuses(me["id"])
+    notifications = api.notifications()
+    return posted, edited, history, when, planned, scheduled, home, own, notifications
+
+
+async def test_mastodon_py_edits_schedules_and_reads_timelines(server, server_sessions):
+    api, code = await consent(server, server_sessions, "stadt")
+    posted, edited, history, when, planned, scheduled, home, own, notifications = await asyncio.to_thread(
+        editor_day, api, code)
+    assert edited["id"] == posted["id"] and "Sonntag" in edited["content"] and edited["edited_at"] is not None
+    assert edited["spoiler_text"] == "Terminänderung"
+    assert ["Samstag" in h["content"] for h in history] == [True, False] and "Sonntag" in history[-1]["content"]
+    assert history[-1]["spoiler_text"] == "Terminänderung"
+    assert planned["params"]["text"] == "Erinnerung: Straßenfest"
+    assert abs(planned["scheduled_at"] - when) < timedelta(seconds=1)  # Mastodon.py parses it to a datetime
+    assert [s["id"] for s in scheduled] == [planned["id"]]
+    assert [s["id"] for s in home] == [posted["id"]] and "Sonntag" in home[0]["content"]
+    assert [s["id"] for s in own] == [posted["id"]] and own[0]["account"]["acct"] == "stadt"
+    assert list(notifications) == []
