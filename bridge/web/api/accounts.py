@@ -12,7 +12,7 @@ from bridge.appkeys import CONFIG, SESSIONS
 from bridge.config.model import Config
 from bridge.convert.mastodon import AccountStats, actor_to_account, relationship
 from bridge.store.models import Actor, Post, PostState
-from bridge.web.api.request import MAX_ID, NOT_FOUND, api_error, authorize, path_id, read_params
+from bridge.web.api.request import MAX_ACCOUNT_ID, NOT_FOUND, api_error, authorize, path_id, read_params
 
 PRIVATE = {"Cache-Control": "private, no-store"}  # answers for a token are never cached by proxies
 
@@ -53,7 +53,7 @@ async def _account_answer(session: AsyncSession, config: Config, actor: Actor) -
 
 
 async def show_account(request: web.Request) -> web.Response:
-    config, actor_id = request.app[CONFIG], path_id(request)
+    config, actor_id = request.app[CONFIG], path_id(request, MAX_ACCOUNT_ID)
     async with request.app[SESSIONS]() as session:
         await authorize(request, session, required=False)
         actor = await configured_actor(session, config, actor_id)
@@ -83,7 +83,7 @@ async def relationships(request: web.Request) -> web.Response:
     config = request.app[CONFIG]
     async with request.app[SESSIONS]() as session:
         await authorize(request, session)
-        ids = [int(i) for i in (await read_params(request)).getlist("id") if i.isdecimal() and int(i) <= MAX_ID]
+        ids = [int(i) for i in (await read_params(request)).getlist("id") if i.isdecimal() and int(i) <= MAX_ACCOUNT_ID]
         actors = (await session.scalars(select(Actor).where(Actor.id.in_(ids)))).all() if ids else []
         await session.commit()
     known = {a.id for a in actors if config.actor(a.name) is not None}

@@ -17,6 +17,7 @@ from bridge.web.form_reader import InputReason, has_invalid_characters, read_for
 NOT_FOUND = "Record not found"  # Mastodon's words for a missing or invisible record
 JSON_TYPES = ("application/json",)
 MAX_ID = 2**63 - 1  # ids are signed 64-bit integers
+MAX_ACCOUNT_ID = 2**31 - 1  # accounts (the actor table) have 32-bit ids: PostgreSQL refuses larger ones
 
 # Mastodon answers an unusable token with 401 and a disabled login with 403; a token whose user lost
 # the right to post as its account is a permission problem too, not an authentication problem.
@@ -66,10 +67,10 @@ async def authorize(request: web.Request, session: AsyncSession, *, required: bo
     raise api_error(TOKEN_STATUS.get(result.reason, 401), message)
 
 
-def path_id(request: web.Request) -> int:
+def path_id(request: web.Request, maximum: int = MAX_ID) -> int:
     """The record id in the URL; one that cannot be an id is a record that does not exist."""
     raw = request.match_info["id"]
-    if not raw.isdecimal() or int(raw) > MAX_ID:  # isdigit() would pass "²", which int() refuses
+    if not raw.isdecimal() or int(raw) > maximum:  # isdigit() would pass "²", which int() refuses
         raise api_error(404, NOT_FOUND)
     return int(raw)
 

@@ -112,7 +112,9 @@ async def test_an_account_and_its_statuses(client, sessions, token):
 
 
 @pytest.mark.parametrize("path", ["/api/v1/accounts/424242", "/api/v1/accounts/424242/statuses",
-                                  "/api/v1/accounts/nobody", "/api/v1/accounts/99999999999999999999"])
+                                  "/api/v1/accounts/nobody", "/api/v1/accounts/99999999999999999999",
+                                  # beyond 32 bits: accounts' ids are, and PostgreSQL refused the query (a 500)
+                                  "/api/v1/accounts/117729720016447492", "/api/v1/accounts/2147483648/statuses"])
 async def test_unknown_accounts_are_not_found(client, path):
     response = await client.get(path)
     assert response.status == 404 and await response.json() == {"error": "Record not found"}
@@ -137,6 +139,11 @@ async def test_lookup_finds_the_accounts_of_this_server(client, sessions, acct):
 async def test_lookup_of_anything_else_is_not_found(client, acct):
     response = await client.get("/api/v1/accounts/lookup", params={} if acct is None else {"acct": acct})
     assert response.status == 404 and await response.json() == {"error": "Record not found"}
+
+
+async def test_relationships_leave_out_ids_no_account_can_have(client, token):
+    response = await client.get("/api/v1/accounts/relationships?id[]=117729720016447492", headers=bearer(token))
+    assert response.status == 200 and await response.json() == []
 
 
 async def test_relationships_are_all_false_for_known_accounts(client, sessions, token):
