@@ -130,16 +130,16 @@ def actor_to_account(actor: Actor, actor_config: ActorConfig, uris: Uris,
         "noindex": False,
         "emojis": [],
         "roles": [],
-        "fields": _fields(actor_config, html=True),
+        "fields": account_fields(actor_config, html=True),
     }
     if with_source:
         account["source"] = {"privacy": "public", "sensitive": False, "language": language,
-                             "note": actor_config.summary, "fields": _fields(actor_config, html=False),
+                             "note": actor_config.summary, "fields": account_fields(actor_config, html=False),
                              "follow_requests_count": 0}
     return account
 
 
-def _fields(actor_config: ActorConfig, html: bool) -> list[dict]:
+def account_fields(actor_config: ActorConfig, html: bool) -> list[dict]:
     if not actor_config.website:
         return []
     value = actor_config.website
