@@ -149,10 +149,12 @@ def account_fields(actor_config: ActorConfig, html: bool) -> list[dict]:
 
 
 def post_to_status(post: Post, config: Config, uris: Uris, stats: AccountStats = AccountStats(), *,
-                   source: bool = False, waiting_edit: str | None = None) -> dict:
+                   source: bool = False, waiting_edit: str | None = None, counts: dict[str, int] | None = None) -> dict:
     """A post as Mastodon's Status. With `source` (the answer to DELETE) the plain `text` replaces
     `content`, as Mastodon does for delete-and-redraft. `waiting_edit` is the state of an edit that
-    waits for a second editor (four-eyes): the Status still shows the published text."""
+    waits for a second editor (four-eyes): the Status still shows the published text. `counts` are the
+    consent store's `{"likes", "boosts", "replies"}` (numbers only: it keeps no lists of people)."""
+    counts = counts or {}
     parsed = parse_text(post.text, uris.host)
     status = {
         "id": str(post.id),
@@ -166,7 +168,8 @@ def post_to_status(post: Post, config: Config, uris: Uris, stats: AccountStats =
         "language": post.language,
         "uri": uris.note(post.actor.name, str(post.id)),
         "url": uris.permalink(post.actor.name, str(post.id)) if _has_page(post) else None,
-        "replies_count": 0, "reblogs_count": 0, "favourites_count": 0,
+        "replies_count": counts.get("replies", 0), "reblogs_count": counts.get("boosts", 0),
+        "favourites_count": counts.get("likes", 0),
         "favourited": False, "reblogged": False, "muted": False, "bookmarked": False,
         "pinned": post.pinned,
         "reblog": None,

@@ -16,6 +16,7 @@ from bridge.store.feeds import PostTag
 from bridge.store.models import Actor, Post, PostState
 from bridge.web.api.accounts import PRIVATE, account_stats
 from bridge.web.api.request import api_error, authorize, read_params
+from consent.interactions import count_for
 
 TYPES = ("accounts", "statuses", "hashtags")
 DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET = 20, 40, 10_000
@@ -64,7 +65,8 @@ async def search(request: web.Request) -> web.Response:
                 .order_by(Post.id.desc()).offset(offset).limit(limit))).all())
             posts = await load(session, ids)
             stats = {i: await account_stats(session, i) for i in {p.actor_id for p in posts}}
-            body["statuses"] = [post_to_status(p, config, uris, stats[p.actor_id]) for p in posts]
+            counts = await count_for(session, ids)
+            body["statuses"] = [post_to_status(p, config, uris, stats[p.actor_id], counts=counts[p.id]) for p in posts]
         tag = normalize_tag(query)
         if tag and wanted in (None, "", "hashtags"):
             tags = (await session.scalars(

@@ -20,6 +20,7 @@ from bridge.store.models import Media, Post, PostState
 from bridge.web.api.accounts import PRIVATE, account_stats, configured_actor
 from bridge.web.api.pages import Cursor, link_header, page_ids, read_cursor
 from bridge.web.api.request import MAX_ACCOUNT_ID, Params, authorize, path_id, read_params
+from consent.interactions import count_for
 
 TRUE = ("1", "true", "on", "yes")
 HOME_KEPT = ("local", "limit")  # the parameters Mastodon carries into its Link header, per endpoint
@@ -47,9 +48,10 @@ async def _statuses(request: web.Request, session: AsyncSession, query: Select, 
     ids = await page_ids(session, query, Post.id, cursor)
     posts = await load(session, ids)
     stats = {actor_id: await account_stats(session, actor_id) for actor_id in {p.actor_id for p in posts}}
+    counts = await count_for(session, ids)
     await session.commit()
     uris = Uris.for_base(config.instance.base_url)
-    body = [post_to_status(p, config, uris, stats[p.actor_id]) for p in posts]
+    body = [post_to_status(p, config, uris, stats[p.actor_id], counts=counts[p.id]) for p in posts]
     return web.json_response(body, headers=PRIVATE | link_header(config.instance.base_url, request, ids, kept))
 
 

@@ -12,7 +12,7 @@ from bridge.store.db import utcnow
 from consent.models import Reply
 from consent.platform_replies import store_platform_reply
 from support.api import bearer, make_token
-from support.inbox import instances, mastodon, network, stadt  # noqa: F401
+from support.inbox import instances, mastodon, network, note_uri, stadt  # noqa: F401
 from support.moderation import moderator, replied
 from support.web import visitors  # noqa: F401
 
@@ -118,3 +118,22 @@ async def test_platform_replies_types_pages_and_the_grouped_shape(stadt, mastodo
     assert [s["id"] for s in grouped["statuses"]] == [g["status_id"] for g in grouped["notification_groups"]]
     bad = await stadt.get("/api/v1/notifications?max_id=abc", headers=bearer(token))
     assert bad.status == 400 and (await bad.json())["reason"] == "bad_cursor"
+
+
+async def test_likes_and_boosts_are_counts_and_never_people(stadt, mastodon):
+    post_id, alice, _, _ = await replied(stadt, mastodon)
+    bob = mastodon.add_actor("bob")
+    for number, (actor, kind) in enumerate(((alice, "Like"), (bob, "Like"), (bob, "Announce")), start=1):
+        activity = {"@context": "https://www.w3.org/ns/activitystreams", "id": f"{actor.uri}#acts/{number}",
+                    "type": kind, "actor": actor.uri, "object": note_uri(post_id), "to": [PUBLIC]}
+        assert (await mastodon.sign_and_post(stadt, activity, actor))[0] == 202
+    token = await make_token(stadt.app[SESSIONS])
+    status = await (await stadt.get(f"/api/v1/statuses/{post_id}", headers=bearer(token))).json()
+    assert (status["favourites_count"], status["reblogs_count"], status["replies_count"]) == (2, 1, 1)
+    [home] = await (await stadt.get("/api/v1/timelines/home", headers=bearer(token))).json()
+    assert (home["favourites_count"], home["reblogs_count"]) == (2, 1)
+    for people in ("favourited_by", "reblogged_by"):
+        response = await stadt.get(f"/api/v1/statuses/{post_id}/{people}", headers=bearer(token))
+        assert response.status == 200 and await response.json() == []
+    _, body = await notifications(stadt, token)
+    assert [n["type"] for n in body] == ["mention"], "no favourite or reblog notifications: they would name people"
