@@ -54,6 +54,7 @@ ROUTE_SCOPES: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/api/v1/accounts/{id}"): READ_ACCOUNTS,
     ("GET", "/api/v1/accounts/{id}/statuses"): READ_STATUSES,
     ("GET", "/api/v2/search"): ("read:search",),
+    ("GET", "/api/v1/accounts/search"): READ_ACCOUNTS,
     ("GET", "/api/v1/notifications"): READ_NOTIFICATIONS,
     ("GET", "/api/v1/notifications/unread_count"): READ_NOTIFICATIONS,
     ("GET", "/api/v1/notifications/{id}"): READ_NOTIFICATIONS,

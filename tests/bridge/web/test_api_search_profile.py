@@ -48,6 +48,20 @@ async def test_search_finds_accounts_posts_and_hashtags_of_this_server(client, t
     assert bad.status == 400 and (await bad.json())["reason"] == "bad_limit"
 
 
+async def test_addresses_of_this_server_find_what_they_name_and_accounts_search_completes(client, config, token):
+    market = await post(client, token, "Wochenmarkt")
+    base = config.instance.base_url.rstrip("/")
+    for address in (market["url"], market["uri"]):
+        found = await search(client, token, q=address, resolve="true")
+        assert [s["id"] for s in found["statuses"]] == [market["id"]] and found["hashtags"] == []
+    assert (await search(client, token, q=f"{base}/@feuerwehr/{market['id']}"))["statuses"] == []
+    assert [a["acct"] for a in (await search(client, token, q=f"{base}/@stadt"))["accounts"]] == ["stadt"]
+    assert (await search(client, token, q="stadt@mastodon.example"))["accounts"] == []
+    completed = await client.get("/api/v1/accounts/search", params={"q": "feu", "limit": "5"}, headers=bearer(token))
+    assert completed.status == 200 and [a["acct"] for a in await completed.json()] == ["feuerwehr"]
+    assert (await client.get("/api/v1/accounts/search", params={"q": "feu"})).status == 401
+
+
 async def test_the_tag_timeline_lists_published_posts_with_the_tag(client, token):
     tagged = await post(client, token, "Hochwasserwarnung #Hochwasser")
     await post(client, token, "Etwas anderes")
