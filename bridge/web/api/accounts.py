@@ -132,9 +132,23 @@ async def relationships(request: web.Request) -> web.Response:
     return web.json_response([relationship(i) for i in dict.fromkeys(ids) if i in known], headers=PRIVATE)
 
 
+async def empty_for_account(request: web.Request) -> web.Response:
+    """`accounts/:id/followers` and `/following`: none to show — the store keeps who follows only to deliver
+    to them, never as a list for anyone to read; `/featured_tags`: none are featured. Unknown ids are 404."""
+    config, actor_id = request.app[CONFIG], path_id(request, MAX_ACCOUNT_ID)
+    async with request.app[SESSIONS]() as session:
+        await authorize(request, session, required=False)
+        await configured_actor(session, config, actor_id)
+        await session.commit()
+    return web.json_response([], headers=PRIVATE)
+
+
 def setup(app: web.Application) -> None:
     app.router.add_get("/api/v1/accounts/verify_credentials", verify_credentials)
     app.router.add_patch("/api/v1/accounts/update_credentials", update_credentials)
     app.router.add_get("/api/v1/accounts/lookup", lookup_account)
     app.router.add_get("/api/v1/accounts/relationships", relationships)
     app.router.add_get(r"/api/v1/accounts/{id:\d+}", show_account)
+    app.router.add_get(r"/api/v1/accounts/{id:\d+}/followers", empty_for_account)
+    app.router.add_get(r"/api/v1/accounts/{id:\d+}/following", empty_for_account)
+    app.router.add_get(r"/api/v1/accounts/{id:\d+}/featured_tags", empty_for_account)

@@ -86,3 +86,12 @@ async def test_update_credentials_accepts_the_profile_as_it_is_and_refuses_chang
     after = await (await client.get("/api/v1/accounts/verify_credentials", headers=bearer(token))).json()
     assert after["display_name"] == shown["display_name"]
     assert (await client.patch("/api/v1/accounts/update_credentials", data=same)).status == 401
+
+
+async def test_followers_and_following_are_empty_lists_and_unknown_accounts_are_not_found(client, token):
+    me = await (await client.get("/api/v1/accounts/verify_credentials", headers=bearer(token))).json()
+    for part in ("followers", "following", "featured_tags"):
+        response = await client.get(f"/api/v1/accounts/{me['id']}/{part}")
+        assert response.status == 200 and await response.json() == []
+        missing = await client.get(f"/api/v1/accounts/999999/{part}")
+        assert missing.status == 404 and await missing.json() == {"error": "Record not found"}
