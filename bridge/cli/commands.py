@@ -25,6 +25,7 @@ from bridge.config.model import Config
 from bridge.store.db import create_engine, create_sessionmaker
 from bridge.runtime.federation import instance_key, open_federation
 from bridge.runtime.secrets import load_or_create_secret
+from bridge.store.media_storage import media_storage
 from bridge.store.models import User
 from bridge.publishing.uploads import upload_image
 from bridge.web.middleware import PrivateAccessLogger
@@ -60,9 +61,17 @@ def _stop_on_signal() -> asyncio.Event:
     return stop
 
 
+async def _refuse_unusable_storage(config: Config) -> None:
+    """A wrong S3 credential or an unreachable endpoint stops the start, not the first upload."""
+    check = await media_storage(config).check()
+    if not check.ok:
+        raise CommandError(f"[media]: {check.description}")
+
+
 async def serve(args: argparse.Namespace, config: Config) -> int:
     stop = _stop_on_signal()
     await _refuse_pending_migrations(config)
+    await _refuse_unusable_storage(config)
     await _boot(config)
     runner = web.AppRunner(create_app(config, run_worker=not args.no_worker),
                            access_log_class=PrivateAccessLogger,
@@ -89,6 +98,7 @@ async def serve(args: argparse.Namespace, config: Config) -> int:
 async def worker(args: argparse.Namespace, config: Config) -> int:
     stop = _stop_on_signal()
     await _refuse_pending_migrations(config)
+    await _refuse_unusable_storage(config)
     await _boot(config)
     engine = create_engine(config.database.url)
     sessions = create_sessionmaker(engine)

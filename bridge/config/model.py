@@ -215,6 +215,25 @@ class LoggingConfig:
     access_log: bool = True  # one line per request (its addresses: `[privacy] access_log_addresses`)
 
 
+MEDIA_BACKENDS = ("local", "s3")
+
+
+@dataclass(frozen=True)
+class MediaConfig:
+    """Where images are kept (`bridge.store.media_storage`): data_dir on this machine, or one S3 bucket that
+    every `serve` and `worker` process shares (scale-out)."""
+
+    backend: str = "local"  # one of MEDIA_BACKENDS
+    endpoint: str | None = None  # S3-compatible service (MinIO, Ceph, a cloud); None: Amazon's default
+    bucket: str = ""
+    region: str = "us-east-1"
+    access_key: Secret | None = None
+    secret_key: Secret | None = None
+    # Where readers may fetch public images directly (a host of the authority in front of the bucket);
+    # None: `serve` streams them from the bucket, so readers only ever talk to base_url.
+    public_url: str | None = None
+
+
 @dataclass(frozen=True)
 class Config:
     path: Path | None
@@ -232,6 +251,7 @@ class Config:
     audit: AuditConfig = AuditConfig()
     metrics: MetricsConfig = MetricsConfig()
     logging: LoggingConfig = LoggingConfig()
+    media: MediaConfig = MediaConfig()
 
     def actor(self, name: str) -> ActorConfig | None:
         return next((a for a in self.actors if a.name == name), None)
