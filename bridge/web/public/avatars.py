@@ -22,7 +22,8 @@ async def store_avatar(storage: MediaStorage, name: str, source: Path) -> bool:
     file is no image."""
     key = avatar_key(name)
     stored = await storage.stat(key)
-    if stored is not None and stored.modified.timestamp() >= source.stat().st_mtime:
+    # A bucket keeps whole seconds: the source's mtime is compared at that resolution.
+    if stored is not None and stored.modified.timestamp() >= int(source.stat().st_mtime):
         return True
     data = await asyncio.to_thread(_reencode, source)
     if data is None:
