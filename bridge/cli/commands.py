@@ -29,6 +29,7 @@ from bridge.store.media_storage import media_storage
 from bridge.store.models import User
 from bridge.publishing.uploads import upload_image
 from bridge.web.middleware import PrivateAccessLogger
+from bridge.web.operations.metrics import worker_app as worker_metrics_app
 from bridge.handlers import standard_worker
 from bridge.operations.backup import make_backup
 from bridge.operations.keys import rotate_key
@@ -100,6 +101,7 @@ async def worker(args: argparse.Namespace, config: Config) -> int:
     await _refuse_pending_migrations(config)
     await _refuse_unusable_storage(config)
     await _boot(config)
+    metrics_runner = await _worker_metrics(config)  # before anything else is opened: a busy port ends here
     engine = create_engine(config.database.url)
     sessions = create_sessionmaker(engine)
     async with sessions() as session:
@@ -114,9 +116,27 @@ async def worker(args: argparse.Namespace, config: Config) -> int:
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+        if metrics_runner is not None:
+            await metrics_runner.cleanup()
         await federation.close()
         await engine.dispose()
     return 0
+
+
+async def _worker_metrics(config: Config) -> web.AppRunner | None:
+    """`[metrics] worker_listen`: the worker's own counters for Prometheus."""
+    if config.metrics.worker_listen is None:
+        return None
+    host, port = config.metrics.worker_listen
+    runner = web.AppRunner(worker_metrics_app(config), access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise CommandError(f"[metrics] worker_listen: cannot listen on {host}:{port} "
+                           f"({exc.strerror or exc.__class__.__name__})") from None
+    return runner
 
 
 async def db_upgrade(args: argparse.Namespace, config: Config) -> int:

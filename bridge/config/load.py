@@ -174,10 +174,7 @@ def parse_config(raw: dict, base_dir: Path, path: Path | None, environ: Any) -> 
 def _instance(t: Table, base_dir: Path) -> InstanceConfig:
     base_url = t.take_url("base_url")
     name = t.take("name", str)
-    listen = t.take("listen", str, "127.0.0.1:8080")
-    host, sep, port = listen.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
-        raise ConfigError(t.key("listen"), f"must be \"host:port\", not {listen!r}")
+    host, port = _host_port(t.key("listen"), t.take("listen", str, "127.0.0.1:8080"))
     data_dir = Path(t.take("data_dir", str, "data"))
     language = t.take("language", str, "de")
     if language not in LANGUAGES:
@@ -190,7 +187,7 @@ def _instance(t: Table, base_dir: Path) -> InstanceConfig:
     idle = t.take_int("session_idle_minutes", 60, 1)
     proxies = _networks(t, "trusted_proxies")
     t.finish()
-    return InstanceConfig(base_url, name, host.strip("[]"), int(port),
+    return InstanceConfig(base_url, name, host, port,
                           data_dir if data_dir.is_absolute() else (base_dir / data_dir),
                           language, timezone, idle, proxies)
 
@@ -211,8 +208,16 @@ def _network(path: str, value: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Net
 def _metrics(t: Table) -> MetricsConfig:
     allow = _networks(t, "allow") if "allow" in t.data else MetricsConfig.allow
     t.used.add("allow")
+    listen = t.take("worker_listen", str, None)
     t.finish()
-    return MetricsConfig(allow)
+    return MetricsConfig(allow, None if listen is None else _host_port(t.key("worker_listen"), listen))
+
+
+def _host_port(path: str, value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise ConfigError(path, f"must be \"host:port\", not {value!r}")
+    return host.strip("[]"), int(port)
 
 
 def _logging(t: Table) -> LoggingConfig:

@@ -206,6 +206,9 @@ LOG_FORMATS = ("text", "json")
 class MetricsConfig:
     # Client addresses (as `bridge.web.clients` finds them) that may read `GET /metrics`; others get 404.
     allow: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = LOOPBACK
+    # "host:port" where a `stadtbote worker` process answers `GET /metrics` with its own counters
+    # (deliveries by outcome); None: it answers nowhere. `serve` reports them of its built-in worker.
+    worker_listen: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,9 @@
 database and one S3 bucket (moto's standalone server). Each serve has a data_dir of its own, as on two
 machines; only the instance secret and the audit signing key are copied, as docs/deployment.md says.
 
-An image posted through one serve is served by the other, sign-in throttling counts failures at both, and
-both serves are ready because the worker processes beat."""
+An image posted through one serve is served by the other, sign-in throttling counts failures at both, both
+serves are ready because the worker processes beat, and the delivery a worker made is in that worker's
+`/metrics` (on `[metrics] worker_listen`)."""
 
 from __future__ import annotations
 
@@ -16,12 +17,17 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from aiohttp import web
+from prometheus_client.parser import text_string_to_metric_families
 from yarl import URL
 
-from bridge.runtime.secrets import SECRET_FILE
+from bridge.runtime.secrets import SECRET_FILE, load_or_create_secret
 from bridge.store.db import create_engine, create_sessionmaker
 from bridge.store.models import Role
 from consent.auditsigning import KEY_FILE
+from consent.followers import add_follower
+from consent.subjects import ActorFacts, remember_actor
+from consent.vault import Vault
 from support.api import bearer, make_token, media_form
 from support.web import Visitor, sign_in
 from testkit import TEST_PASSWORD, add_user
@@ -37,7 +43,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def machine_config(folder: Path, db_url: str, port: int, s3_service, bucket: str) -> Path:
+def machine_config(folder: Path, db_url: str, port: int, s3_service, bucket: str, metrics_port: int) -> Path:
     folder.mkdir(parents=True)
     path = folder / "config.toml"
     path.write_text(f"""
@@ -53,6 +59,9 @@ url = "{db_url}"
 
 [federation]
 allow_private_addresses = true
+
+[metrics]
+worker_listen = "127.0.0.1:{metrics_port}"
 
 [media]
 backend = "s3"
@@ -108,8 +117,8 @@ class Fleet:
 class Machine:
     """A serve process seen from outside, with what `support.web.Visitor` expects of a test client."""
 
-    def __init__(self, port: int):
-        self.port = port
+    def __init__(self, port: int, metrics_port: int):
+        self.port, self.metrics_port = port, metrics_port
 
     def make_url(self, path: str) -> URL:
         return URL(f"http://127.0.0.1:{self.port}{path}")
@@ -118,9 +127,9 @@ class Machine:
 @pytest.fixture
 async def fleet(tmp_path, db_url, booted, s3_service, s3_bucket):
     env = {**ENV, "STADTBOTE_TEST_S3_SECRET": s3_service.secret_key}
-    ports = _free_port(), _free_port()
-    configs = [machine_config(tmp_path / name, db_url, port, s3_service, s3_bucket)
-               for name, port in zip(("a", "b"), ports)]
+    ports, metrics_ports = (_free_port(), _free_port()), (_free_port(), _free_port())
+    configs = [machine_config(tmp_path / name, db_url, port, s3_service, s3_bucket, metrics_port)
+               for name, port, metrics_port in zip(("a", "b"), ports, metrics_ports)]
     running = Fleet(env)
     try:
         await running.start("serve", configs[0], "--no-worker")
@@ -132,7 +141,7 @@ async def fleet(tmp_path, db_url, booted, s3_service, s3_bucket):
         await running.start("serve", configs[1], "--no-worker")
         await running.start("worker", configs[0])
         await running.start("worker", configs[1])
-        yield [Machine(p) for p in ports], configs
+        yield [Machine(p, m) for p, m in zip(ports, metrics_ports)], configs
     finally:
         await running.stop()
 
@@ -145,11 +154,51 @@ async def sessions(db_url):
 
 
 async def test_two_serves_and_two_workers_share_one_database_and_one_bucket(fleet, sessions, s3_service, s3_bucket,
-                                                                            test_password_hash):
+                                                                            test_password_hash, aiohttp_server):
     """One fleet for both checks: four processes take a while to start on a busy machine."""
     (a, b), configs = fleet
+    inbox = await follower_inbox(aiohttp_server, sessions, configs[0])
     await an_image_posted_through_one_serve_is_served_by_the_other(a, b, configs, sessions, s3_service, s3_bucket)
     await sign_in_throttling_counts_failures_at_both_serves(a, b, sessions, test_password_hash)
+    await the_worker_that_delivered_counts_it(a, b, inbox)
+
+
+async def follower_inbox(aiohttp_server, sessions, config: Path) -> list[str]:
+    """A follower whose server accepts every delivery and notes the activity's type."""
+    received: list[str] = []
+
+    async def accept(request: web.Request) -> web.Response:
+        received.append((await request.json())["type"])
+        return web.Response(status=202)
+
+    app = web.Application()
+    app.router.add_post("/users/leser/inbox", accept)
+    server = await aiohttp_server(app)
+    uri = f"http://127.0.0.1:{server.port}/users/leser"
+    vault = Vault.from_secret(load_or_create_secret(config.parent / "data"))
+    async with sessions.begin() as session:
+        subject = await remember_actor(session, vault, ActorFacts(uri=uri, inbox=f"{uri}/inbox"))
+        await add_follower(session, vault, subject, "stadt", f"{uri}#follow")
+    return received
+
+
+async def deliveries(http: aiohttp.ClientSession, port: int) -> float:
+    async with http.get(f"http://127.0.0.1:{port}/metrics") as r:
+        assert r.status == 200
+        text = await r.text()
+    return sum(sample.value for family in text_string_to_metric_families(text) if family.name == "stadtbote_deliveries"
+               for sample in family.samples if sample.name == "stadtbote_deliveries_total")
+
+
+async def the_worker_that_delivered_counts_it(a, b, inbox: list[str]) -> None:
+    for _ in range(240):  # a worker polls the queue; the machine may be busy
+        if inbox:
+            break
+        await asyncio.sleep(0.25)
+    assert inbox == ["Create"]
+    async with aiohttp.ClientSession() as http:
+        counted = [await deliveries(http, machine.metrics_port) for machine in (a, b)]
+        assert sorted(counted) == [0, 1]  # one worker took the job, and only its counter moved
 
 
 async def an_image_posted_through_one_serve_is_served_by_the_other(a, b, configs, sessions, s3_service, s3_bucket):
