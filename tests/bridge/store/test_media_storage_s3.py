@@ -159,3 +159,11 @@ def test_the_media_section_is_checked(tmp_path, db_url):
         assert raised.value.path == path, media
     assert "geheim" not in repr(parse({"backend": "s3", "bucket": "bilder", "access_key": "a",
                                        "secret_key": "env:KEY"}))
+
+
+def test_the_bucket_is_a_processor_in_the_art_30_register(config, s3_service, s3_bucket):
+    from bridge.privacy.register import build_register
+
+    recipients = build_register(config, utcnow())["recipients"]
+    storage = [r for r in recipients if r["role"] == "processor"]
+    assert len(storage) == 1 and s3_bucket in storage[0]["name"] and "127.0.0.1" in storage[0]["name"]
