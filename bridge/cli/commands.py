@@ -25,7 +25,7 @@ from bridge.config.model import Config
 from bridge.store.db import create_engine, create_sessionmaker
 from bridge.runtime.federation import instance_key, open_federation
 from bridge.runtime.secrets import load_or_create_secret
-from bridge.store.media_storage import media_storage
+from bridge.runtime.media_storage import media_storage
 from bridge.store.models import User
 from bridge.publishing.uploads import upload_image
 from bridge.web.middleware import PrivateAccessLogger

@@ -223,7 +223,7 @@ MEDIA_BACKENDS = ("local", "s3")
 
 @dataclass(frozen=True)
 class MediaConfig:
-    """Where images are kept (`bridge.store.media_storage`): data_dir on this machine, or one S3 bucket that
+    """Where images are kept (`bridge.runtime.media_storage`): data_dir on this machine, or one S3 bucket that
     every `serve` and `worker` process shares (scale-out)."""
 
     backend: str = "local"  # one of MEDIA_BACKENDS

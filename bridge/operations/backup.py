@@ -21,7 +21,7 @@ from typing import Any
 
 from bridge.config.model import Config
 from bridge.operations.archive import DATA_PREFIX, DATABASE_MEMBERS, FORMAT, FORMAT_VERSION, ArchiveWriter
-from bridge.store.media_storage import CACHE, LocalStorage, StorageError, media_storage
+from bridge.runtime.media_storage import CACHE, LocalStorage, StorageError, media_storage
 from bridge.operations.databases import (
     SQLITE,
     ToolFailed,

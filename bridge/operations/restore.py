@@ -36,7 +36,7 @@ from bridge.operations.databases import (
     table_count,
 )
 from bridge.store import schema
-from bridge.store.media_storage import FOLDERS, LocalStorage, StorageError, media_storage
+from bridge.runtime.media_storage import FOLDERS, LocalStorage, StorageError, media_storage
 from bridge.store.db import create_engine
 
 

@@ -17,7 +17,7 @@ from bridge.platforms.connectors.base import Outcome, Reason, Remote, Rendered, 
 from bridge.platforms.connectors.render import post_view
 from bridge.queue.context import JobOutcome, JobStatus, WorkerContext
 from bridge.platforms.sends import SEND_JOB, Change, send_row
-from bridge.store.media_storage import media_key, media_storage
+from bridge.runtime.media_storage import media_key, media_storage
 from bridge.store.models import Job, Post, PostState
 from bridge.store.platforms import AccountStatus, PlatformSend, SendState
 from bridge.platforms.accounts import account_row, load_state, paused, session_key

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bridge.store.media_storage import MediaStorage, media_key
+from bridge.runtime.media_storage import MediaStorage, media_key
 from bridge.store.models import EditState, Media, Post, PostEdit, PostState
 
 UNATTACHED_AFTER = timedelta(days=1)

@@ -25,7 +25,7 @@ from bridge.config.model import Config
 from bridge.store.db import utcnow
 from bridge.privacy import erasure
 from bridge.privacy.media_purge import purge_media
-from bridge.store.media_storage import media_storage
+from bridge.runtime.media_storage import media_storage
 from bridge.store.models import Job, JobState
 from bridge.privacy.register import build_register
 from bridge.runtime.secrets import load_or_create_secret

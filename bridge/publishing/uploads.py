@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridge.config.model import Config, LimitsConfig
 from bridge.convert.images import MAX_ALT, MediaReason, ProcessedImage, process_image
-from bridge.store.media_storage import media_key, media_storage
+from bridge.runtime.media_storage import media_key, media_storage
 from bridge.store.models import Actor, Media, User, new_id
 from bridge.auth.users import may_use_actor
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bridge.store.media_storage import LocalStorage, MediaStorage
+from bridge.runtime.media_storage import LocalStorage, MediaStorage
 
 
 async def stored_response(request: web.Request, storage: MediaStorage, key: str, content_type: str,

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from bridge.cli.bootstrap import bootstrap  # noqa: E402
 from bridge.config.load import load_config  # noqa: E402
-from bridge.store.media_storage import media_key, media_storage  # noqa: E402
+from bridge.runtime.media_storage import media_key, media_storage  # noqa: E402
 from bridge.store.db import create_engine, create_sessionmaker, utcnow  # noqa: E402
 from bridge.store.models import Actor, Media, Post, PostState, new_id  # noqa: E402
 from sqlalchemy import select  # noqa: E402

@@ -11,7 +11,7 @@ import regex
 from activitypub.uris import Uris
 from bridge.config.model import Config
 from bridge.platforms.connectors.base import ImageView, PostView
-from bridge.store.media_storage import media_key, media_storage
+from bridge.runtime.media_storage import media_key, media_storage
 from bridge.store.models import Post
 from bridge.convert.text import parse_text
 

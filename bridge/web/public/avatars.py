@@ -11,7 +11,7 @@ from aiohttp import web
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from bridge.appkeys import CONFIG
-from bridge.store.media_storage import MediaStorage, avatar_key, media_storage
+from bridge.runtime.media_storage import MediaStorage, avatar_key, media_storage
 from bridge.web.media_responses import stored_response
 
 SIZE = 400  # Mastodon shows avatars at 400×400 at most

@@ -6,7 +6,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bridge.appkeys import CONFIG, SESSIONS, USER
-from bridge.store.media_storage import media_key, media_storage
+from bridge.runtime.media_storage import media_key, media_storage
 from bridge.web.media_responses import stored_response
 from bridge.store.models import Actor, Media, Post, PostState
 from bridge.auth.users import may_use_actor

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bridge.store.db import utcnow
-from bridge.store.media_storage import MEDIA, media_key, media_storage
+from bridge.runtime.media_storage import MEDIA, media_key, media_storage
 from bridge.store.models import Actor, Job, JobState, Media, Post, PostState
 from bridge.privacy.rights import run_retention, vault_for
 from consent.audit import Action

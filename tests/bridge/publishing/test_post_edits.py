@@ -16,7 +16,7 @@ from bridge.publishing.drafts import DraftField, PostReason
 from bridge.publishing.posts import Description, Draft
 from bridge.publishing.uploads import upload_image
 from bridge.privacy.media_purge import purge_media
-from bridge.store.media_storage import media_storage
+from bridge.runtime.media_storage import media_storage
 from bridge.store.db import utcnow
 from bridge.store.models import EditState, Job, Post, PostEdit, PostRevision, PostState, Role
 from consent.models import AuditEntry

@@ -11,7 +11,7 @@ from PIL import ExifTags, Image
 from sqlalchemy import select, update
 
 from bridge.appkeys import SESSIONS
-from bridge.store.media_storage import MEDIA, media_key, media_storage
+from bridge.runtime.media_storage import MEDIA, media_key, media_storage
 from bridge.store.models import Job, Media, Post
 from bridge.handlers import standard_worker
 from bridge.queue.context import WorkerContext

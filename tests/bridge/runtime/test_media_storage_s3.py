@@ -15,7 +15,7 @@ from bridge.config.load import parse_config
 from bridge.config.model import ConfigError
 from bridge.privacy.media_purge import purge_media
 from bridge.store.db import utcnow
-from bridge.store.media_storage import MEDIA, StorageReason, avatar_key, media_key, media_storage
+from bridge.runtime.media_storage import MEDIA, StorageReason, avatar_key, media_key, media_storage
 from bridge.store.models import Media
 from support.public import delete, editor, png, publish
 from testkit import config_dict, write_config
