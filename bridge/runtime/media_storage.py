@@ -19,6 +19,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from aiobotocore.config import AioConfig
+from aiobotocore.session import get_session
+from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
+
 from bridge.config.model import Config, MediaConfig
 
 MEDIA = "media"  # images of posts
@@ -155,9 +159,6 @@ class S3Storage:
         self._session: Any = None
 
     def _client(self, attempts: int = 3):
-        from aiobotocore.config import AioConfig  # imported when S3 is configured, not by every process
-        from aiobotocore.session import get_session
-
         if self._session is None:
             self._session = get_session()
         config = AioConfig(connect_timeout=5, read_timeout=30, retries={"max_attempts": attempts, "mode": "standard"},
@@ -285,8 +286,6 @@ def _error_code(exc: Exception) -> str:
 
 
 def _checked(exc: Exception) -> StorageCheck:
-    from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
-
     code = _error_code(exc)
     if isinstance(exc, ClientError):
         if code in ("403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "Forbidden"):
