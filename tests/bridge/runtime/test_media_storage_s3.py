@@ -10,14 +10,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bridge.app import create_app
+from bridge.appkeys import SESSIONS
 from bridge.cli.main import main
 from bridge.config.load import parse_config
 from bridge.config.model import ConfigError
 from bridge.privacy.media_purge import purge_media
+from bridge.privacy.register import build_register
 from bridge.store.db import utcnow
 from bridge.runtime.media_storage import MEDIA, StorageReason, avatar_key, media_key, media_storage
-from bridge.store.models import Media
+from bridge.publishing.uploads import upload_image
+from bridge.store.models import Media, User
 from support.public import delete, editor, png, publish
+from support.web import Visitor, signed_in
 from testkit import config_dict, write_config
 
 
@@ -36,12 +41,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-async def test_an_image_posted_is_in_the_bucket_not_on_disk_and_served_from_it(
-        client, sessions, config, s3_service, s3_bucket, test_password_hash):
-    user_id = await editor(sessions, test_password_hash)
+async def published_image(sessions, config, password_hash: str) -> str:
+    """The file name of the image of a newly published post."""
+    user_id = await editor(sessions, password_hash)
     post_id = await publish(sessions, config, user_id, "Mit Bild", images=(("Ein rotes Bild", False),))
     async with sessions() as s:
-        filename = await s.scalar(select(Media.filename).where(Media.post_id == post_id))
+        return await s.scalar(select(Media.filename).where(Media.post_id == post_id))
+
+
+async def test_an_image_posted_is_in_the_bucket_not_on_disk_and_served_from_it(
+        client, sessions, config, s3_service, s3_bucket, test_password_hash):
+    filename = await published_image(sessions, config, test_password_hash)
     assert s3_service.objects(s3_bucket) == [media_key(filename)]
     assert not (config.instance.data_dir / MEDIA).exists()
     stored = s3_service.client().get_object(Bucket=s3_bucket, Key=media_key(filename))
@@ -58,25 +68,28 @@ async def test_an_image_posted_is_in_the_bucket_not_on_disk_and_served_from_it(
 async def test_a_drafts_image_streams_only_to_its_editors_and_a_lost_object_is_404(
         client, sessions, config, s3_service, s3_bucket, test_password_hash):
     user_id = await editor(sessions, test_password_hash)
-    post_id = await publish(sessions, config, user_id, "Bild", images=(("Alt", False),))
-    async with sessions() as s:
-        filename = await s.scalar(select(Media.filename).where(Media.post_id == post_id))
-    s3_service.client().delete_object(Bucket=s3_bucket, Key=media_key(filename))
-    assert (await client.get(f"/media/{filename}")).status == 404  # row there, object gone: no 500
+    async with sessions.begin() as s:
+        uploaded = await upload_image(s, config, await s.get(User, user_id), "stadt", png(), alt="Entwurf")
+    filename = uploaded.media.filename
+    assert (await client.get(f"/media/{filename}")).status == 404  # not published: nobody else sees it
+    visitor = await signed_in(Visitor(client), sessions, user_id)
+    try:
+        async with visitor.session.get(visitor.url(f"/media/{filename}")) as response:
+            assert response.status == 200 and response.headers["Cache-Control"] == "private, no-store"
+            assert await response.read() == s3_service.client().get_object(
+                Bucket=s3_bucket, Key=media_key(filename))["Body"].read()
+        s3_service.client().delete_object(Bucket=s3_bucket, Key=media_key(filename))
+        async with visitor.session.get(visitor.url(f"/media/{filename}")) as response:
+            assert response.status == 404  # row there, object gone: no 500
+    finally:
+        await visitor.close()
 
 
 async def test_with_public_url_published_images_redirect_there(
         aiohttp_client, make_config, s3_service, s3_bucket, booted, test_password_hash):
-    from bridge.app import create_app
-    from bridge.appkeys import SESSIONS
-
     config = make_config(media=s3_service.media_section(s3_bucket, public_url="https://bilder.stadt.test/"))
     client = await aiohttp_client(create_app(config, run_worker=False))
-    sessions = client.app[SESSIONS]
-    user_id = await editor(sessions, test_password_hash)
-    post_id = await publish(sessions, config, user_id, "Bild", images=(("Alt", False),))
-    async with sessions() as s:
-        filename = await s.scalar(select(Media.filename).where(Media.post_id == post_id))
+    filename = await published_image(client.app[SESSIONS], config, test_password_hash)
     response = await client.get(f"/media/{filename}", allow_redirects=False)
     assert response.status == 302
     assert response.headers["Location"] == f"https://bilder.stadt.test/media/{filename}"
@@ -162,8 +175,6 @@ def test_the_media_section_is_checked(tmp_path, db_url):
 
 
 def test_the_bucket_is_a_processor_in_the_art_30_register(config, s3_service, s3_bucket):
-    from bridge.privacy.register import build_register
-
     recipients = build_register(config, utcnow())["recipients"]
     storage = [r for r in recipients if r["role"] == "processor"]
     assert len(storage) == 1 and s3_bucket in storage[0]["name"] and "127.0.0.1" in storage[0]["name"]
