@@ -14,7 +14,7 @@ from aiohttp import web
 from aiohttp.log import access_logger
 from sqlalchemy import select
 
-from activitypub.uris import Uris
+from activitypub.uris import INSTANCE_ACTOR_NAME, Uris
 from bridge.cli import privacy as commands_privacy, eventloop, heap
 from bridge.publishing import posts
 from bridge.auth import tokens, users
@@ -106,7 +106,8 @@ async def worker(args: argparse.Namespace, config: Config) -> int:
     sessions = create_sessionmaker(engine)
     async with sessions() as session:
         pem = await instance_key(session)
-    federation = await open_federation(config, load_or_create_secret(config.instance.data_dir), pem)
+    federation = await open_federation(config, load_or_create_secret(config.instance.data_dir), pem,
+                                       sessions=sessions)
     # Running, the standard worker starts the periodic chains (retention, checkpoints, credential check, feed polls).
     task = asyncio.create_task(standard_worker(WorkerContext(config, sessions, federation)).run_forever())
     heap.settle()
@@ -200,8 +201,9 @@ async def keys_rotate(args: argparse.Namespace, config: Config) -> int:
         rotation = await rotate_key(session, config, args.actor)
         if not rotation.ok:
             raise CommandError(f"cannot rotate the key of {args.actor!r}: {rotation.reason.description}")
-    print(f"Rotated the key of @{args.actor}: {rotation.old_fingerprint} -> {rotation.new_fingerprint}; "
-          "the Update goes to its followers' servers when the worker runs")
+    told = ("running processes sign their next fetch with it" if args.actor == INSTANCE_ACTOR_NAME
+            else "the Update goes to its followers' servers when the worker runs")
+    print(f"Rotated the key of @{args.actor}: {rotation.old_fingerprint} -> {rotation.new_fingerprint}; {told}")
     return 0
 
 
