@@ -38,7 +38,8 @@ def worker_app(config: Config) -> web.Application:
 
 
 async def _scrape_worker(request: web.Request) -> web.Response:
-    if not _listed(request.remote, request.app[CONFIG]):
+    # The worker app has no client-origin middleware, so `client_of` falls back to the TCP peer, trusting no header.
+    if not _allowed(request):
         raise web.HTTPNotFound()
     return _metrics_response(process_exposition())
 
