@@ -91,6 +91,7 @@ REASON = {
     "actor_not_allowed": N_("account not allowed for this token"),
     "unknown_user": N_("unknown user"),
     "unknown_actor": N_("unknown account"),
+    "outside_scopes": N_("outside the app's permissions"),
     "csrf_missing_or_invalid": N_("security token missing or invalid"),
     # rights of data subjects
     "art15_access": N_("right of access (Art. 15 GDPR)"),
