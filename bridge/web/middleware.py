@@ -9,7 +9,7 @@ import uuid
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from bridge.appkeys import CONFIG, CSRF_TOKEN, FORM, SESSIONS, USER, WEB_SESSION
+from bridge.appkeys import CONFIG, FORM, SESSIONS, USER, WEB_SESSION
 from bridge.config.model import Config
 from bridge.runtime import logs, metrics
 from bridge.web.clients import client_of
@@ -17,7 +17,7 @@ from bridge.web.i18n import set_language
 from bridge.web.form_reader import TEXT_CAP, FormCaps, check_url, read_form
 from bridge.web.render import render
 from consent.securitylog import truncate_address
-from bridge.web.sessions import check_csrf, csrf_token_for, load_session
+from bridge.web.sessions import check_csrf, has_session_cookie, load_session
 from consent.audit import Action, Event, Outcome, record
 
 log = logging.getLogger("stadtbote.web")
@@ -121,13 +121,15 @@ async def signed_in_user(request: web.Request, handler):
     request[USER] = None
     request[WEB_SESSION] = None
     language = config.instance.language
-    if not is_api(request.path) and not is_federation(request.path) and not is_operations(request.path):
+    # Readers carry no cookie: their requests open no database session (the CSRF token of a page is made
+    # by `render`, only when a page is rendered).
+    if has_session_cookie(request) and not is_api(request.path) and not is_federation(request.path) \
+            and not is_operations(request.path):
         async with request.app[SESSIONS]() as session:
             loaded = await load_session(request, session)
         if loaded is not None:
             request[USER], request[WEB_SESSION] = loaded
             language = loaded[0].language or language
-        request[CSRF_TOKEN] = csrf_token_for(request)  # pages only: API and federation calls carry no form
     set_language(language)
     return await handler(request)
 
