@@ -36,6 +36,8 @@ SECURITY_HEADERS = {
 }
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 OPERATIONS = ("/healthz", "/readyz", "/metrics")  # probes and scrapers: no session, no cookie, no form
+# Answers for editors, admins, the DPO and API clients: no shared cache may keep them, whoever asks.
+PRIVATE_AREAS = ("/editor", "/admin", "/dpo", "/api/", "/oauth/", "/signin", "/signout", "/password", "/language")
 REQUEST_ID = web.RequestKey("request_id", str)
 
 
@@ -90,7 +92,7 @@ async def security_headers(request: web.Request, handler):
 def _add_headers(request: web.Request, response: web.StreamResponse) -> None:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    if request.get(USER) is not None:
+    if request.get(USER) is not None or request.path.startswith(PRIVATE_AREAS):
         response.headers.setdefault("Cache-Control", "no-store")
 
 
