@@ -57,8 +57,14 @@ def count_inbox(reason: str) -> None:
     INBOX_REQUESTS.labels(reason=reason).inc()
 
 
+_routes: dict[str, object] = {}
+
+
 def observe_request(route: str, seconds: float) -> None:
-    HTTP_DURATION.labels(route=route).observe(seconds)
+    child = _routes.get(route)
+    if child is None:  # route names are the application's own, a bounded set
+        child = _routes[route] = HTTP_DURATION.labels(route=route)
+    child.observe(seconds)
 
 
 @dataclass(frozen=True)

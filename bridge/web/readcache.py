@@ -126,7 +126,8 @@ async def answer(request: web.Request, key: tuple, depends: Depends, render: Ren
         cache.put(full_key, entry)
     else:
         metrics.count_read("hit")
-    if evaluate(request.headers, entry.etag, entry.last_modified, method=request.method).not_modified:
+    conditional = "If-None-Match" in request.headers or "If-Modified-Since" in request.headers
+    if conditional and evaluate(request.headers, entry.etag, entry.last_modified, method=request.method).not_modified:
         metrics.count_read("not_modified")
         return web.Response(status=304, headers=CIMultiDict((k, v) for k, v in entry.headers if k.lower() in VALIDATORS))
     return web.Response(status=entry.status, body=entry.body, headers=CIMultiDict(entry.headers))

@@ -44,7 +44,8 @@ def _digest(token: str) -> str:
 
 
 def has_session_cookie(request: web.Request) -> bool:
-    return bool(request.cookies.get(cookie_name(request)))
+    # Readers send no Cookie header at all: answered without parsing anything.
+    return "Cookie" in request.headers and bool(request.cookies.get(cookie_name(request)))
 
 
 async def load_session(request: web.Request, session: AsyncSession) -> tuple[User, WebSession] | None:
