@@ -201,7 +201,10 @@ class Run:
 
 
 def _ms(value: str) -> float:
-    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()
+    found = re.match(r"([\d.]+)(us|ms|s|m)$", value)  # wrk prints "-nan" when nothing came back
+    if found is None:
+        return float("nan")
+    number, unit = found.groups()
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
@@ -212,8 +215,8 @@ def load(url: str, headers: dict[str, str], seconds: int, connections: int) -> R
             command += ["-H", f"{name}: {value}"]
         out = subprocess.run(command + [url], capture_output=True, text=True).stdout
         rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-        p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))
-        p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))
+        p50, p99 = (re.search(rf"{q}%\s+(\S+)", out) for q in (50, 99))
+        p50, p99 = (_ms(m.group(1)) if m else float("nan") for m in (p50, p99))
         requests = int(re.search(r"(\d+) requests in", out).group(1))
         return Run(rate, p50, p99, requests)
     return asyncio.run(_client_load(url, headers, seconds, connections))
