@@ -60,9 +60,9 @@ async def home(request: web.Request) -> web.StreamResponse:
     uris = uris_for(request)
     accounts = [(a, uris.profile(a.name), f"{a.name}@{uris.host}") for a in config.actors]
 
-    async def render() -> web.Response:  # from the configuration alone
+    async def render() -> web.Response:  # any account's change (a profile edited in the database) may show here
         return public_page(request, "public_home.html", {"accounts": accounts, "canonical": uris.url("/")})
-    return await answer(request, ("home",), Depends(), render)
+    return await answer(request, ("home",), Depends(instance=True), render)
 
 
 async def profile(request: web.Request) -> web.StreamResponse:
