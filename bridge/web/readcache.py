@@ -29,6 +29,7 @@ KEPT_STATUSES = (200, 410)
 DROPPED_HEADERS = frozenset({"content-length", "date", "server"})
 VALIDATORS = frozenset({"etag", "last-modified", "cache-control", "vary", "access-control-allow-origin"})
 ENTRY_OVERHEAD = 600  # bytes of a stored entry beyond its body: key, headers, bookkeeping
+REPLY_ROUTES = frozenset({"post"})  # keys of documents that show replies (`Depends(replies=True)`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +52,23 @@ class ReadCache:
         self.board, self.max_bytes = board, max_bytes
         self.entries: OrderedDict[tuple, Entry] = OrderedDict()
         self.bytes = 0
+        self.replies_version: int | None = None
 
     def get(self, key: tuple) -> Entry | None:
         entry = self.entries.get(key)
         if entry is not None:
             self.entries.move_to_end(key)
         return entry
+
+    def forget_replies(self, snapshot: Snapshot) -> None:
+        """Pages showing citizens' replies leave memory as soon as the replies change (a withdrawal, an
+        erasure): unreachable under the new version, they must not wait for the LRU to push them out."""
+        version = snapshot.version(REPLIES)
+        if version == self.replies_version:
+            return
+        self.replies_version = version
+        for key in [k for k in self.entries if k[0][0] in REPLY_ROUTES]:
+            self.bytes -= self.entries.pop(key).size
 
     def put(self, key: tuple, entry: Entry) -> None:
         if entry.size > self.max_bytes:
@@ -110,7 +122,9 @@ async def answer(request: web.Request, key: tuple, depends: Depends, render: Ren
     if request.get(USER) is not None or request.method not in ("GET", "HEAD") or not cache.max_bytes:
         metrics.count_read("bypass")
         return await render()
-    versions = depends.versions(await cache.board.current())
+    known = await cache.board.current()
+    cache.forget_replies(known)
+    versions = depends.versions(known)
     if versions is None:
         metrics.count_read("bypass")
         return await render()

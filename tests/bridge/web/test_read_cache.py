@@ -25,7 +25,7 @@ from bridge.store.blocks import DomainBlock
 from bridge.store.db import utcnow
 from bridge.store.models import Post, User
 from bridge.store.versions import INSTANCE, REPLIES, read_snapshot
-from bridge.web.readcache import Entry, ReadCache
+from bridge.web.readcache import READ_CACHE, Entry, ReadCache
 from support.public import delete, edit, editor, publish
 from support.web import make_user, signed_in, visitors  # noqa: F401 (a fixture)
 
@@ -220,6 +220,18 @@ def test_the_cache_keeps_the_most_recently_used_within_its_bytes():
     cache.put(("huge",), Entry(200, bytes(10_000), (), '"h"', None))
     assert cache.get(("huge",)) is None  # larger than the whole cache: not kept, nothing evicted for it
     assert len(cache.entries) == 3
+
+
+async def test_pages_with_replies_leave_memory_when_the_replies_change(client, sessions, config, erika):
+    post_id = await publish(sessions, config, erika, "Mit Antworten")
+    assert (await client.get(f"/@stadt/{post_id}")).status == 200
+    assert (await client.get("/@stadt")).status == 200
+    cache = client.app[READ_CACHE]
+    assert {key[0][0] for key in cache.entries} >= {"post", "profile"}
+    async with sessions.begin() as s:  # a domain block: the replies version moves
+        s.add(DomainBlock(domain="gone.example", reason="abuse", blocked_by="user:1"))
+    assert (await client.get("/@stadt")).status == 200
+    assert "post" not in {key[0][0] for key in cache.entries} and "profile" in {key[0][0] for key in cache.entries}
 
 
 async def test_metrics_report_the_cache_hit_ratio(client, config):
