@@ -35,8 +35,8 @@ HTTP_DURATION = Histogram("stadtbote_http_request_duration_seconds", "Time to an
                           ["route"], registry=REGISTRY,
                           buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0))
 
-# Public documents answered from memory ("hit", or "not_modified" for a 304), rendered ("miss"), or not
-# cacheable for this request ("bypass": signed in). Hit ratio: (hit + not_modified) / all.
+# Public documents answered from memory ("hit"), rendered ("miss"), or not cacheable for this request
+# ("bypass": signed in); "not_modified" counts those of them answered 304. Hit ratio: hit / (hit + miss).
 READ_CACHE = Counter("stadtbote_read_cache", "Public documents by how the read cache answered them",
                      ["result"], registry=REGISTRY)
 _read_cache_results: dict[str, object] = {}
