@@ -14,6 +14,7 @@ from bridge.web.activitypub import inbox
 from bridge.appkeys import CONFIG, ENGINE, FEDERATION, SECRET, SESSIONS, TEMPLATES
 from bridge.config.model import Config
 from bridge.store.db import create_engine, create_sessionmaker
+from bridge.store.versions import VersionBoard
 from bridge.runtime.federation import instance_key, open_federation
 from bridge.web.i18n import Catalogues
 from bridge.runtime.secrets import load_or_create_secret
@@ -31,6 +32,7 @@ from bridge.web.form_reader import TEXT_CAP
 from bridge.web.middleware import csrf, errors, measure, security_headers, signed_in_user
 from bridge.web.operations import health, metrics
 from bridge.web.render import create_templates
+from bridge.web.readcache import READ_CACHE, ReadCache
 from bridge.queue.worker import Worker, WorkerContext
 from bridge.handlers import standard_worker
 
@@ -82,6 +84,8 @@ async def _database(app: web.Application):
     engine = create_engine(app[CONFIG].database.url)
     app[ENGINE] = engine
     app[SESSIONS] = create_sessionmaker(engine)
+    cache = app[CONFIG].cache
+    app[READ_CACHE] = ReadCache(VersionBoard(engine, cache.recheck_ms / 1000), cache.memory_mb * 2**20)
     yield
     await engine.dispose()
 

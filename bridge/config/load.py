@@ -35,6 +35,7 @@ from bridge.config.model import (
     LoggingConfig,
     MediaConfig,
     MetricsConfig,
+    CacheConfig,
     PlatformConfig,
     PrivacyConfig,
     Secret,
@@ -148,7 +149,7 @@ def load_config(path: Path | str, environ: dict[str, str] | None = None) -> Conf
 def parse_config(raw: dict, base_dir: Path, path: Path | None, environ: Any) -> Config:
     root = Table("", raw)
     known = {"instance", "database", "federation", "privacy", "limits", "actors", "platforms", "feeds", "consent",
-             "metrics", "logging", "media"}
+             "metrics", "logging", "media", "cache"}
     known |= PRIVACY_SECTIONS  # [retention], [register], [audit]: bridge.settings_privacy
     for key in raw:
         if key not in known:  # report a misspelt section before the missing values it causes
@@ -166,9 +167,10 @@ def parse_config(raw: dict, base_dir: Path, path: Path | None, environ: Any) -> 
     metrics = _metrics(root.take_table("metrics"))
     logging_config = _logging(root.take_table("logging"))
     media = _media(root.take_table("media"), environ)
+    cache = _cache(root.take_table("cache"))
     root.finish()
     return Config(path, instance, database, federation, privacy, limits, actors, platforms, feeds, consent,
-                  **privacy_sections, metrics=metrics, logging=logging_config, media=media)
+                  **privacy_sections, metrics=metrics, logging=logging_config, media=media, cache=cache)
 
 
 def _instance(t: Table, base_dir: Path) -> InstanceConfig:
@@ -302,6 +304,15 @@ def _feeds(t: Table) -> FeedsConfig:
     cache = t.take_int("cache_seconds", 60, 0, 86400)
     t.finish()
     return FeedsConfig(hub, interval, cache)
+
+
+def _cache(t: Table) -> CacheConfig:
+    memory = t.take_int("memory_mb", CacheConfig.memory_mb, 0, 65536)
+    recheck = t.take_int("recheck_ms", CacheConfig.recheck_ms, 0, 60000)
+    page = t.take_int("page_seconds", CacheConfig.page_seconds, 0, 86400)
+    document = t.take_int("document_seconds", CacheConfig.document_seconds, 0, 86400)
+    t.finish()
+    return CacheConfig(memory, recheck, page, document)
 
 
 def _consent(t: Table) -> ConsentConfig:

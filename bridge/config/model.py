@@ -117,6 +117,14 @@ class FeedsConfig:
     cache_seconds: int = 60  # Cache-Control max-age of feed responses
 
 
+@dataclass(frozen=True)
+class CacheConfig:
+    memory_mb: int = 32  # rendered public documents kept in memory per process (LRU by bytes); 0: none
+    recheck_ms: int = 1000  # how stale another process's change may be seen (versions are re-read after this)
+    page_seconds: int = 60  # Cache-Control max-age of public pages, notes and outbox pages
+    document_seconds: int = 180  # Cache-Control max-age of actors, WebFinger and NodeInfo
+
+
 DEFAULT_CONSENT_TEXT_DE = (
     "Guten Tag! Wir möchten Ihre Antwort auf unseren Beitrag auf unserer eigenen Website öffentlich zeigen, "
     "mit Ihrem Namen und einem Link zu Ihrem Profil. Das tun wir nur, wenn Sie zustimmen. Wenn Sie "
@@ -255,6 +263,7 @@ class Config:
     metrics: MetricsConfig = MetricsConfig()
     logging: LoggingConfig = LoggingConfig()
     media: MediaConfig = MediaConfig()
+    cache: CacheConfig = CacheConfig()
 
     def actor(self, name: str) -> ActorConfig | None:
         return next((a for a in self.actors if a.name == name), None)

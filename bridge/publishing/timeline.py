@@ -119,6 +119,11 @@ async def versions(session: AsyncSession, scope: Scope, limit: int = PAGE_SIZE) 
 async def last_deletion(session: AsyncSession, scope: Scope) -> datetime | None:
     """When a post of the scope was last deleted: a deletion changes a feed although no remaining
     post changed, so Last-Modified must not go back in time."""
+    if scope.kind is ScopeKind.TAG:
+        # From the deleted posts (few) to the tag's index, not through every post of a popular tag.
+        tagged = select(PostTag.post_id).where(PostTag.tag == scope.tag, PostTag.post_id == Post.id).exists()
+        return await session.scalar(select(func.max(Post.deleted_at))
+                                    .where(Post.state == PostState.DELETED, tagged))
     deleted = _ids(scope, PostState.DELETED).subquery()
     return await session.scalar(select(func.max(Post.deleted_at)).join(deleted, deleted.c.id == Post.id))
 

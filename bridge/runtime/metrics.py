@@ -35,6 +35,19 @@ HTTP_DURATION = Histogram("stadtbote_http_request_duration_seconds", "Time to an
                           ["route"], registry=REGISTRY,
                           buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0))
 
+# Public documents answered from memory ("hit"), rendered ("miss"), or not cacheable for this request
+# ("bypass": signed in); "not_modified" counts those of them answered 304. Hit ratio: hit / (hit + miss).
+READ_CACHE = Counter("stadtbote_read_cache", "Public documents by how the read cache answered them",
+                     ["result"], registry=REGISTRY)
+_read_cache_results: dict[str, object] = {}
+
+
+def count_read(result: str) -> None:
+    child = _read_cache_results.get(result)
+    if child is None:  # labels() takes a lock and builds a key: done once per result, not per request
+        child = _read_cache_results[result] = READ_CACHE.labels(result=result)
+    child.inc()
+
 
 def count_delivery(outcome: str) -> None:
     DELIVERIES.labels(outcome=outcome).inc()
@@ -44,8 +57,14 @@ def count_inbox(reason: str) -> None:
     INBOX_REQUESTS.labels(reason=reason).inc()
 
 
+_routes: dict[str, object] = {}
+
+
 def observe_request(route: str, seconds: float) -> None:
-    HTTP_DURATION.labels(route=route).observe(seconds)
+    child = _routes.get(route)
+    if child is None:  # route names are the application's own, a bounded set
+        child = _routes[route] = HTTP_DURATION.labels(route=route)
+    child.observe(seconds)
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import time
-import uuid
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from bridge.appkeys import CONFIG, CSRF_TOKEN, FORM, SESSIONS, USER, WEB_SESSION
+from bridge.appkeys import CONFIG, FORM, SESSIONS, USER, WEB_SESSION
 from bridge.config.model import Config
 from bridge.runtime import logs, metrics
 from bridge.web.clients import client_of
@@ -17,7 +18,7 @@ from bridge.web.i18n import set_language
 from bridge.web.form_reader import TEXT_CAP, FormCaps, check_url, read_form
 from bridge.web.render import render
 from consent.securitylog import truncate_address
-from bridge.web.sessions import check_csrf, csrf_token_for, load_session
+from bridge.web.sessions import check_csrf, has_session_cookie, load_session
 from consent.audit import Action, Event, Outcome, record
 
 log = logging.getLogger("stadtbote.web")
@@ -36,7 +37,12 @@ SECURITY_HEADERS = {
 }
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 OPERATIONS = ("/healthz", "/readyz", "/metrics")  # probes and scrapers: no session, no cookie, no form
+# Answers for editors, admins, the DPO and API clients: no shared cache may keep them, whoever asks.
+PRIVATE_AREAS = ("/editor", "/admin", "/dpo", "/api/", "/oauth/", "/signin", "/signout", "/password", "/language")
 REQUEST_ID = web.RequestKey("request_id", str)
+# Request ids: a random prefix per process and a counter, unique without a system call per request.
+_ID_PREFIX = os.urandom(4).hex()
+_request_numbers = itertools.count(1)
 
 
 def is_api(path: str) -> bool:
@@ -66,7 +72,7 @@ def route_name(request: web.BaseRequest) -> str:
 @web.middleware
 async def measure(request: web.Request, handler):
     """A request id for every log line the request causes, and its duration by route for `/metrics`."""
-    request[REQUEST_ID] = uuid.uuid4().hex[:16]
+    request[REQUEST_ID] = f"{_ID_PREFIX}{next(_request_numbers):08x}"
     token = logs.REQUEST_ID.set(request[REQUEST_ID])
     started = time.perf_counter()
     try:
@@ -90,7 +96,7 @@ async def security_headers(request: web.Request, handler):
 def _add_headers(request: web.Request, response: web.StreamResponse) -> None:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    if request.get(USER) is not None:
+    if request.get(USER) is not None or request.path.startswith(PRIVATE_AREAS):
         response.headers.setdefault("Cache-Control", "no-store")
 
 
@@ -121,13 +127,15 @@ async def signed_in_user(request: web.Request, handler):
     request[USER] = None
     request[WEB_SESSION] = None
     language = config.instance.language
-    if not is_api(request.path) and not is_federation(request.path) and not is_operations(request.path):
+    # Readers carry no cookie: their requests open no database session (the CSRF token of a page is made
+    # by `render`, only when a page is rendered).
+    if has_session_cookie(request) and not is_api(request.path) and not is_federation(request.path) \
+            and not is_operations(request.path):
         async with request.app[SESSIONS]() as session:
             loaded = await load_session(request, session)
         if loaded is not None:
             request[USER], request[WEB_SESSION] = loaded
             language = loaded[0].language or language
-        request[CSRF_TOKEN] = csrf_token_for(request)  # pages only: API and federation calls carry no form
     set_language(language)
     return await handler(request)
 

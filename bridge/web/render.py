@@ -11,6 +11,7 @@ from aiohttp import web
 from bridge.appkeys import CONFIG, CSRF_TOKEN, TEMPLATES, USER
 from bridge.web import filters
 from bridge.web.i18n import Catalogues, current_language
+from bridge.web.sessions import csrf_token_for
 
 TEMPLATE_DIR = Path(__file__).parent.parent / "templates"
 
@@ -28,6 +29,14 @@ def create_templates(catalogues: Catalogues) -> jinja2.Environment:
     return env
 
 
+def csrf_token(request: web.Request) -> str:
+    """The page's form token, made once per request and only for pages (never for API or federation)."""
+    token = request.get(CSRF_TOKEN)
+    if token is None:
+        token = request[CSRF_TOKEN] = csrf_token_for(request)
+    return token
+
+
 def render(request: web.Request, template: str, context: dict[str, Any] | None = None,
            status: int = 200) -> web.Response:
     env = request.app[TEMPLATES]
@@ -37,7 +46,7 @@ def render(request: web.Request, template: str, context: dict[str, Any] | None =
         "instance": config.instance,
         "privacy": config.privacy,
         "user": request.get(USER),
-        "csrf_token": request.get(CSRF_TOKEN, ""),
+        "csrf_token": csrf_token(request),
         "lang": current_language(),
         "request_path": request.path,
     }

@@ -43,6 +43,11 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def has_session_cookie(request: web.Request) -> bool:
+    # Readers send no Cookie header at all: answered without parsing anything.
+    return "Cookie" in request.headers and bool(request.cookies.get(cookie_name(request)))
+
+
 async def load_session(request: web.Request, session: AsyncSession) -> tuple[User, WebSession] | None:
     token = request.cookies.get(cookie_name(request))
     if not token:

@@ -12,8 +12,7 @@ gives no idempotency handle: an unknown outcome goes to the editor. Replies are 
 from __future__ import annotations
 
 import functools
-
-from twitter_text import parse_tweet
+import importlib
 
 from bridge.platforms.connectors.base import (
     Capabilities,
@@ -43,8 +42,15 @@ ALT_LIMIT = 1000
 NO_EDIT = "X cannot edit posts through its API: later edits on the city's site do not reach X."
 
 
+@functools.cache
+def _tweet_parser():
+    # twitter-text compiles its URL and emoji tables when imported (most of a second): that is paid by the
+    # first post measured for X, not by every start of `stadtbote` (a name, not an import: no cycle possible).
+    return importlib.import_module("twitter_text").parse_tweet
+
+
 def x_length(text: str) -> int:
-    return parse_tweet(text).weightedLength
+    return _tweet_parser()(text).weightedLength
 
 
 class XConnector(Connector):

@@ -1,7 +1,8 @@
 """ActivityPub documents: WebFinger, host-meta, NodeInfo, actors, outbox, collections and notes.
 
 Collections of people (followers, following) publish counts only: nobody can list the citizens who
-follow the authority.
+follow the authority. Documents are rendered once per version of their account (`bridge.web.readcache`);
+counts of posts come from the maintained versions, never from counting rows per request.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import json
 
 from aiohttp import web
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from activitypub import documents, vocab
@@ -20,6 +21,8 @@ from bridge.appkeys import CONFIG, SESSIONS
 from bridge.convert.activitypub import actor_to_document, post_to_note
 from bridge.convert.mastodon import MASTODON_API_VERSION
 from bridge.store.models import Actor, Post, PostState
+from bridge.store.versions import INSTANCE
+from bridge.web.readcache import Depends, answer, snapshot
 from bridge.web.public.pages import prefers_activity_json
 from bridge.web.public.views import int_cursor
 from consent.followers import count_followers
@@ -40,6 +43,14 @@ def ap_response(document: dict, status: int = 200, cache: str = "public, max-age
                                  "Access-Control-Allow-Origin": "*"})
 
 
+def document_cache(request: web.Request) -> str:
+    return f"public, max-age={request.app[CONFIG].cache.document_seconds}"
+
+
+def page_cache(request: web.Request) -> str:
+    return f"public, max-age={request.app[CONFIG].cache.page_seconds}"
+
+
 def _uris(request: web.Request) -> Uris:
     return Uris.for_base(request.app[CONFIG].instance.base_url)
 
@@ -51,9 +62,11 @@ async def webfinger(request: web.Request) -> web.Response:
         return web.json_response({"error": str(parsed.reason)}, status=parsed.status)
     if parsed.name != INSTANCE_ACTOR_NAME and config.actor(parsed.name) is None:
         return web.json_response({"error": "unknown_account"}, status=404)
-    body = documents.webfinger(uris, parsed.name)
-    return web.json_response(body, content_type="application/jrd+json",
-                             headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=3600"})
+
+    async def render() -> web.Response:  # from the configuration alone: no version to depend on
+        return web.json_response(documents.webfinger(uris, parsed.name), content_type="application/jrd+json",
+                                 headers={"Access-Control-Allow-Origin": "*", "Cache-Control": document_cache(request)})
+    return await answer(request, ("webfinger", parsed.name), Depends(), render)
 
 
 async def host_meta(request: web.Request) -> web.Response:
@@ -66,19 +79,20 @@ async def nodeinfo_discovery(request: web.Request) -> web.Response:
                              headers={"Access-Control-Allow-Origin": "*"})
 
 
-async def nodeinfo(request: web.Request) -> web.Response:
+async def nodeinfo(request: web.Request) -> web.StreamResponse:
     config = request.app[CONFIG]
-    async with request.app[SESSIONS]() as session:
-        posts = await session.scalar(select(func.count()).select_from(Post)
-                                     .where(Post.state == PostState.PUBLISHED)) or 0
-    accounts = len(config.actors)
-    usage = documents.Usage(accounts, accounts, accounts, posts)
-    # `upstream` names the client API this server speaks: Whalebird (megalodon's `detector`) recognises a
-    # Mastodon-compatible server by it, as it does for Mastodon's forks.
-    body = documents.nodeinfo(VERSION, usage, node_name=config.instance.name,
-                              metadata={"upstream": {"name": "mastodon", "version": MASTODON_API_VERSION}})
-    return web.json_response(body, content_type="application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.1#\"",
-                             headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=1800"})
+
+    async def render() -> web.Response:
+        posts = (await snapshot(request)).posts.get(INSTANCE, 0)
+        accounts = len(config.actors)
+        usage = documents.Usage(accounts, accounts, accounts, posts)
+        # `upstream` names the client API this server speaks: Whalebird (megalodon's `detector`) recognises a
+        # Mastodon-compatible server by it, as it does for Mastodon's forks.
+        body = documents.nodeinfo(VERSION, usage, node_name=config.instance.name,
+                                  metadata={"upstream": {"name": "mastodon", "version": MASTODON_API_VERSION}})
+        return web.json_response(body, content_type="application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.1#\"",
+                                 headers={"Access-Control-Allow-Origin": "*", "Cache-Control": document_cache(request)})
+    return await answer(request, ("nodeinfo",), Depends(instance=True), render)
 
 
 async def _actor_row(session: AsyncSession, request: web.Request) -> Actor:
@@ -91,34 +105,47 @@ async def _actor_row(session: AsyncSession, request: web.Request) -> Actor:
     return actor
 
 
-async def actor(request: web.Request) -> web.Response:
-    config, uris = request.app[CONFIG], _uris(request)
-    async with request.app[SESSIONS]() as session:
-        row = await _actor_row(session, request)
-    if row.name == INSTANCE_ACTOR_NAME:
-        return ap_response(instance_actor_document(uris, row.public_key_pem, row.created_at))
-    if not wants_activitypub(request):
-        raise web.HTTPFound(uris.profile(row.name))
-    return ap_response(actor_to_document(row, config.actor(row.name), config, uris))
+async def actor(request: web.Request) -> web.StreamResponse:
+    config, uris, name = request.app[CONFIG], _uris(request), request.match_info["name"]
+    if name != INSTANCE_ACTOR_NAME and not wants_activitypub(request):
+        if config.actor(name) is None:
+            raise web.HTTPNotFound()
+        raise web.HTTPFound(uris.profile(name))
+
+    async def render() -> web.Response:
+        async with request.app[SESSIONS]() as session:
+            row = await _actor_row(session, request)
+        if row.name == INSTANCE_ACTOR_NAME:
+            return ap_response(instance_actor_document(uris, row.public_key_pem, row.created_at),
+                               cache=document_cache(request))
+        return ap_response(actor_to_document(row, config.actor(row.name), config, uris), cache=document_cache(request))
+    return await answer(request, ("actor", name), Depends(account=name), render)
 
 
 def _published(actor_id: int):
     return select(Post).where(Post.actor_id == actor_id, Post.state == PostState.PUBLISHED)
 
 
-async def outbox(request: web.Request) -> web.Response:
-    config, uris = request.app[CONFIG], _uris(request)
-    async with request.app[SESSIONS]() as session:
-        row = await _actor_row(session, request)
+async def outbox(request: web.Request) -> web.StreamResponse:
+    config, uris, name = request.app[CONFIG], _uris(request), request.match_info["name"]
+    max_id, min_id = int_cursor(request.query.get("max_id")), _min_cursor(request.query.get("min_id"))
+
+    async def render() -> web.Response:
         if "page" not in request.query:
-            total = await session.scalar(_published(row.id).with_only_columns(func.count()))
+            known = await snapshot(request)
+            if config.actor(name) is None or name not in known.accounts:
+                raise web.HTTPNotFound()
+            total = known.posts.get(known.accounts[name], 0)  # maintained: no count(*) over the posts
             return ap_response(vocab.ordered_collection(
-                uris.outbox(row.name), total, first=uris.outbox_page(row.name),
-                last=uris.outbox_page(row.name, min_id="0")))
-        posts = await _page(session, row.id, int_cursor(request.query.get("max_id")),
-                            _min_cursor(request.query.get("min_id")))
-        notes = [vocab.create(uris, row.name, str(p.id), post_to_note(p, config, uris)) for p in posts]
-    return ap_response(_outbox_page(request, uris, row.name, posts, notes), cache="public, max-age=60")
+                uris.outbox(name), total, first=uris.outbox_page(name),
+                last=uris.outbox_page(name, min_id="0")), cache=page_cache(request))
+        async with request.app[SESSIONS]() as session:
+            row = await _actor_row(session, request)
+            posts = await _page(session, row.id, max_id, min_id)
+            notes = [vocab.create(uris, row.name, str(p.id), post_to_note(p, config, uris)) for p in posts]
+        return ap_response(_outbox_page(request, uris, row.name, posts, notes), cache=page_cache(request))
+    key = ("outbox", name, request.path_qs)  # the page's id is its URL
+    return await answer(request, key, Depends(account=name), render)
 
 
 def _min_cursor(value: str | None) -> int | None:
@@ -160,34 +187,41 @@ async def following(request: web.Request) -> web.Response:
     return ap_response(vocab.ordered_collection(uris.following(row.name), 0))
 
 
-async def featured(request: web.Request) -> web.Response:
-    config, uris = request.app[CONFIG], _uris(request)
-    async with request.app[SESSIONS]() as session:
-        row = await _actor_row(session, request)
-        posts = (await session.scalars(_published(row.id).where(Post.pinned.is_(True))
-                                       .order_by(Post.id.desc()).limit(PAGE_SIZE))).all()
-        notes = [post_to_note(p, config, uris) for p in posts]
-    items = [{k: v for k, v in n.items() if k != "@context"} for n in notes]
-    return ap_response(vocab.ordered_collection(uris.featured(row.name), len(items), items=items))
+async def featured(request: web.Request) -> web.StreamResponse:
+    config, uris, name = request.app[CONFIG], _uris(request), request.match_info["name"]
+
+    async def render() -> web.Response:
+        async with request.app[SESSIONS]() as session:
+            row = await _actor_row(session, request)
+            posts = (await session.scalars(_published(row.id).where(Post.pinned.is_(True))
+                                           .order_by(Post.id.desc()).limit(PAGE_SIZE))).all()
+            notes = [post_to_note(p, config, uris) for p in posts]
+        items = [{k: v for k, v in n.items() if k != "@context"} for n in notes]
+        return ap_response(vocab.ordered_collection(uris.featured(row.name), len(items), items=items),
+                           cache=page_cache(request))
+    return await answer(request, ("featured", name), Depends(account=name), render)
 
 
-async def note_response(request: web.Request, name: str, post_id: str) -> web.Response:
+async def note_response(request: web.Request, name: str, post_id: str) -> web.StreamResponse:
     """The Note of a published post, 410 with a Tombstone for a deleted one, else 404.
     Public permalinks call this when the client asks for ActivityPub."""
     config, uris = request.app[CONFIG], _uris(request)
     number = int_cursor(post_id)  # an id beyond 64 bits would overflow the database's integer
     if number is None or config.actor(name) is None:
         raise web.HTTPNotFound()
-    async with request.app[SESSIONS]() as session:
-        post = await session.get(Post, number)
-        if post is None or post.actor.name != name:
-            raise web.HTTPNotFound()
-        if post.state == PostState.DELETED:
-            return ap_response(vocab.with_context(vocab.tombstone(uris.note(name, post_id), deleted=post.deleted_at)),
-                               status=410, cache="public, max-age=60")
-        if post.state != PostState.PUBLISHED:
-            raise web.HTTPNotFound()
-        return ap_response(post_to_note(post, config, uris))
+
+    async def render() -> web.Response:
+        async with request.app[SESSIONS]() as session:
+            post = await session.get(Post, number)
+            if post is None or post.actor.name != name:
+                raise web.HTTPNotFound()
+            if post.state == PostState.DELETED:
+                tombstone = vocab.tombstone(uris.note(name, post_id), deleted=post.deleted_at)
+                return ap_response(vocab.with_context(tombstone), status=410, cache=page_cache(request))
+            if post.state != PostState.PUBLISHED:
+                raise web.HTTPNotFound()
+            return ap_response(post_to_note(post, config, uris), cache=page_cache(request))
+    return await answer(request, ("note", name, number), Depends(account=name), render)
 
 
 async def note(request: web.Request) -> web.Response:

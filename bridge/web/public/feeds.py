@@ -3,6 +3,8 @@
 A request reads the versions of the newest 20 posts (one indexed, bounded query), computes the strong
 ETag and Last-Modified from them, and answers 304 before anything is loaded or rendered. Only then are
 the 20 posts loaded (two more statements) and rendered. Nothing here depends on how many posts exist.
+Readers who are not signed in are answered from the read cache (`bridge.web.readcache`) while the
+account's version stays the same; the queries above run once per version.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from bridge.store.models import Actor
 from bridge.publishing.timeline import Scope
 from bridge.web.messages import N_
 from bridge.web.public.views import uris_for
+from bridge.web.readcache import FILLING, Depends, answer
 from feeds.http import cache_headers, etag_for, evaluate
 from feeds.model import EPOCH, FeedKind, FeedMeta
 from feeds.render import render
@@ -43,11 +46,14 @@ async def account_feed(request: web.Request) -> web.StreamResponse:
     if actor_config is None:
         raise web.HTTPNotFound(text=N_("There is no account with this name here."))
     meta = actor_feed_meta(actor_config, config, uris_for(request), kind)
-    async with request.app[SESSIONS]() as session:
-        actor_id = await session.scalar(select(Actor.id).where(Actor.name == name))
-        if actor_id is None:
-            raise web.HTTPNotFound(text=N_("There is no account with this name here."))
-        return await serve_feed(request, session, Scope.account(actor_id), kind, meta)
+
+    async def render() -> web.StreamResponse:
+        async with request.app[SESSIONS]() as session:
+            actor_id = await session.scalar(select(Actor.id).where(Actor.name == name))
+            if actor_id is None:
+                raise web.HTTPNotFound(text=N_("There is no account with this name here."))
+            return await serve_feed(request, session, Scope.account(actor_id), kind, meta)
+    return await answer(request, ("feed", name, kind), Depends(account=name), render)
 
 
 async def tag_feed(request: web.Request) -> web.StreamResponse:
@@ -56,16 +62,22 @@ async def tag_feed(request: web.Request) -> web.StreamResponse:
     if not scope.tag:
         raise web.HTTPNotFound(text=N_("This is not a hashtag."))
     meta = tag_feed_meta(scope.tag, config, uris_for(request), kind)
-    async with request.app[SESSIONS]() as session:
-        return await serve_feed(request, session, scope, kind, meta)
+
+    async def render() -> web.StreamResponse:
+        async with request.app[SESSIONS]() as session:
+            return await serve_feed(request, session, scope, kind, meta)
+    return await answer(request, ("tag_feed", scope.tag, kind), Depends(instance=True), render)
 
 
 async def instance_feed(request: web.Request) -> web.StreamResponse:
     config = request.app[CONFIG]
     kind = FeedKind(request.match_info["kind"])
     meta = instance_feed_meta(config, uris_for(request), kind)
-    async with request.app[SESSIONS]() as session:
-        return await serve_feed(request, session, Scope.instance(), kind, meta)
+
+    async def render() -> web.StreamResponse:
+        async with request.app[SESSIONS]() as session:
+            return await serve_feed(request, session, Scope.instance(), kind, meta)
+    return await answer(request, ("instance_feed", kind), Depends(instance=True), render)
 
 
 async def serve_feed(request: web.Request, session: AsyncSession, scope: Scope, kind: FeedKind,
@@ -77,7 +89,8 @@ async def serve_feed(request: web.Request, session: AsyncSession, scope: Scope, 
                     meta=meta, salt=FORMAT_VERSION)
     last_modified = _last_modified(versions, await timeline.last_deletion(session, scope))
     headers = cache_headers(etag, last_modified, max_age=config.feeds.cache_seconds)
-    if evaluate(request.headers, etag, last_modified, method=request.method).not_modified:
+    if not request.get(FILLING) and evaluate(request.headers, etag, last_modified,
+                                             method=request.method).not_modified:
         return web.Response(status=304, headers=headers)
     posts = await timeline.load(session, [v.id for v in versions])
     body = render(kind, meta, [post_to_feed_entry(p, config, uris) for p in posts])

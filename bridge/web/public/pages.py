@@ -19,6 +19,7 @@ from bridge.web.public import feeds, follow as public_follow, legal as public_le
 from bridge.web.editor import imports as public_imports
 from bridge.web.messages import N_
 from bridge.web.public.replies import public_replies
+from bridge.web.readcache import Depends, answer
 from bridge.web.public.views import (
     ROBOTS_NOINDEX,
     account_feeds,
@@ -58,7 +59,10 @@ async def home(request: web.Request) -> web.StreamResponse:
     config = request.app[CONFIG]
     uris = uris_for(request)
     accounts = [(a, uris.profile(a.name), f"{a.name}@{uris.host}") for a in config.actors]
-    return public_page(request, "public_home.html", {"accounts": accounts, "canonical": uris.url("/")})
+
+    async def render() -> web.Response:  # any account's change (a profile edited in the database) may show here
+        return public_page(request, "public_home.html", {"accounts": accounts, "canonical": uris.url("/")})
+    return await answer(request, ("home",), Depends(instance=True), render)
 
 
 async def profile(request: web.Request) -> web.StreamResponse:
@@ -69,19 +73,22 @@ async def profile(request: web.Request) -> web.StreamResponse:
         return not_found(request, N_("There is no account with this name here."))
     uris = uris_for(request)
     max_id, min_id = int_cursor(request.query.get("max_id")), int_cursor(request.query.get("min_id"))
-    async with request.app[SESSIONS]() as session:
-        actor_id = await session.scalar(select(Actor.id).where(Actor.name == name))
-        if actor_id is None:
-            return not_found(request, N_("There is no account with this name here."))
-        page = await timeline.page(session, Scope.account(actor_id), max_id=max_id, min_id=min_id)
-    context = {
-        "account": actor_config, "acct": f"{name}@{uris.host}", "profile_url": uris.profile(name),
-        "actor_uri": uris.actor(name), "posts": [post_view(p, config, uris) for p in page.posts],
-        "older": page.older_max_id, "newer": page.newer_min_id, "feeds": account_feeds(actor_config, uris),
-        "robots": robots(actor_config) if max_id is None and min_id is None else ROBOTS_NOINDEX,
-        "canonical": uris.profile(name),
-    }
-    return public_page(request, "public_profile.html", context)
+
+    async def render() -> web.Response:
+        async with request.app[SESSIONS]() as session:
+            actor_id = await session.scalar(select(Actor.id).where(Actor.name == name))
+            if actor_id is None:
+                return not_found(request, N_("There is no account with this name here."))
+            page = await timeline.page(session, Scope.account(actor_id), max_id=max_id, min_id=min_id)
+        context = {
+            "account": actor_config, "acct": f"{name}@{uris.host}", "profile_url": uris.profile(name),
+            "actor_uri": uris.actor(name), "posts": [post_view(p, config, uris) for p in page.posts],
+            "older": page.older_max_id, "newer": page.newer_min_id, "feeds": account_feeds(actor_config, uris),
+            "robots": robots(actor_config) if max_id is None and min_id is None else ROBOTS_NOINDEX,
+            "canonical": uris.profile(name),
+        }
+        return public_page(request, "public_profile.html", context)
+    return await answer(request, ("profile", name, max_id, min_id), Depends(account=name), render)
 
 
 async def post_permalink(request: web.Request) -> web.StreamResponse:
@@ -91,13 +98,16 @@ async def post_permalink(request: web.Request) -> web.StreamResponse:
         return not_found(request, N_("This post does not exist, or it is not public."))
     responder = request.app.get(NOTE_RESPONDER)
     if responder is not None and prefers_activity_json(request.headers.get("Accept", "")):
-        answer = await responder(request, name, str(post_id))
-        if answer is not None:
-            answer.headers["Vary"] = "Accept"
-            return answer
-    response = await post_page(request, name, post_id)
-    response.headers["Vary"] = "Accept"  # caches must not hand the HTML to a server, or the JSON to a browser
-    return response
+        note = await responder(request, name, str(post_id))
+        if note is not None:
+            note.headers["Vary"] = "Accept"
+            return note
+
+    async def render() -> web.Response:
+        response = await post_page(request, name, post_id)
+        response.headers["Vary"] = "Accept"  # caches must not hand the HTML to a server, or the JSON to a browser
+        return response
+    return await answer(request, ("post", name, post_id), Depends(account=name, replies=True), render)
 
 
 def prefers_activity_json(accept: str) -> bool:
@@ -139,13 +149,16 @@ async def tag_page(request: web.Request) -> web.StreamResponse:
         return not_found(request, N_("This is not a hashtag."))
     uris = uris_for(request)
     max_id, min_id = int_cursor(request.query.get("max_id")), int_cursor(request.query.get("min_id"))
-    async with request.app[SESSIONS]() as session:
-        page = await timeline.page(session, scope, max_id=max_id, min_id=min_id)
-    context = {
-        "tag": scope.tag, "posts": [post_view(p, config, uris) for p in page.posts],
-        "older": page.older_max_id, "newer": page.newer_min_id, "feeds": tag_feeds(scope.tag, uris),
-        "canonical": uris.tag(scope.tag),
-        # A hashtag page with nothing on it, or a later page, is not worth a search engine's index.
-        "robots": ROBOTS_NOINDEX if not page.posts or max_id or min_id else "index, follow",
-    }
-    return public_page(request, "public_tag.html", context)
+
+    async def render() -> web.Response:
+        async with request.app[SESSIONS]() as session:
+            page = await timeline.page(session, scope, max_id=max_id, min_id=min_id)
+        context = {
+            "tag": scope.tag, "posts": [post_view(p, config, uris) for p in page.posts],
+            "older": page.older_max_id, "newer": page.newer_min_id, "feeds": tag_feeds(scope.tag, uris),
+            "canonical": uris.tag(scope.tag),
+            # A hashtag page with nothing on it, or a later page, is not worth a search engine's index.
+            "robots": ROBOTS_NOINDEX if not page.posts or max_id or min_id else "index, follow",
+        }
+        return public_page(request, "public_tag.html", context)
+    return await answer(request, ("tag", scope.tag, max_id, min_id), Depends(instance=True), render)

@@ -104,7 +104,7 @@ def public_page(request: web.Request, template: str, context: dict, status: int 
     # Signed-in editors see the same page; it carries nothing personal, but the middleware's
     # no-store for them stays (setdefault there), so only readers' responses are marked here.
     if request.get(USER) is None:
-        response.headers["Cache-Control"] = "public, max-age=60"
+        response.headers["Cache-Control"] = f"public, max-age={config.cache.page_seconds}"
     return response
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import event
 
-from bridge.appkeys import ENGINE
+from bridge.app import create_app
+from bridge.appkeys import ENGINE, SESSIONS
 from support.public import editor, publish
 
 
@@ -39,8 +40,12 @@ async def counts(client) -> dict[str, int]:
     return result
 
 
-async def test_feed_and_page_requests_issue_a_constant_number_of_statements(client, sessions, config,
+async def test_feed_and_page_requests_issue_a_constant_number_of_statements(aiohttp_client, make_config, booted,
                                                                             test_password_hash):
+    # Versions are re-read after this process's own writes only, never because a second passed mid-test.
+    config = make_config(cache={"recheck_ms": 60000})
+    client = await aiohttp_client(create_app(config, run_worker=False))
+    sessions = client.app[SESSIONS]
     user_id = await editor(sessions, test_password_hash)
     for n in range(5):
         await publish(sessions, config, user_id, f"Meldung {n} #zahl", images=(("Bild", False),) if n % 2 else ())

@@ -1,0 +1,159 @@
+"""Rendered public documents kept in memory by the version of what they show.
+
+A handler hands `answer` a key (route and arguments, the negotiated type), the versions it depends on (an
+account, the instance, shown replies; see `bridge.store.versions` for when they change) and a function
+that renders. While the versions stay the same, the bytes come from memory and a conditional GET is
+answered from the stored ETag and Last-Modified without touching the database. The ETag is the rendered
+bytes' hash unless the renderer sets its own, so every process agrees on it. Signed-in people and
+anything but GET/HEAD bypass the cache; only 200 and 410 answers without cookies are kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from aiohttp import web
+from multidict import CIMultiDict
+
+from bridge.appkeys import USER
+from bridge.runtime import metrics
+from bridge.store.versions import INSTANCE, REPLIES, Snapshot, VersionBoard
+from bridge.web.i18n import current_language
+from feeds.http import evaluate
+
+KEPT_STATUSES = (200, 410)
+DROPPED_HEADERS = frozenset({"content-length", "date", "server"})
+VALIDATORS = frozenset({"etag", "last-modified", "cache-control", "vary", "access-control-allow-origin"})
+ENTRY_OVERHEAD = 600  # bytes of a stored entry beyond its body: key, headers, bookkeeping
+REPLY_ROUTES = frozenset({"post"})  # keys of documents that show replies (`Depends(replies=True)`)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    status: int
+    body: bytes
+    headers: tuple[tuple[str, str], ...]
+    etag: str
+    last_modified: datetime | None
+
+    @property
+    def size(self) -> int:
+        return len(self.body) + ENTRY_OVERHEAD
+
+
+class ReadCache:
+    """An LRU of rendered documents bounded by bytes, and the version board it keys them by."""
+
+    def __init__(self, board: VersionBoard, max_bytes: int):
+        self.board, self.max_bytes = board, max_bytes
+        self.entries: OrderedDict[tuple, Entry] = OrderedDict()
+        self.bytes = 0
+        self.replies_version: int | None = None
+
+    def get(self, key: tuple) -> Entry | None:
+        entry = self.entries.get(key)
+        if entry is not None:
+            self.entries.move_to_end(key)
+        return entry
+
+    def forget_replies(self, snapshot: Snapshot) -> None:
+        """Pages showing citizens' replies leave memory as soon as the replies change (a withdrawal, an
+        erasure): unreachable under the new version, they must not wait for the LRU to push them out."""
+        version = snapshot.version(REPLIES)
+        if version == self.replies_version:
+            return
+        self.replies_version = version
+        for key in [k for k in self.entries if k[0][0] in REPLY_ROUTES]:
+            self.bytes -= self.entries.pop(key).size
+
+    def put(self, key: tuple, entry: Entry) -> None:
+        if entry.size > self.max_bytes:
+            return
+        old = self.entries.pop(key, None)
+        if old is not None:
+            self.bytes -= old.size
+        self.entries[key] = entry
+        self.bytes += entry.size
+        while self.bytes > self.max_bytes:
+            _, dropped = self.entries.popitem(last=False)
+            self.bytes -= dropped.size
+
+
+READ_CACHE = web.AppKey("read_cache", ReadCache)
+# Set while a miss renders for the cache: the renderer must produce the whole document, not a 304 of its own
+# (the cache answers conditionals from what it keeps).
+FILLING = web.RequestKey("read_cache_filling", bool)
+Render = Callable[[], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class Depends:
+    """What a document shows: one account's posts and profile, all accounts, shown replies."""
+
+    account: str | None = None
+    instance: bool = False
+    replies: bool = False
+
+    def versions(self, snapshot: Snapshot) -> tuple[int, ...] | None:
+        """None when the account has no row yet: then there is nothing to key by (the render answers 404)."""
+        found = []
+        if self.account is not None:
+            account_id = snapshot.accounts.get(self.account)
+            if account_id is None:
+                return None
+            found.append(snapshot.version(account_id))
+        if self.instance:
+            found.append(snapshot.version(INSTANCE))
+        if self.replies:
+            found.append(snapshot.version(REPLIES))
+        return tuple(found)
+
+
+async def snapshot(request: web.Request) -> Snapshot:
+    return await request.app[READ_CACHE].board.current()
+
+
+async def answer(request: web.Request, key: tuple, depends: Depends, render: Render) -> web.StreamResponse:
+    cache = request.app[READ_CACHE]
+    if request.get(USER) is not None or request.method not in ("GET", "HEAD") or not cache.max_bytes:
+        metrics.count_read("bypass")
+        return await render()
+    known = await cache.board.current()
+    cache.forget_replies(known)
+    versions = depends.versions(known)
+    if versions is None:
+        metrics.count_read("bypass")
+        return await render()
+    full_key = (key, versions, current_language())
+    entry = cache.get(full_key)
+    if entry is None:
+        metrics.count_read("miss")
+        request[FILLING] = True
+        response = await render()
+        entry = _entry(response)
+        if entry is None:
+            return response
+        cache.put(full_key, entry)
+    else:
+        metrics.count_read("hit")
+    conditional = "If-None-Match" in request.headers or "If-Modified-Since" in request.headers
+    if conditional and evaluate(request.headers, entry.etag, entry.last_modified, method=request.method).not_modified:
+        metrics.count_read("not_modified")
+        return web.Response(status=304, headers=CIMultiDict((k, v) for k, v in entry.headers if k.lower() in VALIDATORS))
+    return web.Response(status=entry.status, body=entry.body, headers=CIMultiDict(entry.headers))
+
+
+def _entry(response: web.StreamResponse) -> Entry | None:
+    if not isinstance(response, web.Response) or response.status not in KEPT_STATUSES:
+        return None
+    body = response.body
+    if not isinstance(body, bytes) or "Set-Cookie" in response.headers:
+        return None
+    if "ETag" not in response.headers:
+        response.headers["ETag"] = f'"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
+    headers = tuple((k, v) for k, v in response.headers.items() if k.lower() not in DROPPED_HEADERS)
+    return Entry(response.status, body, headers, response.headers["ETag"], response.last_modified)
