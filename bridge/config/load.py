@@ -37,6 +37,7 @@ from bridge.config.model import (
     PrivacyConfig,
     Secret,
 )
+from bridge.config.mail import STAFF_SECTIONS, parse_staff_sections
 from bridge.config.privacy import PRIVACY_SECTIONS, parse_privacy_sections
 
 PLATFORM_KINDS = ("bluesky", "mastodon", "facebook", "instagram", "threads", "linkedin", "x", "telegram")
@@ -148,6 +149,7 @@ def parse_config(raw: dict, base_dir: Path, path: Path | None, environ: Any) -> 
     known = {"instance", "database", "federation", "privacy", "limits", "actors", "platforms", "feeds", "consent",
              "metrics", "logging"}
     known |= PRIVACY_SECTIONS  # [retention], [register], [audit]: bridge.settings_privacy
+    known |= STAFF_SECTIONS  # [mail], [security]: bridge.config.mail
     for key in raw:
         if key not in known:  # report a misspelt section before the missing values it causes
             raise ConfigError(key, "unknown key")
@@ -163,9 +165,10 @@ def parse_config(raw: dict, base_dir: Path, path: Path | None, environ: Any) -> 
     privacy_sections = parse_privacy_sections(root)
     metrics = _metrics(root.take_table("metrics"))
     logging_config = _logging(root.take_table("logging"))
+    staff_sections = parse_staff_sections(root, environ, resolve_secret)
     root.finish()
     return Config(path, instance, database, federation, privacy, limits, actors, platforms, feeds, consent,
-                  **privacy_sections, metrics=metrics, logging=logging_config)
+                  **privacy_sections, **staff_sections, metrics=metrics, logging=logging_config)
 
 
 def _instance(t: Table, base_dir: Path) -> InstanceConfig:
