@@ -35,7 +35,7 @@ async def forgot(request: web.Request) -> web.StreamResponse:
             "problem": N_("Enter your user name or your e-mail address.")}, status=422)
     async with request.app[SESSIONS].begin() as session:
         throttled = await reset_throttled(session, client_key(request))
-        if not throttled:
+        if not throttled and config.mail.enabled:  # without mail a link would reach no one
             asked = await request_reset(session, request.app[SECRET], who)
             if asked.reason is ResetReason.SENT:
                 await notices.reset_link(session, config, asked.user, asked.reset)
@@ -49,8 +49,10 @@ async def forgot(request: web.Request) -> web.StreamResponse:
 
 
 def _reset_page(request: web.Request, problems: dict[str, str] | None = None, status: int = 200) -> web.Response:
-    return render(request, "signin_reset.html", {"token": request.match_info["token"], "problems": problems or {},
+    page = render(request, "signin_reset.html", {"token": request.match_info["token"], "problems": problems or {},
                                                  "gone": False}, status=status)
+    page.headers["Cache-Control"] = "private, no-store"  # the link's token is in this page
+    return page
 
 
 def _gone(request: web.Request) -> web.Response:

@@ -122,3 +122,21 @@ async def test_an_empty_request_is_answered_next_to_the_field(visitors, booted):
     page = await _ask(visitors(), "  ")
     assert page.status == 422 and page.has("Enter your user name or your e-mail address.")
     assert 'aria-describedby="who-problem"' in page.text
+
+
+async def test_without_mail_the_sign_in_page_offers_no_link_and_nothing_is_stored(make_config, aiohttp_client,
+                                                                                  booted):
+    from bridge.appkeys import SESSIONS
+    from support.web import Visitor, client_for
+    client = await client_for(aiohttp_client, make_config())
+    sessions = client.app[SESSIONS]
+    await _anna(sessions)
+    visitor = Visitor(client)
+    try:
+        assert not (await visitor.get("/signin")).has("Forgot password?")
+        page = await _ask(visitor, "anna")
+        assert page.status == 200
+    finally:
+        await visitor.close()
+    async with sessions() as session:
+        assert (await session.scalars(select(PasswordReset))).all() == []
