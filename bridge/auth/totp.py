@@ -154,13 +154,15 @@ async def renew_recovery_codes(session: AsyncSession, instance_secret: bytes, us
     return codes
 
 
-async def reset_second_factor(session: AsyncSession, user: User, by: User) -> None:
-    """An admin switches a user's second factor off (a lost phone): the user enrols again at the next sign-in
-    if their role requires it. Their sessions end, as after a password reset."""
+async def reset_second_factor(session: AsyncSession, user: User, by: User | None) -> None:
+    """An admin (or the operator with the CLI: `by` None) switches a user's second factor off (a lost phone):
+    the user enrols again at the next sign-in if their role requires it. Their sessions end, as after a
+    password reset."""
     user.totp_secret = user.totp_enabled_at = user.totp_last_step = None
     await session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     await session.execute(delete(WebSession).where(WebSession.user_id == user.id))
-    await record(session, Event(Action.SECOND_FACTOR_RESET, by.role, user_ref(by), subject_ref=user_ref(user)))
+    await record(session, Event(Action.SECOND_FACTOR_RESET, by.role if by else "system", user_ref(by),
+                                subject_ref=user_ref(user)))
 
 
 async def _new_recovery_codes(session: AsyncSession, instance_secret: bytes, user: User) -> list[str]:
