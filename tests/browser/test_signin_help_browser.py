@@ -13,7 +13,8 @@ import pytest
 
 from bridge.auth.users import create_user
 from support.mail import mail_section, smtp  # noqa: F401  (fixture)
-from test_approval_browser import assert_fits
+from layout_support import problems_with_the_words, visible_text_script
+from test_approval_browser import assert_fits as assert_wide_enough
 
 pytestmark = pytest.mark.browser
 WIDTHS = [pytest.param(1280, id="desktop"), pytest.param(390, id="phone")]
@@ -45,6 +46,12 @@ async def sign_in(page, name: str, password: str) -> None:
     await page.get_by_label("Benutzername").fill(name)
     await page.get_by_label("Passwort", exact=True).fill(password)
     await page.get_by_role("button", name="Anmelden").click()
+
+
+async def assert_fits(page) -> None:
+    """No sideways scrolling, and German throughout: no English words, no raw codes."""
+    await assert_wide_enough(page)
+    assert problems_with_the_words(await page.evaluate(visible_text_script())) == [], page.url
 
 
 def only_local(requests_seen: list[str], server: str) -> None:
