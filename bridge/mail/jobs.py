@@ -33,19 +33,23 @@ DIGEST_INTERVAL = timedelta(days=1)
 
 
 class MailReason(enum.StrEnum):
+    NOT_CONFIGURED = "mail_not_configured"  # [mail] was removed while the message waited
     NO_RECIPIENT = "no_recipient"  # the user is gone, disabled, or has no address any more
     OUTDATED = "outdated"  # the link expired or was used, or the post is gone: nothing worth sending
     DIGEST_SENT = "digest_sent"
 
     @property
     def description(self) -> str:
-        return {MailReason.NO_RECIPIENT: "the recipient is gone, disabled or has no e-mail address",
+        return {MailReason.NOT_CONFIGURED: "no [mail] smtp_url is configured any more",
+                MailReason.NO_RECIPIENT: "the recipient is gone, disabled or has no e-mail address",
                 MailReason.OUTDATED: "what the mail was about no longer holds (link used or expired, post gone)",
                 MailReason.DIGEST_SENT: "the reply digests were queued (detail: how many)"}[self]
 
 
 async def handle_mail(ctx: WorkerContext, session: AsyncSession, job: Job) -> JobOutcome:
     payload = job.payload
+    if not ctx.config.mail.enabled:
+        return JobOutcome(JobStatus.DONE, MailReason.NOT_CONFIGURED)
     user = await session.get(User, int(payload["user_id"]))
     if user is None or user.disabled or not user.email:
         return JobOutcome(JobStatus.DONE, MailReason.NO_RECIPIENT)

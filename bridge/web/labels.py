@@ -103,6 +103,7 @@ REASON = {
     "smtp_refused": N_("mail server refused the message"),
     "smtp_auth_failed": N_("mail server refused the credentials"),
     "no_recipient": N_("no recipient"),
+    "mail_not_configured": N_("no mail server configured"),
     "outdated": N_("no longer relevant"),
     "digest_sent": N_("reply summaries queued"),
     "disabled": N_("user disabled"),

@@ -146,3 +146,16 @@ async def test_an_unreachable_smtp_server_never_blocks_the_request_and_the_job_t
     finally:
         loop_server.close()
 
+
+
+async def test_a_mail_queued_before_mail_was_switched_off_is_dropped(
+        visitors, sessions, make_config, smtp, booted):
+    user_id, _ = await make_user(sessions, "anna")
+    await _with_address(sessions, user_id, "anna@stadt.test")
+    browser = visitors()
+    await browser.get("/signin/forgot")
+    await browser.post("/signin/forgot", {"who": "anna"})  # queued under this test's [mail]
+    await _run_worker(make_config(), sessions)  # the worker now runs without [mail]
+    async with sessions() as session:
+        job = await session.scalar(select(Job).where(Job.kind == MAIL_JOB))
+    assert (job.state, job.last_error) == (JobState.DONE, None) and smtp.received == []
