@@ -121,7 +121,7 @@ async def confirm_enrolment(session: AsyncSession, instance_secret: bytes, user:
 async def check_code(session: AsyncSession, instance_secret: bytes, user: User, code: str) -> CodeCheck:
     """A code from the app, or one of the recovery codes (used up by this)."""
     typed = "".join(code.split()).lower()
-    if typed.isdigit():
+    if typed.isdigit() and len(typed) == 6:  # recovery codes have ten characters, digits only by rare chance
         secret = _open(instance_secret, user.totp_secret or "", f"totp:{user.id}")
         if secret is None:
             return CodeCheck.WRONG_CODE
