@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from bridge.store.models import RecoveryCode, User
 from consent.models import AuditEntry
+from support.oauth import authorize_path, consent, redirect_params, register
 from support.web import admin_ready, make_user, sign_in, signed_in, visitors  # noqa: F401
 
 SECRET = re.compile(r'id="totp-secret">([A-Z2-7 ]+)</code>')
@@ -128,15 +129,21 @@ async def test_wrong_codes_count_against_the_sign_in_throttle(visitors, sessions
     assert blocked.status == 429 and blocked.has("Too many failed sign-ins.")
 
 
-async def test_the_consent_page_of_an_app_also_asks_the_code(visitors, sessions, booted):
+async def test_an_app_s_sign_in_also_asks_the_code_before_the_consent_page(client, visitors, sessions, booted):
     user_id, password = await make_user(sessions, "erika")
     secret, _ = await enrol(await signed_in(visitors(), sessions, user_id))
-    target = "/oauth/authorize?client_id=abc&response_type=code"
+    app = await register(client)
+    target = authorize_path(app)
     browser = visitors()
+    first = await browser.get(target)
+    assert first.status == 303 and first.location.startswith("/signin?next=")
     page = await sign_in(browser, "erika", password, next_path=target)
-    assert page.status == 200 and f'name="next" value="{target.replace("&", "&amp;")}"' in page.text
+    assert page.status == 200 and page.has("Code from your authenticator app")
+    assert (await browser.get(target)).status == 303  # still not signed in: no consent page without the code
     ok = await _code_step(browser, page, pyotp.TOTP(secret).at(time.time() + 30), target)
     assert (ok.status, ok.location) == (303, target)
+    answer = await consent(browser, app)
+    assert answer.status == 302 and redirect_params(answer.headers["Location"])["code"]
 
 
 async def test_an_admin_resets_a_second_factor_audited_and_the_user_enrols_again(visitors, sessions, booted):
@@ -160,3 +167,23 @@ async def test_an_admin_resets_a_second_factor_audited_and_the_user_enrols_again
     assert (page.status, page.location) == (303, "/dpo")
     assert (await browser.get("/dpo")).location == "/second-factor?next=/dpo"
     assert (await admin.post(f"/admin/users/{admin_id}/second-factor/reset")).status == 409  # not oneself
+
+
+async def test_the_admin_s_unblock_also_lifts_a_block_from_wrong_codes_and_is_audited(visitors, sessions, booted):
+    user_id, password = await make_user(sessions, "erika")
+    secret, _ = await enrol(await signed_in(visitors(), sessions, user_id))
+    browser = visitors()
+    page = await sign_in(browser, "erika", password)
+    for _ in range(5):
+        page = await _code_step(browser, page, "000000")
+    admin_id = await admin_ready(sessions)
+    admin = await signed_in(visitors(), sessions, admin_id)
+    await enrol(admin)
+    assert (await admin.get(f"/admin/users/{user_id}")).has("Lift the sign-in block")
+    assert (await admin.post(f"/admin/users/{user_id}/unblock")).status == 303
+    again = await sign_in(browser, "erika", password)
+    ok = await _code_step(browser, again, pyotp.TOTP(secret).at(time.time() + 30))
+    assert ok.status == 303
+    async with sessions() as session:
+        entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "signin.unblocked"))
+    assert (entry.actor_ref, entry.subject_ref) == (f"user:{admin_id}", f"user:{user_id}")
