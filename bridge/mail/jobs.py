@@ -94,7 +94,7 @@ async def _values(config: Config, session: AsyncSession, payload: dict, user: Us
     by = await session.get(User, int(payload["by"])) if payload.get("by") else None
     link = f"{base}/editor/posts/{post.id}"
     if kind == notices.APPROVAL_WAITING:
-        return {"actor": post.actor.name, "author": by.name if by else "?", "link": link}
+        return {"actor": post.actor.name, "author": by.name if by else payload.get("by_system", "?"), "link": link}
     edit = await session.get(PostEdit, int(payload["edit_id"])) if payload.get("edit_id") else None
     comment = (edit.review_comment if edit is not None else post.review_comment) or "–"
     return {"actor": post.actor.name, "reviewer": by.name if by else "?", "comment": comment, "link": link}

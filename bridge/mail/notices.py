@@ -30,14 +30,16 @@ async def approval_waiting(session: AsyncSession, config: Config, post: Post, su
     """Tells the account's other editors that a post (or an edit) waits for their approval."""
     if not config.mail.enabled:
         return 0
-    colleagues = (await session.scalars(
-        select(User).join(UserActor, UserActor.user_id == User.id)
-        .where(UserActor.actor_id == post.actor_id, User.id != submitter.id, User.disabled.is_(False),
-               User.role.in_((Role.EDITOR, Role.ADMIN)), User.email.is_not(None)).order_by(User.id))).all()
+    query = (select(User).join(UserActor, UserActor.user_id == User.id)
+             .where(UserActor.actor_id == post.actor_id, User.disabled.is_(False),
+                    User.role.in_((Role.EDITOR, Role.ADMIN)), User.email.is_not(None)).order_by(User.id))
+    if submitter.id is not None:  # the feed importer is no stored user: every editor is "another" one
+        query = query.where(User.id != submitter.id)
+    # A system submitter is named by its name ("system:feed-import"); a person only by id.
+    by = {"by": submitter.id} if submitter.id is not None else {"by_system": submitter.name}
     sent = 0
-    for colleague in colleagues:
-        sent += await queue_mail(session, config, APPROVAL_WAITING, colleague, post_id=post.id,
-                                 by=submitter.id)
+    for colleague in (await session.scalars(query)).all():
+        sent += await queue_mail(session, config, APPROVAL_WAITING, colleague, post_id=post.id, **by)
     return sent
 
 

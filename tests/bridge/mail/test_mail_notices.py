@@ -15,11 +15,11 @@ from sqlalchemy import select
 
 from bridge.appkeys import SESSIONS
 from bridge.handlers import standard_worker
-from bridge.mail import jobs as mail_jobs
+from bridge.mail import jobs as mail_jobs, notices
 from bridge.mail.notices import MAIL_JOB
 from bridge.queue.context import WorkerContext
 from bridge.store.db import utcnow
-from bridge.store.models import Job, JobState, User
+from bridge.store.models import Actor, Job, JobState, Post, PostState, User
 from consent.models import Reply, Subject
 from fakes.smtp import SmtpInbox
 from support.mail import mail_section
@@ -159,3 +159,19 @@ async def test_a_mail_queued_before_mail_was_switched_off_is_dropped(
     async with sessions() as session:
         job = await session.scalar(select(Job).where(Job.kind == MAIL_JOB))
     assert (job.state, job.last_error) == (JobState.DONE, None) and smtp.received == []
+
+
+async def test_a_post_from_the_feed_importer_mails_every_editor_of_the_account(sessions, config, smtp, booted):
+    editor_id, _ = await make_user(sessions, "bernd", actors=("feuerwehr",))
+    await _with_address(sessions, editor_id, "bernd@stadt.test", "de")
+    importer = User(name="system:feed-import", role="editor")  # never stored, as in the importer
+    async with sessions.begin() as session:
+        actor_id = await session.scalar(select(Actor.id).where(Actor.name == "feuerwehr"))
+        post = Post(actor_id=actor_id, state=PostState.AWAITING_APPROVAL, text="Import", language="de")
+        session.add(post)
+        await session.flush()
+        assert await notices.approval_waiting(session, config, post, importer) == 1
+    await _run_worker(config, sessions)
+    received = await smtp.wait_for(1)
+    assert received[0].recipients == ["bernd@stadt.test"]
+    assert "system:feed-import hat einen Beitrag" in received[0].plain()
