@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bridge.platforms import backfeed, health as platform_health, jobs as platform_jobs
 from bridge.delivery import jobs as delivery
+from bridge.mail import jobs as mail_jobs
 from bridge.publishing import feedimport, hubping, posts
 from bridge.config.model import Config
 from bridge.privacy import jobs as privacy_jobs
@@ -43,7 +44,7 @@ def all_handlers() -> dict[str, Handler]:
     return {posts.PUBLISH_JOB: handle_publish, feedimport.POLL_JOB: handle_feed_poll,
             hubping.WEBSUB_PING_JOB: handle_websub_ping, **delivery.handlers(),
             **platform_jobs.handlers(), **backfeed.handlers(), **privacy_jobs.handlers(),
-            **platform_health.handlers()}
+            **platform_health.handlers(), **mail_jobs.handlers()}
 
 
 def all_batch_handlers() -> dict[str, BatchHandler]:
@@ -52,12 +53,14 @@ def all_batch_handlers() -> dict[str, BatchHandler]:
 
 async def start_chains(sessions: async_sessionmaker[AsyncSession], config: Config) -> list[str]:
     """Starts every periodic job chain that is not pending yet (each job then enqueues its successor): the
-    retention and audit checkpoint runs, the daily platform credential check, each account's feed poll.
+    retention and audit checkpoint runs, the daily platform credential check, the daily reply digest, each account's feed poll.
     Several processes starting at once never double a chain. Returns the kinds (and accounts) started."""
     async with sessions.begin() as session:
         started = await privacy_jobs.ensure_privacy_jobs(session, config)
         if await platform_health.ensure_health_job(session, config):
             started.append(platform_health.HEALTH_JOB)
+        if await mail_jobs.ensure_digest_job(session, config):
+            started.append(mail_jobs.DIGEST_JOB)
         started += [f"{feedimport.POLL_JOB}:{name}" for name in await feedimport.ensure_polls(session, config)]
     return started
 

@@ -25,7 +25,15 @@ class Action(enum.StrEnum):
     SIGNIN_FAILED = "signin.failed"
     SIGNIN_THROTTLED = "signin.throttled"
     SIGNIN_UNBLOCKED = "signin.unblocked"  # an admin lifted the sign-in blocks on a user
+    SIGNIN_SECOND_FACTOR = "signin.second_factor"  # the password was right; the second factor is asked
     SIGNOUT = "signout"
+    SECOND_FACTOR_ENROLLED = "second_factor.enrolled"
+    SECOND_FACTOR_RESET = "second_factor.reset"  # an admin switched a user's second factor off
+    RECOVERY_CODES_RENEWED = "second_factor.recovery_renewed"
+    PASSWORD_RESET_REQUESTED = "password.reset_requested"  # "forgot password": a link was sent
+    EMAIL_CHANGED = "user.email_changed"
+    MAIL_SENT = "mail.sent"
+    MAIL_FAILED = "mail.failed"
     PASSWORD_CHANGED = "password.changed"
     PASSWORD_RESET = "password.reset"
     USER_CREATED = "user.created"

@@ -24,7 +24,8 @@ class RetentionClass(enum.StrEnum):
 # (purpose, basis, retention class) per action family: the text before the first dot.
 _FAMILIES: dict[str, tuple[str, Basis, RetentionClass]] = {
     **{f: ("security", Basis.LEGAL_OBLIGATION, RetentionClass.SECURITY)
-       for f in ("signin", "signout", "password", "user", "token", "csrf", "key")},
+       for f in ("signin", "signout", "password", "user", "token", "csrf", "key", "second_factor")},
+    "mail": ("staff_mail", Basis.PUBLIC_TASK, RetentionClass.SECURITY),
     **{f: ("public_relations", Basis.PUBLIC_TASK, RetentionClass.AUDIT)
        for f in ("actor", "post", "delivery", "platform")},
     **{f: ("federation", Basis.PUBLIC_TASK, RetentionClass.AUDIT) for f in ("follower", "inbound", "quote")},

@@ -22,6 +22,8 @@ from bridge.store.models import Actor, ApiToken, Role, SigninThrottle, User, Web
 from consent.audit import Action, Event, Outcome, record
 
 USER_NAME = re.compile(r"^[a-z0-9_.-]{2,64}$")
+# Deliverable enough to try; the SMTP server decides the rest. No spaces, one @, a dot in the domain.
+EMAIL = re.compile(r"^[^@\s\x00-\x1f]{1,64}@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f.]+$")
 MIN_PASSWORD = 12
 SYSTEM_PREFIX = "system:"  # names of users that exist only in memory (never stored, never sign in)
 # Failures within the window before a block: of one client at one account, and of one client at all (more
@@ -42,6 +44,7 @@ class UserError(enum.StrEnum):
     PASSWORD_MISMATCH = "password_mismatch"
     SAME_PASSWORD = "same_password"
     WRONG_CURRENT_PASSWORD = "wrong_current_password"
+    INVALID_EMAIL = "invalid_email"
 
 
 USER_ERROR_TEXT = {
@@ -54,6 +57,7 @@ USER_ERROR_TEXT = {
     UserError.PASSWORD_MISMATCH: "the two passwords differ",
     UserError.SAME_PASSWORD: "choose a password different from the current one",
     UserError.WRONG_CURRENT_PASSWORD: "the current password is wrong",
+    UserError.INVALID_EMAIL: "this is not an e-mail address",
 }
 
 
@@ -68,6 +72,8 @@ class SigninReason(enum.StrEnum):
     WRONG_CREDENTIALS = "wrong_credentials"
     DISABLED = "disabled"
     THROTTLED = "throttled"
+    SECOND_FACTOR_NEEDED = "second_factor_needed"  # the password was right; now the code from the app
+    WRONG_CODE = "wrong_code"  # the second factor was wrong (or used already, or the step expired)
 
 
 @dataclass(frozen=True)
@@ -146,6 +152,19 @@ async def set_role(session: AsyncSession, user: User, role: str, by: User) -> No
                                 details={"role": role}))
 
 
+async def set_email(session: AsyncSession, user: User, email: str, by: User, reply_digest: bool | None = None) -> None:
+    """Sets (or with "" removes) a user's e-mail address; `reply_digest` the opt-in for the daily summary."""
+    email = email.strip()
+    if email and (len(email) > 254 or not EMAIL.match(email)):
+        raise UserProblem(UserError.INVALID_EMAIL)
+    if (email or None) != user.email:
+        user.email = email or None
+        await record(session, Event(Action.EMAIL_CHANGED, by.role, user_ref(by), subject_ref=user_ref(user),
+                                    details={"set": bool(email)}))
+    if reply_digest is not None:
+        user.reply_digest = reply_digest
+
+
 async def disable_user(session: AsyncSession, user: User, by: User | None) -> None:
     """Disabling ends every session at once: the rows go, not just a flag."""
     user.disabled = True
@@ -200,7 +219,7 @@ async def authenticate(session: AsyncSession, name: str, password: str, client_k
 
     `client_key` is a keyed hash of the client's address, so no address is stored here."""
     now = now or utcnow()
-    keys = [(_pair_key(client_key, name), ACCOUNT_LIMIT), (f"client:{client_key}", CLIENT_LIMIT)]
+    keys = _throttle_keys(client_key, name)
     if await _blocked(session, [k for k, _ in keys], now):
         await _audit_signin(session, None, Action.SIGNIN_THROTTLED, SigninReason.THROTTLED)
         return SigninResult(SigninReason.THROTTLED)
@@ -215,9 +234,46 @@ async def authenticate(session: AsyncSession, name: str, password: str, client_k
     if user.disabled:
         await _audit_signin(session, user, Action.SIGNIN_FAILED, SigninReason.DISABLED)
         return SigninResult(SigninReason.DISABLED)
-    await session.execute(delete(SigninThrottle).where(SigninThrottle.key == keys[0][0]))
+    if user.totp_enabled_at is not None:
+        # The throttle keeps counting until the code is right too: the code is guessed at the same door.
+        await record(session, Event(Action.SIGNIN_SECOND_FACTOR, user.role, user_ref(user)))
+        return SigninResult(SigninReason.SECOND_FACTOR_NEEDED, user)
+    return await signin_succeeded(session, user, client_key)
+
+
+async def signin_succeeded(session: AsyncSession, user: User, client_key: str) -> SigninResult:
+    """The last step of a sign-in went right: this client's failures at this account are forgotten."""
+    await session.execute(delete(SigninThrottle).where(SigninThrottle.key == _pair_key(client_key, user.name)))
     await _audit_signin(session, user, Action.SIGNIN_SUCCEEDED, SigninReason.OK)
     return SigninResult(SigninReason.OK, user)
+
+
+async def signin_failed(session: AsyncSession, user: User, client_key: str, reason: SigninReason,
+                        now: datetime | None = None) -> SigninResult:
+    """A later step of a sign-in (the second factor) failed: counted like a wrong password."""
+    now = now or utcnow()
+    for key, limit in _throttle_keys(client_key, user.name):
+        await _count_failure(session, key, limit, now)
+    await _audit_signin(session, user, Action.SIGNIN_FAILED, reason)
+    return SigninResult(reason)
+
+
+async def signin_throttled(session: AsyncSession, name: str, client_key: str, now: datetime | None = None) -> bool:
+    return await _blocked(session, [k for k, _ in _throttle_keys(client_key, name)], now or utcnow())
+
+
+async def note_attempt(session: AsyncSession, key: str, limit: int, now: datetime | None = None) -> bool:
+    """Counts one attempt under `key` (e.g. asking for password links from one client); True when the key is
+    blocked, then the attempt is not counted again."""
+    now = now or utcnow()
+    if await _blocked(session, [key], now):
+        return True
+    await _count_failure(session, key, limit, now)
+    return False
+
+
+def _throttle_keys(client_key: str, name: str) -> list[tuple[str, int]]:
+    return [(_pair_key(client_key, name), ACCOUNT_LIMIT), (f"client:{client_key}", CLIENT_LIMIT)]
 
 
 async def signin_blocks(session: AsyncSession, user: User, now: datetime | None = None) -> int:

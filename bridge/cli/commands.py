@@ -17,7 +17,7 @@ from sqlalchemy import select
 from activitypub.uris import INSTANCE_ACTOR_NAME, Uris
 from bridge.cli import privacy as commands_privacy, eventloop, heap
 from bridge.publishing import posts
-from bridge.auth import tokens, users
+from bridge.auth import tokens, totp, users
 from bridge.app import create_app
 from bridge.cli.bootstrap import bootstrap
 from bridge.cli.errors import CommandError
@@ -268,6 +268,14 @@ async def user_reset_password(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+async def user_reset_second_factor(args: argparse.Namespace, config: Config) -> int:
+    """For the last admin who lost both phone and recovery codes: nobody is left to do it in the browser."""
+    async with _Db(config) as session:
+        await totp.reset_second_factor(session, await _user(session, args.name), None)
+    print(f"Second factor of {args.name} removed; they set it up again at the next sign-in if their role requires it")
+    return 0
+
+
 async def token_create(args: argparse.Namespace, config: Config) -> int:
     async with _Db(config) as session:
         result = await tokens.create_token(session, args.user, args.actor, args.label)
@@ -342,7 +350,7 @@ HANDLERS = {
     "serve": serve, "worker": worker, "db upgrade": db_upgrade, "db check": db_check,
     "backup": backup, "restore": restore, "keys rotate": keys_rotate,
     "user add": user_add, "user list": user_list, "user disable": user_disable,
-    "user reset-password": user_reset_password, "post": post,
+    "user reset-password": user_reset_password, "user reset-second-factor": user_reset_second_factor, "post": post,
     "token create": token_create, "token list": token_list, "token revoke": token_revoke,
     **commands_privacy.HANDLERS,
 }

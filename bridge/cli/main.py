@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--actor", action="append", default=[], help="account the editor may use (repeatable)")
     _verb(user, "list", "list users")
     for name, text in (("disable", "disable a user and end their sessions"),
-                       ("reset-password", "set a new one-time password")):
+                       ("reset-password", "set a new one-time password"),
+                       ("reset-second-factor", "remove a user's second factor (a lost phone)")):
         _verb(user, name, text).add_argument("name")
     _post_verb(verbs)
     token = _group(verbs, "token", "API tokens")

@@ -40,6 +40,7 @@ from bridge.config.model import (
     PrivacyConfig,
     Secret,
 )
+from bridge.config.mail import STAFF_SECTIONS, parse_staff_sections
 from bridge.config.privacy import PRIVACY_SECTIONS, parse_privacy_sections
 
 PLATFORM_KINDS = ("bluesky", "mastodon", "facebook", "instagram", "threads", "linkedin", "x", "telegram")
@@ -151,6 +152,7 @@ def parse_config(raw: dict, base_dir: Path, path: Path | None, environ: Any) -> 
     known = {"instance", "database", "federation", "privacy", "limits", "actors", "platforms", "feeds", "consent",
              "metrics", "logging", "media", "cache"}
     known |= PRIVACY_SECTIONS  # [retention], [register], [audit]: bridge.settings_privacy
+    known |= STAFF_SECTIONS  # [mail], [security]: bridge.config.mail
     for key in raw:
         if key not in known:  # report a misspelt section before the missing values it causes
             raise ConfigError(key, "unknown key")
@@ -168,9 +170,11 @@ def parse_config(raw: dict, base_dir: Path, path: Path | None, environ: Any) -> 
     logging_config = _logging(root.take_table("logging"))
     media = _media(root.take_table("media"), environ)
     cache = _cache(root.take_table("cache"))
+    staff_sections = parse_staff_sections(root, environ, resolve_secret)
     root.finish()
     return Config(path, instance, database, federation, privacy, limits, actors, platforms, feeds, consent,
-                  **privacy_sections, metrics=metrics, logging=logging_config, media=media, cache=cache)
+                  **privacy_sections, **staff_sections, metrics=metrics, logging=logging_config, media=media,
+                  cache=cache)
 
 
 def _instance(t: Table, base_dir: Path) -> InstanceConfig:

@@ -205,6 +205,31 @@ class RegisterConfig:
     activities: tuple[dict, ...] = ()
 
 
+@dataclass(frozen=True)
+class MailConfig:
+    """`[mail]`: the SMTP server staff e-mail goes through; without `smtp_url` nothing is sent."""
+
+    host: str | None = None
+    port: int = 25
+    tls: bool = False  # smtps://: TLS from the first byte
+    starttls: bool = True  # smtp://: upgrade with STARTTLS (refused if the server does not offer it)
+    sender: str = ""
+    username: str | None = None
+    password: Secret | None = field(default=None, repr=False)
+    timeout_seconds: int = 30
+
+    @property
+    def enabled(self) -> bool:
+        return self.host is not None
+
+
+@dataclass(frozen=True)
+class SecurityConfig:
+    # Roles that must sign in with a second factor (TOTP); they enrol at their next sign-in. Empty unless
+    # configured, so an upgrade locks nobody out before the admins know (config.example.toml turns it on).
+    require_second_factor: tuple[str, ...] = ()
+
+
 LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_FORMATS = ("text", "json")
@@ -264,6 +289,8 @@ class Config:
     logging: LoggingConfig = LoggingConfig()
     media: MediaConfig = MediaConfig()
     cache: CacheConfig = CacheConfig()
+    mail: MailConfig = MailConfig()
+    security: SecurityConfig = SecurityConfig()
 
     def actor(self, name: str) -> ActorConfig | None:
         return next((a for a in self.actors if a.name == name), None)

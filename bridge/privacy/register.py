@@ -10,7 +10,17 @@ from typing import Any
 
 from bridge.config.model import Config
 from consent.auditlog import timestamp
-from consent.register import DEFAULT_ACTIVITIES, DEFAULT_MEASURES, TO_FILL, Recipient, Register, with_overrides
+from consent.register import (DEFAULT_ACTIVITIES, DEFAULT_MEASURES, STAFF, TO_FILL, Activity, Recipient, Register,
+                              with_overrides)
+
+# The application's own processing of staff data, beside the library's activities about the public.
+STAFF_MAIL = Activity(
+    "staff_mail", "Staff e-mail", "Telling staff by e-mail that a post awaits their approval or came back, "
+    "sending the daily reply summary they asked for, and links to set a forgotten password", "gdpr_6_1_e",
+    data_subjects=(STAFF,), data_categories=(
+        "staff e-mail address, user name, language", "password-reset links (SHA-256 of the token only)",
+        "second factor: TOTP secret (encrypted), recovery codes (keyed hashes)"),
+    recipients=("the authority's configured SMTP server",))
 
 
 def _days(n: int) -> str:
@@ -33,6 +43,9 @@ def retention_rows(config: Config) -> tuple[tuple[str, str], ...]:
         ("Finished jobs of the queue", _days(r.finished_jobs_days)),
         ("Images never attached to a post, images of deleted posts", "1 day"),
         ("Audit log (pseudonyms, actions, outcomes)", config.register.audit_log_retention or TO_FILL),
+        ("Staff e-mail addresses, second-factor secrets and recovery codes", "while the user exists"),
+        ("Password-reset links", "30 minutes valid, deleted 1 day after expiry"),
+        ("Queued e-mails (references only, no text or address)", _days(r.finished_jobs_days)),
     )
 
 
@@ -48,7 +61,8 @@ def _storage_processor(config: Config) -> tuple[Recipient, ...]:
 def build_register(config: Config, now: datetime) -> dict[str, Any]:
     reg = config.register
     law = reg.public_task_law or TO_FILL
-    defaults = tuple(replace(a, law=law) if a.legal_basis == "gdpr_6_1_e" else a for a in DEFAULT_ACTIVITIES)
+    defaults = tuple(replace(a, law=law) if a.legal_basis == "gdpr_6_1_e" else a
+                     for a in (*DEFAULT_ACTIVITIES, STAFF_MAIL))
     recipients = (Recipient("Servers of followers and repliers on the fediverse", "fediverse", "",
                             "none: the person's own server, addressed at their request"),
                   *(Recipient(p.recipient, "platform", p.country, p.transfer_mechanism, p.id)

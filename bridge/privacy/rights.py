@@ -28,6 +28,7 @@ from bridge.privacy.media_purge import purge_media
 from bridge.runtime.media_storage import media_storage
 from bridge.store.models import Job, JobState
 from bridge.privacy.register import build_register
+from bridge.auth.passwords import purge_resets
 from bridge.runtime.secrets import load_or_create_secret
 from consent.audit import Action, Event, record
 from consent.auditexport import entry_proof
@@ -90,6 +91,7 @@ async def run_retention(session: AsyncSession, vault: Vault, config: Config, by:
         delete(Job).where(Job.state.in_(ENDED_JOBS), Job.finished_at <= cutoff)
         .execution_options(synchronize_session=False))).rowcount
     counts.update(await purge_media(session, media_storage(config), now))
+    counts["password_reset_links"] = await purge_resets(session, now)
     await record(session, Event(Action.RETENTION_PURGED, by[0], by[1], details=counts), now)
     return counts
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridge.delivery import jobs as delivery
+from bridge.mail import notices
 from bridge.queue import jobs
 from bridge.platforms import sends as mirroring
 from bridge.publishing import edits, timeline
@@ -92,6 +93,7 @@ async def _advance(session: AsyncSession, config: Config, user: User, post: Post
     if needs_approval:
         post.state = PostState.AWAITING_APPROVAL
         await record(session, _event(Action.POST_SUBMITTED, user, post))
+        await notices.approval_waiting(session, config, post, user)
     elif post.scheduled_at is not None and post.scheduled_at > now:
         post.state = PostState.SCHEDULED
         await jobs.enqueue(session, PUBLISH_JOB, {"post_id": post.id}, run_at=post.scheduled_at, post_id=post.id)
@@ -191,10 +193,11 @@ def _second_pair_of_eyes(user: User, post: Post, waiting: bool, author_id: int |
 
 
 async def return_post(session: AsyncSession, user: User, post: Post, comment: str,
-                      now: datetime | None = None) -> PostResult:
-    """Sends a post awaiting approval, or a published post's waiting edit, back to its author."""
+                      now: datetime | None = None, config: Config | None = None) -> PostResult:
+    """Sends a post awaiting approval, or a published post's waiting edit, back to its author (told by e-mail
+    when `config` is given and mail is configured)."""
     if post.state == PostState.PUBLISHED:
-        return await _return_edit(session, user, post, comment, now or utcnow())
+        return await _return_edit(session, user, post, comment, now or utcnow(), config)
     refused = _second_pair_of_eyes(user, post, post.state == PostState.AWAITING_APPROVAL, post.author_id,
                                    PostReason.OWN_POST)
     if refused is not None:
@@ -202,10 +205,13 @@ async def return_post(session: AsyncSession, user: User, post: Post, comment: st
     post.state = PostState.DRAFT
     post.review_comment = comment.strip()[:2000]
     await record(session, _event(Action.POST_RETURNED, user, post))
+    if config is not None:
+        await notices.post_returned(session, config, post, post.author_id, user)
     return PostResult(PostReason.OK, post)
 
 
-async def _return_edit(session: AsyncSession, user: User, post: Post, comment: str, now: datetime) -> PostResult:
+async def _return_edit(session: AsyncSession, user: User, post: Post, comment: str, now: datetime,
+                       config: Config | None) -> PostResult:
     """The published text stays; the edit goes back to its editor with the comment."""
     proposal = await edits.load_proposal(session, post)
     waiting = proposal is not None and proposal.pending
@@ -215,6 +221,8 @@ async def _return_edit(session: AsyncSession, user: User, post: Post, comment: s
         return refused
     edits.decide(proposal.edit, user, EditState.RETURNED, now, comment.strip()[:2000])
     await record(session, _event(Action.POST_RETURNED, user, post, edit=proposal.edit.id))
+    if config is not None:
+        await notices.post_returned(session, config, post, proposal.edit.editor_id, user, proposal.edit.id)
     return PostResult(PostReason.OK, post, edit=proposal.edit)
 
 
@@ -240,6 +248,7 @@ async def edit_post(session: AsyncSession, config: Config, user: User, post: Pos
     if needs_approval_of_edits(config, post):
         edit = await edits.propose(session, user, post, draft, check.media, now)
         await record(session, _event(Action.POST_SUBMITTED, user, post, via=draft.via, edit=edit.id))
+        await notices.approval_waiting(session, config, post, user)
         return PostResult(PostReason.OK, post, edit=edit)
     if post.state == PostState.PUBLISHED:
         await edits.withdraw(session, post.id)  # approval was switched off meanwhile: this edit wins

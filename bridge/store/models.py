@@ -67,6 +67,37 @@ class User(Base):
     language: Mapped[str | None] = mapped_column(String(8), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     actors: Mapped[list[Actor]] = relationship(secondary="user_actor", lazy="selectin")
+    # Staff e-mail (Art. 30 register: "Staff e-mail"): approvals, returned posts, reply digests, password links.
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    reply_digest: Mapped[bool] = mapped_column(Boolean, default=False)  # opt-in: a daily mail of new replies
+    digest_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The TOTP secret, AES-GCM under a key derived from the instance secret file (`bridge.auth.totp`).
+    totp_secret: Mapped[str | None] = mapped_column(Text, nullable=True)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)  # a code counts once
+
+
+class RecoveryCode(Base):
+    """One of a user's ten single-use recovery codes for the second factor; only a keyed hash is kept."""
+
+    __tablename__ = "recovery_code"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class PasswordReset(Base):
+    """A "forgot password" link: single use, valid for 30 minutes; only the SHA-256 of its token is kept."""
+
+    __tablename__ = "password_reset"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    nonce: Mapped[str] = mapped_column(String(64))  # with the instance secret, gives the token for the mail
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class UserActor(Base):

@@ -8,10 +8,11 @@ from sqlalchemy import delete
 from bridge.appkeys import CONFIG, SESSIONS, USER, WEB_SESSION
 from bridge.config.model import LANGUAGES
 from bridge.store.models import Role, User, WebSession
-from bridge.auth.users import WINDOW, SigninReason, UserProblem, authenticate, change_password, user_ref
-from bridge.web import filters
+from bridge.auth.totp import enrolled
+from bridge.auth.users import WINDOW, SigninReason, UserProblem, authenticate, change_password, set_email, user_ref
+from bridge.web import filters, password_reset, second_factor
 from bridge.web.clients import client_of
-from bridge.web.guards import PASSWORD_PATH, home_for, local_path, password_path, require_user
+from bridge.web.guards import PASSWORD_PATH, home_for, local_path, require_user
 from bridge.web.messages import N_
 from bridge.web.render import render
 from bridge.web.sessions import client_key, end_session, start_session
@@ -36,7 +37,8 @@ async def signin_form(request: web.Request) -> web.StreamResponse:
     target = local_path(request.query.get("next"), "")
     if request.get(USER) is not None:
         raise web.HTTPSeeOther(target or home_for(request[USER]))
-    return render(request, "signin.html", {"next": target, "name": "", "problem": None})
+    return render(request, "signin.html", {"next": target, "name": "", "problem": None,
+                                           "reset": request.query.get("reset") == "1"})
 
 
 async def signin(request: web.Request) -> web.StreamResponse:
@@ -45,14 +47,17 @@ async def signin(request: web.Request) -> web.StreamResponse:
     target = local_path(str(form.get("next", "")), "")
     async with request.app[SESSIONS].begin() as session:
         result = await authenticate(session, name, password, client_key(request))
-        log_signin(session, str(result.reason), client_of(request).address,
-                   user_ref(result.user) if result.ok else None)
+        if result.reason is not SigninReason.SECOND_FACTOR_NEEDED:  # that step logs its own outcome
+            log_signin(session, str(result.reason), client_of(request).address,
+                       user_ref(result.user) if result.ok else None)
         if result.ok:
             user = result.user
-            response = redirect(password_path(target) if user.must_change_password else (target or home_for(user)))
+            response = redirect(second_factor.after_signin(user, target))
             await start_session(request, session, user, response)
     if result.ok:
         return response
+    if result.reason is SigninReason.SECOND_FACTOR_NEEDED:
+        return second_factor.code_page(request, result.user, target)
     status, problem = SIGNIN_PROBLEMS[result.reason]
     page = render(request, "signin.html", {"next": target, "name": name, "problem": problem}, status=status)
     if result.reason is SigninReason.THROTTLED:
@@ -70,11 +75,14 @@ async def signout(request: web.Request) -> web.StreamResponse:
     return response
 
 
-def _settings_page(request: web.Request, user: User, problem: str | None = None, status: int = 200):
+def _settings_page(request: web.Request, user: User, problem: str | None = None, status: int = 200,
+                   mail_problem: str | None = None, typed: dict | None = None):
     return render(request, "password.html", {
         "forced": user.must_change_password, "problem": problem,
-        "changed": request.query.get("changed") == "1", "languages": LANGUAGES,
-        "next": local_path(request.query.get("next"), ""),
+        "changed": request.query.get("changed"), "languages": LANGUAGES,
+        "next": local_path(request.query.get("next"), ""), "mail_problem": mail_problem,
+        "typed": typed or {"email": user.email or "", "reply_digest": user.reply_digest},
+        "mail": request.app[CONFIG].mail.enabled, "second_factor": enrolled(user),
     }, status=status)
 
 
@@ -102,6 +110,20 @@ async def password_change(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"{PASSWORD_PATH}?changed=1")
 
 
+async def mail_change(request: web.Request) -> web.StreamResponse:
+    """One's own e-mail address and the daily reply digest."""
+    user = require_user(request, password_pending_ok=True)
+    form = await request.post()
+    typed = {"email": str(form.get("email", "")).strip()[:300], "reply_digest": form.get("reply_digest") == "on"}
+    try:
+        async with request.app[SESSIONS].begin() as session:
+            fresh = await session.get_one(User, user.id)
+            await set_email(session, fresh, typed["email"], fresh, typed["reply_digest"])
+    except UserProblem as problem:
+        return _settings_page(request, user, status=422, mail_problem=str(problem), typed=typed)
+    raise web.HTTPSeeOther(f"{PASSWORD_PATH}?changed=mail")
+
+
 async def language_change(request: web.Request) -> web.StreamResponse:
     user = require_user(request, password_pending_ok=True)
     form = await request.post()
@@ -127,4 +149,7 @@ def setup(app: web.Application) -> None:
     app.router.add_get(PASSWORD_PATH, password_form, name="password")
     app.router.add_post(PASSWORD_PATH, password_change)
     app.router.add_post("/language", language_change, name="language")
+    app.router.add_post("/settings/mail", mail_change, name="mail_settings")
+    password_reset.setup(app)
+    second_factor.setup(app)
     app.router.add_get("/dpo", dpo_home, name="dpo")

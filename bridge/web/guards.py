@@ -7,12 +7,14 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from bridge.appkeys import USER
+from bridge.appkeys import CONFIG, USER
 from bridge.store.models import Post, Role, User
+from bridge.auth.totp import needs_enrolment
 from bridge.auth.users import may_use_actor
 from bridge.web.messages import N_
 
 PASSWORD_PATH = "/password"
+SECOND_FACTOR_PATH = "/second-factor"
 
 
 def local_path(target: str | None, default: str = "/") -> str:
@@ -26,8 +28,17 @@ def local_path(target: str | None, default: str = "/") -> str:
 
 def password_path(then: str | None) -> str:
     """The forced password change, remembering the page the person was on their way to (an app's consent page)."""
+    return _with_next(PASSWORD_PATH, then)
+
+
+def second_factor_path(then: str | None) -> str:
+    """The forced enrolment of a second factor, remembering where the person was going."""
+    return _with_next(SECOND_FACTOR_PATH, then)
+
+
+def _with_next(path: str, then: str | None) -> str:
     target = local_path(then, "")
-    return f"{PASSWORD_PATH}?next={quote(target, safe='/')}" if target and target != PASSWORD_PATH else PASSWORD_PATH
+    return f"{path}?next={quote(target, safe='/')}" if target and not target.startswith(path) else path
 
 
 def home_for(user: User) -> str:
@@ -37,19 +48,24 @@ def home_for(user: User) -> str:
 
 
 def require_user(request: web.Request, roles: Iterable[str] | None = None, *,
-                 password_pending_ok: bool = False) -> User:
+                 password_pending_ok: bool = False, enrolment_pending_ok: bool = False) -> User:
     """The signed-in user, or an exception that answers the request.
 
     Anonymous → 303 to the sign-in page (remembering where they wanted to go); a user who still has a
-    one-time password → 303 to the password page; a user of the wrong role → 403.
+    one-time password → 303 to the password page; a user whose role requires a second factor they have not
+    set up → 303 to its enrolment (`[security] require_second_factor`); a user of the wrong role → 403.
+    The settings page (`password_pending_ok`) is open before both, the enrolment page after the password.
     """
     user: User | None = request.get(USER)
     if user is None:
         if request.method != "GET":  # a form sent after the session ended has no page to return to
             raise web.HTTPSeeOther("/signin")
         raise web.HTTPSeeOther(f"/signin?next={quote(local_path(request.path_qs), safe='/')}")
+    then = request.path_qs if request.method == "GET" else None
     if user.must_change_password and not password_pending_ok:
-        raise web.HTTPSeeOther(password_path(request.path_qs if request.method == "GET" else None))
+        raise web.HTTPSeeOther(password_path(then))
+    if not (password_pending_ok or enrolment_pending_ok) and needs_enrolment(request.app[CONFIG], user):
+        raise web.HTTPSeeOther(second_factor_path(then))
     if roles is not None and user.role not in set(roles):
         raise web.HTTPForbidden(text=N_("Your role does not allow this page."))
     return user

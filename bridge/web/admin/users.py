@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from bridge.appkeys import CONFIG, SESSIONS
 from bridge.store.models import Role, User
-from bridge.auth.users import (UserProblem, create_user, disable_user, reset_password, set_actors, set_role,
-                               signin_blocks, unblock_signin)
+from bridge.auth.totp import enrolled, reset_second_factor
+from bridge.auth.users import (UserProblem, create_user, disable_user, reset_password, set_actors, set_email,
+                               set_role, signin_blocks, unblock_signin)
 from bridge.web.admin import platforms as admin_platforms, tokens as admin_tokens
 from bridge.web import filters
 from bridge.web.guards import int_param, require_user
@@ -67,11 +68,12 @@ async def _target(request: web.Request, session) -> User:
 
 
 async def _user_page(request: web.Request, session, subject: User, problem: str | None = None,
-                     status: int = 200):
+                     status: int = 200, email_problem: str | None = None, typed_email: str | None = None):
     return render(request, "admin_user.html", {
         "subject": subject, "problem": problem, "roles": tuple(Role), "actors": request.app[CONFIG].actors,
         "chosen": {a.name for a in subject.actors}, "done": request.query.get("done"),
-        "blocks": await signin_blocks(session, subject),
+        "blocks": await signin_blocks(session, subject), "second_factor": enrolled(subject),
+        "email_problem": email_problem, "typed_email": subject.email or "" if typed_email is None else typed_email,
     }, status=status)
 
 
@@ -130,6 +132,33 @@ async def user_unblock(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"/admin/users/{subject.id}?done=unblocked")
 
 
+async def user_email(request: web.Request) -> web.StreamResponse:
+    admin = require_user(request, roles=ADMINS)
+    form = await request.post()
+    typed = str(form.get("email", "")).strip()[:300]
+    async with request.app[SESSIONS]() as session:
+        subject = await _target(request, session)
+        try:
+            await set_email(session, subject, typed, admin)
+        except UserProblem as problem:
+            return await _user_page(request, session, subject, email_problem=str(problem), typed_email=typed,
+                                    status=422)
+        await session.commit()
+    raise web.HTTPSeeOther(f"/admin/users/{subject.id}?done=email")
+
+
+async def user_second_factor_reset(request: web.Request) -> web.StreamResponse:
+    """A lost phone: the second factor goes, the user is signed out and enrols again if their role requires."""
+    admin = require_user(request, roles=ADMINS)
+    async with request.app[SESSIONS]() as session:
+        subject = await _target(request, session)
+        if subject.id == admin.id:
+            return await _user_page(request, session, subject, NOT_YOURSELF, status=409)
+        await reset_second_factor(session, subject, admin)
+        await session.commit()
+    raise web.HTTPSeeOther(f"/admin/users/{subject.id}?done=second_factor")
+
+
 def setup(app: web.Application) -> None:
     filters.install(app)
     app.router.add_get("/admin", admin_root)
@@ -141,5 +170,7 @@ def setup(app: web.Application) -> None:
     app.router.add_post(user + "/disable", user_disable)
     app.router.add_post(user + "/reset", user_reset)
     app.router.add_post(user + "/unblock", user_unblock)
+    app.router.add_post(user + "/email", user_email)
+    app.router.add_post(user + "/second-factor/reset", user_second_factor_reset)
     admin_tokens.setup(app)
     admin_platforms.setup(app)

@@ -115,7 +115,8 @@ async def send_back(request: web.Request) -> web.StreamResponse:
         async with request.app[SESSIONS]() as session:
             post, proposal = await _load(request, session, user)
         return post_page(request, user, post, proposal, NEEDS_COMMENT, status=422)
-    return await _act(request, lambda s, u, p, f: return_post(s, u, p, str(f.get("comment", ""))))
+    config = request.app[CONFIG]
+    return await _act(request, lambda s, u, p, f: return_post(s, u, p, str(f.get("comment", "")), config=config))
 
 
 async def delete(request: web.Request) -> web.StreamResponse:

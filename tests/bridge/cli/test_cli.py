@@ -151,6 +151,9 @@ def test_db_upgrade_then_users_tokens_and_posts(capsys, cli_config, tmp_path, em
     assert later.state == PostState.SCHEDULED and later.scheduled_at.isoformat() == f"{next_year}-05-01T07:00:00+00:00"
     assert asyncio.run(_publish_jobs(empty_db_url)) == [later.id]
 
+    code, out, _ = run_cli(capsys, "user", "reset-second-factor", "erika", "--config", cli_config)
+    assert code == 0 and out == ["Second factor of erika removed; they set it up again at the next sign-in if their "
+                                 "role requires it"]
     code, _, err = run_cli(capsys, "user", "disable", "erika", "--config", cli_config)
     assert code == 0
     code, _, err = run_cli(capsys, "post", "--actor", "stadt", "--text", "x", "--user", "erika",
@@ -185,6 +188,7 @@ async def _post(url: str, post_id: int) -> Post:
     (["user", "add", "Bad Name", "--role", "editor"], "user names use"),
     (["user", "add", "ed", "--role", "editor", "--actor", "nobody"], "no such account"),
     (["user", "disable", "ghost"], "no user named"),
+    (["user", "reset-second-factor", "ghost"], "no user named"),
     (["token", "revoke", "999"], "no token with id 999"),
 ])
 def test_cli_errors_are_one_line_with_exit_1(capsys, cli_config, argv, message):

@@ -11,10 +11,14 @@ import pytest
 from activitypub.guard import RequestReason
 from activitypub.signatures import RejectReason
 from bridge.auth.tokens import TokenReason
+from bridge.auth.passwords import ResetReason
+from bridge.auth.totp import CodeCheck
 from bridge.auth.users import SigninReason
 from bridge.delivery.domain_blocks import BlockReason, BlockResult
 from bridge.delivery.jobs import DeliveryOutcome
 from bridge.inbound.effects import Effect
+from bridge.mail.jobs import MailReason
+from bridge.mail.transport import SendReason
 from bridge.inbound.request import Refusal
 from bridge.platforms.connectors.base import Reason as PlatformReason
 from bridge.privacy.consent_requests import AskReason
@@ -30,7 +34,8 @@ from consent.moderation import MoveReason
 from consent.requests import RequestKind, RequestState
 
 REASONS = (SigninReason, TokenReason, Refusal, Effect, RejectReason, RequestReason, DeliveryOutcome, PlatformReason,
-           AskReason, Channel, ConsentReason, MoveReason, BlockResult, BlockReason, RequestKind)
+           AskReason, Channel, ConsentReason, MoveReason, BlockResult, BlockReason, RequestKind, CodeCheck,
+           ResetReason, SendReason, MailReason)
 
 
 @pytest.mark.parametrize("kind, vocabulary", [("action", Action), ("outcome", Outcome), ("basis", Basis),

@@ -1,6 +1,6 @@
 """Read versions: a change counter and the published posts per account, for the instance and for shown replies
 
-Revision ID: 0014_h17_read_versions
+Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-04 21:00:00.000000
 """
@@ -8,7 +8,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0014_h17_read_versions'
+revision = '0014'
 down_revision = '0013'
 branch_labels = None
 depends_on = None

@@ -1,0 +1,1 @@
+from support.mail import smtp  # noqa: F401  (fixture)
