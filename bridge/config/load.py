@@ -35,6 +35,9 @@ from bridge.config.model import (
     MetricsConfig,
     PlatformConfig,
     PrivacyConfig,
+    SEVERITIES,
+    WARNING_KINDS,
+    WarningSourceConfig,
     Secret,
 )
 from bridge.config.privacy import PRIVACY_SECTIONS, parse_privacy_sections
@@ -146,7 +149,7 @@ def load_config(path: Path | str, environ: dict[str, str] | None = None) -> Conf
 def parse_config(raw: dict, base_dir: Path, path: Path | None, environ: Any) -> Config:
     root = Table("", raw)
     known = {"instance", "database", "federation", "privacy", "limits", "actors", "platforms", "feeds", "consent",
-             "metrics", "logging"}
+             "metrics", "logging", "warnings"}
     known |= PRIVACY_SECTIONS  # [retention], [register], [audit]: bridge.settings_privacy
     for key in raw:
         if key not in known:  # report a misspelt section before the missing values it causes
@@ -163,9 +166,10 @@ def parse_config(raw: dict, base_dir: Path, path: Path | None, environ: Any) -> 
     privacy_sections = parse_privacy_sections(root)
     metrics = _metrics(root.take_table("metrics"))
     logging_config = _logging(root.take_table("logging"))
+    warning_sources = _warnings(root, actors)
     root.finish()
     return Config(path, instance, database, federation, privacy, limits, actors, platforms, feeds, consent,
-                  **privacy_sections, metrics=metrics, logging=logging_config)
+                  **privacy_sections, metrics=metrics, logging=logging_config, warnings=warning_sources)
 
 
 def _instance(t: Table, base_dir: Path) -> InstanceConfig:
@@ -371,3 +375,58 @@ def _platforms(root: Table, environ: Any) -> tuple[PlatformConfig, ...]:
                                      t.take("country", str), t.take("transfer_mechanism", str), creds))
         t.finish()
     return tuple(result)
+
+
+WARNING_API_BASES = {"nina": "https://warnung.bund.de/api31", "dwd": "https://opendata.dwd.de/weather/alerts/cap",
+                     "pegelonline": "https://www.pegelonline.wsv.de/webservices/rest-api/v2"}
+
+
+def _warnings(root: Table, actors: tuple[ActorConfig, ...]) -> tuple[WarningSourceConfig, ...]:
+    result: list[WarningSourceConfig] = []
+    for i, item in enumerate(root.take("warnings", list, [])):
+        t = Table(f"warnings[{i}]", item)
+        sid = t.take("id", str)
+        if not sid or len(sid) > 40 or any(s.id == sid for s in result):
+            raise ConfigError(t.key("id"), f"must be a unique name of at most 40 characters, not {sid!r}")
+        kind = t.take("kind", str)
+        if kind not in WARNING_KINDS:
+            raise ConfigError(t.key("kind"), f"must be one of {', '.join(WARNING_KINDS)}")
+        names = tuple(t.take("actors", list))
+        for name in names:
+            if not any(a.name == name for a in actors):
+                raise ConfigError(t.key("actors"), f"unknown account {name!r}")
+        mode = t.take("mode", str, "publish")
+        if mode not in ("publish", "draft"):
+            raise ConfigError(t.key("mode"), "must be publish or draft")
+        severity = t.take("min_severity", str, "Moderate")
+        if severity not in SEVERITIES:
+            raise ConfigError(t.key("min_severity"), f"must be one of {', '.join(SEVERITIES)}")
+        source = WarningSourceConfig(
+            sid, kind, t.take_url("api_base", WARNING_API_BASES.get(kind)) or "", names, mode, severity,
+            t.take_int("interval", 120, 10), t.take_int("timeout", 15, 1, 120),
+            tuple(str(x) for x in t.take("languages", list, ["de", "en"])), t.take("ars", str, None),
+            tuple(str(x) for x in t.take("warncells", list, [])), t.take_url("url", None),
+            tuple(str(x) for x in t.take("stations", list, [])), _levels(t))
+        _check_warning_source(t, source)
+        t.finish()
+        result.append(source)
+    return tuple(result)
+
+
+def _levels(t: Table) -> tuple[tuple[str, int], ...]:
+    levels = t.take("levels", dict, {})
+    for severity, cm in levels.items():
+        if severity not in SEVERITIES or isinstance(cm, bool) or not isinstance(cm, int):
+            raise ConfigError(t.key(f"levels.{severity}"), "must map a CAP severity to a level in cm")
+    return tuple(sorted(levels.items(), key=lambda pair: pair[1]))
+
+
+def _check_warning_source(t: Table, source: WarningSourceConfig) -> None:
+    needed = {"nina": ("ars", source.ars), "dwd": ("warncells", source.warncells), "cap": ("url", source.url),
+              "pegelonline": ("stations", source.stations)}[source.kind]
+    if not needed[1]:
+        raise ConfigError(t.key(needed[0]), f"required for kind = {source.kind!r}")
+    if source.ars is not None and not (len(source.ars) == 12 and source.ars.isdigit()):
+        raise ConfigError(t.key("ars"), "must be the 12-digit Amtlicher Regionalschlüssel")
+    if not source.api_base and source.kind != "cap":  # a CAP source has its `url` instead
+        raise ConfigError(t.key("api_base"), "required value is missing")

@@ -212,8 +212,10 @@ class Job(Base):
     last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Lower runs first (like `nice`): a warning's fan-out and sends (0) overtake routine jobs (10) already queued.
+    priority: Mapped[int] = mapped_column(Integer, default=10, server_default="10")
 
-    __table_args__ = (Index("ix_job_due", "state", "run_at", "id"),)  # the claim's ORDER BY, whole
+    __table_args__ = (Index("ix_job_due", "state", "priority", "run_at", "id"),)  # the claim's ORDER BY, whole
 
 
 class WorkerHeartbeat(Base):

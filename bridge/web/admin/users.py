@@ -12,7 +12,7 @@ from bridge.appkeys import CONFIG, SESSIONS
 from bridge.store.models import Role, User
 from bridge.auth.users import (UserProblem, create_user, disable_user, reset_password, set_actors, set_role,
                                signin_blocks, unblock_signin)
-from bridge.web.admin import platforms as admin_platforms, tokens as admin_tokens
+from bridge.web.admin import platforms as admin_platforms, tokens as admin_tokens, warnings as admin_warnings
 from bridge.web import filters
 from bridge.web.guards import int_param, require_user
 from bridge.web.messages import N_
@@ -143,3 +143,4 @@ def setup(app: web.Application) -> None:
     app.router.add_post(user + "/unblock", user_unblock)
     admin_tokens.setup(app)
     admin_platforms.setup(app)
+    admin_warnings.setup(app)
