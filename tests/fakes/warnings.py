@@ -9,7 +9,7 @@
 - PEGELONLINE (`/pegel`): `GET /stations/{uuid}.json` with the W time series' current measurement.
 
 `fail(source, mode)` breaks a source: down (HTTP 503), slow (answers after 5 s), garbage, invalid, redirect
-(endlessly to itself). Every request is recorded (path and headers)."""
+(endlessly to itself), no_detail (NINA's details answer 404). Every request is recorded (path and headers)."""
 
 from __future__ import annotations
 
@@ -70,6 +70,8 @@ class WarningSources:
         if mode == "invalid":
             body = (await handler(request)).body
             return web.Response(body=bytes(body)[: len(body) // 2] or b"{", content_type="application/json")
+        if mode == "no_detail" and "/warnings/" in request.path:
+            return web.Response(status=404)
         if mode == "redirect":
             raise web.HTTPFound(request.path)
         return await handler(request)
