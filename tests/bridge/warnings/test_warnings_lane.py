@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from bridge.appkeys import CONFIG, SESSIONS
 from bridge.publishing.posts import approve_post, content_sha256
-from bridge.store.models import Post, Role
+from bridge.store.models import Job, Post, Role
 from bridge.store.warnings import OfficialWarning, WarningSourceState
 from bridge.warnings import polls
 from bridge.warnings.reasons import WarningReason
@@ -55,7 +55,12 @@ async def test_nina_alert_update_cancel_reach_a_follower_as_post_edit_and_unpin(
     sources.show("nina", "nina_storm_1.json")
     first = await poll(stadt, "nina")
     assert first.reason is WarningReason.POLLED and first.actions == {"posted": 1}
+    async with stadt.app[SESSIONS]() as session:  # the fan-out and the pin overtake routine jobs
+        assert {j.priority for j in (await session.scalars(select(Job).where(Job.post_id.is_not(None)))).all()} == {0}
     await run_jobs(stadt)
+    async with stadt.app[SESSIONS]() as session:  # and so do the deliveries the fan-out created
+        delivered = (await session.scalars(select(Job).where(Job.kind == "deliver"))).all()
+    assert delivered and {j.priority for j in delivered} == {0}
     [post] = await posts(stadt)
     assert post.pinned and post.state == "published"
     assert received(mastodon) == [("Create", note_uri(post.id)), ("Add", note_uri(post.id))]
