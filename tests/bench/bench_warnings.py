@@ -131,13 +131,19 @@ def warning_delivered(inboxes: int):
     return check
 
 
-async def _timeline(config, t0):
+async def _timeline(config, t0: float) -> None:
+    """Seconds after t0 at which each kind of job was first created and last finished (--timeline)."""
     engine = create_engine(config.database.url)
+    verb = Job.payload["verb"].as_string()
     async with create_sessionmaker(engine)() as session:
-        w = await session.scalar(select(OfficialWarning))
-        print("warning created", w.created_at.timestamp() - t0)
-        for kind, verb, first, last, n in (await session.execute(select(Job.kind, Job.payload["verb"].as_string(), func.min(Job.created_at), func.max(Job.finished_at), func.count()).group_by(Job.kind, Job.payload["verb"].as_string()))).all():
-            print(kind, verb, first.timestamp() - t0, last.timestamp() - t0 if last else None, n)
+        warning = await session.scalar(select(OfficialWarning))
+        print(f"  warning stored at {warning.created_at.timestamp() - t0:+.2f} s")
+        rows = await session.execute(select(Job.kind, verb, func.min(Job.created_at), func.max(Job.finished_at),
+                                            func.count()).group_by(Job.kind, verb))
+        for kind, job_verb, first, last, n in rows.all():
+            ended = f"{last.timestamp() - t0:+.2f}" if last else "-"
+            print(f"  {kind} {job_verb or ''}: {n} jobs, first created {first.timestamp() - t0:+.2f} s, "
+                  f"last done {ended} s")
     await engine.dispose()
 
 
@@ -162,7 +168,8 @@ def run(args, ports: list[int], backlog: bool) -> float:
         t0 = time.time()
         asyncio.run(trigger(config))
         last = asyncio.run(wait_for(config, warning_delivered(args.inboxes), 0.25))
-        asyncio.run(_timeline(config, t0))
+        if args.timeline:
+            asyncio.run(_timeline(config, t0))
         return last.timestamp() - t0
     finally:
         worker.send_signal(signal.SIGTERM)
@@ -181,6 +188,7 @@ def main() -> None:
     parser.add_argument("--inboxes", type=int, default=5000)
     parser.add_argument("--hosts", type=int, default=25, help="receiving servers (ports)")
     parser.add_argument("--db-dir", help="where the temporary databases go")
+    parser.add_argument("--timeline", action="store_true", help="print when each kind of job ran")
     args = parser.parse_args()
     receivers = subprocess.Popen([sys.executable, str(ROOT / "tests/bench/receivers.py"), str(args.hosts)],
                                  stdout=subprocess.PIPE, text=True)
