@@ -125,6 +125,9 @@ class Post(Base):
     # Remote @user@host mentions in the text, resolved by WebFinger when the post went out: handle
     # (lower case) → actor id, so the Mention tag and `cc` carry the id and every later Update agrees.
     mention_actors: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # The text in other languages (language → plain text), for `contentMap`: an official warning's English.
+    # Any edit of the text drops them (they would no longer match); the warnings lane writes them again.
+    translations: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     actor: Mapped[Actor] = relationship(lazy="joined")
     author: Mapped["User | None"] = relationship(foreign_keys=[author_id], lazy="joined")
     approved_by: Mapped["User | None"] = relationship(foreign_keys=[approved_by_id], lazy="joined")

@@ -30,7 +30,7 @@ from bridge.store.models import Actor, Post, PostState, User
 from bridge.store.warnings import OfficialWarning, WarningMessage
 from bridge.warnings.cap import Info, Message, severity_rank
 from bridge.warnings.reasons import WarningReason
-from bridge.warnings.text import lifted_text, warning_text
+from bridge.warnings.text import in_language, lifted_text, warning_text
 from consent.audit import Action, Event, record
 
 IMPORTER = f"{SYSTEM_PREFIX}warnings"  # the audit's actor_ref for what the lane does
@@ -157,16 +157,17 @@ async def _post(session: AsyncSession, config: Config, source: WarningSourceConf
                               created_at=now, updated_at=now)
     session.add(warning)
     await session.flush()  # its id is in the posts' link
-    text = warning_text(warning.fields, link(config, warning), config.tz, config.limits.max_characters)
+    texts = _warning_texts(config, source, warning)
     effective = _config_for(config, source)
     for name in source.actors:
         actor = await session.scalar(select(Actor).where(Actor.name == name))
         if actor is None:
             continue
-        result = await create_post(session, effective, _importer(actor), Draft(name, text, language="de",
+        result = await create_post(session, effective, _importer(actor), Draft(name, texts["de"], language="de",
                                                                                 via="warnings"), now)
         if not result.ok:
             continue
+        result.post.translations = _translations(texts)
         warning.post_ids = [*warning.post_ids, result.post.id]
         await _pin(session, result.post, True)
     if not warning.post_ids:
@@ -184,8 +185,7 @@ async def _update(session: AsyncSession, config: Config, source: WarningSourceCo
     warning.severity, warning.expires = info.severity, info.expires
     warning.event, warning.headline = info.event[:200] or warning.event, (info.headline or info.event)[:500]
     warning.fields, warning.updated_at = stored_fields(message, info, source.languages), now
-    text = warning_text(warning.fields, link(config, warning), config.tz, config.limits.max_characters)
-    await _edit(session, _config_for(config, source), warning, text, now)
+    await _edit(session, _config_for(config, source), warning, _warning_texts(config, source, warning), now)
 
 
 async def lift(session: AsyncSession, config: Config, source: WarningSourceConfig, warning: OfficialWarning,
@@ -202,8 +202,12 @@ async def lift(session: AsyncSession, config: Config, source: WarningSourceConfi
     if info is not None and info.description:
         fields["liftedDescription"] = info.description
     warning.fields, warning.state, warning.updated_at = fields, State.LIFTED, now
-    text = lifted_text(fields, link(config, warning), config.tz, now, config.limits.max_characters)
-    await _edit(session, _config_for(config, source), warning, text, now)
+    texts = {"de": lifted_text(fields, link(config, warning), config.tz, now, config.limits.max_characters)}
+    english = in_language(fields, "en") if "en" in source.languages else None
+    if english is not None:
+        texts["en"] = lifted_text({**english, "liftedDescription": ""}, link(config, warning), config.tz, now,
+                                  config.limits.max_characters, "en")
+    await _edit(session, _config_for(config, source), warning, texts, now)
     for post in await _posts(session, warning):
         await _pin(session, post, False)
 
@@ -249,12 +253,29 @@ async def pin_approved(session: AsyncSession, source: WarningSourceConfig) -> in
     return pinned
 
 
-async def _edit(session: AsyncSession, config: Config, warning: OfficialWarning, text: str, now: datetime) -> None:
+def _warning_texts(config: Config, source: WarningSourceConfig, warning: OfficialWarning) -> dict[str, str]:
+    """The post's German text and, where the source has English and `languages` keeps it, the English one."""
+    url, limit = link(config, warning), config.limits.max_characters
+    texts = {"de": warning_text(warning.fields, url, config.tz, limit)}
+    english = in_language(warning.fields, "en") if "en" in source.languages else None
+    if english is not None:
+        texts["en"] = warning_text(english, url, config.tz, limit, "en")
+    return texts
+
+
+def _translations(texts: dict[str, str]) -> dict[str, str] | None:
+    return {language: text for language, text in texts.items() if language != "de"} or None
+
+
+async def _edit(session: AsyncSession, config: Config, warning: OfficialWarning, texts: dict[str, str],
+                now: datetime) -> None:
     for post in await _posts(session, warning):
-        if post.state in (PostState.DELETED, PostState.FAILED) or post.text == text:
+        if post.state in (PostState.DELETED, PostState.FAILED) or post.text == texts["de"]:
             continue
-        await edit_post(session, config, _importer(post.actor), post, Draft(post.actor.name, text, language="de",
-                                                                            via="warnings"), now)
+        await edit_post(session, config, _importer(post.actor), post,
+                        Draft(post.actor.name, texts["de"], language="de", via="warnings"), now)
+        if post.text == texts["de"]:  # applied now, not waiting for approval: the English follows it
+            post.translations = _translations(texts)
         await jobs.hurry_post(session, post.id)
 
 

@@ -125,15 +125,23 @@ async def test_two_workers_polling_at_once_post_once(stadt, sources):
         assert await session.scalar(select(func.count()).select_from(OfficialWarning)) == 1
 
 
-async def test_dwd_snapshot_keeps_to_the_warn_cells_and_the_minimum_severity(stadt, sources):
+async def test_dwd_snapshot_keeps_to_the_warn_cells_and_the_minimum_severity(stadt, instances, sources):
+    mastodon = await follower(stadt, instances)
     sources.show("dwd", "dwd_wind_1.xml", "dwd_elsewhere_1.xml")
     first = await poll(stadt, "dwd")
     assert first.actions == {"posted": 1}
+    await run_jobs(stadt)
+    create = next(r.json for r in mastodon.received if r.json["type"] == "Create")
+    content_map = create["object"]["contentMap"]  # the English of the DWD's message beside the German
+    assert set(content_map) == {"de", "en"} and "Official WARNING of SEVERE GUSTS" in content_map["en"]
     async with stadt.app[SESSIONS]() as session:
         warning = await session.scalar(select(OfficialWarning))
     assert warning.event == "ORKANARTIGE BÖEN" and [i["language"] for i in warning.fields["infos"]] == ["de-DE", "en-GB"]
     [post] = await posts(stadt)
     assert "#OrkanartigeBöen" in post.text
+    assert post.translations["en"].startswith("Severe warning: Official WARNING of SEVERE GUSTS")
+    assert "There is a risk of severe gusts" in post.translations["en"]
+    assert "Valid from 04 Dec 2026, 18:00 until 05 Dec 2030, 06:00" in post.translations["en"]
     sources.show("dwd", "dwd_wind_2.xml")  # the Update; the Alert is no longer listed, which is no lifting
     assert (await poll(stadt, "dwd")).actions == {"updated": 1}
     sources.show("dwd")  # the snapshot is empty: the warning ended without a Cancel

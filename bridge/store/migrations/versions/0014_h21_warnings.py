@@ -1,4 +1,5 @@
-"""Official warnings lane: job priority (the claim orders by it), warning sources' poll state, warnings, messages
+"""Official warnings lane: job priority (the claim orders by it), post translations (contentMap), warning
+sources' poll state, warnings, messages
 
 Revision ID: 0014_h21_warnings
 Revises: 0013
@@ -21,6 +22,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('priority', sa.Integer(), server_default='10', nullable=False))
         batch_op.drop_index('ix_job_due')
         batch_op.create_index('ix_job_due', ['state', 'priority', 'run_at', 'id'], unique=False)
+    with op.batch_alter_table('post') as batch_op:
+        batch_op.add_column(sa.Column('translations', sa.JSON(), nullable=True))
     op.create_table('warning_source_state',
     sa.Column('source_id', sa.String(length=40), nullable=False),
     sa.Column('last_polled_at', UTC, nullable=True),
@@ -74,6 +77,8 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_official_warning_source_id'), table_name='official_warning')
     op.drop_table('official_warning')
     op.drop_table('warning_source_state')
+    with op.batch_alter_table('post') as batch_op:
+        batch_op.drop_column('translations')
     with op.batch_alter_table('job') as batch_op:
         batch_op.drop_index('ix_job_due')
         batch_op.create_index('ix_job_due', ['state', 'run_at', 'id'], unique=False)
