@@ -66,10 +66,11 @@ def _rescue_statement(postgres: bool):
 
 
 @functools.cache
-def _claim_statement(postgres: bool):
+def _claim_statement(postgres: bool, urgent_only: bool = False):
     """Built once (with bound parameters): building and keying it cost more than running it."""
     now = bindparam("claim_now", type_=Job.__table__.c.run_at.type)
-    chosen = (select(Job.id).where(_due(now)).order_by(Job.priority, Job.run_at, Job.id)
+    due = _due(now) & (Job.priority <= int(Priority.URGENT)) if urgent_only else _due(now)
+    chosen = (select(Job.id).where(due).order_by(Job.priority, Job.run_at, Job.id)
               .limit(bindparam("claim_limit")))
     if postgres:
         # The classic PostgreSQL queue: lock the chosen rows, skipping those another worker holds.
@@ -81,14 +82,15 @@ def _claim_statement(postgres: bool):
 
 
 async def claim(session: AsyncSession, owner: str, limit: int = 10, now: datetime | None = None,
-                lock: timedelta = LOCK_DURATION) -> list[Job]:
+                lock: timedelta = LOCK_DURATION, urgent_only: bool = False) -> list[Job]:
     """Claims up to `limit` due jobs for `owner` for `lock` and commits the claim: expired locks are released,
-    then one UPDATE … RETURNING chooses the due jobs, marks them ours and returns them."""
+    then one UPDATE … RETURNING chooses the due jobs, marks them ours and returns them. `urgent_only`: only
+    jobs of priority URGENT (for the worker's batch slot kept for them)."""
     now = now or utcnow()
     params = {"claim_now": now, "claim_limit": limit, "claim_owner": owner, "claim_until": now + lock}
     postgres = is_postgres(session.bind)
     await session.execute(_rescue_statement(postgres), {"claim_now": now})
-    claimed = (await session.scalars(_claim_statement(postgres), params)).all()
+    claimed = (await session.scalars(_claim_statement(postgres, urgent_only), params)).all()
     await session.commit()
     return sorted(claimed, key=lambda job: job.id)
 

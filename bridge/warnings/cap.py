@@ -5,6 +5,7 @@ A message that cannot be read comes back as a `WarningReason`, never as an excep
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -105,8 +106,7 @@ def plain(value: object) -> str:
     if not isinstance(value, str):
         return ""
     text = re.sub(r"(?i)<br\s*/?>", "\n", value)
-    text = bleach.clean(text, tags=[], strip=True)
-    text = text.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
+    text = html.unescape(bleach.clean(text, tags=[], strip=True))  # plain text: escaped again where shown
     return "\n".join(line.strip() for line in text.strip().splitlines())[:MAX_TEXT]
 
 

@@ -3,11 +3,13 @@ queued earlier — on SQLite and PostgreSQL, through the claim's index order."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy import insert, select
 
 from bridge.queue import jobs
+from bridge.queue.worker import JobOutcome, JobStatus, Worker, WorkerContext
 from bridge.store.db import utcnow
 from bridge.store.models import Actor, Job, JobState, Post, PostState
 
@@ -44,3 +46,46 @@ async def test_hurrying_a_post_moves_only_its_queued_jobs(config, booted, sessio
         rows = {j.payload["n"]: j.priority for j in (await s.scalars(select(Job))).all()}
     assert rows == {"fanout": jobs.Priority.URGENT, "running": jobs.Priority.NORMAL, "other": jobs.Priority.NORMAL}
     assert queued.id != other.id
+
+
+async def test_an_urgent_job_runs_while_every_batch_slot_holds_routine_work(config, booted, sessions_only):
+    """The worker keeps one batch slot for urgent jobs: a warning does not wait for slow routine batches."""
+    release, urgent_ran = asyncio.Event(), asyncio.Event()
+
+    async def slow(ctx, session, job):
+        await release.wait()  # a routine delivery to a server that takes its time
+        return JobOutcome(JobStatus.DONE)
+
+    async def urgent(ctx, session, job):
+        urgent_ran.set()
+        return JobOutcome(JobStatus.DONE)
+
+    async with sessions_only.begin() as s:
+        for n in range(4):
+            await jobs.enqueue(s, "slow", {"n": n})
+    worker = Worker(WorkerContext(config, sessions_only), {"slow": slow, "urgent": urgent}, batch=1,
+                    poll_seconds=0.05)
+    running = asyncio.create_task(worker.run_forever(batches_in_flight=2))
+    try:
+        await asyncio.sleep(0.5)  # both slots hold a slow job now
+        async with sessions_only.begin() as s:
+            await jobs.enqueue(s, "urgent", {"n": "warning"}, priority=jobs.Priority.URGENT)
+            await jobs.enqueue(s, "slow", {"n": "routine"})
+        await asyncio.wait_for(urgent_ran.wait(), timeout=10)
+        async with sessions_only() as s:
+            states = {j.payload["n"]: j.state for j in (await s.scalars(select(Job))).all()}
+        slow_running = [n for n, state in states.items() if isinstance(n, int) and state == JobState.RUNNING]
+        assert states["routine"] == JobState.QUEUED and len(slow_running) == 2  # both slots still held
+    finally:
+        release.set()
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+
+
+async def test_the_urgent_claim_takes_only_urgent_jobs(config, booted, sessions_only):
+    async with sessions_only.begin() as s:
+        await jobs.enqueue(s, "deliver", {"n": "routine"})
+        await jobs.enqueue(s, "deliver", {"n": "warning"}, priority=jobs.Priority.URGENT)
+    async with sessions_only() as s:
+        assert [j.payload["n"] for j in await jobs.claim(s, "probe", 10, urgent_only=True)] == ["warning"]
+        assert await jobs.claim(s, "probe", 10, urgent_only=True) == []
