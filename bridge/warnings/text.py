@@ -68,7 +68,7 @@ def warning_text(fields: dict, link: str, tz: ZoneInfo, limit: int, language: st
     words = WORDS[language]
     head = f"{words.get(fields.get('severity', ''), words['Unknown'])}: {fields.get('headline') or fields['event']}"
     tail = [f"{words['area']}: {fields['area']}" if fields.get("area") else "", validity(fields, tz, language),
-            f"{words['source']}: {fields.get('senderName') or fields.get('sender')}", f"{words['more']}: {link}",
+            _source(fields, words), f"{words['more']}: {link}",
             f"{hashtag(fields.get('event', ''))} {words['tag']}"]
     body = [fields.get("description", ""),
             f"{words['instruction']}: {fields['instruction']}" if fields.get("instruction") else ""]
@@ -79,9 +79,15 @@ def lifted_text(fields: dict, link: str, tz: ZoneInfo, when: datetime, limit: in
     words = WORDS[language]
     head = f"{words['lifted']}: {fields.get('headline') or fields.get('event')}"
     body = [words["lifted_at"].format(when=local(when, tz, language)), fields.get("liftedDescription", "")]
-    tail = [f"{words['source']}: {fields.get('senderName') or fields.get('sender')}", f"{words['more']}: {link}",
+    tail = [_source(fields, words), f"{words['more']}: {link}",
             f"{hashtag(fields.get('event', ''))} {words['lifted_tag']}"]
     return _fit([head], body, tail, limit)
+
+
+def _source(fields: dict, words: dict) -> str:
+    """The sender, and the official source's own page where the message names one."""
+    web = f" – {fields['web']}" if fields.get("web") else ""
+    return f"{words['source']}: {fields.get('senderName') or fields.get('sender')}{web}"
 
 
 def _fit(head: list[str], body: list[str], tail: list[str], limit: int) -> str:
