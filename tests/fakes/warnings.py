@@ -135,3 +135,20 @@ class WarningSources:
         if request.match_info["station"] not in (document["uuid"], document["shortname"]):
             return web.Response(status=404)
         return web.json_response(document)
+
+
+def source_tables(base: str, **overrides) -> list[dict]:
+    """`[[warnings]]` tables for the four fake sources at `base`; `overrides` per source id."""
+    tables = [
+        {"id": "nina", "kind": "nina", "api_base": f"{base}/nina", "actors": ["stadt"], "ars": "040120000000",
+         "interval": 60, "timeout": 2},
+        {"id": "dwd", "kind": "dwd", "api_base": f"{base}/dwd", "actors": ["stadt"], "warncells": ["712345678"],
+         "min_severity": "Severe", "timeout": 2},
+        {"id": "kreis", "kind": "cap", "url": f"{base}/cap/feed.atom", "actors": ["stadt"], "timeout": 2},
+        {"id": "pegel", "kind": "pegelonline", "api_base": f"{base}/pegel", "actors": ["stadt"],
+         "stations": ["b3c5e1a2-0000-4c6e-9b1a-5f0e7a1d2c3b"], "levels": {"Moderate": 750, "Severe": 900},
+         "timeout": 2},
+    ]
+    for table in tables:
+        table.update(overrides.get(table["id"], {}))
+    return tables

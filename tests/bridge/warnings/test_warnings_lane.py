@@ -15,8 +15,8 @@ from bridge.store.warnings import OfficialWarning, WarningSourceState
 from bridge.warnings import polls
 from bridge.warnings.reasons import WarningReason
 from consent.models import AuditEntry
-from conftest import source_tables
 from fakes.fediverse import mastodon_follow
+from fakes.warnings import source_tables
 from testkit import add_user
 from support.inbox import CITY, instances, network, note_uri, run_jobs, stadt  # noqa: F401
 

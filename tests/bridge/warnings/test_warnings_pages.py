@@ -16,7 +16,7 @@ from bridge.appkeys import CONFIG, SESSIONS
 from bridge.store.warnings import OfficialWarning
 from bridge.warnings import polls
 from bridge.warnings.cap import Message, message_from_element, parse_xml
-from conftest import source_tables
+from fakes.warnings import source_tables
 from support.web import admin_ready, signed_in, visitors  # noqa: F401
 from testkit import write_config
 
