@@ -31,6 +31,7 @@ from sqlalchemy import func, select
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+import bench_fanout  # noqa: E402  (beside this file)
 from bridge.cli.bootstrap import bootstrap  # noqa: E402
 from bridge.config.load import load_config  # noqa: E402
 from bridge.publishing import posts  # noqa: E402
@@ -49,26 +50,11 @@ ALERT = ROOT / "tests/fixtures/warnings/cap_flood_1.xml"
 
 
 def write_config(folder: Path, source_url: str) -> Path:
-    path = folder / "config.toml"
-    path.write_text(f"""
-[instance]
-base_url = "http://127.0.0.1:9"
-name = "Benchmark"
-listen = "127.0.0.1:0"
-data_dir = "data"
-[database]
-url = "sqlite+aiosqlite:///{folder / 'bench.sqlite3'}"
-[federation]
-allow_private_addresses = true
-[[actors]]
-name = "stadt"
-[[warnings]]
-id = "bench"
-kind = "cap"
-url = "{source_url}"
-actors = ["stadt"]
-interval = 3600
-""")
+    """bench_fanout's configuration, plus the warning source."""
+    path = bench_fanout.write_config(folder, f"sqlite+aiosqlite:///{folder / 'bench.sqlite3'}")
+    with path.open("a", encoding="utf-8") as config:
+        config.write(f'[[warnings]]\nid = "bench"\nkind = "cap"\nurl = "{source_url}"\nactors = ["stadt"]\n'
+                     "interval = 3600\n")
     return path
 
 
