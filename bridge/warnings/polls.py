@@ -191,7 +191,8 @@ async def schedule(session: AsyncSession, source_id: str, run_at: datetime, exce
         Job.kind == POLL_JOB, Job.state.in_((JobState.QUEUED, JobState.RUNNING))))
     if any(j.payload.get("source") == source_id and j.id != except_job for j in pending.all()):
         return False
-    await jobs.enqueue(session, POLL_JOB, {"source": source_id}, run_at=run_at, max_attempts=3,
+    # A crashed poll (the database away) is retried for days rather than ending the source's chain.
+    await jobs.enqueue(session, POLL_JOB, {"source": source_id}, run_at=run_at, max_attempts=16,
                        priority=jobs.Priority.URGENT)
     return True
 
