@@ -59,6 +59,7 @@ class NoteInput:
     updated: datetime | None = None
     in_reply_to: str | None = None
     quote_policy: QuotePolicy = QuotePolicy.PUBLIC
+    translations: tuple[tuple[str, str], ...] = ()  # (language, HTML) besides `language`'s, for contentMap
 
 
 def hashtag_slug(tag: str) -> str:
@@ -87,7 +88,7 @@ def note_document(uris: Uris, note: NoteInput) -> dict[str, Any]:
         "interactionPolicy": {"canQuote": _quote_policy(uris, name, note.quote_policy)},
     }
     if note.language:
-        document["contentMap"] = {note.language: note.content_html}
+        document["contentMap"] = {note.language: note.content_html, **dict(note.translations)}
     if note.updated is not None:
         document["updated"] = iso(note.updated)
     return with_context(document)

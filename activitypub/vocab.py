@@ -90,6 +90,21 @@ def update(uris: Uris, name: str, obj: dict[str, Any], updated: datetime) -> dic
     })
 
 
+def featured_change(uris: Uris, name: str, post_id: str, pinned: bool, changed: datetime) -> dict[str, Any]:
+    """`Add` (pin) or `Remove` (unpin) of one of our Notes to the account's featured collection, Mastodon's
+    way of telling followers' servers about pins; each change has its own id."""
+    kind = "Add" if pinned else "Remove"
+    return with_context({
+        "id": f"{uris.note(name, post_id)}#{kind.lower()}/{int(changed.timestamp())}",
+        "type": kind,
+        "actor": uris.actor(name),
+        "to": [PUBLIC],
+        "cc": [uris.followers(name)],
+        "object": uris.note(name, post_id),
+        "target": uris.featured(name),
+    })
+
+
 def tombstone(object_id: str, former_type: str | None = "Note", deleted: datetime | None = None) -> dict[str, Any]:
     document: dict[str, Any] = {"id": object_id, "type": "Tombstone"}
     if former_type:

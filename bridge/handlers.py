@@ -14,6 +14,7 @@ from bridge.privacy import jobs as privacy_jobs
 from bridge.queue.context import BatchHandler, Handler, JobOutcome, JobStatus, WorkerContext
 from bridge.store.models import Job
 from bridge.queue.worker import Worker
+from bridge.warnings import polls as warning_polls
 
 
 async def handle_publish(ctx: WorkerContext, session: AsyncSession, job: Job) -> JobOutcome:
@@ -34,6 +35,12 @@ async def handle_websub_ping(ctx: WorkerContext, session: AsyncSession, job: Job
     return JobOutcome(JobStatus.RETRY if result.retry else JobStatus.DONE, result.reason)
 
 
+async def handle_warnings_poll(ctx: WorkerContext, session: AsyncSession, job: Job) -> JobOutcome:
+    result = await warning_polls.poll_job(ctx.config, session, job.payload, job.id)
+    # A failing source is the source's problem, shown on the admin page; the chain goes on with back-off.
+    return JobOutcome(JobStatus.DONE, result.reason if result is not None else None)
+
+
 def _http(ctx: WorkerContext):
     # The process's guarded client when federation is wired; otherwise the job opens its own.
     federation = getattr(ctx, "federation", None)
@@ -42,7 +49,8 @@ def _http(ctx: WorkerContext):
 
 def all_handlers() -> dict[str, Handler]:
     return {posts.PUBLISH_JOB: handle_publish, feedimport.POLL_JOB: handle_feed_poll,
-            hubping.WEBSUB_PING_JOB: handle_websub_ping, **delivery.handlers(),
+            hubping.WEBSUB_PING_JOB: handle_websub_ping,
+            warning_polls.POLL_JOB: handle_warnings_poll, **delivery.handlers(),
             **platform_jobs.handlers(), **backfeed.handlers(), **privacy_jobs.handlers(),
             **platform_health.handlers(), **mail_jobs.handlers()}
 
@@ -62,6 +70,7 @@ async def start_chains(sessions: async_sessionmaker[AsyncSession], config: Confi
         if await mail_jobs.ensure_digest_job(session, config):
             started.append(mail_jobs.DIGEST_JOB)
         started += [f"{feedimport.POLL_JOB}:{name}" for name in await feedimport.ensure_polls(session, config)]
+        started += [f"{warning_polls.POLL_JOB}:{sid}" for sid in await warning_polls.ensure_polls(session, config)]
     return started
 
 

@@ -95,6 +95,7 @@ class Action(enum.StrEnum):
     CONSENT_WITHDRAWN = "consent.withdrawn"
     DOMAIN_BLOCKED = "domain.blocked"
     DOMAIN_UNBLOCKED = "domain.unblocked"
+    WARNING_IMPORTED = "warning.imported"  # an official warning message read: source, identifier, action
 
 
 class Outcome(enum.StrEnum):

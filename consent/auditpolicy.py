@@ -27,7 +27,7 @@ _FAMILIES: dict[str, tuple[str, Basis, RetentionClass]] = {
        for f in ("signin", "signout", "password", "user", "token", "csrf", "key", "second_factor")},
     "mail": ("staff_mail", Basis.PUBLIC_TASK, RetentionClass.SECURITY),
     **{f: ("public_relations", Basis.PUBLIC_TASK, RetentionClass.AUDIT)
-       for f in ("actor", "post", "delivery", "platform")},
+       for f in ("actor", "post", "delivery", "platform", "warning")},
     **{f: ("federation", Basis.PUBLIC_TASK, RetentionClass.AUDIT) for f in ("follower", "inbound", "quote")},
     **{f: ("moderation", Basis.PUBLIC_TASK, RetentionClass.AUDIT) for f in ("reply", "interaction", "report")},
     **{f: ("accountability", Basis.LEGAL_OBLIGATION, RetentionClass.AUDIT)

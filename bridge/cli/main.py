@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bridge.cli import commands, privacy as commands_privacy, eventloop
+from bridge.cli import commands, privacy as commands_privacy, eventloop, warnings as commands_warnings
 from bridge.cli.errors import CommandError
 from bridge.config.model import Config, ConfigError, LoggingConfig
 from bridge.config.load import load_config
@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     _verb(token, "list", "list tokens")
     _verb(token, "revoke", "revoke a token").add_argument("id", type=int)
     commands_privacy.add_verbs(verbs, _verb, _group)
+    commands_warnings.add_verbs(verbs, _verb, _group)
     keys = _group(verbs, "keys", "the accounts' signing keys")
     _verb(keys, "rotate", "give an account a new RSA-2048 key and tell its followers' servers").add_argument(
         "--actor", required=True, metavar="NAME",
@@ -130,7 +131,7 @@ def _quieter(args: argparse.Namespace, settings: LoggingConfig) -> str | None:
 
 
 async def dispatch(args: argparse.Namespace, config: Config) -> int:
-    grouped = ("db", "user", "token", "audit", "subject", "retention", "keys")
+    grouped = ("db", "user", "token", "audit", "subject", "retention", "keys", "warnings")
     verb = args.verb if args.verb not in grouped else f"{args.verb} {args.action}"
     handler = commands.HANDLERS[verb]
     return await handler(args, config)

@@ -38,6 +38,9 @@ from bridge.config.model import (
     CacheConfig,
     PlatformConfig,
     PrivacyConfig,
+    SEVERITIES,
+    WARNING_KINDS,
+    WarningSourceConfig,
     Secret,
 )
 from bridge.config.mail import STAFF_SECTIONS, parse_staff_sections
@@ -150,7 +153,7 @@ def load_config(path: Path | str, environ: dict[str, str] | None = None) -> Conf
 def parse_config(raw: dict, base_dir: Path, path: Path | None, environ: Any) -> Config:
     root = Table("", raw)
     known = {"instance", "database", "federation", "privacy", "limits", "actors", "platforms", "feeds", "consent",
-             "metrics", "logging", "media", "cache"}
+             "metrics", "logging", "media", "cache", "warnings"}
     known |= PRIVACY_SECTIONS  # [retention], [register], [audit]: bridge.settings_privacy
     known |= STAFF_SECTIONS  # [mail], [security]: bridge.config.mail
     for key in raw:
@@ -171,10 +174,11 @@ def parse_config(raw: dict, base_dir: Path, path: Path | None, environ: Any) -> 
     media = _media(root.take_table("media"), environ)
     cache = _cache(root.take_table("cache"))
     staff_sections = parse_staff_sections(root, environ, resolve_secret)
+    warning_sources = _warnings(root, actors)
     root.finish()
     return Config(path, instance, database, federation, privacy, limits, actors, platforms, feeds, consent,
                   **privacy_sections, **staff_sections, metrics=metrics, logging=logging_config, media=media,
-                  cache=cache)
+                  cache=cache, warnings=warning_sources)
 
 
 def _instance(t: Table, base_dir: Path) -> InstanceConfig:
@@ -413,3 +417,58 @@ def _platforms(root: Table, environ: Any) -> tuple[PlatformConfig, ...]:
                                      t.take("country", str), t.take("transfer_mechanism", str), creds))
         t.finish()
     return tuple(result)
+
+
+WARNING_API_BASES = {"nina": "https://warnung.bund.de/api31", "dwd": "https://opendata.dwd.de/weather/alerts/cap",
+                     "pegelonline": "https://www.pegelonline.wsv.de/webservices/rest-api/v2"}
+
+
+def _warnings(root: Table, actors: tuple[ActorConfig, ...]) -> tuple[WarningSourceConfig, ...]:
+    result: list[WarningSourceConfig] = []
+    for i, item in enumerate(root.take("warnings", list, [])):
+        t = Table(f"warnings[{i}]", item)
+        sid = t.take("id", str)
+        if not sid or len(sid) > 40 or any(s.id == sid for s in result):
+            raise ConfigError(t.key("id"), f"must be a unique name of at most 40 characters, not {sid!r}")
+        kind = t.take("kind", str)
+        if kind not in WARNING_KINDS:
+            raise ConfigError(t.key("kind"), f"must be one of {', '.join(WARNING_KINDS)}")
+        names = tuple(t.take("actors", list))
+        for name in names:
+            if not any(a.name == name for a in actors):
+                raise ConfigError(t.key("actors"), f"unknown account {name!r}")
+        mode = t.take("mode", str, "publish")
+        if mode not in ("publish", "draft"):
+            raise ConfigError(t.key("mode"), "must be publish or draft")
+        severity = t.take("min_severity", str, "Moderate")
+        if severity not in SEVERITIES:
+            raise ConfigError(t.key("min_severity"), f"must be one of {', '.join(SEVERITIES)}")
+        source = WarningSourceConfig(
+            sid, kind, t.take_url("api_base", WARNING_API_BASES.get(kind)) or "", names, mode, severity,
+            t.take_int("interval", 120, 10), t.take_int("timeout", 15, 1, 120),
+            tuple(str(x) for x in t.take("languages", list, ["de", "en"])), t.take("ars", str, None),
+            tuple(str(x) for x in t.take("warncells", list, [])), t.take_url("url", None),
+            tuple(str(x) for x in t.take("stations", list, [])), _levels(t))
+        _check_warning_source(t, source)
+        t.finish()
+        result.append(source)
+    return tuple(result)
+
+
+def _levels(t: Table) -> tuple[tuple[str, int], ...]:
+    levels = t.take("levels", dict, {})
+    for severity, cm in levels.items():
+        if severity not in SEVERITIES or isinstance(cm, bool) or not isinstance(cm, int):
+            raise ConfigError(t.key(f"levels.{severity}"), "must map a CAP severity to a level in cm")
+    return tuple(sorted(levels.items(), key=lambda pair: pair[1]))
+
+
+def _check_warning_source(t: Table, source: WarningSourceConfig) -> None:
+    needed = {"nina": ("ars", source.ars), "dwd": ("warncells", source.warncells), "cap": ("url", source.url),
+              "pegelonline": ("stations", source.stations)}[source.kind]
+    if not needed[1]:
+        raise ConfigError(t.key(needed[0]), f"required for kind = {source.kind!r}")
+    if source.ars is not None and not (len(source.ars) == 12 and source.ars.isdigit()):
+        raise ConfigError(t.key("ars"), "must be the 12-digit Amtlicher Regionalschlüssel")
+    if not source.api_base and source.kind != "cap":  # a CAP source has its `url` instead
+        raise ConfigError(t.key("api_base"), "required value is missing")

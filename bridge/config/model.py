@@ -168,6 +168,30 @@ class PlatformConfig:
     credentials: dict[str, Any] = field(repr=False)
 
 
+WARNING_KINDS = ("nina", "dwd", "cap", "pegelonline")
+SEVERITIES = ("Minor", "Moderate", "Severe", "Extreme")  # CAP 1.2, in rising order
+
+
+@dataclass(frozen=True)
+class WarningSourceConfig:
+    """One `[[warnings]]` source of official warnings (`bridge.warnings`)."""
+
+    id: str
+    kind: str  # one of WARNING_KINDS
+    api_base: str
+    actors: tuple[str, ...]
+    mode: str = "publish"  # or "draft": into the approval queue
+    min_severity: str = "Moderate"
+    interval: int = 120  # seconds between polls
+    timeout: int = 15  # seconds one poll may take
+    languages: tuple[str, ...] = ("de", "en")
+    ars: str | None = None  # nina: the district's Amtlicher Regionalschlüssel
+    warncells: tuple[str, ...] = ()  # dwd
+    url: str | None = None  # cap: one CAP document or an Atom/RSS index of them
+    stations: tuple[str, ...] = ()  # pegelonline: uuid or name
+    levels: tuple[tuple[str, int], ...] = ()  # pegelonline: (severity, cm) thresholds; else the station's own
+
+
 @dataclass(frozen=True)
 class RetentionConfig:
     """Days each data category is kept (issue 5); documented in config.example.toml, shown in the register."""
@@ -291,6 +315,7 @@ class Config:
     cache: CacheConfig = CacheConfig()
     mail: MailConfig = MailConfig()
     security: SecurityConfig = SecurityConfig()
+    warnings: tuple[WarningSourceConfig, ...] = ()
 
     def actor(self, name: str) -> ActorConfig | None:
         return next((a for a in self.actors if a.name == name), None)

@@ -36,6 +36,8 @@ def post_to_note_input(post: Post, config: Config, uris: Uris) -> NoteInput:
         updated=post.edited_at,
         quote_policy=QuotePolicy(getattr(actor_config, "quote_policy", "public")) if actor_config
         else QuotePolicy.NOBODY,
+        translations=tuple((language, content_html(text, uris))
+                           for language, text in (post.translations or {}).items() if language != post.language),
     )
 
 

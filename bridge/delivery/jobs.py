@@ -81,6 +81,8 @@ class Verb(enum.StrEnum):
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
+    PIN = "pin"  # Add to the featured collection
+    UNPIN = "unpin"  # Remove from it
 
 
 async def enqueue_fanout(session: AsyncSession, post: Post, verb: Verb) -> Job:
@@ -147,6 +149,7 @@ async def handle_fanout(ctx: WorkerContext, session: AsyncSession, job: Job) -> 
     inboxes = await _audience(ctx, session, post, verb)
     now = utcnow()
     rows = [{"kind": DELIVER_JOB, "state": JobState.QUEUED, "post_id": post.id, "run_at": now, "attempts": 0,
+             "priority": job.priority,  # a warning's deliveries overtake a routine fan-out's
              "max_attempts": DELIVERY_ATTEMPTS, "created_at": now, "ordering_key": f"{post.id}|{i.url}",
              "payload": {"post_id": post.id, "verb": str(verb), "inbox": i.url, "actor": post.actor.name}}
             for i in inboxes]
@@ -167,6 +170,8 @@ def build_activity(ctx: WorkerContext, post: Post, verb: Verb) -> dict | None:
         return vocab.delete(uris, name, str(post.id))
     if post.state != PostState.PUBLISHED:
         return None  # deleted meanwhile: its Delete follows; a late Create would resurrect it
+    if verb in (Verb.PIN, Verb.UNPIN):
+        return vocab.featured_change(uris, name, str(post.id), verb is Verb.PIN, post.edited_at or post.published_at)
     note = post_to_note(post, ctx.config, uris)
     if verb is Verb.UPDATE:
         return vocab.update(uris, name, note, post.edited_at or post.published_at)

@@ -267,6 +267,7 @@ def _replace_content(post: Post, draft: Draft, media: list[Media]) -> None:
             m.post_id = None
     post.text, post.spoiler_text = draft.text, draft.spoiler_text
     post.language = draft.language or post.language
+    post.translations = None  # they translated the old text
     _attach(post, media, draft)
 
 

@@ -7,6 +7,7 @@ UPDATE is atomic by itself.
 
 from __future__ import annotations
 
+import enum
 import functools
 from datetime import datetime, timedelta
 
@@ -23,11 +24,19 @@ from bridge.store.models import Job, JobState
 LOCK_DURATION = timedelta(minutes=1)
 
 
+class Priority(enum.IntEnum):
+    """The claim takes lower numbers first (like `nice`), then the oldest due: a warning's fan-out, its
+    deliveries and its platform sends overtake a routine fan-out of thousands of deliveries already queued."""
+
+    URGENT = 0
+    NORMAL = 10
+
+
 async def enqueue(session: AsyncSession, kind: str, payload: dict | None = None, *,
                   run_at: datetime | None = None, post_id: int | None = None, max_attempts: int = 8,
-                  ordering_key: str | None = None) -> Job:
+                  ordering_key: str | None = None, priority: Priority = Priority.NORMAL) -> Job:
     job = Job(kind=kind, payload=payload or {}, run_at=run_at or utcnow(), post_id=post_id,
-              state=JobState.QUEUED, max_attempts=max_attempts, ordering_key=ordering_key)
+              state=JobState.QUEUED, max_attempts=max_attempts, ordering_key=ordering_key, priority=int(priority))
     session.add(job)
     await session.flush()
     return job
@@ -57,10 +66,12 @@ def _rescue_statement(postgres: bool):
 
 
 @functools.cache
-def _claim_statement(postgres: bool):
+def _claim_statement(postgres: bool, urgent_only: bool = False):
     """Built once (with bound parameters): building and keying it cost more than running it."""
     now = bindparam("claim_now", type_=Job.__table__.c.run_at.type)
-    chosen = select(Job.id).where(_due(now)).order_by(Job.run_at, Job.id).limit(bindparam("claim_limit"))
+    due = _due(now) & (Job.priority <= int(Priority.URGENT)) if urgent_only else _due(now)
+    chosen = (select(Job.id).where(due).order_by(Job.priority, Job.run_at, Job.id)
+              .limit(bindparam("claim_limit")))
     if postgres:
         # The classic PostgreSQL queue: lock the chosen rows, skipping those another worker holds.
         chosen = chosen.with_for_update(skip_locked=True)
@@ -71,14 +82,15 @@ def _claim_statement(postgres: bool):
 
 
 async def claim(session: AsyncSession, owner: str, limit: int = 10, now: datetime | None = None,
-                lock: timedelta = LOCK_DURATION) -> list[Job]:
+                lock: timedelta = LOCK_DURATION, urgent_only: bool = False) -> list[Job]:
     """Claims up to `limit` due jobs for `owner` for `lock` and commits the claim: expired locks are released,
-    then one UPDATE … RETURNING chooses the due jobs, marks them ours and returns them."""
+    then one UPDATE … RETURNING chooses the due jobs, marks them ours and returns them. `urgent_only`: only
+    jobs of priority URGENT (for the worker's batch slot kept for them)."""
     now = now or utcnow()
     params = {"claim_now": now, "claim_limit": limit, "claim_owner": owner, "claim_until": now + lock}
     postgres = is_postgres(session.bind)
     await session.execute(_rescue_statement(postgres), {"claim_now": now})
-    claimed = (await session.scalars(_claim_statement(postgres), params)).all()
+    claimed = (await session.scalars(_claim_statement(postgres, urgent_only), params)).all()
     await session.commit()
     return sorted(claimed, key=lambda job: job.id)
 
@@ -151,6 +163,15 @@ async def finish_many(session: AsyncSession, owner: str, results: list[tuple[Job
             await finish(session, job, owner, error=None if outcome.status is JobStatus.DEFER else outcome.code,
                          retry=outcome.status is JobStatus.RETRY,
                          retry_at=outcome.retry_at, deferred=outcome.status is JobStatus.DEFER, now=now)
+
+
+async def hurry_post(session: AsyncSession, post_id: int, priority: Priority = Priority.URGENT) -> int:
+    """Moves the queued jobs of a post (its fan-out, platform sends, pings) ahead of routine work; the
+    fan-out hands its priority on to the deliveries it creates."""
+    result = await session.execute(
+        update(Job).where(Job.post_id == post_id, Job.state == JobState.QUEUED)
+        .values(priority=int(priority)).execution_options(synchronize_session=False))
+    return result.rowcount
 
 
 async def cancel_for_post(session: AsyncSession, post_id: int) -> int:

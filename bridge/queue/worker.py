@@ -55,9 +55,10 @@ class Worker:
         await self._run_claimed(claimed)
         return len(claimed)
 
-    async def _claim(self) -> list[Job]:
+    async def _claim(self, urgent_only: bool = False) -> list[Job]:
         async with self.ctx.sessions() as session:
-            claimed = await jobs.claim(session, self.owner, self.batch, lock=self.lock_duration)
+            claimed = await jobs.claim(session, self.owner, self.batch, lock=self.lock_duration,
+                                       urgent_only=urgent_only)
         self.held.update(job.id for job in claimed)
         return claimed
 
@@ -177,9 +178,11 @@ class Worker:
             await asyncio.gather(*running, return_exceptions=True)
 
     async def _claim_and_run(self, running: set[asyncio.Task], batches_in_flight: int) -> None:
+        """Up to `batches_in_flight` batches of any jobs, and one more of urgent jobs only: a warning's fan-out
+        and deliveries need not wait until a routine batch (up to `batch` slow deliveries) ends."""
         while True:
-            if len(running) < batches_in_flight:
-                claimed = await self._claim()
+            if len(running) <= batches_in_flight:
+                claimed = await self._claim(urgent_only=len(running) == batches_in_flight)
                 if claimed:
                     task = asyncio.create_task(self._run_claimed(claimed))
                     running.add(task)

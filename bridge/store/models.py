@@ -156,6 +156,9 @@ class Post(Base):
     # Remote @user@host mentions in the text, resolved by WebFinger when the post went out: handle
     # (lower case) → actor id, so the Mention tag and `cc` carry the id and every later Update agrees.
     mention_actors: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # The text in other languages (language → plain text), for `contentMap`: an official warning's English.
+    # Any edit of the text drops them (they would no longer match); the warnings lane writes them again.
+    translations: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     actor: Mapped[Actor] = relationship(lazy="joined")
     author: Mapped["User | None"] = relationship(foreign_keys=[author_id], lazy="joined")
     approved_by: Mapped["User | None"] = relationship(foreign_keys=[approved_by_id], lazy="joined")
@@ -243,8 +246,10 @@ class Job(Base):
     last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Lower runs first (like `nice`): a warning's fan-out and sends (0) overtake routine jobs (10) already queued.
+    priority: Mapped[int] = mapped_column(Integer, default=10, server_default="10")
 
-    __table_args__ = (Index("ix_job_due", "state", "run_at", "id"),)  # the claim's ORDER BY, whole
+    __table_args__ = (Index("ix_job_due", "state", "priority", "run_at", "id"),)  # the claim's ORDER BY, whole
 
 
 class WorkerHeartbeat(Base):

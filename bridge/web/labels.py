@@ -43,6 +43,7 @@ ACTION = {
     "post.deleted": N_("Post deleted"),
     "post.failed": N_("Post failed"),
     "post.federated": N_("Post sent to followers"),
+    "warning.imported": N_("Official warning read"),
     "delivery.failed": N_("Delivery failed"),
     "follower.gone": N_("Follower's server gone"),
     "inbound.accepted": N_("Message from the fediverse accepted"),
@@ -279,11 +280,28 @@ POLL = {"posted": N_("new entries posted"), "primed": N_("first poll: existing e
         "not_configured": N_("no feed configured"), "fetch_failed": N_("feed could not be fetched"),
         "http_error": N_("the feed's server answered with an error"), "feed_broken": N_("feed could not be read")}
 
+WARNING = {
+    "polled": N_("read"), "not_modified": N_("unchanged"), "fetch_failed": N_("unreachable"),
+    "timeout": N_("no answer in time"), "too_many_redirects": N_("too many redirects"),
+    "refused_address": N_("address not allowed"), "http_error": N_("error status"),
+    "invalid_json": N_("invalid JSON"), "invalid_xml": N_("invalid XML"),
+    "unexpected_shape": N_("unexpected answer"), "concurrent": N_("read twice at once, nothing doubled"),
+    "posted": N_("posted"), "held": N_("awaiting approval"), "updated": N_("updated"), "lifted": N_("lifted"),
+    "expired": N_("expired"), "seen": N_("already known"), "below_severity": N_("below the minimum severity"),
+    "already_expired": N_("already expired"), "not_actual": N_("exercise or test"),
+    "no_info": N_("CAP message without info"), "unknown_severity": N_("unknown severity"),
+    "unknown_references": N_("refers to unknown messages"), "invalid_message": N_("incomplete CAP message"),
+    "post_refused": N_("post refused"), "active": N_("active"),
+}
+
+SEVERITY = {"Minor": N_("minor"), "Moderate": N_("moderate"), "Severe": N_("severe"), "Extreme": N_("extreme"),
+            "Unknown": N_("unknown")}
+
 KINDS = {"action": ACTION, "outcome": OUTCOME, "reason": REASON, "purpose": PURPOSE, "basis": BASIS,
          "retention": RETENTION, "visibility": VISIBILITY, "request_kind": REQUEST_KIND,
          "request_state": REQUEST_STATE, "role": ROLE, "reply_state": REPLY_STATE, "interaction": INTERACTION,
          "source": SOURCE, "recipient_role": RECIPIENT_ROLE,
-         "poll": POLL}
+         "poll": POLL, "warning": WARNING, "severity": SEVERITY}
 
 
 def label_of(kind: str, code: object) -> str | None:

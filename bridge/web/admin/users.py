@@ -13,7 +13,7 @@ from bridge.store.models import Role, User
 from bridge.auth.totp import enrolled, reset_second_factor
 from bridge.auth.users import (UserProblem, create_user, disable_user, reset_password, set_actors, set_email,
                                set_role, signin_blocks, unblock_signin)
-from bridge.web.admin import platforms as admin_platforms, tokens as admin_tokens
+from bridge.web.admin import platforms as admin_platforms, tokens as admin_tokens, warnings as admin_warnings
 from bridge.web import filters
 from bridge.web.guards import int_param, require_user
 from bridge.web.messages import N_
@@ -174,3 +174,4 @@ def setup(app: web.Application) -> None:
     app.router.add_post(user + "/second-factor/reset", user_second_factor_reset)
     admin_tokens.setup(app)
     admin_platforms.setup(app)
+    admin_warnings.setup(app)

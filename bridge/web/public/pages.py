@@ -15,7 +15,7 @@ from bridge.publishing import timeline
 from bridge.appkeys import CONFIG, FEDERATION, SESSIONS
 from bridge.store.models import Actor, PostState
 from bridge.publishing.timeline import Scope
-from bridge.web.public import feeds, follow as public_follow, legal as public_legal
+from bridge.web.public import feeds, follow as public_follow, legal as public_legal, warnings as public_warnings
 from bridge.web.editor import imports as public_imports
 from bridge.web.messages import N_
 from bridge.web.public.replies import public_replies
@@ -53,6 +53,7 @@ def setup(app: web.Application) -> None:
     public_follow.setup(app)
     public_legal.setup(app)
     public_imports.setup(app)
+    public_warnings.setup(app)
 
 
 async def home(request: web.Request) -> web.StreamResponse:

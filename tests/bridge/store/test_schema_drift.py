@@ -29,12 +29,13 @@ async def test_migrated_schema_matches_the_models(config, booted):
 
 
 async def test_the_claim_index_covers_its_whole_order(config, booted):
-    """Jobs are claimed ORDER BY run_at, id: the index must hold both, or PostgreSQL sorts the queue."""
+    """Jobs are claimed ORDER BY priority, run_at, id: the index must hold all three, or PostgreSQL sorts the
+    queue."""
     engine = create_engine(config.database.url)
     try:
         async with engine.connect() as conn:
             indexes = await conn.run_sync(lambda c: inspect(c).get_indexes("job"))
     finally:
         await engine.dispose()
-    assert {"name": "ix_job_due", "columns": ["state", "run_at", "id"]} in [
+    assert {"name": "ix_job_due", "columns": ["state", "priority", "run_at", "id"]} in [
         {"name": i["name"], "columns": i["column_names"]} for i in indexes]
