@@ -72,7 +72,7 @@ ANSWER_TEXT = {
     AnswerReason.POST_NOT_MIRRORED: "The post this reply belongs to is not on the platform (any more).",
     AnswerReason.NOT_ANSWERABLE: "Replies on this platform cannot be answered from Stadtbote.",
     AnswerReason.EMPTY: "Write an answer first.",
-    AnswerReason.TOO_LONG: "The answer is too long for the platform.",
+    AnswerReason.TOO_LONG: "The answer has %(length)s characters; the platform allows at most %(limit)s.",
 }
 
 
@@ -100,25 +100,34 @@ def answer_handle(reply_id: int, platform_id: str, attempt: str = "") -> str:
     return f"{reply_id}-{digest}"
 
 
+async def answerable(session: AsyncSession, config: Config, reply: Reply) -> AnswerReason | None:
+    """Why this reply cannot be answered on its platform, or None when it can."""
+    if not (reply.signals or {}).get("platform"):
+        return AnswerReason.NOT_A_PLATFORM_REPLY
+    platform = platform_of(config, reply)
+    if platform is None:
+        return AnswerReason.PLATFORM_GONE
+    sent = await send_row(session, reply.post_id or 0, platform.id)
+    if sent is None or sent.state != SendState.SENT or not sent.remote_id:
+        return AnswerReason.POST_NOT_MIRRORED
+    connector = registry.build(platform, None, AccountState(), utcnow)
+    if connector is None or type(connector).answer is Connector.answer:
+        return AnswerReason.NOT_ANSWERABLE
+    return None
+
+
 async def start_answer(session: AsyncSession, config: Config, reply: Reply, text: str, language: str,
                        user_ref: str, now: datetime) -> Started:
     """Checks the answer against the platform's limit and queues it (or keeps it as a draft while the
     account needs reconnecting). The caller commits."""
     text = text.strip()
-    if not (reply.signals or {}).get("platform"):
-        return Started(AnswerReason.NOT_A_PLATFORM_REPLY)
-    platform = platform_of(config, reply)
-    if platform is None:
-        return Started(AnswerReason.PLATFORM_GONE)
-    sent = await send_row(session, reply.post_id or 0, platform.id)
-    if sent is None or sent.state != SendState.SENT or not sent.remote_id:
-        return Started(AnswerReason.POST_NOT_MIRRORED)
-    connector = registry.build(platform, None, AccountState(), utcnow)
-    if connector is None or type(connector).answer is Connector.answer:
-        return Started(AnswerReason.NOT_ANSWERABLE)
+    refused = await answerable(session, config, reply)
+    if refused is not None:
+        return Started(refused)
     if not text:
         return Started(AnswerReason.EMPTY)
-    rendered = connector.render_answer(text, language)
+    platform = platform_of(config, reply)
+    rendered = registry.build(platform, None, AccountState(), utcnow).render_answer(text, language)
     if not rendered.fits:
         return Started(AnswerReason.TOO_LONG, length=rendered.length, limit=rendered.limit)
     earlier = await session.scalar(select(PlatformAnswer).where(PlatformAnswer.reply_id == reply.id)

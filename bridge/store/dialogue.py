@@ -5,12 +5,17 @@ in the consent store; `reply_id` points there without a foreign key (the stores 
 from __future__ import annotations
 
 import enum
+import math
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bridge.store.db import Base, UTCDateTime, utcnow
+from consent.models import Reply
+
+WAITING_STATES = ("pending", "approved")  # moderation states of a reply that may still need an answer
 
 
 class Handling(enum.StrEnum):
@@ -56,3 +61,50 @@ async def mark_answered(session, reply_id: int, actor_name: str, received_at: da
     row.state = Handling.ANSWERED
     row.first_answer_at = row.first_answer_at or now
     row.updated_at = now
+
+
+@dataclass(frozen=True)
+class AnswerTimes:
+    """Time to a first answer over a period, for one account: how many were answered, median and 90th
+    percentile in seconds (None when none was answered), and how many still wait."""
+
+    answered: int
+    median: float | None
+    p90: float | None
+    waiting: int
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    """Nearest-rank percentile: the smallest value at or above `share` of the values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+async def answer_times(session, since: datetime) -> dict[str, AnswerTimes]:
+    """Per account, over replies received since `since`: figures only, no person's data. A reply erased
+    after its answer still counts (its handling row keeps both times); one that waits is a stored reply
+    awaiting or past moderation, neither hidden nor marked as needing no answer."""
+    present = (await session.execute(
+        select(Reply.id, Reply.actor_name, Reply.state, Reply.received_at, ReplyHandling.state,
+               ReplyHandling.first_answer_at)
+        .outerjoin(ReplyHandling, ReplyHandling.reply_id == Reply.id).where(Reply.received_at >= since))).all()
+    seen = {row[0] for row in present}
+    gone = (await session.execute(
+        select(ReplyHandling.reply_id, ReplyHandling.actor_name, ReplyHandling.received_at,
+               ReplyHandling.first_answer_at)
+        .where(ReplyHandling.received_at >= since, ReplyHandling.first_answer_at.is_not(None)))).all()
+    spans: dict[str, list[float]] = {}
+    waiting: dict[str, int] = {}
+    for _, actor_name, reply_state, received_at, handling, first_answer_at in present:
+        spans.setdefault(actor_name, [])
+        if first_answer_at is not None:
+            spans[actor_name].append(max(0.0, (first_answer_at - received_at).total_seconds()))
+        elif reply_state in WAITING_STATES and handling in (None, Handling.OPEN):
+            waiting[actor_name] = waiting.get(actor_name, 0) + 1
+    for reply_id, actor_name, received_at, first_answer_at in gone:
+        if reply_id not in seen:
+            spans.setdefault(actor_name, []).append(max(0.0, (first_answer_at - received_at).total_seconds()))
+    return {name: AnswerTimes(len(values), percentile(values, 0.5), percentile(values, 0.9), waiting.get(name, 0))
+            for name, values in spans.items()}
