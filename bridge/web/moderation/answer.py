@@ -77,7 +77,7 @@ async def send(request: web.Request) -> web.StreamResponse:
         reply = await load_reply(request, session, user)
         author = await session.get(User, user.id)
         if (reply.signals or {}).get("platform"):
-            return await _send_platform(request, session, reply, author, text)
+            return await _send_platform(request, session, reply, user, author, text)
         target = await answer_target(session, request.app[FEDERATION], reply)
         if target is None:
             return await _page(request, session, reply, text, NOT_ANSWERABLE, status=409)
@@ -103,12 +103,13 @@ async def _from_template(request: web.Request, session, reply) -> str:
     return fill_template(template.body, request.app[CONFIG], reply)
 
 
-async def _send_platform(request: web.Request, session, reply, author: User, text: str) -> web.StreamResponse:
+async def _send_platform(request: web.Request, session, reply, user: User, author: User,
+                         text: str) -> web.StreamResponse:
     started = await platform_answers.start_answer(session, request.app[CONFIG], reply, text,
                                                   request.app[CONFIG].instance.language, user_ref(author), utcnow())
     if not started.ok:
         await session.rollback()
-        reply = await load_reply(request, session, author)
+        reply = await load_reply(request, session, user)  # the rollback expired it
         return await _page(request, session, reply, text, platform_answers.ANSWER_TEXT[started.reason], status=422,
                            problem_args={"length": started.length, "limit": started.limit})
     await record_answer(session, author, reply, reply.post_id or 0)
