@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridge.queue import jobs
+from bridge.config.model import PlatformConfig
 from bridge.store.db import utcnow
 from bridge.store.models import Post
 from bridge.store.platforms import PlatformSend, SendState
@@ -124,7 +125,28 @@ def _next_handle(row: PlatformSend) -> str:
     return stable_handle(row.post_id, row.platform_id, f":retry:{row.handle}")
 
 
-def backfeed_delay(attempt_age: timedelta, cadence: tuple[tuple[timedelta, timedelta], ...]) -> timedelta | None:
+Cadence = tuple[tuple[timedelta, timedelta], ...]
+DEFAULT_CADENCE: Cadence = ((timedelta(minutes=15), timedelta(days=1)), (timedelta(hours=1), timedelta(days=7)),
+                            (timedelta(days=1), timedelta(days=30)))
+
+
+def cadence_of(platform: PlatformConfig, default: Cadence) -> Cadence | None:
+    """The platform's `backfeed_cadence` stages, the default without one, None with `backfeed = false`."""
+    if platform.credentials.get("backfeed") is False:
+        return None
+    stages = platform.credentials.get("backfeed_cadence")
+    if isinstance(stages, list) and all(isinstance(s, list) and len(s) == 2 for s in stages):
+        return tuple((timedelta(minutes=int(a)), timedelta(minutes=int(b))) for a, b in stages)
+    return default
+
+
+def first_backfeed(platform: PlatformConfig, default: Cadence) -> timedelta | None:
+    """When to look for replies after a send: the first stage of the platform's own cadence."""
+    stages = cadence_of(platform, default)
+    return backfeed_delay(timedelta(0), stages) if stages else None
+
+
+def backfeed_delay(attempt_age: timedelta, cadence: Cadence) -> timedelta | None:
     """Bridgy-like: (interval, until age) stages; None once the post is older than the last stage."""
     for interval, until in cadence:
         if attempt_age < until:
