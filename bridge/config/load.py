@@ -39,7 +39,7 @@ from bridge.config.model import (
 )
 from bridge.config.privacy import PRIVACY_SECTIONS, parse_privacy_sections
 
-PLATFORM_KINDS = ("bluesky", "mastodon", "facebook", "instagram", "threads", "linkedin", "x", "telegram")
+PLATFORM_KINDS = ("bluesky", "mastodon", "facebook", "instagram", "threads", "linkedin", "x", "telegram", "xing")
 _MISSING = object()
 
 

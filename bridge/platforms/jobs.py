@@ -100,7 +100,8 @@ def _render(run: Run) -> Rendered:
 
 async def _publish(run: Run, cadence: Cadence) -> JobOutcome:
     row = run.row
-    if row.state in (SendState.SENT, SendState.CANCELLED, SendState.DELETED, SendState.MANUAL, SendState.FAILED):
+    if row.state in (SendState.SENT, SendState.CANCELLED, SendState.DELETED, SendState.MANUAL, SendState.FAILED,
+                     SendState.BY_HAND):
         return JobOutcome(JobStatus.DONE, MirrorReason.ALREADY_SETTLED, detail=str(row.state))  # a stale job: the row was settled meanwhile
     if run.post.state != PostState.PUBLISHED:
         set_state(row, SendState.CANCELLED, Result(Outcome.NOT_FOUND, Reason.NOT_FOUND, "post not public"), run.now)
@@ -112,6 +113,9 @@ async def _publish(run: Run, cadence: Cadence) -> JobOutcome:
         set_state(row, SendState.FAILED, result, run.now)
         await audit(run, Action.PLATFORM_FAILED, result)
         return JobOutcome(JobStatus.DONE, result.reason)
+    if run.connector.capabilities().manual_route:  # no API: the text waits for an editor to post it by hand
+        set_state(row, SendState.BY_HAND, Result(Outcome.MANUAL, Reason.MANUAL_ROUTE), run.now)
+        return JobOutcome(JobStatus.DONE, MirrorReason.BY_HAND)
     if row.state in (SendState.SENDING, SendState.UNKNOWN):
         found = await run.connector.reconcile(row.handle, rendered, row.first_sent_at)
         run.save_account()

@@ -90,8 +90,8 @@ async def enqueue_change(session: AsyncSession, post: Post, change: Change) -> N
     """An edit or delete of a public post follows it to every platform that has (or may have) a copy."""
     now = utcnow()
     for row in await sends_of(session, post.id):
-        if change is Change.DELETE and row.state == SendState.QUEUED:
-            move(row, SendState.CANCELLED, now)  # its job was cancelled with the post's
+        if change is Change.DELETE and row.state in (SendState.QUEUED, SendState.BY_HAND):
+            move(row, SendState.CANCELLED, now)  # its job was cancelled with the post's; nothing is posted by hand
             continue
         if row.state in ENDED or (change is Change.EDIT and row.state != SendState.SENT):
             continue
@@ -117,6 +117,28 @@ async def decide(session: AsyncSession, post_id: int, platform_id: str, decision
     row.handle = row.handle if decision is Decision.MARK_SENT else _next_handle(row)
     await record(session, Event(Action.PLATFORM_DECIDED, actor_role, actor_ref, subject_ref=f"post:{post_id}",
                                 details={"platform": platform_id, "decision": str(decision)}))
+    return True
+
+
+async def mark_by_hand(session: AsyncSession, post_id: int, platform: PlatformConfig, actor_role: str,
+                       actor_ref: str, actor_name: str) -> bool:
+    """An editor posted the prepared text on a platform without an API (XING) and says so: the send is done,
+    by whom and when is kept on the row, and the transfer log records it as every send. False when there is
+    nothing waiting to be posted by hand."""
+    row = await send_row(session, post_id, platform.id)
+    if row is None or row.state != SendState.BY_HAND:
+        return False
+    now = utcnow()
+    move(row, SendState.SENT, now)
+    row.sent_at, row.reason, row.detail = now, "sent_by_hand", None
+    row.remote_extra = {"by": actor_ref, "by_name": actor_name, "at": now.isoformat()}
+    details = {"platform": platform.id, "kind": platform.kind, "post_id": post_id, "action": "publish_by_hand",
+               "recipient": platform.recipient, "country": platform.country,
+               "mechanism": platform.transfer_mechanism}
+    await record(session, Event(Action.PLATFORM_TRANSFER, actor_role, actor_ref, subject_ref=f"post:{post_id}",
+                                purpose="public_relations", details=details), now)
+    await record(session, Event(Action.PLATFORM_SENT, actor_role, actor_ref, subject_ref=f"post:{post_id}",
+                                reason="sent_by_hand", details=details), now)
     return True
 
 

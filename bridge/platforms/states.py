@@ -13,7 +13,8 @@ S = SendState
 # starts. SENDING and UNKNOWN mean "it may be there": they end sent, failed, cancelled, deleted or manual,
 # or go back to the queue when the request never left, or when an editor checked that it is not there.
 TRANSITIONS: dict[SendState, frozenset[SendState]] = {
-    S.QUEUED: frozenset({S.SENDING, S.SENT, S.FAILED, S.UNKNOWN, S.CANCELLED}),
+    S.QUEUED: frozenset({S.SENDING, S.SENT, S.FAILED, S.UNKNOWN, S.CANCELLED, S.BY_HAND}),
+    S.BY_HAND: frozenset({S.SENT, S.CANCELLED}),  # an editor posted it by hand, or the post was deleted
     S.SENDING: frozenset({S.QUEUED, S.SENT, S.FAILED, S.UNKNOWN, S.CANCELLED, S.DELETED, S.MANUAL}),
     S.UNKNOWN: frozenset({S.QUEUED, S.SENDING, S.SENT, S.FAILED, S.CANCELLED, S.DELETED, S.MANUAL}),
     S.SENT: frozenset({S.DELETED, S.MANUAL}),

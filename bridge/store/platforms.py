@@ -25,6 +25,7 @@ class SendState(enum.StrEnum):
     CANCELLED = "cancelled"  # the post was deleted before it went out
     DELETED = "deleted"
     MANUAL = "manual"  # must be removed on the platform by hand (e.g. Telegram after 48 h)
+    BY_HAND = "by_hand"  # no API (XING): waits for an editor to post it there and mark it done
 
 
 class AccountStatus(enum.StrEnum):

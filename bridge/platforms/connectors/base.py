@@ -95,6 +95,7 @@ class Capabilities:
     idempotency: Idempotency = Idempotency.NONE
     requires_image: bool = False
     content_warning: bool = False  # a separate spoiler/CW field exists
+    manual_route: bool = False  # no API: an editor posts the prepared text by hand and marks it done (XING)
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,7 @@ class Reason(enum.StrEnum):
     UNDECIDABLE = "undecidable"
     REPLIES_UNAVAILABLE = "replies_unavailable"
     ANSWER_UNSUPPORTED = "answer_unsupported"
+    MANUAL_ROUTE = "manual_route"
     REPLY_GONE = "reply_gone"
 
     @property
@@ -194,6 +196,7 @@ REASON_TEXT = {
     Reason.UNDECIDABLE: "the platform offers no way to find out whether the post exists: decide by hand",
     Reason.REPLIES_UNAVAILABLE: "the platform's replies could not be read",
     Reason.ANSWER_UNSUPPORTED: "replies on this platform cannot be answered from Stadtbote",
+    Reason.MANUAL_ROUTE: "the platform has no publishing API: post the prepared text there by hand",
     Reason.REPLY_GONE: "the reply no longer exists on the platform",
 }
 
