@@ -30,6 +30,7 @@ from bridge.platforms.connectors.base import AccountState, AnswerTarget, Connect
 from bridge.platforms.jobs import remote_of
 from bridge.platforms.reasons import MirrorReason
 from bridge.platforms.sends import send_row
+from bridge.platforms.states import move_answer
 from bridge.queue import jobs
 from bridge.queue.context import JobOutcome, JobStatus, WorkerContext
 from bridge.store.db import utcnow
@@ -139,7 +140,8 @@ async def start_answer(session: AsyncSession, config: Config, reply: Reply, text
     session.add(row)
     account = await account_row(session, platform.id)
     if account.status == AccountStatus.RECONNECT_NEEDED:
-        row.state, row.reason = S.DRAFT, str(MirrorReason.RECONNECT_NEEDED)
+        move_answer(row, S.DRAFT, now)
+        row.reason = str(MirrorReason.RECONNECT_NEEDED)
         await session.flush()
         return Started(AnswerReason.DRAFT_RECONNECT, row)
     await session.flush()
@@ -158,7 +160,8 @@ async def release_drafts(session: AsyncSession, platform_id: str) -> int:
     drafts = (await session.scalars(select(PlatformAnswer).where(PlatformAnswer.platform_id == platform_id,
                                                                  PlatformAnswer.state == S.DRAFT))).all()
     for row in drafts:
-        row.state, row.reason, row.updated_at = S.QUEUED, None, utcnow()
+        move_answer(row, S.QUEUED, utcnow())
+        row.reason = None
         await _enqueue(session, row)
     refused = (await session.scalars(select(PlatformAnswer).where(
         PlatformAnswer.platform_id == platform_id, PlatformAnswer.state == S.UNKNOWN,
@@ -180,10 +183,12 @@ async def decide_answer(session: AsyncSession, row: PlatformAnswer, decision: An
         return False
     now = utcnow()
     if decision is AnswerDecision.MARK_SENT:
-        row.state, row.sent_at = S.SENT, now
+        move_answer(row, S.SENT, now)
+        row.sent_at = now
         await _answered(session, row, now)
     else:
-        row.state, row.first_sent_at = S.QUEUED, None
+        move_answer(row, S.QUEUED, now)
+        row.first_sent_at = None
         row.handle = answer_handle(row.reply_id, row.platform_id, f"retry:{row.handle}")
         await _enqueue(session, row)
     row.reason, row.detail, row.updated_at = f"editor_{decision}", None, now
@@ -278,7 +283,7 @@ async def _target(session: AsyncSession, vault: Vault, row: PlatformAnswer) -> A
 
 
 def _set(row: PlatformAnswer, state: AnswerState, result: Result, now: datetime) -> None:
-    row.state, row.updated_at = state, now
+    move_answer(row, state, now)
     row.reason = None if result.outcome is Outcome.SENT and result.reason is Reason.OK else str(result.reason)
     row.detail = result.detail[:300] or None
 
