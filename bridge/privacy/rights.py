@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bridge.config.model import Config
 from bridge.store.db import utcnow
+from bridge.store.dialogue import purge_handling
 from bridge.privacy import erasure
 from bridge.privacy.media_purge import purge_media
 from bridge.store.models import Job, JobState
@@ -89,6 +90,7 @@ async def run_retention(session: AsyncSession, vault: Vault, config: Config, by:
         delete(Job).where(Job.state.in_(ENDED_JOBS), Job.finished_at <= cutoff)
         .execution_options(synchronize_session=False))).rowcount
     counts.update(await purge_media(session, config.instance.data_dir, now))
+    counts["reply_handling"] = await purge_handling(session, now)
     await record(session, Event(Action.RETENTION_PURGED, by[0], by[1], details=counts), now)
     return counts
 

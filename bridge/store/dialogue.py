@@ -7,9 +7,9 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import ForeignKey, Integer, String, select
+from sqlalchemy import ForeignKey, Integer, String, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bridge.store.db import Base, UTCDateTime, utcnow
@@ -108,3 +108,14 @@ async def answer_times(session, since: datetime) -> dict[str, AnswerTimes]:
             spans.setdefault(actor_name, []).append(max(0.0, (first_answer_at - received_at).total_seconds()))
     return {name: AnswerTimes(len(values), percentile(values, 0.5), percentile(values, 0.9), waiting.get(name, 0))
             for name, values in spans.items()}
+
+
+KEEP_HANDLING = timedelta(days=30)  # the period of the answer-time figures
+
+
+async def purge_handling(session, now: datetime) -> int:
+    """Handling rows outlive their reply only for the answer-time figures: gone after 30 days."""
+    stale = (delete(ReplyHandling).where(ReplyHandling.received_at < now - KEEP_HANDLING,
+                                         ReplyHandling.reply_id.not_in(select(Reply.id)))
+             .execution_options(synchronize_session=False))
+    return (await session.execute(stale)).rowcount
