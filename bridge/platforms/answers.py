@@ -51,6 +51,9 @@ S = AnswerState
 
 class AnswerReason(enum.StrEnum):
     QUEUED = "answer_queued"
+    AWAITING_APPROVAL = "answer_awaiting_approval"
+    OWN_ANSWER = "own_answer"
+    NOT_WAITING = "answer_not_waiting"
     DRAFT_RECONNECT = "answer_draft_reconnect"
     NOT_A_PLATFORM_REPLY = "not_a_platform_reply"
     PLATFORM_GONE = "platform_gone"
@@ -66,6 +69,10 @@ class AnswerReason(enum.StrEnum):
 
 ANSWER_TEXT = {
     AnswerReason.QUEUED: "The answer is being sent to the platform.",
+    AnswerReason.AWAITING_APPROVAL: "The account has four-eyes approval: the answer goes out once a second "
+                                    "editor approves it.",
+    AnswerReason.OWN_ANSWER: "You wrote this answer: a second editor must approve it.",
+    AnswerReason.NOT_WAITING: "This answer does not wait for approval.",
     AnswerReason.DRAFT_RECONNECT: "The platform account must be reconnected: the answer is kept as a draft and "
                                   "sent once it works again.",
     AnswerReason.NOT_A_PLATFORM_REPLY: "This reply did not come from a platform.",
@@ -120,7 +127,8 @@ async def answerable(session: AsyncSession, config: Config, reply: Reply) -> Ans
 async def start_answer(session: AsyncSession, config: Config, reply: Reply, text: str, language: str,
                        user_ref: str, now: datetime) -> Started:
     """Checks the answer against the platform's limit and queues it (or keeps it as a draft while the
-    account needs reconnecting). The caller commits."""
+    account needs reconnecting, or for a second editor where the account has four-eyes approval). The
+    caller commits."""
     text = text.strip()
     refused = await answerable(session, config, reply)
     if refused is not None:
@@ -133,20 +141,44 @@ async def start_answer(session: AsyncSession, config: Config, reply: Reply, text
         return Started(AnswerReason.TOO_LONG, length=rendered.length, limit=rendered.limit)
     earlier = await session.scalar(select(PlatformAnswer).where(PlatformAnswer.reply_id == reply.id)
                                    .order_by(PlatformAnswer.id.desc()))
-    row = PlatformAnswer(reply_id=reply.id, post_id=reply.post_id, platform_id=platform.id,
-                         actor_name=reply.actor_name, text=text, language=language, state=S.QUEUED,
+    actor = config.actor(reply.actor_name)
+    four_eyes = actor is not None and actor.require_approval
+    row = PlatformAnswer(reply_id=reply.id, post_id=reply.post_id, platform_id=platform.id, actor_name=reply.actor_name,
+                         text=text, language=language, state=S.AWAITING_APPROVAL if four_eyes else S.QUEUED,
                          handle=answer_handle(reply.id, platform.id, str(earlier.id if earlier else "")),
                          attempts=0, created_by=user_ref, created_at=now, updated_at=now)
     session.add(row)
-    account = await account_row(session, platform.id)
+    if four_eyes:
+        await session.flush()
+        return Started(AnswerReason.AWAITING_APPROVAL, row)
+    return await _release(session, row, now)
+
+
+async def _release(session: AsyncSession, row: PlatformAnswer, now: datetime) -> Started:
+    """Queues the answer, or keeps it as a draft while its account needs reconnecting."""
+    account = await account_row(session, row.platform_id)
     if account.status == AccountStatus.RECONNECT_NEEDED:
         move_answer(row, S.DRAFT, now)
         row.reason = str(MirrorReason.RECONNECT_NEEDED)
         await session.flush()
         return Started(AnswerReason.DRAFT_RECONNECT, row)
+    move_answer(row, S.QUEUED, now)
     await session.flush()
     await _enqueue(session, row)
     return Started(AnswerReason.QUEUED, row)
+
+
+async def approve_answer(session: AsyncSession, row: PlatformAnswer, approver_role: str, approver_ref: str,
+                         now: datetime) -> Started:
+    """The second pair of eyes: another editor of the account lets the answer go out (audited)."""
+    if row.state != S.AWAITING_APPROVAL:
+        return Started(AnswerReason.NOT_WAITING)
+    if row.created_by == approver_ref:
+        return Started(AnswerReason.OWN_ANSWER)
+    started = await _release(session, row, now)
+    await record(session, Event(Action.PLATFORM_DECIDED, approver_role, approver_ref, subject_ref=f"post:{row.post_id}",
+                                details={"platform": row.platform_id, "answer": row.id, "decision": "approve"}))
+    return started
 
 
 async def _enqueue(session: AsyncSession, row: PlatformAnswer) -> None:

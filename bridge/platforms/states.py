@@ -52,6 +52,7 @@ A = AnswerState
 # An answer to a platform reply: the same rule as a send (SENDING and UNKNOWN mean "it may be there"), plus
 # DRAFT, kept while the account needs reconnecting. An answer that arrived stays so.
 ANSWER_TRANSITIONS: dict[AnswerState, frozenset[AnswerState]] = {
+    A.AWAITING_APPROVAL: frozenset({A.QUEUED, A.DRAFT}),
     A.DRAFT: frozenset({A.QUEUED}),
     A.QUEUED: frozenset({A.SENDING, A.DRAFT, A.FAILED}),
     A.SENDING: frozenset({A.QUEUED, A.DRAFT, A.SENT, A.UNKNOWN, A.FAILED}),

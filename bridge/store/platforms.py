@@ -72,6 +72,7 @@ class PlatformAccount(Base):
 
 
 class AnswerState(enum.StrEnum):
+    AWAITING_APPROVAL = "awaiting_approval"  # the account has four-eyes approval: a second editor approves
     DRAFT = "draft"  # kept until the platform account is reconnected, then sent
     QUEUED = "queued"
     SENDING = "sending"  # the request may be on its way: a crash here means UNKNOWN, never "not sent"

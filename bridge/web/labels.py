@@ -260,7 +260,8 @@ POLL = {"posted": N_("new entries posted"), "primed": N_("first poll: existing e
         "not_configured": N_("no feed configured"), "fetch_failed": N_("feed could not be fetched"),
         "http_error": N_("the feed's server answered with an error"), "feed_broken": N_("feed could not be read")}
 
-ANSWER_STATE = {"draft": N_("draft: sent once the account is reconnected"), "queued": N_("being sent"),
+ANSWER_STATE = {"awaiting_approval": N_("awaiting approval by a second editor"),
+                "draft": N_("draft: sent once the account is reconnected"), "queued": N_("being sent"),
                 "sending": N_("being sent"), "sent": N_("arrived"), "unknown": N_("unclear whether it arrived"),
                 "failed": N_("not sent")}
 

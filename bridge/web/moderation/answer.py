@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bridge.appkeys import CONFIG, FEDERATION, FORM, SESSIONS
+from bridge.appkeys import CONFIG, FEDERATION, FORM, SESSIONS, USER
 from bridge.auth.users import user_ref
 from bridge.platforms import answers as platform_answers
 from bridge.platforms.connectors.base import Reason
@@ -35,6 +35,7 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/editor/replies/{reply_id:\\d+}/answer", form, name="reply_answer")
     app.router.add_post("/editor/replies/{reply_id:\\d+}/answer", send)
     app.router.add_post("/editor/replies/{reply_id:\\d+}/answer/decide", decide, name="reply_answer_decide")
+    app.router.add_post("/editor/replies/{reply_id:\\d+}/answer/approve", approve, name="reply_answer_approve")
 
 
 async def _page(request: web.Request, session, reply, text: str, problem: str | None = None,
@@ -51,8 +52,14 @@ async def _page(request: web.Request, session, reply, text: str, problem: str | 
     return render(request, "moderation_answer.html", {
         "reply": reply, "row": row, "text": text, "problem": problem, "problem_args": problem_args or {},
         "platform": platform, "platform_reply": bool((reply.signals or {}).get("platform")), "answers": sent,
-        "reasons": REASONS, "templates": templates, "notice": SENT_NOTICE if request.query.get("sent") else None,
+        "reasons": REASONS, "templates": templates, "me": user_ref(request[USER]), "notice": _notice(request),
         "back": replies_url(reply.actor_name, reply.post_id)}, status=status)
+
+
+def _notice(request: web.Request) -> str | None:
+    if request.query.get("waiting"):
+        return platform_answers.ANSWER_TEXT[platform_answers.AnswerReason.AWAITING_APPROVAL]
+    return SENT_NOTICE if request.query.get("sent") else None
 
 
 async def form(request: web.Request) -> web.StreamResponse:
@@ -114,6 +121,28 @@ async def _send_platform(request: web.Request, session, reply, user: User, autho
                            problem_args={"length": started.length, "limit": started.limit})
     await record_answer(session, author, reply, reply.post_id or 0)
     await session.commit()
+    waiting = "waiting=1" if started.reason is platform_answers.AnswerReason.AWAITING_APPROVAL else "sent=1"
+    raise web.HTTPSeeOther(f"/editor/replies/{reply.id}/answer?{waiting}")
+
+
+async def _answer_of(request: web.Request, session, reply) -> platform_answers.PlatformAnswer:
+    chosen = str(request[FORM].get("answer", ""))
+    row = await session.get(platform_answers.PlatformAnswer, int(chosen)) if chosen.isdigit() else None
+    if row is None or row.reply_id != reply.id:
+        raise web.HTTPNotFound(text=N_("No such answer."))
+    return row
+
+
+async def approve(request: web.Request) -> web.StreamResponse:
+    """Four-eyes approval of an answer on a platform: a second editor of the account lets it go out."""
+    user = require_user(request, roles=EDITORS)
+    async with request.app[SESSIONS]() as session:
+        reply = await load_reply(request, session, user)
+        row = await _answer_of(request, session, reply)
+        started = await platform_answers.approve_answer(session, row, user.role, user_ref(user), utcnow())
+        if not started.ok:
+            return await _page(request, session, reply, "", platform_answers.ANSWER_TEXT[started.reason], status=409)
+        await session.commit()
     raise web.HTTPSeeOther(f"/editor/replies/{reply.id}/answer?sent=1")
 
 
@@ -127,10 +156,7 @@ async def decide(request: web.Request) -> web.StreamResponse:
         raise web.HTTPBadRequest(text=N_("Unknown decision.")) from None
     async with request.app[SESSIONS]() as session:
         reply = await load_reply(request, session, user)
-        row = await session.get(platform_answers.PlatformAnswer, int(str(form.get("answer", "0")) or 0)
-                                if str(form.get("answer", "")).isdigit() else 0)
-        if row is None or row.reply_id != reply.id:
-            raise web.HTTPNotFound(text=N_("No such answer."))
+        row = await _answer_of(request, session, reply)
         await platform_answers.decide_answer(session, row, decision, user.role, user_ref(user))
         await session.commit()
     raise web.HTTPSeeOther(f"/editor/replies/{reply.id}/answer")

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bridge.appkeys import FEDERATION, SESSIONS
+from bridge.appkeys import CONFIG, FEDERATION, SESSIONS
 from bridge.platforms.answers import ANSWER_JOB
 from bridge.publishing import posts
 from bridge.store.db import utcnow
@@ -196,3 +196,44 @@ async def test_time_to_first_answer_is_shown_per_account_and_in_metrics(desk):
     assert 'stadtbote_dialogue_first_answer_seconds{account="stadt",quantile="0.5"} 3600.0' in text
     assert 'stadtbote_dialogue_first_answer_seconds{account="stadt",quantile="0.9"} 18000.0' in text
     assert 'stadtbote_dialogue_answered_replies{account="stadt"} 2.0' in text
+
+
+async def test_on_an_account_with_four_eyes_approval_a_second_editor_lets_the_answer_go_out(desk,
+                                                                                          test_password_hash):
+    client, sessions, _, _, _ = desk
+    async with sessions.begin() as s:
+        fiona = await add_user(s, "fiona", Role.EDITOR, ["feuerwehr"], test_password_hash)
+        felix = await add_user(s, "felix", Role.EDITOR, ["feuerwehr"], test_password_hash)
+        post = (await posts.create_post(s, client.app[CONFIG], fiona,
+                                        posts.Draft("feuerwehr", "Übung am Samstag"))).post
+        post.state = "published"  # approved meanwhile; what matters here is the answer
+        s.add(PlatformSend(post_id=post.id, platform_id="masto", state="sent", handle="h-fw", remote_id="200",
+                           remote_extra={}, attempts=1, sent_at=utcnow()))
+    async with sessions.begin() as s:
+        stored = await store_platform_reply(
+            s, client.app[FEDERATION].vault, platform_kind="mastodon", platform_id="masto", author_id="mastodon:p9",
+            reply_id="mastodon:fw1", text="Wird es laut?", url=None, post_id=post.id, actor_name="feuerwehr",
+            retention=timedelta(days=180), now=utcnow())
+    writer = await signed_in(Visitor(client), sessions, fiona.id)
+    checker = await signed_in(Visitor(client), sessions, felix.id)
+    try:
+        await writer.get(f"/editor/replies/{stored.reply_id}/answer")
+        page = await writer.post(f"/editor/replies/{stored.reply_id}/answer", {"text": "Ja, kurz gegen 10 Uhr."})
+        page = await writer.get(page.location)
+        assert page.has("awaiting approval by a second editor") and not page.has("Approve and send")
+        async with sessions() as s:
+            row = await s.scalar(select(PlatformAnswer).where(PlatformAnswer.reply_id == stored.reply_id))
+            assert row.state == AnswerState.AWAITING_APPROVAL
+            assert await s.scalar(select(Job).where(Job.kind == ANSWER_JOB)) is None
+        own = await writer.post(f"/editor/replies/{stored.reply_id}/answer/approve", {"answer": str(row.id)})
+        assert own.status == 409 and own.has("a second editor must approve it")
+        page = await checker.get(f"/editor/replies/{stored.reply_id}/answer")
+        assert page.has("Approve and send")
+        page = await checker.post(f"/editor/replies/{stored.reply_id}/answer/approve", {"answer": str(row.id)})
+        assert page.status == 303
+        async with sessions() as s:
+            assert (await s.get(PlatformAnswer, row.id)).state == AnswerState.QUEUED
+            assert await s.scalar(select(Job).where(Job.kind == ANSWER_JOB)) is not None
+    finally:
+        await writer.close()
+        await checker.close()
