@@ -275,7 +275,8 @@ def mastodon_reply(n: int, text: str, visibility="public", note="") -> dict:
     return {"id": str(n), "uri": f"https://social.example/users/anna/statuses/{n}",
             "url": f"https://social.example/@anna/{n}", "visibility": visibility, "content": f"<p>{text}</p>",
             "created_at": "2026-11-23T10:00:00.000Z",
-            "account": {"id": "7", "uri": f"https://social.example/users/anna{n % 2}", "note": note}}
+            "account": {"id": "7", "uri": f"https://social.example/users/anna{n % 2}", "note": note,
+                        "acct": f"anna{n % 2}@social.example"}}
 
 
 class FakeTelegram(Fake):

@@ -143,13 +143,17 @@ class MastodonConnector(Connector):
         local = await self._local_status(target.reply_id)
         if isinstance(local, Result):
             return local
-        body = {"status": rendered.text, "visibility": "public", "language": rendered.extra["language"],
-                "in_reply_to_id": local}
+        status_id, acct = local
+        # Mastodon notifies only whom a status mentions: the author is named first, as its own apps do.
+        text = rendered.text if not acct or f"@{acct}".lower() in rendered.text.lower() else f"@{acct} {rendered.text}"
+        body = {"status": text, "visibility": "public", "language": rendered.extra["language"],
+                "in_reply_to_id": status_id}
         answer = await call(self.http, "POST", self._url("/api/v1/statuses"), json_body=body,
                             headers=self._headers(**{"Idempotency-Key": handle}))
         return self._status(answer, write=True)
 
-    async def _local_status(self, uri: str) -> str | Result:
+    async def _local_status(self, uri: str) -> tuple[str, str] | Result:
+        """The status's id on our server and its author's address as our server writes it (`acct`)."""
         query = urlencode({"q": uri, "type": "statuses", "resolve": "true", "limit": 1})
         answer = await call(self.http, "GET", self._url(f"/api/v2/search?{query}"), headers=self._headers())
         failure = classify(answer, self.clock(), write=False)
@@ -158,7 +162,8 @@ class MastodonConnector(Connector):
         found = answer.data.get("statuses") if isinstance(answer.data, dict) else None
         if not isinstance(found, list) or not found or not isinstance(found[0], dict) or not found[0].get("id"):
             return Result(Outcome.REJECTED, Reason.REPLY_GONE, "the reply was not found")
-        return str(found[0]["id"])
+        account = found[0].get("account") if isinstance(found[0].get("account"), dict) else {}
+        return str(found[0]["id"]), str(account.get("acct") or "")
 
     async def reconcile_answer(self, target: AnswerTarget, rendered: Rendered, handle: str, since) -> Result:
         """As for posts: the same request with the same key within its lifetime makes exactly one status."""

@@ -107,6 +107,7 @@ async def test_mastodon_answer_resolves_the_reply_and_sets_in_reply_to_id_with_i
     assert result.outcome is Outcome.SENT, result.description
     status = masto.statuses[result.remote.id]
     assert status["in_reply_to_id"] == "7" and status["visibility"] == "public"
+    assert status["content"] == "@anna1@social.example Mo–Fr 8–12 Uhr."  # named, so that Mastodon notifies
     masto.mode = "timeout_after_write"
     target = AnswerTarget("https://social.example/users/anna/statuses/7", root)
     rendered = ours.render_answer("Zweite Antwort", "de")

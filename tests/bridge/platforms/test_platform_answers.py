@@ -126,7 +126,7 @@ async def test_an_answer_while_the_account_needs_reconnecting_is_a_draft_sent_af
     assert result.outcome == "sent"
     await bridge.run()
     texts = sorted(s["content"] for s in bridge.mastodon.statuses.values() if s["in_reply_to_id"] == "1")
-    assert texts == ["Ja, bis 18 Uhr.", "Und samstags bis 12 Uhr."]
+    assert texts == ["@anna1@social.example Ja, bis 18 Uhr.", "@anna1@social.example Und samstags bis 12 Uhr."]
 
 
 async def test_refusals_are_reasons_and_nothing_is_sent(bridge):
