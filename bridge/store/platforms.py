@@ -93,7 +93,7 @@ class PlatformAnswer(Base):
     actor_name: Mapped[str] = mapped_column(String(30))
     text: Mapped[str] = mapped_column(String(5000))
     language: Mapped[str] = mapped_column(String(16), default="de")
-    state: Mapped[str] = mapped_column(String(16), default=AnswerState.QUEUED)
+    state: Mapped[str] = mapped_column(String(24), default=AnswerState.QUEUED)
     handle: Mapped[str] = mapped_column(String(100))
     remote_id: Mapped[str | None] = mapped_column(String(300), nullable=True)
     remote_url: Mapped[str | None] = mapped_column(String(500), nullable=True)

@@ -26,7 +26,7 @@ def upgrade() -> None:
     sa.Column('actor_name', sa.String(length=30), nullable=False),
     sa.Column('text', sa.String(length=5000), nullable=False),
     sa.Column('language', sa.String(length=16), nullable=False),
-    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('state', sa.String(length=24), nullable=False),
     sa.Column('handle', sa.String(length=100), nullable=False),
     sa.Column('remote_id', sa.String(length=300), nullable=True),
     sa.Column('remote_url', sa.String(length=500), nullable=True),
