@@ -7,11 +7,11 @@ state, the platform's words when it refused, and the decision when the outcome i
 from __future__ import annotations
 
 from aiohttp import web
+from sqlalchemy import select
 
 from bridge.appkeys import CONFIG, FEDERATION, FORM, SESSIONS, USER
 from bridge.auth.users import user_ref
 from bridge.platforms import answers as platform_answers
-from bridge.platforms.connectors.base import Reason
 from bridge.store.db import utcnow
 from bridge.store.dialogue import AnswerTemplate, mark_answered
 from bridge.store.models import Role, User
@@ -23,11 +23,10 @@ from bridge.web.messages import N_
 from bridge.web.moderation.rows import Filters, reply_page
 from bridge.web.render import render
 from bridge.web.editor.dialogue_templates import fill_template
-from sqlalchemy import select
+from bridge.web.editor.mirrors import REASONS
 
 EDITORS = (Role.ADMIN, Role.EDITOR)
 NOT_ANSWERABLE = N_("This reply cannot be answered from here: its author was erased.")
-REASONS = {str(r): r.description for r in Reason}
 SENT_NOTICE = N_("Your answer is being sent to the platform. This page shows when it has arrived.")
 
 
