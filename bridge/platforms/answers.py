@@ -261,7 +261,7 @@ class _Run:
 async def _handle(ctx: WorkerContext, session: AsyncSession, job: Job, clock, connectors) -> JobOutcome:
     now = clock() if clock else datetime.now().astimezone()
     row = await session.get(PlatformAnswer, int(job.payload["answer_id"]))
-    if row is None or row.state in (S.SENT, S.FAILED, S.DRAFT):
+    if row is None or row.state in (S.SENT, S.FAILED, S.DRAFT, S.AWAITING_APPROVAL):
         return JobOutcome(JobStatus.DONE, MirrorReason.ALREADY_SETTLED, detail=str(row.state) if row else "")
     if ctx.federation is None:
         return JobOutcome(JobStatus.RETRY, MirrorReason.NO_HTTP_CLIENT)
