@@ -175,6 +175,8 @@ REASON = {
     "replies_unavailable": N_("replies not available"),
     "deleted_on_platform": N_("deleted on the platform"),
     "reply_gone": N_("reply no longer on the platform"),
+    "manual_route": N_("to be posted by hand"),
+    "sent_by_hand": N_("posted by hand"),
     "answer_unsupported": N_("platform cannot be answered from here"),
     "reconnect_needed": N_("account must be reconnected"),
     "editor_retry": N_("sent again by an editor"),

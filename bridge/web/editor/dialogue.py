@@ -19,7 +19,7 @@ from bridge.store.db import utcnow
 from bridge.store.dialogue import AnswerTemplate, AnswerTimes, Handling, ReplyHandling, answer_times, handling_of
 from bridge.store.models import Role, User
 from bridge.web.editor.dialogue_templates import BODY_LIMIT, PLACEHOLDERS, TITLE_LIMIT
-from bridge.web.guards import int_param, require_user
+from bridge.web.guards import require_user, row_id
 from bridge.web.messages import N_, Problem, by_field
 from bridge.web.moderation.access import load_reply
 from bridge.web.moderation.rows import ReplyRow, build_rows, reply_query
@@ -144,7 +144,7 @@ async def assign(request: web.Request) -> web.StreamResponse:
     form = request[FORM]
     async with request.app[SESSIONS]() as session:
         reply = await load_reply(request, session, user)
-        assignee_id = int_param(str(form.get("assignee", "")))
+        assignee_id = row_id(str(form.get("assignee", "")))
         assignee = await session.get(User, assignee_id) if assignee_id else None
         if assignee_id and (assignee is None or assignee.disabled or assignee.role not in EDITORS
                             or not may_use_actor(assignee, reply.actor_name)):
@@ -203,7 +203,8 @@ async def add_template(request: web.Request) -> web.StreamResponse:
 async def remove_template(request: web.Request) -> web.StreamResponse:
     user = require_user(request, roles=EDITORS)
     async with request.app[SESSIONS].begin() as session:
-        template = await session.get(AnswerTemplate, int(request.match_info["template_id"]))
+        template_id = row_id(request.match_info["template_id"])
+        template = await session.get(AnswerTemplate, template_id) if template_id else None
         if template is None:
             raise web.HTTPNotFound(text=N_("No such template."))
         if template.actor_name not in allowed_actors(request.app[CONFIG], user):

@@ -18,7 +18,7 @@ from bridge.store.models import Role, User
 from bridge.privacy.moderation import answer_target, record_answer
 from bridge.publishing.posts import POST_TEXT, Draft, create_post
 from bridge.web.moderation.access import load_reply, replies_url
-from bridge.web.guards import require_user
+from bridge.web.guards import require_user, row_id
 from bridge.web.messages import N_
 from bridge.web.moderation.rows import Filters, reply_page
 from bridge.web.render import render
@@ -102,8 +102,8 @@ async def send(request: web.Request) -> web.StreamResponse:
 
 async def _from_template(request: web.Request, session, reply) -> str:
     """`?template=<id>`: the account's Textbaustein with its placeholders filled in."""
-    chosen = request.query.get("template", "")
-    template = await session.get(AnswerTemplate, int(chosen)) if chosen.isdigit() else None
+    chosen = row_id(request.query.get("template"))
+    template = await session.get(AnswerTemplate, chosen) if chosen else None
     if template is None or template.actor_name != reply.actor_name:
         return ""
     return fill_template(template.body, request.app[CONFIG], reply)
@@ -125,8 +125,8 @@ async def _send_platform(request: web.Request, session, reply, user: User, autho
 
 
 async def _answer_of(request: web.Request, session, reply) -> platform_answers.PlatformAnswer:
-    chosen = str(request[FORM].get("answer", ""))
-    row = await session.get(platform_answers.PlatformAnswer, int(chosen)) if chosen.isdigit() else None
+    chosen = row_id(str(request[FORM].get("answer", "")))
+    row = await session.get(platform_answers.PlatformAnswer, chosen) if chosen else None
     if row is None or row.reply_id != reply.id:
         raise web.HTTPNotFound(text=N_("No such answer."))
     return row
