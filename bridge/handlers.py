@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bridge.platforms import answers as platform_answers
 from bridge.platforms import backfeed, health as platform_health, jobs as platform_jobs
 from bridge.delivery import jobs as delivery
 from bridge.mail import jobs as mail_jobs
@@ -52,7 +53,7 @@ def all_handlers() -> dict[str, Handler]:
             hubping.WEBSUB_PING_JOB: handle_websub_ping,
             warning_polls.POLL_JOB: handle_warnings_poll, **delivery.handlers(),
             **platform_jobs.handlers(), **backfeed.handlers(), **privacy_jobs.handlers(),
-            **platform_health.handlers(), **mail_jobs.handlers()}
+            **platform_health.handlers(), **mail_jobs.handlers(), **platform_answers.handlers()}
 
 
 def all_batch_handlers() -> dict[str, BatchHandler]:

@@ -89,6 +89,8 @@ class Action(enum.StrEnum):
     REPLY_HIDDEN = "reply.hidden"
     REPLY_MARKED_SPAM = "reply.marked_spam"
     REPLY_ANSWERED = "reply.answered"
+    REPLY_ASSIGNED = "reply.assigned"  # the dialogue desk: who handles a reply
+    REPLY_HANDLING = "reply.handling"  # the dialogue desk: open again, or no answer needed
     REPLY_MODERATION_REFUSED = "reply.moderation_refused"  # a state change the graph does not allow
     CONSENT_REQUESTED = "consent.requested"
     CONSENT_GIVEN = "consent.given"

@@ -8,7 +8,7 @@ Per platform in the config: `backfeed = false` turns it off; `backfeed_cadence =
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +21,7 @@ from bridge.platforms.connectors.base import Outcome, PlatformReply, Reason, Rep
 from bridge.platforms.reasons import MirrorReason
 from bridge.config.model import REPLY_RETENTION
 from bridge.queue.context import JobOutcome, JobStatus, WorkerContext
-from bridge.platforms.sends import BACKFEED_JOB, backfeed_delay, send_row
+from bridge.platforms.sends import BACKFEED_JOB, DEFAULT_CADENCE, Cadence, backfeed_delay, cadence_of, send_row
 from bridge.store.models import Job, Post, PostState
 from bridge.store.platforms import AccountStatus, PlatformSend, SendState
 from bridge.platforms.accounts import account_row, load_state, pause, paused, save_state, session_key
@@ -31,20 +31,6 @@ from consent.platform_replies import erase_platform_reply, platform_reply_ids, s
 from consent.replies import ReplyReason
 
 log = logging.getLogger("stadtbote.backfeed")
-Cadence = tuple[tuple[timedelta, timedelta], ...]
-DEFAULT_CADENCE: Cadence = ((timedelta(minutes=15), timedelta(days=1)), (timedelta(hours=1), timedelta(days=7)),
-                            (timedelta(days=1), timedelta(days=30)))
-
-
-def cadence_of(platform: PlatformConfig, default: Cadence) -> Cadence | None:
-    if platform.credentials.get("backfeed") is False:
-        return None
-    stages = platform.credentials.get("backfeed_cadence")
-    if isinstance(stages, list) and all(isinstance(s, list) and len(s) == 2 for s in stages):
-        return tuple((timedelta(minutes=int(a)), timedelta(minutes=int(b))) for a, b in stages)
-    return default
-
-
 def make_backfeed_handler(clock=None, connectors=None, cadence: Cadence = DEFAULT_CADENCE):
     async def handle_backfeed(ctx: WorkerContext, session: AsyncSession, job: Job) -> JobOutcome:
         async with ctx.lock(f"platform:{job.payload['platform_id']}"):  # the account session is shared

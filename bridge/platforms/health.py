@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bridge.queue import jobs
 from bridge.platforms import sends as mirroring
 from bridge.config.model import Config, PlatformConfig
+from bridge.platforms.answers import release_drafts
 from bridge.platforms.connectors import registry
 from bridge.platforms.connectors.base import Connector, Outcome, Result
 from bridge.store.db import utcnow
@@ -67,6 +68,7 @@ async def apply_check(session: AsyncSession, row: PlatformAccount, connector: Co
             PlatformSend.platform_id == row.platform_id, PlatformSend.reason == "invalid_credentials"))).all()
         for send in refused:  # the account works again: what it refused goes out now
             await mirroring.decide(session, send.post_id, row.platform_id, mirroring.Decision.RETRY, *by)
+        await release_drafts(session, row.platform_id)  # and answers kept while it needed reconnecting
     elif result.outcome is Outcome.AUTH_FAILED:
         if need_reconnect(row, result, now):
             await record(session, Event(Action.PLATFORM_RECONNECT, by[0], by[1], AuditOutcome.FAILED,

@@ -8,7 +8,7 @@ federation: a paused platform defers its own jobs, a disconnected account fails 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,7 +16,7 @@ from bridge.platforms.connectors import registry
 from bridge.platforms.connectors.base import Outcome, Reason, Remote, Rendered, Result
 from bridge.platforms.connectors.render import post_view
 from bridge.queue.context import JobOutcome, JobStatus, WorkerContext
-from bridge.platforms.sends import SEND_JOB, Change, send_row
+from bridge.platforms.sends import DEFAULT_CADENCE, SEND_JOB, Cadence, Change, send_row
 from bridge.runtime.media_storage import media_key, media_storage
 from bridge.store.models import Job, Post, PostState
 from bridge.store.platforms import AccountStatus, PlatformSend, SendState
@@ -29,18 +29,18 @@ from consent.audit import Action
 log = logging.getLogger("stadtbote.mirroring")
 
 
-def make_send_handler(clock=None, connectors=None, backfeed_first: timedelta = timedelta(minutes=15)):
+def make_send_handler(clock=None, connectors=None, cadence: Cadence = DEFAULT_CADENCE):
     """The job handler; tests inject a clock and connector classes."""
 
     async def handle_send(ctx: WorkerContext, session: AsyncSession, job: Job) -> JobOutcome:
         async with ctx.lock(f"platform:{job.payload['platform_id']}"):  # one job per account at a time
-            return await _handle(ctx, session, job, clock, connectors, backfeed_first)
+            return await _handle(ctx, session, job, clock, connectors, cadence)
 
     return handle_send
 
 
 async def _handle(ctx: WorkerContext, session: AsyncSession, job: Job, clock, connectors,
-                  backfeed_first: timedelta) -> JobOutcome:
+                  cadence: Cadence) -> JobOutcome:
     now = clock() if clock else datetime.now().astimezone()
     run = await _prepare(ctx, session, job, now, clock, connectors)
     if isinstance(run, JobOutcome):
@@ -53,7 +53,7 @@ async def _handle(ctx: WorkerContext, session: AsyncSession, job: Job, clock, co
         set_state(run.row, _failed_if_open(run.row, change), result, now, change)
         return JobOutcome(JobStatus.DONE, MirrorReason.RECONNECT_NEEDED)
     if change is Change.PUBLISH:
-        outcome = await _publish(run, backfeed_first)
+        outcome = await _publish(run, cadence)
     else:
         outcome = await _change(run, change)
     log.info("platform %s post %s %s: %s", run.platform.id, run.post.id, change, outcome.code)
@@ -101,9 +101,10 @@ def _render(run: Run) -> Rendered:
     return run.connector.render(post_view(run.post, run.ctx.config, run.ctx.federation.uris))
 
 
-async def _publish(run: Run, backfeed_first: timedelta) -> JobOutcome:
+async def _publish(run: Run, cadence: Cadence) -> JobOutcome:
     row = run.row
-    if row.state in (SendState.SENT, SendState.CANCELLED, SendState.DELETED, SendState.MANUAL, SendState.FAILED):
+    if row.state in (SendState.SENT, SendState.CANCELLED, SendState.DELETED, SendState.MANUAL, SendState.FAILED,
+                     SendState.BY_HAND):
         return JobOutcome(JobStatus.DONE, MirrorReason.ALREADY_SETTLED, detail=str(row.state))  # a stale job: the row was settled meanwhile
     if run.post.state != PostState.PUBLISHED:
         set_state(row, SendState.CANCELLED, Result(Outcome.NOT_FOUND, Reason.NOT_FOUND, "post not public"), run.now)
@@ -115,18 +116,21 @@ async def _publish(run: Run, backfeed_first: timedelta) -> JobOutcome:
         set_state(row, SendState.FAILED, result, run.now)
         await audit(run, Action.PLATFORM_FAILED, result)
         return JobOutcome(JobStatus.DONE, result.reason)
+    if run.connector.capabilities().manual_route:  # no API: the text waits for an editor to post it by hand
+        set_state(row, SendState.BY_HAND, Result(Outcome.MANUAL, Reason.MANUAL_ROUTE), run.now)
+        return JobOutcome(JobStatus.DONE, MirrorReason.BY_HAND)
     if row.state in (SendState.SENDING, SendState.UNKNOWN):
         found = await run.connector.reconcile(row.handle, rendered, row.first_sent_at)
         run.save_account()
         if found.outcome is not Outcome.NOT_FOUND:
-            return await conclude_publish(run, found, backfeed_first, reconciling=True)
+            return await conclude_publish(run, found, cadence, reconciling=True)
     set_state(row, SendState.SENDING, Result(Outcome.SENT), run.now)
     row.attempts += 1
     row.first_sent_at = row.first_sent_at or run.now
     await run.session.commit()  # from here on, a crash means "unknown", never "not sent"
     result = await run.connector.publish(rendered, row.handle)
     run.save_account()
-    return await conclude_publish(run, result, backfeed_first, reconciling=False)
+    return await conclude_publish(run, result, cadence, reconciling=False)
 
 
 async def _change(run: Run, change: Change) -> JobOutcome:

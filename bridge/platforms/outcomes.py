@@ -7,7 +7,7 @@ from datetime import timedelta
 from bridge.queue import jobs
 from bridge.platforms.connectors.base import Idempotency, Outcome, Reason, Result
 from bridge.queue.context import JobOutcome, JobStatus
-from bridge.platforms.sends import BACKFEED_JOB
+from bridge.platforms.sends import BACKFEED_JOB, Cadence, first_backfeed
 from bridge.store.platforms import PlatformSend, SendState
 from bridge.platforms.accounts import need_reconnect, pause
 from bridge.platforms.reasons import MirrorReason
@@ -75,7 +75,7 @@ async def _common(run: Run, result: Result, change: str, reconciling: bool = Fal
     return None
 
 
-async def conclude_publish(run: Run, result: Result, backfeed_first: timedelta, *, reconciling: bool) -> JobOutcome:
+async def conclude_publish(run: Run, result: Result, cadence: Cadence, *, reconciling: bool) -> JobOutcome:
     common = await _common(run, result, "publish", reconciling)
     if common is not None:
         return common
@@ -87,9 +87,10 @@ async def conclude_publish(run: Run, result: Result, backfeed_first: timedelta, 
         row.sent_at = run.now
         set_state(row, SendState.SENT, result, run.now)
         await audit(run, Action.PLATFORM_SENT, result, transfer=not reconciling)
-        if run.connector.capabilities().replies_readable and remote is not None:
+        first = first_backfeed(run.platform, cadence)  # the platform's own cadence, not a fixed 15 minutes
+        if run.connector.capabilities().replies_readable and remote is not None and first is not None:
             await jobs.enqueue(run.session, BACKFEED_JOB, {"post_id": run.post.id, "platform_id": run.platform.id},
-                               run_at=run.now + backfeed_first, post_id=run.post.id)
+                               run_at=run.now + first, post_id=run.post.id)
         return JobOutcome(JobStatus.DONE)
     if result.outcome is Outcome.REJECTED:
         set_state(row, SendState.FAILED, result, run.now)

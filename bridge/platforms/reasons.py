@@ -25,6 +25,7 @@ class MirrorReason(enum.StrEnum):
     REPLIES_NOT_READABLE = "replies_not_readable"
     NO_PLATFORMS = "no_platforms"
     CHECKED = "checked"  # with each platform's outcome as detail
+    BY_HAND = "by_hand"
 
     @property
     def description(self) -> str:
@@ -51,4 +52,5 @@ MIRROR_TEXT = {
     MirrorReason.REPLIES_NOT_READABLE: "the platform offers no way to read replies",
     MirrorReason.NO_PLATFORMS: "no platform is configured",
     MirrorReason.CHECKED: "every platform account's credentials were checked",
+    MirrorReason.BY_HAND: "the platform has no API: the prepared text waits for an editor to post it by hand",
 }

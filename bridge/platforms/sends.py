@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridge.queue import jobs
+from bridge.config.model import PlatformConfig
 from bridge.store.db import utcnow
 from bridge.store.models import Post
 from bridge.store.platforms import PlatformSend, SendState
@@ -89,8 +90,8 @@ async def enqueue_change(session: AsyncSession, post: Post, change: Change) -> N
     """An edit or delete of a public post follows it to every platform that has (or may have) a copy."""
     now = utcnow()
     for row in await sends_of(session, post.id):
-        if change is Change.DELETE and row.state == SendState.QUEUED:
-            move(row, SendState.CANCELLED, now)  # its job was cancelled with the post's
+        if change is Change.DELETE and row.state in (SendState.QUEUED, SendState.BY_HAND):
+            move(row, SendState.CANCELLED, now)  # its job was cancelled with the post's; nothing is posted by hand
             continue
         if row.state in ENDED or (change is Change.EDIT and row.state != SendState.SENT):
             continue
@@ -119,12 +120,55 @@ async def decide(session: AsyncSession, post_id: int, platform_id: str, decision
     return True
 
 
+async def mark_by_hand(session: AsyncSession, post_id: int, platform: PlatformConfig, actor_role: str,
+                       actor_ref: str, actor_name: str) -> bool:
+    """An editor posted the prepared text on a platform without an API (XING) and says so: the send is done,
+    by whom and when is kept on the row, and the transfer log records it as every send. False when there is
+    nothing waiting to be posted by hand."""
+    row = await send_row(session, post_id, platform.id)
+    if row is None or row.state != SendState.BY_HAND:
+        return False
+    now = utcnow()
+    move(row, SendState.SENT, now)
+    row.sent_at, row.reason, row.detail = now, "sent_by_hand", None
+    row.remote_extra = {"by": actor_ref, "by_name": actor_name, "at": now.isoformat()}
+    details = {"platform": platform.id, "kind": platform.kind, "post_id": post_id, "action": "publish_by_hand",
+               "recipient": platform.recipient, "country": platform.country,
+               "mechanism": platform.transfer_mechanism}
+    await record(session, Event(Action.PLATFORM_TRANSFER, actor_role, actor_ref, subject_ref=f"post:{post_id}",
+                                purpose="public_relations", details=details), now)
+    await record(session, Event(Action.PLATFORM_SENT, actor_role, actor_ref, subject_ref=f"post:{post_id}",
+                                reason="sent_by_hand", details=details), now)
+    return True
+
+
 def _next_handle(row: PlatformSend) -> str:
     """After an editor said "not there", a fresh handle: the old one may be remembered as used."""
     return stable_handle(row.post_id, row.platform_id, f":retry:{row.handle}")
 
 
-def backfeed_delay(attempt_age: timedelta, cadence: tuple[tuple[timedelta, timedelta], ...]) -> timedelta | None:
+Cadence = tuple[tuple[timedelta, timedelta], ...]
+DEFAULT_CADENCE: Cadence = ((timedelta(minutes=15), timedelta(days=1)), (timedelta(hours=1), timedelta(days=7)),
+                            (timedelta(days=1), timedelta(days=30)))
+
+
+def cadence_of(platform: PlatformConfig, default: Cadence) -> Cadence | None:
+    """The platform's `backfeed_cadence` stages, the default without one, None with `backfeed = false`."""
+    if platform.credentials.get("backfeed") is False:
+        return None
+    stages = platform.credentials.get("backfeed_cadence")
+    if isinstance(stages, list) and all(isinstance(s, list) and len(s) == 2 for s in stages):
+        return tuple((timedelta(minutes=int(a)), timedelta(minutes=int(b))) for a, b in stages)
+    return default
+
+
+def first_backfeed(platform: PlatformConfig, default: Cadence) -> timedelta | None:
+    """When to look for replies after a send: the first stage of the platform's own cadence."""
+    stages = cadence_of(platform, default)
+    return backfeed_delay(timedelta(0), stages) if stages else None
+
+
+def backfeed_delay(attempt_age: timedelta, cadence: Cadence) -> timedelta | None:
     """Bridgy-like: (interval, until age) stages; None once the post is older than the last stage."""
     for interval, until in cadence:
         if attempt_age < until:

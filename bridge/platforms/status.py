@@ -30,6 +30,7 @@ class SendStatus(enum.StrEnum):
     CANCELLED = "cancelled"
     DELETED = "deleted"
     MANUAL = "manual"
+    BY_HAND = "by_hand"
 
     @property
     def description(self) -> str:
@@ -50,10 +51,12 @@ STATUS_TEXT = {
     SendStatus.CANCELLED: "not sent: cancelled",
     SendStatus.DELETED: "deleted on the platform",
     SendStatus.MANUAL: "remove it on the platform by hand",
+    SendStatus.BY_HAND: "to be posted by hand: copy the text, post it there, then mark it done",
 }
 _SETTLED = {SendState.SENT: SendStatus.SENT, SendState.UNKNOWN: SendStatus.UNKNOWN,
             SendState.FAILED: SendStatus.FAILED, SendState.CANCELLED: SendStatus.CANCELLED,
-            SendState.DELETED: SendStatus.DELETED, SendState.MANUAL: SendStatus.MANUAL}
+            SendState.DELETED: SendStatus.DELETED, SendState.MANUAL: SendStatus.MANUAL,
+            SendState.BY_HAND: SendStatus.BY_HAND}
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ class SendView:
     def attention(self) -> bool:
         """Whether an editor should look (or act)."""
         return self.status in (SendStatus.RECONNECT, SendStatus.UNKNOWN, SendStatus.FAILED, SendStatus.STOPPED,
-                               SendStatus.MANUAL)
+                               SendStatus.MANUAL, SendStatus.BY_HAND)
 
 
 def status_of(row: PlatformSend, job: Job | None, account: PlatformAccount | None, now: datetime) -> SendView:

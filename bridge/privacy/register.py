@@ -32,6 +32,7 @@ def retention_rows(config: Config) -> tuple[tuple[str, str], ...]:
     return (
         ("Replies and mentions from the fediverse", _days(r.replies_days)),
         ("Comments collected from platforms", _days(r.platform_replies_days)),
+        ("Dialogue desk: who handles a reply, when it was first answered", "with the reply; its times 30 days"),
         ("Followers", "while they follow; then as inactive people"),
         ("Likes and boosts", "until undone, or with the post"),
         ("People with nothing left here (actor record, key)", _days(r.inactive_people_days)),

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bridge.config.model import Config
 from bridge.store.db import utcnow
+from bridge.store.dialogue import purge_handling
 from bridge.privacy import erasure
 from bridge.privacy.media_purge import purge_media
 from bridge.runtime.media_storage import media_storage
@@ -92,6 +93,7 @@ async def run_retention(session: AsyncSession, vault: Vault, config: Config, by:
         .execution_options(synchronize_session=False))).rowcount
     counts.update(await purge_media(session, media_storage(config), now))
     counts["password_reset_links"] = await purge_resets(session, now)
+    counts["reply_handling"] = await purge_handling(session, now)
     await record(session, Event(Action.RETENTION_PURGED, by[0], by[1], details=counts), now)
     return counts
 

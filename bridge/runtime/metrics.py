@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridge.store.db import utcnow
+from bridge.store.dialogue import AnswerTimes, answer_times
 from bridge.store.models import Job, JobState
 from bridge.store.platforms import PlatformSend
 from consent.models import AuditEntry
@@ -73,6 +74,10 @@ class StoreFigures:
     oldest_wait: float  # seconds the longest-waiting due job has been due (0: none due)
     sends: dict[tuple[str, str], int]  # platform sends by (platform id, state)
     audit_entries: int
+    answers: dict[str, AnswerTimes] | None = None  # per account: time to a first answer, last 30 days
+
+
+ANSWER_PERIOD = timedelta(days=30)
 
 
 async def read_store(session: AsyncSession, now: datetime | None = None) -> StoreFigures:
@@ -86,7 +91,8 @@ async def read_store(session: AsyncSession, now: datetime | None = None) -> Stor
         .group_by(PlatformSend.platform_id, PlatformSend.state))).all()}
     last = await session.scalar(select(func.max(AuditEntry.seq)))  # seq is gap-free from 0
     wait = max(0.0, (now - earliest).total_seconds()) if earliest is not None else 0.0
-    return StoreFigures(queued, wait, sends, 0 if last is None else last + 1)
+    answers = await answer_times(session, now - ANSWER_PERIOD)
+    return StoreFigures(queued, wait, sends, 0 if last is None else last + 1, answers)
 
 
 class StoreCollector(Collector):
@@ -109,6 +115,27 @@ class StoreCollector(Collector):
         yield sends
         yield GaugeMetricFamily("stadtbote_audit_log_entries", "Entries in the tamper-evident audit log",
                                 value=self.figures.audit_entries)
+        yield from answer_metrics(self.figures.answers or {})
+
+
+def answer_metrics(answers: dict[str, AnswerTimes]) -> Iterator[Metric]:
+    """The dialogue desk's figures per account (the authority's own account names, no person's data)."""
+    times = GaugeMetricFamily("stadtbote_dialogue_first_answer_seconds",
+                              "Time from a citizen's reply to the first answer, replies of the last 30 days",
+                              labels=["account", "quantile"])
+    answered = GaugeMetricFamily("stadtbote_dialogue_answered_replies",
+                                 "Replies of the last 30 days that got an answer", labels=["account"])
+    waiting = GaugeMetricFamily("stadtbote_dialogue_waiting_replies",
+                                "Replies of the last 30 days still waiting for an answer", labels=["account"])
+    for account, figures in sorted(answers.items()):
+        for quantile, value in (("0.5", figures.median), ("0.9", figures.p90)):
+            if value is not None:
+                times.add_metric([account, quantile], value)
+        answered.add_metric([account], figures.answered)
+        waiting.add_metric([account], figures.waiting)
+    yield times
+    yield answered
+    yield waiting
 
 
 def exposition(figures: StoreFigures) -> bytes:

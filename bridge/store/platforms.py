@@ -25,6 +25,7 @@ class SendState(enum.StrEnum):
     CANCELLED = "cancelled"  # the post was deleted before it went out
     DELETED = "deleted"
     MANUAL = "manual"  # must be removed on the platform by hand (e.g. Telegram after 48 h)
+    BY_HAND = "by_hand"  # no API (XING): waits for an editor to post it there and mark it done
 
 
 class AccountStatus(enum.StrEnum):
@@ -68,3 +69,39 @@ class PlatformAccount(Base):
     token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AnswerState(enum.StrEnum):
+    AWAITING_APPROVAL = "awaiting_approval"  # the account has four-eyes approval: a second editor approves
+    DRAFT = "draft"  # kept until the platform account is reconnected, then sent
+    QUEUED = "queued"
+    SENDING = "sending"  # the request may be on its way: a crash here means UNKNOWN, never "not sent"
+    SENT = "sent"
+    UNKNOWN = "unknown"  # may be there: reconciled where the platform can tell, else an editor decides
+    FAILED = "failed"
+
+
+class PlatformAnswer(Base):
+    """An editor's answer to a citizen's reply collected from a platform, sent there as the account. The
+    reply itself stays in the consent store (`reply_id`); only the authority's own text is kept here."""
+
+    __tablename__ = "platform_answer"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reply_id: Mapped[int] = mapped_column(Integer, index=True)  # consent store reply (no FK across stores)
+    post_id: Mapped[int] = mapped_column(BigId, ForeignKey("post.id", ondelete="CASCADE"), index=True)
+    platform_id: Mapped[str] = mapped_column(String(64), index=True)
+    actor_name: Mapped[str] = mapped_column(String(30))
+    text: Mapped[str] = mapped_column(String(5000))
+    language: Mapped[str] = mapped_column(String(16), default="de")
+    state: Mapped[str] = mapped_column(String(24), default=AnswerState.QUEUED)
+    handle: Mapped[str] = mapped_column(String(100))
+    remote_id: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    remote_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    detail: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(80))  # user reference, as in the audit log
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    first_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -75,6 +75,12 @@ def see_other(location: str) -> web.HTTPSeeOther:
     return web.HTTPSeeOther(location)
 
 
+def row_id(value: str | None) -> int | None:
+    """An id of a table with 32-bit ids (PostgreSQL refuses larger numbers there): None when out of range."""
+    number = int_param(value)
+    return number if number is not None and number < 2**31 else None
+
+
 def int_param(value: str | None) -> int | None:
     try:
         number = int(value or "")

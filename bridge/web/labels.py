@@ -78,6 +78,8 @@ ACTION = {
     "reply.hidden": N_("Reply hidden"),
     "reply.marked_spam": N_("Reply marked as spam"),
     "reply.answered": N_("Reply answered"),
+    "reply.assigned": N_("Reply assigned"),
+    "reply.handling": N_("Reply marked open or as needing no answer"),
     "reply.moderation_refused": N_("Moderation step refused"),
     "consent.requested": N_("Consent requested"),
     "consent.given": N_("Consent given"),
@@ -198,6 +200,13 @@ REASON = {
     "undecidable": N_("outcome cannot be decided"),
     "replies_unavailable": N_("replies not available"),
     "deleted_on_platform": N_("deleted on the platform"),
+    "reply_gone": N_("reply no longer on the platform"),
+    "manual_route": N_("to be posted by hand"),
+    "sent_by_hand": N_("posted by hand"),
+    "answer_unsupported": N_("platform cannot be answered from here"),
+    "reconnect_needed": N_("account must be reconnected"),
+    "editor_retry": N_("sent again by an editor"),
+    "editor_mark_sent": N_("marked as arrived by an editor"),
     # consent requests and answers
     "consent_requested": N_("consent requested"),
     "no_channel": N_("no way to ask"),
@@ -297,11 +306,20 @@ WARNING = {
 SEVERITY = {"Minor": N_("minor"), "Moderate": N_("moderate"), "Severe": N_("severe"), "Extreme": N_("extreme"),
             "Unknown": N_("unknown")}
 
+ANSWER_STATE = {"awaiting_approval": N_("awaiting approval by a second editor"),
+                "draft": N_("draft: sent once the account is reconnected"), "queued": N_("being sent"),
+                "sending": N_("being sent"), "sent": N_("arrived"), "unknown": N_("unclear whether it arrived"),
+                "failed": N_("not sent")}
+
+HANDLING = {"open": N_("open"), "answered": N_("answered"), "no_answer_needed": N_("no answer needed"),
+            "hidden": N_("hidden")}
+
 KINDS = {"action": ACTION, "outcome": OUTCOME, "reason": REASON, "purpose": PURPOSE, "basis": BASIS,
          "retention": RETENTION, "visibility": VISIBILITY, "request_kind": REQUEST_KIND,
          "request_state": REQUEST_STATE, "role": ROLE, "reply_state": REPLY_STATE, "interaction": INTERACTION,
          "source": SOURCE, "recipient_role": RECIPIENT_ROLE,
-         "poll": POLL, "warning": WARNING, "severity": SEVERITY}
+         "poll": POLL, "warning": WARNING, "severity": SEVERITY, "answer_state": ANSWER_STATE,
+         "handling": HANDLING}
 
 
 def label_of(kind: str, code: object) -> str | None:

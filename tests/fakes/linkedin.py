@@ -30,6 +30,7 @@ class FakeLinkedIn(Fake):
         self.posts: dict[str, dict] = {}
         self.images: dict[str, int] = {}
         self.comments: dict[str, list[dict]] = {}
+        self.nested: list[dict] = []  # comments we wrote under a comment
         self.versions: set[str] = set()
         self.refreshed = 0
 
@@ -42,6 +43,7 @@ class FakeLinkedIn(Fake):
         app.router.add_post("/rest/images", self.initialize)
         app.router.add_put("/dms-uploads/{image}", self.upload)
         app.router.add_get("/rest/socialActions/{urn}/comments", self.list_comments)
+        app.router.add_post("/rest/socialActions/{urn}/comments", self.create_comment)
         app.router.add_post("/oauth/v2/accessToken", self.refresh)
         return app
 
@@ -120,6 +122,28 @@ class FakeLinkedIn(Fake):
             return denied
         items = self.comments.get(unquote(request.match_info["urn"]), [])
         return web.json_response({"elements": items, "paging": {"start": 0, "count": 100, "total": len(items)}})
+
+    async def create_comment(self, request):
+        """The Comments API: a nested comment is created on the parent comment's URN, with the post as
+        `object` and the parent as `parentComment`; 201 with the new comment."""
+        if (denied := self._denied(request)) is not None:
+            return denied
+        target = unquote(request.match_info["urn"])
+        body = await request.json()
+        self.calls.append("POST comment")
+        parent = next((c for items in self.comments.values() for c in items if c["$URN"] == target), None)
+        if parent is None or body.get("parentComment") != target or body.get("object") != parent["object"]:
+            return li_error(404, "Not Found")
+        if not str((body.get("message") or {}).get("text") or "") or not str(body.get("actor", "")).startswith("urn:li:"):
+            return li_error(422, "ERROR :: /message/text :: field is required")
+        mode = self.take_mode()
+        if mode == "429":
+            return li_error(429, "Resource level throttle APPLICATION DAY limit for calls to this resource is reached.")
+        urn = f"urn:li:comment:({parent['object']},{next(IDS)})"
+        self.nested.append({"$URN": urn, "commentUrn": urn, **body})
+        if mode == "timeout_after_write":
+            await asyncio.sleep(SLOW)
+        return web.json_response({"$URN": urn, "commentUrn": urn, **body}, status=201, headers={"x-restli-id": urn})
 
     async def refresh(self, request):
         form = await request.post()

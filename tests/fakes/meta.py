@@ -43,6 +43,17 @@ class FakeGraph(Fake):
         self.objects: dict[str, dict] = {}
         self.refreshed = 0
         self.comments: dict[str, list[dict]] = {}
+        self.comment_replies: dict[str, list[dict]] = {}  # what we wrote under a comment, by comment id
+
+    def reply_to_comment(self, comment: str, form) -> dict:
+        """`POST /{comment-id}/comments` (Facebook) or `/{ig-comment-id}/replies` (Instagram): a reply with
+        `message`, to a comment that exists."""
+        reply = {"id": f"{comment}_r{next(IDS)}", "message": form.get("message")}
+        self.comment_replies.setdefault(comment, []).append(reply)
+        return {"id": reply["id"]}
+
+    def known_comment(self, comment: str) -> bool:
+        return any(c.get("id") == comment for items in self.comments.values() for c in items)
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -113,6 +124,8 @@ class FakeFacebook(FakeGraph):
             return web.json_response({"id": photo})
         if parts == [self.page, "feed"]:
             return await self.written(lambda: self._create(form))
+        if parts[1] == "comments" and self.known_comment(parts[0]):
+            return await self.written(lambda: self.reply_to_comment(parts[0], form))
         return graph_error(400, 100, "Unsupported post request")
 
     def _create(self, form) -> dict:
@@ -174,6 +187,8 @@ class FakeContainers(FakeGraph):
             if container[self.status_field] == "PUBLISHED":  # as Meta: a container is published once
                 return graph_error(400, 100, "The media has already been published")
             return await self.written(lambda: self._publish(container))
+        if parts[1] == "replies" and self.known_comment(parts[0]):
+            return await self.written(lambda: self.reply_to_comment(parts[0], form))
         return graph_error(400, 100, "Unsupported post request")
 
     def _publish(self, container: dict) -> dict:

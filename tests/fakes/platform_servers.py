@@ -62,6 +62,7 @@ class FakeBluesky(Fake):
             app.router.add_post(f"/xrpc/{nsid}", handler)
         app.router.add_get("/xrpc/com.atproto.repo.getRecord", self.get_record)
         app.router.add_get("/xrpc/app.bsky.feed.getPostThread", self.get_thread)
+        app.router.add_get("/xrpc/app.bsky.feed.getPosts", self.get_posts)
         app.router.add_get("/xrpc/com.atproto.identity.resolveHandle", self.resolve_handle)
         return app
 
@@ -131,6 +132,15 @@ class FakeBluesky(Fake):
             return web.json_response({"did": "did:plc:presse"})
         return web.json_response({"error": "InvalidRequest", "message": "Unable to resolve handle"}, status=400)
 
+    async def get_posts(self, request):
+        """The AppView's hydrated posts (uri, cid, author, record) for the given at:// URIs it knows."""
+        self.calls.append("getPosts")
+        wanted = request.query.getall("uris", [])
+        known = [n["post"] for n in self.thread_replies if isinstance(n.get("post"), dict)]
+        own = [{"uri": f"at://{self.did}/app.bsky.feed.post/{k}", "cid": "bafyrei" + k, "record": r}
+               for k, r in self.records.items()]
+        return web.json_response({"posts": [p for p in known + own if p["uri"] in wanted]})
+
     async def get_thread(self, request):
         self.calls.append("getPostThread")
         if self.take_mode() == "malformed":
@@ -146,7 +156,7 @@ def bsky_reply(rkey: str, did: str, text: str, labels=(), deleted=False) -> dict
     if deleted:
         return {"$type": "app.bsky.feed.defs#notFoundPost", "uri": uri, "notFound": True}
     return {"$type": "app.bsky.feed.defs#threadViewPost",
-            "post": {"uri": uri, "cid": "c", "author": {"did": did, "handle": "x.bsky.social",
+            "post": {"uri": uri, "cid": f"bafyreply{rkey}", "author": {"did": did, "handle": "x.bsky.social",
                                                       "labels": [{"val": v} for v in labels]},
                      "record": {"text": text, "createdAt": "2026-11-23T10:00:00.000Z"}}, "replies": []}
 
@@ -172,6 +182,7 @@ class FakeMastodon(Fake):
         app.router.add_post("/api/v2/media", self.upload)
         app.router.add_get("/api/v1/accounts/verify_credentials", self.verify)
         app.router.add_get("/api/v2/instance", self.instance)
+        app.router.add_get("/api/v2/search", self.search)
         return app
 
     def _denied(self, request) -> web.Response | None:
@@ -198,7 +209,8 @@ class FakeMastodon(Fake):
         self.statuses[status_id] = {"id": status_id, "uri": f"https://mastodon.example/users/stadt/statuses/{status_id}",
                                     "url": f"https://mastodon.example/@stadt/{status_id}", "content": body["status"],
                                     "media_attachments": [self.media[m] for m in body.get("media_ids") or []],
-                                    "spoiler_text": body.get("spoiler_text", ""), "visibility": body["visibility"]}
+                                    "spoiler_text": body.get("spoiler_text", ""), "visibility": body["visibility"],
+                                    "in_reply_to_id": body.get("in_reply_to_id")}
         if key:
             self.keys[key] = status_id
         if mode == "timeout_after_write":
@@ -240,6 +252,14 @@ class FakeMastodon(Fake):
             return denied
         return web.json_response({"ancestors": [], "descendants": self.descendants})
 
+    async def search(self, request):
+        """`resolve=true` finds a remote status by its URI; only what this server knows (the descendants)."""
+        if (denied := self._denied(request)) is not None:
+            return denied
+        self.calls.append("GET search")
+        found = [s for s in self.descendants if s.get("uri") == request.query.get("q")]
+        return web.json_response({"accounts": [], "statuses": found[:1], "hashtags": []})
+
     async def verify(self, request):
         self.calls.append("GET verify")
         await asyncio.sleep(self.verify_delay)
@@ -255,7 +275,8 @@ def mastodon_reply(n: int, text: str, visibility="public", note="") -> dict:
     return {"id": str(n), "uri": f"https://social.example/users/anna/statuses/{n}",
             "url": f"https://social.example/@anna/{n}", "visibility": visibility, "content": f"<p>{text}</p>",
             "created_at": "2026-11-23T10:00:00.000Z",
-            "account": {"id": "7", "uri": f"https://social.example/users/anna{n % 2}", "note": note}}
+            "account": {"id": "7", "uri": f"https://social.example/users/anna{n % 2}", "note": note,
+                        "acct": f"anna{n % 2}@social.example"}}
 
 
 class FakeTelegram(Fake):
@@ -295,7 +316,9 @@ class FakeTelegram(Fake):
         for i in range(count):
             self.next_id += 1
             self.messages[self.next_id] = {"message_id": self.next_id, "kind": kind,
-                                           "text": body.get("text") or (body.get("caption") if i == 0 else None)}
+                                           "text": body.get("text") or (body.get("caption") if i == 0 else None),
+                                           "chat_id": body.get("chat_id"),
+                                           "reply_parameters": body.get("reply_parameters")}
             sent.append(self.messages[self.next_id])
         if mode == "timeout_after_write":
             await asyncio.sleep(SLOW)

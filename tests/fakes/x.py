@@ -61,7 +61,8 @@ class FakeX(Fake):
             return problem(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content.")
         tweet_id = str(next(IDS))
         self.tweets[tweet_id] = {"id": tweet_id, "text": body["text"],
-                                 "media": (body.get("media") or {}).get("media_ids", [])}
+                                 "media": (body.get("media") or {}).get("media_ids", []),
+                                 "in_reply_to": (body.get("reply") or {}).get("in_reply_to_tweet_id")}
         if mode == "timeout_after_write":
             await asyncio.sleep(SLOW)
         return web.json_response({"data": {"id": tweet_id, "text": body["text"]}}, status=201)

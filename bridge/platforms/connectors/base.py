@@ -27,6 +27,10 @@ How the machinery (`bridge.mirroring`) uses a connector, and what a connector mu
   MANUAL when the editor must act by hand (Telegram deletes after 48 h).
 * `fetch_replies(remote)` returns a `ReplyBatch`: public replies only, opt-outs already skipped, only
   the minimal fields of `PlatformReply`; `complete` says whether the absence of a reply means deletion.
+* `render_answer(text, language)` and `answer(target, rendered, handle)` answer a citizen's reply collected by
+  backfeed, as the account, in the platform's thread (`AnswerTarget`: the reply's platform id and our post's
+  `Remote`); `reconcile_answer(target, rendered, handle, since)` finds out after an unknown outcome whether
+  the answer exists (default: undecidable, the editor decides). The same outcomes as `publish`.
 * `check_credentials()` answers SENT (fine) or AUTH_FAILED, and may refresh `account.limits`.
 * Connectors never touch the database, never raise for network or platform errors (they return a
   `Result`), and put only reason codes and the platform's short error text into results — no tokens.
@@ -91,6 +95,7 @@ class Capabilities:
     idempotency: Idempotency = Idempotency.NONE
     requires_image: bool = False
     content_warning: bool = False  # a separate spoiler/CW field exists
+    manual_route: bool = False  # no API: an editor posts the prepared text by hand and marks it done (XING)
 
 
 @dataclass(frozen=True)
@@ -163,6 +168,9 @@ class Reason(enum.StrEnum):
     IMAGE_UNUSABLE = "image_unusable"
     UNDECIDABLE = "undecidable"
     REPLIES_UNAVAILABLE = "replies_unavailable"
+    ANSWER_UNSUPPORTED = "answer_unsupported"
+    MANUAL_ROUTE = "manual_route"
+    REPLY_GONE = "reply_gone"
 
     @property
     def description(self) -> str:
@@ -187,6 +195,9 @@ REASON_TEXT = {
     Reason.IMAGE_UNUSABLE: "an image could not be prepared for the platform",
     Reason.UNDECIDABLE: "the platform offers no way to find out whether the post exists: decide by hand",
     Reason.REPLIES_UNAVAILABLE: "the platform's replies could not be read",
+    Reason.ANSWER_UNSUPPORTED: "replies on this platform cannot be answered from Stadtbote",
+    Reason.MANUAL_ROUTE: "the platform has no publishing API: post the prepared text there by hand",
+    Reason.REPLY_GONE: "the reply no longer exists on the platform",
 }
 
 
@@ -232,6 +243,15 @@ class ReplyBatch:
     gone: tuple[str, ...] = ()  # reply ids known to be deleted on the platform
     complete: bool = False  # True: every reply that exists was returned, so absence means deletion
     skipped: int = 0  # replies left out for opt-out signals or visibility
+
+
+@dataclass(frozen=True)
+class AnswerTarget:
+    """A citizen's reply an answer goes to: its platform id as backfeed stored it (`PlatformReply.reply_id`)
+    and our mirrored post that starts the thread."""
+
+    reply_id: str
+    root: Remote
 
 
 @dataclass
@@ -287,3 +307,24 @@ class Connector(ABC):
 
     @abstractmethod
     async def check_credentials(self) -> Result: ...
+
+    def answer_length(self, text: str) -> int:
+        """The answer's length in the platform's unit; connectors whose unit is not code points override it."""
+        return len(text)
+
+    def answer_limit(self) -> int:
+        return self.capabilities().text_limit
+
+    def render_answer(self, text: str, language: str) -> Rendered:
+        """An answer is never shortened (there is no page with the full text to link to): too long is refused."""
+        caps = self.capabilities()
+        return Rendered(text, self.answer_length(text), self.answer_limit(), caps.text_unit,
+                        extra={"language": language})
+
+    async def answer(self, target: AnswerTarget, rendered: Rendered, handle: str) -> Result:
+        return Result(Outcome.UNSUPPORTED, Reason.ANSWER_UNSUPPORTED)
+
+    async def reconcile_answer(self, target: AnswerTarget, rendered: Rendered, handle: str,
+                               since: datetime | None) -> Result:
+        """Platforms without a handle for answers cannot be asked: the editor checks and decides."""
+        return Result(Outcome.UNKNOWN, Reason.UNDECIDABLE, "")

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from urllib.parse import urlencode
 
 from bridge.platforms.connectors.base import (
+    AnswerTarget,
     Capabilities,
     Connector,
     Idempotency,
@@ -194,6 +195,64 @@ class BlueskyConnector(Connector):
 
     async def check_credentials(self) -> Result:
         return await self.xrpc.login() or Result(Outcome.SENT)
+
+    def answer_length(self, text: str) -> int:
+        return bluesky_length(text)
+
+    def render_answer(self, text: str, language: str) -> Rendered:
+        found, mentions = facets(text)
+        return Rendered(text, bluesky_length(text), 300, TextUnit.GRAPHEMES,
+                        extra={"facets": found, "mentions": mentions, "langs": [language]})
+
+    async def answer(self, target: AnswerTarget, rendered: Rendered, handle: str) -> Result:
+        """A post whose `reply` holds strong refs (uri + cid) to the thread's root (our post) and to the
+        citizen's reply as parent; the same deterministic record key as posts, so a repeat is no duplicate."""
+        xrpc = self.xrpc
+        failed = await xrpc.login()
+        if failed is not None:
+            return failed
+        parent = await self._strong_ref(xrpc, target.reply_id)
+        if isinstance(parent, Result):
+            return parent
+        root = {"uri": target.root.id, "cid": target.root.extra.get("cid")}
+        if not root["cid"]:
+            root = await self._strong_ref(xrpc, target.root.id)
+            if isinstance(root, Result):
+                return root
+        record = {"$type": COLLECTION, "text": rendered.text, "createdAt": _created(self.clock()),
+                  "langs": rendered.extra["langs"], "facets": list(rendered.extra["facets"]),
+                  "reply": {"root": root, "parent": parent}}
+        record["facets"] += await self._mentions(xrpc, rendered.extra["mentions"])
+        rkey = tid(handle)
+        answer = await xrpc.request("POST", "com.atproto.repo.createRecord",
+                                    json_body={"repo": xrpc.did, "collection": COLLECTION, "rkey": rkey,
+                                               "record": record})
+        return await self._created(xrpc, answer, rkey)
+
+    async def _strong_ref(self, xrpc: Xrpc, uri: str) -> dict | Result:
+        """The record's current cid: from the AppView (it knows every repo), else from the record's own repo
+        through our PDS (which serves the repos it hosts)."""
+        appview = (self.secret("appview") or APPVIEW).rstrip("/")
+        answer = await call(self.http, "GET", f"{appview}/xrpc/app.bsky.feed.getPosts?{urlencode({'uris': uri})}")
+        posts = answer.data.get("posts") if answer.ok and isinstance(answer.data, dict) else None
+        if isinstance(posts, list) and posts and isinstance(posts[0], dict) and posts[0].get("cid"):
+            return {"uri": uri, "cid": str(posts[0]["cid"])}
+        parts = uri.removeprefix("at://").split("/")
+        if len(parts) != 3:
+            return Result(Outcome.REJECTED, Reason.REPLY_GONE, "not an at:// record address")
+        found = await xrpc.request("GET", "com.atproto.repo.getRecord",
+                                   params={"repo": parts[0], "collection": parts[1], "rkey": parts[2]})
+        if isinstance(found, Result):
+            return found
+        failure = classify(found, self.clock(), write=False)
+        if failure is not None:
+            return Result(Outcome.REJECTED, Reason.REPLY_GONE) if failure.outcome is Outcome.NOT_FOUND else failure
+        if not isinstance(found.data, dict) or not found.data.get("cid"):
+            return Result(Outcome.UNAVAILABLE, Reason.MALFORMED_RESPONSE, "no cid")
+        return {"uri": uri, "cid": str(found.data["cid"])}
+
+    async def reconcile_answer(self, target: AnswerTarget, rendered: Rendered, handle: str, since) -> Result:
+        return await self.reconcile(handle, rendered, since)
 
 
 def _created(when: datetime) -> str:

@@ -16,6 +16,7 @@ import json
 from datetime import datetime
 
 from bridge.platforms.connectors.base import (
+    AnswerTarget,
     Capabilities,
     Connector,
     Idempotency,
@@ -32,7 +33,7 @@ from bridge.platforms.connectors.base import (
 from bridge.platforms.connectors.images import fit_image, read_file
 from bridge.platforms.connectors.lookup import absent, find_post, uncertain
 from bridge.platforms.connectors.meta_graph import Graph, classify, current_token
-from bridge.platforms.connectors.meta_replies import batch, facebook_comment, read_pages
+from bridge.platforms.connectors.meta_replies import platform_id, post_comment, batch, facebook_comment, read_pages
 from bridge.platforms.connectors.render import fit_text, with_warning
 from bridge.platforms.connectors.tokens import when
 from bridge.convert.text import parse_text
@@ -134,6 +135,13 @@ class FacebookConnector(Connector):
         items, complete, failure = await read_pages(graph, f"{remote.id}/comments", self.clock(),
                                                     fields=COMMENT_FIELDS, filter="stream", limit=100)
         return batch(self.kind, items, complete, failure, facebook_comment)
+
+    async def answer(self, target: AnswerTarget, rendered: Rendered, handle: str) -> Result:
+        """A reply to the comment, as the Page: `POST /{comment-id}/comments`."""
+        comment = platform_id(target.reply_id, self.kind)
+        if comment is None:
+            return Result(Outcome.REJECTED, Reason.REPLY_GONE, "not a Facebook comment")
+        return await post_comment(await self.graph(), f"{comment}/comments", rendered.text, self.clock())
 
     async def check_credentials(self) -> Result:
         graph = await self.graph()

@@ -16,6 +16,7 @@ import functools
 from urllib.parse import urlsplit
 
 from bridge.platforms.connectors.base import (
+    AnswerTarget,
     Capabilities,
     Connector,
     Idempotency,
@@ -32,7 +33,7 @@ from bridge.platforms.connectors.base import (
 )
 from bridge.platforms.connectors.meta_graph import Graph, classify, current_token, origin
 from bridge.platforms.connectors.meta_media import Flow, media_url, publish_container, reconcile_container
-from bridge.platforms.connectors.meta_replies import batch, instagram_comment, instagram_thread, read_pages
+from bridge.platforms.connectors.meta_replies import platform_id, post_comment, batch, instagram_comment, instagram_thread, read_pages
 from bridge.platforms.connectors.render import fit_text, with_warning
 from bridge.convert.text import parse_text
 
@@ -147,6 +148,16 @@ class InstagramConnector(Connector):
         items, complete, failure = await read_pages(graph, f"{remote.id}/comments", self.clock(),
                                                     fields=COMMENT_FIELDS, limit=50)
         return batch(self.kind, instagram_thread(items), complete, failure, instagram_comment)
+
+    def answer_limit(self) -> int:
+        return CAPTION_LIMIT  # a comment has the caption's 2,200 characters
+
+    async def answer(self, target: AnswerTarget, rendered: Rendered, handle: str) -> Result:
+        """A reply to the comment, as the professional account: `POST /{ig-comment-id}/replies`."""
+        comment = platform_id(target.reply_id, self.kind)
+        if comment is None:
+            return Result(Outcome.REJECTED, Reason.REPLY_GONE, "not a Instagram comment")
+        return await post_comment(await self.graph(), f"{comment}/replies", rendered.text, self.clock())
 
     async def check_credentials(self) -> Result:
         graph = await self.graph()

@@ -16,6 +16,7 @@ import functools
 from datetime import datetime, timezone
 
 from bridge.platforms.connectors.base import (
+    AnswerTarget,
     Capabilities,
     Connector,
     Idempotency,
@@ -49,6 +50,7 @@ from bridge.platforms.connectors.render import fit_text, with_warning
 from bridge.convert.text import parse_text
 
 TEXT_LIMIT = 3000
+COMMENT_LIMIT = 1250  # LinkedIn's limit for a comment's text
 MAX_IMAGES = 20
 IMAGE_BYTES = 8_000_000
 
@@ -204,6 +206,34 @@ class LinkedInConnector(Connector):
         replies = [r for r in (_comment(i) for i in items if isinstance(i, dict)) if r is not None]
         complete = isinstance(total, int) and total <= len(items)
         return ReplyBatch(Result(Outcome.SENT), tuple(replies), (), complete, len(items) - len(replies))
+
+    def answer_length(self, text: str) -> int:
+        return linkedin_length(text)
+
+    def answer_limit(self) -> int:
+        return COMMENT_LIMIT
+
+    def render_answer(self, text: str, language: str) -> Rendered:
+        escaped = escape_little(text)
+        return Rendered(escaped, len(escaped), COMMENT_LIMIT, TextUnit.CHARACTERS, extra={"plain": text})
+
+    async def answer(self, target: AnswerTarget, rendered: Rendered, handle: str) -> Result:
+        """A nested comment as the organisation: `POST /rest/socialActions/{comment urn}/comments` with the post
+        as `object` and the citizen's comment as `parentComment`. No handle of ours: unknown goes to the editor."""
+        if not target.reply_id.startswith("urn:li:comment:"):
+            return Result(Outcome.REJECTED, Reason.REPLY_GONE, "not a LinkedIn comment")
+        rest = await self.rest()
+        body = {"actor": self.author, "object": target.root.id, "parentComment": target.reply_id,
+                "message": {"text": rendered.text}}
+        answer = await rest.request("POST", f"socialActions/{urn_path(target.reply_id)}/comments", json_body=body)
+        failure = classify(answer, self.clock(), write=True)
+        if failure is not None:
+            return failure
+        data = answer.data if isinstance(answer.data, dict) else {}
+        urn = data.get("commentUrn") or data.get("$URN") or answer.headers.get("x-restli-id")
+        if not urn:
+            return Result(Outcome.UNKNOWN, Reason.MALFORMED_RESPONSE, "no comment urn")
+        return Result(Outcome.SENT, remote=Remote(str(urn), post_url(target.root.id)))
 
     async def check_credentials(self) -> Result:
         rest = await self.rest()

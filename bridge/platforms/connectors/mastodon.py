@@ -6,8 +6,10 @@ with the original status, which is how an unknown outcome is reconciled. Limits 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 from bridge.platforms.connectors.base import (
+    AnswerTarget,
     Capabilities,
     Connector,
     Idempotency,
@@ -131,6 +133,43 @@ class MastodonConnector(Connector):
         failure = classify(answer, self.clock(), write=False)  # an unattached upload creates no post
         media_id = answer.data.get("id") if failure is None and isinstance(answer.data, dict) else None
         return str(media_id) if media_id else (failure or Result(Outcome.UNAVAILABLE, Reason.MALFORMED_RESPONSE))
+
+    def answer_length(self, text: str) -> int:
+        return characters(text, self.capabilities().url_weight)
+
+    async def answer(self, target: AnswerTarget, rendered: Rendered, handle: str) -> Result:
+        """A public status with `in_reply_to_id`: the citizen's status as our server knows it (found by its
+        URI through search with resolve), sent with the answer's own Idempotency-Key."""
+        local = await self._local_status(target.reply_id)
+        if isinstance(local, Result):
+            return local
+        status_id, acct = local
+        # Mastodon notifies only whom a status mentions: the author is named first, as its own apps do.
+        text = rendered.text if not acct or f"@{acct}".lower() in rendered.text.lower() else f"@{acct} {rendered.text}"
+        body = {"status": text, "visibility": "public", "language": rendered.extra["language"],
+                "in_reply_to_id": status_id}
+        answer = await call(self.http, "POST", self._url("/api/v1/statuses"), json_body=body,
+                            headers=self._headers(**{"Idempotency-Key": handle}))
+        return self._status(answer, write=True)
+
+    async def _local_status(self, uri: str) -> tuple[str, str] | Result:
+        """The status's id on our server and its author's address as our server writes it (`acct`)."""
+        query = urlencode({"q": uri, "type": "statuses", "resolve": "true", "limit": 1})
+        answer = await call(self.http, "GET", self._url(f"/api/v2/search?{query}"), headers=self._headers())
+        failure = classify(answer, self.clock(), write=False)
+        if failure is not None:
+            return failure
+        found = answer.data.get("statuses") if isinstance(answer.data, dict) else None
+        if not isinstance(found, list) or not found or not isinstance(found[0], dict) or not found[0].get("id"):
+            return Result(Outcome.REJECTED, Reason.REPLY_GONE, "the reply was not found")
+        account = found[0].get("account") if isinstance(found[0].get("account"), dict) else {}
+        return str(found[0]["id"]), str(account.get("acct") or "")
+
+    async def reconcile_answer(self, target: AnswerTarget, rendered: Rendered, handle: str, since) -> Result:
+        """As for posts: the same request with the same key within its lifetime makes exactly one status."""
+        if since is not None and self.clock() - since > KEY_LIFETIME:
+            return Result(Outcome.UNKNOWN, Reason.UNDECIDABLE, "the idempotency key has expired")
+        return await self.answer(target, rendered, handle)
 
     async def reconcile(self, handle: str, rendered: Rendered, since) -> Result:
         """Within the key's lifetime the same request (images uploaded again) returns the original status if

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bridge.platforms.connectors.base import Outcome, PlatformReply, Reason, ReplyBatch, Result
+from bridge.platforms.connectors.base import Outcome, PlatformReply, Reason, Remote, ReplyBatch, Result
 from bridge.platforms.connectors.meta_graph import Graph, classify
 from bridge.platforms.connectors.meta_media import has_opt_out
 from bridge.platforms.connectors.tokens import when
@@ -85,3 +85,22 @@ def threads_reply(kind: str, item: dict) -> PlatformReply | None:
         return None
     return PlatformReply(f"threads:{item['id']}", f"threads:{item['username']}", text, when(item.get("timestamp")),
                          item.get("permalink"))
+
+
+def platform_id(reply_id: str, kind: str) -> str | None:
+    """The Graph id of a comment from the reply id backfeed stored (`facebook:<id>` …)."""
+    prefix = f"{kind}:"
+    return reply_id[len(prefix):] or None if reply_id.startswith(prefix) else None
+
+
+async def post_comment(graph: Graph, path: str, text: str, now: datetime) -> Result:
+    """A reply to a comment (`/{comment-id}/comments` on Facebook, `/{ig-comment-id}/replies` on Instagram):
+    one write with no handle of ours, so an unknown outcome goes to the editor."""
+    answer = await graph.post(path, {"message": text})
+    failure = classify(answer, now, write=True)
+    if failure is not None:
+        return failure
+    comment = answer.data.get("id") if isinstance(answer.data, dict) else None
+    if not comment:
+        return Result(Outcome.UNKNOWN, Reason.MALFORMED_RESPONSE, "no comment id")
+    return Result(Outcome.SENT, remote=Remote(str(comment)))

@@ -13,6 +13,7 @@ from bridge.platforms.connectors.mastodon import MastodonConnector
 from bridge.platforms.connectors.telegram import TelegramConnector
 from bridge.platforms.connectors.threads import ThreadsConnector
 from bridge.platforms.connectors.x import XConnector
+from bridge.platforms.connectors.xing import XingConnector
 
 CONNECTORS: dict[str, type[Connector]] = {
     "bluesky": BlueskyConnector,
@@ -23,6 +24,7 @@ CONNECTORS: dict[str, type[Connector]] = {
     "threads": ThreadsConnector,
     "linkedin": LinkedInConnector,
     "x": XConnector,
+    "xing": XingConnector,
 }
 
 

@@ -11,6 +11,7 @@ import json
 from datetime import datetime, timedelta
 
 from bridge.platforms.connectors.base import (
+    AnswerTarget,
     Capabilities,
     Connector,
     ImageView,
@@ -162,6 +163,30 @@ class TelegramConnector(Connector):
     async def check_credentials(self) -> Result:
         answer, failure = await self._call("getMe", write=False)
         return failure or Result(Outcome.SENT)
+
+    def answer_length(self, text: str) -> int:
+        return utf16_units(text)
+
+    def render_answer(self, text: str, language: str) -> Rendered:
+        return Rendered(telegram_html(text), utf16_units(text), 4096, TextUnit.UTF16, extra={"plain": text})
+
+    async def answer(self, target: AnswerTarget, rendered: Rendered, handle: str) -> Result:
+        """A message in the discussion group that replies to the citizen's comment (`reply_parameters`), so it
+        appears in the channel post's comment thread. Telegram has no idempotency: an unknown outcome goes
+        to the editor."""
+        _, group, message_id = (target.reply_id.split(":", 2) + ["", ""])[:3]
+        if not group or not message_id.lstrip("-").isdigit():
+            return Result(Outcome.REJECTED, Reason.REPLY_GONE, "not a Telegram comment")
+        answer, failure = await self._call("sendMessage", write=True, json_body={
+            "chat_id": group, "text": rendered.text, "parse_mode": "HTML",
+            "reply_parameters": {"message_id": int(message_id), "allow_sending_without_reply": False}})
+        if failure is not None:
+            return failure
+        result = answer.data.get("result") if isinstance(answer.data, dict) else None
+        sent = result.get("message_id") if isinstance(result, dict) else None
+        if not sent:
+            return Result(Outcome.UNKNOWN, Reason.MALFORMED_RESPONSE, "no message id")
+        return Result(Outcome.SENT, remote=Remote(str(sent), None, {"chat_id": group}))
 
 
 def _photo(image: ImageView):

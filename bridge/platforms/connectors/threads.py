@@ -15,6 +15,7 @@ import functools
 import regex
 
 from bridge.platforms.connectors.base import (
+    AnswerTarget,
     Capabilities,
     Connector,
     Idempotency,
@@ -29,8 +30,10 @@ from bridge.platforms.connectors.base import (
     TextUnit,
 )
 from bridge.platforms.connectors.meta_graph import Graph, classify, current_token, origin
-from bridge.platforms.connectors.meta_media import Flow, media_url, publish_container, reconcile_container
-from bridge.platforms.connectors.meta_replies import batch, read_pages, threads_reply
+from bridge.platforms.connectors.lookup import uncertain
+from bridge.platforms.connectors.meta_media import (Flow, media_url, publish_container, reconcile_container, remembered,
+                                                  status_of)
+from bridge.platforms.connectors.meta_replies import platform_id, batch, read_pages, threads_reply
 from bridge.platforms.connectors.render import fit_text, with_warning
 from bridge.convert.text import parse_text
 
@@ -138,6 +141,35 @@ class ThreadsConnector(Connector):
         items, complete, failure = await read_pages(graph, f"{remote.id}/conversation", self.clock(),
                                                     fields=REPLY_FIELDS, reverse="false")
         return batch(self.kind, items, complete, failure, threads_reply)
+
+    def answer_length(self, text: str) -> int:
+        return threads_length(text)
+
+    async def answer(self, target: AnswerTarget, rendered: Rendered, handle: str) -> Result:
+        """A text container with `reply_to_id` (the citizen's reply), then published: the container is
+        remembered under the answer's handle, so a repeat publishes it instead of making a second one."""
+        comment = platform_id(target.reply_id, self.kind)
+        if comment is None:
+            return Result(Outcome.REJECTED, Reason.REPLY_GONE, "not a Threads comment")
+        graph = await self.graph()
+
+        async def build():
+            return await self._create(graph, {"media_type": "TEXT", "text": rendered.text, "reply_to_id": comment})
+
+        return await publish_container(graph, self.flow, self.account, handle, rendered.text, self.clock, build,
+                                       self.status_waits)
+
+    async def reconcile_answer(self, target: AnswerTarget, rendered: Rendered, handle: str, since) -> Result:
+        """The remembered container tells: published means the answer exists, still open means it does not."""
+        container = remembered(self.account, handle)
+        if container is None:
+            return Result(Outcome.UNKNOWN, Reason.UNDECIDABLE, "no container remembered")
+        status, failure = await status_of(await self.graph(), self.flow, container, self.clock())
+        if failure is not None:
+            return uncertain(failure)
+        if status == "PUBLISHED":
+            return Result(Outcome.SENT, remote=Remote(container, None, {"container": container}))
+        return Result(Outcome.NOT_FOUND, Reason.NOT_FOUND)
 
     async def check_credentials(self) -> Result:
         graph = await self.graph()

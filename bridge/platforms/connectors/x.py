@@ -15,6 +15,7 @@ import functools
 import importlib
 
 from bridge.platforms.connectors.base import (
+    AnswerTarget,
     Capabilities,
     Connector,
     ImageView,
@@ -90,6 +91,9 @@ class XConnector(Connector):
         body: dict = {"text": rendered.text}
         if media_ids:
             body["media"] = {"media_ids": media_ids}
+        return await self._tweet(body)
+
+    async def _tweet(self, body: dict) -> Result:
         answer = await self.auth.request("POST", "/2/tweets", json_body=body)
         if isinstance(answer, Result):
             return answer
@@ -152,6 +156,15 @@ class XConnector(Connector):
         replies = [r for r in (_reply(i) for i in items if isinstance(i, dict)) if r is not None]
         # Search covers seven days only: a reply missing from it may simply be older, not deleted.
         return ReplyBatch(Result(Outcome.SENT), tuple(replies), (), False, len(items) - len(replies))
+
+    def answer_length(self, text: str) -> int:
+        return x_length(text)
+
+    async def answer(self, target: AnswerTarget, rendered: Rendered, handle: str) -> Result:
+        """`POST /2/tweets` with `reply.in_reply_to_tweet_id`. X has no idempotency key: unknown goes to the editor."""
+        if not target.reply_id.startswith("x:"):
+            return Result(Outcome.REJECTED, Reason.REPLY_GONE, "not an X post")
+        return await self._tweet({"text": rendered.text, "reply": {"in_reply_to_tweet_id": target.reply_id[2:]}})
 
     async def check_credentials(self) -> Result:
         answer = await self.auth.request("GET", "/2/users/me")

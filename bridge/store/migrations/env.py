@@ -13,6 +13,7 @@ from bridge.store import feeds as models_feeds  # noqa: F401  (hashtag index, fe
 from bridge.store import platforms as models_platforms  # noqa: F401  (platform send state and platform accounts)
 from bridge.store import blocks as models_blocks  # noqa: F401  (domain blocks)
 from bridge.store import warnings as models_warnings  # noqa: F401  (official warnings lane)
+from bridge.store import dialogue as models_dialogue  # noqa: F401  (dialogue desk: handling, answer templates)
 from consent.models import ConsentBase
 from consent import models_privacy  # noqa: F401  (audit head and checkpoints, rights requests, security log)
 from consent import ledger  # noqa: F401  (consent texts, requests and receipts)

@@ -74,6 +74,19 @@ async def decide(request: web.Request) -> web.StreamResponse:
     raise see_other(f"/editor/posts/{post.id}/mirrors")
 
 
+async def done_by_hand(request: web.Request) -> web.StreamResponse:
+    """XING's manual route: the editor posted the prepared text there and says so (who and when are kept)."""
+    user = require_user(request, roles=EDITORS)
+    platform = next((p for p in request.app[CONFIG].platforms if p.id == request.match_info["platform"]), None)
+    if platform is None:
+        raise web.HTTPNotFound(text="unknown platform")
+    async with request.app[SESSIONS]() as session:
+        post = await load_post(request, session, user)
+        await mirroring.mark_by_hand(session, post.id, platform, user.role, user_ref(user), user.name)
+        await session.commit()
+    raise see_other(f"/editor/posts/{post.id}/mirrors")
+
+
 async def compose_preview(request: web.Request) -> web.StreamResponse:
     """The compose form's "preview per platform" button: the text as each checked platform gets it."""
     require_user(request, roles=EDITORS)
@@ -93,4 +106,5 @@ async def compose_preview(request: web.Request) -> web.StreamResponse:
 def setup(app: web.Application) -> None:
     app.router.add_get("/editor/posts/{post_id:\\d+}/mirrors", post_mirrors, name="post_mirrors")
     app.router.add_post("/editor/posts/{post_id:\\d+}/mirrors/{platform}/decide", decide)
+    app.router.add_post("/editor/posts/{post_id:\\d+}/mirrors/{platform}/done", done_by_hand)
     app.router.add_post("/editor/mirrors/preview", compose_preview, name="mirror_preview")

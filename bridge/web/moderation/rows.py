@@ -59,9 +59,7 @@ class Filters:
 
 async def reply_page(session: AsyncSession, vault: Vault, filters: Filters) -> tuple[list[ReplyRow], int | None]:
     """Newest first; the second value is the cursor of the next (older) page, if any."""
-    query = (select(Reply, Subject, RemoteActor).join(Subject, Subject.id == Reply.subject_id)
-             .outerjoin(RemoteActor, RemoteActor.subject_id == Reply.subject_id)
-             .where(Reply.actor_name == filters.actor_name))
+    query = reply_query().where(Reply.actor_name == filters.actor_name)
     if filters.post_id is not None:
         query = query.where(Reply.post_id == filters.post_id)
     if filters.state:
@@ -70,12 +68,24 @@ async def reply_page(session: AsyncSession, vault: Vault, filters: Filters) -> t
         query = query.where(Reply.id < filters.before)
     rows = (await session.execute(query.order_by(Reply.id.desc()).limit(PAGE_SIZE + 1))).all()
     page, more = rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+    return await build_rows(session, vault, page), (page[-1][0].id if more else None)
+
+
+def reply_query():
+    """Replies with their subject and, for fediverse authors, the actor row: what `build_rows` takes."""
+    return (select(Reply, Subject, RemoteActor).join(Subject, Subject.id == Reply.subject_id)
+            .outerjoin(RemoteActor, RemoteActor.subject_id == Reply.subject_id))
+
+
+async def build_rows(session: AsyncSession, vault: Vault, page) -> list[ReplyRow]:
+    """What moderation may show of each (reply, subject, actor): the one place that opens replies for a view
+    (the moderation view and the dialogue desk)."""
     ids = [reply.id for reply, _, _ in page]
     consents = await consent_states(session, ids)
     blocked = await blocked_hosts(session, {a.domain for _, _, a in page if a is not None})
     texts = await _post_texts(session, {reply.post_id for reply, _, _ in page if reply.post_id})
     built = [_row(vault, reply, subject, actor, consents.get(reply.id), blocked, texts) for reply, subject, actor in page]
-    return [r for r in built if r is not None], (page[-1][0].id if more else None)
+    return [r for r in built if r is not None]
 
 
 def _row(vault: Vault, reply: Reply, subject: Subject, actor_row: RemoteActor | None, consent: str | None,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.platforms.connectors.base import Outcome
+from bridge.platforms.connectors.base import AnswerTarget, Outcome
 from bridge.platforms.connectors.bluesky import BlueskyConnector
 from fakes.platforms import Clock, MapResolver, guarded, image_view, noisy_jpeg, platform, site_app, state, view
 
@@ -75,7 +75,9 @@ async def connector_for_pds(pds, aiohttp_server):
     # The real PDS stamps its tokens with the real time, so our clock must start there too (the fakes' fixed
     # date made every access token look fresh for weeks once that date had passed, and no refresh happened).
     clock = Clock(datetime.now(timezone.utc))
-    yield BlueskyConnector(platform("bluesky", "http://pds.stadt.example", handle=handle, app_password=password),
+    # The AppView is the PDS itself here (it has none): reading a reply's cid falls back to the record's repo.
+    yield BlueskyConnector(platform("bluesky", "http://pds.stadt.example", handle=handle, app_password=password,
+                                    appview="http://pds.stadt.example"),
                            http, account, clock), account
     await http.close()
 
@@ -126,6 +128,44 @@ async def test_an_expired_access_token_is_refreshed_not_recreated(connector_for_
     connector.clock.advance(hours=3)  # past the access token's two hours
     assert (await connector.check_credentials()).outcome is Outcome.SENT
     assert account.session["refreshJwt"] != refresh  # rotated by refreshSession
+
+
+async def test_a_citizens_reply_is_answered_in_its_thread_on_the_real_pds(pds, connector_for_pds):
+    """A second account on the PDS replies to our post; the answer goes under that reply with strong refs to
+    the thread's root (our post) and to the reply as parent, with a link facet, and a repeat is no duplicate."""
+    connector, _ = connector_for_pds
+    port = pds[0]
+    ours = await connector.publish(connector.render(view("Wasserleitung: Arbeiten bis Freitag")), "1795305355000-cccc")
+    assert ours.outcome is Outcome.SENT, ours.description
+    xrpc(port, "com.atproto.server.createAccount",
+         {"handle": "anna.test", "email": "anna@example.org", "password": "anna-pass-1234"})
+    anna = xrpc(port, "com.atproto.server.createSession", {"identifier": "anna.test", "password": "anna-pass-1234"})
+    root = {"uri": ours.remote.id, "cid": ours.remote.extra["cid"]}
+    reply = _authorised(port, anna["accessJwt"], "com.atproto.repo.createRecord", {
+        "repo": anna["did"], "collection": "app.bsky.feed.post",
+        "record": {"$type": "app.bsky.feed.post", "text": "Auch in der Gartenstraße?",
+                   "createdAt": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                   "reply": {"root": root, "parent": root}}})
+    target = AnswerTarget(reply["uri"], ours.remote)
+    rendered = connector.render_answer("Ja, Details: http://www.stadt.example/baustelle", "de")
+    result = await connector.answer(target, rendered, "1795305355000-answer")
+    assert result.outcome is Outcome.SENT, result.description
+    record = await _record(connector, result.remote.extra["rkey"])
+    assert record["reply"]["root"] == root
+    assert record["reply"]["parent"] == {"uri": reply["uri"], "cid": reply["cid"]}
+    link = record["facets"][0]
+    assert link["features"][0]["uri"] == "http://www.stadt.example/baustelle"
+    again = await connector.answer(target, rendered, "1795305355000-answer")  # a retry after a timeout
+    assert again.outcome is Outcome.SENT and again.remote.id == result.remote.id
+    found = await connector.reconcile_answer(target, rendered, "1795305355000-answer", None)
+    assert found.outcome is Outcome.SENT and found.remote.id == result.remote.id
+
+
+def _authorised(port: int, token: str, nsid: str, body: dict) -> dict:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/xrpc/{nsid}", json.dumps(body).encode(),
+                                     {"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
 
 
 async def _record(connector, rkey: str) -> dict:

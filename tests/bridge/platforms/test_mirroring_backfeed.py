@@ -10,7 +10,7 @@ from bridge.platforms import sends as mirroring
 from bridge.platforms.backfeed import DEFAULT_CADENCE
 from bridge.store.models import Job, JobState
 from consent.models import Reply, Subject
-from support.mirroring import bridge  # noqa: F401  (fixture)
+from support.mirroring import PLATFORMS, bridge, start_bridge  # noqa: F401  (fixture)
 from fakes.platform_servers import bsky_reply, mastodon_reply, telegram_comment
 
 
@@ -70,3 +70,26 @@ def test_the_cadence_is_frequent_at_first_then_rarer_then_stops():
     assert mirroring.backfeed_delay(timedelta(days=3), DEFAULT_CADENCE) == timedelta(hours=1)
     assert mirroring.backfeed_delay(timedelta(days=20), DEFAULT_CADENCE) == timedelta(days=1)
     assert mirroring.backfeed_delay(timedelta(days=31), DEFAULT_CADENCE) is None
+
+
+async def test_the_first_poll_after_a_send_follows_the_platforms_configured_cadence(make_config, sessions_only,
+                                                                                    aiohttp_server,
+                                                                                    test_password_hash):
+    """A platform with its own cadence is first asked after its first interval (5 minutes here), the others
+    after the default's 15 minutes; with backfeed off there is no poll at all."""
+    platforms = [{**PLATFORMS[0], "backfeed_cadence": [[5, 60], [30, 1440]]}, PLATFORMS[1],
+                 {**PLATFORMS[2], "backfeed": False}]
+    bridge, closing = await start_bridge(make_config, sessions_only, aiohttp_server, test_password_hash,
+                                         platforms=platforms)
+    try:
+        post_id = await bridge.post("Sprechstunde des Bürgermeisters")
+        await bridge.run()
+        async with bridge.sessions() as s:
+            upcoming = (await s.scalars(select(Job).where(Job.kind == mirroring.BACKFEED_JOB,
+                                                          Job.state == JobState.QUEUED))).all()
+            sends = {p: await bridge.send(post_id, p) for p in ("bsky", "masto", "tg")}
+        waits = {job.payload["platform_id"]: job.run_at - sends[job.payload["platform_id"]].sent_at for job in upcoming}
+        assert waits == {"bsky": timedelta(minutes=5), "masto": timedelta(minutes=15)}
+    finally:
+        for federation in closing:
+            await federation.close()

@@ -114,4 +114,4 @@ async def test_consent_is_not_asked_of_opted_out_authors_nor_of_platform_authors
     assert [r for r in mastodon.received if r.json.get("type") == "Create"] == []
     assert [e.reason for e in await audit(stadt, "consent.requested")] == ["opted_out", "no_channel"]
     page = await mona.get(f"/editor/replies/{result.reply_id}/answer")
-    assert page.has("Only fediverse replies can be answered from here")
+    assert page.has("The platform account of this reply is no longer configured.")

@@ -13,6 +13,7 @@ from bridge.convert.images import MEDIA_TEXT
 from bridge.publishing.posts import POST_TEXT
 from bridge.auth.tokens import TOKEN_TEXT
 from bridge.auth.users import USER_ERROR_TEXT
+from bridge.platforms.answers import ANSWER_TEXT
 from bridge.platforms.status import HEALTH_TEXT, STATUS_TEXT
 from support.web import compose_form, editor, visitors  # noqa: F401
 
@@ -29,7 +30,7 @@ def interface_messages() -> set[str]:
     for module in (BRIDGE / "web").rglob("*.py"):
         with module.open("rb") as fh:
             found.update(_first(m) for _, _, m, _ in extract_python(fh, {"N_": None, "_": None}, [], {}))
-    for texts in (POST_TEXT, MEDIA_TEXT, USER_ERROR_TEXT, TOKEN_TEXT, STATUS_TEXT, HEALTH_TEXT):
+    for texts in (POST_TEXT, MEDIA_TEXT, USER_ERROR_TEXT, TOKEN_TEXT, STATUS_TEXT, HEALTH_TEXT, ANSWER_TEXT):
         found.update(texts.values())
     return found - {None}
 
@@ -52,7 +53,7 @@ def test_every_interface_text_has_a_german_translation():
 
 def test_german_translations_keep_the_placeholders():
     for source, translated in german().items():
-        for name in ("%(n)s", "%(limit)s", "%(count)s", "%(name)s", "%(account)s", "%(state)s"):
+        for name in ("%(n)s", "%(limit)s", "%(count)s", "%(name)s", "%(account)s", "%(state)s", "%(length)s", "%(when)s"):
             assert (name in source) == (name in translated), (source, translated)
 
 
