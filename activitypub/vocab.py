@@ -27,6 +27,7 @@ EXTENSIONS: dict[str, Any] = {
     "discoverable": "toot:discoverable",
     "indexable": "toot:indexable",
     "blurhash": "toot:blurhash",
+    "votersCount": "toot:votersCount",
     "focalPoint": {"@container": "@list", "@id": "toot:focalPoint"},
     "featured": {"@id": "toot:featured", "@type": "@id"},
     "featuredTags": {"@id": "toot:featuredTags", "@type": "@id"},

@@ -87,6 +87,8 @@ class Action(enum.StrEnum):
     CONSENT_WITHDRAWN = "consent.withdrawn"
     DOMAIN_BLOCKED = "domain.blocked"
     DOMAIN_UNBLOCKED = "domain.unblocked"
+    VOTE_COUNTED = "poll.vote_counted"  # the poll and the choice; the voter only as the sender's domain
+    POLL_CLOSED = "poll.closed"
 
 
 class Outcome(enum.StrEnum):

@@ -8,6 +8,8 @@ from __future__ import annotations
 from activitypub.uris import Uris
 from bridge.config.model import ActorConfig, Config
 from bridge.convert.mastodon import mention_url, placeholder_actor_config
+from bridge.convert.polls import results_html
+from bridge.store.db import utcnow
 from bridge.store.models import Media, Post
 from bridge.convert.text import parse_text, render_html
 from feeds.model import FeedAuthor, FeedEntry, FeedKind, FeedLink, FeedMedia, FeedMeta
@@ -28,7 +30,7 @@ def post_to_feed_entry(post: Post, config: Config, uris: Uris) -> FeedEntry:
     return FeedEntry(
         guid=uris.note(name, str(post.id)),
         url=uris.permalink(name, str(post.id)),
-        content_html=render_html(parsed, uris.tag, lambda acct: mention_url(uris, acct)),
+        content_html=render_html(parsed, uris.tag, lambda acct: mention_url(uris, acct)) + _poll_html(post),
         summary_text=" ".join(post.text.split()),
         published=published,
         content_warning=post.spoiler_text or None,
@@ -38,6 +40,11 @@ def post_to_feed_entry(post: Post, config: Config, uris: Uris) -> FeedEntry:
         media=tuple(media_to_feed_media(m, uris) for m in post.media),
         language=post.language,
     )
+
+
+def _poll_html(post: Post) -> str:
+    poll = getattr(post, "poll", None)  # the attribute exists once bridge.store.polls is loaded
+    return results_html(poll, utcnow()) if poll is not None else ""
 
 
 def _feed_links(urls: dict[FeedKind, str], title: str) -> tuple[FeedLink, ...]:

@@ -15,6 +15,8 @@ from html import escape
 from activitypub.uris import Uris
 from bridge.config.model import LANGUAGES, ActorConfig, Config
 from bridge.convert.images import ACCEPTED_TYPES, MAX_ALT
+from bridge.convert.polls import limits as poll_limits, poll_to_api
+from bridge.store.db import utcnow
 from bridge.store.models import Actor, Media, Post, PostRevision, PostState
 from bridge.convert.text import URL_WEIGHT, ParsedText, parse_text, render_html
 
@@ -177,7 +179,7 @@ def post_to_status(post: Post, config: Config, uris: Uris, stats: AccountStats =
         "tags": _tags(parsed, uris),
         "emojis": [],
         "card": None,
-        "poll": None,
+        "poll": poll_to_api(post.poll, utcnow()) if getattr(post, "poll", None) is not None else None,
         "filtered": [],
         # Vendor extension (like Pleroma's "pleroma" key): Mastodon has no "awaiting approval" or
         # "scheduled" state for a Status, so scripts that care read it here; other clients ignore it.
@@ -299,7 +301,7 @@ def _media_configuration(config: Config) -> dict:
 
 
 def _polls_configuration() -> dict:
-    return {"max_options": 0, "max_characters_per_option": 0, "min_expiration": 0, "max_expiration": 0}
+    return poll_limits()
 
 
 def _description(config: Config) -> str:

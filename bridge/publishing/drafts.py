@@ -18,6 +18,7 @@ from bridge.auth.users import may_use_actor
 from bridge.config.model import LANGUAGES, Config
 from bridge.convert.images import MAX_ALT
 from bridge.convert.text import count_characters
+from bridge.publishing.pollrules import PollDraft, poll_problems
 from bridge.store.models import Actor, Media, Post, User
 
 MAX_CW = 500
@@ -45,6 +46,13 @@ class PostReason(enum.StrEnum):
     OWN_POST = "own_post"
     OWN_EDIT = "own_edit"
     TEXT_CHANGED = "text_changed"
+    POLL_TOO_FEW_OPTIONS = "poll_too_few_options"
+    POLL_TOO_MANY_OPTIONS = "poll_too_many_options"
+    POLL_OPTION_TOO_LONG = "poll_option_too_long"
+    POLL_DUPLICATE_OPTIONS = "poll_duplicate_options"
+    POLL_TOO_SHORT = "poll_too_short"
+    POLL_TOO_LONG = "poll_too_long"
+    POLL_WITH_MEDIA = "poll_with_media"
 
     @property
     def description(self) -> str:
@@ -71,6 +79,13 @@ POST_TEXT = {
     PostReason.OWN_POST: "nobody approves their own post; another editor of this account must",
     PostReason.OWN_EDIT: "nobody approves their own edit; another editor of this account must",
     PostReason.TEXT_CHANGED: "the post changed while you reviewed it; review it again",
+    PostReason.POLL_TOO_FEW_OPTIONS: "a poll needs at least two options",
+    PostReason.POLL_TOO_MANY_OPTIONS: "a poll has too many options",
+    PostReason.POLL_OPTION_TOO_LONG: "a poll option is too long",
+    PostReason.POLL_DUPLICATE_OPTIONS: "poll options must differ from each other",
+    PostReason.POLL_TOO_SHORT: "a poll must run at least five minutes",
+    PostReason.POLL_TOO_LONG: "a poll may run at most one month",
+    PostReason.POLL_WITH_MEDIA: "a post with a poll cannot have images",
 }
 
 
@@ -84,6 +99,7 @@ class DraftField(enum.StrEnum):
     MEDIA = "media_ids"
     SCHEDULED_AT = "scheduled_at"
     MIRRORS = "mirrors"
+    POLL = "poll"
 
 
 @dataclass(frozen=True)
@@ -132,6 +148,7 @@ class Draft:
     reply_to: ReplyTarget | None = None  # an answer as the account to a citizen's reply
     # New descriptions of the images; an image without one keeps what it has.
     descriptions: tuple[Description, ...] = ()
+    poll: PollDraft | None = None  # a poll attached on creation (edits keep the poll as it is)
 
     def description_of(self, media: Media) -> Description:
         for d in self.descriptions:
@@ -174,6 +191,7 @@ async def check_draft(session: AsyncSession, config: Config, user: User, draft: 
     elif media is None:
         refusals.append(Refusal(PostReason.UNKNOWN_MEDIA, DraftField.MEDIA))
     refusals += _text(config, draft, bool(draft.media_ids)) + _images(draft, media or []) + _schedule(draft, now)
+    refusals += _poll(draft)
     return DraftCheck(refusals, media or [])
 
 
@@ -184,6 +202,15 @@ def _settings(config: Config, draft: Draft) -> list[Refusal]:
     known = {p.id for p in config.platforms}
     if any(m not in known for m in draft.mirrors):
         refusals.append(Refusal(PostReason.UNKNOWN_PLATFORM, DraftField.MIRRORS))
+    return refusals
+
+
+def _poll(draft: Draft) -> list[Refusal]:
+    if draft.poll is None:
+        return []
+    refusals = [Refusal(PostReason(code), DraftField.POLL, facts) for code, facts in poll_problems(draft.poll)]
+    if draft.media_ids:  # Mastodon's rule: a status has either a poll or media
+        refusals.append(Refusal(PostReason.POLL_WITH_MEDIA, DraftField.POLL))
     return refusals
 
 

@@ -75,6 +75,8 @@ ACTION = {
     "consent.withdrawn": N_("Consent withdrawn"),
     "domain.blocked": N_("Server blocked"),
     "domain.unblocked": N_("Server unblocked"),
+    "poll.vote_counted": N_("Poll vote counted"),
+    "poll.closed": N_("Poll closed"),
 }
 
 OUTCOME = {"ok": N_("done"), "denied": N_("refused"), "failed": N_("failed")}

@@ -12,6 +12,7 @@ from bridge.store import models  # noqa: F401  (registers the bridge tables on B
 from bridge.store import feeds as models_feeds  # noqa: F401  (hashtag index, feed import tables, listing indexes)
 from bridge.store import platforms as models_platforms  # noqa: F401  (platform send state and platform accounts)
 from bridge.store import blocks as models_blocks  # noqa: F401  (domain blocks)
+from bridge.store import polls as models_polls  # noqa: F401  (polls and their votes)
 from consent.models import ConsentBase
 from consent import models_privacy  # noqa: F401  (audit head and checkpoints, rights requests, security log)
 from consent import ledger  # noqa: F401  (consent texts, requests and receipts)
