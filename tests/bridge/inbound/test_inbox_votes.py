@@ -111,7 +111,7 @@ async def test_a_vote_from_a_blocked_server_is_refused_without_a_count(stadt, ma
     async with stadt.app[SESSIONS].begin() as session:
         session.add(DomainBlock(domain="mastodon.test", reason="spam", blocked_by="user:1"))
     assert await mastodon.sign_and_post(stadt, mastodon_vote(alice, post_id, "Ja"), alice) == \
-        (403, {"status": "domain_blocked"})
+        (403, {"error": "domain_blocked"})
     assert (await poll_of(stadt, post_id)).counts == [0, 0, 0]
 
 
