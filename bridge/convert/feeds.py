@@ -22,7 +22,8 @@ def media_to_feed_media(media: Media, uris: Uris) -> FeedMedia:
                      else None)
 
 
-def post_to_feed_entry(post: Post, config: Config, uris: Uris) -> FeedEntry:
+def post_to_feed_entry(post: Post, config: Config, uris: Uris, *, with_poll: bool = True) -> FeedEntry:
+    """`with_poll`: the poll's results as a list in the content (feeds); pages draw their own chart."""
     name = post.actor.name
     actor_config = config.actor(name) or placeholder_actor_config(post.actor)
     parsed = parse_text(post.text, uris.host)
@@ -30,7 +31,8 @@ def post_to_feed_entry(post: Post, config: Config, uris: Uris) -> FeedEntry:
     return FeedEntry(
         guid=uris.note(name, str(post.id)),
         url=uris.permalink(name, str(post.id)),
-        content_html=render_html(parsed, uris.tag, lambda acct: mention_url(uris, acct)) + _poll_html(post),
+        content_html=render_html(parsed, uris.tag, lambda acct: mention_url(uris, acct))
+        + (_poll_html(post) if with_poll else ""),
         summary_text=" ".join(post.text.split()),
         published=published,
         content_warning=post.spoiler_text or None,

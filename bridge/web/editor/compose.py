@@ -12,7 +12,8 @@ from bridge.publishing.edits import Proposal, load_proposal
 from bridge.publishing.posts import (Description, Draft, PostReason, PostResult, check_draft, create_post,
                                      edit_post, needs_approval_of_edits)
 from bridge.auth.users import allowed_actors
-from bridge.web.editor.compose_form import ComposeForm, ImageSlot, parse_form, problems_of, read_schedule
+from bridge.web.editor.compose_form import (POLL_DURATIONS, ComposeForm, ImageSlot, parse_form, problems_of,
+                                            read_schedule)
 from bridge.web.editor.compose_media import store_images
 from bridge.web.filters import input_value
 from bridge.web.guards import load_post, require_user
@@ -37,6 +38,7 @@ def compose_page(request: web.Request, user: User, form: ComposeForm, problems: 
         "limits": config.limits, "platforms": config.platforms, "languages": LANGUAGES,
         "schedule": post is None or post.state != PostState.PUBLISHED,
         "edit_waits": post is not None and needs_approval_of_edits(config, post),
+        "poll_durations": POLL_DURATIONS,
     }, status=status)
 
 
@@ -82,7 +84,7 @@ def _draft(form: ComposeForm, scheduled_at) -> Draft:
                          if s.used and s.media_id is not None)
     return Draft(actor=form.actor, text=form.text, spoiler_text=form.spoiler_text, language=form.language,
                  media_ids=form.media_ids(), scheduled_at=scheduled_at, mirrors=tuple(form.mirrors), via="web",
-                 descriptions=descriptions)
+                 descriptions=descriptions, poll=form.poll())
 
 
 def _outcome(request: web.Request, user: User, form: ComposeForm, result: PostResult, post: Post | None = None):

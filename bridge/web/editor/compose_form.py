@@ -14,7 +14,9 @@ from multidict import MultiDictProxy
 
 from bridge.config.model import Config
 from bridge.convert.images import MediaReason
+from bridge.convert.polls import MAX_OPTIONS
 from bridge.publishing.drafts import DraftField, PostReason, Refusal
+from bridge.publishing.pollrules import PollDraft
 from bridge.convert.text import count_characters
 from bridge.web.guards import int_param
 from bridge.web.messages import N_, Problem
@@ -32,6 +34,7 @@ IMAGE_PROBLEMS = {
 FIELDS = {
     DraftField.ACTOR: "actor", DraftField.TEXT: "text", DraftField.SPOILER_TEXT: "spoiler_text",
     DraftField.LANGUAGE: "language", DraftField.MIRRORS: "mirrors", DraftField.SCHEDULED_AT: "publish_at",
+    DraftField.POLL: "poll",
 }
 REFUSALS = {
     PostReason.EMPTY: N_("Write some text or attach an image."),
@@ -44,7 +47,19 @@ REFUSALS = {
     PostReason.SCHEDULE_IN_PAST: N_("Publish at: the time must be in the future."),
     PostReason.SCHEDULE_TOO_FAR: N_("Publish at: the time may be at most two years ahead."),
     PostReason.ACTOR_NOT_ALLOWED: N_("You may not post as this account."),
+    PostReason.POLL_TOO_FEW_OPTIONS: N_("A poll needs at least two answers."),
+    PostReason.POLL_TOO_MANY_OPTIONS: N_("A poll may have at most %(limit)s answers."),
+    PostReason.POLL_OPTION_TOO_LONG: N_("Each answer may have at most %(limit)s characters."),
+    PostReason.POLL_DUPLICATE_OPTIONS: N_("Two answers are the same; each answer must be different."),
+    PostReason.POLL_TOO_SHORT: N_("Choose how long the poll runs."),
+    PostReason.POLL_TOO_LONG: N_("Choose how long the poll runs."),
+    PostReason.POLL_WITH_MEDIA: N_("A post with a poll cannot have images. Remove the images or the poll."),
 }
+# How long a poll runs, in seconds: Mastodon's choices, with a day as the default.
+POLL_DURATIONS = ((300, N_("5 minutes")), (1800, N_("30 minutes")), (3600, N_("1 hour")), (21600, N_("6 hours")),
+                  (86400, N_("1 day")), (259200, N_("3 days")), (604800, N_("7 days")), (1209600, N_("14 days")),
+                  (2592000, N_("30 days")))
+DEFAULT_POLL_DURATION = 86400
 
 
 @dataclass
@@ -77,6 +92,17 @@ class ComposeForm:
     publish_at: str = ""
     mirrors: list[str] = field(default_factory=list)
     images: list[ImageSlot] = field(default_factory=list)
+    poll_options: list[str] = field(default_factory=lambda: [""] * MAX_OPTIONS)
+    poll_duration: str = str(DEFAULT_POLL_DURATION)
+    poll_multiple: bool = False
+    poll_hide_totals: bool = False
+
+    def poll(self) -> PollDraft | None:
+        """The poll as typed, or None when no answer was written (a post without a poll)."""
+        if not any(o.strip() for o in self.poll_options):
+            return None
+        duration = int(self.poll_duration) if self.poll_duration.isdecimal() and len(self.poll_duration) < 9 else 0
+        return PollDraft(tuple(self.poll_options), duration, self.poll_multiple, self.poll_hide_totals)
 
     @property
     def characters(self) -> int:
@@ -107,7 +133,10 @@ def parse_form(form: MultiDictProxy, max_images: int) -> ComposeForm:
     return ComposeForm(
         actor=_text(form, "actor"), text=_text(form, "text"), spoiler_text=_text(form, "spoiler_text").strip(),
         language=_text(form, "language"), publish_at=_text(form, "publish_at").strip(),
-        mirrors=[m for m in form.getall("mirror", []) if isinstance(m, str)], images=images)
+        mirrors=[m for m in form.getall("mirror", []) if isinstance(m, str)], images=images,
+        poll_options=[_text(form, f"poll_option{i}").strip() for i in range(MAX_OPTIONS)],
+        poll_duration=_text(form, "poll_duration").strip() or str(DEFAULT_POLL_DURATION),
+        poll_multiple=bool(form.get("poll_multiple")), poll_hide_totals=bool(form.get("poll_hide_totals")))
 
 
 def parse_schedule(value: str, config: Config) -> datetime:

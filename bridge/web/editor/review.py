@@ -13,7 +13,9 @@ from bridge.appkeys import CONFIG, SESSIONS
 from bridge.store.models import Post, PostState, Role, User
 from bridge.publishing.edits import Proposal, load_proposal
 from bridge.publishing.posts import approve_post, content_sha256, delete_post, pin_post, return_post
+from bridge.convert.polls import results
 from bridge.convert.text import parse_text, render_html
+from bridge.store.db import utcnow
 from bridge.web.guards import load_post, require_user
 from bridge.web.messages import N_
 from bridge.web.render import render
@@ -64,6 +66,7 @@ def post_page(request: web.Request, user: User, post: Post, proposal: Proposal |
         and proposal.edit.editor_id != user.id,
         "edit_html": text_html(proposal.edit.text, base_url) if proposal else "",
         "diff": word_diff(post.text, proposal.edit.text) if proposal else [],
+        "poll": results(post.poll, utcnow()) if post.poll is not None else None,
     }, status=status)
 
 

@@ -16,6 +16,9 @@ from activitypub.uris import Uris
 from bridge.appkeys import CONFIG, USER
 from bridge.config.model import ActorConfig, Config
 from bridge.convert.feeds import post_to_feed_entry
+from bridge.convert.polls import PollResults, results
+from bridge.store.db import utcnow
+from bridge.store.polls import Poll  # noqa: F401  (gives Post its `poll`)
 from bridge.web.filters import format_when
 from bridge.web.i18n import current_language
 from bridge.store.models import Post
@@ -45,6 +48,7 @@ class PostView:
     published_label: str
     edited_label: str | None
     acct: str
+    poll: PollResults | None = None
 
     @property
     def images(self):
@@ -60,8 +64,9 @@ def date_label(value: datetime, config: Config) -> str:
 
 
 def post_view(post: Post, config: Config, uris: Uris) -> PostView:
-    entry = post_to_feed_entry(post, config, uris)
+    entry = post_to_feed_entry(post, config, uris, with_poll=False)
     actor_config = config.actor(post.actor.name)
+    poll = getattr(post, "poll", None)  # the attribute exists once bridge.store.polls is loaded
     return PostView(
         id=post.id, actor_name=post.actor.name,
         display_name=actor_config.display_name if actor_config else post.actor.name,
@@ -69,6 +74,7 @@ def post_view(post: Post, config: Config, uris: Uris) -> PostView:
         published_label=date_label(entry.published, config),
         edited_label=date_label(entry.updated, config) if entry.edited and entry.updated else None,
         acct=f"{post.actor.name}@{uris.host}",
+        poll=results(poll, utcnow()) if poll is not None else None,
     )
 
 
