@@ -13,6 +13,7 @@ from bridge.config.model import ActorConfig, Config
 from bridge.convert.mastodon import content_html, mention_url
 from bridge.convert.polls import question_fields
 from bridge.store.db import utcnow
+from bridge.store.polls import loaded_poll
 from bridge.store.models import Actor, Post
 from bridge.convert.text import parse_text
 
@@ -62,7 +63,7 @@ def _mention(uris: Uris, acct: str, actor_id: str | None) -> Mention:
 
 def post_to_note(post: Post, config: Config, uris: Uris) -> dict:
     note = note_document(uris, post_to_note_input(post, config, uris))
-    poll = getattr(post, "poll", None)  # the attribute exists once bridge.store.polls is loaded
+    poll = loaded_poll(post)
     return note | question_fields(poll, utcnow()) if poll is not None else note
 
 

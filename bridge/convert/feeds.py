@@ -10,6 +10,7 @@ from bridge.config.model import ActorConfig, Config
 from bridge.convert.mastodon import mention_url, placeholder_actor_config
 from bridge.convert.polls import results_html
 from bridge.store.db import utcnow
+from bridge.store.polls import loaded_poll
 from bridge.store.models import Media, Post
 from bridge.convert.text import parse_text, render_html
 from feeds.model import FeedAuthor, FeedEntry, FeedKind, FeedLink, FeedMedia, FeedMeta
@@ -45,7 +46,7 @@ def post_to_feed_entry(post: Post, config: Config, uris: Uris, *, with_poll: boo
 
 
 def _poll_html(post: Post) -> str:
-    poll = getattr(post, "poll", None)  # the attribute exists once bridge.store.polls is loaded
+    poll = loaded_poll(post)
     return results_html(poll, utcnow()) if poll is not None else ""
 
 

@@ -17,6 +17,7 @@ from bridge.config.model import LANGUAGES, ActorConfig, Config
 from bridge.convert.images import ACCEPTED_TYPES, MAX_ALT
 from bridge.convert.polls import limits as poll_limits, poll_to_api
 from bridge.store.db import utcnow
+from bridge.store.polls import loaded_poll
 from bridge.store.models import Actor, Media, Post, PostRevision, PostState
 from bridge.convert.text import URL_WEIGHT, ParsedText, parse_text, render_html
 
@@ -179,7 +180,7 @@ def post_to_status(post: Post, config: Config, uris: Uris, stats: AccountStats =
         "tags": _tags(parsed, uris),
         "emojis": [],
         "card": None,
-        "poll": poll_to_api(post.poll, utcnow()) if getattr(post, "poll", None) is not None else None,
+        "poll": poll_to_api(poll, utcnow()) if (poll := loaded_poll(post)) is not None else None,
         "filtered": [],
         # Vendor extension (like Pleroma's "pleroma" key): Mastodon has no "awaiting approval" or
         # "scheduled" state for a Status, so scripts that care read it here; other clients ignore it.

@@ -27,7 +27,7 @@ from bridge.delivery.domain_blocks import blocked_hosts
 from bridge.delivery.hosts import host_health, record_failure, record_success, unavailable_hosts
 from bridge.delivery.mentions import mention_inboxes, resolve_mentions
 from bridge.store.models import Actor, DeliveryHost, Job, JobState, Post, PostState
-from bridge.store.polls import Poll  # noqa: F401  (gives Post its `poll`, read for the tally's audience)
+from bridge.store.polls import poll_of
 from bridge.queue.context import JobOutcome, JobStatus, Settled, WorkerContext
 from consent.audience import interacted_inboxes, subjects_with_inbox
 from consent.audit import Action, Event, Outcome, record
@@ -135,8 +135,9 @@ async def _audience(ctx: WorkerContext, session: AsyncSession, post: Post, verb:
             inboxes.setdefault(url, Inbox(url, author.shared_inbox is not None))
     for inbox in await mention_inboxes(ctx, session, post):  # mentioned accounts, followers or not
         inboxes.setdefault(inbox.url, inbox)
-    if verb is Verb.TALLY and post.poll is not None:  # voters' servers, followers or not
-        for url in post.poll.voter_inboxes:
+    poll = await poll_of(session, post) if verb is Verb.TALLY else None
+    if poll is not None:  # voters' servers, followers or not
+        for url in poll.voter_inboxes:
             inboxes.setdefault(url, Inbox(url, True))
     skip = await unavailable_hosts(session) | await blocked_hosts(session, {_host(u) for u in inboxes})
     return [i for i in inboxes.values() if (urlsplit(i.url).hostname or "") not in skip]

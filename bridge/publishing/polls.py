@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bridge.auth.users import may_use_actor, user_ref
 from bridge.delivery import jobs as delivery
@@ -19,7 +20,7 @@ from bridge.queue import jobs
 from bridge.queue.context import JobOutcome, JobStatus, WorkerContext
 from bridge.store.db import utcnow
 from bridge.store.models import Job, JobState, Post, PostState, User
-from bridge.store.polls import Poll, PollVote
+from bridge.store.polls import Poll, PollVote, poll_of
 from consent.audit import Action, Event, record
 from consent.pseudonyms import Pseudonymizer
 
@@ -75,15 +76,22 @@ POLL_TEXT = {
 }
 
 
-def attach_poll(post: Post, draft: PollDraft) -> Poll:
-    options = [o.strip() for o in draft.options if o.strip()]
-    return Poll(post=post, options=options, counts=[0] * len(options), multiple=draft.multiple,
-                hide_totals=draft.hide_totals, expires_in=draft.expires_in, voters_count=0, voter_inboxes=[])
+def attach_poll(session: AsyncSession, post: Post, draft: PollDraft | None) -> Poll | None:
+    """The new (flushed) post's poll, if the draft has one. Set as loaded either way: a new post's poll is
+    known, and an async session cannot load it lazily later."""
+    poll = None
+    if draft is not None:
+        options = [o.strip() for o in draft.options if o.strip()]
+        poll = Poll(post_id=post.id, options=options, counts=[0] * len(options), multiple=draft.multiple,
+                    hide_totals=draft.hide_totals, expires_in=draft.expires_in, voters_count=0, voter_inboxes=[])
+        session.add(poll)
+    set_committed_value(post, "poll", poll)
+    return poll
 
 
 async def open_poll(session: AsyncSession, post: Post, now: datetime) -> None:
     """On publication: the poll runs from now, and its closing is queued for its end."""
-    poll = post.poll
+    poll = await poll_of(session, post)
     if poll is None or poll.expires_at is not None:
         return
     poll.expires_at = now + timedelta(seconds=poll.expires_in)
@@ -168,13 +176,13 @@ async def handle_close(ctx: WorkerContext, session: AsyncSession, job: Job) -> J
         return JobOutcome(JobStatus.DONE, PollReason.NO_POLL)
     reason = await close_poll(session, post, utcnow())
     if reason is PollReason.NOT_YET:  # moved by nobody today, but a clock may run behind the job's
-        return JobOutcome(JobStatus.DEFER, reason, post.poll.expires_at)
+        return JobOutcome(JobStatus.DEFER, reason, (await poll_of(session, post)).expires_at)
     return JobOutcome(JobStatus.DONE, None if reason is PollReason.CLOSED else reason)
 
 
 async def handle_tally(ctx: WorkerContext, session: AsyncSession, job: Job) -> JobOutcome:
     post = await session.get(Post, int(job.payload["post_id"]))
-    poll = post.poll if post is not None else None
+    poll = await poll_of(session, post) if post is not None else None
     if poll is None or post.state != PostState.PUBLISHED:
         return JobOutcome(JobStatus.DONE, PollReason.NO_POLL)
     if poll.closed_at is not None:

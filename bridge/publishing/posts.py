@@ -69,8 +69,7 @@ async def create_post(session: AsyncSession, config: Config, user: User, draft: 
     session.add(post)
     await session.flush()
     _attach(post, check.media, draft)
-    if draft.poll is not None:
-        session.add(polls.attach_poll(post, draft.poll))
+    polls.attach_poll(session, post, draft.poll)
     await record(session, _event(Action.POST_CREATED, user, post, via=draft.via))
     await _advance(session, config, user, post, now)
     return PostResult(PostReason.OK, post)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint, inspect, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from bridge.store.db import Base, UTCDateTime, utcnow
@@ -55,3 +56,16 @@ class PollVote(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (UniqueConstraint("post_id", "voter", "choice", name="uq_poll_vote_post_id"),)
+
+
+def loaded_poll(post: Post) -> Poll | None:
+    """The post's poll as loaded with it (`selectin`: always, for a post read from the database), without
+    a lazy load, which an async session cannot do; None for a post whose poll was never loaded or set."""
+    return None if "poll" in inspect(post).unloaded else post.poll
+
+
+async def poll_of(session: AsyncSession, post: Post) -> Poll | None:
+    """The post's poll, asking the database if it was not loaded with the post."""
+    if "poll" not in inspect(post).unloaded:
+        return post.poll
+    return await session.scalar(select(Poll).where(Poll.post_id == post.id))

@@ -9,6 +9,7 @@ from bridge.convert.polls import results_csv
 from bridge.publishing.polls import PollReason, close_poll
 from bridge.store.db import utcnow
 from bridge.store.models import Role, User
+from bridge.store.polls import poll_of
 from bridge.web.guards import load_post, require_user
 from bridge.web.messages import N_
 
@@ -20,7 +21,7 @@ async def close(request: web.Request) -> web.StreamResponse:
     user = require_user(request, roles=EDITORS)
     async with request.app[SESSIONS]() as session:
         post = await load_post(request, session, user)
-        if post.poll is None:
+        if await poll_of(session, post) is None:
             raise web.HTTPNotFound(text=NO_POLL)
         reason = await close_poll(session, post, utcnow(), await session.get(User, user.id))
         if reason is PollReason.NOT_ALLOWED:
@@ -33,9 +34,10 @@ async def download(request: web.Request) -> web.StreamResponse:
     user = require_user(request, roles=EDITORS)
     async with request.app[SESSIONS]() as session:
         post = await load_post(request, session, user)
-        if post.poll is None:
+        poll = await poll_of(session, post)
+        if poll is None:
             raise web.HTTPNotFound(text=NO_POLL)
-        body = results_csv(post.poll, utcnow())
+        body = results_csv(poll, utcnow())
     return web.Response(text=body, content_type="text/csv", charset="utf-8", headers={
         "Content-Disposition": f'attachment; filename="umfrage-{post.id}.csv"', "Cache-Control": "no-store"})
 

@@ -16,6 +16,7 @@ from bridge.publishing.posts import approve_post, content_sha256, delete_post, p
 from bridge.convert.polls import results
 from bridge.convert.text import parse_text, render_html
 from bridge.store.db import utcnow
+from bridge.store.polls import loaded_poll
 from bridge.web.guards import load_post, require_user
 from bridge.web.messages import N_
 from bridge.web.render import render
@@ -66,7 +67,7 @@ def post_page(request: web.Request, user: User, post: Post, proposal: Proposal |
         and proposal.edit.editor_id != user.id,
         "edit_html": text_html(proposal.edit.text, base_url) if proposal else "",
         "diff": word_diff(post.text, proposal.edit.text) if proposal else [],
-        "poll": results(post.poll, utcnow()) if post.poll is not None else None,
+        "poll": results(poll, utcnow()) if (poll := loaded_poll(post)) is not None else None,
     }, status=status)
 
 

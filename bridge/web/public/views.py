@@ -18,7 +18,7 @@ from bridge.config.model import ActorConfig, Config
 from bridge.convert.feeds import post_to_feed_entry
 from bridge.convert.polls import PollResults, results
 from bridge.store.db import utcnow
-from bridge.store.polls import Poll  # noqa: F401  (gives Post its `poll`)
+from bridge.store.polls import loaded_poll
 from bridge.web.filters import format_when
 from bridge.web.i18n import current_language
 from bridge.store.models import Post
@@ -66,7 +66,7 @@ def date_label(value: datetime, config: Config) -> str:
 def post_view(post: Post, config: Config, uris: Uris) -> PostView:
     entry = post_to_feed_entry(post, config, uris, with_poll=False)
     actor_config = config.actor(post.actor.name)
-    poll = getattr(post, "poll", None)  # the attribute exists once bridge.store.polls is loaded
+    poll = loaded_poll(post)
     return PostView(
         id=post.id, actor_name=post.actor.name,
         display_name=actor_config.display_name if actor_config else post.actor.name,
