@@ -151,8 +151,18 @@ def _fields(actor_config: ActorConfig, html: bool) -> list[dict]:
     return [{"name": "Website", "value": value, "verified_at": None}]
 
 
+@dataclass(frozen=True)
+class InteractionCounts:
+    """A Status's counters: how many replies, boosts and likes the post received (never who)."""
+
+    replies: int = 0
+    reblogs: int = 0
+    favourites: int = 0
+
+
 def post_to_status(post: Post, config: Config, uris: Uris, stats: AccountStats = AccountStats(), *,
-                   source: bool = False, waiting_edit: str | None = None) -> dict:
+                   source: bool = False, waiting_edit: str | None = None,
+                   counts: InteractionCounts = InteractionCounts()) -> dict:
     """A post as Mastodon's Status. With `source` (the answer to DELETE) the plain `text` replaces
     `content`, as Mastodon does for delete-and-redraft. `waiting_edit` is the state of an edit that
     waits for a second editor (four-eyes): the Status still shows the published text."""
@@ -169,7 +179,7 @@ def post_to_status(post: Post, config: Config, uris: Uris, stats: AccountStats =
         "language": post.language,
         "uri": uris.note(post.actor.name, str(post.id)),
         "url": uris.permalink(post.actor.name, str(post.id)) if _has_page(post) else None,
-        "replies_count": 0, "reblogs_count": 0, "favourites_count": 0,
+        "replies_count": counts.replies, "reblogs_count": counts.reblogs, "favourites_count": counts.favourites,
         "favourited": False, "reblogged": False, "muted": False, "bookmarked": False,
         "pinned": post.pinned,
         "reblog": None,

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from activitypub.uris import Uris
 from bridge.publishing import idempotency
 from bridge.publishing.pollrules import PollDraft
+from bridge.reach.figures import interaction_counts
 from bridge.appkeys import CONFIG, SESSIONS
 from bridge.config.model import Config
 from bridge.convert.mastodon import (empty_context, post_to_history, post_to_scheduled_status, post_to_source,
@@ -156,8 +157,9 @@ async def _answer(session: AsyncSession, config: Config, post: Post, *, created:
     if created and waiting and post.scheduled_at is not None:
         return web.json_response(post_to_scheduled_status(post, uris, key), headers=PRIVATE)
     stats = await account_stats(session, post.actor_id)
-    return web.json_response(post_to_status(post, config, uris, stats, source=source, waiting_edit=waiting_edit),
-                             headers=PRIVATE)
+    counts = (await interaction_counts(session, [post.id]))[post.id]
+    return web.json_response(post_to_status(post, config, uris, stats, source=source, waiting_edit=waiting_edit,
+                                            counts=counts), headers=PRIVATE)
 
 
 async def create_status(request: web.Request) -> web.Response:

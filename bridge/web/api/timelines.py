@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from activitypub.uris import Uris
 from bridge.appkeys import CONFIG, SESSIONS
 from bridge.convert.mastodon import post_to_status
+from bridge.reach.figures import interaction_counts
 from bridge.publishing.timeline import load, normalize_tag
 from bridge.store.feeds import PostTag
 from bridge.store.models import Media, Post, PostState
@@ -47,9 +48,10 @@ async def _statuses(request: web.Request, session: AsyncSession, query: Select, 
     ids = await page_ids(session, query, Post.id, cursor)
     posts = await load(session, ids)
     stats = {actor_id: await account_stats(session, actor_id) for actor_id in {p.actor_id for p in posts}}
+    counts = await interaction_counts(session, [p.id for p in posts])
     await session.commit()
     uris = Uris.for_base(config.instance.base_url)
-    body = [post_to_status(p, config, uris, stats[p.actor_id]) for p in posts]
+    body = [post_to_status(p, config, uris, stats[p.actor_id], counts=counts[p.id]) for p in posts]
     return web.json_response(body, headers=PRIVATE | link_header(config.instance.base_url, request, ids, kept))
 
 

@@ -18,7 +18,8 @@ from bridge.store.db import utcnow
 from bridge.store.models import Job, Post, PostState
 from bridge.store.polls import Poll, PollVote
 from consent.models import AuditEntry, Reply
-from fakes.fediverse import AS_CONTEXT, mastodon_follow
+from fakes import fediverse
+from fakes.fediverse import mastodon_follow
 from support.inbox import CITY, audit, instances, mastodon, network, note_uri, publish, run_jobs, stadt  # noqa: F401
 
 
@@ -33,11 +34,7 @@ async def poll_post(client, options=("Ja", "Nein", "Egal"), multiple=False, hide
 
 
 def mastodon_vote(actor, post_id: int, choice: str, number: int = 1) -> dict:
-    """Mastodon's ActivityPub::VoteSerializer: the Note has id, type, name, attributedTo, inReplyTo, to."""
-    note = {"id": f"{actor.uri}#votes/{number}", "type": "Note", "name": choice, "attributedTo": actor.uri,
-            "inReplyTo": note_uri(post_id), "to": CITY}
-    return {"@context": AS_CONTEXT, "id": f"{actor.uri}#votes/{number}/activity", "type": "Create",
-            "actor": actor.uri, "to": CITY, "object": note}
+    return fediverse.mastodon_vote(actor, note_uri(post_id), CITY, choice, number)
 
 
 async def poll_of(client, post_id: int) -> Poll:
