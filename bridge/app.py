@@ -22,7 +22,7 @@ from bridge.web.admin import users as admin
 from bridge.web.api import routes as api
 from bridge.web.oauth import routes as oauth
 from bridge.web import auth
-from bridge.web.public import avatars, consent_withdraw, counting, media, pages as public
+from bridge.web.public import avatars, calendar, consent_withdraw, counting, media, pages as public
 from bridge.web.dpo import audit as dpo
 from bridge.web.editor import dashboard as editor, mirrors
 from bridge.web.moderation import replies as moderation
@@ -62,6 +62,7 @@ def create_app(config: Config, *, run_worker: bool = True, resolver: AbstractRes
     app.router.add_static("/static/", STATIC_DIR, name="static", append_version=False)
     media.setup(app)
     public.setup(app)
+    calendar.setup(app)
     auth.setup(app)
     editor.setup(app)
     admin.setup(app)

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bridge.delivery import jobs as delivery
 from bridge.queue import jobs
 from bridge.platforms import sends as mirroring
-from bridge.publishing import edits, polls, timeline
+from bridge.publishing import edits, events, polls, timeline
 from bridge.publishing.drafts import (MAX_CW, POST_TEXT, Description, Draft, DraftField, PostReason, Refusal,
                                       ReplyTarget, check_draft, content_sha256)
 from bridge.config.model import Config
@@ -70,6 +70,7 @@ async def create_post(session: AsyncSession, config: Config, user: User, draft: 
     await session.flush()
     _attach(post, check.media, draft)
     polls.attach_poll(session, post, draft.poll)
+    events.attach_event(session, post, draft.event)
     await record(session, _event(Action.POST_CREATED, user, post, via=draft.via))
     await _advance(session, config, user, post, now)
     return PostResult(PostReason.OK, post)
