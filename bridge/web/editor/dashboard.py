@@ -12,7 +12,7 @@ from bridge.publishing.edits import posts_with_waiting_edits, waiting_edits
 from bridge.platforms.status import recent_sends, views_of
 from bridge.publishing.posts import list_posts
 from bridge.store.db import utcnow
-from bridge.web.editor import compose, polls, reach, review
+from bridge.web.editor import compose, events, polls, reach, review
 from bridge.web import filters
 from bridge.web.guards import int_param, require_user
 from bridge.web.messages import N_
@@ -76,3 +76,4 @@ def setup(app: web.Application) -> None:
     review.setup(app)
     polls.setup(app)
     reach.setup(app)
+    events.setup(app)
