@@ -6,10 +6,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, inspect, select
+from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
+from bridge.store.attached import load, loaded
 from bridge.store.db import Base, UTCDateTime
 from bridge.store.models import BigId, Post
 
@@ -47,11 +48,8 @@ class PostEvent(Base):
 
 
 def loaded_event(post: Post) -> PostEvent | None:
-    """The post's event as loaded with it, never lazily (see `store.polls.loaded_poll`)."""
-    return None if "event" in inspect(post).unloaded else post.event
+    return loaded(post, "event")
 
 
 async def event_of(session: AsyncSession, post: Post) -> PostEvent | None:
-    if "event" not in inspect(post).unloaded:
-        return post.event
-    return await session.scalar(select(PostEvent).where(PostEvent.post_id == post.id))
+    return await load(session, post, "event", PostEvent)

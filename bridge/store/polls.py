@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint, inspect, select
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
+from bridge.store.attached import load, loaded
 from bridge.store.db import Base, UTCDateTime, utcnow
 from bridge.store.models import BigId, Post
 
@@ -59,13 +60,8 @@ class PollVote(Base):
 
 
 def loaded_poll(post: Post) -> Poll | None:
-    """The post's poll as loaded with it (`selectin`: always, for a post read from the database), without
-    a lazy load, which an async session cannot do; None for a post whose poll was never loaded or set."""
-    return None if "poll" in inspect(post).unloaded else post.poll
+    return loaded(post, "poll")
 
 
 async def poll_of(session: AsyncSession, post: Post) -> Poll | None:
-    """The post's poll, asking the database if it was not loaded with the post."""
-    if "poll" not in inspect(post).unloaded:
-        return post.poll
-    return await session.scalar(select(Poll).where(Poll.post_id == post.id))
+    return await load(session, post, "poll", Poll)
