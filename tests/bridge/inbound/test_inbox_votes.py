@@ -11,13 +11,12 @@ import pytest
 from sqlalchemy import func, select
 
 from bridge.appkeys import SESSIONS
-from bridge.delivery.jobs import DELIVER_JOB
 from bridge.publishing import polls
 from bridge.store.blocks import DomainBlock
 from bridge.store.db import utcnow
-from bridge.store.models import Job, Post, PostState
+from bridge.store.models import Job, Post
 from bridge.store.polls import Poll, PollVote
-from consent.models import AuditEntry, Reply
+from consent.models import Reply
 from fakes import fediverse
 from fakes.fediverse import mastodon_follow
 from support.inbox import CITY, audit, instances, mastodon, network, note_uri, publish, run_jobs, stadt  # noqa: F401

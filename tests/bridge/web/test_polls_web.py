@@ -12,7 +12,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bridge.appkeys import SESSIONS
+from activitypub.uris import Uris
+from bridge.platforms.connectors.render import post_view
 from bridge.publishing import polls
 from bridge.store.db import utcnow
 from bridge.store.models import Job, Post
@@ -141,3 +142,12 @@ async def test_an_unreadable_expiry_is_a_422_not_a_crash(client, token):
     response = await client.post("/api/v1/statuses", headers=bearer(token), data=[
         ("status", "x"), ("poll[options][]", "a"), ("poll[options][]", "b"), ("poll[expires_in]", "morgen")])
     assert response.status == 422
+
+
+async def test_platform_mirrors_get_a_link_to_the_poll_not_merged_counts(visitors, sessions, config):
+    browser = await editor(visitors, sessions, "erika")
+    post_id = post_id_from(await browser.post("/editor/compose", poll_form("Neuer Spielplatz?", "Ja", "Nein")))
+    async with sessions() as session:
+        post = await session.get(Post, post_id)
+        view = post_view(post, config, Uris.for_base(config.instance.base_url))
+    assert view.text.startswith("Neuer Spielplatz?") and view.text.endswith(f"🗳️ {view.permalink}")
