@@ -24,6 +24,7 @@ class EventReason(enum.StrEnum):
     NOT_ALLOWED = "event_not_allowed"
     INVALID = "event_invalid"
     GONE = "event_post_gone"
+    NEEDS_APPROVAL = "event_needs_approval"
 
     @property
     def description(self) -> str:
@@ -36,6 +37,8 @@ EVENT_TEXT = {
     EventReason.NOT_ALLOWED: "you may not change events of this account",
     EventReason.INVALID: "the event breaks a rule",
     EventReason.GONE: "the post was deleted",
+    EventReason.NEEDS_APPROVAL: "changes of a published post of this account need a second editor; events cannot "
+                                "be changed that way yet",
 }
 
 
@@ -59,13 +62,17 @@ def attach_event(session: AsyncSession, post: Post, draft: EventDraft | None) ->
 
 
 async def change_event(session: AsyncSession, user: User, post: Post, draft: EventDraft | None,
-                       now: datetime) -> tuple[EventReason, list[tuple[str, dict]]]:
-    """A new when and where (`draft`), or the cancellation (`draft` None); published events go out again."""
+                       now: datetime, *, needs_approval: bool = False) -> tuple[EventReason, list[tuple[str, dict]]]:
+    """A new when and where (`draft`), or the cancellation (`draft` None); published events go out again.
+    `needs_approval`: the account's published posts change only with a second editor (four-eyes), which
+    event changes do not have yet, so they are refused rather than published by one person."""
     row = await event_of(session, post)
     if row is None:
         return EventReason.NO_EVENT, []
     if not may_use_actor(user, post.actor.name):
         return EventReason.NOT_ALLOWED, []
+    if needs_approval:
+        return EventReason.NEEDS_APPROVAL, []
     if post.state == PostState.DELETED:
         return EventReason.GONE, []
     if draft is not None:

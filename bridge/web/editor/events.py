@@ -10,6 +10,7 @@ from aiohttp import web
 from bridge.appkeys import CONFIG, FORM, SESSIONS
 from bridge.publishing.drafts import DraftField, PostReason, Refusal
 from bridge.publishing.events import EventReason, change_event
+from bridge.publishing.posts import needs_approval_of_edits
 from bridge.store.db import utcnow
 from bridge.store.events import PostEvent, event_of
 from bridge.store.models import Post, Role, User
@@ -21,6 +22,8 @@ from bridge.web.render import render
 EDITORS = (Role.ADMIN, Role.EDITOR)
 NO_EVENT = N_("This post announces no event.")
 NOT_ALLOWED = N_("You may not post as this account.")
+NEEDS_APPROVAL = N_("This event cannot be changed here: published posts of this account change only with a "
+                    "second editor's approval, and changes of events cannot be approved yet.")
 
 
 def fields_of(event: PostEvent) -> EventFields:
@@ -66,9 +69,12 @@ async def save(request: web.Request) -> web.StreamResponse:
         if draft is None:  # everything emptied: the event keeps its title and start, say so
             problems.append(Problem("event", N_("Give the event a title.")))
         else:
-            reason, broken = await change_event(session, await session.get(User, user.id), post, draft, utcnow())
+            reason, broken = await change_event(session, await session.get(User, user.id), post, draft, utcnow(),
+                                                needs_approval=needs_approval_of_edits(config, post))
             if reason is EventReason.NOT_ALLOWED:
                 raise web.HTTPForbidden(text=NOT_ALLOWED)
+            if reason is EventReason.NEEDS_APPROVAL:
+                problems.append(Problem("event", NEEDS_APPROVAL))
             refusals = [Refusal(PostReason(code), DraftField.EVENT, facts) for code, facts in broken]
             problems += problems_of(refusals, ComposeForm())
             if not problems and reason is EventReason.OK:
@@ -81,9 +87,12 @@ async def cancel(request: web.Request) -> web.StreamResponse:
     user = require_user(request, roles=EDITORS)
     async with request.app[SESSIONS]() as session:
         post, _ = await _load(request, session, user)
-        reason, _ = await change_event(session, await session.get(User, user.id), post, None, utcnow())
+        reason, _ = await change_event(session, await session.get(User, user.id), post, None, utcnow(),
+                                       needs_approval=needs_approval_of_edits(request.app[CONFIG], post))
         if reason is EventReason.NOT_ALLOWED:
             raise web.HTTPForbidden(text=NOT_ALLOWED)
+        if reason is EventReason.NEEDS_APPROVAL:
+            raise web.HTTPConflict(text=NEEDS_APPROVAL)
         await session.commit()
     raise web.HTTPSeeOther(f"/editor/posts/{post.id}")
 

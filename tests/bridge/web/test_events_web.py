@@ -13,8 +13,9 @@ from sqlalchemy import select
 
 from bridge.appkeys import SESSIONS
 from bridge.store.events import PostEvent
+from bridge.store.models import Job
 from fakes.fediverse import mastodon_follow
-from support.inbox import CITY, instances, mastodon, network, run_jobs, stadt  # noqa: F401
+from support.inbox import CITY, instances, mastodon, network, publish, run_jobs, stadt  # noqa: F401
 from support.web import Visitor, add_image, compose_form, editor, image_bytes, post_id_from
 
 EVENT = {"event_title": "Bürgerversammlung Radverkehr", "event_start": "2027-03-04T18:00",
@@ -119,3 +120,20 @@ async def test_an_all_day_event_is_a_date_in_the_calendar(stadt, browsers):
     [item] = calendar_events(await (await stadt.get("/@stadt.ics")).text())
     assert item.decoded("dtstart") == datetime(2027, 6, 12).date()
     assert item.decoded("dtend") == datetime(2027, 6, 14).date()  # exclusive: the 13th is the last day
+
+
+async def test_a_four_eyes_accounts_event_is_not_changed_by_one_editor(stadt, browsers):
+    post_id = await publish(stadt, "feuerwehr", "Tag der offenen Tür")
+    async with stadt.app[SESSIONS].begin() as session:
+        session.add(PostEvent(post_id=post_id, title="Tag der offenen Tür", timezone="Europe/Berlin",
+                              starts_at=datetime(2027, 5, 1, 8, tzinfo=timezone.utc), place_name="Wache 1"))
+    browser = await editor(browsers, stadt.app[SESSIONS], "erika", actors=("feuerwehr",))
+    page = await browser.get(f"/editor/posts/{post_id}/event")
+    changed = await browser.post(f"/editor/posts/{post_id}/event", {**EVENT, "event_title": "Abgesagt"})
+    assert changed.status == 422 and "second editor" in changed.text
+    assert (await browser.post(f"/editor/posts/{post_id}/event/cancel")).status == 409
+    async with stadt.app[SESSIONS]() as session:
+        event = await session.get(PostEvent, post_id)
+        assert (event.title, event.status) == ("Tag der offenen Tür", "confirmed")
+        assert (await session.scalars(select(Job).where(Job.post_id == post_id))).all() == []
+    assert page.status == 200
