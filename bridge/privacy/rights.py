@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import delete, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bridge.publishing.polls import purge_ended_votes
 from bridge.config.model import Config
 from bridge.store.db import utcnow
 from bridge.privacy import erasure
@@ -89,6 +90,7 @@ async def run_retention(session: AsyncSession, vault: Vault, config: Config, by:
         delete(Job).where(Job.state.in_(ENDED_JOBS), Job.finished_at <= cutoff)
         .execution_options(synchronize_session=False))).rowcount
     counts.update(await purge_media(session, config.instance.data_dir, now))
+    counts["poll_votes"] = await purge_ended_votes(session, now)
     await record(session, Event(Action.RETENTION_PURGED, by[0], by[1], details=counts), now)
     return counts
 

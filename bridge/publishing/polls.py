@@ -29,6 +29,7 @@ TALLY_JOB = "poll_tally"
 # Mastodon waits three minutes before it federates a tally; a city's poll on a notice board may move
 # faster, and one Update per few seconds is still one request per follower server, not one per vote.
 TALLY_DELAY = timedelta(seconds=5)
+VOTES_KEPT_AFTER_END = timedelta(days=1)  # the retention run's margin behind the closing job
 MAX_VOTER_INBOXES = 2000  # servers, not people; beyond this the followers' servers still get the tally
 
 
@@ -168,6 +169,14 @@ async def close_poll(session: AsyncSession, post: Post, now: datetime, by: User 
 async def discard_votes(session: AsyncSession, post_id: int) -> None:
     """The pseudonymous votes go when the poll closes or its post is deleted; the counts stay."""
     await session.execute(delete(PollVote).where(PollVote.post_id == post_id))
+
+
+async def purge_ended_votes(session: AsyncSession, now: datetime) -> int:
+    """The retention run's safety net: votes of polls that ended a day ago, should their closing never
+    have run (the worker stopped for good, a job given up). Returns the rows deleted."""
+    ended = select(Poll.post_id).where(Poll.expires_at <= now - VOTES_KEPT_AFTER_END)
+    return (await session.execute(delete(PollVote).where(PollVote.post_id.in_(ended))
+                                  .execution_options(synchronize_session=False))).rowcount
 
 
 async def handle_close(ctx: WorkerContext, session: AsyncSession, job: Job) -> JobOutcome:

@@ -10,7 +10,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bridge.appkeys import SESSIONS
+from bridge.appkeys import CONFIG, FEDERATION, SESSIONS
+from bridge.privacy.rights import run_retention
 from bridge.publishing import polls
 from bridge.store.blocks import DomainBlock
 from bridge.store.db import utcnow
@@ -148,3 +149,14 @@ async def test_tallies_go_out_batched_and_the_close_deletes_the_votes(stadt, mas
     assert len(await audit(stadt, "poll.closed")) == 1
     status, body = await mastodon.sign_and_post(stadt, mastodon_vote(alice, post_id, "Nein", 9), alice)
     assert body == {"status": "vote_poll_closed"}
+
+
+async def test_the_retention_run_deletes_votes_a_missed_closing_left_behind(stadt, mastodon):
+    alice = mastodon.add_actor("alice")
+    post_id = await poll_post(stadt)
+    await mastodon.sign_and_post(stadt, mastodon_vote(alice, post_id, "Ja"), alice)
+    async with stadt.app[SESSIONS].begin() as session:  # ended two days ago; its closing job never ran
+        (await session.get(Poll, post_id)).expires_at = utcnow() - timedelta(days=2)
+        counts = await run_retention(session, stadt.app[FEDERATION].vault, stadt.app[CONFIG], ("system", "system"))
+    assert counts["poll_votes"] == 1 and await votes(stadt) == []
+    assert (await poll_of(stadt, post_id)).counts == [1, 0, 0]
