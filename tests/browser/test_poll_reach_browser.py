@@ -1,8 +1,9 @@
 """In Chromium, in German, at a desktop width and at a phone's: an editor attaches a poll (a mistake first
 comes back next to the poll), the tally is set as votes leave it (the votes themselves are tested in
 tests/bridge/inbound/test_inbox_votes.py), the results show on the editor's and the public page as a table
-with bars, and the editor closes the poll; the reach page shows its chart and tables. Nothing scrolls
-sideways, and no page runs a script."""
+with bars, and the editor closes the poll; an event (an end before the start first comes back) shows when
+and where on its public page; the reach page shows its chart and tables. Nothing scrolls sideways, and no
+page runs a script."""
 
 from __future__ import annotations
 
@@ -104,3 +105,33 @@ async def test_the_reach_page_has_charts_and_tables_in_german(chromium, server, 
     assert await page.locator("script").count() == 0
     await assert_fits(page)
     await page.screenshot(path=str(tmp_path / f"reach-{width}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+async def test_an_editor_announces_an_event_and_readers_see_when_and_where(chromium, server, sessions_for_server,
+                                                                          tmp_path, width):
+    page = await german_editor(chromium, server, sessions_for_server, width)
+    await page.get_by_role("link", name="Neuer Beitrag").click()
+    await page.get_by_label("Text", exact=True).fill("Wir laden zur Bürgerversammlung über neue Radwege ein.")
+    await page.get_by_label("Titel der Veranstaltung").fill("Bürgerversammlung Radverkehr")
+    await page.get_by_label("Beginn").fill("2027-03-04T18:00")
+    await page.get_by_label("Ende (optional)").fill("2027-03-04T17:00")  # a mistake: before the start
+    await page.get_by_label("Ort (optional)").fill("Ratssaal")
+    await page.get_by_role("button", name="Veröffentlichen").click()
+    problem = page.locator("#event-problem")
+    await problem.wait_for()
+    assert "endet, bevor sie beginnt" in await problem.inner_text()
+    assert await page.get_by_label("Ort (optional)").input_value() == "Ratssaal"
+    await assert_fits(page)
+    await page.get_by_label("Ende (optional)").fill("2027-03-04T20:30")
+    await page.get_by_role("button", name="Veröffentlichen").click()
+    await page.wait_for_url(re.compile(r"/editor/posts/\d+$"))
+    post_id = int(page.url.rsplit("/", 1)[1])
+    await page.goto(f"/@stadt/{post_id}")
+    assert await page.get_by_role("heading", name="Bürgerversammlung Radverkehr").is_visible()
+    text = await page.locator("section.event").inner_text()
+    assert "Wann" in text and "Ratssaal" in text and "2027" in text
+    assert await page.get_by_role("link", name="Alle Veranstaltungen dieses Kontos als Kalender (iCalendar)").is_visible()
+    assert await page.locator("script").count() == 0
+    await assert_fits(page)
+    await page.screenshot(path=str(tmp_path / f"event-{width}.png"), full_page=True)
