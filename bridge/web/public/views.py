@@ -80,6 +80,7 @@ class PostView:
     edited_label: str | None
     acct: str
     poll: PollResults | None = None
+    poll_ends_label: str = ""
     event: EventView | None = None
 
     @property
@@ -107,6 +108,7 @@ def post_view(post: Post, config: Config, uris: Uris) -> PostView:
         edited_label=date_label(entry.updated, config) if entry.edited and entry.updated else None,
         acct=f"{post.actor.name}@{uris.host}",
         poll=results(poll, utcnow()) if poll is not None else None,
+        poll_ends_label=date_label(poll.expires_at, config) if poll is not None and poll.expires_at else "",
         event=event_view(event, post.actor.name, uris) if (event := loaded_event(post)) is not None else None,
     )
 
