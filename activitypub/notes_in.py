@@ -56,6 +56,12 @@ class NoteIn:
     hashtags: tuple[str, ...]  # lower-case names without '#'
     attachments: tuple[AttachmentIn, ...]
     quote: str | None
+    name: str | None = None  # a poll vote's chosen option (Mastodon: a Note with `name`, no content)
+
+    @property
+    def is_vote(self) -> bool:
+        """Mastodon's vote shape: a `name`, a question it answers, and nothing to read."""
+        return bool(self.name and self.in_reply_to and not self.content_html.strip())
 
     @property
     def visibility(self) -> str:
@@ -104,6 +110,7 @@ def parse_note(note: Any, context: Any = None) -> NoteIn | NoteRejected:
                        and (n := text_of(t.get("name")))),
         attachments=_attachments(note.get("attachment")),
         quote=next((q for key in QUOTE_KEYS if (q := id_of(note.get(key)))), None),
+        name=text_of(note.get("name")) or None,
     )
 
 

@@ -23,7 +23,7 @@ from bridge.web.admin import users as admin
 from bridge.web.api import routes as api
 from bridge.web.oauth import routes as oauth
 from bridge.web import auth
-from bridge.web.public import avatars, consent_withdraw, media, pages as public
+from bridge.web.public import avatars, calendar, consent_withdraw, counting, media, pages as public
 from bridge.web.dpo import audit as dpo
 from bridge.web.editor import dashboard as editor, mirrors
 from bridge.web.moderation import replies as moderation
@@ -49,7 +49,8 @@ def create_app(config: Config, *, run_worker: bool = True, resolver: AbstractRes
                public_overrides: tuple[str, ...] = ()) -> web.Application:
     """`resolver` and `public_overrides` let tests reach fake remote servers on loopback by name."""
     app = web.Application(
-        middlewares=[client_origin, measure, security_headers, errors, signed_in_user, csrf],
+        middlewares=[client_origin, measure, security_headers, errors, signed_in_user, csrf,
+                     counting.count_readers],
         client_max_size=config.limits.max_images * config.limits.max_image_bytes + FORM_OVERHEAD,
     )
     app[CONFIG] = config
@@ -57,11 +58,13 @@ def create_app(config: Config, *, run_worker: bool = True, resolver: AbstractRes
     app[TEMPLATES] = create_templates(Catalogues())
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(functools.partial(_federation, resolver=resolver, public_overrides=public_overrides))
+    app.cleanup_ctx.append(counting.flush_loop)  # after the database: its last flush runs before disposal
     if run_worker:
         app.cleanup_ctx.append(_worker)
     app.router.add_static("/static/", STATIC_DIR, name="static", append_version=False)
     media.setup(app)
     public.setup(app)
+    calendar.setup(app)
     auth.setup(app)
     editor.setup(app)
     admin.setup(app)

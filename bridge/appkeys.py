@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bridge.config.model import Config
 from bridge.runtime.federation import Federation
+from bridge.runtime.pageviews import PageCounter
 from bridge.store.models import User, WebSession
 
 CONFIG = web.AppKey("config", Config)
@@ -17,6 +18,7 @@ SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 SECRET = web.AppKey("secret", bytes)
 FEDERATION = web.AppKey("federation", Federation)
+PAGE_COUNTER = web.AppKey("page_counter", PageCounter)  # page views and feed subscribers, until flushed
 
 # Per request, set by the middleware: the signed-in user (or None), their session row, the form token.
 USER = web.RequestKey("user", User | None)

@@ -9,7 +9,7 @@ from bridge.platforms import answers as platform_answers
 from bridge.platforms import backfeed, health as platform_health, jobs as platform_jobs
 from bridge.delivery import jobs as delivery
 from bridge.mail import jobs as mail_jobs
-from bridge.publishing import feedimport, hubping, posts
+from bridge.publishing import feedimport, hubping, polls, posts
 from bridge.config.model import Config
 from bridge.privacy import jobs as privacy_jobs
 from bridge.queue.context import BatchHandler, Handler, JobOutcome, JobStatus, WorkerContext
@@ -53,7 +53,8 @@ def all_handlers() -> dict[str, Handler]:
             hubping.WEBSUB_PING_JOB: handle_websub_ping,
             warning_polls.POLL_JOB: handle_warnings_poll, **delivery.handlers(),
             **platform_jobs.handlers(), **backfeed.handlers(), **privacy_jobs.handlers(),
-            **platform_health.handlers(), **mail_jobs.handlers(), **platform_answers.handlers()}
+            **platform_health.handlers(), **mail_jobs.handlers(), **platform_answers.handlers(),
+            **polls.handlers()}
 
 
 def all_batch_handlers() -> dict[str, BatchHandler]:

@@ -98,6 +98,8 @@ class Action(enum.StrEnum):
     DOMAIN_BLOCKED = "domain.blocked"
     DOMAIN_UNBLOCKED = "domain.unblocked"
     WARNING_IMPORTED = "warning.imported"  # an official warning message read: source, identifier, action
+    VOTE_COUNTED = "poll.vote_counted"  # the poll and the choice; the voter only as the sender's domain
+    POLL_CLOSED = "poll.closed"
 
 
 class Outcome(enum.StrEnum):

@@ -86,6 +86,16 @@ DEFAULT_ACTIVITIES = (
              "gdpr_6_1_c", law="Art. 32 GDPR", data_subjects=(STAFF,),
              data_categories=("user id, time, outcome", "client address (full for days, then truncated)"),
              recipients=("administrators",)),
+    Activity("participation", "Polls", "Counting votes in the authority's polls from the fediverse, once per "
+             "voter and answer, and publishing the counts", "gdpr_6_1_e", data_subjects=(PEOPLE,),
+             data_categories=("keyed pseudonym of the voter within one poll (HMAC, no actor id), the answer chosen;"
+                              " deleted when the poll closes", "counts per answer (no person)"),
+             recipients=("the public (counts only)",)),
+    Activity("reach", "Reach figures", "Counting page views, feed subscribers and deliveries for the "
+             "authority's reporting, without identifying readers", "gdpr_6_1_e", data_subjects=(PEOPLE,),
+             data_categories=("counters per page and day; aggregator names from feed user agents; servers per "
+                              "post (no person); readers' addresses, cookies and user agents are not stored",),
+             recipients=("editors of the authority",)),
     Activity("accountability", "Audit log and data-subject rights", "Demonstrating compliance (Art. 5(2)) "
              "and answering access, erasure and objection requests (Art. 12-22)", "gdpr_6_1_c",
              law="Art. 5(2), 12-22, 30 GDPR", data_subjects=(STAFF, PEOPLE),

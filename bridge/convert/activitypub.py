@@ -11,6 +11,11 @@ from activitypub.notes import Attachment, Mention, NoteInput, QuotePolicy, note_
 from activitypub.uris import Uris
 from bridge.config.model import ActorConfig, Config
 from bridge.convert.mastodon import content_html, mention_url
+from bridge.convert.events import event_fields
+from bridge.convert.polls import question_fields
+from bridge.store.db import utcnow
+from bridge.store.events import loaded_event
+from bridge.store.polls import loaded_poll
 from bridge.store.models import Actor, Post
 from bridge.convert.text import parse_text
 
@@ -61,7 +66,11 @@ def _mention(uris: Uris, acct: str, actor_id: str | None) -> Mention:
 
 
 def post_to_note(post: Post, config: Config, uris: Uris) -> dict:
-    return note_document(uris, post_to_note_input(post, config, uris))
+    note = note_document(uris, post_to_note_input(post, config, uris))
+    poll, event = loaded_poll(post), loaded_event(post)
+    if event is not None:
+        return note | event_fields(event, note)
+    return note | question_fields(poll, utcnow()) if poll is not None else note
 
 
 def _profile_fields(actor: ActorConfig, config: Config) -> tuple[ProfileField, ...]:

@@ -8,6 +8,11 @@ from __future__ import annotations
 from activitypub.uris import Uris
 from bridge.config.model import ActorConfig, Config
 from bridge.convert.mastodon import mention_url, placeholder_actor_config
+from bridge.convert.events import event_html
+from bridge.convert.polls import results_html
+from bridge.store.db import utcnow
+from bridge.store.events import loaded_event
+from bridge.store.polls import loaded_poll
 from bridge.store.models import Media, Post
 from bridge.convert.text import parse_text, render_html
 from feeds.model import FeedAuthor, FeedEntry, FeedKind, FeedLink, FeedMedia, FeedMeta
@@ -20,7 +25,8 @@ def media_to_feed_media(media: Media, uris: Uris) -> FeedMedia:
                      else None)
 
 
-def post_to_feed_entry(post: Post, config: Config, uris: Uris) -> FeedEntry:
+def post_to_feed_entry(post: Post, config: Config, uris: Uris, *, with_poll: bool = True) -> FeedEntry:
+    """`with_poll`: the event's lines and the poll's results in the content (feeds); pages show their own."""
     name = post.actor.name
     actor_config = config.actor(name) or placeholder_actor_config(post.actor)
     parsed = parse_text(post.text, uris.host)
@@ -28,7 +34,9 @@ def post_to_feed_entry(post: Post, config: Config, uris: Uris) -> FeedEntry:
     return FeedEntry(
         guid=uris.note(name, str(post.id)),
         url=uris.permalink(name, str(post.id)),
-        content_html=render_html(parsed, uris.tag, lambda acct: mention_url(uris, acct)),
+        content_html=(_event_html(post) if with_poll else "")
+        + render_html(parsed, uris.tag, lambda acct: mention_url(uris, acct))
+        + (_poll_html(post) if with_poll else ""),
         summary_text=" ".join(post.text.split()),
         published=published,
         content_warning=post.spoiler_text or None,
@@ -38,6 +46,16 @@ def post_to_feed_entry(post: Post, config: Config, uris: Uris) -> FeedEntry:
         media=tuple(media_to_feed_media(m, uris) for m in post.media),
         language=post.language,
     )
+
+
+def _event_html(post: Post) -> str:
+    event = loaded_event(post)
+    return event_html(event) if event is not None else ""
+
+
+def _poll_html(post: Post) -> str:
+    poll = loaded_poll(post)
+    return results_html(poll, utcnow()) if poll is not None else ""
 
 
 def _feed_links(urls: dict[FeedKind, str], title: str) -> tuple[FeedLink, ...]:

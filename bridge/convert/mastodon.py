@@ -15,6 +15,9 @@ from html import escape
 from activitypub.uris import Uris
 from bridge.config.model import LANGUAGES, ActorConfig, Config
 from bridge.convert.images import ACCEPTED_TYPES, MAX_ALT
+from bridge.convert.polls import limits as poll_limits, poll_to_api
+from bridge.store.db import utcnow
+from bridge.store.polls import loaded_poll
 from bridge.store.models import Actor, Media, Post, PostRevision, PostState
 from bridge.convert.text import URL_WEIGHT, ParsedText, parse_text, render_html
 
@@ -148,8 +151,18 @@ def account_fields(actor_config: ActorConfig, html: bool) -> list[dict]:
     return [{"name": "Website", "value": value, "verified_at": None}]
 
 
+@dataclass(frozen=True)
+class InteractionCounts:
+    """A Status's counters: how many replies, boosts and likes the post received (never who)."""
+
+    replies: int = 0
+    reblogs: int = 0
+    favourites: int = 0
+
+
 def post_to_status(post: Post, config: Config, uris: Uris, stats: AccountStats = AccountStats(), *,
-                   source: bool = False, waiting_edit: str | None = None, counts: dict[str, int] | None = None) -> dict:
+                   source: bool = False, waiting_edit: str | None = None,
+                   counts: InteractionCounts = InteractionCounts()) -> dict:
     """A post as Mastodon's Status. With `source` (the answer to DELETE) the plain `text` replaces
     `content`, as Mastodon does for delete-and-redraft. `waiting_edit` is the state of an edit that
     waits for a second editor (four-eyes): the Status still shows the published text. `counts` are the
@@ -168,8 +181,7 @@ def post_to_status(post: Post, config: Config, uris: Uris, stats: AccountStats =
         "language": post.language,
         "uri": uris.note(post.actor.name, str(post.id)),
         "url": uris.permalink(post.actor.name, str(post.id)) if _has_page(post) else None,
-        "replies_count": counts.get("replies", 0), "reblogs_count": counts.get("boosts", 0),
-        "favourites_count": counts.get("likes", 0),
+        "replies_count": counts.replies, "reblogs_count": counts.reblogs, "favourites_count": counts.favourites,
         "favourited": False, "reblogged": False, "muted": False, "bookmarked": False,
         "pinned": post.pinned,
         "reblog": None,
@@ -180,7 +192,7 @@ def post_to_status(post: Post, config: Config, uris: Uris, stats: AccountStats =
         "tags": _tags(parsed, uris),
         "emojis": [],
         "card": None,
-        "poll": None,
+        "poll": poll_to_api(poll, utcnow()) if (poll := loaded_poll(post)) is not None else None,
         "filtered": [],
         # Vendor extension (like Pleroma's "pleroma" key): Mastodon has no "awaiting approval" or
         # "scheduled" state for a Status, so scripts that care read it here; other clients ignore it.
@@ -302,7 +314,7 @@ def _media_configuration(config: Config) -> dict:
 
 
 def _polls_configuration() -> dict:
-    return {"max_options": 0, "max_characters_per_option": 0, "min_expiration": 0, "max_expiration": 0}
+    return poll_limits()
 
 
 def _description(config: Config) -> str:

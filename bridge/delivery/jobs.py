@@ -27,6 +27,7 @@ from bridge.delivery.domain_blocks import blocked_hosts
 from bridge.delivery.hosts import host_health, record_failure, record_success, unavailable_hosts
 from bridge.delivery.mentions import mention_inboxes, resolve_mentions
 from bridge.store.models import Actor, DeliveryHost, Job, JobState, Post, PostState
+from bridge.store.polls import poll_of
 from bridge.queue.context import JobOutcome, JobStatus, Settled, WorkerContext
 from consent.audience import interacted_inboxes, subjects_with_inbox
 from consent.audit import Action, Event, Outcome, record
@@ -83,6 +84,7 @@ class Verb(enum.StrEnum):
     DELETE = "delete"
     PIN = "pin"  # Add to the featured collection
     UNPIN = "unpin"  # Remove from it
+    TALLY = "tally"  # Update(Question) with a poll's new counts: not an edit, so no `updated`
 
 
 async def enqueue_fanout(session: AsyncSession, post: Post, verb: Verb) -> Job:
@@ -135,6 +137,10 @@ async def _audience(ctx: WorkerContext, session: AsyncSession, post: Post, verb:
             inboxes.setdefault(url, Inbox(url, author.shared_inbox is not None))
     for inbox in await mention_inboxes(ctx, session, post):  # mentioned accounts, followers or not
         inboxes.setdefault(inbox.url, inbox)
+    poll = await poll_of(session, post) if verb is Verb.TALLY else None
+    if poll is not None:  # voters' servers, followers or not
+        for url in poll.voter_inboxes:
+            inboxes.setdefault(url, Inbox(url, True))
     skip = await unavailable_hosts(session) | await blocked_hosts(session, {_host(u) for u in inboxes})
     return [i for i in inboxes.values() if (urlsplit(i.url).hostname or "") not in skip]
 
@@ -175,6 +181,8 @@ def build_activity(ctx: WorkerContext, post: Post, verb: Verb) -> dict | None:
     note = post_to_note(post, ctx.config, uris)
     if verb is Verb.UPDATE:
         return vocab.update(uris, name, note, post.edited_at or post.published_at)
+    if verb is Verb.TALLY:  # each tally its own activity id: receivers drop repeated ids
+        return vocab.update(uris, name, note, utcnow())
     return vocab.create(uris, name, str(post.id), note)
 
 

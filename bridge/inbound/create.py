@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from activitypub.inbound import CreateNoteIn
 from activitypub.notes_in import NoteIn
 from activitypub.sanitize import sanitize_html
-from bridge.inbound import consent_answer
+from bridge.inbound import consent_answer, vote
 from bridge.inbound.context import InboundContext
 from bridge.inbound.effects import Effect, Handled
 from bridge.inbound.local import is_ours, local_post, mentioned_actor
@@ -62,6 +62,8 @@ def facts_for(note: NoteIn, where: Concern, author: Person, sanitized: str | Non
 
 
 async def handle(ctx: InboundContext, activity: CreateNoteIn) -> Handled:
+    if vote.is_vote_for_us(ctx, activity):  # a poll vote is counted, never kept as a reply
+        return await vote.handle(ctx, activity)
     answered = await consent_answer.answer(ctx, activity)  # "JA"/"STOP" to a consent request: not a reply
     if answered is not None:
         return answered

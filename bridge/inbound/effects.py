@@ -27,6 +27,12 @@ class Effect(enum.StrEnum):
     CONSENT_GIVEN = "consent_given"
     CONSENT_WITHDRAWN = "consent_withdrawn"
     CONSENT_UNCLEAR = "consent_unclear"  # an answer to our request that is neither yes nor stop
+    VOTE_COUNTED = "vote_counted"
+    # Votes accepted without a count (the sender learns nothing it could use to retry differently)
+    VOTE_NOT_A_POLL = "vote_not_a_poll"
+    VOTE_UNKNOWN_OPTION = "vote_unknown_option"
+    VOTE_POLL_CLOSED = "vote_poll_closed"
+    VOTE_ALREADY_VOTED = "vote_already_voted"
     # Accepted with no effect
     ALREADY_DONE = "already_done"
     IGNORED_TYPE = "ignored_type"
@@ -70,6 +76,7 @@ _ACTIONS = {
     Effect.REPORT_RECEIVED: Action.REPORT_RECEIVED,
     Effect.QUOTE_ACCEPTED: Action.QUOTE_ANSWERED,
     Effect.QUOTE_REJECTED: Action.QUOTE_ANSWERED,
+    Effect.VOTE_COUNTED: Action.VOTE_COUNTED,
 }
 
 _DESCRIPTIONS = {

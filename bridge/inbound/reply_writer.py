@@ -77,8 +77,8 @@ class ReplyWriter:
         if document.get("type") != "Create":
             return None
         activity = parse_activity(document)
-        if not isinstance(activity, CreateNoteIn) or not activity.activity_id:
-            return None
+        if not isinstance(activity, CreateNoteIn) or not activity.activity_id or activity.note.is_vote:
+            return None  # a poll vote is counted on the general path, never written as a reply
         return activity if post_ref(self._parts.config, self._parts.federation.uris,
                                     activity.note.in_reply_to) else None
 

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import delete, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bridge.publishing.polls import purge_ended_votes
 from bridge.config.model import Config
 from bridge.store.db import utcnow
 from bridge.store.dialogue import purge_handling
@@ -94,6 +95,7 @@ async def run_retention(session: AsyncSession, vault: Vault, config: Config, by:
     counts.update(await purge_media(session, media_storage(config), now))
     counts["password_reset_links"] = await purge_resets(session, now)
     counts["reply_handling"] = await purge_handling(session, now)
+    counts["poll_votes"] = await purge_ended_votes(session, now)
     await record(session, Event(Action.RETENTION_PURGED, by[0], by[1], details=counts), now)
     return counts
 

@@ -18,6 +18,8 @@ from bridge.auth.users import may_use_actor
 from bridge.config.model import LANGUAGES, Config
 from bridge.convert.images import MAX_ALT
 from bridge.convert.text import count_characters
+from bridge.publishing.eventrules import EventDraft, event_problems
+from bridge.publishing.pollrules import PollDraft, poll_problems
 from bridge.store.models import Actor, Media, Post, User
 
 MAX_CW = 500
@@ -45,6 +47,20 @@ class PostReason(enum.StrEnum):
     OWN_POST = "own_post"
     OWN_EDIT = "own_edit"
     TEXT_CHANGED = "text_changed"
+    POLL_TOO_FEW_OPTIONS = "poll_too_few_options"
+    POLL_TOO_MANY_OPTIONS = "poll_too_many_options"
+    POLL_OPTION_TOO_LONG = "poll_option_too_long"
+    POLL_DUPLICATE_OPTIONS = "poll_duplicate_options"
+    POLL_TOO_SHORT = "poll_too_short"
+    POLL_TOO_LONG = "poll_too_long"
+    POLL_WITH_MEDIA = "poll_with_media"
+    EVENT_NO_TITLE = "event_no_title"
+    EVENT_TITLE_TOO_LONG = "event_title_too_long"
+    EVENT_NO_START = "event_no_start"
+    EVENT_ENDS_BEFORE_START = "event_ends_before_start"
+    EVENT_BAD_TIMEZONE = "event_bad_timezone"
+    EVENT_BAD_LINK = "event_bad_link"
+    EVENT_WITH_POLL = "event_with_poll"
 
     @property
     def description(self) -> str:
@@ -71,6 +87,20 @@ POST_TEXT = {
     PostReason.OWN_POST: "nobody approves their own post; another editor of this account must",
     PostReason.OWN_EDIT: "nobody approves their own edit; another editor of this account must",
     PostReason.TEXT_CHANGED: "the post changed while you reviewed it; review it again",
+    PostReason.POLL_TOO_FEW_OPTIONS: "a poll needs at least two options",
+    PostReason.POLL_TOO_MANY_OPTIONS: "a poll has too many options",
+    PostReason.POLL_OPTION_TOO_LONG: "a poll option is too long",
+    PostReason.POLL_DUPLICATE_OPTIONS: "poll options must differ from each other",
+    PostReason.POLL_TOO_SHORT: "a poll must run at least five minutes",
+    PostReason.POLL_TOO_LONG: "a poll may run at most one month",
+    PostReason.POLL_WITH_MEDIA: "a post with a poll cannot have images",
+    PostReason.EVENT_NO_TITLE: "an event needs a title",
+    PostReason.EVENT_TITLE_TOO_LONG: "the event's title is too long",
+    PostReason.EVENT_NO_START: "an event needs a start (date and time)",
+    PostReason.EVENT_ENDS_BEFORE_START: "the event ends before it starts",
+    PostReason.EVENT_BAD_TIMEZONE: "unknown time zone",
+    PostReason.EVENT_BAD_LINK: "the online link must be a web address (https://…)",
+    PostReason.EVENT_WITH_POLL: "a post is either an event or a poll",
 }
 
 
@@ -84,6 +114,8 @@ class DraftField(enum.StrEnum):
     MEDIA = "media_ids"
     SCHEDULED_AT = "scheduled_at"
     MIRRORS = "mirrors"
+    POLL = "poll"
+    EVENT = "event"
 
 
 @dataclass(frozen=True)
@@ -132,6 +164,8 @@ class Draft:
     reply_to: ReplyTarget | None = None  # an answer as the account to a citizen's reply
     # New descriptions of the images; an image without one keeps what it has.
     descriptions: tuple[Description, ...] = ()
+    poll: PollDraft | None = None  # a poll attached on creation (edits keep the poll as it is)
+    event: EventDraft | None = None  # an event announced on creation (changed on the event's own form)
 
     def description_of(self, media: Media) -> Description:
         for d in self.descriptions:
@@ -174,6 +208,7 @@ async def check_draft(session: AsyncSession, config: Config, user: User, draft: 
     elif media is None:
         refusals.append(Refusal(PostReason.UNKNOWN_MEDIA, DraftField.MEDIA))
     refusals += _text(config, draft, bool(draft.media_ids)) + _images(draft, media or []) + _schedule(draft, now)
+    refusals += _poll(draft) + _event(draft)
     return DraftCheck(refusals, media or [])
 
 
@@ -184,6 +219,24 @@ def _settings(config: Config, draft: Draft) -> list[Refusal]:
     known = {p.id for p in config.platforms}
     if any(m not in known for m in draft.mirrors):
         refusals.append(Refusal(PostReason.UNKNOWN_PLATFORM, DraftField.MIRRORS))
+    return refusals
+
+
+def _poll(draft: Draft) -> list[Refusal]:
+    if draft.poll is None:
+        return []
+    refusals = [Refusal(PostReason(code), DraftField.POLL, facts) for code, facts in poll_problems(draft.poll)]
+    if draft.media_ids:  # Mastodon's rule: a status has either a poll or media
+        refusals.append(Refusal(PostReason.POLL_WITH_MEDIA, DraftField.POLL))
+    return refusals
+
+
+def _event(draft: Draft) -> list[Refusal]:
+    if draft.event is None:
+        return []
+    refusals = [Refusal(PostReason(code), DraftField.EVENT, facts) for code, facts in event_problems(draft.event)]
+    if draft.poll is not None:
+        refusals.append(Refusal(PostReason.EVENT_WITH_POLL, DraftField.EVENT))
     return refusals
 
 

@@ -16,7 +16,7 @@ from bridge.delivery import jobs as delivery
 from bridge.mail import notices
 from bridge.queue import jobs
 from bridge.platforms import sends as mirroring
-from bridge.publishing import edits, timeline
+from bridge.publishing import edits, events, polls, timeline
 from bridge.publishing.drafts import (MAX_CW, POST_TEXT, Description, Draft, DraftField, PostReason, Refusal,
                                       ReplyTarget, check_draft, content_sha256)
 from bridge.config.model import Config
@@ -70,6 +70,8 @@ async def create_post(session: AsyncSession, config: Config, user: User, draft: 
     session.add(post)
     await session.flush()
     _attach(post, check.media, draft)
+    polls.attach_poll(session, post, draft.poll)
+    events.attach_event(session, post, draft.event)
     await record(session, _event(Action.POST_CREATED, user, post, via=draft.via))
     await _advance(session, config, user, post, now)
     return PostResult(PostReason.OK, post)
@@ -109,6 +111,7 @@ async def publish(session: AsyncSession, post: Post, now: datetime, actor_role: 
     post.state = PostState.PUBLISHED
     post.published_at = now
     post.failure_reason = None
+    await polls.open_poll(session, post, now)
     await timeline.index_tags(session, post)
     if websub_hub:  # feed readers subscribed through the hub learn of the post without polling
         await jobs.enqueue(session, WEBSUB_PING_JOB, {"post_id": post.id}, post_id=post.id)
@@ -304,6 +307,7 @@ async def delete_post(session: AsyncSession, user: User, post: Post, now: dateti
     post.pinned = False
     await jobs.cancel_for_post(session, post.id)
     await edits.withdraw(session, post.id)
+    await polls.discard_votes(session, post.id)
     if was_public:  # servers that received the post must drop it
         await delivery.enqueue_fanout(session, post, delivery.Verb.DELETE)
         await mirroring.enqueue_change(session, post, mirroring.Change.DELETE)

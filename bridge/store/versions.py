@@ -39,6 +39,9 @@ PRIVATE = frozenset({
     "audit_entry", "audit_head", "audit_checkpoint", "inbound_seen", "security_event", "rights_request",
     "follower",  # only the followers collection counts them, and it is not cached
     "post_tag",  # rewritten only with its post, which bumps
+    # staff-only or counted-only rows: a vote changes the poll row (which bumps), a page view changes no page
+    "poll_vote", "page_view", "feed_subscribers", "password_reset", "recovery_code", "warning_source_state",
+    "platform_answer", "reply_handling", "answer_template", "platform_send", "feed_import_state", "imported_item",
 })
 REPLY_TABLES = frozenset({"reply", "subject", "remote_actor", "consent_receipt", "consent_request",
                           "consent_text", "domain_block", "interaction"})

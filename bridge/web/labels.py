@@ -86,6 +86,8 @@ ACTION = {
     "consent.withdrawn": N_("Consent withdrawn"),
     "domain.blocked": N_("Server blocked"),
     "domain.unblocked": N_("Server unblocked"),
+    "poll.vote_counted": N_("Poll vote counted"),
+    "poll.closed": N_("Poll closed"),
 }
 
 OUTCOME = {"ok": N_("done"), "denied": N_("refused"), "failed": N_("failed")}
@@ -163,6 +165,17 @@ REASON = {
     "consent_given": N_("consent given"),
     "consent_withdrawn": N_("consent withdrawn"),
     "consent_unclear": N_("answer unclear"),
+    "vote_counted": N_("vote counted"),
+    "vote_not_a_poll": N_("vote for a post without a poll"),
+    "vote_unknown_option": N_("vote for an answer the poll does not have"),
+    "vote_poll_closed": N_("vote after the poll closed"),
+    "vote_already_voted": N_("already voted"),
+    "poll_closed": N_("poll closed"),
+    "poll_already_closed": N_("poll already closed"),
+    "poll_not_yet_due": N_("poll not yet due"),
+    "poll_missing": N_("no poll"),
+    "poll_not_allowed": N_("not allowed for this account"),
+    "poll_tally_sent": N_("poll tally sent"),
     "already_done": N_("already done"),
     "ignored_type": N_("kind of message ignored"),
     "unsupported": N_("not supported"),

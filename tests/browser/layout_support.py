@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from bridge.store.events import PostEvent
 from bridge.app import create_app
 from bridge.auth.tokens import create_token
 from bridge.auth.users import create_user
@@ -40,7 +41,7 @@ PLATFORMS = [{"id": pid, "kind": kind, "api_base": "http://127.0.0.1:9", "recipi
 PERSON = "https://mastodon.test/users/" + "bruno_" * 10
 CARLA = "https://mastodon.test/users/carla"
 AREAS = ("/editor", "/admin", "/dpo", "/password")
-NOT_PAGES = ("/dpo/audit/export", "/proof", "/key.pem", "/admin")  # files, and a redirect
+NOT_PAGES = ("/dpo/audit/export", "/proof", "/key.pem", "/admin", ".csv", ".json")  # files, and a redirect
 # Words that give away an untranslated text; URLs, code and pre blocks are left out before looking.
 ENGLISH = re.compile(r"\b(the|and|with|your|you|this|were|is|are|has|have|of|to|for|not|from|by|been|"
                      r"Sign out|Settings|Dashboard|Visibility|entries|Page|Back|Erased|Download|public|E-mail)\b")
@@ -71,6 +72,10 @@ async def seed(sessions, config) -> Seeded:
                          published_at=utcnow())
         session.add_all([draft, published])
         await session.flush()
+        # the draft announces an event, so that the event's own form is walked too
+        session.add(PostEvent(post_id=draft.id, title="Bürgerversammlung " + LONG_WORD[:60], timezone="Europe/Berlin",
+                              starts_at=utcnow() + timedelta(days=30), place_name="Ratssaal " + LONG_WORD[:40],
+                              online_url=LONG_URL))
         replies = []
         for uri in (PERSON, CARLA):
             subject = await remember_actor(session, vault, ActorFacts(

@@ -359,6 +359,16 @@ def mastodon_reply(actor: FakeActor, in_reply_to: str, mention: str, number: int
             "to": note["to"], "cc": note["cc"], "object": note}
 
 
+def mastodon_vote(actor: FakeActor, question: str, poll_account: str, choice: str, number: int = 1
+                  ) -> dict[str, Any]:
+    """A poll vote as Mastodon sends it (ActivityPub::VoteSerializer): a Create of a Note with only id, type,
+    `name` (the chosen option), attributedTo, inReplyTo (the Question) and `to` the poll's account."""
+    note = {"id": f"{actor.uri}#votes/{number}", "type": "Note", "name": choice, "attributedTo": actor.uri,
+            "inReplyTo": question, "to": poll_account}
+    return {"@context": AS_CONTEXT, "id": f"{actor.uri}#votes/{number}/activity", "type": "Create",
+            "actor": actor.uri, "to": poll_account, "object": note}
+
+
 def undo(actor: FakeActor, activity: dict[str, Any]) -> dict[str, Any]:
     inner = {k: v for k, v in activity.items() if k != "@context"}
     return {"@context": AS_CONTEXT, "id": f"{activity['id']}/undo", "type": "Undo", "actor": actor.uri,

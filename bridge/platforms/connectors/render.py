@@ -12,7 +12,10 @@ from activitypub.uris import Uris
 from bridge.config.model import Config
 from bridge.platforms.connectors.base import ImageView, PostView
 from bridge.runtime.media_storage import media_key, media_storage
+from bridge.convert.events import address_line, when_text
+from bridge.store.events import loaded_event
 from bridge.store.models import Post
+from bridge.store.polls import loaded_poll
 from bridge.convert.text import parse_text
 
 ELLIPSIS = " …"
@@ -23,8 +26,21 @@ def post_view(post: Post, config: Config, uris: Uris) -> PostView:
     storage = media_storage(config)  # the caller made local copies of a bucket's images (`ensure_local`)
     images = tuple(ImageView(str(storage.local_path(media_key(m.filename))), m.mime_type, "" if m.decorative else m.alt, m.width, m.height)
                    for m in post.media)
-    return PostView(post.id, post.text, post.spoiler_text or "", post.language,
-                    uris.permalink(post.actor.name, str(post.id)), images, post.published_at)
+    permalink = uris.permalink(post.actor.name, str(post.id))
+    return PostView(post.id, post.text + _participation(post, permalink), post.spoiler_text or "", post.language,
+                    permalink, images, post.published_at)
+
+
+def _participation(post: Post, permalink: str) -> str:
+    """No platform connector creates native polls or events yet: they get the event's facts and a link to
+    the page where the poll is answered (from the fediverse) and its results shown — never merged counts."""
+    event = loaded_event(post)
+    if event is not None:
+        where = f", {address_line(event)}" if address_line(event) else ""
+        return f"\n\n📅 {event.title}: {when_text(event)}{where}\n{permalink}"
+    if loaded_poll(post) is not None:
+        return f"\n\n🗳️ {permalink}"
+    return ""
 
 
 def with_warning(view: PostView, marker: str = "⚠️ ") -> str:

@@ -14,6 +14,9 @@ from bridge.store import platforms as models_platforms  # noqa: F401  (platform 
 from bridge.store import blocks as models_blocks  # noqa: F401  (domain blocks)
 from bridge.store import warnings as models_warnings  # noqa: F401  (official warnings lane)
 from bridge.store import dialogue as models_dialogue  # noqa: F401  (dialogue desk: handling, answer templates)
+from bridge.store import polls as models_polls  # noqa: F401  (polls and their votes)
+from bridge.store import reach as models_reach  # noqa: F401  (page views and feed subscribers)
+from bridge.store import events as models_events  # noqa: F401  (events of posts)
 from consent.models import ConsentBase
 from consent import models_privacy  # noqa: F401  (audit head and checkpoints, rights requests, security log)
 from consent import ledger  # noqa: F401  (consent texts, requests and receipts)

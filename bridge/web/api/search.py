@@ -22,7 +22,7 @@ from bridge.store.feeds import PostTag
 from bridge.store.models import Actor, Post, PostState
 from bridge.web.api.accounts import PRIVATE, account_stats
 from bridge.web.api.request import MAX_ID, Params, api_error, authorize, read_params
-from consent.interactions import count_for
+from bridge.reach.figures import interaction_counts
 
 TYPES = ("accounts", "statuses", "hashtags")
 DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET = 20, 40, 10_000
@@ -91,7 +91,7 @@ async def _statuses(session: AsyncSession, config: Config, query: str, limit: in
     ids = list((await session.scalars(wanted.order_by(Post.id.desc()).offset(offset).limit(limit))).all())
     posts = await load(session, ids)
     stats = {i: await account_stats(session, i) for i in {p.actor_id for p in posts}}
-    counts = await count_for(session, ids)
+    counts = await interaction_counts(session, ids)
     uris = Uris.for_base(config.instance.base_url)
     return [post_to_status(p, config, uris, stats[p.actor_id], counts=counts[p.id]) for p in posts]
 

@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from activitypub.uris import Uris
 from bridge.publishing import idempotency
+from bridge.publishing.pollrules import PollDraft
+from bridge.reach.figures import interaction_counts
 from bridge.appkeys import CONFIG, SESSIONS
 from bridge.config.model import Config
 from bridge.convert.mastodon import (empty_context, post_to_history, post_to_scheduled_status, post_to_source,
@@ -33,14 +35,12 @@ from bridge.publishing.posts import (POST_TEXT, Description, Draft, PostReason, 
 from bridge.web.api.accounts import PRIVATE, account_stats
 from bridge.web.api.request import (MAX_ID, NOT_FOUND, Params, api_error, authorize, path_id, read_params,
                                     validation_error)
-from consent.interactions import count_for
 
 # Mastodon's documented rule: "Must be at least 5 minutes in the future". (Mastodon itself quietly
 # publishes a time in the past at once; for an authority a stale timestamp is a mistake to report.)
 MIN_SCHEDULE_OFFSET = timedelta(minutes=5)
 UNSUPPORTED = {
     "in_reply_to_id": "replies cannot be posted through this API",
-    "poll": "polls are not supported",
     "quoted_status_id": "quote posts are not supported",
 }
 TRUE = ("1", "true", "on", "yes")
@@ -89,7 +89,31 @@ def parse_draft(params: Params, actor_name: str, now: datetime) -> Draft:
         raise validation_error("sensitive media needs a content warning: set spoiler_text")
     return Draft(actor=actor_name, text=params.get("status") or "", spoiler_text=spoiler_text,
                  language=params.get("language") or None, media_ids=_media_ids(params),
-                 scheduled_at=read_scheduled_at(params.get("scheduled_at"), now), via="api")
+                 scheduled_at=read_scheduled_at(params.get("scheduled_at"), now), via="api",
+                 poll=read_poll(params))
+
+
+def read_poll(params: Params) -> PollDraft | None:
+    """Mastodon's `poll[options][]`, `poll[expires_in]`, `poll[multiple]`, `poll[hide_totals]` (or a JSON
+    `poll` object); whether the poll is allowed is the post service's rule."""
+    options, expires, multiple, hide = (params.getlist("poll[options]"), params.get("poll[expires_in]"),
+                                        params.get("poll[multiple]"), params.get("poll[hide_totals]"))
+    if params.get("poll"):
+        try:
+            loaded = json.loads(params.get("poll") or "")
+        except ValueError:
+            loaded = None
+        if not isinstance(loaded, dict) or not isinstance(loaded.get("options", []), list):
+            raise validation_error("poll must be an object with options and expires_in")
+        options = [str(o) for o in loaded.get("options", []) if isinstance(o, (str, int, float))]
+        expires, multiple, hide = (str(loaded.get("expires_in", "")), str(loaded.get("multiple", "")).lower(),
+                                   str(loaded.get("hide_totals", "")).lower())
+    if not options and not expires:
+        return None
+    if not str(expires or "").strip().isdecimal() or len(str(expires).strip()) > 9:
+        raise validation_error("poll[expires_in] must be a number of seconds")
+    return PollDraft(tuple(options), int(str(expires).strip()), (multiple or "").lower() in TRUE,
+                     (hide or "").lower() in TRUE)
 
 
 def _media_ids(params: Params) -> tuple[int, ...]:
@@ -133,7 +157,7 @@ async def _answer(session: AsyncSession, config: Config, post: Post, *, created:
     if created and waiting and post.scheduled_at is not None:
         return web.json_response(post_to_scheduled_status(post, uris, key), headers=PRIVATE)
     stats = await account_stats(session, post.actor_id)
-    counts = (await count_for(session, [post.id]))[post.id]
+    counts = (await interaction_counts(session, [post.id]))[post.id]
     return web.json_response(post_to_status(post, config, uris, stats, source=source, waiting_edit=waiting_edit,
                                             counts=counts), headers=PRIVATE)
 
@@ -228,7 +252,8 @@ def parse_edit(params: Params, post: Post, now: datetime) -> Draft:
             raise validation_error(f"{name} cannot be changed by an edit")
     draft = parse_draft(params, post.actor.name, now)
     keep = post.scheduled_at if post.state in WAITING and post.scheduled_at and post.scheduled_at > now else None
-    return replace(draft, scheduled_at=keep, descriptions=media_descriptions(params))
+    # The poll stays as published: Mastodon clients send it again with every edit.
+    return replace(draft, scheduled_at=keep, descriptions=media_descriptions(params), poll=None)
 
 
 def media_descriptions(params: Params) -> tuple[Description, ...]:

@@ -14,13 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from activitypub.uris import Uris
 from bridge.appkeys import CONFIG, SESSIONS
 from bridge.convert.mastodon import post_to_status
+from bridge.reach.figures import interaction_counts
 from bridge.publishing.timeline import load, normalize_tag
 from bridge.store.feeds import PostTag
 from bridge.store.models import Media, Post, PostState
 from bridge.web.api.accounts import PRIVATE, account_stats, configured_actor
 from bridge.web.api.pages import Cursor, link_header, page_ids, read_cursor
 from bridge.web.api.request import MAX_ACCOUNT_ID, Params, authorize, path_id, read_params
-from consent.interactions import count_for
 
 TRUE = ("1", "true", "on", "yes")
 HOME_KEPT = ("local", "limit")  # the parameters Mastodon carries into its Link header, per endpoint
@@ -48,7 +48,7 @@ async def _statuses(request: web.Request, session: AsyncSession, query: Select, 
     ids = await page_ids(session, query, Post.id, cursor)
     posts = await load(session, ids)
     stats = {actor_id: await account_stats(session, actor_id) for actor_id in {p.actor_id for p in posts}}
-    counts = await count_for(session, ids)
+    counts = await interaction_counts(session, [p.id for p in posts])
     await session.commit()
     uris = Uris.for_base(config.instance.base_url)
     body = [post_to_status(p, config, uris, stats[p.actor_id], counts=counts[p.id]) for p in posts]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from aiohttp import web
 
 from bridge.appkeys import CONFIG, FORM, SESSIONS
@@ -12,7 +14,8 @@ from bridge.publishing.edits import Proposal, load_proposal
 from bridge.publishing.posts import (Description, Draft, PostReason, PostResult, check_draft, create_post,
                                      edit_post, needs_approval_of_edits)
 from bridge.auth.users import allowed_actors
-from bridge.web.editor.compose_form import ComposeForm, ImageSlot, parse_form, problems_of, read_schedule
+from bridge.web.editor.compose_form import (POLL_DURATIONS, ComposeForm, ImageSlot, parse_form, problems_of,
+                                            read_schedule)
 from bridge.web.editor.compose_media import store_images
 from bridge.web.filters import input_value
 from bridge.web.guards import load_post, require_user
@@ -37,6 +40,7 @@ def compose_page(request: web.Request, user: User, form: ComposeForm, problems: 
         "limits": config.limits, "platforms": config.platforms, "languages": LANGUAGES,
         "schedule": post is None or post.state != PostState.PUBLISHED,
         "edit_waits": post is not None and needs_approval_of_edits(config, post),
+        "poll_durations": POLL_DURATIONS,
     }, status=status)
 
 
@@ -47,22 +51,25 @@ async def new_form(request: web.Request) -> web.StreamResponse:
     wanted = request.query.get("actor", "")
     form = ComposeForm(actor=wanted if wanted in names else (names[0] if names else ""),
                        language=config.instance.language)
+    form.event.timezone = config.instance.timezone
     return compose_page(request, user, empty_slots(form, config.limits.max_images), [])
 
 
 async def new_submit(request: web.Request) -> web.StreamResponse:
     user = require_user(request, roles=EDITORS)
     config = request.app[CONFIG]
-    form = parse_form(request[FORM], config.limits.max_images)
+    form = parse_form(request[FORM], config.limits.max_images, config.instance.timezone)
     if form.actor not in allowed_actors(config, user):
         # Refused before anything is stored: no image of a foreign account is ever written.
         return compose_page(request, user, form, [Problem("actor", NOT_ALLOWED)], status=403)
     problems, scheduled_at = read_schedule(form, config)
+    event_problems, event = form.event.draft(config)
+    problems += event_problems
     async with request.app[SESSIONS]() as session:
         problems += await store_images(session, config, user, form, None)
         await session.commit()
     async with request.app[SESSIONS]() as session:
-        author, draft = await session.get(User, user.id), _draft(form, scheduled_at)
+        author, draft = await session.get(User, user.id), replace(_draft(form, scheduled_at), event=event)
         if problems:  # the form comes back: with every other reason too, so that one round fixes all
             return await _refused(request, session, user, form, problems, draft)
         result = await create_post(session, config, author, draft)
@@ -82,7 +89,7 @@ def _draft(form: ComposeForm, scheduled_at) -> Draft:
                          if s.used and s.media_id is not None)
     return Draft(actor=form.actor, text=form.text, spoiler_text=form.spoiler_text, language=form.language,
                  media_ids=form.media_ids(), scheduled_at=scheduled_at, mirrors=tuple(form.mirrors), via="web",
-                 descriptions=descriptions)
+                 descriptions=descriptions, poll=form.poll())
 
 
 def _outcome(request: web.Request, user: User, form: ComposeForm, result: PostResult, post: Post | None = None):

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 from aiohttp.web_request import FileField
 from multidict import MultiDictProxy
 
 from bridge.config.model import Config
 from bridge.convert.images import MediaReason
+from bridge.convert.polls import MAX_OPTIONS
 from bridge.publishing.drafts import DraftField, PostReason, Refusal
+from bridge.publishing.eventrules import EventDraft, valid_timezone
+from bridge.publishing.pollrules import PollDraft
 from bridge.convert.text import count_characters
 from bridge.web.guards import int_param
 from bridge.web.messages import N_, Problem
@@ -32,6 +36,8 @@ IMAGE_PROBLEMS = {
 FIELDS = {
     DraftField.ACTOR: "actor", DraftField.TEXT: "text", DraftField.SPOILER_TEXT: "spoiler_text",
     DraftField.LANGUAGE: "language", DraftField.MIRRORS: "mirrors", DraftField.SCHEDULED_AT: "publish_at",
+    DraftField.POLL: "poll",
+    DraftField.EVENT: "event",
 }
 REFUSALS = {
     PostReason.EMPTY: N_("Write some text or attach an image."),
@@ -44,7 +50,26 @@ REFUSALS = {
     PostReason.SCHEDULE_IN_PAST: N_("Publish at: the time must be in the future."),
     PostReason.SCHEDULE_TOO_FAR: N_("Publish at: the time may be at most two years ahead."),
     PostReason.ACTOR_NOT_ALLOWED: N_("You may not post as this account."),
+    PostReason.POLL_TOO_FEW_OPTIONS: N_("A poll needs at least two answers."),
+    PostReason.POLL_TOO_MANY_OPTIONS: N_("A poll may have at most %(limit)s answers."),
+    PostReason.POLL_OPTION_TOO_LONG: N_("Each answer may have at most %(limit)s characters."),
+    PostReason.POLL_DUPLICATE_OPTIONS: N_("Two answers are the same; each answer must be different."),
+    PostReason.POLL_TOO_SHORT: N_("Choose how long the poll runs."),
+    PostReason.POLL_TOO_LONG: N_("Choose how long the poll runs."),
+    PostReason.POLL_WITH_MEDIA: N_("A post with a poll cannot have images. Remove the images or the poll."),
+    PostReason.EVENT_NO_TITLE: N_("Give the event a title."),
+    PostReason.EVENT_TITLE_TOO_LONG: N_("The event's title may have at most %(limit)s characters."),
+    PostReason.EVENT_NO_START: N_("Enter when the event starts (date and time)."),
+    PostReason.EVENT_ENDS_BEFORE_START: N_("The event ends before it starts. Check the start and the end."),
+    PostReason.EVENT_BAD_TIMEZONE: N_("Unknown time zone. Use a name such as Europe/Berlin."),
+    PostReason.EVENT_BAD_LINK: N_("The online link must be a web address starting with https://."),
+    PostReason.EVENT_WITH_POLL: N_("A post is either an event or a poll. Remove one of them."),
 }
+# How long a poll runs, in seconds: Mastodon's choices, with a day as the default.
+POLL_DURATIONS = ((300, N_("5 minutes")), (1800, N_("30 minutes")), (3600, N_("1 hour")), (21600, N_("6 hours")),
+                  (86400, N_("1 day")), (259200, N_("3 days")), (604800, N_("7 days")), (1209600, N_("14 days")),
+                  (2592000, N_("30 days")))
+DEFAULT_POLL_DURATION = 86400
 
 
 @dataclass
@@ -77,6 +102,18 @@ class ComposeForm:
     publish_at: str = ""
     mirrors: list[str] = field(default_factory=list)
     images: list[ImageSlot] = field(default_factory=list)
+    poll_options: list[str] = field(default_factory=lambda: [""] * MAX_OPTIONS)
+    poll_duration: str = str(DEFAULT_POLL_DURATION)
+    poll_multiple: bool = False
+    poll_hide_totals: bool = False
+    event: "EventFields" = field(default_factory=lambda: EventFields())
+
+    def poll(self) -> PollDraft | None:
+        """The poll as typed, or None when no answer was written (a post without a poll)."""
+        if not any(o.strip() for o in self.poll_options):
+            return None
+        duration = int(self.poll_duration) if self.poll_duration.isdecimal() and len(self.poll_duration) < 9 else 0
+        return PollDraft(tuple(self.poll_options), duration, self.poll_multiple, self.poll_hide_totals)
 
     @property
     def characters(self) -> int:
@@ -84,6 +121,60 @@ class ComposeForm:
 
     def media_ids(self) -> tuple[int, ...]:
         return tuple(s.media_id for s in self.images if s.used and s.media_id is not None)
+
+
+@dataclass
+class EventFields:
+    """The event part of the form, as typed (times in the event's own zone)."""
+
+    title: str = ""
+    start: str = ""
+    end: str = ""
+    all_day: bool = False
+    timezone: str = ""
+    place_name: str = ""
+    street_address: str = ""
+    postal_code: str = ""
+    locality: str = ""
+    online_url: str = ""
+
+    @property
+    def used(self) -> bool:
+        return bool(self.title or self.start or self.end or self.place_name or self.online_url)
+
+    def draft(self, config: Config) -> tuple[list[Problem], EventDraft | None]:
+        """The event in UTC, or None when no event part was filled in; an unreadable end is a problem."""
+        if not self.used:
+            return [], None
+        zone = self.timezone if valid_timezone(self.timezone) else config.instance.timezone
+        start, end = read_local(self.start, zone, self.all_day), read_local(self.end, zone, self.all_day)
+        problems = [Problem("event", N_("End: enter a date and a time."))] if self.end and end is None else []
+        return problems, EventDraft(self.title.strip(), start, end, self.all_day, self.timezone.strip(),
+                                    self.place_name, self.street_address, self.postal_code, self.locality,
+                                    self.online_url)
+
+
+def read_local(value: str, zone: str, all_day: bool) -> datetime | None:
+    """A `datetime-local` (or, all day, a date) in the event's zone, as UTC; None if unreadable."""
+    if not value:
+        return None
+    try:
+        local = datetime.fromisoformat(value.strip())
+        if all_day:
+            local = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        return local.replace(tzinfo=ZoneInfo(zone)).astimezone(timezone.utc)
+    except (ValueError, OverflowError):
+        return None
+
+
+def event_fields(form: MultiDictProxy, default_zone: str) -> EventFields:
+    return EventFields(
+        title=_text(form, "event_title").strip(), start=_text(form, "event_start").strip(),
+        end=_text(form, "event_end").strip(), all_day=bool(form.get("event_all_day")),
+        timezone=_text(form, "event_timezone").strip() or default_zone,
+        place_name=_text(form, "event_place").strip(), street_address=_text(form, "event_street").strip(),
+        postal_code=_text(form, "event_postal_code").strip(), locality=_text(form, "event_locality").strip(),
+        online_url=_text(form, "event_online_url").strip())
 
 
 def _text(form: MultiDictProxy, name: str) -> str:
@@ -99,7 +190,7 @@ def _upload(value) -> bytes | None:
     return value.file.read()
 
 
-def parse_form(form: MultiDictProxy, max_images: int) -> ComposeForm:
+def parse_form(form: MultiDictProxy, max_images: int, default_zone: str = "Europe/Berlin") -> ComposeForm:
     images = [ImageSlot(index=i, alt=_text(form, f"alt{i}").strip(), decorative=bool(form.get(f"decorative{i}")),
                         remove=bool(form.get(f"remove{i}")), media_id=int_param(_text(form, f"media{i}")),
                         upload=_upload(form.get(f"image{i}")))
@@ -107,7 +198,11 @@ def parse_form(form: MultiDictProxy, max_images: int) -> ComposeForm:
     return ComposeForm(
         actor=_text(form, "actor"), text=_text(form, "text"), spoiler_text=_text(form, "spoiler_text").strip(),
         language=_text(form, "language"), publish_at=_text(form, "publish_at").strip(),
-        mirrors=[m for m in form.getall("mirror", []) if isinstance(m, str)], images=images)
+        mirrors=[m for m in form.getall("mirror", []) if isinstance(m, str)], images=images,
+        poll_options=[_text(form, f"poll_option{i}").strip() for i in range(MAX_OPTIONS)],
+        poll_duration=_text(form, "poll_duration").strip() or str(DEFAULT_POLL_DURATION),
+        poll_multiple=bool(form.get("poll_multiple")), poll_hide_totals=bool(form.get("poll_hide_totals")),
+        event=event_fields(form, default_zone))
 
 
 def parse_schedule(value: str, config: Config) -> datetime:

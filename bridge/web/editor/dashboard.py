@@ -12,7 +12,7 @@ from bridge.publishing.edits import posts_with_waiting_edits, waiting_edits
 from bridge.platforms.status import recent_sends, views_of
 from bridge.publishing.posts import list_posts
 from bridge.store.db import utcnow
-from bridge.web.editor import compose, dialogue, review
+from bridge.web.editor import compose, dialogue, events, polls, reach, review
 from bridge.web import filters
 from bridge.web.guards import int_param, require_user
 from bridge.web.messages import N_
@@ -75,3 +75,6 @@ def setup(app: web.Application) -> None:
     compose.setup(app)
     review.setup(app)
     dialogue.setup(app)
+    polls.setup(app)
+    reach.setup(app)
+    events.setup(app)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from markupsafe import Markup
@@ -16,6 +17,11 @@ from activitypub.uris import Uris
 from bridge.appkeys import CONFIG, USER
 from bridge.config.model import ActorConfig, Config
 from bridge.convert.feeds import post_to_feed_entry
+from bridge.convert.polls import PollResults, results
+from bridge.store.db import utcnow
+from bridge.convert.events import address_line
+from bridge.store.events import PostEvent, loaded_event
+from bridge.store.polls import loaded_poll
 from bridge.web.filters import format_when
 from bridge.web.i18n import current_language
 from bridge.store.models import Post
@@ -36,6 +42,34 @@ class FeedLinkView:
 
 
 @dataclass(frozen=True)
+class EventView:
+    """An event as a page shows it: dates in the reader's language and the event's own zone."""
+
+    title: str
+    cancelled: bool
+    when: str
+    starts_iso: str
+    where: str
+    online_url: str
+    calendar_url: str
+
+
+def event_view(event: PostEvent, actor_name: str, uris: Uris) -> EventView:
+    zone = ZoneInfo(event.timezone)
+    language = current_language()
+
+    def label(moment: datetime) -> str:
+        text = format_when(moment, zone, language)
+        return text.rsplit(",", 1)[0] if event.all_day else text  # a day without its (midnight) time
+
+    when = label(event.starts_at)
+    if event.ends_at is not None and label(event.ends_at) != when:
+        when += " – " + label(event.ends_at)
+    return EventView(event.title, event.cancelled, when, event.starts_at.isoformat(), address_line(event),
+                     event.online_url, uris.feed(actor_name, "ics"))
+
+
+@dataclass(frozen=True)
 class PostView:
     id: int
     actor_name: str
@@ -45,6 +79,9 @@ class PostView:
     published_label: str
     edited_label: str | None
     acct: str
+    poll: PollResults | None = None
+    poll_ends_label: str = ""
+    event: EventView | None = None
 
     @property
     def images(self):
@@ -60,8 +97,9 @@ def date_label(value: datetime, config: Config) -> str:
 
 
 def post_view(post: Post, config: Config, uris: Uris) -> PostView:
-    entry = post_to_feed_entry(post, config, uris)
+    entry = post_to_feed_entry(post, config, uris, with_poll=False)
     actor_config = config.actor(post.actor.name)
+    poll = loaded_poll(post)
     return PostView(
         id=post.id, actor_name=post.actor.name,
         display_name=actor_config.display_name if actor_config else post.actor.name,
@@ -69,6 +107,9 @@ def post_view(post: Post, config: Config, uris: Uris) -> PostView:
         published_label=date_label(entry.published, config),
         edited_label=date_label(entry.updated, config) if entry.edited and entry.updated else None,
         acct=f"{post.actor.name}@{uris.host}",
+        poll=results(poll, utcnow()) if poll is not None else None,
+        poll_ends_label=date_label(poll.expires_at, config) if poll is not None and poll.expires_at else "",
+        event=event_view(event, post.actor.name, uris) if (event := loaded_event(post)) is not None else None,
     )
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import inspect
 
 from bridge.store import models, blocks as models_blocks, feeds as models_feeds, platforms as models_platforms  # noqa: F401  (register tables)
 from bridge.store import dialogue as models_dialogue  # noqa: F401  (register tables)
+from bridge.store import events as models_events, polls as models_polls, reach as models_reach  # noqa: F401,E501  (register tables)
 from bridge.store.db import Base, create_engine
 from consent import ledger, models_privacy  # noqa: F401  (register tables)
 from consent.models import ConsentBase

@@ -1,0 +1,1 @@
+"""Reach without tracking: figures the instance knows without watching readers."""
