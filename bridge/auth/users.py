@@ -166,11 +166,13 @@ async def set_email(session: AsyncSession, user: User, email: str, by: User, rep
 
 
 async def disable_user(session: AsyncSession, user: User, by: User | None) -> None:
-    """Disabling ends every session at once: the rows go, not just a flag."""
+    """Disabling ends every session at once (the rows go, not just a flag) and revokes every API token, so
+    enabling the user again does not bring an app's old sign-in back."""
     user.disabled = True
     await session.execute(delete(WebSession).where(WebSession.user_id == user.id))
     await record(session, Event(Action.USER_DISABLED, by.role if by else "system", user_ref(by),
                                 subject_ref=user_ref(user)))
+    await _revoke_held(session, user, by, "user_disabled")
 
 
 async def reset_password(session: AsyncSession, user: User, by: User | None) -> str:
@@ -182,10 +184,14 @@ async def reset_password(session: AsyncSession, user: User, by: User | None) -> 
     await session.execute(delete(WebSession).where(WebSession.user_id == user.id))
     await record(session, Event(Action.PASSWORD_RESET, by.role if by else "system", user_ref(by),
                                 subject_ref=user_ref(user)))
+    await _revoke_held(session, user, by, "password_reset")
+    return password
+
+
+async def _revoke_held(session: AsyncSession, user: User, by: User | None, reason: str) -> None:
     held = (await session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
                                                          ApiToken.revoked_at.is_(None)))).all()
-    await revoke_tokens(session, list(held), by, reason="password_reset")
-    return password
+    await revoke_tokens(session, list(held), by, reason=reason)
 
 
 async def revoke_tokens(session: AsyncSession, tokens: list[ApiToken], by: User | None,

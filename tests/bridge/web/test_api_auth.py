@@ -40,13 +40,19 @@ async def test_a_revoked_token_is_unauthorized(client, sessions):
     assert await response.json() == {"error": "The access token was revoked"}
 
 
-async def test_a_disabled_users_token_is_forbidden_as_in_mastodon(client, sessions):
+async def test_disabling_a_user_revokes_their_tokens_for_good(client, sessions):
+    """Issue 20: disabling revokes (not only suspends) the user's tokens, so enabling them again does not
+    bring an app's old sign-in back."""
     secret = await make_token(sessions)
     async with sessions.begin() as session:
         await disable_user(session, await session.scalar(select(User).where(User.name == "skript")), None)
     response = await post_status(client, bearer(secret))
-    assert response.status == 403
-    assert await response.json() == {"error": "Your login is currently disabled"}
+    assert response.status == 401
+    assert await response.json() == {"error": "The access token was revoked"}
+    async with sessions.begin() as session:
+        (await session.scalar(select(User).where(User.name == "skript"))).disabled = False
+        assert (await session.scalar(select(ApiToken))).revoked_at is not None
+    assert (await post_status(client, bearer(secret))).status == 401
 
 
 async def test_a_token_whose_user_lost_the_account_is_forbidden(client, sessions):
