@@ -14,6 +14,7 @@ from bridge.web.activitypub import inbox
 from bridge.appkeys import CONFIG, ENGINE, FEDERATION, SECRET, SESSIONS, TEMPLATES
 from bridge.config.model import Config
 from bridge.store.db import create_engine, create_sessionmaker
+from bridge.runtime.accounts import adopt_file_accounts
 from bridge.runtime.federation import instance_key, open_federation
 from bridge.web.i18n import Catalogues
 from bridge.runtime.secrets import load_or_create_secret
@@ -28,7 +29,7 @@ from bridge.web.editor import dashboard as editor, mirrors
 from bridge.web.moderation import replies as moderation
 from bridge.web.clients import client_origin
 from bridge.web.form_reader import TEXT_CAP
-from bridge.web.middleware import csrf, errors, measure, security_headers, signed_in_user
+from bridge.web.middleware import csrf, current_accounts, errors, measure, security_headers, signed_in_user
 from bridge.web.operations import health, metrics
 from bridge.web.render import create_templates
 from bridge.queue.worker import Worker, WorkerContext
@@ -47,7 +48,7 @@ def create_app(config: Config, *, run_worker: bool = True, resolver: AbstractRes
                public_overrides: tuple[str, ...] = ()) -> web.Application:
     """`resolver` and `public_overrides` let tests reach fake remote servers on loopback by name."""
     app = web.Application(
-        middlewares=[client_origin, measure, security_headers, errors, signed_in_user, csrf],
+        middlewares=[client_origin, measure, security_headers, errors, current_accounts, signed_in_user, csrf],
         client_max_size=config.limits.max_images * config.limits.max_image_bytes + FORM_OVERHEAD,
     )
     app[CONFIG] = config
@@ -82,6 +83,8 @@ async def _database(app: web.Application):
     engine = create_engine(app[CONFIG].database.url)
     app[ENGINE] = engine
     app[SESSIONS] = create_sessionmaker(engine)
+    async with app[SESSIONS].begin() as session:
+        await adopt_file_accounts(session, app[CONFIG])
     yield
     await engine.dispose()
 

@@ -9,6 +9,7 @@ from bridge.platforms import backfeed, health as platform_health, jobs as platfo
 from bridge.delivery import jobs as delivery
 from bridge.publishing import feedimport, hubping, posts
 from bridge.config.model import Config
+from bridge.runtime.accounts import refresh as refresh_accounts
 from bridge.privacy import jobs as privacy_jobs
 from bridge.queue.context import BatchHandler, Handler, JobOutcome, JobStatus, WorkerContext
 from bridge.store.models import Job
@@ -40,10 +41,19 @@ def _http(ctx: WorkerContext):
 
 
 def all_handlers() -> dict[str, Handler]:
-    return {posts.PUBLISH_JOB: handle_publish, feedimport.POLL_JOB: handle_feed_poll,
-            hubping.WEBSUB_PING_JOB: handle_websub_ping, **delivery.handlers(),
-            **platform_jobs.handlers(), **backfeed.handlers(), **privacy_jobs.handlers(),
-            **platform_health.handlers()}
+    handlers = {posts.PUBLISH_JOB: handle_publish, feedimport.POLL_JOB: handle_feed_poll,
+                hubping.WEBSUB_PING_JOB: handle_websub_ping, **delivery.handlers(),
+                **platform_jobs.handlers(), **backfeed.handlers(), **privacy_jobs.handlers(),
+                **platform_health.handlers()}
+    return {kind: _with_current_accounts(handler) for kind, handler in handlers.items()}
+
+
+def _with_current_accounts(handler: Handler) -> Handler:
+    """Each job sees the accounts and platforms as the database has them (changed in the browser meanwhile)."""
+    async def run(ctx: WorkerContext, session: AsyncSession, job: Job) -> JobOutcome:
+        await refresh_accounts(session, ctx.config)
+        return await handler(ctx, session, job)
+    return run
 
 
 def all_batch_handlers() -> dict[str, BatchHandler]:
