@@ -19,7 +19,7 @@ from bridge.runtime.federation import instance_key, open_federation
 from bridge.web.i18n import Catalogues
 from bridge.runtime.secrets import load_or_create_secret
 from bridge.web.activitypub import documents as activitypub_views
-from bridge.web.admin import users as admin
+from bridge.web.admin import accounts as admin_accounts, users as admin
 from bridge.web.api import routes as api
 from bridge.web.oauth import routes as oauth
 from bridge.web import auth
@@ -64,6 +64,7 @@ def create_app(config: Config, *, run_worker: bool = True, resolver: AbstractRes
     auth.setup(app)
     editor.setup(app)
     admin.setup(app)
+    admin_accounts.setup(app)
     api.setup(app)
     oauth.setup(app)
     activitypub_views.setup(app)

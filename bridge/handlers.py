@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bridge.platforms import backfeed, health as platform_health, jobs as platform_jobs
 from bridge.delivery import jobs as delivery
-from bridge.publishing import feedimport, hubping, posts
+from bridge.publishing import feedimport, hubping, posts, profiles
 from bridge.config.model import Config
 from bridge.runtime.accounts import refresh as refresh_accounts
 from bridge.privacy import jobs as privacy_jobs
@@ -44,7 +44,7 @@ def all_handlers() -> dict[str, Handler]:
     handlers = {posts.PUBLISH_JOB: handle_publish, feedimport.POLL_JOB: handle_feed_poll,
                 hubping.WEBSUB_PING_JOB: handle_websub_ping, **delivery.handlers(),
                 **platform_jobs.handlers(), **backfeed.handlers(), **privacy_jobs.handlers(),
-                **platform_health.handlers()}
+                **platform_health.handlers(), **profiles.handlers()}
     return {kind: _with_current_accounts(handler) for kind, handler in handlers.items()}
 
 

@@ -45,6 +45,7 @@ class PostReason(enum.StrEnum):
     OWN_POST = "own_post"
     OWN_EDIT = "own_edit"
     TEXT_CHANGED = "text_changed"
+    ACCOUNT_RETIRED = "account_retired"
 
     @property
     def description(self) -> str:
@@ -71,6 +72,7 @@ POST_TEXT = {
     PostReason.OWN_POST: "nobody approves their own post; another editor of this account must",
     PostReason.OWN_EDIT: "nobody approves their own edit; another editor of this account must",
     PostReason.TEXT_CHANGED: "the post changed while you reviewed it; review it again",
+    PostReason.ACCOUNT_RETIRED: "this account is retired and takes no more posts",
 }
 
 
@@ -163,8 +165,11 @@ def content_sha256(post: Post) -> str:
 async def check_draft(session: AsyncSession, config: Config, user: User, draft: Draft,
                       now: datetime, post: Post | None = None) -> DraftCheck:
     """Every rule the draft breaks (none: it may be stored), and its images in order."""
-    if config.actor(draft.actor) is None:
+    account = config.actor(draft.actor)
+    if account is None:
         return DraftCheck([Refusal(PostReason.UNKNOWN_ACTOR, DraftField.ACTOR)], [])
+    if account.retired:
+        return DraftCheck([Refusal(PostReason.ACCOUNT_RETIRED, DraftField.ACTOR)], [])
     if not may_use_actor(user, draft.actor):
         return DraftCheck([Refusal(PostReason.ACTOR_NOT_ALLOWED, DraftField.ACTOR)], [])
     refusals = _settings(config, draft)

@@ -10,6 +10,7 @@ from aiohttp import web
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from bridge.appkeys import CONFIG
+from bridge.convert.images import media_dir
 
 SIZE = 400  # Mastodon shows avatars at 400×400 at most
 
@@ -42,10 +43,27 @@ def _write(target: Path, data: bytes) -> Path:
 async def serve_avatar(request: web.Request) -> web.StreamResponse:
     config = request.app[CONFIG]
     actor = config.actor(request.match_info["name"])
-    if actor is None or actor.avatar is None:
+    if actor is None or not actor.has_avatar:
         raise web.HTTPNotFound()
+    if actor.avatar_file:  # uploaded in the browser, already re-encoded (`bridge.publishing.profiles`)
+        return _picture(media_dir(config.instance.data_dir) / actor.avatar_file)
     path = avatar_file(config.instance.data_dir, actor.name, actor.avatar)
     if path is None:
+        raise web.HTTPNotFound()
+    return _picture(path)
+
+
+async def serve_header(request: web.Request) -> web.StreamResponse:
+    config = request.app[CONFIG]
+    actor = config.actor(request.match_info["name"])
+    if actor is None or not actor.header_file:
+        raise web.HTTPNotFound()
+    return _picture(media_dir(config.instance.data_dir) / actor.header_file)
+
+
+def _picture(path: Path) -> web.StreamResponse:
+    # Storage: the media folder (`bridge.convert.images.media_dir`); another backend serves from there too.
+    if not path.is_file():
         raise web.HTTPNotFound()
     return web.FileResponse(path, headers={"Cache-Control": "public, max-age=86400",
                                            "Content-Type": "image/png"})
@@ -53,3 +71,4 @@ async def serve_avatar(request: web.Request) -> web.StreamResponse:
 
 def setup(app: web.Application) -> None:
     app.router.add_get("/avatars/{name}.png", serve_avatar)
+    app.router.add_get("/headers/{name}.png", serve_header)
