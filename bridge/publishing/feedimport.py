@@ -39,6 +39,7 @@ from feeds.selection import select_new
 POLL_JOB = "feed_poll"
 IMPORTER = f"{SYSTEM_PREFIX}feed-import"  # the audit's actor_ref for posts made by the importer
 MAX_FEED_BYTES = 5 * 1024 * 1024  # press feeds with full text can exceed the guard's 1 MiB default
+MIN_SUMMARY = 20  # characters: less room than this, and the summary is left out rather than a stub
 ACCEPT = "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, */*;q=0.1"
 
 
@@ -195,7 +196,7 @@ def item_text(item: FeedItem, max_chars: int, *, with_summary: bool) -> PostText
         return text
     title = " ".join(item.title.split())
     room = max_chars - count_characters(title) - count_characters(item.link) - 4  # two blank lines between
-    short = shorten(summary, room, count_characters) if room > 0 else ""
+    short = shorten(summary, room, count_characters) if room >= MIN_SUMMARY else ""
     if not short or short == title:
         return text
     return PostText(f"{title}\n\n{short}\n\n{item.link}", text.fit, text.description)
