@@ -74,7 +74,7 @@ PROFILE_TEXT = {
     ProfileReason.DISPLAY_NAME_MISSING: "give the account a display name",
     ProfileReason.DISPLAY_NAME_TOO_LONG: "the display name may have at most 100 characters",
     ProfileReason.BIO_TOO_LONG: "the description may have at most 500 characters",
-    ProfileReason.FIELD_INCOMPLETE: "a profile field needs both a label and a content",
+    ProfileReason.FIELD_INCOMPLETE: "a profile field with a content needs a label",
     ProfileReason.FIELD_TOO_LONG: "labels and contents of profile fields may have at most 255 characters",
     ProfileReason.WEBSITE_INVALID: "the website must be an address starting with https:// or http://",
     ProfileReason.QUOTE_POLICY_INVALID: "choose who may quote the account's posts",
@@ -143,7 +143,7 @@ def check_form(form: ProfileForm, *, new: bool) -> dict[str, ProfileReason]:
     if form.website and not form.website.startswith(("https://", "http://")):
         problems["website"] = ProfileReason.WEBSITE_INVALID
     for i, (label, value) in enumerate(form.fields):
-        if bool(label.strip()) != bool(value.strip()):
+        if value.strip() and not label.strip():  # a label without content is a slot left empty: dropped
             problems[f"field{i}"] = ProfileReason.FIELD_INCOMPLETE
         elif len(label) > MAX_FIELD_NAME or len(value) > MAX_FIELD_VALUE:
             problems[f"field{i}"] = ProfileReason.FIELD_TOO_LONG
@@ -200,7 +200,7 @@ def _apply(account: ActorConfig, form: ProfileForm, images: ProfileImages) -> Ac
     return dataclasses.replace(
         account, display_name=form.display_name.strip(), summary=form.summary.strip(),
         website=form.website.strip() or None,
-        fields=tuple((label.strip(), value.strip()) for label, value in form.fields if label.strip()),
+        fields=tuple((label.strip(), value.strip()) for label, value in form.fields if value.strip()),
         require_approval=form.require_approval, indexable=form.indexable, quote_policy=form.quote_policy,
         language=form.language, avatar_file=images.avatar_file or account.avatar_file,
         header_file=images.header_file or account.header_file,

@@ -59,8 +59,11 @@ async def _editors(session) -> list[User]:
                                        .order_by(User.name))).all())
 
 
-def _blank() -> ProfileForm:
-    return ProfileForm(fields=(("Website", ""), ("Impressum", ""), ("Datenschutz", ""), ("", "")))
+def _blank(config) -> ProfileForm:
+    """A new account's form: the instance's imprint and privacy notice offered as profile fields."""
+    return ProfileForm(language=config.instance.language, fields=(
+        ("Website", ""), ("Impressum", config.privacy.imprint_url or ""),
+        ("Datenschutz", config.privacy.privacy_url or ""), ("", "")))
 
 
 async def _list_page(request: web.Request, typed: ProfileForm | None = None,
@@ -69,7 +72,7 @@ async def _list_page(request: web.Request, typed: ProfileForm | None = None,
     async with request.app[SESSIONS]() as session:
         editors = await _editors(session)
     return render(request, "admin_accounts.html", {
-        "accounts": config.actors, "typed": typed or _blank(), "problems": problems or {}, "editors": editors,
+        "accounts": config.actors, "typed": typed or _blank(config), "problems": problems or {}, "editors": editors,
         "policies": QUOTE_POLICIES, "languages": LANGUAGES, "max_fields": MAX_FIELDS,
         "host": request.app[CONFIG].instance.base_url.split("://", 1)[-1]}, status=status)
 

@@ -128,7 +128,10 @@ async def connect_platform(request: web.Request) -> web.StreamResponse:
     if not result.ok:
         return _connect_form(request, typed, _problems(result), status=422)
     if oauth:
-        raise see_other(result.redirect)
+        # Not a redirect: browsers hold the answer to a form to its form-action ('self'), so the way to the
+        # platform is a page of ours that goes on by itself (and offers the link).
+        return render(request, "admin_platform_leave.html", {"target": result.redirect,
+                                                              "title": connections.TITLES[typed.kind]})
     raise see_other("/admin/platforms?done=connected")
 
 

@@ -117,12 +117,12 @@ async def test_a_new_account_answers_webfinger_actor_profile_and_feeds_in_every_
 async def test_bad_input_comes_back_as_typed_with_each_problem_next_to_its_field(stadt):
     boss = await admin_of(stadt)
     await boss.get("/admin/accounts")
-    page = await boss.post("/admin/accounts", profile(name="Theater Haus", display_name="", field2_name="Nur Label",
-                                                      field3_value="x" * 300))
+    page = await boss.post("/admin/accounts", profile(name="Theater Haus", display_name="", field2_value="Nur Inhalt",
+                                                      field3_name="Lang", field3_value="x" * 300))
     assert page.status == 422
     assert 'id="name-problem"' in page.text and 'id="display_name-problem"' in page.text
     assert 'id="field2-problem"' in page.text and 'id="field3-problem"' in page.text
-    assert 'value="theater haus"' in page.text and 'value="Nur Label"' in page.text
+    assert 'value="theater haus"' in page.text and 'value="Nur Inhalt"' in page.text
     assert "Spielplan und Karten." in page.text
     page = await boss.post("/admin/accounts", profile(name="stadt"))
     assert page.status == 422 and page.has("an account with this name exists already")
