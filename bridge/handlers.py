@@ -65,6 +65,7 @@ async def start_chains(sessions: async_sessionmaker[AsyncSession], config: Confi
     retention and audit checkpoint runs, the daily platform credential check, each account's feed poll.
     Several processes starting at once never double a chain. Returns the kinds (and accounts) started."""
     async with sessions.begin() as session:
+        await refresh_accounts(session, config)  # the feed polls of accounts made in the browser, too
         started = await privacy_jobs.ensure_privacy_jobs(session, config)
         if await platform_health.ensure_health_job(session, config):
             started.append(platform_health.HEALTH_JOB)

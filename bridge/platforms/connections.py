@@ -225,8 +225,12 @@ class Pending:
     by: tuple[str, str]
 
 
-def authorize_url(kind: Kind, api_base: str) -> str:
-    return kind.authorize_url.format(api_base=api_base.rstrip("/"))
+def authorize_url(kind: Kind, form: ConnectForm) -> str:
+    """The platform's consent page; the admin may name another (a regional or a test server)."""
+    chosen = form.values.get("authorize_url", "")
+    if chosen.startswith(("https://", "http://")):
+        return chosen
+    return kind.authorize_url.format(api_base=form.api_base.rstrip("/"))
 
 
 def token_url(form: ConnectForm) -> str:
@@ -260,7 +264,7 @@ async def begin_oauth(session: AsyncSession, config: Config, form: ConnectForm, 
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     query = {"response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri, "scope": kind.scopes,
              "state": state, "code_challenge": challenge, "code_challenge_method": "S256"}
-    return ConnectResult(ConnectReason.OK, redirect=f"{authorize_url(kind, form.api_base)}?{urlencode(query)}")
+    return ConnectResult(ConnectReason.OK, redirect=f"{authorize_url(kind, form)}?{urlencode(query)}")
 
 
 async def _register_mastodon_app(http: GuardedSession, api_base: str, redirect_uri: str, scopes: str) -> tuple[str, str] | None:
@@ -292,10 +296,11 @@ async def finish_oauth(session: AsyncSession, config: Config, state: str, code: 
     if sealed["client_secret"]:
         fields["client_secret"] = sealed["client_secret"]
     body = await _post_form(http, token_url(form), fields)
-    if not body.get("access_token"):
+    token = await _page_token(http, form, str(body["access_token"])) if body.get("access_token") else ""
+    if not token:
         return ConnectResult(ConnectReason.OAUTH_REFUSED)
-    credentials = {k: v for k, v in form.values.items() if v}
-    credentials["access_token"] = str(body["access_token"])
+    credentials = {k: v for k, v in form.values.items() if v and k != "authorize_url"}
+    credentials["access_token"] = token
     if body.get("refresh_token"):
         credentials["refresh_token"] = str(body["refresh_token"])
     if sealed["client_id"] and form.kind != "mastodon":
@@ -303,6 +308,15 @@ async def finish_oauth(session: AsyncSession, config: Config, state: str, code: 
     await _store(session, config, form, _credentials(ConnectForm(**{**form.__dict__, "values": credentials})),
                  tuple(sealed["by"]), via="oauth")
     return ConnectResult(ConnectReason.OK)
+
+
+async def _page_token(http: GuardedSession, form: ConnectForm, user_token: str) -> str:
+    """Facebook posts as the Page with the Page's own token, which the admin's (user) token can ask for."""
+    if form.kind != "facebook":
+        return user_token
+    answer = await call(http, "GET", f"{form.api_base.rstrip('/')}/{form.values.get('page_id', '')}?fields=access_token",
+                        headers={"Authorization": f"Bearer {user_token}"})
+    return str(answer.data.get("access_token") or "") if answer.ok and isinstance(answer.data, dict) else ""
 
 
 async def _post_form(http: GuardedSession, url: str, fields: dict) -> dict:

@@ -30,7 +30,8 @@ FIELD_LABELS = {
     "chat_id": N_("Channel (@name or numeric id)"), "discussion_chat_id": N_("Discussion group (optional)"),
     "page_id": N_("Page id"), "ig_user_id": N_("Instagram account id"), "threads_user_id": N_("Threads account id"),
     "organization_id": N_("Organisation id"), "linkedin_version": N_("API version (YYYYMM, optional)"),
-    "oauth_base": N_("Address of the sign-in server (optional)"), "read_replies": N_("Read replies (billed by X)"),
+    "oauth_base": N_("Address of the sign-in server (optional)"),
+    "authorize_url": N_("Address of the platform's sign-in page (optional)"), "read_replies": N_("Read replies (billed by X)"),
 }
 
 
@@ -73,7 +74,8 @@ async def check_platform(request: web.Request) -> web.StreamResponse:
 def _form(request: web.Request) -> ConnectForm:
     form = request[FORM]
     kind = str(form.get("kind", ""))
-    names = KINDS[kind].settings + KINDS[kind].secrets if kind in KINDS else ()
+    asked = KINDS.get(kind)
+    names = asked.settings + asked.secrets + asked.oauth_needs + ("authorize_url",) if asked else ()
     return ConnectForm(
         id=str(form.get("id", "")).strip().lower(), kind=kind, api_base=str(form.get("api_base", "")).strip(),
         recipient=str(form.get("recipient", "")).strip(), country=str(form.get("country", "")).strip().upper(),
@@ -93,7 +95,8 @@ def _connect_form(request: web.Request, typed: ConnectForm, problems: dict | Non
         "typed": typed, "kind": kind, "problems": problems or {}, "title": connections.TITLES[typed.kind],
         "labels": FIELD_LABELS,
         # Secrets are never sent back, not even to the admin who typed them: they are typed again.
-        "shown": {k: v for k, v in typed.values.items() if k in kind.settings}}, status=status)
+        "shown": {k: v for k, v in typed.values.items() if k in kind.settings + ("authorize_url",)},
+        "default_authorize": kind.authorize_url.replace("{api_base}", typed.api_base)}, status=status)
 
 
 async def connect_page(request: web.Request) -> web.StreamResponse:

@@ -20,7 +20,10 @@ from bridge.appkeys import CONFIG, SESSIONS
 from bridge.runtime.credentials import KEY_FILE
 from bridge.store.platforms import PlatformAccount, PlatformConnection, PlatformOAuthState
 from consent.audit import AuditEntry
+from fakes.linkedin import FakeLinkedIn
+from fakes.meta import FakeFacebook
 from fakes.platform_servers import FakeMastodon
+from fakes.x import FakeX
 from fakes.platforms import MapResolver
 from support.web import Visitor, admin_ready, signed_in
 
@@ -184,3 +187,47 @@ async def test_a_platform_from_the_file_cannot_be_disconnected_in_the_browser(ai
     page = await boss.get("/admin/platforms")
     assert page.has("Set in the configuration file.")
     assert (await boss.post("/admin/platforms/masto/disconnect")).status == 409
+
+
+SIGN_INS = {  # kind: (fake, hosts it answers for, the form as an admin fills it)
+    "x": (lambda: FakeX(), ("api.x.com",), {
+        "api_base": "http://api.x.com", "authorize_url": "http://api.x.com/i/oauth2/authorize", "client_id": "app"}),
+    "linkedin": (lambda: FakeLinkedIn(), ("api.linkedin.com", "www.linkedin.com"), {
+        "api_base": "http://api.linkedin.com", "oauth_base": "http://www.linkedin.com", "organization_id": "2414183",
+        "authorize_url": "http://www.linkedin.com/oauth/v2/authorization", "client_id": "li-app",
+        "client_secret": "li-secret"}),
+    "facebook": (lambda: FakeFacebook(), ("graph.facebook.com",), {
+        "api_base": "http://graph.facebook.com/v25.0", "page_id": "112233", "client_id": "fb-app",
+        "client_secret": "fb-secret", "authorize_url": "http://graph.facebook.com/v25.0/dialog/oauth"}),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SIGN_INS))
+async def test_x_linkedin_and_facebook_connect_through_their_sign_in(kind, aiohttp_client, aiohttp_server, config,
+                                                                     booted):
+    make, hosts, values = SIGN_INS[kind]
+    fake = make()
+    port = (await aiohttp_server(fake.app())).port
+    resolver = MapResolver({host: ("127.0.0.1", port) for host in hosts})
+    site = await aiohttp_client(create_app(config, run_worker=False, resolver=resolver,
+                                           public_overrides=("127.0.0.0/8",)))
+    boss = await admin_of(site)
+    await boss.get(f"/admin/platforms/connect?kind={kind}")
+    page = await boss.post("/admin/platforms/connect", {"kind": kind, "id": kind, **TRANSFER, **values, "via": "oauth"})
+    assert page.status == 200, page.text
+    consent = urlsplit(platform_link(page))
+    assert consent.netloc == urlsplit(values["authorize_url"]).netloc and parse_qs(consent.query)["client_id"]
+    async with aiohttp.ClientSession() as browser:
+        async with browser.get(f"http://127.0.0.1:{port}{consent.path}?{consent.query}",
+                               allow_redirects=False) as answer:
+            back = urlsplit(answer.headers["Location"])
+    landing = await site.get(f"{back.path}?{back.query}")
+    assert landing.status == 200, await landing.text()
+    assert fake.consent.exchanged[0].get("client_secret") == values.get("client_secret")
+    assert (await boss.post(f"/admin/platforms/{kind}/check")).status == 303
+    async with site.app[SESSIONS]() as session:
+        account = await session.get(PlatformAccount, kind)
+    assert account.status == "ok", account.detail
+    secrets = [v for k, v in values.items() if "secret" in k]
+    listing = await boss.get("/admin/platforms")
+    assert all(s not in listing.text for s in secrets)
