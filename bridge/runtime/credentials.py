@@ -10,9 +10,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from bridge.runtime.secrets import PRIVATE_FILE_MODE, make_private_dir
-
-KEY_FILE = "platform-credentials.key"
+from bridge.runtime.secrets import CREDENTIALS_KEY_FILE as KEY_FILE, PRIVATE_FILE_MODE, make_private_dir
 
 
 def key_path(data_dir: Path) -> Path:
