@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from activitypub.guard import GuardedSession
@@ -49,7 +49,8 @@ class Kind:
     oauth_needs: tuple[str, ...] = ()  # typed before the OAuth sign-in (an app registered at the platform)
 
 
-META = ("Meta Platforms Ireland Ltd.", "IE", "none (EU); onward transfers by Meta under the EU-US Data Privacy Framework")
+META = ("Meta Platforms Ireland Ltd.", "IE",
+        "none (EU); onward transfers by Meta under the EU-US Data Privacy Framework")
 KINDS: dict[str, Kind] = {
     "mastodon": Kind("https://mastodon.social", "Mastodon gGmbH", "DE", "none (EU)", secrets=("access_token",),
                      required=("access_token",), authorize_url="{api_base}/oauth/authorize", token_path="/oauth/token",
@@ -72,7 +73,8 @@ KINDS: dict[str, Kind] = {
                      settings=("organization_id", "linkedin_version", "oauth_base"),
                      secrets=("access_token", "refresh_token", "client_id", "client_secret"),
                      required=("organization_id", "access_token"),
-                     authorize_url="https://www.linkedin.com/oauth/v2/authorization", token_path="/oauth/v2/accessToken",
+                     authorize_url="https://www.linkedin.com/oauth/v2/authorization",
+                     token_path="/oauth/v2/accessToken",
                      scopes="w_organization_social r_organization_social",
                      oauth_needs=("organization_id", "client_id", "client_secret")),
     "x": Kind("https://api.x.com", "X Corp.", "US", "EU-US Data Privacy Framework", settings=("read_replies",),
@@ -238,7 +240,8 @@ def token_url(form: ConnectForm) -> str:
     return (base or form.api_base).rstrip("/") + KINDS[form.kind].token_path
 
 
-async def begin_oauth(session: AsyncSession, config: Config, form: ConnectForm, by: User, http: GuardedSession) -> ConnectResult:
+async def begin_oauth(session: AsyncSession, config: Config, form: ConnectForm, by: User,
+                      http: GuardedSession) -> ConnectResult:
     """Checks the form, registers the app where the platform lets us (Mastodon), remembers the sign-in under
     a random `state` and answers the platform's consent page to send the admin to."""
     kind = KINDS.get(form.kind)
@@ -259,6 +262,8 @@ async def begin_oauth(session: AsyncSession, config: Config, form: ConnectForm, 
     pending = {"form": {**form.__dict__}, "verifier": verifier, "redirect_uri": redirect_uri,
                "client_id": client_id, "client_secret": client_secret, "by": [by.role, user_ref(by)]}
     key = load_or_create_key(config.instance.data_dir)
+    # Sign-ins never finished (the admin closed the tab) are dropped here rather than by a job of their own.
+    await session.execute(delete(PlatformOAuthState).where(PlatformOAuthState.expires_at < utcnow()))
     session.add(PlatformOAuthState(state_sha256=_digest(state), platform_id=form.id, sealed=seal(key, pending),
                                    expires_at=utcnow() + OAUTH_LIFETIME))
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
@@ -267,7 +272,8 @@ async def begin_oauth(session: AsyncSession, config: Config, form: ConnectForm, 
     return ConnectResult(ConnectReason.OK, redirect=f"{authorize_url(kind, form)}?{urlencode(query)}")
 
 
-async def _register_mastodon_app(http: GuardedSession, api_base: str, redirect_uri: str, scopes: str) -> tuple[str, str] | None:
+async def _register_mastodon_app(http: GuardedSession, api_base: str, redirect_uri: str,
+                                 scopes: str) -> tuple[str, str] | None:
     body = await _post_form(http, api_base.rstrip("/") + "/api/v1/apps", {
         "client_name": "Stadtbote", "redirect_uris": redirect_uri, "scopes": scopes})
     if not body.get("client_id"):
@@ -314,8 +320,8 @@ async def _page_token(http: GuardedSession, form: ConnectForm, user_token: str) 
     """Facebook posts as the Page with the Page's own token, which the admin's (user) token can ask for."""
     if form.kind != "facebook":
         return user_token
-    answer = await call(http, "GET", f"{form.api_base.rstrip('/')}/{form.values.get('page_id', '')}?fields=access_token",
-                        headers={"Authorization": f"Bearer {user_token}"})
+    page = f"{form.api_base.rstrip('/')}/{form.values.get('page_id', '')}"
+    answer = await call(http, "GET", f"{page}?fields=access_token", headers={"Authorization": f"Bearer {user_token}"})
     return str(answer.data.get("access_token") or "") if answer.ok and isinstance(answer.data, dict) else ""
 
 
@@ -328,11 +334,3 @@ async def _post_form(http: GuardedSession, url: str, fields: dict) -> dict:
 
 def _digest(state: str) -> str:
     return hashlib.sha256(state.encode()).hexdigest()
-
-
-async def expire_states(session: AsyncSession, now: datetime) -> None:
-    await session.execute(delete(PlatformOAuthState).where(PlatformOAuthState.expires_at < now))
-
-
-async def connections(session: AsyncSession) -> list[PlatformConnection]:
-    return list((await session.scalars(select(PlatformConnection).order_by(PlatformConnection.id))).all())

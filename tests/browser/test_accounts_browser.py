@@ -92,7 +92,8 @@ async def test_an_admin_connects_mastodon_through_its_sign_in(open_browser, serv
     assert await page.get_by_role("heading", name="Mastodon verbinden").is_visible()
     assert await no_horizontal_scrollbar(page)
     await page.get_by_label("Kurzname dieses Kontos (erscheint im Beitragsformular)").fill("masto")
-    await page.get_by_label("Adresse der Schnittstelle (API) der Plattform").fill(str(platform.make_url("")).rstrip("/"))
+    api_base = str(platform.make_url("")).rstrip("/")
+    await page.get_by_label("Adresse der Schnittstelle (API) der Plattform").fill(api_base)
     await page.get_by_role("button", name="Bei Mastodon anmelden").click()  # to the platform and back
     await page.wait_for_url(re.compile(r"/admin/platforms/oauth/callback\?"))
     assert await page.get_by_role("heading", name="Das Plattformkonto wurde verbunden").is_visible()

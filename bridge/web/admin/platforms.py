@@ -31,7 +31,8 @@ FIELD_LABELS = {
     "page_id": N_("Page id"), "ig_user_id": N_("Instagram account id"), "threads_user_id": N_("Threads account id"),
     "organization_id": N_("Organisation id"), "linkedin_version": N_("API version (YYYYMM, optional)"),
     "oauth_base": N_("Address of the sign-in server (optional)"),
-    "authorize_url": N_("Address of the platform's sign-in page (optional)"), "read_replies": N_("Read replies (billed by X)"),
+    "authorize_url": N_("Address of the platform's sign-in page (optional)"),
+    "read_replies": N_("Read replies (billed by X)"),
 }
 
 

@@ -87,7 +87,8 @@ async def other_process(aiohttp_client, make_config, stadt):
 async def test_a_new_account_answers_webfinger_actor_profile_and_feeds_in_every_process_at_once(
         stadt, other_process):
     for client in (stadt, other_process):  # both processes have seen the accounts as they were
-        assert (await client.get("/.well-known/webfinger", params={"resource": "acct:theater@stadt.test"})).status == 404
+        finger = await client.get("/.well-known/webfinger", params={"resource": "acct:theater@stadt.test"})
+        assert finger.status == 404
     boss = await admin_of(stadt)
     erika, _ = await make_user(stadt.app[SESSIONS], "erika", actors=())
     await boss.get("/admin/accounts")

@@ -115,7 +115,8 @@ def item(title: str | None, summary: str | None, link: str | None = "https://pre
 
 @pytest.mark.parametrize(("title", "summary", "limit", "expected"), [
     ("Titel", "<p>Kurz gesagt.</p>", 500, "Titel\n\nKurz gesagt.\n\nhttps://presse.example/1"),
-    ("Titel", "Ein langer Satz mit vielen Wörtern", 60, "Titel\n\nEin langer Satz mit vielen…\n\nhttps://presse.example/1"),  # 60
+    ("Titel", "Ein langer Satz mit vielen Wörtern", 60,
+     "Titel\n\nEin langer Satz mit vielen…\n\nhttps://presse.example/1"),  # 60 characters
     ("Titel", "Zu lang", 35, "Titel — https://presse.example/1"),  # no room for a summary: title and link
     ("Titel", None, 500, "Titel — https://presse.example/1"),
     (None, "Nur Text", 500, "Nur Text — https://presse.example/1"),  # the summary is the title already
