@@ -25,6 +25,7 @@ from bridge.auth.users import user_ref
 from bridge.config.model import ACTOR_NAME, LANGUAGES, QUOTE_POLICIES, ActorConfig, Config, LimitsConfig
 from bridge.convert.images import MediaReason, process_image, store_file
 from bridge.delivery.jobs import enqueue_actor_update, send_to_followers
+from bridge.publishing.uploads import IMAGE_WORK
 from bridge.queue import jobs
 from bridge.queue.context import JobOutcome, WorkerContext
 from bridge.runtime.accounts import FROM_FILE, account_of, profile_of
@@ -173,13 +174,14 @@ def fit_profile_image(raw: bytes, limits: LimitsConfig, box: tuple[int, int]) ->
 async def accept_images(config: Config, name: str, form: ProfileForm
                         ) -> tuple[ProfileImages, dict[str, MediaReason]]:
     """Checks and writes the uploaded pictures (through the media files, `store_file`); the refused ones by
-    field. Decoding runs in a thread, so a large or hostile picture never stalls the server."""
+    field. Decoding runs in the bounded pool of post images, so a large or hostile picture never stalls the
+    server."""
     written: dict[str, str] = {}
     refused: dict[str, MediaReason] = {}
     for kind, raw, box in (("avatar", form.avatar, AVATAR_BOX), ("header", form.header, HEADER_BOX)):
         if raw is None:
             continue
-        reason, data = await asyncio.to_thread(fit_profile_image, raw, config.limits, box)
+        reason, data = await IMAGE_WORK.run(fit_profile_image, raw, config.limits, box)
         if reason is not MediaReason.OK:
             refused[kind] = reason
             continue

@@ -3,18 +3,22 @@ every process; followers' servers told by Update and Move; pictures checked with
 
 from __future__ import annotations
 
+import asyncio
 import io
 import struct
+import sys
+import threading
 import zlib
 
 import aiohttp
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 from sqlalchemy import select
 
 from bridge.app import create_app
 from bridge.appkeys import CONFIG, SESSIONS
 from bridge.auth.users import find_user
+from bridge.convert.images import process_image
 from bridge.publishing import posts
 from bridge.publishing.drafts import PostReason
 from bridge.publishing.posts import Draft
@@ -230,3 +234,38 @@ async def test_only_admins_reach_the_accounts_pages(stadt):
     assert (await erika.post("/admin/accounts", profile())).status == 403
     async with stadt.app[SESSIONS]() as session:
         assert await session.scalar(select(Job).where(Job.kind == "actor_update")) is None
+
+
+def decoding_threads() -> int:
+    """Threads other than the event loop's inside `process_image` (which every profile picture passes) now."""
+    count = 0
+    for ident, frame in sys._current_frames().items():
+        if ident == threading.get_ident():
+            continue
+        while frame is not None and frame.f_code is not process_image.__code__:
+            frame = frame.f_back
+        count += frame is not None
+    return count
+
+
+async def test_pages_answer_while_a_large_profile_picture_is_decoded(stadt):
+    """Asserted by overlap, never by a wall-clock threshold: with Pillow on the loop, the loop would not run
+    while the picture is decoded, and the page could not be answered before the upload."""
+    image = Image.new("RGB", (1800, 1800), (250, 250, 245))
+    draw = ImageDraw.Draw(image)
+    for i in range(0, 1800, 5):
+        draw.line((0, i, 1800, 1800 - i), fill=(i % 255, 80, 160))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    boss = await admin_of(stadt)
+    await boss.get("/admin/accounts")
+    form = with_files(profile(), header=("plan.png", out.getvalue()))
+    upload = asyncio.create_task(boss.post("/admin/accounts", form))
+    seen = 0
+    while not seen and not upload.done():
+        await asyncio.sleep(0.005)
+        seen = decoding_threads()
+    assert seen == 1, "the picture was decoded on the event loop"
+    assert (await stadt.get("/@stadt")).status == 200
+    assert not upload.done()
+    assert (await upload).status == 303
