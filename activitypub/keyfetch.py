@@ -8,6 +8,7 @@ must list the same key (Mastodon's key → owner → actor → key round trip).
 from __future__ import annotations
 
 from dataclasses import replace
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .fetch import FetchFailed, FetchReason, fetch_document
@@ -41,14 +42,20 @@ def find_key(document: dict[str, Any], key_id: str) -> dict[str, Any] | None:
 
 
 class DocumentKeyFetcher:
-    """Fetch keys over HTTP; wrap it in a `KeyCache`. `signer` is the instance actor (secure-mode peers)."""
+    """Fetch keys over HTTP; wrap it in a `KeyCache`. `signer` is the instance actor (secure-mode peers);
+    `signer_source`, if given, is asked for it before every fetch instead, so a rotated key is used at once."""
 
-    def __init__(self, session: GuardedSession, signer: Signer | None = None) -> None:
+    def __init__(self, session: GuardedSession, signer: Signer | None = None,
+                 signer_source: Callable[[], Awaitable[Signer | None]] | None = None) -> None:
         self._session = session
         self._signer = signer
+        self._signer_source = signer_source
+
+    async def _current_signer(self) -> Signer | None:
+        return await self._signer_source() if self._signer_source is not None else self._signer
 
     async def fetch_key(self, key_id: str) -> KeyResult:
-        fetched = await fetch_document(self._session, key_id, self._signer, check_id=False)
+        fetched = await fetch_document(self._session, key_id, await self._current_signer(), check_id=False)
         if isinstance(fetched, FetchFailed):
             return _failed(key_id, fetched)
         entry = find_key(fetched.document, key_id)
@@ -63,7 +70,7 @@ class DocumentKeyFetcher:
         return await self._confirm_owner(key)
 
     async def _confirm_owner(self, key: RemoteKey) -> KeyResult:
-        fetched = await fetch_document(self._session, key.owner, self._signer)
+        fetched = await fetch_document(self._session, key.owner, await self._current_signer())
         if isinstance(fetched, FetchFailed):
             return _failed(key.key_id, fetched)
         entry = find_key(fetched.document, key.key_id)

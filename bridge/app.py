@@ -94,7 +94,7 @@ async def _federation(app: web.Application, *, resolver, public_overrides):
     async with app[SESSIONS]() as session:
         pem = await instance_key(session)
     federation = await open_federation(app[CONFIG], app[SECRET], pem, resolver=resolver,
-                                       public_overrides=public_overrides)
+                                       public_overrides=public_overrides, sessions=app[SESSIONS])
     app[FEDERATION] = federation
     app[WORKER] = standard_worker(WorkerContext(app[CONFIG], app[SESSIONS], federation))
     yield

@@ -73,7 +73,8 @@ DEFAULT_ACTIVITIES = (
     Activity("moderation", "Replies and interactions", "Moderating and answering replies, mentions, likes, "
              "boosts, platform comments and reports", "gdpr_6_1_e", data_subjects=(PEOPLE,),
              data_categories=("reply text, URL and id (encrypted per person)", "likes and boosts (counts, undo)",
-                              "opt-out signals at arrival"), recipients=("moderators of the authority",)),
+                              "opt-out signals at arrival"),
+             recipients=("moderators of the authority", "the editors' Mastodon apps (replies to their account)")),
     Activity("consent", "Optional reuse with consent", "Showing or quoting a reply beyond moderation, only "
              "with the author's consent (Recital 43)", "gdpr_6_1_a", law="Art. 6(1)(a), 7 GDPR",
              data_subjects=(PEOPLE,), data_categories=("consent receipt: purpose, text version, activity id",),

@@ -38,6 +38,13 @@ if [ ! -d tests/pds/node_modules/@atproto/pds ]; then
   fi
   [ -d tests/pds/node_modules/@atproto/pds ] || echo "NOTE: npm or the reference PDS is missing: the Bluesky PDS tests (tests/bridge/platforms/test_connectors_bluesky_pds.py) will be skipped."
 fi
+# masto.js and megalodon, the Mastodon client libraries of Elk, Phanpy and Whalebird (tests/bridge/web/test_api_clients_node.py).
+if [ ! -d tests/clients/node_modules/megalodon ] || [ ! -d tests/clients/node_modules/masto ]; then
+  if command -v npm >/dev/null 2>&1; then
+    bash tests/clients/install.sh || echo "Could not install the Mastodon client libraries."
+  fi
+  [ -d tests/clients/node_modules/masto ] || echo "NOTE: npm or masto.js/megalodon is missing: tests/bridge/web/test_api_clients_node.py will be skipped."
+fi
 if [ -z "${STADTBOTE_TEST_DATABASE_URL:-}" ]; then
   echo "Running on SQLite. For PostgreSQL too, set STADTBOTE_TEST_DATABASE_URL=postgresql+asyncpg://user@host/db"
 fi

@@ -146,3 +146,19 @@ def test_password_hash() -> str:
     return hash_password(TEST_PASSWORD)
 
 
+
+
+@pytest.fixture(scope="session")
+def s3_service():
+    """A real S3-compatible server (moto's standalone server) on loopback, checking credentials."""
+    from fakes.s3 import start_s3_service
+
+    server, service = start_s3_service()
+    yield service
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_service) -> str:
+    """A new, empty bucket of `s3_service` for one test."""
+    return s3_service.new_bucket()

@@ -47,6 +47,21 @@ SCOPES = (
     "admin:write:domain_allows", "admin:write:domain_blocks", "admin:write:ip_blocks",
     "admin:write:email_domain_blocks", "admin:write:canonical_email_blocks",
 )
+# Admin-made tokens carry no scopes: they may do what an editor's app with `read write` may do.
+ADMIN_TOKEN_SCOPES = ("read", "write")
+# Mastodon's deprecated `follow` grants these granular scopes (and nothing else).
+FOLLOW_COVERS = ("read:blocks", "write:blocks", "read:follows", "write:follows", "read:mutes", "write:mutes")
+
+
+def scope_covers(granted: str | None, required: tuple[str, ...]) -> bool:
+    """Whether a token's scopes allow one of `required` (alternatives, as Mastodon's `doorkeeper_authorize!`):
+    a granular scope is allowed by itself or by its parent (`read` allows `read:statuses`)."""
+    have = set(granted.split()) if granted is not None else set(ADMIN_TOKEN_SCOPES)
+    if "follow" in have:
+        have.update(FOLLOW_COVERS)
+    return any(scope in have or scope.partition(":")[0] in have for scope in required)
+
+
 CHALLENGE_METHODS = ("S256", "plain")
 # RFC 7636 section 4.1/4.2: 43 to 128 unreserved characters, for the verifier and (so) the challenge.
 PKCE_VALUE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")

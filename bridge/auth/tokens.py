@@ -26,6 +26,7 @@ class TokenReason(enum.StrEnum):
     ACTOR_NOT_ALLOWED = "actor_not_allowed"
     UNKNOWN_USER = "unknown_user"
     UNKNOWN_ACTOR = "unknown_actor"
+    OUTSIDE_SCOPES = "outside_scopes"
 
 
 TOKEN_TEXT = {
@@ -37,6 +38,7 @@ TOKEN_TEXT = {
     TokenReason.ACTOR_NOT_ALLOWED: "the user may not post as this account",
     TokenReason.UNKNOWN_USER: "no such user",
     TokenReason.UNKNOWN_ACTOR: "no such account",
+    TokenReason.OUTSIDE_SCOPES: "This action is outside the authorized scopes",  # Mastodon's words
 }
 
 
@@ -110,12 +112,18 @@ async def authenticate_token(session: AsyncSession, authorization: str | None) -
     elif not may_use_actor(token.user, token.actor.name):
         reason = TokenReason.ACTOR_NOT_ALLOWED
     if reason is not TokenReason.OK:
-        await record(session, Event(Action.TOKEN_REJECTED, "api", f"token:{token.id}" if token else "anonymous",
-                                    Outcome.DENIED, reason=str(reason)))
-        await session.commit()
-        return TokenResult(reason)
+        return await refuse_token(session, token, reason)
     token.last_used_at = utcnow()
     return TokenResult(TokenReason.OK, token)
+
+
+async def refuse_token(session: AsyncSession, token: ApiToken | None, reason: TokenReason) -> TokenResult:
+    """Audits a refused use of a token (by its id, never its value) and commits: the caller answers with an
+    error, which rolls back anything else."""
+    await record(session, Event(Action.TOKEN_REJECTED, "api", f"token:{token.id}" if token else "anonymous",
+                                Outcome.DENIED, reason=str(reason)))
+    await session.commit()
+    return TokenResult(reason)
 
 
 async def list_tokens(session: AsyncSession) -> list[ApiToken]:

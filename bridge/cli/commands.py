@@ -14,7 +14,7 @@ from aiohttp import web
 from aiohttp.log import access_logger
 from sqlalchemy import select
 
-from activitypub.uris import Uris
+from activitypub.uris import INSTANCE_ACTOR_NAME, Uris
 from bridge.cli import privacy as commands_privacy, eventloop, heap
 from bridge.publishing import posts
 from bridge.auth import tokens, users
@@ -26,9 +26,11 @@ from bridge.store.db import create_engine, create_sessionmaker
 from bridge.runtime.accounts import refresh as refresh_accounts
 from bridge.runtime.federation import instance_key, open_federation
 from bridge.runtime.secrets import load_or_create_secret
+from bridge.runtime.media_storage import media_storage
 from bridge.store.models import User
 from bridge.publishing.uploads import upload_image
 from bridge.web.middleware import PrivateAccessLogger
+from bridge.web.operations.metrics import worker_app as worker_metrics_app
 from bridge.handlers import standard_worker
 from bridge.operations.backup import make_backup
 from bridge.operations.keys import rotate_key
@@ -61,9 +63,17 @@ def _stop_on_signal() -> asyncio.Event:
     return stop
 
 
+async def _refuse_unusable_storage(config: Config) -> None:
+    """A wrong S3 credential or an unreachable endpoint stops the start, not the first upload."""
+    check = await media_storage(config).check()
+    if not check.ok:
+        raise CommandError(f"[media]: {check.description}")
+
+
 async def serve(args: argparse.Namespace, config: Config) -> int:
     stop = _stop_on_signal()
     await _refuse_pending_migrations(config)
+    await _refuse_unusable_storage(config)
     await _boot(config)
     runner = web.AppRunner(create_app(config, run_worker=not args.no_worker),
                            access_log_class=PrivateAccessLogger,
@@ -90,12 +100,15 @@ async def serve(args: argparse.Namespace, config: Config) -> int:
 async def worker(args: argparse.Namespace, config: Config) -> int:
     stop = _stop_on_signal()
     await _refuse_pending_migrations(config)
+    await _refuse_unusable_storage(config)
     await _boot(config)
+    metrics_runner = await _worker_metrics(config)  # before anything else is opened: a busy port ends here
     engine = create_engine(config.database.url)
     sessions = create_sessionmaker(engine)
     async with sessions() as session:
         pem = await instance_key(session)
-    federation = await open_federation(config, load_or_create_secret(config.instance.data_dir), pem)
+    federation = await open_federation(config, load_or_create_secret(config.instance.data_dir), pem,
+                                       sessions=sessions)
     # Running, the standard worker starts the periodic chains (retention, checkpoints, credential check, feed polls).
     task = asyncio.create_task(standard_worker(WorkerContext(config, sessions, federation)).run_forever())
     heap.settle()
@@ -105,9 +118,27 @@ async def worker(args: argparse.Namespace, config: Config) -> int:
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+        if metrics_runner is not None:
+            await metrics_runner.cleanup()
         await federation.close()
         await engine.dispose()
     return 0
+
+
+async def _worker_metrics(config: Config) -> web.AppRunner | None:
+    """`[metrics] worker_listen`: the worker's own counters for Prometheus."""
+    if config.metrics.worker_listen is None:
+        return None
+    host, port = config.metrics.worker_listen
+    runner = web.AppRunner(worker_metrics_app(config), access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise CommandError(f"[metrics] worker_listen: cannot listen on {host}:{port} "
+                           f"({exc.strerror or exc.__class__.__name__})") from None
+    return runner
 
 
 async def db_upgrade(args: argparse.Namespace, config: Config) -> int:
@@ -171,8 +202,9 @@ async def keys_rotate(args: argparse.Namespace, config: Config) -> int:
         rotation = await rotate_key(session, config, args.actor)
         if not rotation.ok:
             raise CommandError(f"cannot rotate the key of {args.actor!r}: {rotation.reason.description}")
-    print(f"Rotated the key of @{args.actor}: {rotation.old_fingerprint} -> {rotation.new_fingerprint}; "
-          "the Update goes to its followers' servers when the worker runs")
+    told = ("running processes sign their next fetch with it" if args.actor == INSTANCE_ACTOR_NAME
+            else "the Update goes to its followers' servers when the worker runs")
+    print(f"Rotated the key of @{args.actor}: {rotation.old_fingerprint} -> {rotation.new_fingerprint}; {told}")
     return 0
 
 

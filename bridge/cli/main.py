@@ -59,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands_privacy.add_verbs(verbs, _verb, _group)
     keys = _group(verbs, "keys", "the accounts' signing keys")
     _verb(keys, "rotate", "give an account a new RSA-2048 key and tell its followers' servers").add_argument(
-        "--actor", required=True, metavar="NAME", help="the account (as in [[actors]] name)")
+        "--actor", required=True, metavar="NAME",
+        help="the account (as in [[actors]] name), or instance.actor for the key that signs fetches")
     return parser
 
 

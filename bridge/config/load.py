@@ -21,6 +21,7 @@ from bridge.config.model import (
     LANGUAGES,
     LOG_FORMATS,
     LOG_LEVELS,
+    MEDIA_BACKENDS,
     QUOTE_POLICIES,
     ActorConfig,
     Config,
@@ -32,6 +33,7 @@ from bridge.config.model import (
     InstanceConfig,
     LimitsConfig,
     LoggingConfig,
+    MediaConfig,
     MetricsConfig,
     PlatformConfig,
     PrivacyConfig,
@@ -146,7 +148,7 @@ def load_config(path: Path | str, environ: dict[str, str] | None = None) -> Conf
 def parse_config(raw: dict, base_dir: Path, path: Path | None, environ: Any) -> Config:
     root = Table("", raw)
     known = {"instance", "database", "federation", "privacy", "limits", "actors", "platforms", "feeds", "consent",
-             "metrics", "logging"}
+             "metrics", "logging", "media"}
     known |= PRIVACY_SECTIONS  # [retention], [register], [audit]: bridge.settings_privacy
     for key in raw:
         if key not in known:  # report a misspelt section before the missing values it causes
@@ -163,18 +165,16 @@ def parse_config(raw: dict, base_dir: Path, path: Path | None, environ: Any) -> 
     privacy_sections = parse_privacy_sections(root)
     metrics = _metrics(root.take_table("metrics"))
     logging_config = _logging(root.take_table("logging"))
+    media = _media(root.take_table("media"), environ)
     root.finish()
     return Config(path, instance, database, federation, privacy, limits, actors, platforms, feeds, consent,
-                  **privacy_sections, metrics=metrics, logging=logging_config)
+                  **privacy_sections, metrics=metrics, logging=logging_config, media=media)
 
 
 def _instance(t: Table, base_dir: Path) -> InstanceConfig:
     base_url = t.take_url("base_url")
     name = t.take("name", str)
-    listen = t.take("listen", str, "127.0.0.1:8080")
-    host, sep, port = listen.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
-        raise ConfigError(t.key("listen"), f"must be \"host:port\", not {listen!r}")
+    host, port = _host_port(t.key("listen"), t.take("listen", str, "127.0.0.1:8080"))
     data_dir = Path(t.take("data_dir", str, "data"))
     language = t.take("language", str, "de")
     if language not in LANGUAGES:
@@ -187,7 +187,7 @@ def _instance(t: Table, base_dir: Path) -> InstanceConfig:
     idle = t.take_int("session_idle_minutes", 60, 1)
     proxies = _networks(t, "trusted_proxies")
     t.finish()
-    return InstanceConfig(base_url, name, host.strip("[]"), int(port),
+    return InstanceConfig(base_url, name, host, port,
                           data_dir if data_dir.is_absolute() else (base_dir / data_dir),
                           language, timezone, idle, proxies)
 
@@ -208,8 +208,16 @@ def _network(path: str, value: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Net
 def _metrics(t: Table) -> MetricsConfig:
     allow = _networks(t, "allow") if "allow" in t.data else MetricsConfig.allow
     t.used.add("allow")
+    listen = t.take("worker_listen", str, None)
     t.finish()
-    return MetricsConfig(allow)
+    return MetricsConfig(allow, None if listen is None else _host_port(t.key("worker_listen"), listen))
+
+
+def _host_port(path: str, value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise ConfigError(path, f"must be \"host:port\", not {value!r}")
+    return host.strip("[]"), int(port)
 
 
 def _logging(t: Table) -> LoggingConfig:
@@ -222,6 +230,25 @@ def _logging(t: Table) -> LoggingConfig:
     access_log = t.take("access_log", bool, LoggingConfig.access_log)
     t.finish()
     return LoggingConfig(level, form, access_log)
+
+
+def _media(t: Table, environ: Any) -> MediaConfig:
+    backend = t.take("backend", str, MediaConfig.backend)
+    if backend not in MEDIA_BACKENDS:
+        raise ConfigError(t.key("backend"), f"must be one of {', '.join(MEDIA_BACKENDS)}, not {backend!r}")
+    if backend == "local":
+        t.finish()  # S3 keys beside backend = "local" are a mistake worth naming, not silently ignored
+        return MediaConfig()
+    endpoint = t.take_url("endpoint", None)
+    bucket = t.take("bucket", str)
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket):
+        raise ConfigError(t.key("bucket"), f"not an S3 bucket name: {bucket!r} (3 to 63 of a-z, 0-9, . and -)")
+    region = t.take("region", str, MediaConfig.region)
+    access_key = resolve_secret(t.key("access_key"), t.take("access_key", str), environ)
+    secret_key = resolve_secret(t.key("secret_key"), t.take("secret_key", str), environ)
+    public_url = t.take_url("public_url", None)
+    t.finish()
+    return MediaConfig(backend, endpoint, bucket, region, access_key, secret_key, public_url)
 
 
 def _database(t: Table, instance: InstanceConfig, environ: Any) -> DatabaseConfig:

@@ -235,6 +235,9 @@ LOG_FORMATS = ("text", "json")
 class MetricsConfig:
     # Client addresses (as `bridge.web.clients` finds them) that may read `GET /metrics`; others get 404.
     allow: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = LOOPBACK
+    # "host:port" where a `stadtbote worker` process answers `GET /metrics` with its own counters
+    # (deliveries by outcome); None: it answers nowhere. `serve` reports them of its built-in worker.
+    worker_listen: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -242,6 +245,25 @@ class LoggingConfig:
     level: str = "info"  # one of LOG_LEVELS
     format: str = "text"  # one of LOG_FORMATS; "json": one object per line
     access_log: bool = True  # one line per request (its addresses: `[privacy] access_log_addresses`)
+
+
+MEDIA_BACKENDS = ("local", "s3")
+
+
+@dataclass(frozen=True)
+class MediaConfig:
+    """Where images are kept (`bridge.runtime.media_storage`): data_dir on this machine, or one S3 bucket that
+    every `serve` and `worker` process shares (scale-out)."""
+
+    backend: str = "local"  # one of MEDIA_BACKENDS
+    endpoint: str | None = None  # S3-compatible service (MinIO, Ceph, a cloud); None: Amazon's default
+    bucket: str = ""
+    region: str = "us-east-1"
+    access_key: Secret | None = None
+    secret_key: Secret | None = None
+    # Where readers may fetch public images directly (a host of the authority in front of the bucket);
+    # None: `serve` streams them from the bucket, so readers only ever talk to base_url.
+    public_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -263,6 +285,7 @@ class Config:
     audit: AuditConfig = AuditConfig()
     metrics: MetricsConfig = MetricsConfig()
     logging: LoggingConfig = LoggingConfig()
+    media: MediaConfig = MediaConfig()
     accounts: AccountDirectory = field(default_factory=AccountDirectory, compare=False, repr=False)
 
     @property

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import enum
 import io
-import os
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -94,18 +92,3 @@ def _reencode(image: Image.Image) -> ProcessedImage:
         mode = "RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB"
         image.convert(mode).save(out, "PNG", optimize=True)
     return ProcessedImage(MediaReason.OK, out.getvalue(), mime, ext, image.width, image.height)
-
-
-def media_dir(data_dir: Path) -> Path:
-    return data_dir / "media"
-
-
-def store_file(data_dir: Path, name: str, data: bytes) -> Path:
-    """Writes atomically, so a reader never sees half a file."""
-    folder = media_dir(data_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    return path

@@ -151,16 +151,16 @@ def actor_to_account(actor: Actor, actor_config: ActorConfig, uris: Uris,
         "noindex": False,
         "emojis": [],
         "roles": [],
-        "fields": _fields(actor_config, html=True),
+        "fields": account_fields(actor_config, html=True),
     }
     if with_source:
         account["source"] = {"privacy": "public", "sensitive": False, "language": language,
-                             "note": actor_config.summary, "fields": _fields(actor_config, html=False),
+                             "note": actor_config.summary, "fields": account_fields(actor_config, html=False),
                              "follow_requests_count": 0}
     return account
 
 
-def _fields(actor_config: ActorConfig, html: bool) -> list[dict]:
+def account_fields(actor_config: ActorConfig, html: bool) -> list[dict]:
     pairs = actor_config.fields or ((("Website", actor_config.website),) if actor_config.website else ())
     return [{"name": name, "value": _field_value(value) if html else value, "verified_at": None}
             for name, value in pairs]
@@ -173,10 +173,12 @@ def _field_value(value: str) -> str:
 
 
 def post_to_status(post: Post, config: Config, uris: Uris, stats: AccountStats = AccountStats(), *,
-                   source: bool = False, waiting_edit: str | None = None) -> dict:
+                   source: bool = False, waiting_edit: str | None = None, counts: dict[str, int] | None = None) -> dict:
     """A post as Mastodon's Status. With `source` (the answer to DELETE) the plain `text` replaces
     `content`, as Mastodon does for delete-and-redraft. `waiting_edit` is the state of an edit that
-    waits for a second editor (four-eyes): the Status still shows the published text."""
+    waits for a second editor (four-eyes): the Status still shows the published text. `counts` are the
+    consent store's `{"likes", "boosts", "replies"}` (numbers only: it keeps no lists of people)."""
+    counts = counts or {}
     parsed = parse_text(post.text, uris.host)
     status = {
         "id": str(post.id),
@@ -190,7 +192,8 @@ def post_to_status(post: Post, config: Config, uris: Uris, stats: AccountStats =
         "language": post.language,
         "uri": uris.note(post.actor.name, str(post.id)),
         "url": uris.permalink(post.actor.name, str(post.id)) if _has_page(post) else None,
-        "replies_count": 0, "reblogs_count": 0, "favourites_count": 0,
+        "replies_count": counts.get("replies", 0), "reblogs_count": counts.get("boosts", 0),
+        "favourites_count": counts.get("likes", 0),
         "favourited": False, "reblogged": False, "muted": False, "bookmarked": False,
         "pinned": post.pinned,
         "reblog": None,

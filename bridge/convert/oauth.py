@@ -29,9 +29,9 @@ def application(app: OAuthApp) -> dict:
     }
 
 
-def admin_token_application(label: str) -> dict:
+def admin_token_application(label: str, scopes: tuple[str, ...]) -> dict:
     """What a token made by an admin (no app behind it) shows as its app: all of an editor's rights."""
-    return {"id": "0", "name": label or "API", "website": None, "scopes": ["read", "write"],
+    return {"id": "0", "name": label or "API", "website": None, "scopes": list(scopes),
             "redirect_uri": OOB, "redirect_uris": [OOB], "vapid_key": VAPID_KEY}
 
 

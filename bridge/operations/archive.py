@@ -58,6 +58,11 @@ class ArchiveWriter:
             self.tar.addfile(member_info(name, stat.st_size, stat.st_mtime), reader)
         self.members[name] = {"sha256": reader.sha.hexdigest(), "size": stat.st_size}
 
+    def add_bytes(self, name: str, data: bytes, mtime: float | None = None) -> None:
+        """An object that is no file here (an image from the S3 bucket)."""
+        self.tar.addfile(member_info(name, len(data), mtime), io.BytesIO(data))
+        self.members[name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+
     def add_manifest(self, manifest: dict[str, Any]) -> None:
         data = json.dumps({**manifest, "members": self.members}, indent=2, sort_keys=True).encode()
         self.tar.addfile(member_info(MANIFEST, len(data)), io.BytesIO(data))

@@ -1,7 +1,8 @@
 """`stadtbote backup`: an online, consistent backup while the server runs.
 
-The database is copied first (a snapshot), then the files of data_dir: media written after the snapshot
-are harmless extras, and every file the snapshot refers to is already on disk. The accounts' private keys,
+The database is copied first (a snapshot), then the files of data_dir and the images of the media storage
+(an S3 bucket's objects go in under the names they would have in data_dir): media written after the snapshot
+are harmless extras, and every file the snapshot refers to is already stored. The accounts' private keys,
 users and the consent store are in the database; the instance secret and the audit signing key are files
 in data_dir; both are in the archive, which is why it is created 0600 and must be kept access-controlled.
 """
@@ -20,6 +21,7 @@ from typing import Any
 
 from bridge.config.model import Config
 from bridge.operations.archive import DATA_PREFIX, DATABASE_MEMBERS, FORMAT, FORMAT_VERSION, ArchiveWriter
+from bridge.runtime.media_storage import CACHE, LocalStorage, StorageError, media_storage
 from bridge.operations.databases import (
     SQLITE,
     ToolFailed,
@@ -41,6 +43,7 @@ class BackupReason(enum.StrEnum):
     NO_DATABASE = "no_database"
     NO_SCHEMA = "no_schema"
     TOOL_FAILED = "tool_failed"
+    STORAGE_FAILED = "storage_failed"
 
     @property
     def description(self) -> str:
@@ -55,6 +58,7 @@ BACKUP_TEXT = {
     BackupReason.NO_DATABASE: "the SQLite database file does not exist",
     BackupReason.NO_SCHEMA: "the database has no schema yet (run `stadtbote db upgrade` first)",
     BackupReason.TOOL_FAILED: "the database tool failed",
+    BackupReason.STORAGE_FAILED: "the media storage could not be read",
 }
 
 
@@ -141,9 +145,24 @@ async def _fill(config: Config, fh, staging_parent: Path) -> dict[str, Any]:
                     writer.add_file(name, path)
                 except FileNotFoundError:
                     continue  # purged by retention since the snapshot; its row is gone from the database too
+            await _add_stored_objects(config, writer)
             manifest = _manifest(config, kind, member, schema)
             writer.add_manifest(manifest)
     return {**manifest, "members": writer.members}
+
+
+async def _add_stored_objects(config: Config, writer: ArchiveWriter) -> None:
+    """A bucket's images, under the names they have in a local data_dir (local ones came with data_files)."""
+    storage = media_storage(config)
+    if isinstance(storage, LocalStorage):
+        return
+    try:
+        for key in await storage.keys():
+            data = await storage.read(key)
+            if data is not None:  # else purged since the snapshot, as above
+                writer.add_bytes(DATA_PREFIX + key, data)
+    except StorageError as exc:
+        raise _Refused(BackupReason.STORAGE_FAILED, exc.check.description) from None
 
 
 async def _copy_database(url: str, target: Path) -> str:
@@ -159,11 +178,14 @@ async def _copy_database(url: str, target: Path) -> str:
 
 def data_files(config: Config) -> list[tuple[str, Path]]:
     """Every regular file in data_dir (media, avatars, the instance secret, the audit signing key, and
-    whatever a later version keeps there), except a live SQLite database, which goes in as a snapshot."""
+    whatever a later version keeps there), except a live SQLite database, which goes in as a snapshot, and
+    the local copies of a bucket's images."""
     root = config.instance.data_dir.absolute()
     skip = set(sqlite_files(config.database.url)) if database_kind(config.database.url) == SQLITE else set()
     found = []
     for folder, dirs, files in os.walk(root):
+        if Path(folder) == root and CACHE in dirs:
+            dirs.remove(CACHE)
         dirs.sort()
         for name in sorted(files):
             path = Path(folder) / name

@@ -1,5 +1,7 @@
 """Rotating an account's signing key: a new RSA-2048 pair in the actor table, an audit entry with both
-fingerprints, and an `Update` of the actor to every follower's server, all in one transaction.
+fingerprints, and an `Update` of the actor to every follower's server, all in one transaction. The
+instance actor (it signs our key and document fetches, and has no followers) gets the key and the audit
+entry; running processes read it from the database for their next fetch.
 
 The key id stays `…/users/{name}#main-key`, as with Mastodon: there is one key per actor, so the old key
 is not kept. Servers that cached the old key fail to verify our next signature, fetch the actor again (as
@@ -28,7 +30,6 @@ ALGORITHM = "rsa-2048"
 class RotateReason(enum.StrEnum):
     OK = "ok"
     UNKNOWN_ACCOUNT = "unknown_account"
-    INSTANCE_ACTOR = "instance_actor"
 
     @property
     def description(self) -> str:
@@ -38,8 +39,6 @@ class RotateReason(enum.StrEnum):
 ROTATE_TEXT = {
     RotateReason.OK: "the key was rotated",
     RotateReason.UNKNOWN_ACCOUNT: "no such account in the config and the database",
-    RotateReason.INSTANCE_ACTOR: "the instance actor only signs fetches, and every process reads its key "
-                                 "once at start; this verb rotates the keys of the accounts in [[actors]]",
 }
 
 
@@ -63,10 +62,8 @@ def fingerprint(public_pem: str) -> str:
 
 async def rotate_key(session: AsyncSession, config: Config, name: str, operator: str = "cli") -> Rotation:
     """In the caller's transaction: nothing is sent and no process signs with the new key before it commits."""
-    if name == INSTANCE_ACTOR_NAME:
-        return Rotation(RotateReason.INSTANCE_ACTOR)
     actor = await session.scalar(select(Actor).where(Actor.name == name).with_for_update())
-    if actor is None or config.actor(name) is None:
+    if actor is None or (config.actor(name) is None and name != INSTANCE_ACTOR_NAME):
         return Rotation(RotateReason.UNKNOWN_ACCOUNT)
     old = fingerprint(actor.public_key_pem)
     keys = generate_keypair()
@@ -74,5 +71,6 @@ async def rotate_key(session: AsyncSession, config: Config, name: str, operator:
     new = fingerprint(keys.public_pem)
     await record(session, Event(Action.KEY_CREATED, "admin", operator, subject_ref=f"actor:{name}",
                                 details={"algorithm": ALGORITHM, "fingerprint": new, "replaces": old}))
-    await enqueue_actor_update(session, name)
+    if name != INSTANCE_ACTOR_NAME:  # servers re-fetch its key when a fetch's signature fails to verify
+        await enqueue_actor_update(session, name)
     return Rotation(RotateReason.OK, old, new)

@@ -1,4 +1,6 @@
-"""`stadtbote restore`: a backup into an empty data_dir and an empty database, then the migrations.
+"""`stadtbote restore`: a backup into an empty data_dir, an empty database and (with `[media] backend = "s3"`)
+an empty bucket, then the migrations. Images go to the configured media storage, whichever backend made the
+backup, so a restore also moves an installation from local files to a bucket or back.
 
 Nothing in the target is touched before the whole archive was read and every checksum matched, the schema
 is one this version knows, the database kinds agree and the target is empty (or `--force` was given).
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import mimetypes
 import os
 import shutil
 import tarfile
@@ -33,6 +36,7 @@ from bridge.operations.databases import (
     table_count,
 )
 from bridge.store import schema
+from bridge.runtime.media_storage import FOLDERS, LocalStorage, StorageError, media_storage
 from bridge.store.db import create_engine
 
 
@@ -45,6 +49,7 @@ class RestoreReason(enum.StrEnum):
     NOT_EMPTY = "not_empty"
     TOOL_FAILED = "tool_failed"
     WRITE_FAILED = "write_failed"
+    STORAGE_FAILED = "storage_failed"
 
     @property
     def description(self) -> str:
@@ -61,6 +66,7 @@ RESTORE_TEXT = {
     RestoreReason.NOT_EMPTY: "the target is not empty; restore into an empty one, or give --force to replace it",
     RestoreReason.TOOL_FAILED: "the database tool failed; nothing was restored",
     RestoreReason.WRITE_FAILED: "writing failed; what was restored has been removed again",
+    RestoreReason.STORAGE_FAILED: "the media storage failed; what was restored has been removed again",
 }
 
 
@@ -145,7 +151,20 @@ async def occupied_target(config: Config) -> str:
     tables = await table_count(config.database.url)
     if tables:
         return f"the database holds {tables} tables"
+    stored = await _bucket_keys(config)
+    if stored:
+        return f"the bucket {config.media.bucket} holds {len(stored)} images"
     return ""
+
+
+async def _bucket_keys(config: Config) -> list[str]:
+    storage = media_storage(config)
+    if isinstance(storage, LocalStorage):
+        return []  # its files are in data_dir, looked at above
+    try:
+        return await storage.keys()
+    except StorageError as exc:
+        raise _Refused(RestoreReason.STORAGE_FAILED, exc.check.description) from None
 
 
 async def _empty_target(config: Config) -> None:
@@ -161,30 +180,63 @@ async def _empty_target(config: Config) -> None:
             path.unlink(missing_ok=True)
     else:
         await empty_postgres(config.database.url)
+    await _delete_stored(config, await _bucket_keys(config))
+
+
+async def _delete_stored(config: Config, keys: list[str]) -> None:
+    try:
+        await media_storage(config).delete(keys)
+    except StorageError as exc:
+        raise _Refused(RestoreReason.STORAGE_FAILED, exc.check.description) from None
 
 
 async def _restore(config: Config, path: Path, manifest: dict[str, Any]) -> int:
     data_dir = config.instance.data_dir.absolute()
     created_dir = not data_dir.exists()
     written: list[Path] = []
+    storage = media_storage(config)
+    put: list[str] = []  # objects written to the bucket
     try:
         _make_dir(data_dir)
         os.chmod(data_dir, 0o700)
         with tarfile.open(path, "r:") as tar:
             for info in tar:
-                if info.name.startswith(DATA_PREFIX):
-                    target = data_dir.joinpath(*PurePosixPath(info.name).parts[1:])
+                key = PurePosixPath(info.name).relative_to(DATA_PREFIX.rstrip("/")).as_posix() \
+                    if info.name.startswith(DATA_PREFIX) else ""
+                if key.split("/")[0] in FOLDERS and not isinstance(storage, LocalStorage):
+                    put.append(key)
+                    await storage.put(key, _read_member(tar, info, manifest), _content_type(key))
+                elif key:
+                    target = data_dir.joinpath(*PurePosixPath(key).parts)
                     _make_dir(target.parent)
                     written.append(target)
                     _write_member(tar, info, target, manifest)
             _restore_database(config, tar, manifest, data_dir, written)
-    except (OSError, tarfile.TarError, _Changed) as exc:
+    except (OSError, tarfile.TarError, _Changed, ToolFailed, StorageError) as exc:
         _remove(written, data_dir, created_dir)
-        raise _Refused(RestoreReason.WRITE_FAILED, _what_failed(exc)) from None
-    except ToolFailed as exc:
-        _remove(written, data_dir, created_dir)
-        raise _Refused(RestoreReason.TOOL_FAILED, str(exc)) from None
-    return len(written) - (1 if database_kind(config.database.url) == SQLITE else 0)
+        await _delete_stored(config, put)
+        raise _Refused(*_failure(exc)) from None
+    return len(written) + len(put) - (1 if database_kind(config.database.url) == SQLITE else 0)
+
+
+def _content_type(key: str) -> str:
+    return mimetypes.guess_type(key)[0] or "application/octet-stream"
+
+
+def _read_member(tar: tarfile.TarFile, info: tarfile.TarInfo, manifest: dict[str, Any]) -> bytes:
+    """An image for the bucket, checked again as it is read (it is at most `max_image_bytes`)."""
+    data = tar.extractfile(info).read()
+    if hashlib.sha256(data).hexdigest() != manifest["members"][info.name]["sha256"]:
+        raise _Changed(f"{info.name}: changed since it was checked")
+    return data
+
+
+def _failure(exc: Exception) -> tuple[RestoreReason, str]:
+    if isinstance(exc, ToolFailed):
+        return RestoreReason.TOOL_FAILED, str(exc)
+    if isinstance(exc, StorageError):
+        return RestoreReason.STORAGE_FAILED, exc.check.description
+    return RestoreReason.WRITE_FAILED, _what_failed(exc)
 
 
 def _what_failed(exc: Exception) -> str:

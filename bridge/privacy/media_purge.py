@@ -1,4 +1,4 @@
-"""Images nobody can use any more leave the database and the disk, in the daily retention run.
+"""Images nobody can use any more leave the database and the media storage, in the daily retention run.
 
 - Uploads never attached to a post — a form abandoned after a problem, an API upload no status used —
   after a day, as Mastodon does (a form kept open longer says the image is gone and asks for it again);
@@ -10,20 +10,19 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bridge.convert.images import media_dir
+from bridge.runtime.media_storage import MediaStorage, media_key
 from bridge.store.models import EditState, Media, Post, PostEdit, PostState
 
 UNATTACHED_AFTER = timedelta(days=1)
 DELETED_POST_AFTER = timedelta(days=1)
 
 
-async def purge_media(session: AsyncSession, data_dir: Path, now: datetime) -> dict[str, int]:
-    """Rows go in the caller's transaction; files right away (a file whose row survives a rollback is
+async def purge_media(session: AsyncSession, storage: MediaStorage, now: datetime) -> dict[str, int]:
+    """Rows go in the caller's transaction; stored files right away (a file whose row survives a rollback is
     answered 404 and its row goes with the next run)."""
     proposed = await _proposed_by_waiting_edits(session)
     due = {
@@ -32,14 +31,13 @@ async def purge_media(session: AsyncSession, data_dir: Path, now: datetime) -> d
         "deleted_posts_media": select(Media.id, Media.filename).join(Post, Post.id == Media.post_id).where(
             Post.state == PostState.DELETED, Post.deleted_at <= now - DELETED_POST_AFTER),
     }
-    counts, folder = {}, media_dir(data_dir)
+    counts = {}
     for name, query in due.items():
         rows = (await session.execute(query)).all()
         if rows:
             await session.execute(delete(Media).where(Media.id.in_([row.id for row in rows]))
                                   .execution_options(synchronize_session=False))
-        for row in rows:
-            (folder / row.filename).unlink(missing_ok=True)
+        await storage.delete([media_key(row.filename) for row in rows])
         counts[name] = len(rows)
     return counts
 

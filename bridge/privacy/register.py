@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from urllib.parse import urlsplit
 from typing import Any
 
 from bridge.config.model import Config
@@ -35,6 +36,15 @@ def retention_rows(config: Config) -> tuple[tuple[str, str], ...]:
     )
 
 
+def _storage_processor(config: Config) -> tuple[Recipient, ...]:
+    """Images (which can show people) kept in an S3 bucket: the service is a processor (Art. 28)."""
+    if config.media.backend != "s3":
+        return ()
+    where = urlsplit(config.media.endpoint).hostname if config.media.endpoint else "Amazon S3"
+    return (Recipient(f"Object storage for images ({where}, bucket {config.media.bucket})", "processor", "",
+                      "data-processing agreement (Art. 28 GDPR)"),)
+
+
 def build_register(config: Config, now: datetime) -> dict[str, Any]:
     reg = config.register
     law = reg.public_task_law or TO_FILL
@@ -42,7 +52,8 @@ def build_register(config: Config, now: datetime) -> dict[str, Any]:
     recipients = (Recipient("Servers of followers and repliers on the fediverse", "fediverse", "",
                             "none: the person's own server, addressed at their request"),
                   *(Recipient(p.recipient, "platform", p.country, p.transfer_mechanism, p.id)
-                    for p in config.platforms))
+                    for p in config.platforms),
+                  *_storage_processor(config))
     register = Register(
         controller={"name": reg.controller_name or config.instance.name, "address": reg.controller_address or "",
                     "contact": reg.controller_contact or "", "representative": reg.representative or ""},

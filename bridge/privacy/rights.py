@@ -25,6 +25,7 @@ from bridge.config.model import Config
 from bridge.store.db import utcnow
 from bridge.privacy import erasure
 from bridge.privacy.media_purge import purge_media
+from bridge.runtime.media_storage import media_storage
 from bridge.store.models import Job, JobState
 from bridge.privacy.register import build_register
 from bridge.runtime.secrets import load_or_create_secret
@@ -88,7 +89,7 @@ async def run_retention(session: AsyncSession, vault: Vault, config: Config, by:
     counts["finished_jobs"] = (await session.execute(
         delete(Job).where(Job.state.in_(ENDED_JOBS), Job.finished_at <= cutoff)
         .execution_options(synchronize_session=False))).rowcount
-    counts.update(await purge_media(session, config.instance.data_dir, now))
+    counts.update(await purge_media(session, media_storage(config), now))
     await record(session, Event(Action.RETENTION_PURGED, by[0], by[1], details=counts), now)
     return counts
 

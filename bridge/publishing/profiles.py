@@ -5,7 +5,6 @@ tells followers' servers (an `Update` of the actor; a `Move` when a retired acco
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import enum
 import io
@@ -23,12 +22,13 @@ from activitypub.keys import generate_keypair
 from activitypub.uris import INSTANCE_ACTOR_NAME
 from bridge.auth.users import user_ref
 from bridge.config.model import ACTOR_NAME, LANGUAGES, QUOTE_POLICIES, ActorConfig, Config, LimitsConfig
-from bridge.convert.images import MediaReason, process_image, store_file
+from bridge.convert.images import MediaReason, process_image
 from bridge.delivery.jobs import enqueue_actor_update, send_to_followers
 from bridge.publishing.uploads import IMAGE_WORK
 from bridge.queue import jobs
 from bridge.queue.context import JobOutcome, WorkerContext
 from bridge.runtime.accounts import FROM_FILE, account_of, profile_of
+from bridge.runtime.media_storage import media_key, media_storage
 from bridge.store.db import utcnow
 from bridge.store.models import Actor, Job, User, UserActor
 from consent.audit import Action, Event, record
@@ -173,7 +173,7 @@ def fit_profile_image(raw: bytes, limits: LimitsConfig, box: tuple[int, int]) ->
 
 async def accept_images(config: Config, name: str, form: ProfileForm
                         ) -> tuple[ProfileImages, dict[str, MediaReason]]:
-    """Checks and writes the uploaded pictures (through the media files, `store_file`); the refused ones by
+    """Checks and writes the uploaded pictures (into the media storage: data_dir or a bucket); the refused ones by
     field. Decoding runs in the bounded pool of post images, so a large or hostile picture never stalls the
     server."""
     written: dict[str, str] = {}
@@ -186,7 +186,7 @@ async def accept_images(config: Config, name: str, form: ProfileForm
             refused[kind] = reason
             continue
         filename = f"{kind}-{name}-{secrets.token_hex(6)}.png"  # a new name per picture: caches see the change
-        await asyncio.to_thread(store_file, config.instance.data_dir, filename, data)
+        await media_storage(config).put(media_key(filename), data, "image/png")
         written[kind] = filename
     return ProfileImages(written.get("avatar"), written.get("header")), refused
 

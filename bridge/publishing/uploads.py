@@ -1,4 +1,4 @@
-"""Storing an uploaded image for a post: re-encoded file on disk plus its media row."""
+"""Storing an uploaded image for a post: the re-encoded file in the media storage plus its media row."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridge.config.model import Config, LimitsConfig
-from bridge.convert.images import MAX_ALT, MediaReason, ProcessedImage, process_image, store_file
+from bridge.convert.images import MAX_ALT, MediaReason, ProcessedImage, process_image
+from bridge.runtime.media_storage import media_key, media_storage
 from bridge.store.models import Actor, Media, User, new_id
 from bridge.auth.users import may_use_actor
 
@@ -78,7 +79,7 @@ async def upload_image(session: AsyncSession, config: Config, user: User, actor_
     actor_id = await session.scalar(select(Actor.id).where(Actor.name == actor_name))
     media_id = new_id()
     filename = f"{media_id:x}.{image.extension}"
-    await asyncio.to_thread(store_file, config.instance.data_dir, filename, image.data)  # megabytes to disk
+    await media_storage(config).put(media_key(filename), image.data, image.mime_type)
     media = Media(id=media_id, actor_id=actor_id, uploader_id=user.id, filename=filename,
                   mime_type=image.mime_type, width=image.width, height=image.height, size=len(image.data),
                   alt=alt.strip(), decorative=decorative and not alt.strip())

@@ -4,6 +4,7 @@ personal-data vault."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import multiprocessing
 import time
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 
 from aiohttp.abc import AbstractResolver
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from activitypub.guard import GuardedSession, GuardPolicy, open_guarded_session
 from activitypub.keycache import KeyCache
@@ -58,6 +59,12 @@ class Federation:
             cached = self._signers[actor_name] = Signer.from_pem(self.uris.key_id(actor_name), pem)
         return cached
 
+    async def instance_signer(self, sessions: async_sessionmaker[AsyncSession]) -> Signer | None:
+        """The instance actor's signer with the key the database holds now (see `signer`): key fetches sign
+        with a key rotated by `stadtbote keys rotate --actor instance.actor` in another process at once."""
+        async with sessions() as session:
+            return await self.signer(session, INSTANCE_ACTOR_NAME)
+
     def forget_signer(self, actor_name: str) -> None:
         self._signers.pop(actor_name, None)
 
@@ -100,19 +107,24 @@ def guard_policy(config: Config, public_overrides: tuple[str, ...] = ()) -> Guar
 
 async def open_federation(config: Config, secret: bytes, instance_key_pem: str | None = None, *,
                           resolver: AbstractResolver | None = None,
-                          public_overrides: tuple[str, ...] = (), signing_processes: int | None = None
-                          ) -> Federation:
-    """Call inside a running event loop. `instance_key_pem` signs key fetches (secure-mode servers).
+                          public_overrides: tuple[str, ...] = (), signing_processes: int | None = None,
+                          sessions: async_sessionmaker[AsyncSession] | None = None) -> Federation:
+    """Call inside a running event loop. `instance_key_pem` signs key fetches (secure-mode servers); with
+    `sessions`, the instance actor's key is read from the database for every fetch instead (key rotation).
     `signing_processes`: processes that sign deliveries (0: the event loop's thread signs; default: the
     configured `federation.signing_processes`).
     Call `close()` at the end."""
     uris = Uris.for_base(config.instance.base_url)
     http = open_guarded_session(guard_policy(config, public_overrides), resolver=resolver)
     instance_signer = Signer.from_pem(uris.key_id(INSTANCE_ACTOR_NAME), instance_key_pem) if instance_key_pem else None
-    keys = KeyCache(DocumentKeyFetcher(http, instance_signer))
     processes = config.federation.signing_processes if signing_processes is None else signing_processes
     signing = signing_pool(processes) if processes else None
-    return Federation(config, uris, http, keys, Vault.from_secret(secret), signing, processes)
+    federation = Federation(config, uris, http, KeyCache(DocumentKeyFetcher(http, instance_signer)),
+                            Vault.from_secret(secret), signing, processes)
+    if sessions is not None:
+        federation.keys = KeyCache(DocumentKeyFetcher(
+            http, signer_source=functools.partial(federation.instance_signer, sessions)))
+    return federation
 
 
 async def instance_key(session: AsyncSession) -> str | None:

@@ -96,4 +96,10 @@ def exposition(figures: StoreFigures) -> bytes:
     """This process's counters and the database's figures, in the text format."""
     store = CollectorRegistry(auto_describe=False)
     store.register(StoreCollector(figures))
-    return generate_latest(REGISTRY) + generate_latest(store)
+    return process_exposition() + generate_latest(store)
+
+
+def process_exposition() -> bytes:
+    """This process's counters only: what a worker process reports (the database's figures come once, from
+    serve, so that summing over processes never counts them twice)."""
+    return generate_latest(REGISTRY)

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from bridge.cli.bootstrap import bootstrap  # noqa: E402
 from bridge.config.load import load_config  # noqa: E402
-from bridge.convert.images import store_file  # noqa: E402
+from bridge.runtime.media_storage import media_key, media_storage  # noqa: E402
 from bridge.store.db import create_engine, create_sessionmaker, utcnow  # noqa: E402
 from bridge.store.models import Actor, Media, Post, PostState, new_id  # noqa: E402
 from sqlalchemy import select  # noqa: E402
@@ -65,7 +65,9 @@ async def seed(config_path: Path, posts: int, images: int, image_kb: int) -> Non
 def _image(config, actor_id: int, post_id: int, image_kb: int) -> Media:
     media_id = new_id()
     filename = f"{media_id:x}.jpg"
-    store_file(config.instance.data_dir, filename, os.urandom(image_kb * 1024))
+    path = media_storage(config).local_path(media_key(filename))  # a local data_dir: written directly
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(os.urandom(image_kb * 1024))
     return Media(id=media_id, actor_id=actor_id, post_id=post_id, filename=filename, mime_type="image/jpeg",
                  width=1600, height=1200, size=image_kb * 1024, alt="Ein Bild")
 

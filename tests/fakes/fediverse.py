@@ -139,6 +139,7 @@ class FakeInstance:
         self.documents: dict[str, tuple[int, Any]] = {}
         self.received: list[Received] = []
         self.fetched: list[tuple[str, bool]] = []  # (path, signed) of every GET we answered
+        self.fetch_headers: list[tuple[str, dict[str, str]]] = []  # (path, headers in lower case) of those GETs
         # Statuses (with optional headers) to answer the next POSTs with, e.g. a 503 then a 410.
         self.answers: list[tuple[int, dict[str, str]]] = []
         self.delay = 0.0  # seconds before answering a POST: a slow server
@@ -184,6 +185,7 @@ class FakeInstance:
     async def _get(self, request: web.Request) -> web.Response:
         path = request.path
         self.fetched.append((path, "Signature" in request.headers))
+        self.fetch_headers.append((path, {k.lower(): v for k, v in request.headers.items()}))
         if path == "/.well-known/webfinger":
             return self._webfinger(request.query.get("resource", ""))
         actor = self.actors.get(path) or self.actors.get(path.removesuffix("/main-key"))

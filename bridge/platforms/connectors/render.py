@@ -11,7 +11,7 @@ import regex
 from activitypub.uris import Uris
 from bridge.config.model import Config
 from bridge.platforms.connectors.base import ImageView, PostView
-from bridge.convert.images import media_dir
+from bridge.runtime.media_storage import media_key, media_storage
 from bridge.store.models import Post
 from bridge.convert.text import parse_text
 
@@ -20,8 +20,8 @@ BREAK = regex.compile(r"\s+")
 
 
 def post_view(post: Post, config: Config, uris: Uris) -> PostView:
-    folder = media_dir(config.instance.data_dir)
-    images = tuple(ImageView(str(folder / m.filename), m.mime_type, "" if m.decorative else m.alt, m.width, m.height)
+    storage = media_storage(config)  # the caller made local copies of a bucket's images (`ensure_local`)
+    images = tuple(ImageView(str(storage.local_path(media_key(m.filename))), m.mime_type, "" if m.decorative else m.alt, m.width, m.height)
                    for m in post.media)
     return PostView(post.id, post.text, post.spoiler_text or "", post.language,
                     uris.permalink(post.actor.name, str(post.id)), images, post.published_at)

@@ -18,6 +18,7 @@ from activitypub.documents import ResourceRejected
 from activitypub.uris import INSTANCE_ACTOR_NAME, Uris
 from bridge.appkeys import CONFIG, SESSIONS
 from bridge.convert.activitypub import actor_to_document, post_to_note
+from bridge.convert.mastodon import MASTODON_API_VERSION
 from bridge.store.models import Actor, Post, PostState
 from bridge.web.public.pages import prefers_activity_json
 from bridge.web.public.views import int_cursor
@@ -72,7 +73,10 @@ async def nodeinfo(request: web.Request) -> web.Response:
                                      .where(Post.state == PostState.PUBLISHED)) or 0
     accounts = len(config.actors)
     usage = documents.Usage(accounts, accounts, accounts, posts)
-    body = documents.nodeinfo(VERSION, usage, node_name=config.instance.name)
+    # `upstream` names the client API this server speaks: Whalebird (megalodon's `detector`) recognises a
+    # Mastodon-compatible server by it, as it does for Mastodon's forks.
+    body = documents.nodeinfo(VERSION, usage, node_name=config.instance.name,
+                              metadata={"upstream": {"name": "mastodon", "version": MASTODON_API_VERSION}})
     return web.json_response(body, content_type="application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.1#\"",
                              headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=1800"})
 

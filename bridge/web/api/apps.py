@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bridge.appkeys import SESSIONS
-from bridge.auth.oauth import app_token, register_app
+from bridge.auth.oauth import ADMIN_TOKEN_SCOPES, app_token, register_app
 from bridge.convert.oauth import admin_token_application, application, credential_application
 from bridge.web.api.request import authorize, read_params, validation_error
 from bridge.web.oauth.endpoints import CORS, preflight
@@ -36,7 +36,7 @@ async def verify_credentials(request: web.Request) -> web.Response:
         await session.commit()  # keeps the token's last_used_at
     if token.app is not None:
         return web.json_response(application(token.app), headers=PRIVATE)
-    return web.json_response(admin_token_application(token.label), headers=PRIVATE)
+    return web.json_response(admin_token_application(token.label, ADMIN_TOKEN_SCOPES), headers=PRIVATE)
 
 
 def setup(app: web.Application) -> None:

@@ -11,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from activitypub.jsonload import MAX_BYTES, JsonLoaded, JsonReason, load_json
 from bridge.store.models import ApiToken
-from bridge.auth.tokens import TOKEN_TEXT, TokenReason, authenticate_token
+from bridge.auth.oauth import scope_covers
+from bridge.auth.tokens import TOKEN_TEXT, TokenReason, authenticate_token, refuse_token
+from bridge.web.api.scopes import required_scopes
 from bridge.web.form_reader import InputReason, has_invalid_characters, read_form, refusal
 
 NOT_FOUND = "Record not found"  # Mastodon's words for a missing or invisible record
@@ -61,6 +63,11 @@ async def authorize(request: web.Request, session: AsyncSession, *, required: bo
         header = header.encode("ascii", "replace").decode("ascii")
     result = await authenticate_token(session, header)
     if result.ok:
+        needed = required_scopes(request)
+        if needed is None or (needed and not scope_covers(result.token.scopes, needed)):
+            # A route missing from the table is refused to every token: a new route is guarded or unusable.
+            refused = await refuse_token(session, result.token, TokenReason.OUTSIDE_SCOPES)
+            raise api_error(403, refused.description)
         return result.token
     # Mastodon says "invalid" for a missing token as well; the audit entry keeps the precise reason.
     message = TOKEN_TEXT[TokenReason.UNKNOWN] if result.reason is TokenReason.MISSING else result.description

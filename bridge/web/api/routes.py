@@ -13,7 +13,9 @@ from bridge.web.api import (
     empty as api_empty,
     instance as api_instance,
     media as api_media,
+    notifications as api_notifications,
     scheduled as api_scheduled,
+    search as api_search,
     timelines as api_timelines,
     statuses as api_statuses,
 )
@@ -25,6 +27,8 @@ def setup(app: web.Application) -> None:
     api_media.setup(app)
     api_scheduled.setup(app)
     api_timelines.setup(app)
+    api_notifications.setup(app)
+    api_search.setup(app)
     api_accounts.setup(app)
     api_instance.setup(app)
     api_apps.setup(app)

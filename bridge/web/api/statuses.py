@@ -33,6 +33,7 @@ from bridge.publishing.posts import (POST_TEXT, Description, Draft, PostReason, 
 from bridge.web.api.accounts import PRIVATE, account_stats
 from bridge.web.api.request import (MAX_ID, NOT_FOUND, Params, api_error, authorize, path_id, read_params,
                                     validation_error)
+from consent.interactions import count_for
 
 # Mastodon's documented rule: "Must be at least 5 minutes in the future". (Mastodon itself quietly
 # publishes a time in the past at once; for an authority a stale timestamp is a mistake to report.)
@@ -132,8 +133,9 @@ async def _answer(session: AsyncSession, config: Config, post: Post, *, created:
     if created and waiting and post.scheduled_at is not None:
         return web.json_response(post_to_scheduled_status(post, uris, key), headers=PRIVATE)
     stats = await account_stats(session, post.actor_id)
-    return web.json_response(post_to_status(post, config, uris, stats, source=source, waiting_edit=waiting_edit),
-                             headers=PRIVATE)
+    counts = (await count_for(session, [post.id]))[post.id]
+    return web.json_response(post_to_status(post, config, uris, stats, source=source, waiting_edit=waiting_edit,
+                                            counts=counts), headers=PRIVATE)
 
 
 async def create_status(request: web.Request) -> web.Response:

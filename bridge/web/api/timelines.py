@@ -20,6 +20,7 @@ from bridge.store.models import Media, Post, PostState
 from bridge.web.api.accounts import PRIVATE, account_stats, configured_actor
 from bridge.web.api.pages import Cursor, link_header, page_ids, read_cursor
 from bridge.web.api.request import MAX_ACCOUNT_ID, Params, authorize, path_id, read_params
+from consent.interactions import count_for
 
 TRUE = ("1", "true", "on", "yes")
 HOME_KEPT = ("local", "limit")  # the parameters Mastodon carries into its Link header, per endpoint
@@ -47,9 +48,10 @@ async def _statuses(request: web.Request, session: AsyncSession, query: Select, 
     ids = await page_ids(session, query, Post.id, cursor)
     posts = await load(session, ids)
     stats = {actor_id: await account_stats(session, actor_id) for actor_id in {p.actor_id for p in posts}}
+    counts = await count_for(session, ids)
     await session.commit()
     uris = Uris.for_base(config.instance.base_url)
-    body = [post_to_status(p, config, uris, stats[p.actor_id]) for p in posts]
+    body = [post_to_status(p, config, uris, stats[p.actor_id], counts=counts[p.id]) for p in posts]
     return web.json_response(body, headers=PRIVATE | link_header(config.instance.base_url, request, ids, kept))
 
 
@@ -85,12 +87,29 @@ async def account_statuses(request: web.Request) -> web.Response:
         if _flag(params, "exclude_replies"):  # answers to citizens are replies to other servers' notes
             query = query.where(Post.in_reply_to.is_(None))
         if params.get("tagged"):
-            query = query.where(Post.id.in_(select(PostTag.post_id).where(
-                PostTag.tag == normalize_tag(params.get("tagged")))))
+            query = _tagged(query, params.get("tagged"))
         return await _statuses(request, session, query, cursor, ACCOUNT_KEPT)
+
+
+def _tagged(query: Select, tag: str) -> Select:
+    return query.where(Post.id.in_(select(PostTag.post_id).where(PostTag.tag == normalize_tag(tag))))
+
+
+async def tag_timeline(request: web.Request) -> web.Response:
+    """`timelines/tag/:hashtag`: this server's published posts with the tag (`any[]`, `all[]`, `none[]` are
+    not offered); apps open it when a hashtag is tapped."""
+    async with request.app[SESSIONS]() as session:
+        await authorize(request, session, required=False)
+        params = await read_params(request)
+        cursor = read_cursor(params)
+        query = _only_media(_tagged(_published(), request.match_info["hashtag"]), params)
+        if _flag(params, "remote"):
+            query = query.where(false())
+        return await _statuses(request, session, query, cursor, PUBLIC_KEPT)
 
 
 def setup(app: web.Application) -> None:
     app.router.add_get("/api/v1/timelines/home", home)
     app.router.add_get("/api/v1/timelines/public", public)
+    app.router.add_get("/api/v1/timelines/tag/{hashtag}", tag_timeline)
     app.router.add_get(r"/api/v1/accounts/{id:\d+}/statuses", account_statuses)

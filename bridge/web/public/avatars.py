@@ -1,8 +1,9 @@
 """Profile pictures of the authority's accounts: the configured file, re-encoded once to a square-bounded
-PNG (no metadata) and served from data_dir, so what servers and readers load is always small and clean."""
+PNG (no metadata) and kept in the media storage, so what servers and readers load is always small and clean."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 from pathlib import Path
 
@@ -10,16 +11,28 @@ from aiohttp import web
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from bridge.appkeys import CONFIG
-from bridge.convert.images import media_dir
+from bridge.runtime.media_storage import MediaStorage, avatar_key, media_key, media_storage
+from bridge.web.media_responses import stored_response
 
 SIZE = 400  # Mastodon shows avatars at 400×400 at most
 
 
-def avatar_file(data_dir: Path, name: str, source: Path) -> Path | None:
-    """The re-encoded avatar, made again when the configured file is newer; None if it is no image."""
-    target = data_dir / "avatars" / f"{name}.png"
-    if target.is_file() and target.stat().st_mtime >= source.stat().st_mtime:
-        return target
+async def store_avatar(storage: MediaStorage, name: str, source: Path) -> bool:
+    """The re-encoded avatar is in the storage, made again when the configured file is newer; False if the
+    file is no image."""
+    key = avatar_key(name)
+    stored = await storage.stat(key)
+    # A bucket keeps whole seconds: the source's mtime is compared at that resolution.
+    if stored is not None and stored.modified.timestamp() >= int(source.stat().st_mtime):
+        return True
+    data = await asyncio.to_thread(_reencode, source)
+    if data is None:
+        return False
+    await storage.put(key, data, "image/png")
+    return True
+
+
+def _reencode(source: Path) -> bytes | None:
     try:
         with Image.open(source) as image:
             image = ImageOps.exif_transpose(image)
@@ -28,16 +41,7 @@ def avatar_file(data_dir: Path, name: str, source: Path) -> Path | None:
             image.convert("RGBA").save(out, "PNG", optimize=True)
     except (UnidentifiedImageError, OSError, ValueError):
         return None
-    return _write(target, out.getvalue())
-
-
-def _write(target: Path, data: bytes) -> Path:
-    """Atomically, so a reader never gets half a picture."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(target)
-    return target
+    return out.getvalue()
 
 
 async def serve_avatar(request: web.Request) -> web.StreamResponse:
@@ -45,12 +49,12 @@ async def serve_avatar(request: web.Request) -> web.StreamResponse:
     actor = config.actor(request.match_info["name"])
     if actor is None or not actor.has_avatar:
         raise web.HTTPNotFound()
+    storage = media_storage(config)
     if actor.avatar_file:  # uploaded in the browser, already re-encoded (`bridge.publishing.profiles`)
-        return _picture(media_dir(config.instance.data_dir) / actor.avatar_file)
-    path = avatar_file(config.instance.data_dir, actor.name, actor.avatar)
-    if path is None:
+        return await _picture(request, storage, media_key(actor.avatar_file))
+    if not await store_avatar(storage, actor.name, actor.avatar):
         raise web.HTTPNotFound()
-    return _picture(path)
+    return await _picture(request, storage, avatar_key(actor.name))
 
 
 async def serve_header(request: web.Request) -> web.StreamResponse:
@@ -58,15 +62,12 @@ async def serve_header(request: web.Request) -> web.StreamResponse:
     actor = config.actor(request.match_info["name"])
     if actor is None or not actor.header_file:
         raise web.HTTPNotFound()
-    return _picture(media_dir(config.instance.data_dir) / actor.header_file)
+    return await _picture(request, media_storage(config), media_key(actor.header_file))
 
 
-def _picture(path: Path) -> web.StreamResponse:
-    # Storage: the media folder (`bridge.convert.images.media_dir`); another backend serves from there too.
-    if not path.is_file():
-        raise web.HTTPNotFound()
-    return web.FileResponse(path, headers={"Cache-Control": "public, max-age=86400",
-                                           "Content-Type": "image/png"})
+async def _picture(request: web.Request, storage: MediaStorage, key: str) -> web.StreamResponse:
+    return await stored_response(request, storage, key, "image/png",
+                                 {"Cache-Control": "public, max-age=86400", "Content-Type": "image/png"}, True)
 
 
 def setup(app: web.Application) -> None:

@@ -6,7 +6,8 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bridge.appkeys import CONFIG, SESSIONS, USER
-from bridge.convert.images import media_dir
+from bridge.runtime.media_storage import media_key, media_storage
+from bridge.web.media_responses import stored_response
 from bridge.store.models import Actor, Media, Post, PostState
 from bridge.auth.users import may_use_actor
 
@@ -30,8 +31,6 @@ async def serve_media(request: web.Request) -> web.StreamResponse:
     user = request.get(USER)
     if not public and not (user is not None and may_use_actor(user, actor_name)):
         raise web.HTTPNotFound()
-    path = media_dir(request.app[CONFIG].instance.data_dir) / filename
-    if not path.is_file():
-        raise web.HTTPNotFound()
     headers = {"Cache-Control": "public, max-age=31536000, immutable" if public else "private, no-store"}
-    return web.FileResponse(path, headers=headers)
+    return await stored_response(request, media_storage(request.app[CONFIG]), media_key(filename),
+                                 media.mime_type, headers, public)

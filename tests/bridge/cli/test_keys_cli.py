@@ -48,9 +48,21 @@ def test_rotate_prints_both_fingerprints_and_queues_the_update(capsys, tmp_path,
     assert [(e.action, e.subject_ref) for e in entries[len(entries_before):]] == [("key.created", "actor:stadt")]
 
 
+def test_the_instance_actors_key_rotates_without_an_update(capsys, tmp_path, db_url):
+    config = write_config(tmp_path, db_url)
+    before, kinds_before, entries_before = state(db_url)
+    code, out, err = run_cli(capsys, "keys", "rotate", "--actor", "instance.actor", "--config", str(config))
+    after, kinds, entries = state(db_url)
+    assert code == 0, err
+    assert after["instance.actor"] != before["instance.actor"] and after["stadt"] == before["stadt"]
+    assert f"{fingerprint(before['instance.actor'])} -> {fingerprint(after['instance.actor'])}" in out
+    assert kinds == kinds_before  # nobody follows the instance actor
+    assert [(e.action, e.subject_ref) for e in entries[len(entries_before):]] == [
+        ("key.created", "actor:instance.actor")]
+
+
 @pytest.mark.parametrize("name, message", [
     ("nobody", "cannot rotate the key of 'nobody': no such account"),
-    ("instance.actor", "cannot rotate the key of 'instance.actor': the instance actor only signs fetches"),
 ])
 def test_an_unknown_account_is_one_line_and_changes_nothing(capsys, tmp_path, db_url, name, message):
     config = write_config(tmp_path, db_url)

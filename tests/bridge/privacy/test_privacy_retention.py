@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bridge.store.db import utcnow
-from bridge.convert.images import media_dir, store_file
+from bridge.runtime.media_storage import MEDIA, media_key, media_storage
 from bridge.store.models import Actor, Job, JobState, Media, Post, PostState
 from bridge.privacy.rights import run_retention, vault_for
 from consent.audit import Action
@@ -86,7 +86,7 @@ async def test_each_category_loses_exactly_what_is_past_its_deadline(sessions_on
 
 
 async def test_images_nobody_can_use_leave_the_database_and_the_disk_after_a_day(sessions_only, config):
-    vault, now, folder = vault_for(config), utcnow(), media_dir(config.instance.data_dir)
+    vault, now, folder = vault_for(config), utcnow(), config.instance.data_dir / MEDIA
     day = timedelta(days=1)
     async with sessions_only.begin() as session:
         actor_id = await session.scalar(select(Actor.id).where(Actor.name == "stadt"))
@@ -100,7 +100,7 @@ async def test_images_nobody_can_use_leave_the_database_and_the_disk_after_a_day
                   "deleted_just_now": (posts["deleted_just_now"].id, now),
                   "abandoned": (None, now - day - SECOND), "being_written": (None, now - day + SECOND)}
         for label, (post_id, created) in images.items():
-            store_file(config.instance.data_dir, f"{label}.png", b"png")
+            await media_storage(config).put(media_key(f"{label}.png"), b"png", "image/png")
             session.add(Media(actor_id=actor_id, post_id=post_id, filename=f"{label}.png", mime_type="image/png",
                               width=1, height=1, size=3, created_at=created))
 

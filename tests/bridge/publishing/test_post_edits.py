@@ -16,6 +16,7 @@ from bridge.publishing.drafts import DraftField, PostReason
 from bridge.publishing.posts import Description, Draft
 from bridge.publishing.uploads import upload_image
 from bridge.privacy.media_purge import purge_media
+from bridge.runtime.media_storage import media_storage
 from bridge.store.db import utcnow
 from bridge.store.models import EditState, Job, Post, PostEdit, PostRevision, PostState, Role
 from consent.models import AuditEntry
@@ -224,7 +225,7 @@ async def test_a_new_image_of_a_waiting_edit_survives_the_daily_purge_of_unattac
         stray = await upload_image(s, config, await find_user(s, "anna"), "feuerwehr", png(), alt="Vergessen")
     await edit(sessions_only, config, "anna", post_id, "Mit Bild", media_ids=(uploaded.media.id,))
     async with sessions_only.begin() as s:
-        counts = await purge_media(s, config.instance.data_dir, utcnow() + timedelta(days=3))  # nobody decided yet
+        counts = await purge_media(s, media_storage(config), utcnow() + timedelta(days=3))  # nobody decided yet
     assert counts["unattached_media"] == 1  # the stray upload only
     seen = await proposal_sha(sessions_only, post_id)
     async with sessions_only.begin() as s:

@@ -14,7 +14,9 @@ async def token(sessions):
 
 
 FOR_TOKEN = ["/api/v1/notifications", "/api/v2/filters", "/api/v1/filters", "/api/v1/lists", "/api/v1/followed_tags",
-             "/api/v1/announcements"]
+             "/api/v1/announcements", "/api/v1/follow_requests", "/api/v2/suggestions", "/api/v1/conversations",
+             "/api/v1/bookmarks", "/api/v1/favourites", "/api/v1/mutes", "/api/v1/blocks", "/api/v1/featured_tags",
+             "/api/v1/notifications/requests"]
 PUBLIC = ["/api/v1/custom_emojis", "/api/v1/trends/tags", "/api/v1/trends", "/api/v1/trends/statuses",
           "/api/v1/trends/links"]
 
@@ -45,6 +47,8 @@ async def test_notifications_can_be_dismissed_counted_and_cleared(client, token)
     assert await (await client.post("/api/v1/notifications/clear", headers=bearer(token))).json() == {}
     grouped = await client.get("/api/v2/notifications", headers=bearer(token))
     assert await grouped.json() == {"accounts": [], "statuses": [], "notification_groups": []}
+    policy = await (await client.get("/api/v2/notifications/policy", headers=bearer(token))).json()
+    assert policy["for_not_following"] == "accept" and policy["summary"]["pending_requests_count"] == 0
 
 
 async def test_markers_are_an_empty_object_and_a_new_one_is_accepted(client, token):
@@ -63,7 +67,7 @@ async def test_preferences_are_the_public_defaults(client, config, token):
                                      "reading:expand:media": "default", "reading:expand:spoilers": False}
 
 
-@pytest.mark.parametrize("method, path", [("GET", "/api/v1/unbekannt"), ("GET", "/api/v1/bookmarks"),
+@pytest.mark.parametrize("method, path", [("GET", "/api/v1/unbekannt"), ("GET", "/api/v1/domain_blocks"),
                                           ("POST", "/api/v1/statuses/1/favourite"), ("GET", "/api/v9/instance"),
                                           ("PATCH", "/api/v1/statuses"), ("GET", "/api/"), ("DELETE", "/api/v1/lists")])
 async def test_unknown_api_endpoints_answer_mastodons_404(client, token, method, path):

@@ -12,7 +12,9 @@ import pytest
 from sqlalchemy import select
 from yarl import URL
 
+from bridge.privacy.rights import vault_for
 from bridge.store.models import ApiToken
+from consent.platform_replies import store_platform_reply
 from support.api import png_bytes
 from support.live import config, listening, port, sessions_beside  # noqa: F401  (fixtures)
 from support.oauth import OOB, hidden_fields
@@ -126,7 +128,7 @@ def editor_day(api, code: str):
     return posted, edited, history, when, planned, scheduled, home, own, notifications
 
 
-async def test_mastodon_py_edits_schedules_and_reads_timelines(server, server_sessions):
+async def test_mastodon_py_edits_schedules_and_reads_timelines(server, server_sessions, config):
     api, code = await consent(server, server_sessions, "stadt")
     posted, edited, history, when, planned, scheduled, home, own, notifications = await asyncio.to_thread(
         editor_day, api, code)
@@ -140,3 +142,14 @@ async def test_mastodon_py_edits_schedules_and_reads_timelines(server, server_se
     assert [s["id"] for s in home] == [posted["id"]] and "Sonntag" in home[0]["content"]
     assert [s["id"] for s in own] == [posted["id"]] and own[0]["account"]["acct"] == "stadt"
     assert list(notifications) == []
+
+    # A citizen answers on a platform; the editor's app shows it as a mention, with its moderation state.
+    async with server_sessions.begin() as session:
+        await store_platform_reply(session, vault_for(config), platform_kind="bluesky", platform_id="bsky_stadt",
+                                   author_id="did:plc:carol", reply_id="at://carol/1", text="Kommt die Feuerwehr?",
+                                   url="https://bsky.app/x", post_id=int(posted["id"]), actor_name="stadt",
+                                   retention=timedelta(days=180), now=datetime.now(timezone.utc))
+    [mention] = await asyncio.to_thread(api.notifications)
+    assert mention["type"] == "mention" and "Kommt die Feuerwehr?" in mention["status"]["content"]
+    assert mention["status"]["in_reply_to_id"] == posted["id"]
+    assert mention["status"]["stadtbote"] == {"moderation": "pending", "consent": "not_asked"}

@@ -11,7 +11,7 @@ from PIL import ExifTags, Image
 from sqlalchemy import select, update
 
 from bridge.appkeys import SESSIONS
-from bridge.convert.images import media_dir
+from bridge.runtime.media_storage import MEDIA, media_key, media_storage
 from bridge.store.models import Job, Media, Post
 from bridge.handlers import standard_worker
 from bridge.queue.context import WorkerContext
@@ -48,7 +48,7 @@ async def test_a_post_with_an_image_is_published_and_the_stored_image_has_no_exi
     assert page.status == 200 and page.has("Published") and page.has("Neue Bänke im")
     [media] = await media_rows(sessions)
     assert f'src="/media/{media.filename}" alt="Zwei Holzbänke"' in page.text
-    stored = Image.open(media_dir(config.instance.data_dir) / media.filename)
+    stored = Image.open(media_storage(config).local_path(media_key(media.filename)))
     assert "exif" not in stored.info
     assert not stored.getexif() and not stored.getexif().get_ifd(ExifTags.IFD.GPSInfo)
 
@@ -193,7 +193,7 @@ async def test_an_editor_cannot_post_as_an_account_not_theirs(visitors, sessions
     page = await browser.post("/editor/compose", form)
     assert page.status == 403 and page.has("You may not post as this account.")
     assert await count_posts(sessions) == 0 and await media_rows(sessions) == []
-    assert not list(media_dir(config.instance.data_dir).glob("*"))
+    assert not list((config.instance.data_dir / MEDIA).glob("*"))
 
 
 async def test_a_scheduled_post_waits_and_the_worker_publishes_it(visitors, sessions, config):
