@@ -19,10 +19,10 @@ UTC = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('actor') as batch:
-        batch.add_column(sa.Column('profile', sa.JSON(), nullable=True))
-        batch.add_column(sa.Column('profile_version', sa.Integer(), nullable=False, server_default='0'))
-        batch.add_column(sa.Column('retired_at', UTC, nullable=True))
+    # Plain ADD COLUMN, which SQLite has: a batch copy would drop `actor`, which posts and keys refer to.
+    op.add_column('actor', sa.Column('profile', sa.JSON(), nullable=True))
+    op.add_column('actor', sa.Column('profile_version', sa.Integer(), nullable=False, server_default='0'))
+    op.add_column('actor', sa.Column('retired_at', UTC, nullable=True))
     op.create_table('platform_connection',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('kind', sa.String(length=24), nullable=False),
@@ -48,7 +48,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table('platform_oauth_state')
     op.drop_table('platform_connection')
-    with op.batch_alter_table('actor') as batch:
-        batch.drop_column('retired_at')
-        batch.drop_column('profile_version')
-        batch.drop_column('profile')
+    # In place on both databases (SQLite 3.35+): a batch copy would drop `actor`, which other tables refer to.
+    for column in ('retired_at', 'profile_version', 'profile'):
+        op.execute(f'ALTER TABLE actor DROP COLUMN {column}')
