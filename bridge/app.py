@@ -15,11 +15,12 @@ from bridge.appkeys import CONFIG, ENGINE, FEDERATION, SECRET, SESSIONS, TEMPLAT
 from bridge.config.model import Config
 from bridge.store.db import create_engine, create_sessionmaker
 from bridge.store.versions import VersionBoard
+from bridge.runtime.accounts import adopt_file_accounts
 from bridge.runtime.federation import instance_key, open_federation
 from bridge.web.i18n import Catalogues
 from bridge.runtime.secrets import load_or_create_secret
 from bridge.web.activitypub import documents as activitypub_views
-from bridge.web.admin import users as admin
+from bridge.web.admin import accounts as admin_accounts, users as admin
 from bridge.web.api import routes as api
 from bridge.web.oauth import routes as oauth
 from bridge.web import auth
@@ -29,7 +30,7 @@ from bridge.web.editor import dashboard as editor, mirrors
 from bridge.web.moderation import replies as moderation
 from bridge.web.clients import client_origin
 from bridge.web.form_reader import TEXT_CAP
-from bridge.web.middleware import csrf, errors, measure, security_headers, signed_in_user
+from bridge.web.middleware import csrf, current_accounts, errors, measure, security_headers, signed_in_user
 from bridge.web.operations import health, metrics
 from bridge.web.render import create_templates
 from bridge.web.readcache import READ_CACHE, ReadCache
@@ -49,7 +50,7 @@ def create_app(config: Config, *, run_worker: bool = True, resolver: AbstractRes
                public_overrides: tuple[str, ...] = ()) -> web.Application:
     """`resolver` and `public_overrides` let tests reach fake remote servers on loopback by name."""
     app = web.Application(
-        middlewares=[client_origin, measure, security_headers, errors, signed_in_user, csrf,
+        middlewares=[client_origin, measure, security_headers, errors, current_accounts, signed_in_user, csrf,
                      counting.count_readers],
         client_max_size=config.limits.max_images * config.limits.max_image_bytes + FORM_OVERHEAD,
     )
@@ -68,6 +69,7 @@ def create_app(config: Config, *, run_worker: bool = True, resolver: AbstractRes
     auth.setup(app)
     editor.setup(app)
     admin.setup(app)
+    admin_accounts.setup(app)
     api.setup(app)
     oauth.setup(app)
     activitypub_views.setup(app)
@@ -87,6 +89,8 @@ async def _database(app: web.Application):
     engine = create_engine(app[CONFIG].database.url)
     app[ENGINE] = engine
     app[SESSIONS] = create_sessionmaker(engine)
+    async with app[SESSIONS].begin() as session:
+        await adopt_file_accounts(session, app[CONFIG])
     cache = app[CONFIG].cache
     app[READ_CACHE] = ReadCache(VersionBoard(engine, cache.recheck_ms / 1000), cache.memory_mb * 2**20)
     yield

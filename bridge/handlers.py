@@ -9,8 +9,9 @@ from bridge.platforms import answers as platform_answers
 from bridge.platforms import backfeed, health as platform_health, jobs as platform_jobs
 from bridge.delivery import jobs as delivery
 from bridge.mail import jobs as mail_jobs
-from bridge.publishing import feedimport, hubping, polls, posts
+from bridge.publishing import feedimport, hubping, polls, posts, profiles
 from bridge.config.model import Config
+from bridge.runtime.accounts import refresh as refresh_accounts
 from bridge.privacy import jobs as privacy_jobs
 from bridge.queue.context import BatchHandler, Handler, JobOutcome, JobStatus, WorkerContext
 from bridge.store.models import Job
@@ -49,12 +50,21 @@ def _http(ctx: WorkerContext):
 
 
 def all_handlers() -> dict[str, Handler]:
-    return {posts.PUBLISH_JOB: handle_publish, feedimport.POLL_JOB: handle_feed_poll,
-            hubping.WEBSUB_PING_JOB: handle_websub_ping,
-            warning_polls.POLL_JOB: handle_warnings_poll, **delivery.handlers(),
-            **platform_jobs.handlers(), **backfeed.handlers(), **privacy_jobs.handlers(),
-            **platform_health.handlers(), **mail_jobs.handlers(), **platform_answers.handlers(),
-            **polls.handlers()}
+    handlers = {posts.PUBLISH_JOB: handle_publish, feedimport.POLL_JOB: handle_feed_poll,
+                hubping.WEBSUB_PING_JOB: handle_websub_ping,
+                warning_polls.POLL_JOB: handle_warnings_poll, **delivery.handlers(),
+                **platform_jobs.handlers(), **backfeed.handlers(), **privacy_jobs.handlers(),
+                **platform_health.handlers(), **mail_jobs.handlers(), **platform_answers.handlers(),
+                **polls.handlers(), **profiles.handlers()}
+    return {kind: _with_current_accounts(handler) for kind, handler in handlers.items()}
+
+
+def _with_current_accounts(handler: Handler) -> Handler:
+    """Each job sees the accounts and platforms as the database has them (changed in the browser meanwhile)."""
+    async def run(ctx: WorkerContext, session: AsyncSession, job: Job) -> JobOutcome:
+        await refresh_accounts(session, ctx.config)
+        return await handler(ctx, session, job)
+    return run
 
 
 def all_batch_handlers() -> dict[str, BatchHandler]:
@@ -66,6 +76,7 @@ async def start_chains(sessions: async_sessionmaker[AsyncSession], config: Confi
     retention and audit checkpoint runs, the daily platform credential check, the daily reply digest, each account's feed poll.
     Several processes starting at once never double a chain. Returns the kinds (and accounts) started."""
     async with sessions.begin() as session:
+        await refresh_accounts(session, config)  # the feed polls of accounts made in the browser, too
         started = await privacy_jobs.ensure_privacy_jobs(session, config)
         if await platform_health.ensure_health_job(session, config):
             started.append(platform_health.HEALTH_JOB)

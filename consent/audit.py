@@ -45,6 +45,15 @@ class Action(enum.StrEnum):
     CSRF_REJECTED = "csrf.rejected"
     KEY_CREATED = "key.created"
     ACTOR_CREATED = "actor.created"
+    ACTOR_UPDATED = "actor.updated"  # an admin changed an account's profile or settings
+    ACTOR_RETIRED = "actor.retired"
+    ACTOR_MOVED = "actor.moved"  # a retired account's followers were told where it went (Move)
+    PLATFORM_CONNECTED = "platform.connected"  # an admin connected a platform account (credentials sealed)
+    PLATFORM_DISCONNECTED = "platform.disconnected"
+    IMPORT_ADDED = "import.added"  # a feed import of an account was added or changed
+    IMPORT_PAUSED = "import.paused"
+    IMPORT_RESUMED = "import.resumed"
+    IMPORT_REMOVED = "import.removed"
     POST_CREATED = "post.created"
     POST_SUBMITTED = "post.submitted"
     POST_APPROVED = "post.approved"

@@ -16,6 +16,7 @@ from bridge.store.db import create_database_file
 from bridge.config.model import Config
 from bridge.store.models import Actor, Role, User
 from bridge.auth.users import create_user
+from bridge.runtime.accounts import adopt_file_accounts
 from bridge.runtime.secrets import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, loose_modes, make_private_dir, private_paths
 from consent.audit import Action, Event, record
 
@@ -65,4 +66,5 @@ async def ensure_actors(session: AsyncSession, config: Config) -> list[str]:
         await record(session, Event(Action.KEY_CREATED, "system", "system", subject_ref=f"actor:{name}",
                                     details={"algorithm": "rsa-2048"}))
         created.append(name)
+    await adopt_file_accounts(session, config)
     return created

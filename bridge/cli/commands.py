@@ -23,6 +23,7 @@ from bridge.cli.bootstrap import bootstrap
 from bridge.cli.errors import CommandError
 from bridge.config.model import Config
 from bridge.store.db import create_engine, create_sessionmaker
+from bridge.runtime.accounts import refresh as refresh_accounts
 from bridge.runtime.federation import instance_key, open_federation
 from bridge.runtime.secrets import load_or_create_secret
 from bridge.runtime.media_storage import media_storage
@@ -211,12 +212,15 @@ class _Db:
     """A session for one CLI command, committed only if the command succeeds."""
 
     def __init__(self, config: Config):
+        self.config = config
         self.engine = create_engine(config.database.url)
         self.sessions = create_sessionmaker(self.engine)
 
     async def __aenter__(self):
         self.ctx = self.sessions.begin()
-        return await self.ctx.__aenter__()
+        session = await self.ctx.__aenter__()
+        await refresh_accounts(session, self.config)  # accounts made in the browser, not only the file's
+        return session
 
     async def __aexit__(self, *exc):
         try:

@@ -376,6 +376,7 @@ def _actors(root: Table, instance: InstanceConfig, base_dir: Path) -> tuple[Acto
             import_backfill=t.take("import_backfill", bool, False),
             quote_policy=_quote_policy(t),
             avatar=_file(t, "avatar", base_dir),
+            language=_language(t, instance.language),
         ))
         t.finish()
     return tuple(actors)
@@ -389,6 +390,13 @@ def _file(t: Table, name: str, base_dir: Path) -> Path | None:
     if not path.is_file():
         raise ConfigError(t.key(name), f"file not found: {path}")
     return path
+
+
+def _language(t: Table, default: str) -> str:
+    language = t.take("language", str, default)
+    if language not in LANGUAGES:
+        raise ConfigError(t.key("language"), f"must be one of {', '.join(LANGUAGES)}")
+    return language
 
 
 def _quote_policy(t: Table) -> str:

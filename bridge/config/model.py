@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -93,6 +93,35 @@ class ActorConfig:
     quote_policy: str = "public"
     # Profile picture (a PNG or JPEG file, e.g. the city's coat of arms); served re-encoded at /avatars/.
     avatar: Path | None = None
+    # Kept in the database (issue 19): set in the browser, or taken from the file on the first start.
+    language: str = "de"  # the default language of the account's posts
+    fields: tuple[tuple[str, str], ...] = ()  # up to four profile fields (label, text or https URL)
+    avatar_file: str | None = None  # the re-encoded avatar and header image among the media files
+    header_file: str | None = None
+    retired: bool = False  # takes no more posts; archive, feeds and WebFinger stay
+    moved_to: str | None = None  # the local account a retired department went to
+    import_paused: bool = False  # the feed import is kept but not polled
+    import_summary: bool = False  # an imported post carries the item's summary, not only title and link
+    import_mirrors: tuple[str, ...] = ()  # platform ids every imported post is mirrored to
+
+    @property
+    def has_avatar(self) -> bool:
+        return self.avatar is not None or self.avatar_file is not None
+
+
+class AccountDirectory:
+    """The accounts as the database has them, refreshed by `bridge.runtime.accounts` before each request and
+    each job. Until the first refresh (a test, a CLI verb before the database is open) the file's accounts
+    stand in. The only mutable part of a `Config`: accounts are created and changed in the browser."""
+
+    def __init__(self) -> None:
+        self.version: tuple[int, ...] | None = None
+        self.accounts: dict[str, ActorConfig] | None = None
+        self.platforms: tuple[PlatformConfig, ...] = ()  # connected in the browser, beside the file's
+
+    def replace(self, version: tuple[int, ...], accounts: list[ActorConfig],
+                platforms: list[PlatformConfig]) -> None:
+        self.version, self.accounts, self.platforms = version, {a.name: a for a in accounts}, tuple(platforms)
 
 
 @dataclass(frozen=True)
@@ -302,8 +331,10 @@ class Config:
     federation: FederationConfig
     privacy: PrivacyConfig
     limits: LimitsConfig
-    actors: tuple[ActorConfig, ...]
-    platforms: tuple[PlatformConfig, ...]
+    # The [[actors]] of the file: created on the first start, from then on changed in the database.
+    file_actors: tuple[ActorConfig, ...]
+    # The [[platforms]] of the file (with `env:` secrets); those connected in the browser are in `accounts`.
+    file_platforms: tuple[PlatformConfig, ...]
     feeds: FeedsConfig = FeedsConfig()
     consent: ConsentConfig = ConsentConfig()
     retention: RetentionConfig = RetentionConfig()
@@ -316,9 +347,29 @@ class Config:
     mail: MailConfig = MailConfig()
     security: SecurityConfig = SecurityConfig()
     warnings: tuple[WarningSourceConfig, ...] = ()
+    accounts: AccountDirectory = field(default_factory=AccountDirectory, compare=False, repr=False)
+
+    @property
+    def actors(self) -> tuple[ActorConfig, ...]:
+        """Every account of the instance, retired ones included (they keep answering WebFinger)."""
+        if self.accounts.accounts is None:
+            return self.file_actors
+        return tuple(self.accounts.accounts.values())
+
+    @property
+    def platforms(self) -> tuple[PlatformConfig, ...]:
+        return self.file_platforms + self.accounts.platforms
+
+    def with_actors(self, actors: tuple[ActorConfig, ...]) -> "Config":
+        """A copy whose accounts are `actors`, fixed (not refreshed): a job's view with changed settings."""
+        directory = AccountDirectory()
+        directory.replace(self.accounts.version or (), list(actors), list(self.accounts.platforms))
+        return replace(self, file_actors=actors, accounts=directory)
 
     def actor(self, name: str) -> ActorConfig | None:
-        return next((a for a in self.actors if a.name == name), None)
+        if self.accounts.accounts is None:
+            return next((a for a in self.file_actors if a.name == name), None)
+        return self.accounts.accounts.get(name)
 
     @property
     def tz(self) -> ZoneInfo:

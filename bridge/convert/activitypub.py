@@ -10,7 +10,7 @@ from activitypub.actors import ActorInput, ImageRef, ProfileField, actor_documen
 from activitypub.notes import Attachment, Mention, NoteInput, QuotePolicy, note_document
 from activitypub.uris import Uris
 from bridge.config.model import ActorConfig, Config
-from bridge.convert.mastodon import content_html, mention_url
+from bridge.convert.mastodon import avatar_url, content_html, header_url, mention_url
 from bridge.convert.events import event_fields
 from bridge.convert.polls import question_fields
 from bridge.store.db import utcnow
@@ -74,6 +74,9 @@ def post_to_note(post: Post, config: Config, uris: Uris) -> dict:
 
 
 def _profile_fields(actor: ActorConfig, config: Config) -> tuple[ProfileField, ...]:
+    if actor.fields:  # chosen in the browser: links where the content is an address, text otherwise
+        return tuple(link_field(label, value) if value.startswith(("https://", "http://"))
+                     else ProfileField(label, escape(value)) for label, value in actor.fields)
     fields = []
     if actor.website:
         fields.append(link_field("Website", actor.website))
@@ -86,7 +89,7 @@ def _profile_fields(actor: ActorConfig, config: Config) -> tuple[ProfileField, .
 
 def actor_to_document(actor: Actor, actor_config: ActorConfig, config: Config, uris: Uris) -> dict:
     summary = "".join(f"<p>{escape(p)}</p>" for p in actor_config.summary.split("\n\n") if p.strip())
-    return actor_document(uris, ActorInput(
+    document = actor_document(uris, ActorInput(
         name=actor.name,
         display_name=actor_config.display_name,
         summary_html=summary,
@@ -94,5 +97,12 @@ def actor_to_document(actor: Actor, actor_config: ActorConfig, config: Config, u
         published=actor.created_at,
         fields=_profile_fields(actor_config, config),
         kind=actor_config.type,
-        icon=ImageRef(uris.avatar(actor.name), "image/png") if actor_config.avatar else None,
+        icon=ImageRef(avatar_url(uris, actor_config), "image/png") if actor_config.has_avatar else None,
+        image=ImageRef(header_url(uris, actor_config), "image/png") if actor_config.header_file else None,
+        # the retired accounts that moved here: receivers of their Move check this
+        also_known_as=tuple(uris.actor(a.name) for a in config.actors if a.moved_to == actor.name),
     ))
+    if actor_config.moved_to:
+        document["movedTo"] = uris.actor(actor_config.moved_to)
+    return document
+

@@ -95,9 +95,30 @@ def media_to_attachment(media: Media, uris: Uris) -> dict:
 
 
 def _avatar(actor_config: ActorConfig, uris: Uris) -> str:
-    if actor_config.avatar is not None:
-        return uris.avatar(actor_config.name)
+    if actor_config.has_avatar:
+        return avatar_url(uris, actor_config)
     return uris.url("/avatars/original/missing.png")
+
+
+def _header(actor_config: ActorConfig, uris: Uris) -> str:
+    if actor_config.header_file:
+        return header_url(uris, actor_config)
+    return uris.url("/headers/original/missing.png")
+
+
+def _picture_version(filename: str | None) -> str:
+    # "avatar-stadt-<12 hex>.png": the random part names this picture
+    return (filename or "").rsplit("-", 1)[-1].removesuffix(".png")
+
+
+def avatar_url(uris: Uris, account: ActorConfig) -> str:
+    """A new picture gets a new address, so that servers which cached the old one fetch it again."""
+    url = uris.avatar(account.name)
+    return f"{url}?v={_picture_version(account.avatar_file)}" if account.avatar_file else url
+
+
+def header_url(uris: Uris, account: ActorConfig) -> str:
+    return uris.url(f"/headers/{account.name}.png?v={_picture_version(account.header_file)}")
 
 
 def actor_to_account(actor: Actor, actor_config: ActorConfig, uris: Uris,
@@ -119,11 +140,11 @@ def actor_to_account(actor: Actor, actor_config: ActorConfig, uris: Uris,
         "note": content_html(actor_config.summary, uris) if actor_config.summary else "",
         "url": uris.profile(actor.name),
         "uri": uris.actor(actor.name),
-        # Without a configured picture Mastodon, too, answers with a placeholder path; no headers yet.
+        # Without a picture Mastodon, too, answers with a placeholder path.
         "avatar": _avatar(actor_config, uris),
         "avatar_static": _avatar(actor_config, uris),
-        "header": uris.url("/headers/original/missing.png"),
-        "header_static": uris.url("/headers/original/missing.png"),
+        "header": _header(actor_config, uris),
+        "header_static": _header(actor_config, uris),
         "followers_count": 0,
         "following_count": 0,
         "statuses_count": stats.statuses_count,
@@ -143,12 +164,15 @@ def actor_to_account(actor: Actor, actor_config: ActorConfig, uris: Uris,
 
 
 def account_fields(actor_config: ActorConfig, html: bool) -> list[dict]:
-    if not actor_config.website:
-        return []
-    value = actor_config.website
-    if html:
-        value = f'<a href="{escape(value)}" rel="nofollow noopener noreferrer me" target="_blank">{escape(value)}</a>'
-    return [{"name": "Website", "value": value, "verified_at": None}]
+    pairs = actor_config.fields or ((("Website", actor_config.website),) if actor_config.website else ())
+    return [{"name": name, "value": _field_value(value) if html else value, "verified_at": None}
+            for name, value in pairs]
+
+
+def _field_value(value: str) -> str:
+    if not value.startswith(("https://", "http://")):
+        return escape(value)
+    return f'<a href="{escape(value)}" rel="nofollow noopener noreferrer me" target="_blank">{escape(value)}</a>'
 
 
 @dataclass(frozen=True)

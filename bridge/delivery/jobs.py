@@ -117,6 +117,12 @@ async def handle_actor_update(ctx: WorkerContext, session: AsyncSession, job: Jo
         return JobOutcome(JobStatus.FAILED, DeliveryReason.UNKNOWN_LOCAL_ACTOR)
     uris = ctx.federation.uris
     document = vocab.update(uris, name, actor_to_document(actor, actor_config, ctx.config, uris), utcnow())
+    return await send_to_followers(ctx, session, name, document)
+
+
+async def send_to_followers(ctx: WorkerContext, session: AsyncSession, name: str, document: dict) -> JobOutcome:
+    """One direct delivery job per follower's server (the account's Update, its Move), blocked and
+    unavailable hosts left out."""
     inboxes = await follower_inboxes(session, ctx.federation.vault, name)
     skip = await unavailable_hosts(session) | await blocked_hosts(session, {_host(i.url) for i in inboxes})
     sent = [i for i in inboxes if _host(i.url) not in skip]

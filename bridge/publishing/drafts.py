@@ -61,6 +61,7 @@ class PostReason(enum.StrEnum):
     EVENT_BAD_TIMEZONE = "event_bad_timezone"
     EVENT_BAD_LINK = "event_bad_link"
     EVENT_WITH_POLL = "event_with_poll"
+    ACCOUNT_RETIRED = "account_retired"
 
     @property
     def description(self) -> str:
@@ -101,6 +102,7 @@ POST_TEXT = {
     PostReason.EVENT_BAD_TIMEZONE: "unknown time zone",
     PostReason.EVENT_BAD_LINK: "the online link must be a web address (https://…)",
     PostReason.EVENT_WITH_POLL: "a post is either an event or a poll",
+    PostReason.ACCOUNT_RETIRED: "this account is retired and takes no more posts",
 }
 
 
@@ -197,8 +199,11 @@ def content_sha256(post: Post) -> str:
 async def check_draft(session: AsyncSession, config: Config, user: User, draft: Draft,
                       now: datetime, post: Post | None = None) -> DraftCheck:
     """Every rule the draft breaks (none: it may be stored), and its images in order."""
-    if config.actor(draft.actor) is None:
+    account = config.actor(draft.actor)
+    if account is None:
         return DraftCheck([Refusal(PostReason.UNKNOWN_ACTOR, DraftField.ACTOR)], [])
+    if account.retired:
+        return DraftCheck([Refusal(PostReason.ACCOUNT_RETIRED, DraftField.ACTOR)], [])
     if not may_use_actor(user, draft.actor):
         return DraftCheck([Refusal(PostReason.ACTOR_NOT_ALLOWED, DraftField.ACTOR)], [])
     refusals = _settings(config, draft)

@@ -9,6 +9,7 @@ is recorded with its reason for the editors' import page; the poll chain and the
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import hashlib
 from dataclasses import dataclass
@@ -25,16 +26,20 @@ from bridge.publishing.hubping import HttpClient, guarded_client
 from bridge.store.models import Actor, Job, JobState, User
 from bridge.store.feeds import FeedImportState, ImportedItem
 from bridge.publishing.posts import Draft, create_post
+from bridge.publishing.profiles import locked_row, save_profile
+from bridge.runtime.accounts import account_of
 from bridge.convert.text import count_characters
-from bridge.auth.users import SYSTEM_PREFIX
+from bridge.auth.users import SYSTEM_PREFIX, user_ref
+from consent.audit import Action, Event, record
 from feeds.items import ImportedItem as FeedItem
 from feeds.importer import parse_feed
-from feeds.posttext import to_post_text
+from feeds.posttext import PostText, TextFit, plain_text, shorten, to_post_text
 from feeds.selection import select_new
 
 POLL_JOB = "feed_poll"
 IMPORTER = f"{SYSTEM_PREFIX}feed-import"  # the audit's actor_ref for posts made by the importer
 MAX_FEED_BYTES = 5 * 1024 * 1024  # press feeds with full text can exceed the guard's 1 MiB default
+MIN_SUMMARY = 20  # characters: less room than this, and the summary is left out rather than a stub
 ACCEPT = "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, */*;q=0.1"
 
 
@@ -86,6 +91,8 @@ async def poll(config: Config, session: AsyncSession, actor_name: str, http: Htt
     actor_config = config.actor(actor_name)
     if actor_config is None or not actor_config.import_feed_url:
         return PollResult(PollReason.NOT_CONFIGURED, "no import_feed_url is configured for this account")
+    if actor_config.import_paused or actor_config.retired:  # the chain ends; resuming starts it again
+        return PollResult(PollReason.NOT_CONFIGURED, "the import of this account is paused")
     state = await _state(session, actor_name, actor_config.import_feed_url)
     answer = await http.request("GET", state.feed_url, headers=_conditional_headers(state),
                                 max_body=MAX_FEED_BYTES)
@@ -167,14 +174,32 @@ async def _post_items(config: Config, session: AsyncSession, actor_name: str, it
     importer = importer_user(actor)
     post_ids: dict[str, int] = {}
     problems: list[str] = []
+    account = config.actor(actor_name)
+    known = {p.id for p in config.platforms}
+    mirrors = tuple(m for m in account.import_mirrors if m in known)  # a platform disconnected meanwhile: left out
     for item in items:
-        text = to_post_text(item, config.limits.max_characters, length=count_characters)
-        result = await create_post(session, config, importer, Draft(actor_name, text.text, via="feed-import"), now)
+        text = item_text(item, config.limits.max_characters, with_summary=account.import_summary)
+        draft = Draft(actor_name, text.text, via="feed-import", mirrors=mirrors)
+        result = await create_post(session, config, importer, draft, now)
         if result.ok:
             post_ids[item.guid] = result.post.id
         else:
             problems.append(f"{result.reason} ({text.fit})")  # remembered anyway: it would fail every poll
     return post_ids, problems
+
+
+def item_text(item: FeedItem, max_chars: int, *, with_summary: bool) -> PostText:
+    """"title — link"; with the summary, "title", the summary (shortened to the room left) and the link."""
+    text = to_post_text(item, max_chars, length=count_characters)
+    summary = " ".join(plain_text(item.summary_html or "").split())
+    if not with_summary or text.fit is not TextFit.FITS or not item.title or not item.link or not summary:
+        return text
+    title = " ".join(item.title.split())
+    room = max_chars - count_characters(title) - count_characters(item.link) - 4  # two blank lines between
+    short = shorten(summary, room, count_characters) if room >= MIN_SUMMARY else ""
+    if not short or short == title:
+        return text
+    return PostText(f"{title}\n\n{short}\n\n{item.link}", text.fit, text.description)
 
 
 def importer_user(actor: Actor) -> User:
@@ -228,7 +253,7 @@ async def ensure_polls(session: AsyncSession, config: Config) -> list[str]:
     """At start-up: every account with an import feed gets a poll now, if it has none pending."""
     started = []
     for actor in config.actors:
-        if actor.import_feed_url and await schedule(session, actor.name, utcnow()):
+        if _polled(actor) and await schedule(session, actor.name, utcnow()):
             started.append(actor.name)
     return started
 
@@ -239,3 +264,89 @@ async def import_states(session: AsyncSession, config: Config) -> list[tuple[str
     found = {s.actor_name: s for s in (await session.scalars(
         select(FeedImportState).where(FeedImportState.actor_name.in_(names)))).all()}
     return [(a.name, a.import_feed_url, found.get(a.name)) for a in config.actors if a.import_feed_url]
+
+
+def _polled(account) -> bool:
+    return bool(account.import_feed_url) and not account.import_paused and not account.retired
+
+
+async def import_state(session: AsyncSession, actor_name: str) -> FeedImportState | None:
+    return await session.get(FeedImportState, actor_name)
+
+
+class ImportChange(enum.StrEnum):
+    """What became of an admin's change of an account's feed import (`change_import`)."""
+
+    OK = "ok"
+    NOT_FOUND = "not_found"
+    URL_INVALID = "url_invalid"
+    UNKNOWN_PLATFORM = "unknown_platform"
+    NO_IMPORT = "no_import"
+    UNKNOWN_ACTION = "unknown_action"
+
+    @property
+    def description(self) -> str:
+        return IMPORT_CHANGE_TEXT[self]
+
+
+IMPORT_CHANGE_TEXT = {
+    ImportChange.OK: "done",
+    ImportChange.NOT_FOUND: "no such account",
+    ImportChange.URL_INVALID: "the feed address must start with https:// or http://",
+    ImportChange.UNKNOWN_PLATFORM: "one of the chosen platforms is not connected",
+    ImportChange.NO_IMPORT: "this account has no feed import",
+    ImportChange.UNKNOWN_ACTION: "the form could not be read",
+}
+IMPORT_ACTIONS = {"save": Action.IMPORT_ADDED, "pause": Action.IMPORT_PAUSED, "resume": Action.IMPORT_RESUMED,
+                  "remove": Action.IMPORT_REMOVED}
+
+
+@dataclass(frozen=True)
+class ImportForm:
+    url: str = ""
+    summary: bool = False  # each post carries the item's summary
+    backfill: bool = False  # the first poll posts the items already in the feed
+    mirrors: tuple[str, ...] = ()  # platform ids every imported post is mirrored to
+
+
+@dataclass(frozen=True)
+class ImportChangeResult:
+    reason: ImportChange
+    field: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is ImportChange.OK
+
+
+async def change_import(session: AsyncSession, config: Config, name: str, action: str, form: ImportForm,
+                        by: User) -> ImportChangeResult:
+    """"save" (add or change), "pause", "resume" or "remove" the account's import, in the caller's transaction;
+    the next poll starts at once where the import runs. Every change is an audit entry."""
+    row = await locked_row(session, name)
+    if row is None:
+        return ImportChangeResult(ImportChange.NOT_FOUND)
+    if action not in IMPORT_ACTIONS:
+        return ImportChangeResult(ImportChange.UNKNOWN_ACTION)
+    account = account_of(row)
+    if action == "save":
+        if not form.url.startswith(("https://", "http://")) or len(form.url) > 2000:
+            return ImportChangeResult(ImportChange.URL_INVALID, "url")
+        if any(m not in {p.id for p in config.platforms} for m in form.mirrors):
+            return ImportChangeResult(ImportChange.UNKNOWN_PLATFORM, "mirror")
+        account = dataclasses.replace(account, import_feed_url=form.url, import_summary=form.summary,
+                                      import_backfill=form.backfill, import_mirrors=form.mirrors,
+                                      import_paused=False)
+    elif not account.import_feed_url:
+        return ImportChangeResult(ImportChange.NO_IMPORT)
+    elif action == "remove":
+        account = dataclasses.replace(account, import_feed_url=None, import_paused=False, import_mirrors=())
+    else:
+        account = dataclasses.replace(account, import_paused=action == "pause")
+    save_profile(row, account)
+    await record(session, Event(IMPORT_ACTIONS[action], by.role, user_ref(by), subject_ref=f"actor:{name}",
+                                details={"summary": account.import_summary, "mirrors": list(account.import_mirrors)}
+                                if action == "save" else {}))
+    if _polled(account):
+        await schedule(session, name, utcnow())
+    return ImportChangeResult(ImportChange.OK)

@@ -43,9 +43,13 @@ class ImageWork:
         self._pool: ThreadPoolExecutor | None = None  # started at the first upload, not at import
 
     async def process(self, raw: bytes, limits: LimitsConfig) -> ProcessedImage:
+        return await self.run(process_image, raw, limits)
+
+    async def run(self, work, *args):
+        """Any decoding work (a post's image, a profile picture) in the same bounded pool."""
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="stadtbote-images")
-        return await asyncio.get_running_loop().run_in_executor(self._pool, process_image, raw, limits)
+        return await asyncio.get_running_loop().run_in_executor(self._pool, work, *args)
 
 
 IMAGE_WORK = ImageWork(IMAGE_WORKERS)

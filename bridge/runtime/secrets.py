@@ -16,6 +16,7 @@ from bridge.store.db import sqlite_path
 from consent.auditsigning import KEY_FILE
 
 SECRET_FILE = "instance.secret"
+CREDENTIALS_KEY_FILE = "platform-credentials.key"  # seals platform credentials entered in the browser
 PRIVATE_DIR_MODE, PRIVATE_FILE_MODE = 0o700, 0o600
 OTHERS = 0o077  # any permission for the group or other users
 
@@ -39,9 +40,9 @@ def make_private_dir(path: Path) -> None:
 
 def private_paths(config: Config) -> list[Path]:
     """What only the server's user may read: the data dir, the SQLite database (every account's private key)
-    with its journal files, the instance secret and the audit signing key."""
+    with its journal files, the instance secret, the audit signing key and the platform credentials' key."""
     data_dir = config.instance.data_dir
-    paths = [data_dir, data_dir / SECRET_FILE, data_dir / KEY_FILE]
+    paths = [data_dir, data_dir / SECRET_FILE, data_dir / KEY_FILE, data_dir / CREDENTIALS_KEY_FILE]
     database = sqlite_path(config.database.url)
     if database is not None:
         paths += [database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")]

@@ -54,6 +54,12 @@ class Actor(Base):
     private_key_pem: Mapped[str] = mapped_column(Text)
     public_key_pem: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The profile (issue 19): the database is where accounts are changed; null until the first start has
+    # copied the file's [[actors]] entry (`profile_version` 0), and for the instance actor.
+    profile: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # Raised with every change of the profile: each process reloads its accounts when the sum moves.
+    profile_version: Mapped[int] = mapped_column(Integer, default=0)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class User(Base):

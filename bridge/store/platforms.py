@@ -105,3 +105,31 @@ class PlatformAnswer(Base):
     first_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class PlatformConnection(Base):
+    """A platform account connected in the browser (issue 19). The credentials are one Fernet token whose key
+    is a file in the data dir (`bridge.runtime.credentials`), so a database dump alone opens none of them;
+    they are never shown again once entered. `version` rises with every change: processes reload on it."""
+
+    __tablename__ = "platform_connection"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    api_base: Mapped[str] = mapped_column(String(500))
+    recipient: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(8))
+    transfer_mechanism: Mapped[str] = mapped_column(String(200))
+    sealed_credentials: Mapped[bytes] = mapped_column(LargeBinary)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PlatformOAuthState(Base):
+    """An OAuth sign-in under way: the hash of its `state`, and what the callback needs (sealed)."""
+
+    __tablename__ = "platform_oauth_state"
+    state_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    platform_id: Mapped[str] = mapped_column(String(64))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -143,8 +143,8 @@ def _config_for(config: Config, source: WarningSourceConfig) -> Config:
     """`mode = "draft"`: the source's accounts need approval for these posts and their edits."""
     if source.mode != "draft":
         return config
-    return replace(config, actors=tuple(replace(a, require_approval=True) if a.name in source.actors else a
-                                        for a in config.actors))
+    return config.with_actors(tuple(replace(a, require_approval=True) if a.name in source.actors else a
+                                   for a in config.actors))
 
 
 async def _post(session: AsyncSession, config: Config, source: WarningSourceConfig, message: Message, info: Info,

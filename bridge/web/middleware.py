@@ -13,6 +13,7 @@ from aiohttp.abc import AbstractAccessLogger
 from bridge.appkeys import CONFIG, FORM, SESSIONS, USER, WEB_SESSION
 from bridge.config.model import Config
 from bridge.runtime import logs, metrics
+from bridge.runtime.accounts import refresh as refresh_accounts
 from bridge.web.clients import client_of
 from bridge.web.i18n import set_language
 from bridge.web.form_reader import TEXT_CAP, FormCaps, check_url, read_form
@@ -119,6 +120,16 @@ def _error_response(request: web.Request, status: int, reason: str, text: str | 
     if is_api(request.path):
         return web.json_response({"error": message}, status=status)
     return render(request, "error.html", {"status": status, "message": message}, status=status)
+
+
+@web.middleware
+async def current_accounts(request: web.Request, handler):
+    """The accounts and platforms as the database has them now (one small query; a reload when they changed),
+    so an account made or changed in another process answers here at once."""
+    if not is_operations(request.path) and not request.path.startswith("/static/"):
+        async with request.app[SESSIONS]() as session:
+            await refresh_accounts(session, request.app[CONFIG])
+    return await handler(request)
 
 
 @web.middleware

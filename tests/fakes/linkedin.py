@@ -12,7 +12,7 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from fakes.platform_servers import SLOW, Fake
+from fakes.platform_servers import SLOW, Fake, OAuthConsent
 
 IDS = itertools.count(7_100_000_000_000_000_001)
 
@@ -33,6 +33,7 @@ class FakeLinkedIn(Fake):
         self.nested: list[dict] = []  # comments we wrote under a comment
         self.versions: set[str] = set()
         self.refreshed = 0
+        self.consent = OAuthConsent(self._granted)
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -45,7 +46,15 @@ class FakeLinkedIn(Fake):
         app.router.add_get("/rest/socialActions/{urn}/comments", self.list_comments)
         app.router.add_post("/rest/socialActions/{urn}/comments", self.create_comment)
         app.router.add_post("/oauth/v2/accessToken", self.refresh)
+        self.consent.add_routes(app, "/oauth/v2/authorization", None)  # the token endpoint is `refresh`'s
         return app
+
+    def _granted(self) -> dict:
+        self.refreshed += 1
+        token = f"li-token-{self.refreshed}"
+        self.tokens.add(token)
+        return {"access_token": token, "expires_in": 5_184_000, "refresh_token": "li-refresh",
+                "refresh_token_expires_in": 31_000_000}
 
     def _denied(self, request) -> web.Response | None:
         if request.headers.get("Authorization", "").removeprefix("Bearer ") not in self.tokens:
@@ -147,6 +156,8 @@ class FakeLinkedIn(Fake):
 
     async def refresh(self, request):
         form = await request.post()
+        if form.get("grant_type") == "authorization_code":
+            return self.consent.exchange(dict(form))
         if form.get("grant_type") != "refresh_token" or form.get("refresh_token") != "li-refresh":
             return web.json_response({"error": "invalid_request"}, status=400)
         self.refreshed += 1

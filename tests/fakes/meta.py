@@ -13,7 +13,7 @@ import time
 
 from aiohttp import web
 
-from fakes.platform_servers import SLOW, Fake
+from fakes.platform_servers import SLOW, Fake, OAuthConsent
 
 IDS = itertools.count(17_000_000_001)
 
@@ -40,6 +40,7 @@ class FakeGraph(Fake):
     def __init__(self, token: str) -> None:
         super().__init__()
         self.tokens = {token}
+        self.user_tokens: set[str] = set()  # a person's token: reads the Page's token, posts nothing here
         self.objects: dict[str, dict] = {}
         self.refreshed = 0
         self.comments: dict[str, list[dict]] = {}
@@ -58,8 +59,12 @@ class FakeGraph(Fake):
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_get("/refresh_access_token", self.refresh)
+        self.add_sign_in(app)
         app.router.add_route("*", f"/{self.version}/{{path:.*}}", self.dispatch)
         return app
+
+    def add_sign_in(self, app: web.Application) -> None:
+        """Routes of the platform's OAuth sign-in, before the Graph's catch-all (none by default)."""
 
     async def refresh(self, request):
         if request.query.get("access_token") not in self.tokens:
@@ -70,7 +75,7 @@ class FakeGraph(Fake):
         return web.json_response({"access_token": token, "token_type": "bearer", "expires_in": 5_184_000})
 
     async def dispatch(self, request):
-        if request.headers.get("Authorization", "").removeprefix("Bearer ") not in self.tokens:
+        if request.headers.get("Authorization", "").removeprefix("Bearer ") not in self.tokens | self.user_tokens:
             return graph_error(400, 190, "Error validating access token: Session has expired.", 463)
         parts = request.match_info["path"].strip("/").split("/")
         form = dict(await request.post()) if request.method == "POST" else {}
@@ -115,6 +120,21 @@ class FakeFacebook(FakeGraph):
         self.posts: dict[str, dict] = {}
         self.photos: dict[str, dict] = {}
         self.objects[page] = {"id": page, "name": "Stadt Musterstadt"}
+        self.page_token = token
+        self.consent = OAuthConsent(self._granted)  # Facebook Login: a user token, which asks for the Page's
+
+    def add_sign_in(self, app: web.Application) -> None:
+        self.consent.add_routes(app, f"/{self.version}/dialog/oauth", f"/{self.version}/oauth/access_token")
+
+    def _granted(self) -> dict:
+        user_token = f"user-token-{len(self.consent.exchanged)}"
+        self.user_tokens.add(user_token)
+        return {"access_token": user_token, "token_type": "bearer", "expires_in": 5_184_000}
+
+    async def get_1(self, request, parts, form):
+        if parts == [self.page] and request.query.get("fields") == "access_token":
+            return web.json_response({"id": self.page, "access_token": self.page_token})
+        return await super().get_1(request, parts, form)
 
     async def post_2(self, request, parts, form):
         if parts == [self.page, "photos"]:

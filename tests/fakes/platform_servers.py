@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import json
 import time
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -22,6 +24,52 @@ def jwt(kind: str, seconds: int) -> str:
         return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
     exp = int(Clock().now.timestamp()) + seconds
     return f"{part({'alg': 'HS256'})}.{part({'scope': kind, 'exp': exp, 'n': time.time_ns()})}.sig"
+
+
+class OAuthConsent:
+    """An OAuth 2 authorization-code grant with PKCE as the platforms run it: the consent page (the person
+    always agrees here, at once) sends the browser back to `redirect_uri` with a code; the token endpoint
+    takes the code once, with the same redirect URI and the verifier matching the challenge."""
+
+    def __init__(self, tokens) -> None:
+        self.tokens = tokens  # () -> the token answer (the fake's working token)
+        self.clients: dict[str, str] = {}  # client_id -> redirect URI, when registered; else any is taken
+        self.codes: dict[str, tuple[str, str, str]] = {}  # code -> (client_id, redirect_uri, challenge)
+        self.authorized: list[dict] = []  # the query of every consent page shown
+        self.exchanged: list[dict] = []  # the form of every token request
+
+    def add_routes(self, app: web.Application, authorize: str, token: str | None) -> None:
+        app.router.add_get(authorize, self.authorize)
+        if token:
+            app.router.add_post(token, self.token)
+
+    async def authorize(self, request):
+        query = dict(request.query)
+        self.authorized.append(query)
+        if query.get("response_type") != "code" or query.get("code_challenge_method") != "S256":
+            return web.Response(status=400, text="bad request")
+        registered = self.clients.get(query.get("client_id", ""))
+        if registered is not None and registered != query.get("redirect_uri"):
+            return web.Response(status=400, text="redirect_uri does not match")
+        code = f"code-{len(self.codes) + 1}"
+        self.codes[code] = (query.get("client_id", ""), query.get("redirect_uri", ""), query["code_challenge"])
+        raise web.HTTPFound(f"{query['redirect_uri']}?{urlencode({'code': code, 'state': query.get('state', '')})}")
+
+    async def token(self, request):
+        form = dict(await request.post())
+        return self.exchange(form)
+
+    def exchange(self, form: dict) -> web.Response:
+        self.exchanged.append(form)
+        found = self.codes.pop(str(form.get("code", "")), None)
+        if form.get("grant_type") != "authorization_code" or found is None:
+            return web.json_response({"error": "invalid_grant"}, status=400)
+        client_id, redirect_uri, challenge = found
+        verifier = str(form.get("code_verifier", ""))
+        digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        if form.get("client_id") != client_id or form.get("redirect_uri") != redirect_uri or digest != challenge:
+            return web.json_response({"error": "invalid_grant"}, status=400)
+        return web.json_response(self.tokens())
 
 
 class Fake:
@@ -172,6 +220,7 @@ class FakeMastodon(Fake):
         self.media: dict[str, dict] = {}
         self.descendants: list[dict] = []
         self.verify_delay = 0.0  # seconds verify_credentials takes to answer
+        self.consent = OAuthConsent(lambda: {"access_token": self.token, "token_type": "Bearer"})
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -183,7 +232,17 @@ class FakeMastodon(Fake):
         app.router.add_get("/api/v1/accounts/verify_credentials", self.verify)
         app.router.add_get("/api/v2/instance", self.instance)
         app.router.add_get("/api/v2/search", self.search)
+        self.consent.add_routes(app, "/oauth/authorize", "/oauth/token")
+        app.router.add_post("/api/v1/apps", self.register_app)
         return app
+
+    async def register_app(self, request):
+        """POST /api/v1/apps: a client for the OAuth sign-in (Stadtbote registers one per connection)."""
+        form = await request.post()
+        self.consent.clients[f"client-{len(self.consent.clients) + 1}"] = str(form.get("redirect_uris", ""))
+        client_id = list(self.consent.clients)[-1]
+        return web.json_response({"id": client_id, "name": form.get("client_name"), "client_id": client_id,
+                                  "client_secret": "secret-" + client_id, "redirect_uri": form.get("redirect_uris")})
 
     def _denied(self, request) -> web.Response | None:
         if request.headers.get("Authorization") != f"Bearer {self.token}":

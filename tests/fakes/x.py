@@ -10,7 +10,7 @@ import time
 
 from aiohttp import web
 
-from fakes.platform_servers import SLOW, Fake
+from fakes.platform_servers import SLOW, Fake, OAuthConsent
 
 IDS = itertools.count(1_860_000_000_000_000_001)
 
@@ -29,6 +29,7 @@ class FakeX(Fake):
         self.media: dict[str, dict] = {}
         self.replies: list[dict] = []
         self.refreshed = 0
+        self.consent = OAuthConsent(self._granted)
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -39,7 +40,16 @@ class FakeX(Fake):
         app.router.add_get("/2/tweets/search/recent", self.search)
         app.router.add_get("/2/users/me", self.me)
         app.router.add_post("/2/oauth2/token", self.token)
+        self.consent.add_routes(app, "/i/oauth2/authorize", None)  # x.com's page; the token is the API's
         return app
+
+    def _granted(self) -> dict:
+        self.refreshed += 1
+        token, refresh = f"x-token-{self.refreshed}", f"x-refresh-{self.refreshed}"
+        self.tokens.add(token)
+        self.refresh_tokens.add(refresh)
+        return {"token_type": "bearer", "expires_in": 7200, "access_token": token, "refresh_token": refresh,
+                "scope": "tweet.read tweet.write users.read media.write offline.access"}
 
     def _denied(self, request) -> web.Response | None:
         if request.headers.get("Authorization", "").removeprefix("Bearer ") not in self.tokens:
@@ -105,6 +115,8 @@ class FakeX(Fake):
 
     async def token(self, request):
         form = await request.post()
+        if form.get("grant_type") == "authorization_code":
+            return self.consent.exchange(dict(form))
         if form.get("refresh_token") not in self.refresh_tokens:
             return web.json_response({"error": "invalid_request",
                                       "error_description": "Value passed for the token was invalid."}, status=400)

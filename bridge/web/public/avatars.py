@@ -11,7 +11,7 @@ from aiohttp import web
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from bridge.appkeys import CONFIG
-from bridge.runtime.media_storage import MediaStorage, avatar_key, media_storage
+from bridge.runtime.media_storage import MediaStorage, avatar_key, media_key, media_storage
 from bridge.web.media_responses import stored_response
 
 SIZE = 400  # Mastodon shows avatars at 400×400 at most
@@ -47,14 +47,29 @@ def _reencode(source: Path) -> bytes | None:
 async def serve_avatar(request: web.Request) -> web.StreamResponse:
     config = request.app[CONFIG]
     actor = config.actor(request.match_info["name"])
-    if actor is None or actor.avatar is None:
+    if actor is None or not actor.has_avatar:
         raise web.HTTPNotFound()
     storage = media_storage(config)
+    if actor.avatar_file:  # uploaded in the browser, already re-encoded (`bridge.publishing.profiles`)
+        return await _picture(request, storage, media_key(actor.avatar_file))
     if not await store_avatar(storage, actor.name, actor.avatar):
         raise web.HTTPNotFound()
-    return await stored_response(request, storage, avatar_key(actor.name), "image/png",
+    return await _picture(request, storage, avatar_key(actor.name))
+
+
+async def serve_header(request: web.Request) -> web.StreamResponse:
+    config = request.app[CONFIG]
+    actor = config.actor(request.match_info["name"])
+    if actor is None or not actor.header_file:
+        raise web.HTTPNotFound()
+    return await _picture(request, media_storage(config), media_key(actor.header_file))
+
+
+async def _picture(request: web.Request, storage: MediaStorage, key: str) -> web.StreamResponse:
+    return await stored_response(request, storage, key, "image/png",
                                  {"Cache-Control": "public, max-age=86400", "Content-Type": "image/png"}, True)
 
 
 def setup(app: web.Application) -> None:
     app.router.add_get("/avatars/{name}.png", serve_avatar)
+    app.router.add_get("/headers/{name}.png", serve_header)

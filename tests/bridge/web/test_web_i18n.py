@@ -15,6 +15,9 @@ from bridge.auth.tokens import TOKEN_TEXT
 from bridge.auth.users import USER_ERROR_TEXT
 from bridge.platforms.answers import ANSWER_TEXT
 from bridge.platforms.status import HEALTH_TEXT, STATUS_TEXT
+from bridge.platforms.connections import CONNECT_TEXT
+from bridge.publishing.feedimport import IMPORT_CHANGE_TEXT
+from bridge.publishing.profiles import PROFILE_TEXT
 from support.web import compose_form, editor, visitors  # noqa: F401
 
 BRIDGE = Path(__file__).resolve().parents[3] / "bridge"
@@ -30,7 +33,8 @@ def interface_messages() -> set[str]:
     for module in (BRIDGE / "web").rglob("*.py"):
         with module.open("rb") as fh:
             found.update(_first(m) for _, _, m, _ in extract_python(fh, {"N_": None, "_": None}, [], {}))
-    for texts in (POST_TEXT, MEDIA_TEXT, USER_ERROR_TEXT, TOKEN_TEXT, STATUS_TEXT, HEALTH_TEXT, ANSWER_TEXT):
+    for texts in (POST_TEXT, MEDIA_TEXT, USER_ERROR_TEXT, TOKEN_TEXT, STATUS_TEXT, HEALTH_TEXT, ANSWER_TEXT,
+                  PROFILE_TEXT, CONNECT_TEXT, IMPORT_CHANGE_TEXT):
         found.update(texts.values())
     return found - {None}
 

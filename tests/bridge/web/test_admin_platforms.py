@@ -1,0 +1,233 @@
+"""/admin/platforms: platform accounts connected (credentials typed once, or the platform's OAuth sign-in)
+and disconnected in the browser, without a restart; secrets sealed with the data dir's key, never shown,
+logged or audited; every change an audit entry, and a connection in the transfer log."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import stat
+from html import escape, unescape
+from urllib.parse import parse_qs, urlsplit
+
+import aiohttp
+import pytest
+from sqlalchemy import select
+
+from bridge.app import create_app
+from bridge.appkeys import CONFIG, SESSIONS
+from bridge.runtime.credentials import KEY_FILE
+from bridge.store.platforms import PlatformAccount, PlatformConnection, PlatformOAuthState
+from consent.audit import AuditEntry
+from fakes.linkedin import FakeLinkedIn
+from fakes.meta import FakeFacebook
+from fakes.platform_servers import FakeMastodon
+from fakes.x import FakeX
+from fakes.platforms import MapResolver
+from support.web import Visitor, admin_ready, signed_in
+
+TOKEN = "mastodon-token"  # what the fake accepts
+TRANSFER = {"recipient": "Mastodon gGmbH", "country": "DE", "mechanism": "none (EU)"}
+OPENED: list[Visitor] = []
+
+
+@pytest.fixture
+async def masto(aiohttp_server):
+    fake = FakeMastodon(TOKEN)
+    server = await aiohttp_server(fake.app())
+    fake.port = server.port
+    return fake
+
+
+def app_for(config, masto):
+    resolver = MapResolver({"mastodon.example": ("127.0.0.1", masto.port)})
+    return create_app(config, run_worker=False, resolver=resolver, public_overrides=("127.0.0.0/8",))
+
+
+@pytest.fixture
+async def site(aiohttp_client, config, booted, masto):
+    return await aiohttp_client(app_for(config, masto))
+
+
+@pytest.fixture(autouse=True)
+async def close_visitors():
+    yield
+    while OPENED:
+        await OPENED.pop().close()
+
+
+async def admin_of(client) -> Visitor:
+    OPENED.append(Visitor(client))
+    return await signed_in(OPENED[-1], client.app[SESSIONS], await admin_ready(client.app[SESSIONS]))
+
+
+def platform_link(page) -> str:
+    """Where the page sends the admin on (its link, and the same address in its meta refresh)."""
+    link = unescape(re.search(r'<a href="([^"]+)" id="to-platform"', page.text).group(1))
+    assert f'content="0; url={escape(link)}"' in page.text
+    return link
+
+
+def connect_form(**values) -> dict:
+    return {"kind": "mastodon", "id": "masto", "api_base": "http://mastodon.example", **TRANSFER,
+            "access_token": TOKEN, "via": "form", **values}
+
+
+async def audit_of(client, action: str) -> list[AuditEntry]:
+    async with client.app[SESSIONS]() as session:
+        return list((await session.scalars(select(AuditEntry).where(AuditEntry.action == action))).all())
+
+
+async def test_typed_credentials_are_sealed_never_shown_and_work_in_every_process_at_once(
+        site, masto, aiohttp_client, make_config, caplog):
+    caplog.set_level(logging.DEBUG)
+    other = await aiohttp_client(app_for(make_config(), masto))  # another process on the same database
+    boss = await admin_of(site)
+    page = await boss.get("/admin/platforms/connect?kind=mastodon")
+    assert page.status == 200 and 'value="Mastodon gGmbH"' in page.text and 'type="password"' in page.text
+    page = await boss.post("/admin/platforms/connect", connect_form())
+    assert page.status == 303 and page.location == "/admin/platforms?done=connected"
+    listing = await boss.get(page.location)
+    assert listing.has("masto (mastodon)") and TOKEN not in listing.text
+
+    other_boss = await admin_of(other)
+    assert (await other_boss.post("/admin/platforms/masto/check")).status == 303
+    async with site.app[SESSIONS]() as session:
+        account = await session.get(PlatformAccount, "masto")
+        row = await session.get(PlatformConnection, "masto")
+    assert account.status == "ok" and account.checked_at is not None
+    assert TOKEN.encode() not in row.sealed_credentials
+    key = site.app[CONFIG].instance.data_dir / KEY_FILE
+    assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
+    assert "masto" in {p.id for p in other.app[CONFIG].platforms}
+
+    connected = await audit_of(site, "platform.connected")
+    assert [e.details["fields"] for e in connected] == [["access_token"]]
+    transfers = await audit_of(site, "platform.transfer")
+    assert [(t.subject_ref, t.details["recipient"], t.details["action"]) for t in transfers] == [
+        ("platform:masto", "Mastodon gGmbH", "connect")]
+    assert TOKEN not in caplog.text and all(TOKEN not in str(e.details) for e in connected + transfers)
+    assert (await boss.get("/dpo/transfers")).has("Mastodon gGmbH")
+
+    page = await boss.post("/admin/platforms/masto/disconnect")
+    assert page.status == 303 and page.location == "/admin/platforms?done=disconnected"
+    assert not (await other_boss.get("/admin/platforms")).has("masto (mastodon)")
+    assert len(await audit_of(site, "platform.disconnected")) == 1
+    async with site.app[SESSIONS]() as session:
+        assert await session.get(PlatformConnection, "masto") is None
+
+
+async def test_a_form_with_problems_keeps_what_was_typed_but_never_the_secret(site):
+    boss = await admin_of(site)
+    await boss.get("/admin/platforms/connect?kind=mastodon")
+    page = await boss.post("/admin/platforms/connect", connect_form(id="Mein Masto", api_base="mastodon.example",
+                                                                    recipient="", access_token="geheim-123"))
+    assert page.status == 422
+    for field in ("id", "api_base", "recipient"):
+        assert f'id="{field}-problem"' in page.text
+    assert 'value="mein masto"' in page.text and 'value="mastodon.example"' in page.text
+    assert "geheim-123" not in page.text
+    page = await boss.post("/admin/platforms/connect", connect_form(access_token=""))
+    assert page.status == 422 and 'id="access_token-problem"' in page.text
+    await boss.post("/admin/platforms/connect", connect_form())
+    page = await boss.post("/admin/platforms/connect", connect_form())
+    assert page.status == 422 and page.has("a platform account with this id exists already")
+
+
+async def test_the_oauth_sign_in_goes_to_the_platform_and_back_with_a_token(site, masto):
+    boss = await admin_of(site)
+    await boss.get("/admin/platforms/connect?kind=mastodon")
+    page = await boss.post("/admin/platforms/connect", connect_form(access_token="", via="oauth"))
+    assert page.status == 200
+    consent = urlsplit(platform_link(page))
+    assert (consent.scheme, consent.netloc, consent.path) == ("http", "mastodon.example", "/oauth/authorize")
+    query = parse_qs(consent.query)
+    assert query["redirect_uri"] == ["http://stadt.test/admin/platforms/oauth/callback"]
+    assert query["code_challenge_method"] == ["S256"] and "write:statuses" in query["scope"][0]
+    async with aiohttp.ClientSession() as browser:  # the browser at the platform: it agrees and is sent back
+        async with browser.get(f"http://127.0.0.1:{masto.port}/oauth/authorize?{consent.query}",
+                               allow_redirects=False) as answer:
+            back = urlsplit(answer.headers["Location"])
+    assert back.path == "/admin/platforms/oauth/callback"
+    landing = await site.get(f"{back.path}?{back.query}")  # no session cookie: the state is the proof
+    assert landing.status == 200 and "/admin/platforms?done=connected" in await landing.text()
+    assert masto.consent.exchanged[0]["code_verifier"]
+    async with site.app[SESSIONS]() as session:
+        assert await session.get(PlatformConnection, "masto") is not None
+        assert await session.scalar(select(PlatformOAuthState)) is None  # used up
+    assert (await boss.post("/admin/platforms/masto/check")).status == 303
+    async with site.app[SESSIONS]() as session:
+        assert (await session.get(PlatformAccount, "masto")).status == "ok"
+    [entry] = await audit_of(site, "platform.connected")
+    assert entry.details["via"] == "oauth" and entry.actor_ref.startswith("user:")
+    again = await site.get(f"{back.path}?{back.query}")
+    assert again.status == 400 and "took too long or was used already" in await again.text()
+
+
+async def test_a_forged_or_declined_callback_connects_nothing(site):
+    page = await site.get("/admin/platforms/oauth/callback?state=erfunden&code=code-1")
+    assert page.status == 400
+    boss = await admin_of(site)
+    await boss.get("/admin/platforms/connect?kind=mastodon")
+    started = await boss.post("/admin/platforms/connect", connect_form(access_token="", via="oauth"))
+    state = parse_qs(urlsplit(platform_link(started)).query)["state"][0]
+    declined = await site.get(f"/admin/platforms/oauth/callback?state={state}&error=access_denied")
+    assert declined.status == 400 and "did not confirm" in await declined.text()
+    async with site.app[SESSIONS]() as session:
+        assert await session.scalar(select(PlatformConnection)) is None
+
+
+async def test_a_platform_from_the_file_cannot_be_disconnected_in_the_browser(aiohttp_client, make_config, booted,
+                                                                              masto):
+    filed = {"id": "masto", "kind": "mastodon", "api_base": "http://mastodon.example", "access_token": TOKEN,
+             "recipient": "Mastodon gGmbH", "country": "DE", "transfer_mechanism": "none (EU)"}
+    client = await aiohttp_client(app_for(make_config(platforms=[filed]), masto))
+    boss = await admin_of(client)
+    page = await boss.get("/admin/platforms")
+    assert page.has("Set in the configuration file.")
+    assert (await boss.post("/admin/platforms/masto/disconnect")).status == 409
+
+
+SIGN_INS = {  # kind: (fake, hosts it answers for, the form as an admin fills it)
+    "x": (lambda: FakeX(), ("api.x.com",), {
+        "api_base": "http://api.x.com", "authorize_url": "http://api.x.com/i/oauth2/authorize", "client_id": "app"}),
+    "linkedin": (lambda: FakeLinkedIn(), ("api.linkedin.com", "www.linkedin.com"), {
+        "api_base": "http://api.linkedin.com", "oauth_base": "http://www.linkedin.com", "organization_id": "2414183",
+        "authorize_url": "http://www.linkedin.com/oauth/v2/authorization", "client_id": "li-app",
+        "client_secret": "li-secret"}),
+    "facebook": (lambda: FakeFacebook(), ("graph.facebook.com",), {
+        "api_base": "http://graph.facebook.com/v25.0", "page_id": "112233", "client_id": "fb-app",
+        "client_secret": "fb-secret", "authorize_url": "http://graph.facebook.com/v25.0/dialog/oauth"}),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SIGN_INS))
+async def test_x_linkedin_and_facebook_connect_through_their_sign_in(kind, aiohttp_client, aiohttp_server, config,
+                                                                     booted):
+    make, hosts, values = SIGN_INS[kind]
+    fake = make()
+    port = (await aiohttp_server(fake.app())).port
+    resolver = MapResolver({host: ("127.0.0.1", port) for host in hosts})
+    site = await aiohttp_client(create_app(config, run_worker=False, resolver=resolver,
+                                           public_overrides=("127.0.0.0/8",)))
+    boss = await admin_of(site)
+    await boss.get(f"/admin/platforms/connect?kind={kind}")
+    page = await boss.post("/admin/platforms/connect", {"kind": kind, "id": kind, **TRANSFER, **values, "via": "oauth"})
+    assert page.status == 200, page.text
+    consent = urlsplit(platform_link(page))
+    assert consent.netloc == urlsplit(values["authorize_url"]).netloc and parse_qs(consent.query)["client_id"]
+    async with aiohttp.ClientSession() as browser:
+        async with browser.get(f"http://127.0.0.1:{port}{consent.path}?{consent.query}",
+                               allow_redirects=False) as answer:
+            back = urlsplit(answer.headers["Location"])
+    landing = await site.get(f"{back.path}?{back.query}")
+    assert landing.status == 200, await landing.text()
+    assert fake.consent.exchanged[0].get("client_secret") == values.get("client_secret")
+    assert (await boss.post(f"/admin/platforms/{kind}/check")).status == 303
+    async with site.app[SESSIONS]() as session:
+        account = await session.get(PlatformAccount, kind)
+    assert account.status == "ok", account.detail
+    secrets = [v for k, v in values.items() if "secret" in k]
+    listing = await boss.get("/admin/platforms")
+    assert all(s not in listing.text for s in secrets)
