@@ -60,6 +60,8 @@ async def test_an_admin_creates_an_account_that_webfinger_finds_without_a_restar
     Image.new("RGB", (800, 800), "purple").save(picture)
     await page.get_by_label("Name (der Teil vor dem @; später nicht änderbar)").fill("theater")
     await page.get_by_label("Beschreibung").fill("Spielplan, Karten und Neuigkeiten aus dem Stadttheater.")
+    await page.get_by_label("Inhalt 1", exact=True).fill(  # a long web address must wrap on a phone
+        "https://www.musterstadt.example/kultur/stadttheater/spielplan-und-kartenverkauf")
     await page.get_by_label("Profilbild (JPEG, PNG, WebP oder GIF)").set_input_files(str(picture))
     await page.get_by_role("button", name="Konto anlegen").click()
     await page.wait_for_url(re.compile(r"/admin/accounts/theater\?done=created"))
@@ -75,6 +77,7 @@ async def test_an_admin_creates_an_account_that_webfinger_finds_without_a_restar
     assert finger.status == 200  # another process, started before the account existed
     await page.goto("/@theater")
     assert await page.get_by_role("heading", name="Stadttheater").is_visible()
+    assert await no_horizontal_scrollbar(page)
     avatar = await page.request.get("/avatars/theater.png")
     assert Image.open(io.BytesIO(await avatar.body())).size == (400, 400)
 
