@@ -15,18 +15,10 @@ from bridge.auth.users import create_user, find_user
 from bridge.store.models import Actor
 from bridge.web.api.scopes import PUBLIC, ROUTE_SCOPES
 from consent.models import AuditEntry
-from support.api import bearer, make_token
+from support.api import bearer, make_token, scoped_token
 
 OUTSIDE = {"error": "This action is outside the authorized scopes"}
 NOTHING = "admin:read"  # a scope apps may register that grants nothing through the client API
-
-
-async def scoped_token(sessions, scopes: str, user: str = "app") -> str:
-    async with sessions.begin() as session:
-        person = await find_user(session, user) or (await create_user(session, user, "editor", ["stadt"]))[0]
-        actor = await session.scalar(select(Actor).where(Actor.name == "stadt"))
-        result = await issue_token(session, person, actor, scopes=scopes)
-    return result.secret
 
 
 def api_routes(app) -> set[tuple[str, str]]:
