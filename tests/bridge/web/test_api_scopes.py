@@ -10,9 +10,6 @@ import pytest
 from sqlalchemy import select
 
 from bridge.appkeys import SESSIONS
-from bridge.auth.tokens import issue_token
-from bridge.auth.users import create_user, find_user
-from bridge.store.models import Actor
 from bridge.web.api.scopes import PUBLIC, ROUTE_SCOPES
 from consent.models import AuditEntry
 from support.api import bearer, make_token, scoped_token

@@ -4,9 +4,8 @@ timeline, and the account lists that show no people (`update_credentials`: test_
 from __future__ import annotations
 
 import pytest
-from aiohttp import FormData
 
-from support.api import bearer, make_token, png_bytes
+from support.api import bearer, make_token
 
 
 @pytest.fixture
