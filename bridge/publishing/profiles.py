@@ -291,8 +291,9 @@ def may_edit_profile(user: User) -> bool:
 
 
 async def update_account(session: AsyncSession, config: Config, name: str, form: ProfileForm,
-                         by: User) -> ProfileResult:
-    """In the caller's transaction; the `Update` to followers' servers is queued in it too."""
+                         by: User, via: str | None = None) -> ProfileResult:
+    """In the caller's transaction; the `Update` to followers' servers is queued in it too. `via` names the
+    API token of a change from an app, for the audit entry."""
     if not may_edit_profile(by):
         return ProfileResult(ProfileReason.NOT_ALLOWED)
     actor = await locked_row(session, name)
@@ -313,13 +314,14 @@ async def update_account(session: AsyncSession, config: Config, name: str, form:
     await _set_editors(session, actor, editors or [])
     changed = sorted(k for k, v in profile_of(after).items() if profile_of(before).get(k) != v)
     await record(session, Event(Action.ACTOR_UPDATED, by.role, user_ref(by), subject_ref=f"actor:{name}",
-                                details={"changed": changed, "editors": [user_ref(u) for u in editors or []]}))
+                                details={"changed": changed, "editors": [user_ref(u) for u in editors or []]}
+                                | ({"via": via} if via else {})))
     await enqueue_actor_update(session, name)
     return ProfileResult(ProfileReason.OK)
 
 
 async def change_profile(session: AsyncSession, config: Config, name: str, change: ProfileChange,
-                         by: User) -> ProfileResult:
+                         by: User, via: str) -> ProfileResult:
     """An app's change of the account its token acts as: the admin form's rules and path (`update_account`),
     the values not sent kept as they are. A retired account takes nothing from apps, as it takes no posts."""
     if not may_edit_profile(by):
@@ -332,7 +334,7 @@ async def change_profile(session: AsyncSession, config: Config, name: str, chang
     current = ProfileForm.of(account_of(actor), await current_editors(session, name))
     sent = {f.name: getattr(change, f.name) for f in dataclasses.fields(change)}
     form = dataclasses.replace(current, **{k: v for k, v in sent.items() if v is not None})
-    return await update_account(session, config, name, form, by)
+    return await update_account(session, config, name, form, by, via)
 
 
 async def retire_account(session: AsyncSession, config: Config, name: str, moved_to: str | None,

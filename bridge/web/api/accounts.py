@@ -64,7 +64,8 @@ async def update_credentials(request: web.Request) -> web.Response:
         shown = actor_to_account(token.actor, _configured(config, token), Uris.for_base(config.instance.base_url),
                                  with_source=True)
         change = _change(params, shown)
-        result = await profiles.change_profile(session, config, token.actor.name, change, token.user)
+        result = await profiles.change_profile(session, config, token.actor.name, change, token.user,
+                                                via=f"token:{token.id}")
         if not result.ok:
             await session.rollback()
             raise _refusal(result)

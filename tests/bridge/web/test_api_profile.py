@@ -58,6 +58,7 @@ async def test_multipart_with_an_avatar_changes_the_profile_and_answers_the_cred
     entries = await audit(stadt, "actor.updated")
     assert len(entries) == 1 and entries[0].subject_ref == "actor:stadt"
     assert {"display_name", "summary", "fields", "avatar_file"} <= set(entries[0].details["changed"])
+    assert entries[0].details["via"].startswith("token:") and entries[0].actor_ref.startswith("user:")
     public = await (await stadt.get("/users/stadt", headers={"Accept": "application/activity+json"})).json()
     assert public["name"] == "Stadt Teststadt (Presse)"
 
