@@ -353,4 +353,10 @@ def may_use_actor(user: User, actor_name: str) -> bool:
 
 
 def allowed_actors(config: Config, user: User) -> list[str]:
+    """The accounts the user works for, retired ones included: their archive, replies and reach stay."""
     return [a.name for a in config.actors if may_use_actor(user, a.name)]
+
+
+def postable_actors(config: Config, user: User) -> list[str]:
+    """The accounts offered for a new post: a retired account takes no more posts."""
+    return [a.name for a in config.actors if not a.retired and may_use_actor(user, a.name)]

@@ -30,7 +30,7 @@ from bridge.queue.context import JobOutcome, WorkerContext
 from bridge.runtime.accounts import FROM_FILE, account_of, profile_of
 from bridge.runtime.media_storage import media_key, media_storage
 from bridge.store.db import utcnow
-from bridge.store.models import Actor, Job, User, UserActor
+from bridge.store.models import Actor, Job, Role, User, UserActor
 from consent.audit import Action, Event, record
 
 MOVE_JOB = "actor_move"
@@ -41,6 +41,8 @@ MAX_FIELD_NAME = 255
 MAX_FIELD_VALUE = 255
 AVATAR_BOX = (400, 400)  # Mastodon shows avatars at 400×400 at most
 HEADER_BOX = (1500, 500)  # and header images at 1500×500
+# Who changes a profile: admins, in the browser (/admin/accounts) and from an app (update_credentials) alike.
+PROFILE_EDITORS = (Role.ADMIN,)
 
 
 class ProfileReason(enum.StrEnum):
@@ -61,6 +63,9 @@ class ProfileReason(enum.StrEnum):
     NOT_FOUND = "not_found"
     ALREADY_RETIRED = "already_retired"
     MOVE_TARGET_INVALID = "move_target_invalid"
+    FIELDS_TOO_MANY = "fields_too_many"
+    NOT_ALLOWED = "not_allowed"
+    ACCOUNT_RETIRED = "account_retired"
 
     @property
     def description(self) -> str:
@@ -85,6 +90,10 @@ PROFILE_TEXT = {
     ProfileReason.NOT_FOUND: "no such account",
     ProfileReason.ALREADY_RETIRED: "the account is retired already",
     ProfileReason.MOVE_TARGET_INVALID: "choose another account of this instance that is not retired",
+    ProfileReason.FIELDS_TOO_MANY: f"an account has at most {MAX_FIELDS} profile fields",
+    ProfileReason.NOT_ALLOWED: "only administrators change an account's profile",
+    ProfileReason.ACCOUNT_RETIRED: "the account is retired: apps change nothing of it; administrators "
+                                   "correct its profile in the browser",
 }
 
 
@@ -109,6 +118,18 @@ class ProfileForm:
     def of(cls, account: ActorConfig, editors: tuple[int, ...]) -> ProfileForm:
         return cls(account.name, account.display_name, account.summary, account.website or "", account.fields,
                    account.require_approval, account.indexable, account.quote_policy, account.language, editors)
+
+
+@dataclass(frozen=True)
+class ProfileChange:
+    """What an app sent (Mastodon's `update_credentials`): only the values given change, the rest stays."""
+
+    display_name: str | None = None
+    summary: str | None = None
+    fields: tuple[tuple[str, str], ...] | None = None
+    language: str | None = None
+    avatar: bytes | None = None
+    header: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -143,6 +164,8 @@ def check_form(form: ProfileForm, *, new: bool) -> dict[str, ProfileReason]:
         problems["summary"] = ProfileReason.BIO_TOO_LONG
     if form.website and not form.website.startswith(("https://", "http://")):
         problems["website"] = ProfileReason.WEBSITE_INVALID
+    if len(form.fields) > MAX_FIELDS:  # the browser has four slots; an app may send more
+        problems["fields"] = ProfileReason.FIELDS_TOO_MANY
     for i, (label, value) in enumerate(form.fields):
         if value.strip() and not label.strip():  # a label without content is a slot left empty: dropped
             problems[f"field{i}"] = ProfileReason.FIELD_INCOMPLETE
@@ -263,9 +286,16 @@ def save_profile(actor: Actor, account: ActorConfig) -> None:
     actor.profile_version = (actor.profile_version or 0) + 1
 
 
+def may_edit_profile(user: User) -> bool:
+    return user.role in PROFILE_EDITORS and not user.disabled
+
+
 async def update_account(session: AsyncSession, config: Config, name: str, form: ProfileForm,
-                         by: User) -> ProfileResult:
-    """In the caller's transaction; the `Update` to followers' servers is queued in it too."""
+                         by: User, via: str | None = None) -> ProfileResult:
+    """In the caller's transaction; the `Update` to followers' servers is queued in it too. `via` names the
+    API token of a change from an app, for the audit entry."""
+    if not may_edit_profile(by):
+        return ProfileResult(ProfileReason.NOT_ALLOWED)
     actor = await locked_row(session, name)
     if actor is None:
         return ProfileResult(ProfileReason.NOT_FOUND)
@@ -284,9 +314,27 @@ async def update_account(session: AsyncSession, config: Config, name: str, form:
     await _set_editors(session, actor, editors or [])
     changed = sorted(k for k, v in profile_of(after).items() if profile_of(before).get(k) != v)
     await record(session, Event(Action.ACTOR_UPDATED, by.role, user_ref(by), subject_ref=f"actor:{name}",
-                                details={"changed": changed, "editors": [user_ref(u) for u in editors or []]}))
+                                details={"changed": changed, "editors": [user_ref(u) for u in editors or []]}
+                                | ({"via": via} if via else {})))
     await enqueue_actor_update(session, name)
     return ProfileResult(ProfileReason.OK)
+
+
+async def change_profile(session: AsyncSession, config: Config, name: str, change: ProfileChange,
+                         by: User, via: str) -> ProfileResult:
+    """An app's change of the account its token acts as: the admin form's rules and path (`update_account`),
+    the values not sent kept as they are. A retired account takes nothing from apps, as it takes no posts."""
+    if not may_edit_profile(by):
+        return ProfileResult(ProfileReason.NOT_ALLOWED)
+    actor = await locked_row(session, name)
+    if actor is None:
+        return ProfileResult(ProfileReason.NOT_FOUND)
+    if actor.retired_at is not None:
+        return ProfileResult(ProfileReason.ACCOUNT_RETIRED)
+    current = ProfileForm.of(account_of(actor), await current_editors(session, name))
+    sent = {f.name: getattr(change, f.name) for f in dataclasses.fields(change)}
+    form = dataclasses.replace(current, **{k: v for k, v in sent.items() if v is not None})
+    return await update_account(session, config, name, form, by, via)
 
 
 async def retire_account(session: AsyncSession, config: Config, name: str, moved_to: str | None,

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 
 from aiohttp import FormData
 from PIL import Image
+from sqlalchemy import select
 
-from bridge.auth.tokens import create_token
+from bridge.auth.tokens import create_token, issue_token
 from bridge.auth.users import create_user, find_user
+from bridge.store.models import Actor
 
 
 async def make_token(sessions, user: str = "skript", actors: tuple[str, ...] = ("stadt",),
@@ -22,6 +26,15 @@ async def make_token(sessions, user: str = "skript", actors: tuple[str, ...] = (
     return result.secret
 
 
+async def scoped_token(sessions, scopes: str, user: str = "app", actor: str = "stadt") -> str:
+    """A token as an app obtains it through OAuth: limited to `scopes` (an editor `user` is created if new)."""
+    async with sessions.begin() as session:
+        person = await find_user(session, user) or (await create_user(session, user, "editor", [actor]))[0]
+        row = await session.scalar(select(Actor).where(Actor.name == actor))
+        result = await issue_token(session, person, row, scopes=scopes)
+    return result.secret
+
+
 def bearer(secret: str) -> dict:
     return {"Authorization": f"Bearer {secret}"}
 
@@ -30,6 +43,16 @@ def png_bytes(width: int = 8, height: int = 6) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (width, height), (200, 30, 30)).save(out, "PNG")
     return out.getvalue()
+
+
+def bomb_png(width: int = 30000, height: int = 30000) -> bytes:
+    """A valid PNG header announcing 900 megapixels: a few hundred bytes on the wire."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    row = b"\0" + b"\0" * width
+    body = zlib.compress(row * 8)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", body) + chunk(b"IEND", b""))
 
 
 def media_form(description: str | None = "Rotes Rechteck", data: bytes | None = None) -> FormData:

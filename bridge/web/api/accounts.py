@@ -1,7 +1,9 @@
-"""`/api/v1/accounts`: `verify_credentials`, `:id`, `lookup`, `relationships`, and the account figures that
-Status entities show. Accounts are the configured ones: public, as on any Mastodon server."""
+"""`/api/v1/accounts`: `verify_credentials`, `update_credentials`, `:id`, `lookup`, `relationships`, and the
+account figures that Status entities show. Accounts are the instance's: public, as on any Mastodon server."""
 
 from __future__ import annotations
+
+import json
 
 from aiohttp import web
 from sqlalchemy import func, select
@@ -10,7 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from activitypub.uris import Uris
 from bridge.appkeys import CONFIG, SESSIONS
 from bridge.config.model import ActorConfig, Config
-from bridge.convert.mastodon import AccountStats, account_fields, actor_to_account, relationship
+from bridge.convert.images import MEDIA_TEXT
+from bridge.convert.mastodon import AccountStats, actor_to_account, relationship
+from bridge.publishing import profiles
+from bridge.publishing.profiles import ProfileChange, ProfileReason, ProfileResult
+from bridge.runtime.accounts import refresh
 from bridge.store.models import Actor, ApiToken, Post, PostState
 from bridge.web.api.request import MAX_ACCOUNT_ID, NOT_FOUND, Params, api_error, authorize, path_id, read_params
 
@@ -24,9 +30,16 @@ async def account_stats(session: AsyncSession, actor_id: int) -> AccountStats:
     return AccountStats(statuses_count=count or 0, last_status_at=last)
 
 
-MAX_FIELDS = 16  # Mastodon keeps at most 4 (configurable); more rows are not read
-PROFILE_IN_CONFIGURATION = ("The profile of this account is set in the server's configuration by its "
-                            "administrators; it cannot be changed through the API")
+MAX_FIELD_ROWS = 16  # numbered rows read of `fields_attributes`; more than four non-empty ones are refused
+TRUE, FALSE = ("true", "1", "on", "t", "yes"), ("false", "0", "off", "f", "no", "")
+# Settings of Mastodon's profile form this server has no choice for (an authority's account accepts every
+# follower, shows no lists of people, is found and posts publicly): the value it has is accepted, as apps
+# send the whole form back; another is refused, naming the setting.
+FIXED = ("locked", "bot", "discoverable", "indexable", "hide_collections")
+FIXED_SOURCE = ("privacy", "sensitive")
+# The names of the admin form's fields as Mastodon's parameters call them.
+PARAMETER = {"summary": "note", "fields": "fields_attributes", "language": "source[language]"}
+UNCHANGEABLE = "setting_not_offered"
 
 
 async def verify_credentials(request: web.Request) -> web.Response:
@@ -39,32 +52,117 @@ async def verify_credentials(request: web.Request) -> web.Response:
 
 
 async def update_credentials(request: web.Request) -> web.Response:
-    """`PATCH accounts/update_credentials`: an authority's profile (name, note, picture, website) lives in the
-    configuration file, where its administrators keep it, so an app may send the values it shows (apps send
-    the whole form back) but not change them: a change is a 422 naming the reason."""
+    """`PATCH accounts/update_credentials`: the profile of the token's account, changed with the admin form's
+    rules and path (`bridge.publishing.profiles`): checked, audited, followers' servers told by an `Update`.
+    Only an admin's token may change it, as only admins reach the form in the browser."""
     config = request.app[CONFIG]
     async with request.app[SESSIONS]() as session:
         token = await authorize(request, session)
+        if not profiles.may_edit_profile(token.user):  # before anything sent is looked at
+            raise _refusal(ProfileResult(ProfileReason.NOT_ALLOWED))
         params = await read_params(request)
-        stats = await account_stats(session, token.actor_id)
+        shown = actor_to_account(token.actor, _configured(config, token), Uris.for_base(config.instance.base_url),
+                                 with_source=True)
+        change = _change(params, shown)
+        result = await profiles.change_profile(session, config, token.actor.name, change, token.user,
+                                                via=f"token:{token.id}")
+        if not result.ok:
+            await session.rollback()
+            raise _refusal(result)
         await session.commit()
-    actor_config = _configured(config, token)
-    changed = [name for name, value in (("display_name", actor_config.display_name), ("note", actor_config.summary))
-               if params.get(name) not in (None, value)]
-    changed += [name for name in ("avatar", "header") if params.file(name) is not None]
-    shown_fields = [(f["name"], f["value"]) for f in account_fields(actor_config, html=False)]
-    if params.filled("fields_attributes") and _fields_sent(params) != shown_fields:
-        changed.append("fields_attributes")
-    if changed:  # the names of the fields, not their values, may be logged
-        raise api_error(422, f"Validation failed: {PROFILE_IN_CONFIGURATION}", "profile_in_configuration")
+    async with request.app[SESSIONS]() as session:
+        await refresh(session, config)  # the answer shows what was just saved
+        stats = await account_stats(session, token.actor_id)
     return _credential_account(config, token, stats)
 
 
-def _fields_sent(params: Params) -> list[tuple[str, str]]:
-    """`fields_attributes[0][name]` and `[value]` (Mastodon's numbered form), without empty rows."""
-    rows = [(params.get(f"fields_attributes[{i}][name]") or "", params.get(f"fields_attributes[{i}][value]") or "")
-            for i in range(MAX_FIELDS)]
-    return [row for row in rows if row != ("", "")]
+def _change(params: Params, shown: dict) -> ProfileChange:
+    """The sent values as the admin form's; a setting the form has not, changed, is a 422 naming it."""
+    source = _nested(params, "source")
+    for name, value, current in ([(n, params.get(n), shown[n]) for n in FIXED]
+                                 + [(f"source[{n}]", source.get(n), shown["source"][n]) for n in FIXED_SOURCE]):
+        if value is not None and _as(value, current) != current:
+            raise api_error(422, f"Validation failed: {name}: this server offers no other value",
+                            UNCHANGEABLE)
+    return ProfileChange(
+        display_name=params.get("display_name"), summary=params.get("note"), fields=_fields_sent(params),
+        language=source.get("language"), avatar=_upload(params, "avatar"), header=_upload(params, "header"))
+
+
+def _as(value, current):
+    """A sent value in the type of the current one: Mastodon's booleans ("true", "1", …), or the text."""
+    if not isinstance(current, bool):
+        return value
+    text = str(value).lower()
+    return True if text in TRUE else False if text in FALSE else value
+
+
+def _nested(params: Params, name: str) -> dict:
+    """`name[key]` of a form, or the object `name` of a JSON body."""
+    values = {}
+    loaded = _object(params.get(name))
+    values.update({k: v for k, v in loaded.items() if not isinstance(v, (dict, list))})
+    for key in ("privacy", "sensitive", "language"):
+        if params.get(f"{name}[{key}]") is not None:
+            values[key] = params.get(f"{name}[{key}]")
+    return {k: ("true" if v is True else "false" if v is False else str(v)) for k, v in values.items()
+            if v is not None}
+
+
+def _object(raw: str | None) -> dict:
+    """A JSON object that `read_params` kept as text (from a JSON body); anything else is no object."""
+    try:
+        loaded = json.loads(raw) if raw and raw.startswith("{") else {}
+    except ValueError:  # a form's text that merely starts with a brace
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _fields_sent(params: Params) -> tuple[tuple[str, str], ...] | None:
+    """`fields_attributes[0][name]` and `[value]` (Mastodon's numbered form), or a JSON array or object of
+    `{name, value}`; None when not sent. Rows empty on both sides are left out."""
+    rows: list[tuple[str, str]] = []
+    sent = False
+    for raw in params.getlist("fields_attributes"):  # a JSON body's rows, each an object
+        loaded = _object(raw)
+        items = loaded.values() if loaded and all(isinstance(v, dict) for v in loaded.values()) else [loaded]
+        for item in items:
+            sent = True
+            rows.append((str(item.get("name") or ""), str(item.get("value") or "")))
+    for i in range(MAX_FIELD_ROWS):
+        name, value = params.get(f"fields_attributes[{i}][name]"), params.get(f"fields_attributes[{i}][value]")
+        if name is not None or value is not None:
+            sent = True
+            rows.append((name or "", value or ""))
+    if not sent:
+        return None
+    return tuple(row for row in rows if row != ("", ""))
+
+
+def _upload(params: Params, name: str) -> bytes | None:
+    upload = params.file(name)
+    return upload.file.read() if upload is not None else None
+
+
+def _refusal(result: ProfileResult) -> web.HTTPException:
+    """Mastodon's error shape (`error`, and `details` by parameter as its validation errors have them) with
+    the reason as a code; the names of the fields, never their values, may be logged."""
+    if result.reason is ProfileReason.NOT_FOUND:
+        return api_error(404, NOT_FOUND)
+    if result.reason is ProfileReason.NOT_ALLOWED:
+        return api_error(403, f"This action is not allowed: {result.reason.description}", result.reason)
+    details: dict[str, list[dict]] = {}
+    for field, reason in result.problems.items():
+        image = result.image_reasons.get(field)
+        code, text = (image, MEDIA_TEXT[image]) if image else (reason, reason.description)
+        key = PARAMETER.get(field, "fields_attributes" if field.startswith("field") else field)
+        details.setdefault(key, []).append({"error": str(code), "description": text})
+    message = "; ".join(f"{key}: {d['description']}" for key, items in details.items() for d in items)
+    first = next((items[0]["error"] for items in details.values()), str(result.reason))
+    error = api_error(422, f"Validation failed: {message or result.reason.description}", first)
+    body = json.loads(error.text) | ({"details": details} if details else {})
+    error.text = json.dumps(body)
+    return error
 
 
 def _configured(config: Config, token: ApiToken) -> ActorConfig:
@@ -75,8 +173,9 @@ def _configured(config: Config, token: ApiToken) -> ActorConfig:
 
 
 def _credential_account(config: Config, token: ApiToken, stats: AccountStats) -> web.Response:
-    body = actor_to_account(token.actor, _configured(config, token), Uris.for_base(config.instance.base_url), stats,
-                            with_source=True, language=config.instance.language)
+    account = _configured(config, token)
+    body = actor_to_account(token.actor, account, Uris.for_base(config.instance.base_url), stats,
+                            with_source=True, language=account.language)
     return web.json_response(body, headers=PRIVATE)
 
 

@@ -13,7 +13,7 @@ from bridge.store.models import Post, PostState, Role, User
 from bridge.publishing.edits import Proposal, load_proposal
 from bridge.publishing.posts import (Description, Draft, PostReason, PostResult, check_draft, create_post,
                                      edit_post, needs_approval_of_edits)
-from bridge.auth.users import allowed_actors
+from bridge.auth.users import allowed_actors, postable_actors
 from bridge.web.editor.compose_form import (POLL_DURATIONS, ComposeForm, ImageSlot, parse_form, problems_of,
                                             read_schedule)
 from bridge.web.editor.compose_media import store_images
@@ -36,7 +36,7 @@ def compose_page(request: web.Request, user: User, form: ComposeForm, problems: 
     config = request.app[CONFIG]
     return render(request, "compose.html", {
         "form": form, "problems": by_field(problems), "post": post,
-        "actors": [config.actor(n) for n in allowed_actors(config, user)],
+        "actors": [config.actor(n) for n in postable_actors(config, user)],
         "limits": config.limits, "platforms": config.platforms, "languages": LANGUAGES,
         "schedule": post is None or post.state != PostState.PUBLISHED,
         "edit_waits": post is not None and needs_approval_of_edits(config, post),
@@ -47,7 +47,7 @@ def compose_page(request: web.Request, user: User, form: ComposeForm, problems: 
 async def new_form(request: web.Request) -> web.StreamResponse:
     user = require_user(request, roles=EDITORS)
     config = request.app[CONFIG]
-    names = allowed_actors(config, user)
+    names = postable_actors(config, user)
     wanted = request.query.get("actor", "")
     form = ComposeForm(actor=wanted if wanted in names else (names[0] if names else ""),
                        language=config.instance.language)

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import io
-import struct
 import sys
 import threading
-import zlib
 
 import aiohttp
 import pytest
@@ -25,6 +23,7 @@ from bridge.publishing.posts import Draft
 from bridge.store.models import Actor, Job, UserActor
 from consent.audit import AuditEntry
 from fakes.fediverse import mastodon_follow
+from support.api import bomb_png
 from support.inbox import CITY, instances, network, run_jobs, stadt  # noqa: F401
 from support.web import Visitor, admin_ready, make_user, signed_in
 
@@ -63,16 +62,6 @@ def png(size=(60, 40), color="blue") -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, color).save(out, "PNG")
     return out.getvalue()
-
-
-def bomb_png(width: int = 30000, height: int = 30000) -> bytes:
-    """A valid PNG header announcing 900 megapixels: a few hundred bytes on the wire."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-    row = b"\0" + b"\0" * width
-    body = zlib.compress(row * 8)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-            + chunk(b"IDAT", body) + chunk(b"IEND", b""))
 
 
 def with_files(fields: dict, **files: tuple[str, bytes]) -> aiohttp.FormData:

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 from yarl import URL
 
+from bridge.auth.tokens import create_token
 from bridge.privacy.rights import vault_for
 from bridge.store.models import ApiToken
 from consent.platform_replies import store_platform_reply
@@ -153,3 +154,21 @@ async def test_mastodon_py_edits_schedules_and_reads_timelines(server, server_se
     assert mention["type"] == "mention" and "Kommt die Feuerwehr?" in mention["status"]["content"]
     assert mention["status"]["in_reply_to_id"] == posted["id"]
     assert mention["status"]["stadtbote"] == {"moderation": "pending", "consent": "not_asked"}
+
+
+def change_profile(base: str, token: str, image: bytes):
+    """An admin's app (a pasted token) changes the account's profile with Mastodon.py's own call."""
+    api = mastodon.Mastodon(access_token=token, api_base_url=base)
+    return api.account_update_credentials(
+        display_name="Feuerwehr Teststadt", note="Einsätze und Warnungen.", avatar=image,
+        avatar_mime_type="image/png", fields=[("Notruf", "112"), ("Website", "https://feuerwehr.example")])
+
+
+async def test_mastodon_py_changes_the_profile_of_its_account(server, server_sessions):
+    async with server_sessions.begin() as session:
+        token = await create_token(session, "admin", "feuerwehr")
+    me = await asyncio.to_thread(change_profile, server, token.secret, png_bytes(500, 500))
+    assert me["display_name"] == "Feuerwehr Teststadt" and me["source"]["note"] == "Einsätze und Warnungen."
+    assert [(f["name"], f["value"]) for f in me["source"]["fields"]] == [
+        ("Notruf", "112"), ("Website", "https://feuerwehr.example")]
+    assert "/avatars/feuerwehr.png?v=" in me["avatar"]

@@ -1,13 +1,11 @@
 """`/api/v2/search` over this server's accounts, posts and hashtags (nothing fetched from elsewhere), the tag
-timeline, and `accounts/update_credentials`, which accepts the profile as it is and refuses changes: an
-authority's profile is kept in the configuration by its administrators."""
+timeline, and the account lists that show no people (`update_credentials`: test_api_profile.py)."""
 
 from __future__ import annotations
 
 import pytest
-from aiohttp import FormData
 
-from support.api import bearer, make_token, png_bytes
+from support.api import bearer, make_token
 
 
 @pytest.fixture
@@ -68,24 +66,6 @@ async def test_the_tag_timeline_lists_published_posts_with_the_tag(client, token
     response = await client.get("/api/v1/timelines/tag/hochwasser")
     assert response.status == 200 and [s["id"] for s in await response.json()] == [tagged["id"]]
     assert await (await client.get("/api/v1/timelines/tag/gibtsnicht")).json() == []
-
-
-async def test_update_credentials_accepts_the_profile_as_it_is_and_refuses_changes(client, token):
-    shown = await (await client.get("/api/v1/accounts/verify_credentials", headers=bearer(token))).json()
-    same = {"display_name": shown["display_name"], "note": shown["source"]["note"], "locked": "false"}
-    response = await client.patch("/api/v1/accounts/update_credentials", data=same, headers=bearer(token))
-    assert response.status == 200 and (await response.json())["id"] == shown["id"]
-    for change in ({"display_name": "Neuer Name"}, {"note": "Neue Beschreibung"},
-                   {"fields_attributes[0][name]": "Telefon", "fields_attributes[0][value]": "0123"}):
-        refused = await client.patch("/api/v1/accounts/update_credentials", data=change, headers=bearer(token))
-        assert refused.status == 422 and (await refused.json())["reason"] == "profile_in_configuration"
-    picture = FormData()
-    picture.add_field("avatar", png_bytes(), filename="wappen.png", content_type="image/png")
-    refused = await client.patch("/api/v1/accounts/update_credentials", data=picture, headers=bearer(token))
-    assert refused.status == 422
-    after = await (await client.get("/api/v1/accounts/verify_credentials", headers=bearer(token))).json()
-    assert after["display_name"] == shown["display_name"]
-    assert (await client.patch("/api/v1/accounts/update_credentials", data=same)).status == 401
 
 
 async def test_followers_and_following_are_empty_lists_and_unknown_accounts_are_not_found(client, token):

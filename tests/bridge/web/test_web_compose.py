@@ -10,7 +10,9 @@ from datetime import datetime, timedelta, timezone
 from PIL import ExifTags, Image
 from sqlalchemy import select, update
 
-from bridge.appkeys import SESSIONS
+from bridge.appkeys import CONFIG, SESSIONS
+from bridge.auth.users import find_user
+from bridge.publishing.profiles import retire_account
 from bridge.runtime.media_storage import MEDIA, media_key, media_storage
 from bridge.store.models import Job, Media, Post
 from bridge.handlers import standard_worker
@@ -237,3 +239,17 @@ async def test_the_form_shows_the_limits(visitors, sessions):
     assert page.has("Images (up to 4)")
     assert page.text.count('type="file"') == 4
     assert '<input type="hidden" name="csrf" value="' in page.text
+
+
+async def test_a_retired_account_is_not_offered_for_a_new_post(visitors, sessions, client):
+    browser = await editor(visitors, sessions, "erika", actors=("stadt", "feuerwehr"))
+    page = await browser.get("/editor/compose?actor=feuerwehr")
+    assert '<option value="feuerwehr" selected' in page.text  # offered while it is active
+    async with sessions.begin() as session:
+        admin = await find_user(session, "admin")
+        assert (await retire_account(session, client.app[CONFIG], "feuerwehr", None, admin)).ok
+    page = await browser.get("/editor/compose?actor=feuerwehr")
+    assert page.status == 200 and 'value="feuerwehr"' not in page.text
+    assert '<option value="stadt" selected' in page.text  # the first account still taking posts
+    page = await browser.post("/editor/compose", compose_form("Noch ein Einsatz", actor="feuerwehr"))
+    assert page.status == 422 and page.has("this account is retired and takes no more posts")
