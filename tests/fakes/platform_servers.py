@@ -99,6 +99,7 @@ class FakeBluesky(Fake):
         self.records: dict[str, dict] = {}
         self.sessions_created = self.refreshed = 0
         self.thread_replies: list[dict] = []
+        self.counts = {"likeCount": 0, "repostCount": 0, "replyCount": 0, "quoteCount": 0}  # on our posts
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self.outage])
@@ -185,7 +186,7 @@ class FakeBluesky(Fake):
         self.calls.append("getPosts")
         wanted = request.query.getall("uris", [])
         known = [n["post"] for n in self.thread_replies if isinstance(n.get("post"), dict)]
-        own = [{"uri": f"at://{self.did}/app.bsky.feed.post/{k}", "cid": "bafyrei" + k, "record": r}
+        own = [{"uri": f"at://{self.did}/app.bsky.feed.post/{k}", "cid": "bafyrei" + k, "record": r, **self.counts}
                for k, r in self.records.items()]
         return web.json_response({"posts": [p for p in known + own if p["uri"] in wanted]})
 
@@ -219,6 +220,7 @@ class FakeMastodon(Fake):
         self.keys: dict[str, str] = {}
         self.media: dict[str, dict] = {}
         self.descendants: list[dict] = []
+        self.counts = {"favourites_count": 0, "reblogs_count": 0, "replies_count": 0}
         self.verify_delay = 0.0  # seconds verify_credentials takes to answer
         self.consent = OAuthConsent(lambda: {"access_token": self.token, "token_type": "Bearer"})
 
@@ -228,6 +230,7 @@ class FakeMastodon(Fake):
         app.router.add_put("/api/v1/statuses/{id}", self.put_status)
         app.router.add_delete("/api/v1/statuses/{id}", self.delete_status)
         app.router.add_get("/api/v1/statuses/{id}/context", self.context)
+        app.router.add_get("/api/v1/statuses/{id}", self.get_status)
         app.router.add_post("/api/v2/media", self.upload)
         app.router.add_get("/api/v1/accounts/verify_credentials", self.verify)
         app.router.add_get("/api/v2/instance", self.instance)
@@ -277,6 +280,16 @@ class FakeMastodon(Fake):
         if mode == "502_after_write":
             return web.Response(text="Bad Gateway", status=502)
         return web.json_response(self.statuses[status_id])
+
+    async def get_status(self, request):
+        """The Status entity, with the counters its server keeps (`counts`, the same for every status)."""
+        self.calls.append("GET status")
+        if self.take_mode() == "500":
+            return web.json_response({"error": "Internal Server Error"}, status=500)
+        status = self.statuses.get(request.match_info["id"])
+        if status is None:
+            return web.json_response({"error": "Record not found"}, status=404)
+        return web.json_response({**status, **self.counts})
 
     async def put_status(self, request):
         if (denied := self._denied(request)) is not None:

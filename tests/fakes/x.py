@@ -29,6 +29,8 @@ class FakeX(Fake):
         self.media: dict[str, dict] = {}
         self.replies: list[dict] = []
         self.refreshed = 0
+        self.public_metrics = {"retweet_count": 0, "reply_count": 0, "like_count": 0, "quote_count": 0,
+                               "bookmark_count": 0, "impression_count": 0}
         self.consent = OAuthConsent(self._granted)
 
     def app(self) -> web.Application:
@@ -38,6 +40,7 @@ class FakeX(Fake):
         app.router.add_post("/2/media/upload", self.upload)
         app.router.add_post("/2/media/metadata", self.metadata)
         app.router.add_get("/2/tweets/search/recent", self.search)
+        app.router.add_get("/2/tweets/{id}", self.lookup)
         app.router.add_get("/2/users/me", self.me)
         app.router.add_post("/2/oauth2/token", self.token)
         self.consent.add_routes(app, "/i/oauth2/authorize", None)  # x.com's page; the token is the API's
@@ -76,6 +79,20 @@ class FakeX(Fake):
         if mode == "timeout_after_write":
             await asyncio.sleep(SLOW)
         return web.json_response({"data": {"id": tweet_id, "text": body["text"]}}, status=201)
+
+    async def lookup(self, request):
+        """GET /2/tweets/:id; `public_metrics` only when asked for in `tweet.fields`, as X does."""
+        if (denied := self._denied(request)) is not None:
+            return denied
+        self.calls.append("GET tweet")
+        tweet = self.tweets.get(request.match_info["id"])
+        if tweet is None:
+            return web.json_response({"errors": [{"title": "Not Found Error", "detail": "Could not find tweet",
+                                                  "type": "https://api.x.com/2/problems/resource-not-found"}]})
+        data = {"id": tweet["id"], "text": tweet["text"]}
+        if "public_metrics" in request.query.get("tweet.fields", "").split(","):
+            data["public_metrics"] = self.public_metrics
+        return web.json_response({"data": data})
 
     async def delete(self, request):
         if (denied := self._denied(request)) is not None:

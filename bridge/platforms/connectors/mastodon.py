@@ -14,6 +14,7 @@ from bridge.platforms.connectors.base import (
     Connector,
     Idempotency,
     LinkCards,
+    Metrics,
     Outcome,
     PostView,
     Reason,
@@ -22,6 +23,7 @@ from bridge.platforms.connectors.base import (
     ReplyBatch,
     Result,
     TextUnit,
+    metrics_of,
 )
 from bridge.platforms.connectors.counting import characters
 from bridge.platforms.connectors.http import Answer, call, multipart, retry_after, short, transport_result
@@ -30,6 +32,10 @@ from bridge.platforms.connectors.render import fit_text
 from bridge.platforms.connectors.mastodon_replies import context_replies
 
 KEY_LIFETIME = timedelta(minutes=55)  # Mastodon keeps an Idempotency-Key for 1 h; stay clear of the edge
+
+
+MASTODON_METRICS = {"favourites_count": "likes", "reblogs_count": "reposts",
+                    "replies_count": "replies", "quotes_count": "quotes"}
 
 
 def classify(answer: Answer, now, *, write: bool) -> Result | None:
@@ -200,6 +206,11 @@ class MastodonConnector(Connector):
         # Remote replies still being fetched by the server: absent is not the same as deleted yet.
         complete = "Mastodon-Async-Refresh" not in answer.headers
         return ReplyBatch(Result(Outcome.SENT), tuple(replies), (), complete, skipped)
+
+    async def fetch_metrics(self, remote: Remote) -> Metrics:
+        """The status's own counters (`GET /api/v1/statuses/:id`), as its server knows them."""
+        answer = await call(self.http, "GET", self._url(f"/api/v1/statuses/{remote.id}"), headers=self._headers())
+        return metrics_of(classify(answer, self.clock(), write=False), answer.data, MASTODON_METRICS)
 
     async def check_credentials(self) -> Result:
         answer = await call(self.http, "GET", self._url("/api/v1/accounts/verify_credentials"), headers=self._headers())

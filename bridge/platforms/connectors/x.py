@@ -20,6 +20,7 @@ from bridge.platforms.connectors.base import (
     Connector,
     ImageView,
     LinkCards,
+    Metrics,
     Outcome,
     PlatformReply,
     PostView,
@@ -29,6 +30,7 @@ from bridge.platforms.connectors.base import (
     ReplyBatch,
     Result,
     TextUnit,
+    metrics_of,
 )
 from bridge.platforms.connectors.http import multipart
 from bridge.platforms.connectors.images import fit_image, read_file
@@ -38,6 +40,8 @@ from bridge.platforms.connectors.tokens import when
 from bridge.platforms.connectors.x_api import XAuth, classify
 
 TEXT_LIMIT = 280
+X_METRICS = {"like_count": "likes", "retweet_count": "reposts", "reply_count": "replies",
+             "quote_count": "quotes", "impression_count": "views"}
 IMAGE_BYTES = 5_000_000
 ALT_LIMIT = 1000
 NO_EDIT = "X cannot edit posts through its API: later edits on the city's site do not reach X."
@@ -156,6 +160,17 @@ class XConnector(Connector):
         replies = [r for r in (_reply(i) for i in items if isinstance(i, dict)) if r is not None]
         # Search covers seven days only: a reply missing from it may simply be older, not deleted.
         return ReplyBatch(Result(Outcome.SENT), tuple(replies), (), False, len(items) - len(replies))
+
+    async def fetch_metrics(self, remote: Remote) -> Metrics:
+        """`public_metrics` of `GET /2/tweets/:id`; reading posts is billed, so only with `read_replies`."""
+        if not self.reads_replies:
+            return Metrics(Result(Outcome.UNSUPPORTED, Reason.METRICS_UNAVAILABLE, "reading posts is not enabled"))
+        answer = await self.auth.request("GET", f"/2/tweets/{remote.id}?tweet.fields=public_metrics")
+        if isinstance(answer, Result):
+            return Metrics(answer)
+        failure = classify(answer, self.clock(), write=False)
+        data = answer.data.get("data") if failure is None and isinstance(answer.data, dict) else None
+        return metrics_of(failure, data.get("public_metrics") if isinstance(data, dict) else None, X_METRICS)
 
     def answer_length(self, text: str) -> int:
         return x_length(text)
