@@ -41,6 +41,11 @@ class PlatformFigures:
     platform: str  # the configured platform account's id
     counts: dict[str, int]
     fetched_at: datetime
+    poll: tuple[int, ...] | None = None  # votes per option of the platform's own poll
+
+    @property
+    def poll_votes(self) -> int | None:
+        return None if self.poll is None else sum(self.poll)
 
 
 @dataclass(frozen=True)
@@ -161,7 +166,10 @@ async def platform_figures(session: AsyncSession, post_ids: list[int]) -> dict[i
         .order_by(PlatformSend.platform_id))).all()
     found: dict[int, list[PlatformFigures]] = defaultdict(list)
     for row in rows:
-        found[row.post_id].append(PlatformFigures(row.platform_id, dict(row.metrics or {}), row.metrics_at))
+        stored = dict(row.metrics or {})
+        poll = stored.pop("poll", None)
+        found[row.post_id].append(PlatformFigures(row.platform_id, stored, row.metrics_at,
+                                                  tuple(poll) if isinstance(poll, list) else None))
     return {i: tuple(f) for i, f in found.items()}
 
 

@@ -221,6 +221,7 @@ class FakeMastodon(Fake):
         self.media: dict[str, dict] = {}
         self.descendants: list[dict] = []
         self.counts = {"favourites_count": 0, "reblogs_count": 0, "replies_count": 0}
+        self.poll_votes: list[int] = []  # votes per option of every status's poll, as read back
         self.verify_delay = 0.0  # seconds verify_credentials takes to answer
         self.consent = OAuthConsent(lambda: {"access_token": self.token, "token_type": "Bearer"})
 
@@ -272,7 +273,7 @@ class FakeMastodon(Fake):
                                     "url": f"https://mastodon.example/@stadt/{status_id}", "content": body["status"],
                                     "media_attachments": [self.media[m] for m in body.get("media_ids") or []],
                                     "spoiler_text": body.get("spoiler_text", ""), "visibility": body["visibility"],
-                                    "in_reply_to_id": body.get("in_reply_to_id")}
+                                    "in_reply_to_id": body.get("in_reply_to_id"), "poll": self._poll(body)}
         if key:
             self.keys[key] = status_id
         if mode == "timeout_after_write":
@@ -280,6 +281,18 @@ class FakeMastodon(Fake):
         if mode == "502_after_write":
             return web.Response(text="Bad Gateway", status=502)
         return web.json_response(self.statuses[status_id])
+
+    def _poll(self, body: dict) -> dict | None:
+        """Mastodon's Poll entity for `poll[...]`; votes per option come from `poll_votes` when read."""
+        poll = body.get("poll")
+        if not poll:
+            return None
+        if body.get("media_ids"):
+            raise web.HTTPUnprocessableEntity(text='{"error": "Validation failed: Media and poll are mutually '
+                                                   'exclusive"}', content_type="application/json")
+        return {"id": str(len(self.statuses) + 1), "expires_in": poll["expires_in"], "multiple": poll["multiple"],
+                "hide_totals": poll.get("hide_totals", False),
+                "options": [{"title": o, "votes_count": 0} for o in poll["options"]]}
 
     async def get_status(self, request):
         """The Status entity, with the counters its server keeps (`counts`, the same for every status)."""
@@ -289,7 +302,13 @@ class FakeMastodon(Fake):
         status = self.statuses.get(request.match_info["id"])
         if status is None:
             return web.json_response({"error": "Record not found"}, status=404)
-        return web.json_response({**status, **self.counts})
+        found = {**status, **self.counts}
+        if status.get("poll"):
+            votes = self.poll_votes or [0] * len(status["poll"]["options"])
+            found["poll"] = {**status["poll"], "votes_count": sum(votes),
+                             "options": [{"title": o["title"], "votes_count": v}
+                                         for o, v in zip(status["poll"]["options"], votes)]}
+        return web.json_response(found)
 
     async def put_status(self, request):
         if (denied := self._denied(request)) is not None:

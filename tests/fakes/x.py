@@ -29,6 +29,7 @@ class FakeX(Fake):
         self.media: dict[str, dict] = {}
         self.replies: list[dict] = []
         self.refreshed = 0
+        self.poll_votes: list[int] = []
         self.public_metrics = {"retweet_count": 0, "reply_count": 0, "like_count": 0, "quote_count": 0,
                                "bookmark_count": 0, "impression_count": 0}
         self.consent = OAuthConsent(self._granted)
@@ -70,12 +71,15 @@ class FakeX(Fake):
             return web.json_response({"title": "Too Many Requests", "detail": "Too Many Requests", "status": 429},
                                      status=429, headers={"x-rate-limit-limit": "200", "x-rate-limit-remaining": "0",
                                                           "x-rate-limit-reset": str(reset)})
+        if body.get("poll") and body.get("media"):
+            return problem(400, "Invalid Request", "Only one of media, poll, quote may be specified.")
         if any(t["text"] == body["text"] for t in self.tweets.values()):
             return problem(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content.")
         tweet_id = str(next(IDS))
         self.tweets[tweet_id] = {"id": tweet_id, "text": body["text"],
                                  "media": (body.get("media") or {}).get("media_ids", []),
-                                 "in_reply_to": (body.get("reply") or {}).get("in_reply_to_tweet_id")}
+                                 "in_reply_to": (body.get("reply") or {}).get("in_reply_to_tweet_id"),
+                                 "poll": body.get("poll")}
         if mode == "timeout_after_write":
             await asyncio.sleep(SLOW)
         return web.json_response({"data": {"id": tweet_id, "text": body["text"]}}, status=201)
@@ -90,9 +94,16 @@ class FakeX(Fake):
             return web.json_response({"errors": [{"title": "Not Found Error", "detail": "Could not find tweet",
                                                   "type": "https://api.x.com/2/problems/resource-not-found"}]})
         data = {"id": tweet["id"], "text": tweet["text"]}
+        found: dict = {"data": data}
         if "public_metrics" in request.query.get("tweet.fields", "").split(","):
             data["public_metrics"] = self.public_metrics
-        return web.json_response({"data": data})
+        if tweet.get("poll") and "attachments.poll_ids" in request.query.get("expansions", ""):
+            data["attachments"] = {"poll_ids": ["1"]}
+            votes = self.poll_votes or [0] * len(tweet["poll"]["options"])
+            options = [{"position": i + 1, "label": o, "votes": v}
+                       for i, (o, v) in enumerate(zip(tweet["poll"]["options"], votes))]
+            found["includes"] = {"polls": [{"id": "1", "options": list(reversed(options))}]}  # any order
+        return web.json_response(found)
 
     async def delete(self, request):
         if (denied := self._denied(request)) is not None:

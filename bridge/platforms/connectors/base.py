@@ -110,6 +110,16 @@ class ImageView:
 
 
 @dataclass(frozen=True)
+class PollView:
+    """The post's poll, for platforms with native polls (Mastodon, X); the others link to the page."""
+
+    options: tuple[str, ...]
+    multiple: bool
+    expires_in: int  # seconds
+    hide_totals: bool = False
+
+
+@dataclass(frozen=True)
 class PostView:
     """What a renderer may know about a post: no database objects, so rendering stays pure."""
 
@@ -120,6 +130,7 @@ class PostView:
     permalink: str
     images: tuple[ImageView, ...] = ()
     published_at: datetime | None = None
+    poll: PollView | None = None
 
 
 @dataclass(frozen=True)
@@ -267,6 +278,7 @@ class Metrics:
 
     result: Result
     counts: dict[str, int] = field(default_factory=dict)  # keys from METRIC_NAMES
+    poll: tuple[int, ...] | None = None  # votes per option of the platform's native poll, in our option order
 
 
 def counted(data: object, names: dict[str, str]) -> dict[str, int]:
@@ -277,12 +289,23 @@ def counted(data: object, names: dict[str, str]) -> dict[str, int]:
             if isinstance(data.get(theirs), int) and not isinstance(data.get(theirs), bool) and data[theirs] >= 0}
 
 
-def metrics_of(failure: Result | None, data: object, names: dict[str, str]) -> Metrics:
+def metrics_of(failure: Result | None, data: object, names: dict[str, str],
+               poll: tuple[int, ...] | None = None) -> Metrics:
     """The counts in a read's answer (already classified by the platform's rules), or the failure as it is."""
     counts = counted(data, names) if failure is None else {}
     if failure is None and not counts:
         failure = Result(Outcome.UNAVAILABLE, Reason.MALFORMED_RESPONSE, "no counts in the answer")
-    return Metrics(failure or Result(Outcome.SENT), counts)
+    return Metrics(failure or Result(Outcome.SENT), counts, poll if failure is None else None)
+
+
+def poll_votes(options: object, key: str) -> tuple[int, ...] | None:
+    """Votes per option from a platform's list of option objects (`key` holds the number), None if unreadable."""
+    if not isinstance(options, list) or not options:
+        return None
+    votes = [o.get(key) if isinstance(o, dict) else None for o in options]
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in votes):
+        return None
+    return tuple(votes)
 
 
 @dataclass

@@ -92,11 +92,12 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
                          p.deliveries_accepted, p.deliveries_refused, p.likes, p.boosts, p.quotes, p.replies,
                          "" if p.voters is None else p.voters, p.page_views])
     writer.writerow([])  # the platforms' own counts: a table of their own, never added to the ones above
-    writer.writerow(["post", "platform", "fetched_at", *METRIC_NAMES])
+    writer.writerow(["post", "platform", "fetched_at", *METRIC_NAMES, "poll_votes_per_option"])
     for p in f.posts:
         for figures in p.platforms:
             writer.writerow([p.post_id, figures.platform, figures.fetched_at.isoformat(),
-                             *(figures.counts.get(name, "") for name in METRIC_NAMES)])
+                             *(figures.counts.get(name, "") for name in METRIC_NAMES),
+                             "" if figures.poll is None else " ".join(map(str, figures.poll))])
     return web.Response(text=out.getvalue(), content_type="text/csv", charset="utf-8",
                         headers=_download(f, "csv"))
 

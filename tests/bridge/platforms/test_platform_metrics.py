@@ -8,11 +8,13 @@ import pytest
 
 from activitypub.uris import Uris
 from bridge.platforms import sends as mirroring
-from bridge.platforms.connectors.base import Outcome, Reason, Remote
+from bridge.platforms.connectors.base import Outcome, PollView, Reason, Remote
 from bridge.reach.figures import account_reach
 from support.mirroring import bridge  # noqa: F401  (fixture)
 from bridge.platforms.connectors.x import XConnector
-from fakes.platforms import QUICK_TIMEOUT, Clock, MapResolver, guarded, platform, state, view
+from bridge.publishing import posts
+from bridge.publishing.pollrules import PollDraft
+from fakes.platforms import QUICK_TIMEOUT, Clock, MapResolver, guarded, image_view, platform, state, view
 from fakes.x import FakeX
 
 
@@ -95,3 +97,62 @@ async def test_a_platform_without_public_figures_says_so():
     metrics = await XingConnector(platform("xing", "https://www.xing.com"), None, state(), Clock()).fetch_metrics(
         Remote("1"))
     assert (metrics.result.outcome, metrics.result.reason) == (Outcome.UNSUPPORTED, Reason.METRICS_UNAVAILABLE)
+
+
+# Native platform polls: Mastodon (`poll` on POST /api/v1/statuses) and X (`poll` on POST /2/tweets) get their own
+# poll; its votes come back with the figures and stay apart from the fediverse's tally.
+
+async def _post_poll(bridge, text: str, options=("Ja", "Nein"), mirrors=("bsky", "masto")) -> int:
+    async with bridge.sessions.begin() as s:
+        user = await s.get(posts.User, bridge.user_id)
+        result = await posts.create_post(s, bridge.config, user, posts.Draft(
+            "stadt", text, mirrors=mirrors, poll=PollDraft(tuple(options), 86400)))
+        assert result.ok, result.reason
+        return result.post.id
+
+
+async def test_mastodon_gets_a_native_poll_whose_votes_stay_apart_from_ours(bridge):
+    post_id = await _post_poll(bridge, "Soll der Markt samstags länger öffnen?")
+    await bridge.run()
+    masto, bsky = await bridge.send(post_id, "masto"), await bridge.send(post_id, "bsky")
+    status = bridge.mastodon.statuses[masto.remote_id]
+    assert [o["title"] for o in status["poll"]["options"]] == ["Ja", "Nein"]
+    assert status["poll"]["expires_in"] == 86400 and status["poll"]["multiple"] is False
+    record = bridge.bluesky.records[bsky.remote_extra["rkey"]]
+    assert f"/@stadt/{post_id}" in record["text"]  # Bluesky has no polls: the link to the page
+    bridge.mastodon.poll_votes = [3, 1]
+    await bridge.make_due(mirroring.BACKFEED_JOB)
+    await bridge.run()
+    assert (await bridge.send(post_id, "masto")).metrics["poll"] == [3, 1]
+    async with bridge.sessions() as s:
+        figures = await account_reach(s, Uris.for_base(bridge.config.instance.base_url), "stadt", bridge.clock().date())
+    [reach] = [p for p in figures.posts if p.post_id == post_id]
+    assert reach.voters == 0  # nobody voted in the fediverse: Mastodon.example's votes are not added
+    assert [(f.platform, f.poll, f.poll_votes) for f in reach.platforms if f.poll] == [("masto", (3, 1), 4)]
+
+
+def test_a_poll_beyond_the_servers_limits_or_with_images_goes_as_a_link(tmp_path):
+    from bridge.platforms.connectors.mastodon import MastodonConnector
+    connector = MastodonConnector(platform("mastodon", "http://mastodon.example"), None, state(), Clock())
+    connector.account.limits = {"poll_max_options": 4}
+    five = PollView(("a", "b", "c", "d", "e"), False, 86400)
+    assert connector.render(view("Umfrage", poll=five)).extra["poll"] is None
+    two = PollView(("Ja", "Nein"), True, 86400)
+    assert connector.render(view("Umfrage", poll=two)).extra["poll"]["multiple"] is True
+    assert connector.render(view("Umfrage", poll=two, images=[image_view(tmp_path, "a.png")])).extra["poll"] is None
+
+
+async def test_x_gets_a_native_poll_and_its_votes_in_our_option_order(x_fake, tmp_path):
+    connector = _x(x_fake, read_replies=True)
+    poll = PollView(("Ja", "Nein", "Egal"), False, 2 * 86400)
+    sent = await connector.publish(connector.render(view("Neues Logo?", poll=poll)), "h")
+    assert x_fake.tweets[sent.remote.id]["poll"] == {"options": ["Ja", "Nein", "Egal"], "duration_minutes": 2880}
+    x_fake.poll_votes = [5, 2, 1]
+    metrics = await connector.fetch_metrics(sent.remote)
+    assert metrics.result.outcome is Outcome.SENT and metrics.poll == (5, 2, 1)
+    several = PollView(("Ja", "Nein"), True, 86400)  # X polls have one choice only
+    assert connector.render(view("Mehrfach?", poll=several)).extra["poll"] is None
+    pictured = connector.render(view("Mit Bild?", poll=poll, images=[image_view(tmp_path, "a.png")]))
+    assert pictured.extra["poll"] is None
+    sent = await connector.publish(pictured, "h2")
+    assert sent.outcome is Outcome.SENT and x_fake.tweets[sent.remote.id]["poll"] is None
