@@ -1,4 +1,5 @@
-"""The platforms' own public counts per mirrored post (likes, reposts, replies …) and when they were fetched
+"""The platforms' own public counts per mirrored post (likes, reposts, replies …) and when they were fetched;
+an event change waiting with a four-eyes edit
 
 Revision ID: 0022_h22b_metrics
 Revises: 0021
@@ -18,8 +19,10 @@ def upgrade() -> None:
     # Plain ADD/DROP COLUMN (SQLite has both): a batch copy would drop a table that others refer to.
     op.add_column('platform_send', sa.Column('metrics', sa.JSON(), nullable=True))
     op.add_column('platform_send', sa.Column('metrics_at', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('post_edit', sa.Column('event', sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column('post_edit', 'event')
     op.drop_column('platform_send', 'metrics_at')
     op.drop_column('platform_send', 'metrics')
