@@ -1,5 +1,6 @@
 """Backfeed: replies to mirrored posts, fetched on a Bridgy-like cadence (often while a post is new,
-rarely later, then never) into the consent store. One job per mirrored (post, platform) that re-enqueues
+rarely later, then never) into the consent store; in the same job the platform's own public counts of
+the post (likes, reposts, replies …), kept on its send row with the date they were fetched. One job per mirrored (post, platform) that re-enqueues
 itself; a platform that fails only delays its own next poll.
 
 Per platform in the config: `backfeed = false` turns it off; `backfeed_cadence = [[15, 1440], [60, 10080],
@@ -58,8 +59,17 @@ async def _backfeed(ctx: WorkerContext, session: AsyncSession, job: Job, clock, 
         return await _next(session, row, now, stages, MirrorReason.RECONNECT_NEEDED)
     key = session_key(ctx.federation.vault.kek)
     connector = registry.build(platform, ctx.federation.http, load_state(account, key), clock or _now, connectors)
-    if connector is None or not connector.capabilities().replies_readable:
+    if connector is None:
         return JobOutcome(JobStatus.DONE, MirrorReason.REPLIES_NOT_READABLE)
+    metrics = await connector.fetch_metrics(remote_of(row))
+    if metrics.result.outcome is Outcome.SENT:  # a failure keeps the last figure and its date
+        row.metrics = {**metrics.counts, **({"poll": list(metrics.poll)} if metrics.poll is not None else {})}
+        row.metrics_at = now
+    if not connector.capabilities().replies_readable:
+        save_state(account, key, connector.account, now)
+        if metrics.result.outcome is Outcome.UNSUPPORTED:  # nothing to read there at all: stop asking
+            return JobOutcome(JobStatus.DONE, MirrorReason.REPLIES_NOT_READABLE)
+        return await _next(session, row, now, stages, metrics.result.reason)
     batch = await connector.fetch_replies(remote_of(row))
     save_state(account, key, connector.account, now)
     if batch.result.outcome is Outcome.RATE_LIMITED and batch.result.retry_at:

@@ -6,6 +6,8 @@ here changes nothing public. One edit per post waits at a time: a newer one supe
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -38,8 +40,12 @@ class Proposal:
 
     @property
     def sha256(self) -> str:
-        return fingerprint(self.edit.text, self.edit.spoiler_text, self.edit.language,
+        seen = fingerprint(self.edit.text, self.edit.spoiler_text, self.edit.language,
                            [(i.media.filename, i.alt) for i in self.images])
+        if self.edit.event is None:
+            return seen
+        # the event change is part of what the reviewer saw
+        return hashlib.sha256(f"{seen}\x1f{json.dumps(self.edit.event, sort_keys=True)}".encode()).hexdigest()
 
     def draft(self, actor: str) -> Draft:
         return Draft(actor=actor, text=self.edit.text, spoiler_text=self.edit.spoiler_text,
@@ -73,6 +79,20 @@ async def propose(session: AsyncSession, user: User, post: Post, draft: Draft, m
     edit = PostEdit(post_id=post.id, editor_id=user.id, state=EditState.PENDING, text=draft.text,
                     spoiler_text=draft.spoiler_text, language=draft.language or post.language, media=images,
                     created_at=now)
+    session.add(edit)
+    await session.flush()
+    return edit
+
+
+async def propose_event(session: AsyncSession, user: User, post: Post, event: dict, now: datetime) -> PostEdit:
+    """An event change of a four-eyes account waits like an edit: the post's text and images as they are,
+    with the change (`events.event_payload`) beside them."""
+    await session.execute(update(PostEdit).where(PostEdit.post_id == post.id, PostEdit.state == EditState.PENDING)
+                          .values(state=EditState.SUPERSEDED))
+    edit = PostEdit(post_id=post.id, editor_id=user.id, state=EditState.PENDING, text=post.text,
+                    spoiler_text=post.spoiler_text, language=post.language,
+                    media=[{"id": m.id, "alt": m.alt, "decorative": m.decorative} for m in post.media],
+                    event=event, created_at=now)
     session.add(edit)
     await session.flush()
     return edit

@@ -175,6 +175,10 @@ async def _approve_edit(session: AsyncSession, config: Config, user: User, post:
     check = await check_draft(session, config, user, draft, now, post)  # limits or images may have changed
     if not check.ok:
         return PostResult.refused(check.refusals, post)
+    if proposal.edit.event is not None:  # an event change rides with the edit: before the Update goes out
+        changed, _ = await events.apply_approved(session, post, proposal.edit.event)
+        if changed is not events.EventReason.OK:
+            return PostResult(PostReason.WRONG_STATE, post)
     await _apply_edit(session, post, draft, check.media, proposal.edit.editor_id, now)
     edits.decide(proposal.edit, user, EditState.APPROVED, now)
     _mark_approved(post, user, now, content_sha256(post))

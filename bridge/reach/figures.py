@@ -19,6 +19,7 @@ from activitypub.uris import Uris
 from bridge.convert.mastodon import InteractionCounts
 from bridge.delivery.jobs import DELIVER_JOB, Verb
 from bridge.store.models import Actor, Job, JobState, Post, PostState
+from bridge.store.platforms import PlatformSend
 from bridge.store.polls import Poll
 from bridge.store.reach import FeedSubscribers, PageView
 from consent.interactions import count_for
@@ -30,6 +31,21 @@ OTHER = "other"
 class ServerShare:
     server: str  # a host name, or OTHER for the folded small servers
     followers: int
+
+
+@dataclass(frozen=True)
+class PlatformFigures:
+    """A platform's own public counts of the mirrored post, as it reported them on `fetched_at`: kept apart
+    from the fediverse figures and never added to them (a boost of the mirror on Mastodon may also be one here)."""
+
+    platform: str  # the configured platform account's id
+    counts: dict[str, int]
+    fetched_at: datetime
+    poll: tuple[int, ...] | None = None  # votes per option of the platform's own poll
+
+    @property
+    def poll_votes(self) -> int | None:
+        return None if self.poll is None else sum(self.poll)
 
 
 @dataclass(frozen=True)
@@ -46,6 +62,7 @@ class PostReach:
     replies: int
     voters: int | None  # None: the post has no poll
     page_views: int
+    platforms: tuple[PlatformFigures, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -135,10 +152,25 @@ async def post_reach(session: AsyncSession, uris: Uris, posts: list[Post]) -> li
     paths = {_path(uris.permalink(p.actor.name, str(p.id))): p.id for p in posts}
     views = dict((await session.execute(select(PageView.path, func.sum(PageView.views))
                                         .where(PageView.path.in_(paths)).group_by(PageView.path))).all())
+    platforms = await platform_figures(session, ids)
     return [PostReach(p.id, p.published_at, _excerpt(p.text), *deliveries[p.id], counts[p.id].favourites,
                       counts[p.id].reblogs, quotes.get(p.id, 0), counts[p.id].replies, voters.get(p.id),
-                      int(views.get(_path(uris.permalink(p.actor.name, str(p.id))), 0)))
+                      int(views.get(_path(uris.permalink(p.actor.name, str(p.id))), 0)), platforms.get(p.id, ()))
             for p in posts]
+
+
+async def platform_figures(session: AsyncSession, post_ids: list[int]) -> dict[int, tuple[PlatformFigures, ...]]:
+    """Per post, the last counts each platform reported (fetched by backfeed), by platform id."""
+    rows = (await session.scalars(select(PlatformSend).where(
+        PlatformSend.post_id.in_(post_ids), PlatformSend.metrics_at.is_not(None))
+        .order_by(PlatformSend.platform_id))).all()
+    found: dict[int, list[PlatformFigures]] = defaultdict(list)
+    for row in rows:
+        stored = dict(row.metrics or {})
+        poll = stored.pop("poll", None)
+        found[row.post_id].append(PlatformFigures(row.platform_id, stored, row.metrics_at,
+                                                  tuple(poll) if isinstance(poll, list) else None))
+    return {i: tuple(f) for i, f in found.items()}
 
 
 async def account_reach(session: AsyncSession, uris: Uris, actor_name: str, until: date, days: int = 30,

@@ -208,6 +208,9 @@ class PostEdit(Base):
     language: Mapped[str] = mapped_column(String(8))
     # The images as proposed, in order: [{"id": media id, "alt": ..., "decorative": ...}]
     media: Mapped[list] = mapped_column(JSON, default=list)
+    # A change of the post's event waiting with the edit (bridge.publishing.events.event_payload): the new
+    # when and where, or {"cancel": true}; None for an edit of the text alone.
+    event: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -52,6 +52,11 @@ class PlatformSend(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     backfeed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The platform's own public counts of the post (bridge.platforms.connectors.base.METRIC_NAMES, and "poll":
+    # votes per option of its native poll) as last fetched, and when: a failed fetch leaves both, so the
+    # figure shown always carries its date.
+    metrics: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    metrics_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     __table_args__ = (UniqueConstraint("post_id", "platform_id"),)
 

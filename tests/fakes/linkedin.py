@@ -33,6 +33,7 @@ class FakeLinkedIn(Fake):
         self.nested: list[dict] = []  # comments we wrote under a comment
         self.versions: set[str] = set()
         self.refreshed = 0
+        self.likes: dict[str, int] = {}  # total likes per post URN
         self.consent = OAuthConsent(self._granted)
 
     def app(self) -> web.Application:
@@ -44,6 +45,7 @@ class FakeLinkedIn(Fake):
         app.router.add_post("/rest/images", self.initialize)
         app.router.add_put("/dms-uploads/{image}", self.upload)
         app.router.add_get("/rest/socialActions/{urn}/comments", self.list_comments)
+        app.router.add_get("/rest/socialActions/{urn}", self.social_actions)
         app.router.add_post("/rest/socialActions/{urn}/comments", self.create_comment)
         app.router.add_post("/oauth/v2/accessToken", self.refresh)
         self.consent.add_routes(app, "/oauth/v2/authorization", None)  # the token endpoint is `refresh`'s
@@ -131,6 +133,18 @@ class FakeLinkedIn(Fake):
             return denied
         items = self.comments.get(unquote(request.match_info["urn"]), [])
         return web.json_response({"elements": items, "paging": {"start": 0, "count": 100, "total": len(items)}})
+
+    async def social_actions(self, request):
+        """GET /rest/socialActions/{urn}: the summary of likes and comments of a post."""
+        if (denied := self._denied(request)) is not None:
+            return denied
+        urn = unquote(request.match_info["urn"])
+        if urn not in self.posts:
+            return web.json_response({"status": 404, "message": "Not Found"}, status=404)
+        comments = len(self.comments.get(urn, []))
+        return web.json_response({"target": urn, "likesSummary": {"totalLikes": self.likes.get(urn, 0),
+                                                                   "likedByCurrentUser": False},
+                                  "commentsSummary": {"count": comments, "aggregatedTotalComments": comments}})
 
     async def create_comment(self, request):
         """The Comments API: a nested comment is created on the parent comment's URN, with the post as

@@ -42,6 +42,7 @@ class FakeGraph(Fake):
         self.tokens = {token}
         self.user_tokens: set[str] = set()  # a person's token: reads the Page's token, posts nothing here
         self.objects: dict[str, dict] = {}
+        self.metrics: dict[str, dict] = {}  # the Graph's counter fields of an object, as read back with it
         self.refreshed = 0
         self.comments: dict[str, list[dict]] = {}
         self.comment_replies: dict[str, list[dict]] = {}  # what we wrote under a comment, by comment id
@@ -110,7 +111,7 @@ class FakeGraph(Fake):
         found = self.objects.get(parts[0])
         if found is None:
             return graph_error(400, 100, "Unsupported get request. Object does not exist.", 33)
-        return web.json_response(found)
+        return web.json_response({**found, **self.metrics.get(parts[0], {})})
 
 
 class FakeFacebook(FakeGraph):
@@ -134,6 +135,8 @@ class FakeFacebook(FakeGraph):
     async def get_1(self, request, parts, form):
         if parts == [self.page] and request.query.get("fields") == "access_token":
             return web.json_response({"id": self.page, "access_token": self.page_token})
+        if parts[0] in self.posts:
+            return web.json_response({"id": parts[0], **self.metrics.get(parts[0], {})})
         return await super().get_1(request, parts, form)
 
     async def post_2(self, request, parts, form):

@@ -99,6 +99,7 @@ class FakeBluesky(Fake):
         self.records: dict[str, dict] = {}
         self.sessions_created = self.refreshed = 0
         self.thread_replies: list[dict] = []
+        self.counts = {"likeCount": 0, "repostCount": 0, "replyCount": 0, "quoteCount": 0}  # on our posts
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self.outage])
@@ -185,7 +186,7 @@ class FakeBluesky(Fake):
         self.calls.append("getPosts")
         wanted = request.query.getall("uris", [])
         known = [n["post"] for n in self.thread_replies if isinstance(n.get("post"), dict)]
-        own = [{"uri": f"at://{self.did}/app.bsky.feed.post/{k}", "cid": "bafyrei" + k, "record": r}
+        own = [{"uri": f"at://{self.did}/app.bsky.feed.post/{k}", "cid": "bafyrei" + k, "record": r, **self.counts}
                for k, r in self.records.items()]
         return web.json_response({"posts": [p for p in known + own if p["uri"] in wanted]})
 
@@ -219,6 +220,8 @@ class FakeMastodon(Fake):
         self.keys: dict[str, str] = {}
         self.media: dict[str, dict] = {}
         self.descendants: list[dict] = []
+        self.counts = {"favourites_count": 0, "reblogs_count": 0, "replies_count": 0}
+        self.poll_votes: list[int] = []  # votes per option of every status's poll, as read back
         self.verify_delay = 0.0  # seconds verify_credentials takes to answer
         self.consent = OAuthConsent(lambda: {"access_token": self.token, "token_type": "Bearer"})
 
@@ -228,6 +231,7 @@ class FakeMastodon(Fake):
         app.router.add_put("/api/v1/statuses/{id}", self.put_status)
         app.router.add_delete("/api/v1/statuses/{id}", self.delete_status)
         app.router.add_get("/api/v1/statuses/{id}/context", self.context)
+        app.router.add_get("/api/v1/statuses/{id}", self.get_status)
         app.router.add_post("/api/v2/media", self.upload)
         app.router.add_get("/api/v1/accounts/verify_credentials", self.verify)
         app.router.add_get("/api/v2/instance", self.instance)
@@ -269,7 +273,7 @@ class FakeMastodon(Fake):
                                     "url": f"https://mastodon.example/@stadt/{status_id}", "content": body["status"],
                                     "media_attachments": [self.media[m] for m in body.get("media_ids") or []],
                                     "spoiler_text": body.get("spoiler_text", ""), "visibility": body["visibility"],
-                                    "in_reply_to_id": body.get("in_reply_to_id")}
+                                    "in_reply_to_id": body.get("in_reply_to_id"), "poll": self._poll(body)}
         if key:
             self.keys[key] = status_id
         if mode == "timeout_after_write":
@@ -277,6 +281,34 @@ class FakeMastodon(Fake):
         if mode == "502_after_write":
             return web.Response(text="Bad Gateway", status=502)
         return web.json_response(self.statuses[status_id])
+
+    def _poll(self, body: dict) -> dict | None:
+        """Mastodon's Poll entity for `poll[...]`; votes per option come from `poll_votes` when read."""
+        poll = body.get("poll")
+        if not poll:
+            return None
+        if body.get("media_ids"):
+            raise web.HTTPUnprocessableEntity(text='{"error": "Validation failed: Media and poll are mutually '
+                                                   'exclusive"}', content_type="application/json")
+        return {"id": str(len(self.statuses) + 1), "expires_in": poll["expires_in"], "multiple": poll["multiple"],
+                "hide_totals": poll.get("hide_totals", False),
+                "options": [{"title": o, "votes_count": 0} for o in poll["options"]]}
+
+    async def get_status(self, request):
+        """The Status entity, with the counters its server keeps (`counts`, the same for every status)."""
+        self.calls.append("GET status")
+        if self.take_mode() == "500":
+            return web.json_response({"error": "Internal Server Error"}, status=500)
+        status = self.statuses.get(request.match_info["id"])
+        if status is None:
+            return web.json_response({"error": "Record not found"}, status=404)
+        found = {**status, **self.counts}
+        if status.get("poll"):
+            votes = self.poll_votes or [0] * len(status["poll"]["options"])
+            found["poll"] = {**status["poll"], "votes_count": sum(votes),
+                             "options": [{"title": o["title"], "votes_count": v}
+                                         for o, v in zip(status["poll"]["options"], votes)]}
+        return web.json_response(found)
 
     async def put_status(self, request):
         if (denied := self._denied(request)) is not None:

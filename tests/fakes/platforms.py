@@ -81,9 +81,10 @@ def image_view(tmp_path: Path, name="photo.png", data: bytes | None = None, alt=
     return ImageView(str(path), "image/png", alt, image.width, image.height)
 
 
-def view(text: str, *, images=(), spoiler="", post_id: int = (1795305355000 << 16) | 7, language="de") -> PostView:
+def view(text: str, *, images=(), spoiler="", post_id: int = (1795305355000 << 16) | 7, language="de",
+         poll=None) -> PostView:
     return PostView(post_id, text, spoiler, language, f"https://stadt.example/@stadt/{post_id}", tuple(images),
-                    datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc))
+                    datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc), poll)
 
 
 def state() -> AccountState:

@@ -29,6 +29,9 @@ class FakeX(Fake):
         self.media: dict[str, dict] = {}
         self.replies: list[dict] = []
         self.refreshed = 0
+        self.poll_votes: list[int] = []
+        self.public_metrics = {"retweet_count": 0, "reply_count": 0, "like_count": 0, "quote_count": 0,
+                               "bookmark_count": 0, "impression_count": 0}
         self.consent = OAuthConsent(self._granted)
 
     def app(self) -> web.Application:
@@ -38,6 +41,7 @@ class FakeX(Fake):
         app.router.add_post("/2/media/upload", self.upload)
         app.router.add_post("/2/media/metadata", self.metadata)
         app.router.add_get("/2/tweets/search/recent", self.search)
+        app.router.add_get("/2/tweets/{id}", self.lookup)
         app.router.add_get("/2/users/me", self.me)
         app.router.add_post("/2/oauth2/token", self.token)
         self.consent.add_routes(app, "/i/oauth2/authorize", None)  # x.com's page; the token is the API's
@@ -67,15 +71,39 @@ class FakeX(Fake):
             return web.json_response({"title": "Too Many Requests", "detail": "Too Many Requests", "status": 429},
                                      status=429, headers={"x-rate-limit-limit": "200", "x-rate-limit-remaining": "0",
                                                           "x-rate-limit-reset": str(reset)})
+        if body.get("poll") and body.get("media"):
+            return problem(400, "Invalid Request", "Only one of media, poll, quote may be specified.")
         if any(t["text"] == body["text"] for t in self.tweets.values()):
             return problem(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content.")
         tweet_id = str(next(IDS))
         self.tweets[tweet_id] = {"id": tweet_id, "text": body["text"],
                                  "media": (body.get("media") or {}).get("media_ids", []),
-                                 "in_reply_to": (body.get("reply") or {}).get("in_reply_to_tweet_id")}
+                                 "in_reply_to": (body.get("reply") or {}).get("in_reply_to_tweet_id"),
+                                 "poll": body.get("poll")}
         if mode == "timeout_after_write":
             await asyncio.sleep(SLOW)
         return web.json_response({"data": {"id": tweet_id, "text": body["text"]}}, status=201)
+
+    async def lookup(self, request):
+        """GET /2/tweets/:id; `public_metrics` only when asked for in `tweet.fields`, as X does."""
+        if (denied := self._denied(request)) is not None:
+            return denied
+        self.calls.append("GET tweet")
+        tweet = self.tweets.get(request.match_info["id"])
+        if tweet is None:
+            return web.json_response({"errors": [{"title": "Not Found Error", "detail": "Could not find tweet",
+                                                  "type": "https://api.x.com/2/problems/resource-not-found"}]})
+        data = {"id": tweet["id"], "text": tweet["text"]}
+        found: dict = {"data": data}
+        if "public_metrics" in request.query.get("tweet.fields", "").split(","):
+            data["public_metrics"] = self.public_metrics
+        if tweet.get("poll") and "attachments.poll_ids" in request.query.get("expansions", ""):
+            data["attachments"] = {"poll_ids": ["1"]}
+            votes = self.poll_votes or [0] * len(tweet["poll"]["options"])
+            options = [{"position": i + 1, "label": o, "votes": v}
+                       for i, (o, v) in enumerate(zip(tweet["poll"]["options"], votes))]
+            found["includes"] = {"polls": [{"id": "1", "options": list(reversed(options))}]}  # any order
+        return web.json_response(found)
 
     async def delete(self, request):
         if (denied := self._denied(request)) is not None:

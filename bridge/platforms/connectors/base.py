@@ -31,6 +31,8 @@ How the machinery (`bridge.mirroring`) uses a connector, and what a connector mu
   backfeed, as the account, in the platform's thread (`AnswerTarget`: the reply's platform id and our post's
   `Remote`); `reconcile_answer(target, rendered, handle, since)` finds out after an unknown outcome whether
   the answer exists (default: undecidable, the editor decides). The same outcomes as `publish`.
+* `fetch_metrics(remote)` returns `Metrics`: the aggregate public counts the platform's API gives for our
+  post (likes, reposts, replies …, keys from `METRIC_NAMES`), never who; UNSUPPORTED where the API has none.
 * `check_credentials()` answers SENT (fine) or AUTH_FAILED, and may refresh `account.limits`.
 * Connectors never touch the database, never raise for network or platform errors (they return a
   `Result`), and put only reason codes and the platform's short error text into results — no tokens.
@@ -108,6 +110,16 @@ class ImageView:
 
 
 @dataclass(frozen=True)
+class PollView:
+    """The post's poll, for platforms with native polls (Mastodon, X); the others link to the page."""
+
+    options: tuple[str, ...]
+    multiple: bool
+    expires_in: int  # seconds
+    hide_totals: bool = False
+
+
+@dataclass(frozen=True)
 class PostView:
     """What a renderer may know about a post: no database objects, so rendering stays pure."""
 
@@ -118,6 +130,7 @@ class PostView:
     permalink: str
     images: tuple[ImageView, ...] = ()
     published_at: datetime | None = None
+    poll: PollView | None = None
 
 
 @dataclass(frozen=True)
@@ -171,6 +184,7 @@ class Reason(enum.StrEnum):
     ANSWER_UNSUPPORTED = "answer_unsupported"
     MANUAL_ROUTE = "manual_route"
     REPLY_GONE = "reply_gone"
+    METRICS_UNAVAILABLE = "metrics_unavailable"
 
     @property
     def description(self) -> str:
@@ -198,7 +212,11 @@ REASON_TEXT = {
     Reason.ANSWER_UNSUPPORTED: "replies on this platform cannot be answered from Stadtbote",
     Reason.MANUAL_ROUTE: "the platform has no publishing API: post the prepared text there by hand",
     Reason.REPLY_GONE: "the reply no longer exists on the platform",
+    Reason.METRICS_UNAVAILABLE: "the platform's API gives no public figures for this post",
 }
+
+# The aggregate figures a platform may report for a post, under one name each whatever the platform calls them.
+METRIC_NAMES = ("likes", "reposts", "replies", "quotes", "views")
 
 
 @dataclass(frozen=True)
@@ -252,6 +270,42 @@ class AnswerTarget:
 
     reply_id: str
     root: Remote
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """A platform's own public counts for our post, as it reports them: numbers only, never who."""
+
+    result: Result
+    counts: dict[str, int] = field(default_factory=dict)  # keys from METRIC_NAMES
+    poll: tuple[int, ...] | None = None  # votes per option of the platform's native poll, in our option order
+
+
+def counted(data: object, names: dict[str, str]) -> dict[str, int]:
+    """The platform's integer fields `names` (theirs -> ours) found in `data`; anything else is left out."""
+    if not isinstance(data, dict):
+        return {}
+    return {ours: data[theirs] for theirs, ours in names.items()
+            if isinstance(data.get(theirs), int) and not isinstance(data.get(theirs), bool) and data[theirs] >= 0}
+
+
+def metrics_of(failure: Result | None, data: object, names: dict[str, str],
+               poll: tuple[int, ...] | None = None) -> Metrics:
+    """The counts in a read's answer (already classified by the platform's rules), or the failure as it is."""
+    counts = counted(data, names) if failure is None else {}
+    if failure is None and not counts:
+        failure = Result(Outcome.UNAVAILABLE, Reason.MALFORMED_RESPONSE, "no counts in the answer")
+    return Metrics(failure or Result(Outcome.SENT), counts, poll if failure is None else None)
+
+
+def poll_votes(options: object, key: str) -> tuple[int, ...] | None:
+    """Votes per option from a platform's list of option objects (`key` holds the number), None if unreadable."""
+    if not isinstance(options, list) or not options:
+        return None
+    votes = [o.get(key) if isinstance(o, dict) else None for o in options]
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in votes):
+        return None
+    return tuple(votes)
 
 
 @dataclass
@@ -328,3 +382,6 @@ class Connector(ABC):
                                since: datetime | None) -> Result:
         """Platforms without a handle for answers cannot be asked: the editor checks and decides."""
         return Result(Outcome.UNKNOWN, Reason.UNDECIDABLE, "")
+
+    async def fetch_metrics(self, remote: Remote) -> Metrics:
+        return Metrics(Result(Outcome.UNSUPPORTED, Reason.METRICS_UNAVAILABLE))

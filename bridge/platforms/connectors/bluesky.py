@@ -15,6 +15,7 @@ from bridge.platforms.connectors.base import (
     Connector,
     Idempotency,
     LinkCards,
+    Metrics,
     Outcome,
     PostView,
     Reason,
@@ -23,6 +24,7 @@ from bridge.platforms.connectors.base import (
     ReplyBatch,
     Result,
     TextUnit,
+    metrics_of,
 )
 from bridge.platforms.connectors.bluesky_records import facets, mention_facet, post_url, thread_replies, tid
 from bridge.platforms.connectors.bluesky_xrpc import Xrpc, classify
@@ -38,6 +40,8 @@ APPVIEW = "https://public.api.bsky.app"
 # The lexicon's blob limit for embedded images and card thumbnails; Bluesky raised images to 2 MB in
 # 2026, but 1,000,000 bytes is accepted by every PDS and AppView version, old and new.
 IMAGE_BYTES = 1_000_000
+BLUESKY_METRICS = {"likeCount": "likes", "repostCount": "reposts", "replyCount": "replies",
+                   "quoteCount": "quotes"}
 
 
 def bluesky_length(text: str) -> int:
@@ -195,6 +199,16 @@ class BlueskyConnector(Connector):
 
     async def check_credentials(self) -> Result:
         return await self.xrpc.login() or Result(Outcome.SENT)
+
+    async def fetch_metrics(self, remote: Remote) -> Metrics:
+        """The AppView's counts on the post view (`app.bsky.feed.getPosts`): public, no login needed."""
+        appview = (self.secret("appview") or APPVIEW).rstrip("/")
+        answer = await call(self.http, "GET", f"{appview}/xrpc/app.bsky.feed.getPosts?{urlencode({'uris': remote.id})}")
+        failure = classify(answer, self.clock(), write=False)
+        posts = answer.data.get("posts") if failure is None and isinstance(answer.data, dict) else None
+        if failure is None and not posts:
+            failure = Result(Outcome.NOT_FOUND, Reason.NOT_FOUND, "not in the AppView")
+        return metrics_of(failure, posts[0] if posts else None, BLUESKY_METRICS)
 
     def answer_length(self, text: str) -> int:
         return bluesky_length(text)

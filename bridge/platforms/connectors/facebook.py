@@ -21,6 +21,7 @@ from bridge.platforms.connectors.base import (
     Connector,
     Idempotency,
     LinkCards,
+    Metrics,
     Outcome,
     PostView,
     Reason,
@@ -29,6 +30,7 @@ from bridge.platforms.connectors.base import (
     ReplyBatch,
     Result,
     TextUnit,
+    metrics_of,
 )
 from bridge.platforms.connectors.images import fit_image, read_file
 from bridge.platforms.connectors.lookup import absent, find_post, uncertain
@@ -142,6 +144,21 @@ class FacebookConnector(Connector):
         if comment is None:
             return Result(Outcome.REJECTED, Reason.REPLY_GONE, "not a Facebook comment")
         return await post_comment(await self.graph(), f"{comment}/comments", rendered.text, self.clock())
+
+    async def fetch_metrics(self, remote: Remote) -> Metrics:
+        """The Page post's totals: reactions and comments as summaries (no one listed: `limit(0)`), shares."""
+        answer = await (await self.graph()).get(remote.id, fields="shares,reactions.summary(total_count).limit(0),"
+                                                "comments.summary(total_count).limit(0)")
+        data = answer.data if isinstance(answer.data, dict) else {}
+
+        def total(edge: str) -> object:
+            return ((data.get(edge) or {}).get("summary") or {}).get("total_count")
+
+        # a post nobody shared has no `shares` field at all
+        flat = {"likes": total("reactions"), "replies": total("comments"),
+                "reposts": (data.get("shares") or {}).get("count", 0)}
+        return metrics_of(classify(answer, self.clock(), write=False), flat,
+                          {"likes": "likes", "replies": "replies", "reposts": "reposts"})
 
     async def check_credentials(self) -> Result:
         graph = await self.graph()

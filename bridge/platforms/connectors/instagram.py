@@ -22,6 +22,7 @@ from bridge.platforms.connectors.base import (
     Idempotency,
     ImageView,
     LinkCards,
+    Metrics,
     Outcome,
     PostView,
     Reason,
@@ -30,6 +31,7 @@ from bridge.platforms.connectors.base import (
     ReplyBatch,
     Result,
     TextUnit,
+    metrics_of,
 )
 from bridge.platforms.connectors.meta_graph import Graph, classify, current_token, origin
 from bridge.platforms.connectors.meta_media import Flow, media_url, publish_container, reconcile_container
@@ -148,6 +150,12 @@ class InstagramConnector(Connector):
         items, complete, failure = await read_pages(graph, f"{remote.id}/comments", self.clock(),
                                                     fields=COMMENT_FIELDS, limit=50)
         return batch(self.kind, instagram_thread(items), complete, failure, instagram_comment)
+
+    async def fetch_metrics(self, remote: Remote) -> Metrics:
+        """The IG Media's `like_count` and `comments_count` (the likes are left out where the owner hid them)."""
+        answer = await (await self.graph()).get(remote.id, fields="like_count,comments_count")
+        return metrics_of(classify(answer, self.clock(), write=False), answer.data,
+                          {"like_count": "likes", "comments_count": "replies"})
 
     def answer_limit(self) -> int:
         return CAPTION_LIMIT  # a comment has the caption's 2,200 characters

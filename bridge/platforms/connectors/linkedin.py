@@ -22,6 +22,7 @@ from bridge.platforms.connectors.base import (
     Idempotency,
     ImageView,
     LinkCards,
+    Metrics,
     Outcome,
     PlatformReply,
     PostView,
@@ -31,6 +32,7 @@ from bridge.platforms.connectors.base import (
     ReplyBatch,
     Result,
     TextUnit,
+    metrics_of,
 )
 from bridge.platforms.connectors.cards import fetch_card
 from bridge.platforms.connectors.http import call
@@ -206,6 +208,15 @@ class LinkedInConnector(Connector):
         replies = [r for r in (_comment(i) for i in items if isinstance(i, dict)) if r is not None]
         complete = isinstance(total, int) and total <= len(items)
         return ReplyBatch(Result(Outcome.SENT), tuple(replies), (), complete, len(items) - len(replies))
+
+    async def fetch_metrics(self, remote: Remote) -> Metrics:
+        """The Social Actions summary of the post: total likes and comments, never who."""
+        rest = await self.rest()
+        answer = await rest.request("GET", f"socialActions/{urn_path(remote.id)}")
+        data = answer.data if isinstance(answer.data, dict) else {}
+        flat = {"likes": (data.get("likesSummary") or {}).get("totalLikes"),
+                "replies": (data.get("commentsSummary") or {}).get("aggregatedTotalComments")}
+        return metrics_of(classify(answer, self.clock(), write=False), flat, {"likes": "likes", "replies": "replies"})
 
     def answer_length(self, text: str) -> int:
         return linkedin_length(text)

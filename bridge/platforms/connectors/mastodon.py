@@ -14,6 +14,8 @@ from bridge.platforms.connectors.base import (
     Connector,
     Idempotency,
     LinkCards,
+    Metrics,
+    PollView,
     Outcome,
     PostView,
     Reason,
@@ -22,6 +24,8 @@ from bridge.platforms.connectors.base import (
     ReplyBatch,
     Result,
     TextUnit,
+    metrics_of,
+    poll_votes,
 )
 from bridge.platforms.connectors.counting import characters
 from bridge.platforms.connectors.http import Answer, call, multipart, retry_after, short, transport_result
@@ -30,6 +34,10 @@ from bridge.platforms.connectors.render import fit_text
 from bridge.platforms.connectors.mastodon_replies import context_replies
 
 KEY_LIFETIME = timedelta(minutes=55)  # Mastodon keeps an Idempotency-Key for 1 h; stay clear of the edge
+
+
+MASTODON_METRICS = {"favourites_count": "likes", "reblogs_count": "reposts",
+                    "replies_count": "replies", "quotes_count": "quotes"}
 
 
 def classify(answer: Answer, now, *, write: bool) -> Result | None:
@@ -88,9 +96,25 @@ class MastodonConnector(Connector):
 
         text, shortened = fit_text(post.text, post.permalink, count, budget)
         notes = ["Shortened to fit; it links to the full post."] if shortened else []
+        extra = {"spoiler_text": post.spoiler_text, "language": post.language}
+        if post.poll is not None:
+            extra["poll"] = self._poll(post.poll, bool(post.images))
+            notes.append("Mastodon gets its own poll; its votes are counted there and shown apart from ours."
+                         if extra["poll"] else "The poll goes as a link: it does not fit this server's poll limits "
+                         "or the post has images.")
         return Rendered(text, count(text) + len(post.spoiler_text), caps.text_limit, TextUnit.CHARACTERS, shortened,
-                        post.images[:caps.max_images], None, tuple(notes),
-                        {"spoiler_text": post.spoiler_text, "language": post.language})
+                        post.images[:caps.max_images], None, tuple(notes), extra)
+
+    def _poll(self, poll: PollView, with_images: bool) -> dict | None:
+        """`poll[...]` of POST /api/v1/statuses within the server's announced limits; a status cannot have
+        both images and a poll, so then the link alone."""
+        limits = self.account.limits
+        fits = (not with_images and 2 <= len(poll.options) <= int(limits.get("poll_max_options", 4))
+                and all(len(o) <= int(limits.get("poll_max_characters_per_option", 50)) for o in poll.options)
+                and int(limits.get("poll_min_expiration", 300)) <= poll.expires_in
+                <= int(limits.get("poll_max_expiration", 2629746)))
+        return {"options": list(poll.options), "expires_in": poll.expires_in, "multiple": poll.multiple,
+                "hide_totals": poll.hide_totals} if fits else None
 
     async def publish(self, rendered: Rendered, handle: str) -> Result:
         media_ids = []
@@ -106,6 +130,8 @@ class MastodonConnector(Connector):
                 "media_ids": media_ids}
         if rendered.extra["spoiler_text"]:
             body["spoiler_text"] = rendered.extra["spoiler_text"]
+        if rendered.extra.get("poll") and not media_ids:
+            body["poll"] = rendered.extra["poll"]
         answer = await call(self.http, "POST", self._url("/api/v1/statuses"), json_body=body,
                             headers=self._headers(**{"Idempotency-Key": handle}))
         return self._status(answer, write=True)
@@ -201,6 +227,13 @@ class MastodonConnector(Connector):
         complete = "Mastodon-Async-Refresh" not in answer.headers
         return ReplyBatch(Result(Outcome.SENT), tuple(replies), (), complete, skipped)
 
+    async def fetch_metrics(self, remote: Remote) -> Metrics:
+        """The status's own counters (`GET /api/v1/statuses/:id`), as its server knows them."""
+        answer = await call(self.http, "GET", self._url(f"/api/v1/statuses/{remote.id}"), headers=self._headers())
+        poll = answer.data.get("poll") if isinstance(answer.data, dict) else None
+        votes = poll_votes(poll.get("options"), "votes_count") if isinstance(poll, dict) else None
+        return metrics_of(classify(answer, self.clock(), write=False), answer.data, MASTODON_METRICS, votes)
+
     async def check_credentials(self) -> Result:
         answer = await call(self.http, "GET", self._url("/api/v1/accounts/verify_credentials"), headers=self._headers())
         failure = classify(answer, self.clock(), write=False)
@@ -215,8 +248,12 @@ class MastodonConnector(Connector):
 def instance_limits(instance: dict) -> dict:
     config = instance.get("configuration") if isinstance(instance.get("configuration"), dict) else {}
     statuses, media = config.get("statuses") or {}, config.get("media_attachments") or {}
+    polls = config.get("polls") or {}
     found = {"max_characters": statuses.get("max_characters"),
              "characters_reserved_per_url": statuses.get("characters_reserved_per_url"),
              "max_media_attachments": statuses.get("max_media_attachments"),
-             "image_size_limit": media.get("image_size_limit"), "description_limit": media.get("description_limit")}
+             "image_size_limit": media.get("image_size_limit"), "description_limit": media.get("description_limit"),
+             "poll_max_options": polls.get("max_options"),
+             "poll_max_characters_per_option": polls.get("max_characters_per_option"),
+             "poll_min_expiration": polls.get("min_expiration"), "poll_max_expiration": polls.get("max_expiration")}
     return {k: int(v) for k, v in found.items() if isinstance(v, int) and not isinstance(v, bool) and v > 0}

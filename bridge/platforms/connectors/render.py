@@ -10,7 +10,7 @@ import regex
 
 from activitypub.uris import Uris
 from bridge.config.model import Config
-from bridge.platforms.connectors.base import ImageView, PostView
+from bridge.platforms.connectors.base import ImageView, PollView, PostView
 from bridge.runtime.media_storage import media_key, media_storage
 from bridge.convert.events import address_line, when_text
 from bridge.store.events import loaded_event
@@ -27,13 +27,16 @@ def post_view(post: Post, config: Config, uris: Uris) -> PostView:
     images = tuple(ImageView(str(storage.local_path(media_key(m.filename))), m.mime_type, "" if m.decorative else m.alt, m.width, m.height)
                    for m in post.media)
     permalink = uris.permalink(post.actor.name, str(post.id))
+    poll = loaded_poll(post)
+    native = PollView(tuple(poll.options), poll.multiple, poll.expires_in, poll.hide_totals) if poll else None
     return PostView(post.id, post.text + _participation(post, permalink), post.spoiler_text or "", post.language,
-                    permalink, images, post.published_at)
+                    permalink, images, post.published_at, native)
 
 
 def _participation(post: Post, permalink: str) -> str:
-    """No platform connector creates native polls or events yet: they get the event's facts and a link to
-    the page where the poll is answered (from the fediverse) and its results shown — never merged counts."""
+    """No platform connector creates events, and only some create native polls (`PostView.poll`): every
+    platform gets the event's facts, and a link to the page where the poll is answered from the fediverse and
+    its results shown — a platform's native votes are counted there and shown apart, never merged."""
     event = loaded_event(post)
     if event is not None:
         where = f", {address_line(event)}" if address_line(event) else ""

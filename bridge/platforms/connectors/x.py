@@ -20,6 +20,8 @@ from bridge.platforms.connectors.base import (
     Connector,
     ImageView,
     LinkCards,
+    Metrics,
+    PollView,
     Outcome,
     PlatformReply,
     PostView,
@@ -29,6 +31,8 @@ from bridge.platforms.connectors.base import (
     ReplyBatch,
     Result,
     TextUnit,
+    metrics_of,
+    poll_votes,
 )
 from bridge.platforms.connectors.http import multipart
 from bridge.platforms.connectors.images import fit_image, read_file
@@ -38,6 +42,8 @@ from bridge.platforms.connectors.tokens import when
 from bridge.platforms.connectors.x_api import XAuth, classify
 
 TEXT_LIMIT = 280
+X_METRICS = {"like_count": "likes", "retweet_count": "reposts", "reply_count": "replies",
+             "quote_count": "quotes", "impression_count": "views"}
 IMAGE_BYTES = 5_000_000
 ALT_LIMIT = 1000
 NO_EDIT = "X cannot edit posts through its API: later edits on the city's site do not reach X."
@@ -78,8 +84,14 @@ class XConnector(Connector):
             notes.append("Shortened to fit; it links to the full post.")
         if not self.reads_replies:
             notes.append("Replies on X are not collected (reading posts is a paid part of the X API).")
+        extra = {}
+        if post.poll is not None:
+            extra["poll"] = _poll(post.poll, bool(post.images))
+            notes.append("X gets its own poll; its votes are counted there and shown apart from ours."
+                         if extra["poll"] else "The poll goes as a link: X polls have at most 4 options of 25 "
+                         "characters, one choice, 5 minutes to 7 days, and no images.")
         return Rendered(text, x_length(text), TEXT_LIMIT, TextUnit.WEIGHTED, shortened, post.images[:4], None,
-                        tuple(notes))
+                        tuple(notes), extra)
 
     async def publish(self, rendered: Rendered, handle: str) -> Result:
         media_ids = []
@@ -91,6 +103,8 @@ class XConnector(Connector):
         body: dict = {"text": rendered.text}
         if media_ids:
             body["media"] = {"media_ids": media_ids}
+        elif rendered.extra.get("poll"):
+            body["poll"] = rendered.extra["poll"]
         return await self._tweet(body)
 
     async def _tweet(self, body: dict) -> Result:
@@ -157,6 +171,24 @@ class XConnector(Connector):
         # Search covers seven days only: a reply missing from it may simply be older, not deleted.
         return ReplyBatch(Result(Outcome.SENT), tuple(replies), (), False, len(items) - len(replies))
 
+    async def fetch_metrics(self, remote: Remote) -> Metrics:
+        """`public_metrics` of `GET /2/tweets/:id`; reading posts is billed, so only with `read_replies`."""
+        if not self.reads_replies:
+            return Metrics(Result(Outcome.UNSUPPORTED, Reason.METRICS_UNAVAILABLE, "reading posts is not enabled"))
+        answer = await self.auth.request("GET", f"/2/tweets/{remote.id}?tweet.fields=public_metrics"
+                                         "&expansions=attachments.poll_ids&poll.fields=options")
+        if isinstance(answer, Result):
+            return Metrics(answer)
+        failure = classify(answer, self.clock(), write=False)
+        data = answer.data.get("data") if failure is None and isinstance(answer.data, dict) else None
+        polls = (answer.data.get("includes") or {}).get("polls") if isinstance(data, dict) else None
+        votes = None
+        if isinstance(polls, list) and polls and isinstance(polls[0], dict):
+            options = sorted((o for o in polls[0].get("options") or [] if isinstance(o, dict)),
+                             key=lambda o: o.get("position", 0))
+            votes = poll_votes(options, "votes")
+        return metrics_of(failure, data.get("public_metrics") if isinstance(data, dict) else None, X_METRICS, votes)
+
     def answer_length(self, text: str) -> int:
         return x_length(text)
 
@@ -179,3 +211,13 @@ def _reply(item: dict) -> PlatformReply | None:
         return None
     return PlatformReply(f"x:{item['id']}", f"x:{item['author_id']}", text, when(item.get("created_at")),
                          f"https://x.com/i/web/status/{item['id']}")
+
+
+def _poll(poll: PollView, with_images: bool) -> dict | None:
+    """`poll` of POST /2/tweets: 2-4 options of at most 25 characters, one choice, 5 minutes to 7 days, and
+    no media alongside; a poll outside these goes as the link alone."""
+    minutes = poll.expires_in // 60
+    if (with_images or poll.multiple or not 2 <= len(poll.options) <= 4 or any(len(o) > 25 for o in poll.options)
+            or not 5 <= minutes <= 10080):
+        return None
+    return {"options": list(poll.options), "duration_minutes": minutes}

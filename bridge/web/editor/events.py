@@ -22,8 +22,6 @@ from bridge.web.render import render
 EDITORS = (Role.ADMIN, Role.EDITOR)
 NO_EVENT = N_("This post announces no event.")
 NOT_ALLOWED = N_("You may not post as this account.")
-NEEDS_APPROVAL = N_("This event cannot be changed here: published posts of this account change only with a "
-                    "second editor's approval, and changes of events cannot be approved yet.")
 
 
 def fields_of(event: PostEvent) -> EventFields:
@@ -73,11 +71,10 @@ async def save(request: web.Request) -> web.StreamResponse:
                                                 needs_approval=needs_approval_of_edits(config, post))
             if reason is EventReason.NOT_ALLOWED:
                 raise web.HTTPForbidden(text=NOT_ALLOWED)
-            if reason is EventReason.NEEDS_APPROVAL:
-                problems.append(Problem("event", NEEDS_APPROVAL))
             refusals = [Refusal(PostReason(code), DraftField.EVENT, facts) for code, facts in broken]
             problems += problems_of(refusals, ComposeForm())
-            if not problems and reason is EventReason.OK:
+            # four-eyes: the change waits with the post's edits for a second editor
+            if not problems and reason in (EventReason.OK, EventReason.AWAITING_APPROVAL):
                 await session.commit()
                 raise web.HTTPSeeOther(f"/editor/posts/{post.id}")
         return event_page(request, post, event, fields, problems, status=422)
@@ -91,8 +88,6 @@ async def cancel(request: web.Request) -> web.StreamResponse:
                                        needs_approval=needs_approval_of_edits(request.app[CONFIG], post))
         if reason is EventReason.NOT_ALLOWED:
             raise web.HTTPForbidden(text=NOT_ALLOWED)
-        if reason is EventReason.NEEDS_APPROVAL:
-            raise web.HTTPConflict(text=NEEDS_APPROVAL)
         await session.commit()
     raise web.HTTPSeeOther(f"/editor/posts/{post.id}")
 

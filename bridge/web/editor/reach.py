@@ -15,6 +15,7 @@ from markupsafe import Markup
 from activitypub.uris import Uris
 from bridge.appkeys import CONFIG, SESSIONS
 from bridge.auth.users import allowed_actors
+from bridge.platforms.connectors.base import METRIC_NAMES
 from bridge.convert.charts import bar_svg, columns_svg
 from bridge.reach.figures import FOLD_BELOW, AccountReach, account_reach
 from bridge.store.models import Role
@@ -90,6 +91,13 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
         writer.writerow([p.post_id, p.published_at.isoformat() if p.published_at else "", p.servers_reached,
                          p.deliveries_accepted, p.deliveries_refused, p.likes, p.boosts, p.quotes, p.replies,
                          "" if p.voters is None else p.voters, p.page_views])
+    writer.writerow([])  # the platforms' own counts: a table of their own, never added to the ones above
+    writer.writerow(["post", "platform", "fetched_at", *METRIC_NAMES, "poll_votes_per_option"])
+    for p in f.posts:
+        for figures in p.platforms:
+            writer.writerow([p.post_id, figures.platform, figures.fetched_at.isoformat(),
+                             *(figures.counts.get(name, "") for name in METRIC_NAMES),
+                             "" if figures.poll is None else " ".join(map(str, figures.poll))])
     return web.Response(text=out.getvalue(), content_type="text/csv", charset="utf-8",
                         headers=_download(f, "csv"))
 

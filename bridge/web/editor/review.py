@@ -12,6 +12,7 @@ from activitypub.uris import Uris
 from bridge.appkeys import CONFIG, SESSIONS
 from bridge.store.models import Post, PostState, Role, User
 from bridge.publishing.edits import Proposal, load_proposal
+from bridge.publishing.events import draft_of
 from bridge.publishing.posts import approve_post, content_sha256, delete_post, pin_post, return_post
 from bridge.convert.polls import results
 from bridge.convert.text import parse_text, render_html
@@ -69,6 +70,7 @@ def post_page(request: web.Request, user: User, post: Post, proposal: Proposal |
         and proposal.edit.editor_id != user.id,
         "edit_html": text_html(proposal.edit.text, base_url) if proposal else "",
         "diff": word_diff(post.text, proposal.edit.text) if proposal else [],
+        "proposed_event": draft_of(proposal.edit.event) if proposal and proposal.edit.event else None,
         "poll": results(poll, utcnow()) if (poll := loaded_poll(post)) is not None else None,
         "event": event_view(event, post.actor.name, Uris.for_base(base_url))
         if (event := loaded_event(post)) is not None else None,

@@ -116,3 +116,15 @@ async def test_capabilities_are_declared():
     caps = FacebookConnector(platform("facebook", API, page_id="1", access_token="t"), None, state(),
                              Clock()).capabilities()
     assert caps.can_edit and caps.can_delete and caps.replies_readable and caps.alt_text and caps.text_limit == 63206
+
+
+async def test_the_posts_totals_are_read_as_summaries_and_a_failure_gives_no_counts(fake):
+    connector = facebook(fake)
+    sent = await connector.publish(connector.render(view("Stadtfest am Wochenende")), "h1")
+    fake.metrics[sent.remote.id] = {"reactions": {"data": [], "summary": {"total_count": 11}},
+                                    "comments": {"data": [], "summary": {"total_count": 4}}}
+    metrics = await connector.fetch_metrics(sent.remote)
+    assert metrics.result.outcome is Outcome.SENT
+    assert metrics.counts == {"likes": 11, "replies": 4, "reposts": 0}  # no `shares` field: nobody shared it
+    gone = await connector.fetch_metrics(Remote("112233_404"))
+    assert gone.result.outcome is not Outcome.SENT and gone.counts == {}

@@ -131,3 +131,14 @@ async def test_an_expired_token_is_auth_failed(fake, tmp_path):
     connector = instagram(fake, token="old")
     result = await connector.publish(connector.render(view("x", images=[jpeg(tmp_path)])), "h")
     assert result.outcome is Outcome.AUTH_FAILED and result.reason is Reason.INVALID_CREDENTIALS
+
+
+async def test_the_medias_like_and_comment_counts_are_read(fake, tmp_path):
+    connector = instagram(fake)
+    sent = await connector.publish(connector.render(view("Wochenmarkt", images=[jpeg(tmp_path)])), "h1")
+    fake.metrics[sent.remote.id] = {"like_count": 23, "comments_count": 5}
+    metrics = await connector.fetch_metrics(sent.remote)
+    assert metrics.result.outcome is Outcome.SENT and metrics.counts == {"likes": 23, "replies": 5}
+    fake.tokens.clear()
+    expired = await connector.fetch_metrics(sent.remote)
+    assert expired.result.outcome is Outcome.AUTH_FAILED and expired.counts == {}

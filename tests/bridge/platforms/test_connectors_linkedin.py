@@ -122,3 +122,13 @@ async def test_the_expiry_is_shown_and_refreshed_a_week_ahead_where_the_app_has_
                     client_secret="s3cret")
     assert (await soon.check_credentials()).outcome is Outcome.SENT
     assert fake.refreshed == 1 and (soon.account.token_expires_at - soon.clock()).days == 60
+
+
+async def test_the_social_actions_summary_gives_likes_and_comments(fake):
+    connector = linkedin(fake)
+    sent = await connector.publish(connector.render(view("Sprechstunde im Rathaus")), "h")
+    fake.likes[sent.remote.id] = 6
+    metrics = await connector.fetch_metrics(sent.remote)
+    assert metrics.result.outcome is Outcome.SENT and metrics.counts == {"likes": 6, "replies": 0}
+    gone = await connector.fetch_metrics(Remote("urn:li:share:1"))
+    assert gone.result.outcome is Outcome.NOT_FOUND and gone.counts == {}

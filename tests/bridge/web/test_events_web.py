@@ -122,18 +122,34 @@ async def test_an_all_day_event_is_a_date_in_the_calendar(stadt, browsers):
     assert item.decoded("dtend") == datetime(2027, 6, 14).date()  # exclusive: the 13th is the last day
 
 
-async def test_a_four_eyes_accounts_event_is_not_changed_by_one_editor(stadt, browsers):
+async def test_a_four_eyes_accounts_event_change_waits_for_a_second_editor(stadt, browsers):
     post_id = await publish(stadt, "feuerwehr", "Tag der offenen Tür")
     async with stadt.app[SESSIONS].begin() as session:
         session.add(PostEvent(post_id=post_id, title="Tag der offenen Tür", timezone="Europe/Berlin",
                               starts_at=datetime(2027, 5, 1, 8, tzinfo=timezone.utc), place_name="Wache 1"))
-    browser = await editor(browsers, stadt.app[SESSIONS], "erika", actors=("feuerwehr",))
-    page = await browser.get(f"/editor/posts/{post_id}/event")
-    changed = await browser.post(f"/editor/posts/{post_id}/event", {**EVENT, "event_title": "Abgesagt"})
-    assert changed.status == 422 and "second editor" in changed.text
-    assert (await browser.post(f"/editor/posts/{post_id}/event/cancel")).status == 409
+    erika = await editor(browsers, stadt.app[SESSIONS], "erika", actors=("feuerwehr",))
+    assert (await erika.get(f"/editor/posts/{post_id}/event")).status == 200
+    broken = await erika.post(f"/editor/posts/{post_id}/event", {**EVENT, "event_end": "2027-03-04T17:00"})
+    assert broken.status == 422  # a problem comes back at once, nothing waits
+    changed = await erika.post(f"/editor/posts/{post_id}/event", {**EVENT, "event_title": "Tag der Feuerwehr"})
+    assert changed.status == 303 and changed.location.endswith(f"/editor/posts/{post_id}")
+    waiting = await erika.get(f"/editor/posts/{post_id}")
+    assert "Tag der Feuerwehr" in waiting.text and 'id="edit-event"' in waiting.text
+    assert f'action="/editor/posts/{post_id}/approve"' not in waiting.text  # nobody approves their own change
     async with stadt.app[SESSIONS]() as session:
         event = await session.get(PostEvent, post_id)
         assert (event.title, event.status) == ("Tag der offenen Tür", "confirmed")
         assert (await session.scalars(select(Job).where(Job.post_id == post_id))).all() == []
-    assert page.status == 200
+    max_ = await editor(browsers, stadt.app[SESSIONS], "max", actors=("feuerwehr",))
+    page = await max_.get(f"/editor/posts/{post_id}")
+    seen = page.text.split('name="content_sha256" value="', 1)[1].split('"', 1)[0]
+    approved = await max_.post(f"/editor/posts/{post_id}/approve", {"content_sha256": seen})
+    assert approved.status == 303
+    async with stadt.app[SESSIONS]() as session:
+        event = await session.get(PostEvent, post_id)
+        assert (event.title, event.place_name) == ("Tag der Feuerwehr", "Ratssaal")
+        assert (await session.scalars(select(Job).where(Job.post_id == post_id))).all() != []  # the Update
+    assert (await erika.post(f"/editor/posts/{post_id}/event/cancel")).status == 303
+    assert "The event is cancelled." in (await erika.get(f"/editor/posts/{post_id}")).text
+    async with stadt.app[SESSIONS]() as session:
+        assert (await session.get(PostEvent, post_id)).status == "confirmed"  # until approved

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from activitypub.uris import PUBLIC
 from bridge.appkeys import SESSIONS
 from bridge.reach.counters import aggregator_of
 from bridge.reach.figures import OTHER, ServerShare, fold
+from bridge.store.platforms import PlatformSend, SendState
 from bridge.store.reach import FeedSubscribers, PageView
 from bridge.web.public import counting
 from fakes.fediverse import AS_CONTEXT, mastodon_follow, mastodon_vote
@@ -114,6 +116,30 @@ async def test_an_editor_sees_only_the_reach_of_their_accounts(stadt, browsers):
     assert (await browser.get("/editor/reach/feuerwehr.csv")).status == 404
     anonymous = browsers()
     assert (await anonymous.get("/editor/reach")).status in (302, 303, 401)
+
+
+async def test_platform_figures_show_apart_with_their_date(stadt, browsers):
+    """What the backfeed job stored (tests/bridge/platforms/test_platform_metrics.py fetches it), the platform's
+    native poll included, is shown in its own table, labelled by platform, with the date; the fediverse columns
+    stay as they are."""
+    browser = await editor(browsers, stadt.app[SESSIONS], "erika")
+    post_id = post_id_from(await browser.post("/editor/compose", compose_form("Neue Buslinie ab Montag")))
+    fetched = datetime(2026, 12, 3, 9, 30, tzinfo=timezone.utc)
+    async with stadt.app[SESSIONS].begin() as session:
+        session.add(PlatformSend(post_id=post_id, platform_id="bsky", state=SendState.SENT, handle="h1",
+                                 remote_id="at://did:plc:stadt/app.bsky.feed.post/1",
+                                 metrics={"likes": 7, "reposts": 2, "replies": 1, "poll": [3, 1]},
+                                 metrics_at=fetched))
+    page = await browser.get("/editor/reach")
+    assert page.status == 200 and page.has("Figures reported by the platforms")
+    row = page.text[page.text.index(f'id="platform-{post_id}-bsky"'):].split("</tr>")[0]
+    cells = [c.split(">", 1)[1].split("<")[0] for c in row.split("<td")[3:]]
+    assert cells[:6] == ["7", "2", "1", "–", "–", "4 (3 / 1)"] and "2026" in cells[6]
+    fediverse = page.text[page.text.index(f'id="post-{post_id}"'):].split("</tr>")[0]
+    assert ">7<" not in fediverse
+    download = await browser.session.get(browser.url("/editor/reach/stadt.csv"))
+    rows = list(csv.reader(io.StringIO(await download.text())))
+    assert [str(post_id), "bsky", fetched.isoformat(), "7", "2", "1", "", "", "3 1"] in rows
 
 
 def _poll_form():
