@@ -1,7 +1,7 @@
 """The platforms' own public counts per mirrored post (likes, reposts, replies …) and when they were fetched;
 an event change waiting with a four-eyes edit
 
-Revision ID: 0022_h22b_metrics
+Revision ID: 0022
 Revises: 0021
 Create Date: 2026-12-04 21:55:00.000000
 """
@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0022_h22b_metrics'
+revision = '0022'
 down_revision = '0021'
 branch_labels = None
 depends_on = None
