@@ -11,22 +11,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from support.videos import make_clip, mp4_clip, webm_clip
 
 from bridge.config.model import LimitsConfig
 from bridge.convert.videos import VideoReason, ffmpeg_missing, probe_video, process_video
 
 LIMITS = LimitsConfig(max_characters=500, max_images=4, max_image_bytes=10_000_000, max_image_pixels=33_177_600,
                       video=True, video_max_seconds=10, video_max_bytes=5_000_000)
-
-
-def make_clip(path: Path, *args: str, seconds: float = 2) -> bytes:
-    """A short clip from ffmpeg's test sources, with a title and a GPS-like location tag to be stripped."""
-    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
-                    f"testsrc=size=320x240:rate=10:duration={seconds}", "-f", "lavfi", "-i",
-                    f"sine=frequency=440:duration={seconds}", "-shortest",
-                    "-metadata", "title=Geheimer Titel", "-metadata", "location=+52.5200+013.4050/",
-                    *args, str(path)], check=True)
-    return path.read_bytes()
 
 
 def tags_of(path: Path) -> dict:
@@ -41,8 +32,8 @@ def tags_of(path: Path) -> dict:
 def clips(tmp_path_factory):
     folder = tmp_path_factory.mktemp("clips")
     return {
-        "mp4": make_clip(folder / "a.mp4", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac"),
-        "webm": make_clip(folder / "a.webm", "-c:v", "libvpx", "-b:v", "200k", "-c:a", "libvorbis"),
+        "mp4": mp4_clip(folder),
+        "webm": webm_clip(folder),
         "mov": make_clip(folder / "a.mov", "-c:v", "mpeg4", "-c:a", "pcm_s16le"),
         "long": make_clip(folder / "long.mp4", "-c:v", "libx264", "-c:a", "aac", seconds=12),
     }
