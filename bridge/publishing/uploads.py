@@ -139,13 +139,32 @@ async def upload_video(session: AsyncSession, config: Config, user: User, actor_
     poster = f"{media_id:x}-poster.jpg" if video.poster else None
     if poster:
         await storage.put(media_key(poster), video.poster, "image/jpeg")
-    captions_file = f"{media_id:x}.{CAPTIONS_EXTENSION}" if checked else None
-    if checked and captions_file:
-        await storage.put(media_key(captions_file), checked.text.encode(), CAPTIONS_TYPE)
     media = Media(id=media_id, actor_id=actor_id, uploader_id=user.id, filename=filename,
                   mime_type=video.mime_type, width=video.width, height=video.height, size=len(video.data),
                   alt=description.strip(), duration_ms=round(video.seconds * 1000), poster_filename=poster,
-                  captions_filename=captions_file, no_speech=no_speech and captions_file is None)
+                  no_speech=no_speech)
+    if checked is not None:
+        await _store_captions(config, media, checked.text)
     session.add(media)
     await session.flush()
     return UploadResult(UploadReason.OK, media)
+
+
+async def caption_video(config: Config, user: User, actor_name: str, media: Media, captions: bytes | None,
+                        no_speech: bool) -> UploadResult:
+    """New captions (or the "no speech" declaration) for a video not yet in a post, by `upload_video`'s rules."""
+    if not may_use_actor(user, actor_name):
+        return UploadResult(UploadReason.ACTOR_NOT_ALLOWED, media, description=NOT_ALLOWED)
+    if captions:
+        checked = check_captions(captions)
+        if not checked.ok:
+            return UploadResult(UploadReason.CAPTIONS_REJECTED, media, caption_reason=checked.reason,
+                                caption_line=checked.line, description=checked.description)
+        await _store_captions(config, media, checked.text)
+    media.no_speech = no_speech
+    return UploadResult(UploadReason.OK, media)
+
+
+async def _store_captions(config: Config, media: Media, text: str) -> None:
+    media.captions_filename = f"{media.id:x}.{CAPTIONS_EXTENSION}"
+    await media_storage(config).put(media_key(media.captions_filename), text.encode(), CAPTIONS_TYPE)
