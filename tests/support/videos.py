@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
+
+import pytest
 
 CAPTIONS = b"WEBVTT\n\n00:00:00.000 --> 00:00:01.500\nGuten Tag aus dem Rathaus.\n"
 
 
 def make_clip(path: Path, *args: str, seconds: float = 2) -> bytes:
     """A clip with a title and a location tag, both of which the server must strip."""
+    if shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None:
+        pytest.skip("ffmpeg is not installed (apt-get install ffmpeg; scripts/test.sh and .ci/run do)")
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
                     f"testsrc=size=320x240:rate=10:duration={seconds}", "-f", "lavfi", "-i",
                     f"sine=frequency=440:duration={seconds}", "-shortest",

@@ -45,7 +45,7 @@ def written(tmp_path: Path, data: bytes, name: str = "out.mp4") -> Path:
     return path
 
 
-def test_ffmpeg_is_installed_here():
+def test_ffmpeg_is_found_where_it_is_installed(clips):  # clips: skipped where ffmpeg is missing
     assert ffmpeg_missing() is None
 
 
