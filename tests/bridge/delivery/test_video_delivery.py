@@ -10,12 +10,14 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
+from activitypub.uris import Uris
 from bridge.appkeys import CONFIG, SESSIONS
 from bridge.auth.users import find_user
 from bridge.publishing import posts
 from bridge.publishing.posts import Draft
 from bridge.publishing.uploads import upload_video
-from bridge.store.models import Role
+from bridge.platforms.connectors.render import post_view, stored_files
+from bridge.store.models import Post, Role
 from fakes.fediverse import mastodon_follow
 from support.inbox import CITY, instances, network, run_jobs, stadt  # noqa: F401
 from support.videos import CAPTIONS, webm_clip
@@ -72,3 +74,18 @@ async def test_a_follower_receives_a_playable_video_with_linked_captions(stadt, 
     rss = ElementTree.fromstring(await (await stadt.get("/@stadt.rss")).read())
     enclosure = rss.find("./channel/item/enclosure")
     assert enclosure is not None and enclosure.get("type") == "video/mp4" and int(enclosure.get("length")) > 1000
+
+
+async def test_platforms_get_the_poster_frame_and_a_link_to_the_video(stadt, tmp_path, test_password_hash):
+    async with stadt.app[SESSIONS].begin() as s:
+        await add_user(s, "erika", Role.EDITOR, ["stadt"], test_password_hash)
+    post_id = await publish_video(stadt, tmp_path)
+    config = stadt.app[CONFIG]
+    async with stadt.app[SESSIONS]() as session:
+        post = await session.get(Post, post_id)
+        view = post_view(post, config, Uris.for_base(config.instance.base_url))
+        files = stored_files(post)
+    [still] = view.images
+    assert still.mime_type == "image/jpeg" and still.path.endswith("-poster.jpg")
+    assert still.alt == "Die Bürgermeisterin spricht" and open(still.path, "rb").read(2) == b"\xff\xd8"
+    assert view.text.endswith(f"▶️ {view.permalink}") and files == [f"media/{still.path.rsplit('/', 1)[1]}"]
