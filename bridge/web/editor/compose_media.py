@@ -15,6 +15,7 @@ from bridge.web.messages import N_, Problem
 
 GONE = N_("Image %(n)s is no longer available. Upload it again.")
 VIDEO_GONE = N_("The video is no longer available. Upload it again.")
+VIDEO_OFF = N_("This server does not take videos.")
 
 
 async def store_images(session: AsyncSession, config: Config, user: User, form: ComposeForm,
@@ -48,6 +49,8 @@ async def _store_video(session: AsyncSession, config: Config, user: User, form: 
         slot.upload = None
         if not uploaded.ok:
             slot.media_id = None
+            if uploaded.reason is UploadReason.VIDEO_DISABLED:
+                return [Problem("video", VIDEO_OFF)]
             return [video_problem(uploaded.video_reason, config)]
         result = await caption_video(config, user, form.actor, uploaded.media, slot.captions, slot.no_speech)
     elif slot.media_id is not None:

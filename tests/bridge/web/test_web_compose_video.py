@@ -8,7 +8,9 @@ from sqlalchemy import select
 
 from bridge.store.models import Media, Post, PostState
 from support.videos import CAPTIONS, mp4_clip
-from support.web import compose_form, count_posts, editor, post_id_from, visitors  # noqa: F401
+from bridge.app import create_app
+from support.web import (compose_form, count_posts, editor, make_user, post_id_from, signed_in,  # noqa: F401
+                         visitors)
 
 
 @pytest.fixture
@@ -85,4 +87,17 @@ async def test_a_file_that_is_no_video_is_refused_next_to_the_field(visitors, se
     browser = await editor(visitors, sessions, "erika")
     page = await browser.post("/editor/compose", with_video(compose_form("Gruß"), b"kein Video", CAPTIONS, "x"))
     assert page.status == 422 and page.has("could not be read as a video") and 'id="video-problem"' in page.text
+    assert await count_posts(sessions) == 0
+
+
+
+async def test_where_video_is_off_the_form_has_no_video_field_and_an_upload_is_refused(
+        aiohttp_client, make_config, visitors, sessions, clip):
+    off = await aiohttp_client(create_app(make_config(), run_worker=False))
+    user_id, _ = await make_user(sessions, "erika")
+    browser = await signed_in(visitors(off), sessions, user_id)
+    page = await browser.get("/editor/compose")
+    assert page.status == 200 and 'name="video"' not in page.text
+    page = await browser.post("/editor/compose", with_video(compose_form("Gruß"), clip, CAPTIONS, "Rede"))
+    assert page.status == 422 and page.has("does not take videos")
     assert await count_posts(sessions) == 0
