@@ -3,10 +3,14 @@ is refused until it has captions (or "no speech") and a description."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+from pathlib import Path
+
 import pytest
 from aiohttp import FormData
 from support.api import bearer, make_token, upload
-from support.videos import CAPTIONS, mp4_clip, webm_clip
+from support.videos import CAPTIONS, make_clip, mp4_clip, webm_clip
 from sqlalchemy import select
 
 from bridge.store.models import Media
@@ -127,3 +131,29 @@ async def test_without_video_enabled_a_video_is_refused(aiohttp_client, make_con
     other = await aiohttp_client(create_app(make_config(), run_worker=False))
     response = await other.post("/api/v2/media", data=video_form(clips["mp4"]), headers=bearer(token))
     assert response.status == 422 and "does not take videos" in (await response.json())["error"]
+
+
+def ffmpeg_children() -> int:
+    """ffmpeg/ffprobe processes started by this test process right now (from /proc)."""
+    count = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)
+            name, ppid = fields[0].split("(", 1)[1], int(fields[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        count += ppid == os.getpid() and name in ("ffmpeg", "ffprobe")
+    return count
+
+
+async def test_pages_answer_while_a_video_is_converted_in_its_own_process(client, token, tmp_path):
+    clip = make_clip(tmp_path / "lang.webm", "-c:v", "libvpx", "-b:v", "400k", "-c:a", "libvorbis", seconds=4)
+    upload = asyncio.create_task(client.post("/api/v2/media", data=video_form(clip, no_speech="true"),
+                                             headers=bearer(token)))
+    while not ffmpeg_children() and not upload.done():
+        await asyncio.sleep(0.005)
+    assert not upload.done(), "the upload finished before ffmpeg was seen"
+    answered = await client.get("/nodeinfo/2.1")
+    assert answered.status == 200 and not upload.done()  # answered while the upload still waits on ffmpeg
+    response = await upload
+    assert response.status == 200, await response.text()
