@@ -36,6 +36,16 @@ class Attachment:
     blurhash: str | None = None
     focal_point: tuple[float, float] | None = None
     kind: str = "Document"  # Mastodon sends Document; Image and Video are read the same way
+    duration_seconds: float | None = None  # a video's length
+    poster_url: str | None = None  # a video's still frame (Mastodon reads it from `icon`)
+    captions: tuple["Captions", ...] = ()  # a video's WebVTT files, linked as PeerTube links its subtitles
+
+
+@dataclass(frozen=True)
+class Captions:
+    language: str  # BCP 47 tag, e.g. "de"
+    name: str  # the language's name
+    url: str  # the .vtt file
 
 
 @dataclass(frozen=True)
@@ -107,6 +117,13 @@ def _attachment(attachment: Attachment) -> dict[str, Any]:
         document["blurhash"] = attachment.blurhash
     if attachment.focal_point is not None:
         document["focalPoint"] = list(attachment.focal_point)
+    if attachment.duration_seconds:
+        document["duration"] = f"PT{round(attachment.duration_seconds)}S"  # xsd:duration, as PeerTube writes it
+    if attachment.poster_url:
+        document["icon"] = {"type": "Image", "mediaType": "image/jpeg", "url": attachment.poster_url}
+    if attachment.captions:
+        document["subtitleLanguage"] = [{"identifier": c.language, "name": c.name, "url": c.url}
+                                        for c in attachment.captions]
     return document
 
 

@@ -52,7 +52,7 @@ def create_app(config: Config, *, run_worker: bool = True, resolver: AbstractRes
     app = web.Application(
         middlewares=[client_origin, measure, security_headers, errors, current_accounts, signed_in_user, csrf,
                      counting.count_readers],
-        client_max_size=config.limits.max_images * config.limits.max_image_bytes + FORM_OVERHEAD,
+        client_max_size=config.limits.upload_body_bytes + FORM_OVERHEAD,
     )
     app[CONFIG] = config
     app[SECRET] = load_or_create_secret(config.instance.data_dir)

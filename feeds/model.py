@@ -103,6 +103,9 @@ class FeedMedia:
     width: int | None = None
     height: int | None = None
     alt_text: str | None = None
+    poster_url: str | None = None  # a video's still frame
+    captions_url: str | None = None  # a video's WebVTT captions
+    captions_language: str | None = None
 
     @property
     def kind(self) -> MediaKind:

@@ -14,6 +14,15 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
   [ -x /usr/bin/chromium ] || echo "NOTE: /usr/bin/chromium is missing: the browser tests (tests/browser) will be skipped."
 fi
+# Debian's ffmpeg probes and converts uploaded videos (and makes the test clips).
+if ! command -v ffprobe >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing Debian's ffmpeg for the video tests ..."
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null) \
+      || echo "Could not install ffmpeg."
+  fi
+  command -v ffprobe >/dev/null 2>&1 || echo "NOTE: ffmpeg is missing: the video tests will be skipped."
+fi
 # nginx, Caddy and systemd-analyze check the deployment files in docs/deploy (tests/deploy).
 if ! command -v caddy >/dev/null 2>&1 || [ ! -x /usr/sbin/nginx ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

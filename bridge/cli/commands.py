@@ -22,6 +22,7 @@ from bridge.app import create_app
 from bridge.cli.bootstrap import bootstrap
 from bridge.cli.errors import CommandError
 from bridge.config.model import Config
+from bridge.convert.videos import ffmpeg_missing
 from bridge.store.db import create_engine, create_sessionmaker
 from bridge.runtime.accounts import refresh as refresh_accounts
 from bridge.runtime.federation import instance_key, open_federation
@@ -70,10 +71,16 @@ async def _refuse_unusable_storage(config: Config) -> None:
         raise CommandError(f"[media]: {check.description}")
 
 
+def _refuse_video_without_ffmpeg(config: Config) -> None:
+    if config.limits.video and (message := ffmpeg_missing()):
+        raise CommandError(message)
+
+
 async def serve(args: argparse.Namespace, config: Config) -> int:
     stop = _stop_on_signal()
     await _refuse_pending_migrations(config)
     await _refuse_unusable_storage(config)
+    _refuse_video_without_ffmpeg(config)
     await _boot(config)
     runner = web.AppRunner(create_app(config, run_worker=not args.no_worker),
                            access_log_class=PrivateAccessLogger,

@@ -341,14 +341,17 @@ def _limits(t: Table) -> LimitsConfig:
         "max_images": t.take("max_images", int, 4),
         "max_image_bytes": t.take("max_image_bytes", int, 10 * 1024 * 1024),
         "max_image_pixels": t.take("max_image_pixels", int, 33_177_600),
+        "video_max_seconds": t.take("video_max_seconds", int, 600),
+        "video_max_bytes": t.take("video_max_bytes", int, 200 * 1024 * 1024),
     }
     for key, value in values.items():
         if value < 1:
             raise ConfigError(t.key(key), "must be at least 1")
     if values["max_images"] > 4:
         raise ConfigError(t.key("max_images"), "at most 4 (Mastodon shows no more)")
+    video = t.take("video", bool, False)
     t.finish()
-    return LimitsConfig(**values)
+    return LimitsConfig(**values, video=video)
 
 
 def _actors(root: Table, instance: InstanceConfig, base_dir: Path) -> tuple[ActorConfig, ...]:

@@ -184,6 +184,23 @@ class LimitsConfig:
     max_images: int
     max_image_bytes: int
     max_image_pixels: int
+    video: bool = False
+    video_max_seconds: int = 600
+    video_max_bytes: int = 200 * 1024 * 1024
+
+    @property
+    def upload_bytes(self) -> int:
+        """The largest file one upload may bring: an image, or a video where video is on."""
+        return max(self.max_image_bytes, self.video_max_bytes if self.video else 0)
+
+    @property
+    def upload_files(self) -> int:
+        """File parts one form may bring: the images, or a video with its captions file."""
+        return max(self.max_images, 2 if self.video else 0)
+
+    @property
+    def upload_body_bytes(self) -> int:
+        return max(self.max_images * self.max_image_bytes, self.video_max_bytes + 1024 * 1024 if self.video else 0)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from html import escape
 
 from activitypub.actors import ActorInput, ImageRef, ProfileField, actor_document, link_field
-from activitypub.notes import Attachment, Mention, NoteInput, QuotePolicy, note_document
+from activitypub.notes import Attachment, Captions, Mention, NoteInput, QuotePolicy, note_document
 from activitypub.uris import Uris
 from bridge.config.model import ActorConfig, Config
 from bridge.convert.mastodon import avatar_url, content_html, header_url, mention_url
@@ -16,7 +16,7 @@ from bridge.convert.polls import question_fields
 from bridge.store.db import utcnow
 from bridge.store.events import loaded_event
 from bridge.store.polls import loaded_poll
-from bridge.store.models import Actor, Post
+from bridge.store.models import Actor, Media, Post
 from bridge.convert.text import parse_text
 
 
@@ -34,16 +34,31 @@ def post_to_note_input(post: Post, config: Config, uris: Uris) -> NoteInput:
         hashtags=tuple(parsed.hashtags),
         mentions=_mentions(post, uris, parsed.mentions),
         in_reply_to=post.in_reply_to,
-        attachments=tuple(
-            Attachment(url=uris.media(m.filename), media_type=m.mime_type, alt_text=m.alt,
-                       width=m.width, height=m.height, kind="Image")
-            for m in post.media),
+        attachments=tuple(_attachment(m, post.language, uris) for m in post.media),
         updated=post.edited_at,
         quote_policy=QuotePolicy(getattr(actor_config, "quote_policy", "public")) if actor_config
         else QuotePolicy.NOBODY,
         translations=tuple((language, content_html(text, uris))
                            for language, text in (post.translations or {}).items() if language != post.language),
     )
+
+
+# The captions' language is the post's; its name as PeerTube gives it.
+LANGUAGE_NAMES = {"de": "German", "en": "English"}
+
+
+def _attachment(media: Media, language: str | None, uris: Uris) -> Attachment:
+    if not media.is_video:
+        return Attachment(url=uris.media(media.filename), media_type=media.mime_type, alt_text=media.alt,
+                          width=media.width, height=media.height, kind="Image")
+    language = language or "de"
+    captions = (Captions(language, LANGUAGE_NAMES.get(language, language), uris.media(media.captions_filename)),) \
+        if media.captions_filename else ()
+    return Attachment(url=uris.media(media.filename), media_type=media.mime_type, alt_text=media.alt,
+                      width=media.width, height=media.height, kind="Video",
+                      duration_seconds=(media.duration_ms or 0) / 1000 or None,
+                      poster_url=uris.media(media.poster_filename) if media.poster_filename else None,
+                      captions=captions)
 
 
 def _mentions(post: Post, uris: Uris, accts: list[str]) -> tuple[Mention, ...]:

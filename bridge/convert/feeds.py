@@ -18,11 +18,14 @@ from bridge.convert.text import parse_text, render_html
 from feeds.model import FeedAuthor, FeedEntry, FeedKind, FeedLink, FeedMedia, FeedMeta
 
 
-def media_to_feed_media(media: Media, uris: Uris) -> FeedMedia:
+def media_to_feed_media(media: Media, uris: Uris, language: str | None = None) -> FeedMedia:
     # A decorative image has no description on purpose; None keeps feeds from inventing one.
     return FeedMedia(url=uris.media(media.filename), mime_type=media.mime_type, length=media.size,
                      width=media.width, height=media.height, alt_text=(media.alt or None) if not media.decorative
-                     else None)
+                     else None,
+                     poster_url=uris.media(media.poster_filename) if media.poster_filename else None,
+                     captions_url=uris.media(media.captions_filename) if media.captions_filename else None,
+                     captions_language=language or "de")
 
 
 def post_to_feed_entry(post: Post, config: Config, uris: Uris, *, with_poll: bool = True) -> FeedEntry:
@@ -43,7 +46,7 @@ def post_to_feed_entry(post: Post, config: Config, uris: Uris, *, with_poll: boo
         updated=post.edited_at if post.edited_at and post.edited_at > published else None,
         author=FeedAuthor(actor_config.display_name, uris.profile(name)),
         tags=tuple(tag.lower() for tag in parsed.hashtags),
-        media=tuple(media_to_feed_media(m, uris) for m in post.media),
+        media=tuple(media_to_feed_media(m, uris, post.language) for m in post.media),
         language=post.language,
     )
 

@@ -79,16 +79,21 @@ def media_to_attachment(media: Media, uris: Uris) -> dict:
     url = uris.media(media.filename)
     size = {"width": media.width, "height": media.height, "size": f"{media.width}x{media.height}",
             "aspect": media.width / media.height if media.height else 1.0}
-    # No thumbnails are made (images are already re-encoded at a bounded size): preview = original.
+    # No thumbnails are made (images are already re-encoded at a bounded size): preview = original; a video's
+    # preview is its poster frame.
+    preview = uris.media(media.poster_filename) if media.poster_filename else url
+    original = dict(size)
+    if media.is_video and media.duration_ms:
+        original["duration"] = media.duration_ms / 1000
     return {
         "id": str(media.id),
-        "type": "image",
+        "type": "video" if media.is_video else "image",
         "url": url,
-        "preview_url": url,
+        "preview_url": preview,
         "remote_url": None,
         "preview_remote_url": None,
         "text_url": None,
-        "meta": {"original": dict(size), "small": dict(size)},
+        "meta": {"original": original, "small": dict(size)},
         "description": media.alt or None,
         "blurhash": None,
     }

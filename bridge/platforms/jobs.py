@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridge.platforms.connectors import registry
 from bridge.platforms.connectors.base import Outcome, Reason, Remote, Rendered, Result
-from bridge.platforms.connectors.render import post_view
+from bridge.platforms.connectors.render import post_view, stored_files
 from bridge.queue.context import JobOutcome, JobStatus, WorkerContext
 from bridge.platforms.sends import DEFAULT_CADENCE, SEND_JOB, Cadence, Change, send_row
-from bridge.runtime.media_storage import media_key, media_storage
+from bridge.runtime.media_storage import media_storage
 from bridge.store.models import Job, Post, PostState
 from bridge.store.platforms import AccountStatus, PlatformSend, SendState
 from bridge.platforms.accounts import account_row, load_state, paused, session_key
@@ -82,7 +82,7 @@ async def _prepare(ctx, session, job, now, clock, connectors) -> Run | JobOutcom
         set_state(row, _failed_if_open(row, change), result, now, change)
         return JobOutcome(JobStatus.DONE, MirrorReason.NO_CONNECTOR)
     # Connectors read images as files: a bucket's objects are copied to this machine first.
-    await media_storage(ctx.config).ensure_local([media_key(m.filename) for m in post.media])
+    await media_storage(ctx.config).ensure_local(stored_files(post))
     return Run(ctx, session, platform, account, connector, row, post, now, key,
                last_attempt=job.attempts >= job.max_attempts)
 

@@ -18,6 +18,8 @@ from bridge.runtime.media_storage import MediaStorage, media_key
 from bridge.store.models import EditState, Media, Post, PostEdit, PostState
 
 UNATTACHED_AFTER = timedelta(days=1)
+# A media row's stored files: the image or video, and a video's poster frame and captions.
+FILES = (Media.id, Media.filename, Media.poster_filename, Media.captions_filename)
 DELETED_POST_AFTER = timedelta(days=1)
 
 
@@ -26,9 +28,9 @@ async def purge_media(session: AsyncSession, storage: MediaStorage, now: datetim
     answered 404 and its row goes with the next run)."""
     proposed = await _proposed_by_waiting_edits(session)
     due = {
-        "unattached_media": select(Media.id, Media.filename).where(
+        "unattached_media": select(*FILES).where(
             Media.post_id.is_(None), Media.created_at <= now - UNATTACHED_AFTER, Media.id.not_in(proposed)),
-        "deleted_posts_media": select(Media.id, Media.filename).join(Post, Post.id == Media.post_id).where(
+        "deleted_posts_media": select(*FILES).join(Post, Post.id == Media.post_id).where(
             Post.state == PostState.DELETED, Post.deleted_at <= now - DELETED_POST_AFTER),
     }
     counts = {}
@@ -37,7 +39,7 @@ async def purge_media(session: AsyncSession, storage: MediaStorage, now: datetim
         if rows:
             await session.execute(delete(Media).where(Media.id.in_([row.id for row in rows]))
                                   .execution_options(synchronize_session=False))
-        await storage.delete([media_key(row.filename) for row in rows])
+        await storage.delete([media_key(name) for row in rows for name in row[1:] if name])
         counts[name] = len(rows)
     return counts
 

@@ -34,6 +34,9 @@ class PostReason(enum.StrEnum):
     CW_TOO_LONG = "cw_too_long"
     TOO_MANY_IMAGES = "too_many_images"
     MISSING_ALT = "missing_alt"
+    MISSING_CAPTIONS = "missing_captions"
+    MISSING_VIDEO_DESCRIPTION = "missing_video_description"
+    VIDEO_NOT_ALONE = "video_not_alone"
     ALT_TOO_LONG = "alt_too_long"
     UNKNOWN_MEDIA = "unknown_media"
     UNKNOWN_ACTOR = "unknown_actor"
@@ -76,6 +79,10 @@ POST_TEXT = {
     PostReason.TOO_MANY_IMAGES: "too many images",
     PostReason.MISSING_ALT: "every image needs alt text, or must be marked as decorative",
     PostReason.ALT_TOO_LONG: "alt text may have at most 1500 characters",
+    PostReason.MISSING_CAPTIONS: "captions are missing: a video needs WebVTT captions or the declaration "
+                                 "that nothing is spoken in it",
+    PostReason.MISSING_VIDEO_DESCRIPTION: "a video needs a description",
+    PostReason.VIDEO_NOT_ALONE: "a post has one video and no other media",
     PostReason.UNKNOWN_MEDIA: "an attached image does not exist or is already used",
     PostReason.UNKNOWN_ACTOR: "no such account",
     PostReason.ACTOR_NOT_ALLOWED: "you may not post as this account",
@@ -270,9 +277,18 @@ def _text(config: Config, draft: Draft, has_images: bool) -> list[Refusal]:
 
 def _images(draft: Draft, media: list[Media]) -> list[Refusal]:
     refusals = []
+    if len(media) > 1 and any(m.is_video for m in media):  # Mastodon's rule: one video, alone
+        refusals.append(Refusal(PostReason.VIDEO_NOT_ALONE, DraftField.MEDIA))
     for position, m in enumerate(media):
         described = draft.description_of(m)
-        if not described.alt and not described.decorative:
+        if m.is_video:
+            # BITV 2.0 / WCAG 1.2.2: captions (or nothing to caption) and a description, or it stays a draft.
+            if not m.captions_filename and not m.no_speech:
+                refusals.append(Refusal(PostReason.MISSING_CAPTIONS, DraftField.MEDIA, {"position": position}))
+            if not described.alt:
+                refusals.append(Refusal(PostReason.MISSING_VIDEO_DESCRIPTION, DraftField.MEDIA,
+                                        {"position": position}))
+        elif not described.alt and not described.decorative:
             refusals.append(Refusal(PostReason.MISSING_ALT, DraftField.MEDIA, {"position": position}))
         elif len(described.alt) > MAX_ALT:
             refusals.append(Refusal(PostReason.ALT_TOO_LONG, DraftField.MEDIA,

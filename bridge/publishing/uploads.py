@@ -12,7 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridge.config.model import Config, LimitsConfig
+from bridge.convert.captions import EXTENSION as CAPTIONS_EXTENSION, MIME_TYPE as CAPTIONS_TYPE, CaptionReason, \
+    check_captions
 from bridge.convert.images import MAX_ALT, MediaReason, ProcessedImage, process_image
+from bridge.convert.videos import VideoReason, process_video
 from bridge.runtime.media_storage import media_key, media_storage
 from bridge.store.models import Actor, Media, User, new_id
 from bridge.auth.users import may_use_actor
@@ -27,6 +30,9 @@ class UploadReason(enum.StrEnum):
     ACTOR_NOT_ALLOWED = "actor_not_allowed"
     ALT_TOO_LONG = "alt_too_long"
     IMAGE_REJECTED = "image_rejected"
+    VIDEO_DISABLED = "video_disabled"
+    VIDEO_REJECTED = "video_rejected"
+    CAPTIONS_REJECTED = "captions_rejected"
 
 
 # At most this many images are decoded at once: each costs a core and, decoded, up to ~130 MB (33 megapixels
@@ -61,6 +67,9 @@ class UploadResult:
     media: Media | None = None
     image_reason: MediaReason | None = None
     description: str = ""
+    video_reason: VideoReason | None = None
+    caption_reason: CaptionReason | None = None
+    caption_line: int = 0
 
     @property
     def ok(self) -> bool:
@@ -97,3 +106,65 @@ def describe_image(user: User, actor_name: str, media: Media, alt: str) -> Uploa
         return UploadResult(UploadReason.ALT_TOO_LONG, media, description=ALT_TOO_LONG)
     media.alt, media.decorative = alt.strip(), False
     return UploadResult(UploadReason.OK, media)
+
+
+VIDEO_DISABLED = "this server does not take videos ([limits] video = false)"
+# Videos are probed and converted in ffmpeg processes; two at once is what two cores bear next to the server.
+VIDEO_SLOTS = asyncio.Semaphore(2)
+
+
+async def upload_video(session: AsyncSession, config: Config, user: User, actor_name: str, raw: bytes,
+                       description: str = "", captions: bytes | None = None, no_speech: bool = False) -> UploadResult:
+    """A video with its description and captions (WebVTT) or the declaration that nothing is spoken. Either may
+    still be missing here: publishing refuses a post whose video lacks them, as it does an image without alt."""
+    if not may_use_actor(user, actor_name) or config.actor(actor_name) is None:
+        return UploadResult(UploadReason.ACTOR_NOT_ALLOWED, description=NOT_ALLOWED)
+    if not config.limits.video:
+        return UploadResult(UploadReason.VIDEO_DISABLED, description=VIDEO_DISABLED)
+    if len(description) > MAX_ALT:
+        return UploadResult(UploadReason.ALT_TOO_LONG, description=ALT_TOO_LONG)
+    checked = check_captions(captions) if captions else None
+    if checked is not None and not checked.ok:
+        return UploadResult(UploadReason.CAPTIONS_REJECTED, caption_reason=checked.reason,
+                            caption_line=checked.line, description=checked.description)
+    async with VIDEO_SLOTS:
+        video = await process_video(raw, config.limits)
+    if not video.ok:
+        return UploadResult(UploadReason.VIDEO_REJECTED, video_reason=video.reason, description=video.description)
+    actor_id = await session.scalar(select(Actor.id).where(Actor.name == actor_name))
+    media_id = new_id()
+    storage = media_storage(config)
+    filename = f"{media_id:x}.{video.extension}"
+    await storage.put(media_key(filename), video.data, video.mime_type)
+    poster = f"{media_id:x}-poster.jpg" if video.poster else None
+    if poster:
+        await storage.put(media_key(poster), video.poster, "image/jpeg")
+    media = Media(id=media_id, actor_id=actor_id, uploader_id=user.id, filename=filename,
+                  mime_type=video.mime_type, width=video.width, height=video.height, size=len(video.data),
+                  alt=description.strip(), duration_ms=round(video.seconds * 1000), poster_filename=poster,
+                  no_speech=no_speech)
+    if checked is not None:
+        await _store_captions(config, media, checked.text)
+    session.add(media)
+    await session.flush()
+    return UploadResult(UploadReason.OK, media)
+
+
+async def caption_video(config: Config, user: User, actor_name: str, media: Media, captions: bytes | None,
+                        no_speech: bool) -> UploadResult:
+    """New captions (or the "no speech" declaration) for a video not yet in a post, by `upload_video`'s rules."""
+    if not may_use_actor(user, actor_name):
+        return UploadResult(UploadReason.ACTOR_NOT_ALLOWED, media, description=NOT_ALLOWED)
+    if captions:
+        checked = check_captions(captions)
+        if not checked.ok:
+            return UploadResult(UploadReason.CAPTIONS_REJECTED, media, caption_reason=checked.reason,
+                                caption_line=checked.line, description=checked.description)
+        await _store_captions(config, media, checked.text)
+    media.no_speech = no_speech
+    return UploadResult(UploadReason.OK, media)
+
+
+async def _store_captions(config: Config, media: Media, text: str) -> None:
+    media.captions_filename = f"{media.id:x}.{CAPTIONS_EXTENSION}"
+    await media_storage(config).put(media_key(media.captions_filename), text.encode(), CAPTIONS_TYPE)

@@ -10,7 +10,7 @@ import os
 import time
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bridge.store.db import Base, UTCDateTime, utcnow
@@ -232,8 +232,18 @@ class Media(Base):
     size: Mapped[int] = mapped_column(Integer)
     alt: Mapped[str] = mapped_column(Text, default="")
     decorative: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Video only: its length, a JPEG frame shown before it plays, and its WebVTT captions or the
+    # editor's declaration that nothing is spoken (one of the two is needed to publish it).
+    duration_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    poster_filename: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    captions_filename: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    no_speech: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     post: Mapped[Post | None] = relationship(back_populates="media")
+
+    @property
+    def is_video(self) -> bool:
+        return self.mime_type.startswith("video/")
 
 
 class Job(Base):

@@ -15,7 +15,7 @@ async def stored_response(request: web.Request, storage: MediaStorage, key: str,
         path = storage.local_path(key)
         if not path.is_file():
             raise web.HTTPNotFound()
-        return web.FileResponse(path, headers=headers)
+        return web.FileResponse(path, headers={**headers, "Content-Type": content_type})
     url = storage.public_url(key) if public else None
     if url is not None:
         raise web.HTTPFound(url, headers={"Cache-Control": "public, max-age=3600"})  # public_url may change

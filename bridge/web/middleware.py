@@ -170,9 +170,9 @@ async def csrf(request: web.Request, handler):
 
 
 def form_caps(config: Config) -> FormCaps:
-    images = config.limits.max_images * config.limits.max_image_bytes
-    return FormCaps(file_cap=config.limits.max_image_bytes, max_files=config.limits.max_images,
-                    text_cap=TEXT_CAP, body_cap=10 * images + TEXT_CAP)  # e.g. four 100 MB photos, dropped
+    limits = config.limits
+    return FormCaps(file_cap=limits.upload_bytes, max_files=limits.upload_files,
+                    text_cap=TEXT_CAP, body_cap=10 * limits.upload_body_bytes + TEXT_CAP)  # e.g. four 100 MB photos, dropped
 
 
 class PrivateAccessLogger(AbstractAccessLogger):

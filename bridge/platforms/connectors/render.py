@@ -24,13 +24,26 @@ BREAK = regex.compile(r"\s+")
 
 def post_view(post: Post, config: Config, uris: Uris) -> PostView:
     storage = media_storage(config)  # the caller made local copies of a bucket's images (`ensure_local`)
-    images = tuple(ImageView(str(storage.local_path(media_key(m.filename))), m.mime_type, "" if m.decorative else m.alt, m.width, m.height)
-                   for m in post.media)
+    images = tuple(ImageView(str(storage.local_path(media_key(name))), mime_type, "" if m.decorative else m.alt,
+                             m.width, m.height) for m in post.media for name, mime_type in [_still(m)] if name)
     permalink = uris.permalink(post.actor.name, str(post.id))
     poll = loaded_poll(post)
     native = PollView(tuple(poll.options), poll.multiple, poll.expires_in, poll.hide_totals) if poll else None
     return PostView(post.id, post.text + _participation(post, permalink), post.spoiler_text or "", post.language,
                     permalink, images, post.published_at, native)
+
+
+def _still(media) -> tuple[str | None, str]:
+    """What a platform gets of a medium: the image, or of a video its poster frame (no connector uploads video
+    yet; the text links to the page where it plays with captions)."""
+    if media.is_video:
+        return media.poster_filename, "image/jpeg"
+    return media.filename, media.mime_type
+
+
+def stored_files(post: Post) -> list[str]:
+    """The media storage keys a connector reads for this post."""
+    return [media_key(name) for m in post.media for name in [_still(m)[0]] if name]
 
 
 def _participation(post: Post, permalink: str) -> str:
@@ -43,6 +56,8 @@ def _participation(post: Post, permalink: str) -> str:
         return f"\n\n📅 {event.title}: {when_text(event)}{where}\n{permalink}"
     if loaded_poll(post) is not None:
         return f"\n\n🗳️ {permalink}"
+    if any(m.is_video for m in post.media):
+        return f"\n\n▶️ {permalink}"
     return ""
 
 

@@ -1,4 +1,7 @@
-"""`POST /api/v2/media` (and the older `/api/v1/media`): one image with its description.
+"""`POST /api/v2/media` (and the older `/api/v1/media`): one image, or one video, with its description.
+
+A video also takes `captions` (a WebVTT file or text) or `no_speech=true`; without either it is stored, but a
+status with it is refused until they are there (as on the web form).
 
 Alt text is mandatory in Stadtbote. The web form may mark an image "decorative"; the API has no such
 choice, because a script that sends no description has almost always simply forgotten it.
@@ -13,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from activitypub.uris import Uris
 from bridge.appkeys import CONFIG, SESSIONS
 from bridge.convert.mastodon import media_to_attachment
-from bridge.publishing.uploads import UploadReason, describe_image, upload_image
+from bridge.convert.videos import ACCEPTED_TYPES as VIDEO_TYPES
+from bridge.publishing.uploads import UploadReason, describe_image, upload_image, upload_video
 from bridge.store.models import ApiToken, Media
 from bridge.web.api.accounts import PRIVATE
 from bridge.web.api.request import NOT_FOUND, Params, api_error, authorize, path_id, read_params, validation_error
@@ -36,15 +40,40 @@ async def upload_media(request: web.Request) -> web.Response:
         if not description:
             raise validation_error(MISSING_DESCRIPTION)
         _check_focus(params)
-        result = await upload_image(session, config, token.user, token.actor.name, upload.file.read(),
-                                    alt=description)
+        if is_video(upload):
+            result = await upload_video(session, config, token.user, token.actor.name, upload.file.read(),
+                                        description, _captions(params), _flag(params.get("no_speech")))
+        else:
+            result = await upload_image(session, config, token.user, token.actor.name, upload.file.read(),
+                                        alt=description)
         if not result.ok:
+            if result.caption_line:
+                raise validation_error(f"captions line {result.caption_line}: {result.description}")
             if result.reason is UploadReason.ACTOR_NOT_ALLOWED:
                 raise api_error(403, result.description)
             raise validation_error(result.description)
         await session.commit()
         body = media_to_attachment(result.media, Uris.for_base(config.instance.base_url))
     return web.json_response(body, headers=PRIVATE)
+
+
+def is_video(upload: web.FileField) -> bool:
+    """By the type the client declares, or the file name's ending when it declares none."""
+    name = (upload.filename or "").lower()
+    return upload.content_type in VIDEO_TYPES or (upload.content_type in ("", "application/octet-stream")
+                                                  and name.endswith((".mp4", ".webm", ".mov")))
+
+
+def _captions(params: Params) -> bytes | None:
+    captions = params.file("captions")
+    if captions is not None:
+        return captions.file.read()
+    text = params.get("captions")
+    return text.encode() if isinstance(text, str) and text.strip() else None
+
+
+def _flag(value) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() in ("true", "1", "on"))
 
 
 async def _unattached(session: AsyncSession, media_id: int, token: ApiToken) -> Media:

@@ -14,8 +14,8 @@ from bridge.publishing.edits import Proposal, load_proposal
 from bridge.publishing.posts import (Description, Draft, PostReason, PostResult, check_draft, create_post,
                                      edit_post, needs_approval_of_edits)
 from bridge.auth.users import allowed_actors, postable_actors
-from bridge.web.editor.compose_form import (POLL_DURATIONS, ComposeForm, ImageSlot, parse_form, problems_of,
-                                            read_schedule)
+from bridge.web.editor.compose_form import (POLL_DURATIONS, ComposeForm, ImageSlot, VideoSlot, parse_form,
+                                            problems_of, read_schedule)
 from bridge.web.editor.compose_media import store_images
 from bridge.web.filters import input_value
 from bridge.web.guards import load_post, require_user
@@ -87,6 +87,8 @@ async def _refused(request: web.Request, session, user: User, form: ComposeForm,
 def _draft(form: ComposeForm, scheduled_at) -> Draft:
     descriptions = tuple(Description(s.media_id, s.alt, s.decorative) for s in form.images
                          if s.used and s.media_id is not None)
+    if form.video.used and form.video.media_id is not None:
+        descriptions += (Description(form.video.media_id, form.video.description),)
     return Draft(actor=form.actor, text=form.text, spoiler_text=form.spoiler_text, language=form.language,
                  media_ids=form.media_ids(), scheduled_at=scheduled_at, mirrors=tuple(form.mirrors), via="web",
                  descriptions=descriptions, poll=form.poll())
@@ -104,17 +106,25 @@ def form_of(post: Post, config, proposal: Proposal | None = None) -> ComposeForm
     if proposal is not None:
         edit = proposal.edit
         images = [ImageSlot(index=i, alt=p.alt, decorative=p.decorative, media_id=p.media.id,
-                            preview=p.media.filename) for i, p in enumerate(proposal.images)]
+                            preview=p.media.filename) for i, p in enumerate(proposal.images) if not p.media.is_video]
         form = ComposeForm(actor=post.actor.name, text=edit.text, spoiler_text=edit.spoiler_text,
-                           language=edit.language, mirrors=list(post.mirrors or []), images=images)
+                           language=edit.language, mirrors=list(post.mirrors or []), images=images,
+                           video=next((_video_slot(p.media, p.alt) for p in proposal.images if p.media.is_video),
+                                      VideoSlot()))
         return empty_slots(form, config.limits.max_images)
     images = [ImageSlot(index=i, alt=m.alt, decorative=m.decorative, media_id=m.id, preview=m.filename)
-              for i, m in enumerate(post.media)]
+              for i, m in enumerate(post.media) if not m.is_video]
     scheduled = input_value(post.scheduled_at, config.tz)
     form = ComposeForm(actor=post.actor.name, text=post.text, spoiler_text=post.spoiler_text,
                        language=post.language, publish_at=scheduled if post.state != PostState.PUBLISHED else "",
-                       mirrors=list(post.mirrors or []), images=images)
+                       mirrors=list(post.mirrors or []), images=images,
+                       video=next((_video_slot(m, m.alt) for m in post.media if m.is_video), VideoSlot()))
     return empty_slots(form, config.limits.max_images)
+
+
+def _video_slot(media, description: str) -> VideoSlot:
+    return VideoSlot(description=description, no_speech=media.no_speech, media_id=media.id,
+                     has_captions=bool(media.captions_filename), poster=media.poster_filename)
 
 
 async def edit_form(request: web.Request) -> web.StreamResponse:

@@ -14,7 +14,9 @@ from aiohttp.web_request import FileField
 from multidict import MultiDictProxy
 
 from bridge.config.model import Config
+from bridge.convert.captions import CaptionReason
 from bridge.convert.images import MediaReason
+from bridge.convert.videos import VideoReason
 from bridge.convert.polls import MAX_OPTIONS
 from bridge.publishing.drafts import DraftField, PostReason, Refusal
 from bridge.publishing.eventrules import EventDraft, valid_timezone
@@ -32,6 +34,27 @@ IMAGE_PROBLEMS = {
     MediaReason.EMPTY: N_("Image %(n)s: the file is empty."),
 }
 
+VIDEO_PROBLEMS = {
+    VideoReason.EMPTY: N_("The video file is empty."),
+    VideoReason.TOO_LARGE: N_("The video is larger than the limit of %(limit)s."),
+    VideoReason.TOO_LONG: N_("The video is longer than the limit of %(seconds)s seconds."),
+    VideoReason.NOT_A_VIDEO: N_("The file could not be read as a video. MP4, WebM and MOV videos are accepted."),
+    VideoReason.PROBE_TIMEOUT: N_("Reading the video took too long. Try a shorter or smaller file."),
+    VideoReason.CONVERT_FAILED: N_("The video could not be converted. Try another file."),
+    VideoReason.CONVERT_TIMEOUT: N_("Converting the video took too long. Try a shorter or smaller file."),
+    VideoReason.FFMPEG_MISSING: N_("This server cannot process videos at the moment (ffmpeg is missing)."),
+}
+CAPTION_PROBLEMS = {
+    CaptionReason.EMPTY: N_("The captions file is empty."),
+    CaptionReason.TOO_LARGE: N_("The captions file is larger than 1 MB."),
+    CaptionReason.NOT_TEXT: N_("The captions file is not UTF-8 text."),
+    CaptionReason.NO_HEADER: N_("Captions, line %(line)s: a WebVTT file starts with the line WEBVTT."),
+    CaptionReason.BAD_TIMING: N_("Captions, line %(line)s: a cue timing line must look like "
+                                 "00:00:01.000 --> 00:00:04.000."),
+    CaptionReason.END_BEFORE_START: N_("Captions, line %(line)s: the cue ends before it starts."),
+    CaptionReason.NO_CUES: N_("The captions file has no cues."),
+}
+
 # Where a reason of the post service shows in the form, and how it is worded there.
 FIELDS = {
     DraftField.ACTOR: "actor", DraftField.TEXT: "text", DraftField.SPOILER_TEXT: "spoiler_text",
@@ -47,6 +70,10 @@ REFUSALS = {
     PostReason.UNKNOWN_PLATFORM: N_("Choose only platforms from the list."),
     PostReason.MISSING_ALT: N_("Image %(n)s needs alt text that describes it, or mark it as decorative."),
     PostReason.ALT_TOO_LONG: N_("The alt text of image %(n)s may have at most %(limit)s characters."),
+    PostReason.MISSING_CAPTIONS: N_("Captions are missing: add a WebVTT captions file, or declare that "
+                                    "nothing is spoken in the video."),
+    PostReason.MISSING_VIDEO_DESCRIPTION: N_("Describe the video for people who cannot see it."),
+    PostReason.VIDEO_NOT_ALONE: N_("A post with a video cannot have images. Remove the images or the video."),
     PostReason.SCHEDULE_IN_PAST: N_("Publish at: the time must be in the future."),
     PostReason.SCHEDULE_TOO_FAR: N_("Publish at: the time may be at most two years ahead."),
     PostReason.ACTOR_NOT_ALLOWED: N_("You may not post as this account."),
@@ -94,6 +121,24 @@ class ImageSlot:
 
 
 @dataclass
+class VideoSlot:
+    """The form's one video: a new upload with its captions file, or a video uploaded before (by media id)."""
+
+    description: str = ""
+    no_speech: bool = False
+    remove: bool = False
+    media_id: int | None = None
+    upload: bytes | None = None
+    captions: bytes | None = None
+    has_captions: bool = False  # the stored video has a captions file
+    poster: str | None = None  # file name of its poster frame, for the preview
+
+    @property
+    def used(self) -> bool:
+        return not self.remove and (self.media_id is not None or self.upload is not None)
+
+
+@dataclass
 class ComposeForm:
     actor: str = ""
     text: str = ""
@@ -107,6 +152,7 @@ class ComposeForm:
     poll_multiple: bool = False
     poll_hide_totals: bool = False
     event: "EventFields" = field(default_factory=lambda: EventFields())
+    video: VideoSlot = field(default_factory=VideoSlot)
 
     def poll(self) -> PollDraft | None:
         """The poll as typed, or None when no answer was written (a post without a poll)."""
@@ -120,7 +166,9 @@ class ComposeForm:
         return count_characters(self.text) + len(self.spoiler_text)
 
     def media_ids(self) -> tuple[int, ...]:
-        return tuple(s.media_id for s in self.images if s.used and s.media_id is not None)
+        images = tuple(s.media_id for s in self.images if s.used and s.media_id is not None)
+        video = (self.video.media_id,) if self.video.used and self.video.media_id is not None else ()
+        return images + video
 
 
 @dataclass
@@ -202,7 +250,13 @@ def parse_form(form: MultiDictProxy, max_images: int, default_zone: str = "Europ
         poll_options=[_text(form, f"poll_option{i}").strip() for i in range(MAX_OPTIONS)],
         poll_duration=_text(form, "poll_duration").strip() or str(DEFAULT_POLL_DURATION),
         poll_multiple=bool(form.get("poll_multiple")), poll_hide_totals=bool(form.get("poll_hide_totals")),
-        event=event_fields(form, default_zone))
+        event=event_fields(form, default_zone), video=video_slot(form))
+
+
+def video_slot(form: MultiDictProxy) -> VideoSlot:
+    return VideoSlot(description=_text(form, "video_description").strip(), no_speech=bool(form.get("no_speech")),
+                     remove=bool(form.get("remove_video")), media_id=int_param(_text(form, "video_media")),
+                     upload=_upload(form.get("video")), captions=_upload(form.get("captions")))
 
 
 def parse_schedule(value: str, config: Config) -> datetime:
@@ -245,10 +299,27 @@ def problems_of(refusals: list[Refusal], form: ComposeForm) -> list[Problem]:
 def _problem(refusal: Refusal, form: ComposeForm) -> Problem:
     facts = dict(refusal.facts)
     name = FIELDS.get(refusal.field, "")
+    if refusal.reason in VIDEO_FIELDS:
+        return Problem(VIDEO_FIELDS[refusal.reason], REFUSALS[refusal.reason], {})
     if "position" in facts:  # the n-th image of the draft is the n-th slot in use
         slot = [s for s in form.images if s.used and s.media_id is not None][facts["position"]]
         name, facts["n"] = f"alt{slot.index}", slot.number
     return Problem(name, REFUSALS.get(refusal.reason, refusal.description), facts)
+
+
+VIDEO_FIELDS = {PostReason.MISSING_CAPTIONS: "captions", PostReason.MISSING_VIDEO_DESCRIPTION: "video_description",
+                PostReason.VIDEO_NOT_ALONE: "video"}
+
+
+def video_problem(reason: VideoReason | None, config: Config) -> Problem:
+    message = VIDEO_PROBLEMS.get(reason, VIDEO_PROBLEMS[VideoReason.NOT_A_VIDEO])
+    return Problem("video", message, {"limit": human_bytes(config.limits.video_max_bytes),
+                                      "seconds": config.limits.video_max_seconds})
+
+
+def captions_problem(reason: CaptionReason | None, line: int) -> Problem:
+    return Problem("captions", CAPTION_PROBLEMS.get(reason, CAPTION_PROBLEMS[CaptionReason.BAD_TIMING]),
+                   {"line": line})
 
 
 def image_problem(slot: ImageSlot, reason: MediaReason | None, config: Config) -> Problem:

@@ -9,11 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bridge.config.model import Config
 from bridge.store.models import Actor, Media, Post, User
 from bridge.publishing.drafts import usable_media
-from bridge.publishing.uploads import UploadReason, upload_image
-from bridge.web.editor.compose_form import ComposeForm, ImageSlot, image_problem
+from bridge.publishing.uploads import UploadReason, caption_video, upload_image, upload_video
+from bridge.web.editor.compose_form import ComposeForm, ImageSlot, captions_problem, image_problem, video_problem
 from bridge.web.messages import N_, Problem
 
 GONE = N_("Image %(n)s is no longer available. Upload it again.")
+VIDEO_GONE = N_("The video is no longer available. Upload it again.")
+VIDEO_OFF = N_("This server does not take videos.")
 
 
 async def store_images(session: AsyncSession, config: Config, user: User, form: ComposeForm,
@@ -32,7 +34,42 @@ async def store_images(session: AsyncSession, config: Config, user: User, form: 
             continue
         if problem is not None:
             problems.append(problem)
+    if not form.video.remove:
+        problems += await _store_video(session, config, user, form, actor_id, post)
     return problems
+
+
+async def _store_video(session: AsyncSession, config: Config, user: User, form: ComposeForm, actor_id: int | None,
+                       post: Post | None) -> list[Problem]:
+    """The video is stored with its captions; captions or "no speech" given later go onto the stored video."""
+    slot = form.video
+    if slot.upload is not None:
+        # Stored without captions first: a wrong captions file then costs a corrected file, not the upload.
+        uploaded = await upload_video(session, config, user, form.actor, slot.upload, no_speech=slot.no_speech)
+        slot.upload = None
+        if not uploaded.ok:
+            slot.media_id = None
+            if uploaded.reason is UploadReason.VIDEO_DISABLED:
+                return [Problem("video", VIDEO_OFF)]
+            return [video_problem(uploaded.video_reason, config)]
+        result = await caption_video(config, user, form.actor, uploaded.media, slot.captions, slot.no_speech)
+    elif slot.media_id is not None:
+        media = await session.get(Media, slot.media_id)
+        if not usable_media(media, actor_id, post) or not media.is_video:
+            slot.media_id, slot.poster = None, None
+            return [Problem("video", VIDEO_GONE)]
+        result = await caption_video(config, user, form.actor, media, slot.captions, slot.no_speech)
+    else:
+        return []
+    slot.captions = None
+    if result.reason is UploadReason.CAPTIONS_REJECTED:
+        return [captions_problem(result.caption_reason, result.caption_line)]
+    if not result.ok:
+        slot.media_id = None
+        return [video_problem(result.video_reason, config)]
+    slot.media_id, slot.poster = result.media.id, result.media.poster_filename
+    slot.has_captions = bool(result.media.captions_filename)
+    return []
 
 
 async def _upload(session: AsyncSession, config: Config, user: User, actor: str, slot: ImageSlot
