@@ -4,6 +4,7 @@ logged or audited; every change an audit entry, and a connection in the transfer
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -307,3 +308,23 @@ async def test_a_forged_state_or_a_refused_code_connects_nothing(kind, aiohttp_c
     assert refused.status == 400 and "did not confirm" in await refused.text()
     assert [f["code"] for f in fake.consent.exchanged] == ["erfunden"]
     assert fake.long_lived_asked == [] and await nothing_connected(site)
+
+
+async def test_instagram_signed_in_posts_through_the_facebook_graph_unless_another_address_was_typed(site):
+    """Facebook Login's Page token works at graph.facebook.com, not at Instagram Login's default address."""
+    boss = await admin_of(site)
+    page = await boss.get("/admin/platforms/connect?kind=instagram")
+    assert "https://graph.facebook.com/v25.0" in page.text  # the hint on the form
+    form = {"kind": "instagram", "id": "ig", **TRANSFER, "client_id": "fb-app", "client_secret": "fb-secret",
+            "via": "oauth"}
+    for typed, kept in (("https://graph.instagram.com/v25.0", "https://graph.facebook.com/v25.0"),
+                        ("http://graph.example/v25.0", "http://graph.example/v25.0")):
+        started = await boss.post("/admin/platforms/connect", {**form, "api_base": typed})
+        consent = urlsplit(platform_link(started))
+        assert consent.netloc == "www.facebook.com"
+        assert "instagram_content_publish" in parse_qs(consent.query)["scope"][0]
+        async with site.app[SESSIONS]() as session:
+            row = await session.get(PlatformOAuthState, hashlib.sha256(
+                parse_qs(consent.query)["state"][0].encode()).hexdigest())
+        pending = unseal(load_or_create_key(site.app[CONFIG].instance.data_dir), row.sealed)
+        assert pending["form"]["api_base"] == kept
