@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from activitypub.guard import GuardedSession
 from bridge.auth.users import user_ref
 from bridge.platforms.connectors.http import call
+from bridge.platforms.connectors.meta_graph import origin
 from bridge.config.model import Config
 from bridge.runtime.credentials import load_or_create_key, seal, unseal
 from bridge.store.db import utcnow
@@ -47,6 +48,7 @@ class Kind:
     token_path: str = ""  # appended to api_base (or to oauth_base, see `token_url`)
     scopes: str = ""
     oauth_needs: tuple[str, ...] = ()  # typed before the OAuth sign-in (an app registered at the platform)
+    oauth_api_base: str = ""  # where a signed-in token works, when not at the default `api_base`
 
 
 META = ("Meta Platforms Ireland Ltd.", "IE",
@@ -64,10 +66,20 @@ KINDS: dict[str, Kind] = {
                      required=("page_id", "access_token"), authorize_url="https://www.facebook.com/v25.0/dialog/oauth",
                      token_path="/oauth/access_token", scopes="pages_manage_posts,pages_read_engagement",
                      oauth_needs=("page_id", "client_id", "client_secret")),
+    # Signing in goes through Facebook Login for Business: the Page linked to the Instagram professional account
+    # answers its id and the Page token, which works at graph.facebook.com (not at graph.instagram.com).
     "instagram": Kind("https://graph.instagram.com/v25.0", *META, settings=("ig_user_id",), secrets=("access_token",),
-                      required=("ig_user_id", "access_token")),
+                      required=("ig_user_id", "access_token"),
+                      authorize_url="https://www.facebook.com/v25.0/dialog/oauth", token_path="/oauth/access_token",
+                      scopes="instagram_basic,instagram_content_publish,instagram_manage_comments,pages_show_list,"
+                             "pages_read_engagement",
+                      oauth_needs=("client_id", "client_secret"),
+                      oauth_api_base="https://graph.facebook.com/v25.0"),
     "threads": Kind("https://graph.threads.net/v1.0", *META, settings=("threads_user_id",),
-                    secrets=("access_token",), required=("threads_user_id", "access_token")),
+                    secrets=("access_token",), required=("threads_user_id", "access_token"),
+                    authorize_url="https://threads.com/oauth/authorize", token_path="/oauth/access_token",
+                    scopes="threads_basic,threads_content_publish,threads_manage_replies",
+                    oauth_needs=("client_id", "client_secret")),
     "linkedin": Kind("https://api.linkedin.com", "LinkedIn Ireland Unlimited Company", "IE",
                      "none (EU); onward transfers by LinkedIn under the EU-US Data Privacy Framework",
                      settings=("organization_id", "linkedin_version", "oauth_base"),
@@ -237,7 +249,16 @@ def authorize_url(kind: Kind, form: ConnectForm) -> str:
 
 def token_url(form: ConnectForm) -> str:
     base = form.values.get("oauth_base") if form.kind == "linkedin" else None
+    if form.kind == "threads":  # Threads' token endpoints carry no API version
+        base = origin(form.api_base)
     return (base or form.api_base).rstrip("/") + KINDS[form.kind].token_path
+
+
+def _signed_in_base(kind: Kind, form: ConnectForm) -> ConnectForm:
+    """The address the signed-in token works at: the form's, unless it is still the default for typed tokens."""
+    if kind.oauth_api_base and form.api_base.rstrip("/") == kind.api_base:
+        return ConnectForm(**{**form.__dict__, "api_base": kind.oauth_api_base})
+    return form
 
 
 async def begin_oauth(session: AsyncSession, config: Config, form: ConnectForm, by: User,
@@ -250,6 +271,7 @@ async def begin_oauth(session: AsyncSession, config: Config, form: ConnectForm, 
     problems = _problems(config, form, kind.oauth_needs if kind else ())
     if problems:
         return _result(problems)
+    form = _signed_in_base(kind, form)
     redirect_uri = config.instance.base_url.rstrip("/") + CALLBACK_PATH
     client_id, client_secret = form.values.get("client_id", ""), form.values.get("client_secret", "")
     if form.kind == "mastodon":
@@ -302,11 +324,12 @@ async def finish_oauth(session: AsyncSession, config: Config, state: str, code: 
     if sealed["client_secret"]:
         fields["client_secret"] = sealed["client_secret"]
     body = await _post_form(http, token_url(form), fields)
-    token = await _page_token(http, form, str(body["access_token"])) if body.get("access_token") else ""
-    if not token:
+    found = await _meta_account(http, form, str(body["access_token"]), sealed["client_id"],
+                                sealed["client_secret"]) if body.get("access_token") else {}
+    if not found.get("access_token"):
         return ConnectResult(ConnectReason.OAUTH_REFUSED)
     credentials = {k: v for k, v in form.values.items() if v and k != "authorize_url"}
-    credentials["access_token"] = token
+    credentials.update(found)
     if body.get("refresh_token"):
         credentials["refresh_token"] = str(body["refresh_token"])
     if sealed["client_id"] and form.kind != "mastodon":
@@ -316,13 +339,51 @@ async def finish_oauth(session: AsyncSession, config: Config, state: str, code: 
     return ConnectResult(ConnectReason.OK)
 
 
-async def _page_token(http: GuardedSession, form: ConnectForm, user_token: str) -> str:
-    """Facebook posts as the Page with the Page's own token, which the admin's (user) token can ask for."""
-    if form.kind != "facebook":
-        return user_token
-    page = f"{form.api_base.rstrip('/')}/{form.values.get('page_id', '')}"
-    answer = await call(http, "GET", f"{page}?fields=access_token", headers={"Authorization": f"Bearer {user_token}"})
-    return str(answer.data.get("access_token") or "") if answer.ok and isinstance(answer.data, dict) else ""
+async def _meta_account(http: GuardedSession, form: ConnectForm, token: str, client_id: str,
+                        client_secret: str) -> dict[str, str]:
+    """What the connector needs from a Meta sign-in, as credentials; other platforms' tokens are used as given.
+    Facebook and Instagram post with the Page's token, asked for with the admin's long-lived user token (a Page
+    token got with a short-lived one ends within hours); Instagram's account id is the Page's
+    `instagram_business_account`. Threads swaps its short-lived token for a 60-day one and names the profile.
+    {} when the platform refused a step."""
+    if form.kind not in ("facebook", "instagram", "threads"):
+        return {"access_token": token}
+    long_lived = await _long_lived(http, form, token, client_id, client_secret)
+    if not long_lived:
+        return {}
+    if form.kind == "threads":
+        me = await _graph_get(http, f"{form.api_base.rstrip('/')}/me?fields=id,username", long_lived)
+        return {"access_token": long_lived, "threads_user_id": str(me["id"])} if me.get("id") else {}
+    if form.kind == "facebook":
+        page = await _graph_get(http, f"{form.api_base.rstrip('/')}/{form.values.get('page_id', '')}"
+                                      "?fields=access_token", long_lived)
+        return {"access_token": str(page["access_token"])} if page.get("access_token") else {}
+    pages = await _graph_get(http, f"{form.api_base.rstrip('/')}/me/accounts"
+                                   "?fields=id,access_token,instagram_business_account{id,username}", long_lived)
+    for page in pages.get("data") or ():
+        linked = page.get("instagram_business_account") if isinstance(page, dict) else None
+        if isinstance(linked, dict) and linked.get("id") and page.get("access_token"):
+            # The first Page with an Instagram professional account, unless the admin named the account.
+            if form.values.get("ig_user_id") in (None, "", str(linked["id"])):
+                return {"access_token": str(page["access_token"]), "ig_user_id": str(linked["id"])}
+    return {}
+
+
+async def _long_lived(http: GuardedSession, form: ConnectForm, token: str, client_id: str, client_secret: str) -> str:
+    if form.kind == "threads":
+        url = f"{origin(form.api_base)}/access_token?" + urlencode(
+            {"grant_type": "th_exchange_token", "client_secret": client_secret, "access_token": token})
+    else:
+        url = f"{form.api_base.rstrip('/')}/oauth/access_token?" + urlencode(
+            {"grant_type": "fb_exchange_token", "client_id": client_id, "client_secret": client_secret,
+             "fb_exchange_token": token})
+    return str((await _graph_get(http, url, "")).get("access_token") or "")
+
+
+async def _graph_get(http: GuardedSession, url: str, token: str) -> dict:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    answer = await call(http, "GET", url, headers=headers)
+    return answer.data if answer.ok and isinstance(answer.data, dict) else {}
 
 
 async def _post_form(http: GuardedSession, url: str, fields: dict) -> dict:

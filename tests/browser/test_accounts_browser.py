@@ -1,4 +1,4 @@
-"""An admin creates the theatre's account and connects a Mastodon account through its sign-in, in Chromium,
+"""An admin creates the theatre's account and connects Mastodon and Threads accounts through their sign-in, in Chromium,
 in German at desk and phone width; the new account answers WebFinger at once, in this process and another."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from PIL import Image
 
 from bridge.app import create_app
 from bridge.auth.users import create_user
+from fakes.meta import FakeThreads
 from fakes.platform_servers import FakeMastodon
 
 pytestmark = pytest.mark.browser
@@ -108,4 +109,44 @@ async def test_an_admin_connects_mastodon_through_its_sign_in(open_browser, serv
     await section.get_by_role("button", name="Jetzt prüfen").click()
     await page.wait_for_url(re.compile(r"/admin/platforms$"))
     assert "Reconnect" not in await page.locator("#account-masto").inner_text()
+    assert await no_horizontal_scrollbar(page)
+
+
+@pytest.mark.parametrize("size", [DESK, PHONE], ids=["1280", "390"])
+async def test_an_admin_connects_threads_through_its_sign_in_after_one_declined(
+        open_browser, server, sessions_for_server, aiohttp_server, size):
+    fake = FakeThreads(user="2590000000001")
+    platform = await aiohttp_server(fake.app())
+    base = str(platform.make_url("")).rstrip("/")
+    await german_admin(sessions_for_server)
+    page = await signed_in_page(open_browser, size)
+
+    async def sign_in() -> None:
+        await page.goto("/admin/platforms/connect?kind=threads")
+        assert await page.get_by_role("heading", name="Threads verbinden").is_visible()
+        assert await no_horizontal_scrollbar(page)
+        await page.get_by_label("Kurzname dieses Kontos (erscheint im Beitragsformular)").fill("threads")
+        await page.get_by_label("Adresse der Schnittstelle (API) der Plattform").fill(f"{base}/v1.0")
+        await page.get_by_label("Adresse der Anmeldeseite der Plattform (optional)").fill(f"{base}/oauth/authorize")
+        await page.get_by_label("Client-ID", exact=True).fill("th-app")
+        await page.get_by_label("Client-Geheimnis", exact=True).fill("th-secret")
+        await page.get_by_role("button", name="Bei Threads anmelden").click()
+        await page.wait_for_url(re.compile(r"/admin/platforms/oauth/callback\?"))
+
+    fake.consent.deny = True  # the admin declines at Threads first
+    await sign_in()
+    assert await page.get_by_text("die Plattform hat die Anmeldung nicht bestätigt").is_visible()
+    assert fake.consent.exchanged == [] and await no_horizontal_scrollbar(page)
+    fake.consent.deny = False
+    await sign_in()
+    assert await page.get_by_role("heading", name="Das Plattformkonto wurde verbunden").is_visible()
+    assert fake.long_lived_asked[0]["grant_type"] == "th_exchange_token"
+    await page.get_by_role("link", name="Weiter zu den Plattformkonten").click()
+    await page.wait_for_url(re.compile(r"/admin/platforms\?done=connected"))
+    section = page.locator("#account-threads")
+    assert await section.is_visible() and "th-secret" not in await page.content()
+    await section.get_by_role("button", name="Jetzt prüfen").click()
+    await page.wait_for_url(re.compile(r"/admin/platforms$"))
+    checked = await page.locator("#account-threads").inner_text()
+    assert "funktioniert" in checked and "Neu verbinden nötig" not in checked
     assert await no_horizontal_scrollbar(page)

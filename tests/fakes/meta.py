@@ -115,22 +115,39 @@ class FakeGraph(Fake):
 
 
 class FakeFacebook(FakeGraph):
-    def __init__(self, page="112233", token="page-token") -> None:
+    def __init__(self, page="112233", token="page-token", ig_user="") -> None:
         super().__init__(token)
         self.page = page
         self.posts: dict[str, dict] = {}
         self.photos: dict[str, dict] = {}
         self.objects[page] = {"id": page, "name": "Stadt Musterstadt"}
         self.page_token = token
+        self.ig_user = ig_user  # set: the Page is linked to this Instagram professional account (Facebook Login)
+        if ig_user:
+            self.objects[ig_user] = {"id": ig_user, "username": "stadt"}
+        self.short_tokens: set[str] = set()  # from the code; only good for the exchange below
+        self.long_lived_asked: list[dict] = []
         self.consent = OAuthConsent(self._granted)  # Facebook Login: a user token, which asks for the Page's
 
     def add_sign_in(self, app: web.Application) -> None:
         self.consent.add_routes(app, f"/{self.version}/dialog/oauth", f"/{self.version}/oauth/access_token")
+        app.router.add_get(f"/{self.version}/oauth/access_token", self.long_lived)
 
     def _granted(self) -> dict:
         user_token = f"user-token-{len(self.consent.exchanged)}"
+        self.short_tokens.add(user_token)
+        return {"access_token": user_token, "token_type": "bearer", "expires_in": 3600}
+
+    async def long_lived(self, request):
+        """`GET /oauth/access_token?grant_type=fb_exchange_token`: a short-lived user token for a 60-day one."""
+        query = dict(request.query)
+        self.long_lived_asked.append(query)
+        if (query.get("grant_type") != "fb_exchange_token" or query.get("fb_exchange_token") not in self.short_tokens
+                or not query.get("client_id") or not query.get("client_secret")):
+            return graph_error(400, 190, "Invalid OAuth access token.")
+        user_token = f"long-user-token-{len(self.long_lived_asked)}"
         self.user_tokens.add(user_token)
-        return {"access_token": user_token, "token_type": "bearer", "expires_in": 5_184_000}
+        return web.json_response({"access_token": user_token, "token_type": "bearer", "expires_in": 5_184_000})
 
     async def get_1(self, request, parts, form):
         if parts == [self.page] and request.query.get("fields") == "access_token":
@@ -138,6 +155,18 @@ class FakeFacebook(FakeGraph):
         if parts[0] in self.posts:
             return web.json_response({"id": parts[0], **self.metrics.get(parts[0], {})})
         return await super().get_1(request, parts, form)
+
+    async def get_2(self, request, parts, form):
+        if parts == ["me", "accounts"]:  # the Pages the signed-in person manages, with a linked Instagram account
+            linked = {"instagram_business_account": {"id": self.ig_user, "username": "stadt"}} if self.ig_user else {}
+            return web.json_response({"data": [
+                {"id": "998877", "name": "Verein ohne Instagram", "access_token": "other-page-token"},
+                {"id": self.page, "name": "Stadt Musterstadt", "access_token": self.page_token, **linked}]})
+        if parts == [self.page, "posts"]:
+            return web.json_response({"data": list(reversed(self.posts.values()))})
+        if parts[1] == "comments":
+            return self.comments_page(parts[0], request)
+        return graph_error(400, 100, "Unsupported get request")
 
     async def post_2(self, request, parts, form):
         if parts == [self.page, "photos"]:
@@ -157,13 +186,6 @@ class FakeFacebook(FakeGraph):
         self.posts[post_id] = {"id": post_id, "message": form.get("message"), "link": form.get("link"),
                                "attached": attached, "created_time": graph_time()}
         return {"id": post_id}
-
-    async def get_2(self, request, parts, form):
-        if parts == [self.page, "posts"]:
-            return web.json_response({"data": list(reversed(self.posts.values()))})
-        if parts[1] == "comments":
-            return self.comments_page(parts[0], request)
-        return graph_error(400, 100, "Unsupported get request")
 
     async def post_1(self, request, parts, form):
         post = self.posts.get(parts[0])
@@ -245,6 +267,31 @@ class FakeThreads(FakeContainers):
 
     def __init__(self, user="me", token="threads-token") -> None:
         super().__init__(user, token)
+        self.objects.setdefault("me", self.objects[user])  # `GET /me`: the signed-in profile
+        # Threads' own sign-in (no Facebook Login): the consent page, the code exchange, the 60-day token.
+        self.consent = OAuthConsent(self._granted)
+        self.short_tokens: set[str] = set()
+        self.long_lived_asked: list[dict] = []
+
+    def add_sign_in(self, app: web.Application) -> None:
+        self.consent.add_routes(app, "/oauth/authorize", "/oauth/access_token")
+        app.router.add_get("/access_token", self.long_lived)
+
+    def _granted(self) -> dict:
+        token = f"short-threads-{len(self.consent.exchanged)}"
+        self.short_tokens.add(token)
+        return {"access_token": token, "user_id": self.user}
+
+    async def long_lived(self, request):
+        """`GET /access_token?grant_type=th_exchange_token&client_secret=…&access_token=<short-lived>`."""
+        query = dict(request.query)
+        self.long_lived_asked.append(query)
+        if (query.get("grant_type") != "th_exchange_token" or query.get("access_token") not in self.short_tokens
+                or not query.get("client_secret")):
+            return graph_error(400, 190, "Invalid OAuth access token.")
+        token = f"long-threads-{len(self.long_lived_asked)}"
+        self.tokens.add(token)
+        return web.json_response({"access_token": token, "token_type": "bearer", "expires_in": 5_183_944})
 
     async def delete_1(self, request, parts, form):
         if self.media.pop(parts[0], None) is None:

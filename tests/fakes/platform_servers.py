@@ -37,6 +37,7 @@ class OAuthConsent:
         self.codes: dict[str, tuple[str, str, str]] = {}  # code -> (client_id, redirect_uri, challenge)
         self.authorized: list[dict] = []  # the query of every consent page shown
         self.exchanged: list[dict] = []  # the form of every token request
+        self.deny = False  # the person declines: back to `redirect_uri` with error=access_denied
 
     def add_routes(self, app: web.Application, authorize: str, token: str | None) -> None:
         app.router.add_get(authorize, self.authorize)
@@ -51,6 +52,9 @@ class OAuthConsent:
         registered = self.clients.get(query.get("client_id", ""))
         if registered is not None and registered != query.get("redirect_uri"):
             return web.Response(status=400, text="redirect_uri does not match")
+        if self.deny:  # as Meta and RFC 6749 §4.1.2.1 answer a declined consent
+            refused = {"error": "access_denied", "error_reason": "user_denied", "state": query.get("state", "")}
+            raise web.HTTPFound(f"{query['redirect_uri']}?{urlencode(refused)}")
         code = f"code-{len(self.codes) + 1}"
         self.codes[code] = (query.get("client_id", ""), query.get("redirect_uri", ""), query["code_challenge"])
         raise web.HTTPFound(f"{query['redirect_uri']}?{urlencode({'code': code, 'state': query.get('state', '')})}")

@@ -4,6 +4,7 @@ logged or audited; every change an audit entry, and a connection in the transfer
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -17,11 +18,11 @@ from sqlalchemy import select
 
 from bridge.app import create_app
 from bridge.appkeys import CONFIG, SESSIONS
-from bridge.runtime.credentials import KEY_FILE
+from bridge.runtime.credentials import KEY_FILE, load_or_create_key, unseal
 from bridge.store.platforms import PlatformAccount, PlatformConnection, PlatformOAuthState
 from consent.audit import AuditEntry
 from fakes.linkedin import FakeLinkedIn
-from fakes.meta import FakeFacebook
+from fakes.meta import FakeFacebook, FakeThreads
 from fakes.platform_servers import FakeMastodon
 from fakes.x import FakeX
 from fakes.platforms import MapResolver
@@ -199,28 +200,26 @@ SIGN_INS = {  # kind: (fake, hosts it answers for, the form as an admin fills it
     "facebook": (lambda: FakeFacebook(), ("graph.facebook.com",), {
         "api_base": "http://graph.facebook.com/v25.0", "page_id": "112233", "client_id": "fb-app",
         "client_secret": "fb-secret", "authorize_url": "http://graph.facebook.com/v25.0/dialog/oauth"}),
+    # Instagram through Facebook Login for Business: the Page linked to the professional account answers both.
+    "instagram": (lambda: FakeFacebook(ig_user=IG_USER), ("graph.facebook.com",), {
+        "api_base": "http://graph.facebook.com/v25.0", "client_id": "fb-app", "client_secret": "fb-secret",
+        "authorize_url": "http://graph.facebook.com/v25.0/dialog/oauth"}),
+    "threads": (lambda: FakeThreads(user=THREADS_USER), ("graph.threads.net", "threads.com"), {
+        "api_base": "http://graph.threads.net/v1.0", "client_id": "th-app", "client_secret": "th-secret",
+        "authorize_url": "http://threads.com/oauth/authorize"}),
 }
+IG_USER, THREADS_USER = "17841400000000001", "2590000000001"
 
 
 @pytest.mark.parametrize("kind", sorted(SIGN_INS))
-async def test_x_linkedin_and_facebook_connect_through_their_sign_in(kind, aiohttp_client, aiohttp_server, config,
-                                                                     booted):
-    make, hosts, values = SIGN_INS[kind]
-    fake = make()
-    port = (await aiohttp_server(fake.app())).port
-    resolver = MapResolver({host: ("127.0.0.1", port) for host in hosts})
-    site = await aiohttp_client(create_app(config, run_worker=False, resolver=resolver,
-                                           public_overrides=("127.0.0.0/8",)))
+async def test_each_sign_in_platform_connects_through_its_sign_in(kind, aiohttp_client, aiohttp_server, config,
+                                                                   booted):
+    site, fake, port = await site_with(SIGN_INS[kind], aiohttp_client, aiohttp_server, config)
+    values = SIGN_INS[kind][2]
     boss = await admin_of(site)
-    await boss.get(f"/admin/platforms/connect?kind={kind}")
-    page = await boss.post("/admin/platforms/connect", {"kind": kind, "id": kind, **TRANSFER, **values, "via": "oauth"})
-    assert page.status == 200, page.text
-    consent = urlsplit(platform_link(page))
+    consent = await start_sign_in(boss, kind)
     assert consent.netloc == urlsplit(values["authorize_url"]).netloc and parse_qs(consent.query)["client_id"]
-    async with aiohttp.ClientSession() as browser:
-        async with browser.get(f"http://127.0.0.1:{port}{consent.path}?{consent.query}",
-                               allow_redirects=False) as answer:
-            back = urlsplit(answer.headers["Location"])
+    back = await at_platform(port, consent)
     landing = await site.get(f"{back.path}?{back.query}")
     assert landing.status == 200, await landing.text()
     assert fake.consent.exchanged[0].get("client_secret") == values.get("client_secret")
@@ -231,3 +230,101 @@ async def test_x_linkedin_and_facebook_connect_through_their_sign_in(kind, aioht
     secrets = [v for k, v in values.items() if "secret" in k]
     listing = await boss.get("/admin/platforms")
     assert all(s not in listing.text for s in secrets)
+
+    if kind in ("instagram", "threads"):  # what the sign-in found, sealed as the connector needs it
+        stored = await credentials_of(site, kind)
+        assert stored == ({"access_token": "page-token", "ig_user_id": IG_USER} if kind == "instagram"
+                          else {"access_token": "long-threads-1", "threads_user_id": THREADS_USER})
+        assert fake.long_lived_asked[0]["client_secret"] == values["client_secret"]
+        [entry] = await audit_of(site, "platform.connected")
+        assert entry.details["via"] == "oauth" and "page-token" not in str(entry.details)
+        [transfer] = await audit_of(site, "platform.transfer")
+        assert transfer.details["recipient"] == TRANSFER["recipient"]
+
+
+async def site_with(sign_in, aiohttp_client, aiohttp_server, config):
+    make, hosts, _ = sign_in
+    fake = make()
+    port = (await aiohttp_server(fake.app())).port
+    resolver = MapResolver({host: ("127.0.0.1", port) for host in hosts})
+    site = await aiohttp_client(create_app(config, run_worker=False, resolver=resolver,
+                                           public_overrides=("127.0.0.0/8",)))
+    return site, fake, port
+
+
+async def start_sign_in(boss: Visitor, kind: str):
+    await boss.get(f"/admin/platforms/connect?kind={kind}")
+    page = await boss.post("/admin/platforms/connect",
+                           {"kind": kind, "id": kind, **TRANSFER, **SIGN_INS[kind][2], "via": "oauth"})
+    assert page.status == 200, page.text
+    return urlsplit(platform_link(page))
+
+
+async def at_platform(port: int, consent):
+    """The admin's browser at the platform's consent page, sent back to us."""
+    async with aiohttp.ClientSession() as browser:
+        async with browser.get(f"http://127.0.0.1:{port}{consent.path}?{consent.query}",
+                               allow_redirects=False) as answer:
+            return urlsplit(answer.headers["Location"])
+
+
+async def credentials_of(site, platform_id: str) -> dict:
+    async with site.app[SESSIONS]() as session:
+        row = await session.get(PlatformConnection, platform_id)
+    return unseal(load_or_create_key(site.app[CONFIG].instance.data_dir), row.sealed_credentials)
+
+
+async def nothing_connected(site) -> bool:
+    async with site.app[SESSIONS]() as session:
+        return await session.scalar(select(PlatformConnection)) is None and not await audit_of(
+            site, "platform.connected")
+
+
+@pytest.mark.parametrize("kind", ["instagram", "threads"])
+async def test_a_declined_consent_says_so_in_german_and_stores_nothing(kind, aiohttp_client, aiohttp_server,
+                                                                       make_config, booted):
+    config = make_config(instance={"language": "de"})
+    site, fake, port = await site_with(SIGN_INS[kind], aiohttp_client, aiohttp_server, config)
+    fake.consent.deny = True
+    back = await at_platform(port, await start_sign_in(await admin_of(site), kind))
+    assert parse_qs(back.query)["error"] == ["access_denied"]
+    landing = await site.get(f"{back.path}?{back.query}")
+    assert landing.status == 400 and "die Plattform hat die Anmeldung nicht bestätigt" in await landing.text()
+    assert fake.consent.exchanged == [] and await nothing_connected(site)
+
+
+@pytest.mark.parametrize("kind", ["instagram", "threads"])
+async def test_a_forged_state_or_a_refused_code_connects_nothing(kind, aiohttp_client, aiohttp_server, config,
+                                                                 booted):
+    site, fake, port = await site_with(SIGN_INS[kind], aiohttp_client, aiohttp_server, config)
+    consent = await start_sign_in(await admin_of(site), kind)
+    back = await at_platform(port, consent)
+    forged = await site.get(f"{back.path}?state=erfunden&code={parse_qs(back.query)['code'][0]}")
+    assert forged.status == 400 and "took too long or was used already" in await forged.text()
+    assert fake.consent.exchanged == []  # a state we never issued sends nothing to the platform
+    # The platform's token endpoint refuses the code (one it never issued): nothing is stored, nothing asked on.
+    state = parse_qs(back.query)["state"][0]
+    refused = await site.get(f"{back.path}?state={state}&code=erfunden")
+    assert refused.status == 400 and "did not confirm" in await refused.text()
+    assert [f["code"] for f in fake.consent.exchanged] == ["erfunden"]
+    assert fake.long_lived_asked == [] and await nothing_connected(site)
+
+
+async def test_instagram_signed_in_posts_through_the_facebook_graph_unless_another_address_was_typed(site):
+    """Facebook Login's Page token works at graph.facebook.com, not at Instagram Login's default address."""
+    boss = await admin_of(site)
+    page = await boss.get("/admin/platforms/connect?kind=instagram")
+    assert "https://graph.facebook.com/v25.0" in page.text  # the hint on the form
+    form = {"kind": "instagram", "id": "ig", **TRANSFER, "client_id": "fb-app", "client_secret": "fb-secret",
+            "via": "oauth"}
+    for typed, kept in (("https://graph.instagram.com/v25.0", "https://graph.facebook.com/v25.0"),
+                        ("http://graph.example/v25.0", "http://graph.example/v25.0")):
+        started = await boss.post("/admin/platforms/connect", {**form, "api_base": typed})
+        consent = urlsplit(platform_link(started))
+        assert consent.netloc == "www.facebook.com"
+        assert "instagram_content_publish" in parse_qs(consent.query)["scope"][0]
+        async with site.app[SESSIONS]() as session:
+            row = await session.get(PlatformOAuthState, hashlib.sha256(
+                parse_qs(consent.query)["state"][0].encode()).hexdigest())
+        pending = unseal(load_or_create_key(site.app[CONFIG].instance.data_dir), row.sealed)
+        assert pending["form"]["api_base"] == kept
