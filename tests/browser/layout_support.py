@@ -109,7 +109,7 @@ async def _audit(session) -> None:
 
 def pages(config, seeded: Seeded) -> list[str]:
     """Every GET page of the areas, from the router (a new page is walked without editing the test)."""
-    values = {"post_id": seeded.draft_id, "actor": "stadt", "user_id": seeded.admin_id, "reply_id": seeded.reply_id,
+    values = {"post_id": seeded.draft_id, "actor": "stadt", "name": "stadt", "user_id": seeded.admin_id, "reply_id": seeded.reply_id,
               "seq": seeded.erasure_seq}
     found = set()
     for resource in create_app(config, run_worker=False).router.resources():

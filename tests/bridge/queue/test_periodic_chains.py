@@ -17,6 +17,7 @@ from bridge.platforms.health import HEALTH_JOB
 from bridge.privacy.jobs import CHECKPOINT_JOB, RETENTION_JOB
 from bridge.publishing.feedimport import POLL_JOB
 from bridge.queue.context import WorkerContext
+from bridge.runtime.accounts import adopt_file_accounts
 from bridge.store.models import Job, JobState
 
 WEB = Path(__file__).resolve().parents[3] / "bridge" / "web"
@@ -46,8 +47,16 @@ async def wait_for_chains(sessions) -> set[str]:
     return await pending_kinds(sessions)
 
 
+async def started_with(config, sessions):
+    """What every start (`serve`, `stadtbote worker`) does first: the file's accounts are adopted into the database,
+    where the chains find them (accounts live in the database since issue 19)."""
+    async with sessions.begin() as session:
+        await adopt_file_accounts(session, config)
+    return config
+
+
 async def test_start_chains_starts_each_chain_once(make_config, booted, sessions_only):
-    config = chain_config(make_config)
+    config = await started_with(chain_config(make_config), sessions_only)
     assert set(await start_chains(sessions_only, config)) == {RETENTION_JOB, CHECKPOINT_JOB, HEALTH_JOB,
                                                                f"{POLL_JOB}:stadt"}
     assert await start_chains(sessions_only, config) == []  # a second process starting doubles nothing
@@ -64,7 +73,7 @@ async def test_serve_with_its_worker_starts_the_chains(aiohttp_client, make_conf
 
 
 async def test_the_standalone_worker_starts_the_chains(make_config, booted, sessions_only):
-    worker = standard_worker(WorkerContext(chain_config(make_config), sessions_only))
+    worker = standard_worker(WorkerContext(await started_with(chain_config(make_config), sessions_only), sessions_only))
     running = asyncio.create_task(worker.run_forever())
     try:
         assert CHAINS <= await wait_for_chains(sessions_only)
