@@ -19,9 +19,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from aiobotocore.config import AioConfig
-from aiobotocore.session import get_session
-from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
 from bridge.config.model import Config, MediaConfig
 
@@ -159,6 +156,10 @@ class S3Storage:
         self._session: Any = None
 
     def _client(self, attempts: int = 3):
+        # botocore is about 10 MB of memory: loaded only where media live in S3, at their first use.
+        from aiobotocore.config import AioConfig
+        from aiobotocore.session import get_session
+
         if self._session is None:
             self._session = get_session()
         config = AioConfig(connect_timeout=5, read_timeout=30, retries={"max_attempts": attempts, "mode": "standard"},
@@ -286,6 +287,8 @@ def _error_code(exc: Exception) -> str:
 
 
 def _checked(exc: Exception) -> StorageCheck:
+    from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError  # loaded by then
+
     code = _error_code(exc)
     if isinstance(exc, ClientError):
         if code in ("403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "Forbidden"):
