@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from pathlib import Path
@@ -31,8 +32,8 @@ def config_path(given: str | None) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from sqlalchemy.exc import SQLAlchemyError  # after parsing: `--help` answers without loading SQLAlchemy
-
+    # After parsing: `--help` and a mistyped verb answer without loading SQLAlchemy.
+    database_error = importlib.import_module("sqlalchemy.exc").SQLAlchemyError
     logs.configure(LoggingConfig(), _quieter(args, LoggingConfig()))
     try:
         # `audit verify` runs offline, on the DPO's own machine: no config, no database.
@@ -46,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     except CommandError as exc:
         print(f"stadtbote: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    except (SQLAlchemyError, OSError) as exc:
+    except (database_error, OSError) as exc:
         print(f"stadtbote: cannot reach the database or files ({exc.__class__.__name__}); "
               "check [database] url and data_dir", file=sys.stderr)
         return EXIT_ERROR

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import importlib
 import re
 from pathlib import Path
 
@@ -54,10 +55,9 @@ async def upgrade(engine: AsyncEngine) -> list[str]:
     before = await current(engine)
     if before is not None and before == head():
         return []
-    from bridge.store import migrator  # only now: a current database never loads Alembic
-
+    migrator = importlib.import_module("bridge.store.migrator")  # only now: a current database never loads Alembic
     async with engine.begin() as conn:
-        await conn.run_sync(migrator.upgrade_to_head)
+        await conn.run_sync(migrator.upgrade_to_head, MIGRATIONS)
     return list(pending(before))
 
 

@@ -243,7 +243,7 @@ def test_without_pg_dump_a_postgresql_backup_names_it(tmp_path, capsys, monkeypa
 
 async def _downgrade(url: str, revision: str) -> None:
     def down(sync) -> None:
-        cfg = migrator.alembic_config()
+        cfg = migrator.alembic_config(schema.MIGRATIONS)
         cfg.attributes["connection"] = sync
         command.downgrade(cfg, revision)
     engine = create_engine(url)

@@ -14,7 +14,7 @@ from bridge.store import migrator, schema
 
 
 def test_the_head_and_the_revisions_read_from_the_files_match_alembics():
-    script = ScriptDirectory.from_config(migrator.alembic_config())
+    script = ScriptDirectory.from_config(migrator.alembic_config(schema.MIGRATIONS))
     assert schema.head() == script.get_current_head()
     assert set(schema.revisions()) == {rev.revision for rev in script.walk_revisions()}
     for rev in script.walk_revisions():

@@ -56,6 +56,34 @@ async def etag_then(client, path, change, expect: bytes, **headers):
     assert current.status == 304 and empty == b""
 
 
+async def in_another_process(tmp_path, db_url: str, user_id: int, body: str) -> None:
+    """Runs `body` in a second Python process on the same database, inside a transaction `s` with `config`
+    and `user` at hand: that process's commits reach this one only through the version board."""
+    script = textwrap.dedent(f"""
+        import asyncio, os
+        from pathlib import Path
+        from bridge.config.load import parse_config
+        from bridge.store.db import create_engine, create_sessionmaker
+        from bridge.store.models import User
+        from testkit import config_dict
+
+        async def main():
+            tmp = Path({str(tmp_path)!r})
+            config = parse_config(config_dict(tmp, {db_url!r}), tmp, None, os.environ)
+            engine = create_engine({db_url!r})
+            async with create_sessionmaker(engine).begin() as s:
+                user = await s.get(User, {user_id})
+    """) + textwrap.indent(textwrap.dedent(body), " " * 8) + textwrap.dedent("""
+            await engine.dispose()
+        asyncio.run(main())
+    """)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.path.join(root, "tests")])}
+    done = await asyncio.to_thread(subprocess.run, [sys.executable, "-c", script], env=env, capture_output=True,
+                                   text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
 async def test_an_edit_shows_at_once_on_every_cached_form_of_the_post(client, sessions, config, erika):
     post_id = await publish(sessions, config, erika, "Die Brücke ist gesperrt #verkehr")
     texts = iter(f"Die Brücke ist wieder offen {n} #verkehr" for n in range(20))
@@ -166,32 +194,12 @@ async def test_another_process_change_is_seen_after_the_recheck_time(aiohttp_cli
     config = make_config(cache={"recheck_ms": 0})
     client = await aiohttp_client(create_app(config, run_worker=False))
     first, _ = await get(client, "/@stadt.rss")
-    script = textwrap.dedent(f"""
-        import asyncio, os
-        from bridge.store.db import create_engine, create_sessionmaker
-        from bridge.store.models import User
+    await in_another_process(tmp_path, db_url, erika, """
         from bridge.publishing import posts
         from bridge.publishing.drafts import Draft
-        from bridge.config.load import parse_config
-        from testkit import config_dict
-        from pathlib import Path
-
-        async def main():
-            tmp = Path({str(tmp_path)!r})
-            config = parse_config(config_dict(tmp, {db_url!r}), tmp, None, os.environ)
-            engine = create_engine({db_url!r})
-            async with create_sessionmaker(engine).begin() as s:
-                user = await s.get(User, {erika})
-                result = await posts.create_post(s, config, user, Draft("stadt", "Aus dem anderen Prozess"))
-                assert result.ok, result.reason
-            await engine.dispose()
-        asyncio.run(main())
+        result = await posts.create_post(s, config, user, Draft("stadt", "Aus dem anderen Prozess"))
+        assert result.ok, result.reason
     """)
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.path.join(root, "tests")])}
-    done = await asyncio.to_thread(subprocess.run, [sys.executable, "-c", script], env=env, capture_output=True,
-                                   text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
     changed, body = await get(client, "/@stadt.rss", **{"If-None-Match": first.headers["ETag"]})
     assert changed.status == 200 and "Aus dem anderen Prozess".encode() in body
 
@@ -218,31 +226,11 @@ async def test_an_account_made_in_another_process_answers_webfinger_after_the_re
     client = await aiohttp_client(create_app(config, run_worker=False))
     finger = "/.well-known/webfinger?resource=acct:theater@stadt.test"
     assert (await get(client, finger))[0].status == 404
-    script = textwrap.dedent(f"""
-        import asyncio, os
-        from bridge.store.db import create_engine, create_sessionmaker
-        from bridge.store.models import User
+    await in_another_process(tmp_path, db_url, erika, """
         from bridge.publishing.profiles import ProfileForm, create_account
-        from bridge.config.load import parse_config
-        from testkit import config_dict
-        from pathlib import Path
-
-        async def main():
-            tmp = Path({str(tmp_path)!r})
-            config = parse_config(config_dict(tmp, {db_url!r}), tmp, None, os.environ)
-            engine = create_engine({db_url!r})
-            async with create_sessionmaker(engine).begin() as s:
-                user = await s.get(User, {erika})
-                result = await create_account(s, config, ProfileForm("theater", "Stadttheater"), user)
-                assert result.reason == "ok", result.reason
-            await engine.dispose()
-        asyncio.run(main())
+        result = await create_account(s, config, ProfileForm("theater", "Stadttheater"), user)
+        assert result.reason == "ok", result.reason
     """)
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.path.join(root, "tests")])}
-    done = await asyncio.to_thread(subprocess.run, [sys.executable, "-c", script], env=env, capture_output=True,
-                                   text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
     for _ in range(100):  # polls: the version board re-reads after 0.2 s, a loaded machine may take longer
         status = (await get(client, finger))[0].status
         if status == 200:
