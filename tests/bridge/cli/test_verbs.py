@@ -68,3 +68,18 @@ def test_a_mistyped_verb_is_refused_in_one_line_without_loading_the_application(
                 "    print(exc.code, 'sqlalchemy' in sys.modules)\n")
     assert done.stdout.split() == ["2", "False"]
     assert "invalid choice: 'servee'" in done.stderr
+
+
+def test_the_serve_verbs_modules_leave_the_on_demand_libraries_unloaded():
+    """Alembic (only to migrate), botocore (S3 media), feedgen and lxml (the first feed), icalendar (the first
+    calendar) are loaded by their first use: an idle `serve` does not carry them."""
+    done = _run("import json, sys\n"
+                "from bridge.cli.verbs import handler_for\n"
+                "handler_for('serve')\n"
+                "import bridge.app\n"
+                "print(json.dumps(sorted(sys.modules)))\n")
+    assert done.returncode == 0, done.stderr
+    modules = json.loads(done.stdout)
+    assert "bridge.app" in modules and "bridge.cli.commands" in modules
+    on_demand = ("alembic", "botocore", "aiobotocore", "feedgen", "lxml", "icalendar")
+    assert [m for m in modules if m.split(".")[0] in on_demand] == []
