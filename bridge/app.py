@@ -11,7 +11,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractResolver
 
 from bridge.web.activitypub import inbox
-from bridge.appkeys import CONFIG, ENGINE, FEDERATION, SECRET, SESSIONS, TEMPLATES
+from bridge.appkeys import ACCOUNTS_SEEN, CONFIG, ENGINE, FEDERATION, SECRET, SESSIONS, TEMPLATES
 from bridge.config.model import Config
 from bridge.store.db import create_engine, create_sessionmaker
 from bridge.store.versions import VersionBoard
@@ -93,6 +93,7 @@ async def _database(app: web.Application):
         await adopt_file_accounts(session, app[CONFIG])
     cache = app[CONFIG].cache
     app[READ_CACHE] = ReadCache(VersionBoard(engine, cache.recheck_ms / 1000), cache.memory_mb * 2**20)
+    app[ACCOUNTS_SEEN] = {}
     yield
     await engine.dispose()
 

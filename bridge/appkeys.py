@@ -19,6 +19,8 @@ TEMPLATES = web.AppKey("templates", jinja2.Environment)
 SECRET = web.AppKey("secret", bytes)
 FEDERATION = web.AppKey("federation", Federation)
 PAGE_COUNTER = web.AppKey("page_counter", PageCounter)  # page views and feed subscribers, until flushed
+# The instance read version this process last reloaded its accounts at ({scope: version}; empty before the first).
+ACCOUNTS_SEEN = web.AppKey("accounts_seen", dict)
 
 # Per request, set by the middleware: the signed-in user (or None), their session row, the form token.
 USER = web.RequestKey("user", User | None)

@@ -15,7 +15,7 @@ from aiohttp.log import access_logger
 from sqlalchemy import select
 
 from activitypub.uris import INSTANCE_ACTOR_NAME, Uris
-from bridge.cli import privacy as commands_privacy, eventloop, heap, warnings as commands_warnings
+from bridge.cli import eventloop, heap
 from bridge.publishing import posts
 from bridge.auth import tokens, totp, users
 from bridge.app import create_app
@@ -356,12 +356,3 @@ async def post(args: argparse.Namespace, config: Config) -> int:
     print(Uris.for_base(config.instance.base_url).permalink(args.actor, str(result.post.id)))
     return 0
 
-
-HANDLERS = {
-    "serve": serve, "worker": worker, "db upgrade": db_upgrade, "db check": db_check,
-    "backup": backup, "restore": restore, "keys rotate": keys_rotate,
-    "user add": user_add, "user list": user_list, "user disable": user_disable,
-    "user reset-password": user_reset_password, "user reset-second-factor": user_reset_second_factor, "post": post,
-    "token create": token_create, "token list": token_list, "token revoke": token_revoke,
-    **commands_privacy.HANDLERS, **commands_warnings.HANDLERS,
-}

@@ -31,34 +31,6 @@ from consent.verifier import verify_export
 CLI_ACTOR = ("admin", "cli")  # whoever runs the command has shell access to the installation
 
 
-def add_verbs(verbs, verb, group) -> None:
-    """Called by `bridge.cli.build_parser` with its own `_verb` and `_group` helpers."""
-    audit = group(verbs, "audit", "the tamper-evident audit log")
-    verb(audit, "pubkey", "print the checkpoint public key (PEM)")
-    export = verb(audit, "export", "write entries, checkpoints and proofs for the offline verifier")
-    export.add_argument("--out", required=True, metavar="FILE")
-    export.add_argument("--since", type=int, default=0, metavar="SEQ",
-                        help="start at this entry (rounded down to a checkpoint)")
-    check = verb(audit, "verify", "verify an export offline against the pinned public key")
-    check.add_argument("file", metavar="FILE")
-    check.add_argument("--key", required=True, metavar="PUBKEY", help="PEM file from `audit pubkey`, or a vkey")
-    check.add_argument("--origin", help="pin the log origin too (default: the export's)")
-    check.set_defaults(offline=True)
-    verb(audit, "checkpoint", "sign a checkpoint over the log now")
-    subject = group(verbs, "subject", "rights of data subjects (GDPR Art. 15, 17, 21)")
-    for name, text in (("export", "everything stored about a person, as JSON (Art. 15)"),
-                       ("erase", "erase a person and print the inclusion proof of the erasure (Art. 17)"),
-                       ("object", "record a person's objection and stop processing (Art. 21)")):
-        parser = verb(subject, name, text)
-        parser.add_argument("identifier", metavar="PERSON", help="actor URI, @user@host or platform id")
-        if name != "object":
-            parser.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
-    retention = group(verbs, "retention", "storage limitation")
-    verb(retention, "run", "delete everything due under [retention] now")
-    register = verb(verbs, "register", "render the record of processing activities (Art. 30)")
-    register.add_argument("--format", choices=["markdown", "html", "json"], default="markdown")
-
-
 @contextlib.asynccontextmanager
 async def _sessions(config: Config):
     engine = create_engine(config.database.url)
@@ -195,9 +167,3 @@ async def register(args: argparse.Namespace, config: Config) -> int:
     sys.stdout.write(text)
     return 0
 
-
-HANDLERS = {
-    "audit pubkey": audit_pubkey, "audit export": audit_export, "audit verify": audit_verify,
-    "audit checkpoint": audit_checkpoint, "subject export": subject_export, "subject erase": subject_erase,
-    "subject object": subject_object, "retention run": retention_run, "register": register,
-}

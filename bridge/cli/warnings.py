@@ -10,13 +10,6 @@ from bridge.store.db import create_engine, create_sessionmaker
 from bridge.warnings.polls import poll_and_commit
 
 
-def add_verbs(verbs, verb, group) -> None:
-    """Called by `bridge.cli.main.build_parser` with its own `_verb` and `_group` helpers."""
-    warnings = group(verbs, "warnings", "official warnings (NINA, DWD, CAP, PEGELONLINE)")
-    poll = verb(warnings, "poll", "poll every warnings source once and print what it did")
-    poll.add_argument("--source", metavar="ID", help="only this source (its id in [[warnings]])")
-
-
 async def warnings_poll(args: argparse.Namespace, config: Config) -> int:
     chosen = [s for s in config.warnings if args.source in (None, s.id)]
     if not chosen:
@@ -33,5 +26,3 @@ async def warnings_poll(args: argparse.Namespace, config: Config) -> int:
         await engine.dispose()
     return 0
 
-
-HANDLERS = {"warnings poll": warnings_poll}

@@ -4,12 +4,13 @@ and the account's calendar as iCalendar (RFC 5545) through the `icalendar` libra
 
 from __future__ import annotations
 
+import importlib
+
 from datetime import datetime, timedelta
 from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import icalendar
 
 from activitypub.uris import Uris
 from activitypub.vocab import iso
@@ -77,6 +78,7 @@ def event_html(event: PostEvent) -> str:
 
 def calendar(events: list[tuple[Post, PostEvent]], uris: Uris, name: str, title: str) -> bytes:
     """The account's events as one iCalendar file; timed events in UTC, all-day events as dates."""
+    icalendar = _icalendar()
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -86,8 +88,8 @@ def calendar(events: list[tuple[Post, PostEvent]], uris: Uris, name: str, title:
     return cal.to_ical()
 
 
-def _vevent(post: Post, event: PostEvent, uris: Uris, name: str) -> icalendar.Event:
-    item = icalendar.Event()
+def _vevent(post: Post, event: PostEvent, uris: Uris, name: str):
+    item = _icalendar().Event()
     item.add("uid", uris.note(name, str(post.id)))
     item.add("dtstamp", post.edited_at or post.published_at or post.created_at)
     item.add("summary", event.title)
@@ -113,3 +115,8 @@ def _vevent(post: Post, event: PostEvent, uris: Uris, name: str) -> icalendar.Ev
 
 def _utc(moment: datetime) -> datetime:
     return moment.astimezone(ZoneInfo("UTC"))
+
+
+def _icalendar():
+    """The icalendar library (about 3 MB), loaded by the first calendar asked for, not by every start."""
+    return importlib.import_module("icalendar")

@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from alembic.script import ScriptDirectory
-
 from bridge.config.model import Config
 from bridge.operations.archive import CHUNK, DATA_PREFIX, check_archive
 from bridge.operations.databases import (
@@ -113,7 +111,7 @@ async def restore_backup(config: Config, path: Path, force: bool = False) -> Res
 
 
 def known_revisions() -> set[str]:
-    return {rev.revision for rev in ScriptDirectory.from_config(schema.alembic_config()).walk_revisions()}
+    return set(schema.revisions())
 
 
 def _checked_manifest(config: Config, path: Path) -> dict[str, Any]:

@@ -6,8 +6,6 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from alembic.script import ScriptDirectory
-
 from bridge.config.model import Config
 from bridge.operations.databases import database_revision
 from bridge.store import schema
@@ -46,12 +44,9 @@ async def check_schema(config: Config) -> SchemaStatus:
 
 
 def status_of(database: str | None) -> SchemaStatus:
-    script = ScriptDirectory.from_config(schema.alembic_config())
-    code = script.get_current_head()
+    code = schema.head()
     if database == code:
         return SchemaStatus(SchemaState.CURRENT, database, code)
-    known = {rev.revision for rev in script.walk_revisions()}
-    if database is not None and database not in known:
+    if database is not None and database not in schema.revisions():
         return SchemaStatus(SchemaState.NEWER, database, code)
-    pending = tuple(rev.revision for rev in script.iterate_revisions(code, database))[::-1]
-    return SchemaStatus(SchemaState.PENDING, database, code, pending)
+    return SchemaStatus(SchemaState.PENDING, database, code, schema.pending(database))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import importlib
 import functools
 import os
 from collections.abc import AsyncIterator
@@ -19,9 +20,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from aiobotocore.config import AioConfig
-from aiobotocore.session import get_session
-from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
 from bridge.config.model import Config, MediaConfig
 
@@ -159,9 +157,10 @@ class S3Storage:
         self._session: Any = None
 
     def _client(self, attempts: int = 3):
+        # botocore is about 10 MB of memory: loaded only where media live in S3, at their first use.
         if self._session is None:
-            self._session = get_session()
-        config = AioConfig(connect_timeout=5, read_timeout=30, retries={"max_attempts": attempts, "mode": "standard"},
+            self._session = importlib.import_module("aiobotocore.session").get_session()
+        config = importlib.import_module("aiobotocore.config").AioConfig(connect_timeout=5, read_timeout=30, retries={"max_attempts": attempts, "mode": "standard"},
                            s3={"addressing_style": "path" if self.media.endpoint else "auto"})
         return self._session.create_client(
             "s3", endpoint_url=self.media.endpoint, region_name=self.media.region, config=config,
@@ -286,16 +285,17 @@ def _error_code(exc: Exception) -> str:
 
 
 def _checked(exc: Exception) -> StorageCheck:
+    errors = importlib.import_module("botocore.exceptions")  # loaded by the S3 call that raised `exc`
     code = _error_code(exc)
-    if isinstance(exc, ClientError):
+    if isinstance(exc, errors.ClientError):
         if code in ("403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "Forbidden"):
             return StorageCheck(StorageReason.DENIED, code)
         if code in ("404", "NoSuchBucket"):
             return StorageCheck(StorageReason.NO_BUCKET, code)
         return StorageCheck(StorageReason.FAILED, code)
-    if isinstance(exc, NoCredentialsError):
+    if isinstance(exc, errors.NoCredentialsError):
         return StorageCheck(StorageReason.DENIED, exc.__class__.__name__)
-    if isinstance(exc, (EndpointConnectionError, OSError, asyncio.TimeoutError)) \
+    if isinstance(exc, (errors.EndpointConnectionError, OSError, asyncio.TimeoutError)) \
             or exc.__class__.__name__ in ("ConnectTimeoutError", "ReadTimeoutError"):
         return StorageCheck(StorageReason.UNREACHABLE, exc.__class__.__name__)
     return StorageCheck(StorageReason.FAILED, exc.__class__.__name__)

@@ -3,11 +3,12 @@
 Whatever readers see is cached by the version of what it shows (`bridge.web.readcache`). The rule that keeps
 that cache right lives here, in one place: every ORM flush that writes a row belonging to an account bumps
 that account's version and the instance's, in the same transaction. A row belongs to an account through its
-`actor_id`, its `post_id` (the post's account) or, for the account itself, its id; tables of people outside
+`actor_id`, its `post_id` or `post_ids` (the posts' accounts) or, for the account itself, its id; tables of people outside
 the authority (consent's replies, consents, subjects) and domain blocks bump the replies version, which only
 pages showing replies depend on. Tables nobody reads publicly (`PRIVATE`) bump nothing. ORM bulk statements
 (`session.execute(update(Post)…)`) cannot say which rows they touched: they bump every version. The table also
 keeps the count of published posts per account and for the instance, so no page counts them per request.
+Rows of the instance itself (the platforms connected in the browser) bump the instance's version alone.
 
 A process re-reads all versions at most every `recheck` seconds (one small query), and at once after its own
 commits: another process's change shows within that time, its own at once.
@@ -43,6 +44,9 @@ PRIVATE = frozenset({
     "poll_vote", "page_view", "feed_subscribers", "password_reset", "recovery_code", "warning_source_state",
     "platform_answer", "reply_handling", "answer_template", "platform_send", "feed_import_state", "imported_item",
 })
+# Rows of the instance as a whole, owned by no account: the platforms connected in the browser. Processes
+# reload their accounts and platforms when the instance version moves (`bridge.web.middleware`).
+INSTANCE_TABLES = frozenset({"platform_connection"})
 REPLY_TABLES = frozenset({"reply", "subject", "remote_actor", "consent_receipt", "consent_request",
                           "consent_text", "domain_block", "interaction"})
 _PENDING = "read_versions_changed"
@@ -64,6 +68,7 @@ class _Changes:
     scopes: set[int] = field(default_factory=set)
     posts: dict[int, int] = field(default_factory=dict)  # account id → change of its published posts
     post_ids: set[int] = field(default_factory=set)  # rows owned through a post not loaded here
+    instance: bool = False  # a row of the instance itself (INSTANCE_TABLES)
     everything: bool = False
 
 
@@ -73,6 +78,8 @@ def _owner(obj, changes: _Changes) -> None:
         return
     if table in REPLY_TABLES:
         changes.scopes.add(REPLIES)
+    elif table in INSTANCE_TABLES:
+        changes.instance = True
     elif isinstance(obj, Actor):
         if obj.id is not None:
             changes.scopes.add(obj.id)
@@ -80,6 +87,8 @@ def _owner(obj, changes: _Changes) -> None:
         changes.scopes.add(obj.actor_id)
     elif getattr(obj, "post_id", None) is not None:
         changes.post_ids.add(obj.post_id)
+    elif getattr(obj, "post_ids", None):  # a row shown on the pages of its posts (an official warning)
+        changes.post_ids.update(obj.post_ids)
 
 
 def _published_delta(post: Post, state: str) -> int:
@@ -109,7 +118,7 @@ def _after_flush(session: Session, _context) -> None:
                 delta = _published_delta(obj, state)
                 if delta:
                     changes.posts[obj.actor_id] = changes.posts.get(obj.actor_id, 0) + delta
-    if changes.scopes or changes.posts or changes.post_ids:
+    if changes.scopes or changes.posts or changes.post_ids or changes.instance:
         _bump(session, changes)
 
 
@@ -147,7 +156,7 @@ def _bump(session: Session, changes: _Changes) -> None:
         changes.scopes.update(owner for (owner,) in owners)
     accounts = (changes.scopes | changes.posts.keys()) - {REPLIES}
     rows = {scope: changes.posts.get(scope, 0) for scope in accounts}
-    if accounts:
+    if accounts or changes.instance:
         rows[INSTANCE] = sum(changes.posts.values())
     if REPLIES in changes.scopes:
         rows[REPLIES] = 0

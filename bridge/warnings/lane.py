@@ -18,7 +18,7 @@ import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridge.auth.users import SYSTEM_PREFIX
@@ -304,3 +304,11 @@ def _importer(actor: Actor) -> User:
 async def current_warnings(session: AsyncSession, limit: int = 50) -> list[OfficialWarning]:
     return list((await session.scalars(select(OfficialWarning).order_by(
         OfficialWarning.updated_at.desc(), OfficialWarning.id.desc()).limit(limit))).all())
+
+
+async def warning_of_post(session: AsyncSession, post_id: int) -> OfficialWarning | None:
+    """The warning a post was made for, if any (its permalink shows the CAP fields). `post_ids` is a JSON
+    list on both databases: its text narrows the rows, the list itself decides (123 is not in [1234])."""
+    found = await session.scalars(select(OfficialWarning).where(
+        cast(OfficialWarning.post_ids, String).like(f"%{post_id}%")).order_by(OfficialWarning.id.desc()))
+    return next((w for w in found if post_id in (w.post_ids or [])), None)

@@ -10,10 +10,12 @@ import time
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from bridge.appkeys import CONFIG, FORM, SESSIONS, USER, WEB_SESSION
+from bridge.appkeys import ACCOUNTS_SEEN, CONFIG, FORM, SESSIONS, USER, WEB_SESSION
 from bridge.config.model import Config
 from bridge.runtime import logs, metrics
 from bridge.runtime.accounts import refresh as refresh_accounts
+from bridge.store.versions import INSTANCE
+from bridge.web.readcache import READ_CACHE
 from bridge.web.clients import client_of
 from bridge.web.i18n import set_language
 from bridge.web.form_reader import TEXT_CAP, FormCaps, check_url, read_form
@@ -124,11 +126,17 @@ def _error_response(request: web.Request, status: int, reason: str, text: str | 
 
 @web.middleware
 async def current_accounts(request: web.Request, handler):
-    """The accounts and platforms as the database has them now (one small query; a reload when they changed),
-    so an account made or changed in another process answers here at once."""
+    """The accounts and platforms as the database has them: reloaded only when the instance's read version
+    moved (every change of an account or a platform connection bumps it), so a request costs no query of its
+    own. The version board re-reads at once after this process's commits and otherwise every
+    `[cache] recheck_ms`: an account made in another process answers here within that time."""
     if not is_operations(request.path) and not request.path.startswith("/static/"):
-        async with request.app[SESSIONS]() as session:
-            await refresh_accounts(session, request.app[CONFIG])
+        snapshot = await request.app[READ_CACHE].board.current()
+        seen = request.app[ACCOUNTS_SEEN]
+        if seen.get(INSTANCE) != snapshot.version(INSTANCE):
+            async with request.app[SESSIONS]() as session:
+                await refresh_accounts(session, request.app[CONFIG])
+            seen[INSTANCE] = snapshot.version(INSTANCE)  # read before the reload: it saw at least that much
     return await handler(request)
 
 

@@ -9,6 +9,8 @@ account's version stays the same; the queries above run once per version.
 
 from __future__ import annotations
 
+import importlib
+
 from datetime import datetime
 
 from aiohttp import web
@@ -25,7 +27,6 @@ from bridge.web.public.views import uris_for
 from bridge.web.readcache import FILLING, Depends, answer
 from feeds.http import cache_headers, etag_for, evaluate
 from feeds.model import EPOCH, FeedKind, FeedMeta
-from feeds.render import render
 
 FEED_SIZE = 20
 # Bumped whenever the rendered form of an unchanged post changes, so that caches do not keep old bytes.
@@ -93,7 +94,9 @@ async def serve_feed(request: web.Request, session: AsyncSession, scope: Scope, 
                                              method=request.method).not_modified:
         return web.Response(status=304, headers=headers)
     posts = await timeline.load(session, [v.id for v in versions])
-    body = render(kind, meta, [post_to_feed_entry(p, config, uris) for p in posts])
+    # feedgen and lxml (about 5 MB) load with the first feed rendered, not with every start.
+    entries = [post_to_feed_entry(p, config, uris) for p in posts]
+    body = importlib.import_module("feeds.render").render(kind, meta, entries)
     return web.Response(body=body, headers={**headers, "Content-Type": kind.media_type})
 
 

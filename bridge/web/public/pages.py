@@ -17,6 +17,7 @@ from bridge.store.models import Actor, PostState
 from bridge.publishing.timeline import Scope
 from bridge.web.public import feeds, follow as public_follow, legal as public_legal, warnings as public_warnings
 from bridge.web.editor import imports as public_imports
+from bridge.warnings.lane import warning_of_post
 from bridge.web.messages import N_
 from bridge.web.public.replies import public_replies
 from bridge.web.readcache import Depends, answer
@@ -122,8 +123,9 @@ async def post_page(request: web.Request, name: str, post_id: int) -> web.Respon
     actor_config = config.actor(name)
     async with request.app[SESSIONS]() as session:
         post = await timeline.find_post(session, name, post_id)
-        shown = await public_replies(session, request.app[FEDERATION].vault, config, post_id) \
-            if post is not None and post.state == PostState.PUBLISHED else []
+        published = post is not None and post.state == PostState.PUBLISHED
+        shown = await public_replies(session, request.app[FEDERATION].vault, config, post_id) if published else []
+        warning = await warning_of_post(session, post_id) if published else None
     if post is None or actor_config is None or post.state not in (PostState.PUBLISHED, PostState.DELETED):
         return not_found(request, N_("This post does not exist, or it is not public."))
     uris = uris_for(request)
@@ -136,6 +138,7 @@ async def post_page(request: web.Request, name: str, post_id: int) -> web.Respon
         "note_uri": uris.note(name, str(post_id)), "feeds": account_feeds(actor_config, uris),
         "robots": robots(actor_config), "canonical": view.entry.url,
         "share": public_follow.share_links(view.entry.url, view.entry.summary_text), "replies": shown,
+        "warning": warning, "warning_url": uris.url(f"/warnings/{warning.id}") if warning else None,
     }
     response = public_page(request, "public_post.html", context)
     if shown:  # a shown reply may be withdrawn at any moment: caches must ask again every time

@@ -23,7 +23,7 @@ from sqlalchemy import func, inspect, select, table
 from bridge.cli.main import main
 from bridge.config.load import load_config
 from bridge.operations.databases import SQLITE, database_kind, sqlite_path
-from bridge.store import schema
+from bridge.store import migrator, schema
 from bridge.store.db import create_engine
 from testkit import write_config
 
@@ -243,7 +243,7 @@ def test_without_pg_dump_a_postgresql_backup_names_it(tmp_path, capsys, monkeypa
 
 async def _downgrade(url: str, revision: str) -> None:
     def down(sync) -> None:
-        cfg = schema.alembic_config()
+        cfg = migrator.alembic_config(schema.MIGRATIONS)
         cfg.attributes["connection"] = sync
         command.downgrade(cfg, revision)
     engine = create_engine(url)

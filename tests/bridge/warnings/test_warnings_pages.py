@@ -13,10 +13,12 @@ from defusedxml.ElementTree import fromstring
 from sqlalchemy import select
 
 from bridge.appkeys import CONFIG, SESSIONS
+from bridge.store.models import Actor, Post
 from bridge.store.warnings import OfficialWarning
 from bridge.warnings import polls
 from bridge.warnings.cap import Message, message_from_element, parse_xml
 from fakes.warnings import source_tables
+from support.public import editor, publish
 from support.web import admin_ready, signed_in, visitors  # noqa: F401
 from testkit import write_config
 
@@ -121,3 +123,31 @@ def _toml(table: dict) -> str:
             return "{" + ", ".join(f"{k} = {value(x)}" for k, x in v.items()) + "}"
         return str(v) if isinstance(v, int) else f'"{v}"'
     return "\n[[warnings]]\n" + "".join(f"{k} = {value(v)}\n" for k, v in table.items())
+
+
+async def test_a_warnings_post_shows_the_cap_fields_on_its_own_permalink(client, sources):
+    sources.show("dwd", "dwd_wind_1.xml")
+    await poll(client, "dwd")
+    async with client.app[SESSIONS]() as session:
+        wind = await session.scalar(select(OfficialWarning))
+        posts = (await session.execute(select(Post.id, Actor.name).join(Actor, Post.actor_id == Actor.id)
+                                       .where(Post.id.in_(wind.post_ids)))).all()
+    assert posts
+    post_id, name = posts[0]
+    first = await client.get(f"/@{name}/{post_id}")
+    html = await first.text()
+    assert first.status == 200 and "Official warning" in html and f'href="http://stadt.test/warnings/{wind.id}"' in html
+    for shown in ("Deutscher Wetterdienst", "Immediate", "Likely", wind.identifier):
+        assert shown in html, shown
+    # The warning changes (an update of its CAP fields): the post's page, cached by its account's version, follows.
+    async with client.app[SESSIONS].begin() as session:
+        row = await session.get(OfficialWarning, wind.id)
+        row.fields = {**row.fields, "senderName": "Wetterdienst Nord"}
+    changed = await client.get(f"/@{name}/{post_id}", headers={"If-None-Match": first.headers["ETag"]})
+    assert changed.status == 200 and "Wetterdienst Nord" in await changed.text()
+
+
+async def test_an_ordinary_post_has_no_warning_block(client, sessions, config, test_password_hash):
+    post_id = await publish(sessions, config, await editor(sessions, test_password_hash), "Die Brücke ist gesperrt")
+    html = await (await client.get(f"/@stadt/{post_id}")).text()
+    assert "Die Brücke ist gesperrt" in html and "official-warning" not in html

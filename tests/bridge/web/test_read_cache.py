@@ -24,6 +24,7 @@ from bridge.publishing import posts
 from bridge.store.blocks import DomainBlock
 from bridge.store.db import utcnow
 from bridge.store.models import Post, User
+from bridge.store.platforms import PlatformConnection
 from bridge.store.versions import INSTANCE, REPLIES, read_snapshot
 from bridge.web.readcache import READ_CACHE, Entry, ReadCache
 from support.public import delete, edit, editor, publish
@@ -53,6 +54,34 @@ async def etag_then(client, path, change, expect: bytes, **headers):
     assert changed.headers["ETag"] != first.headers["ETag"]
     current, empty = await get(client, path, **headers, **{"If-None-Match": changed.headers["ETag"]})
     assert current.status == 304 and empty == b""
+
+
+async def in_another_process(tmp_path, db_url: str, user_id: int, body: str) -> None:
+    """Runs `body` in a second Python process on the same database, inside a transaction `s` with `config`
+    and `user` at hand: that process's commits reach this one only through the version board."""
+    script = textwrap.dedent(f"""
+        import asyncio, os
+        from pathlib import Path
+        from bridge.config.load import parse_config
+        from bridge.store.db import create_engine, create_sessionmaker
+        from bridge.store.models import User
+        from testkit import config_dict
+
+        async def main():
+            tmp = Path({str(tmp_path)!r})
+            config = parse_config(config_dict(tmp, {db_url!r}), tmp, None, os.environ)
+            engine = create_engine({db_url!r})
+            async with create_sessionmaker(engine).begin() as s:
+                user = await s.get(User, {user_id})
+    """) + textwrap.indent(textwrap.dedent(body), " " * 8) + textwrap.dedent("""
+            await engine.dispose()
+        asyncio.run(main())
+    """)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.path.join(root, "tests")])}
+    done = await asyncio.to_thread(subprocess.run, [sys.executable, "-c", script], env=env, capture_output=True,
+                                   text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 async def test_an_edit_shows_at_once_on_every_cached_form_of_the_post(client, sessions, config, erika):
@@ -119,8 +148,10 @@ async def test_a_second_reader_is_answered_without_a_database_statement(client, 
             assert (await get(client, path, **headers))[0].status == 200
     finally:
         event.remove(engine, "before_cursor_execute", listener)
-    # At most the versions' re-read (two small statements) when a second passed: never a per-request query.
+    # At most the versions' re-read (two small statements) when a second passed: never a per-request query,
+    # and no reload of the accounts and platforms while the instance version stands still.
     assert len(seen) <= 2 and all("read_version" in s or "FROM actor" in s for s in seen)
+    assert not [s for s in seen if "platform_connection" in s or "profile_version" in s]
 
 
 async def test_a_signed_in_editor_is_never_answered_from_the_readers_cache(client, sessions, visitors):
@@ -163,34 +194,49 @@ async def test_another_process_change_is_seen_after_the_recheck_time(aiohttp_cli
     config = make_config(cache={"recheck_ms": 0})
     client = await aiohttp_client(create_app(config, run_worker=False))
     first, _ = await get(client, "/@stadt.rss")
-    script = textwrap.dedent(f"""
-        import asyncio, os
-        from bridge.store.db import create_engine, create_sessionmaker
-        from bridge.store.models import User
+    await in_another_process(tmp_path, db_url, erika, """
         from bridge.publishing import posts
         from bridge.publishing.drafts import Draft
-        from bridge.config.load import parse_config
-        from testkit import config_dict
-        from pathlib import Path
-
-        async def main():
-            tmp = Path({str(tmp_path)!r})
-            config = parse_config(config_dict(tmp, {db_url!r}), tmp, None, os.environ)
-            engine = create_engine({db_url!r})
-            async with create_sessionmaker(engine).begin() as s:
-                user = await s.get(User, {erika})
-                result = await posts.create_post(s, config, user, Draft("stadt", "Aus dem anderen Prozess"))
-                assert result.ok, result.reason
-            await engine.dispose()
-        asyncio.run(main())
+        result = await posts.create_post(s, config, user, Draft("stadt", "Aus dem anderen Prozess"))
+        assert result.ok, result.reason
     """)
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.path.join(root, "tests")])}
-    done = await asyncio.to_thread(subprocess.run, [sys.executable, "-c", script], env=env, capture_output=True,
-                                   text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
     changed, body = await get(client, "/@stadt.rss", **{"If-None-Match": first.headers["ETag"]})
     assert changed.status == 200 and "Aus dem anderen Prozess".encode() in body
+
+
+async def test_a_platform_connection_bumps_the_instance_version_alone(sessions, erika):
+    engine = sessions.kw["bind"]
+    before = await read_snapshot(engine)
+    async with sessions.begin() as s:
+        s.add(PlatformConnection(id="mastodon-stadt", kind="mastodon", api_base="https://social.example",
+                                 recipient="Social GmbH", country="DE", transfer_mechanism="", sealed_credentials=b"x"))
+    added = await read_snapshot(engine)
+    assert added.version(INSTANCE) > before.version(INSTANCE)
+    assert {scope: v for scope, v in added.versions.items() if scope != INSTANCE} == \
+        {scope: v for scope, v in before.versions.items() if scope != INSTANCE}
+    async with sessions.begin() as s:
+        (await s.get(PlatformConnection, "mastodon-stadt")).version = 2
+    assert (await read_snapshot(engine)).version(INSTANCE) > added.version(INSTANCE)
+
+
+async def test_an_account_made_in_another_process_answers_webfinger_after_the_recheck_time(
+        aiohttp_client, make_config, booted, sessions, erika, db_url, tmp_path):
+    """The accounts reload on the instance version, which this process re-reads every `recheck_ms`."""
+    config = make_config(cache={"recheck_ms": 200})
+    client = await aiohttp_client(create_app(config, run_worker=False))
+    finger = "/.well-known/webfinger?resource=acct:theater@stadt.test"
+    assert (await get(client, finger))[0].status == 404
+    await in_another_process(tmp_path, db_url, erika, """
+        from bridge.publishing.profiles import ProfileForm, create_account
+        result = await create_account(s, config, ProfileForm("theater", "Stadttheater"), user)
+        assert result.reason == "ok", result.reason
+    """)
+    for _ in range(100):  # polls: the version board re-reads after 0.2 s, a loaded machine may take longer
+        status = (await get(client, finger))[0].status
+        if status == 200:
+            break
+        await asyncio.sleep(0.1)
+    assert status == 200
 
 
 async def test_cache_control_by_area(client):
