@@ -155,8 +155,9 @@ def actor_to_account(actor: Actor, actor_config: ActorConfig, uris: Uris,
         "statuses_count": stats.statuses_count,
         "last_status_at": stats.last_status_at.astimezone(timezone.utc).date().isoformat()
         if stats.last_status_at else None,
-        "hide_collections": False,
-        "noindex": False,
+        # The followers and following lists are never shown (no lists of people), so they are hidden: say so.
+        "hide_collections": True,
+        "noindex": not actor_config.indexable,
         "emojis": [],
         "roles": [],
         "fields": account_fields(actor_config, html=True),

@@ -100,7 +100,8 @@ async def test_bad_pictures_and_values_are_refused_with_a_reason_and_nothing_cha
     five = {f"fields_attributes[{i}][{k}]": f"{k}{i}" for i in range(5) for k in ("name", "value")}
     response = await stadt.patch(UPDATE, data=five, headers=bearer(admin_token))
     assert response.status == 422 and (await response.json())["reason"] == "fields_too_many"
-    for setting in ({"locked": "true"}, {"bot": "maybe"}, {"source[privacy]": "private"}):
+    for setting in ({"locked": "true"}, {"bot": "maybe"}, {"source[privacy]": "private"},
+                    {"hide_collections": "false"}):  # the lists of people are never shown
         response = await stadt.patch(UPDATE, data=setting, headers=bearer(admin_token))
         assert response.status == 422 and (await response.json())["reason"] == "setting_not_offered"
     assert await (await stadt.get(VERIFY, headers=bearer(admin_token))).json() == before
