@@ -28,6 +28,7 @@ from bridge.platforms.accounts import account_row, load_state, need_reconnect, p
 from bridge.platforms.connectors import registry
 from bridge.platforms.connectors.base import AccountState, AnswerTarget, Connector, Outcome, Reason, Result
 from bridge.platforms.jobs import remote_of
+from bridge.platforms.outcomes import record_outcome
 from bridge.platforms.reasons import MirrorReason
 from bridge.platforms.sends import send_row
 from bridge.platforms.states import move_answer
@@ -37,7 +38,7 @@ from bridge.store.db import utcnow
 from bridge.store.dialogue import mark_answered
 from bridge.store.models import Job
 from bridge.store.platforms import AccountStatus, AnswerState, PlatformAnswer, SendState
-from consent.audit import Action, Event, Outcome as AuditOutcome, record
+from consent.audit import Action, Event, record
 from consent.models import Reply, Subject
 from consent.replies import open_reply
 from consent.vault import Vault
@@ -322,17 +323,8 @@ def _set(row: PlatformAnswer, state: AnswerState, result: Result, now: datetime)
 
 async def _audit(run: _Run, action: Action, result: Result, transfer: bool) -> None:
     """The same entries as for posts: the transfer log when a request left, then the outcome."""
-    platform = run.platform
-    details = {"platform": platform.id, "kind": platform.kind, "post_id": run.row.post_id, "action": "answer",
-               "answer": run.row.id, "recipient": platform.recipient, "country": platform.country,
-               "mechanism": platform.transfer_mechanism}
-    subject = f"post:{run.row.post_id}"
-    if transfer:
-        await record(run.session, Event(Action.PLATFORM_TRANSFER, "system", "system", subject_ref=subject,
-                                        purpose="public_relations", details=details), run.now)
-    outcome = AuditOutcome.OK if result.outcome in (Outcome.SENT, Outcome.NOT_FOUND) else AuditOutcome.FAILED
-    await record(run.session, Event(action, "system", "system", outcome, subject_ref=subject,
-                                    reason=str(result.reason), details=details), run.now)
+    await record_outcome(run.session, run.now, run.platform, run.row.post_id, action, result,
+                         {"action": "answer", "answer": run.row.id}, transfer)
 
 
 async def _failed(run: _Run, result: Result, transfer: bool = False) -> JobOutcome:

@@ -28,17 +28,23 @@ def set_state(row: PlatformSend, state: SendState, result: Result, now, change=N
 
 async def audit(run: Run, action: Action, result: Result, change: str = "publish", transfer: bool = False) -> None:
     """One entry per outcome; with `transfer`, first the transfer-log entry (the request left)."""
-    platform = run.platform
-    details = {"platform": platform.id, "kind": platform.kind, "post_id": run.post.id, "action": change,
+    await record_outcome(run.session, run.now, run.platform, run.post.id, action, result, {"action": change}, transfer)
+
+
+async def record_outcome(session, now, platform, post_id: int, action: Action, result: Result, what: dict,
+                         transfer: bool) -> None:
+    """The audit entries of anything sent to a platform (a post, a change, an answer): with `transfer`, first the
+    transfer-log entry (the request left), then the outcome. `what` names the action and its own ids."""
+    details = {"platform": platform.id, "kind": platform.kind, "post_id": post_id, **what,
                "recipient": platform.recipient, "country": platform.country,
                "mechanism": platform.transfer_mechanism}
-    subject = f"post:{run.post.id}"
+    subject = f"post:{post_id}"
     if transfer:
-        await record(run.session, Event(Action.PLATFORM_TRANSFER, "system", "system", subject_ref=subject,
-                                        purpose="public_relations", details=details), run.now)
+        await record(session, Event(Action.PLATFORM_TRANSFER, "system", "system", subject_ref=subject,
+                                    purpose="public_relations", details=details), now)
     outcome = AuditOutcome.OK if result.outcome in (Outcome.SENT, Outcome.NOT_FOUND) else AuditOutcome.FAILED
-    await record(run.session, Event(action, "system", "system", outcome, subject_ref=subject,
-                                    reason=str(result.reason), details=details), run.now)
+    await record(session, Event(action, "system", "system", outcome, subject_ref=subject,
+                                reason=str(result.reason), details=details), now)
 
 
 async def _common(run: Run, result: Result, change: str, reconciling: bool = False) -> JobOutcome | None:
