@@ -226,6 +226,7 @@ REASON = {
     "manual_route": N_("to be posted by hand"),
     "sent_by_hand": N_("posted by hand"),
     "answer_unsupported": N_("platform cannot be answered from here"),
+    "metrics_unavailable": N_("platform gives no public figures for this post"),
     "reconnect_needed": N_("account must be reconnected"),
     "editor_retry": N_("sent again by an editor"),
     "editor_mark_sent": N_("marked as arrived by an editor"),

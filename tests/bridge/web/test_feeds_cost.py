@@ -33,6 +33,9 @@ async def statements_for(client, path, **headers) -> int:
 
 
 async def counts(client) -> dict[str, int]:
+    # A process loads the accounts once, at the first request that sees the versions; later requests after a
+    # write only check them. Warm up on a page not counted, so both rounds measure the same steady state.
+    await client.get("/.well-known/nodeinfo")
     paths = ["/@stadt.rss", "/@stadt.atom", "/tags/zahl.json", "/feed.rss", "/@stadt", "/tags/zahl"]
     result = {path: await statements_for(client, path) for path in paths}
     etag = (await client.get("/@stadt.rss")).headers["ETag"]
@@ -56,4 +59,4 @@ async def test_feed_and_page_requests_issue_a_constant_number_of_statements(aioh
     assert few == many
     assert few["304"] < few["/@stadt.rss"]  # the 304 is answered before any post is loaded
     # Posts, their images, tags, polls and events are each loaded once for the whole page, never per post.
-    assert max(few.values()) <= 10
+    assert max(few.values()) <= 8
