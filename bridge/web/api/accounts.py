@@ -18,7 +18,7 @@ from bridge.publishing import profiles
 from bridge.publishing.profiles import ProfileChange, ProfileReason, ProfileResult
 from bridge.runtime.accounts import refresh
 from bridge.store.models import Actor, ApiToken, Post, PostState
-from bridge.web.api.request import MAX_ACCOUNT_ID, NOT_FOUND, Params, api_error, authorize, path_id, read_params
+from bridge.web.api.request import MAX_ROW_ID, NOT_FOUND, Params, api_error, authorize, path_id, read_params
 
 PRIVATE = {"Cache-Control": "private, no-store"}  # answers for a token are never cached by proxies
 
@@ -194,7 +194,7 @@ async def _account_answer(session: AsyncSession, config: Config, actor: Actor) -
 
 
 async def show_account(request: web.Request) -> web.Response:
-    config, actor_id = request.app[CONFIG], path_id(request, MAX_ACCOUNT_ID)
+    config, actor_id = request.app[CONFIG], path_id(request, MAX_ROW_ID)
     async with request.app[SESSIONS]() as session:
         await authorize(request, session, required=False)
         actor = await configured_actor(session, config, actor_id)
@@ -224,7 +224,7 @@ async def relationships(request: web.Request) -> web.Response:
     config = request.app[CONFIG]
     async with request.app[SESSIONS]() as session:
         await authorize(request, session)
-        ids = [int(i) for i in (await read_params(request)).getlist("id") if i.isdecimal() and int(i) <= MAX_ACCOUNT_ID]
+        ids = [int(i) for i in (await read_params(request)).getlist("id") if i.isdecimal() and int(i) <= MAX_ROW_ID]
         actors = (await session.scalars(select(Actor).where(Actor.id.in_(ids)))).all() if ids else []
         await session.commit()
     known = {a.id for a in actors if config.actor(a.name) is not None}
@@ -234,7 +234,7 @@ async def relationships(request: web.Request) -> web.Response:
 async def empty_for_account(request: web.Request) -> web.Response:
     """`accounts/:id/followers` and `/following`: none to show — the store keeps who follows only to deliver
     to them, never as a list for anyone to read; `/featured_tags`: none are featured. Unknown ids are 404."""
-    config, actor_id = request.app[CONFIG], path_id(request, MAX_ACCOUNT_ID)
+    config, actor_id = request.app[CONFIG], path_id(request, MAX_ROW_ID)
     async with request.app[SESSIONS]() as session:
         await authorize(request, session, required=False)
         await configured_actor(session, config, actor_id)

@@ -17,7 +17,7 @@ from bridge.convert.notifications import MentionFacts, grouped_notifications, me
 from bridge.store.models import ApiToken
 from bridge.web.api.accounts import PRIVATE
 from bridge.web.api.pages import link_header, page_ids, read_cursor
-from bridge.web.api.request import NOT_FOUND, Params, api_error, authorize, path_id, read_params
+from bridge.web.api.request import MAX_ROW_ID, NOT_FOUND, Params, api_error, authorize, path_id, read_params
 from consent.consents import consent_states
 from consent.models import RemoteActor, Reply, Subject
 from consent.moderation import ModerationState
@@ -88,7 +88,7 @@ async def list_grouped(request: web.Request) -> web.Response:
 
 
 async def show_notification(request: web.Request) -> web.Response:
-    reply_id = path_id(request)
+    reply_id = path_id(request, MAX_ROW_ID)
     async with request.app[SESSIONS]() as session:
         token = await authorize(request, session)
         ids = list((await session.scalars(_replies(token.actor.name).where(Reply.id == reply_id))).all())
@@ -113,7 +113,7 @@ async def acknowledge(request: web.Request) -> web.Response:
     """`dismiss` and `clear`: answered as Mastodon does, and nothing changes — a reply leaves the list when a
     moderator decides on it in the moderation view, not when an app swipes it away."""
     if "id" in request.match_info:
-        path_id(request)
+        path_id(request, MAX_ROW_ID)
     async with request.app[SESSIONS]() as session:
         await authorize(request, session)
         await session.commit()

@@ -19,7 +19,7 @@ from bridge.web.form_reader import InputReason, has_invalid_characters, read_for
 NOT_FOUND = "Record not found"  # Mastodon's words for a missing or invisible record
 JSON_TYPES = ("application/json",)
 MAX_ID = 2**63 - 1  # ids are signed 64-bit integers
-MAX_ACCOUNT_ID = 2**31 - 1  # accounts (the actor table) have 32-bit ids: PostgreSQL refuses larger ones
+MAX_ROW_ID = 2**31 - 1  # accounts (actor) and replies (reply) have 32-bit ids: PostgreSQL refuses larger ones
 
 # Mastodon answers an unusable token with 401 and a disabled login with 403; a token whose user lost
 # the right to post as its account is a permission problem too, not an authentication problem.

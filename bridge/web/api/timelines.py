@@ -20,7 +20,7 @@ from bridge.store.feeds import PostTag
 from bridge.store.models import Media, Post, PostState
 from bridge.web.api.accounts import PRIVATE, account_stats, configured_actor
 from bridge.web.api.pages import Cursor, link_header, page_ids, read_cursor
-from bridge.web.api.request import MAX_ACCOUNT_ID, Params, authorize, path_id, read_params
+from bridge.web.api.request import MAX_ROW_ID, Params, authorize, path_id, read_params
 
 TRUE = ("1", "true", "on", "yes")
 HOME_KEPT = ("local", "limit")  # the parameters Mastodon carries into its Link header, per endpoint
@@ -75,7 +75,7 @@ async def public(request: web.Request) -> web.Response:
 
 
 async def account_statuses(request: web.Request) -> web.Response:
-    actor_id = path_id(request, MAX_ACCOUNT_ID)
+    actor_id = path_id(request, MAX_ROW_ID)
     async with request.app[SESSIONS]() as session:
         await authorize(request, session, required=False)
         actor = await configured_actor(session, request.app[CONFIG], actor_id)
