@@ -81,8 +81,8 @@ async def _prepare(ctx, session, job, now, clock, connectors) -> Run | JobOutcom
         result = Result(Outcome.UNSUPPORTED, Reason.REJECTED, f"no connector for {platform.kind}")
         set_state(row, _failed_if_open(row, change), result, now, change)
         return JobOutcome(JobStatus.DONE, MirrorReason.NO_CONNECTOR)
-    # Connectors read images as files: a bucket's objects are copied to this machine first.
-    await media_storage(ctx.config).ensure_local(stored_files(post))
+    # Connectors read images (and, where they upload it, video) as files: a bucket's objects are copied here first.
+    await media_storage(ctx.config).ensure_local(stored_files(post, connector.capabilities().video))
     return Run(ctx, session, platform, account, connector, row, post, now, key,
                last_attempt=job.attempts >= job.max_attempts)
 

@@ -98,6 +98,12 @@ class Capabilities:
     requires_image: bool = False
     content_warning: bool = False  # a separate spoiler/CW field exists
     manual_route: bool = False  # no API: an editor posts the prepared text by hand and marks it done (XING)
+    # Video upload: a connector that sets `video` sends `PostView.videos` itself (and leaves out their poster
+    # frames, `ImageView.poster`); the others get the poster frame as an image and a link to the page.
+    video: bool = False
+    video_max_bytes: int | None = None
+    video_max_seconds: int | None = None
+    video_captions: bool = False  # the platform takes a captions file (YouTube); else the description only
 
 
 @dataclass(frozen=True)
@@ -107,6 +113,24 @@ class ImageView:
     alt: str
     width: int
     height: int
+    poster: bool = False  # the still frame of a video in `PostView.videos` (same position)
+
+
+@dataclass(frozen=True)
+class VideoView:
+    """A post's video as stored: an H.264/AAC MP4 without metadata, its poster frame and its WebVTT captions
+    (or the editor's declaration that nothing is spoken)."""
+
+    path: str
+    mime_type: str
+    description: str  # the editor's description, the video's alt text
+    width: int
+    height: int
+    duration_ms: int
+    size: int
+    poster_path: str | None = None
+    captions_path: str | None = None  # WebVTT
+    no_speech: bool = False
 
 
 @dataclass(frozen=True)
@@ -131,6 +155,12 @@ class PostView:
     images: tuple[ImageView, ...] = ()
     published_at: datetime | None = None
     poll: PollView | None = None
+    videos: tuple[VideoView, ...] = ()
+
+    @property
+    def own_images(self) -> tuple[ImageView, ...]:
+        """The images without the poster frames of videos: what a connector with video upload sends as images."""
+        return tuple(i for i in self.images if not i.poster)
 
 
 @dataclass(frozen=True)

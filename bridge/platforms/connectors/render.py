@@ -10,7 +10,7 @@ import regex
 
 from activitypub.uris import Uris
 from bridge.config.model import Config
-from bridge.platforms.connectors.base import ImageView, PollView, PostView
+from bridge.platforms.connectors.base import ImageView, PollView, PostView, VideoView
 from bridge.runtime.media_storage import media_key, media_storage
 from bridge.convert.events import address_line, when_text
 from bridge.store.events import loaded_event
@@ -25,25 +25,35 @@ BREAK = regex.compile(r"\s+")
 def post_view(post: Post, config: Config, uris: Uris) -> PostView:
     storage = media_storage(config)  # the caller made local copies of a bucket's images (`ensure_local`)
     images = tuple(ImageView(str(storage.local_path(media_key(name))), mime_type, "" if m.decorative else m.alt,
-                             m.width, m.height) for m in post.media for name, mime_type in [_still(m)] if name)
+                             m.width, m.height, m.is_video) for m in post.media for name, mime_type in [_still(m)] if name)
+    local = lambda name: str(storage.local_path(media_key(name))) if name else None  # noqa: E731
+    videos = tuple(VideoView(local(m.filename), m.mime_type, m.alt, m.width, m.height, m.duration_ms or 0, m.size,
+                             local(m.poster_filename), local(m.captions_filename), m.no_speech)
+                   for m in post.media if m.is_video)
     permalink = uris.permalink(post.actor.name, str(post.id))
     poll = loaded_poll(post)
     native = PollView(tuple(poll.options), poll.multiple, poll.expires_in, poll.hide_totals) if poll else None
     return PostView(post.id, post.text + _participation(post, permalink), post.spoiler_text or "", post.language,
-                    permalink, images, post.published_at, native)
+                    permalink, images, post.published_at, native, videos)
 
 
 def _still(media) -> tuple[str | None, str]:
-    """What a platform gets of a medium: the image, or of a video its poster frame (no connector uploads video
-    yet; the text links to the page where it plays with captions)."""
+    """What a platform gets of a medium as an image: the image, or of a video its poster frame (a connector
+    with video upload leaves the poster out and sends the video; the others link to the page where it plays
+    with captions)."""
     if media.is_video:
         return media.poster_filename, "image/jpeg"
     return media.filename, media.mime_type
 
 
-def stored_files(post: Post) -> list[str]:
-    """The media storage keys a connector reads for this post."""
-    return [media_key(name) for m in post.media for name in [_still(m)[0]] if name]
+def stored_files(post: Post, video: bool = False) -> list[str]:
+    """The media storage keys a connector reads for this post: the images and poster frames, and with `video`
+    (a connector that uploads video) the videos and their captions too."""
+    keys = [media_key(name) for m in post.media for name in [_still(m)[0]] if name]
+    if video:
+        keys += [media_key(name) for m in post.media if m.is_video
+                 for name in (m.filename, m.captions_filename) if name]
+    return keys
 
 
 def _participation(post: Post, permalink: str) -> str:
