@@ -13,7 +13,7 @@ from PIL import Image
 
 from activitypub.guard import GuardPolicy, open_guarded_session
 from bridge.config.model import PlatformConfig, Secret
-from bridge.platforms.connectors.base import AccountState, ImageView, PostView
+from bridge.platforms.connectors.base import AccountState, ImageView, VideoView, PostView
 
 
 class MapResolver:
@@ -81,10 +81,31 @@ def image_view(tmp_path: Path, name="photo.png", data: bytes | None = None, alt=
     return ImageView(str(path), "image/png", alt, image.width, image.height)
 
 
+def video_view(tmp_path: Path, seconds: float = 2, description="Die Bürgermeisterin spricht",
+               captions: bytes | None = None) -> VideoView:
+    """A real H.264/AAC MP4 (made by ffmpeg) with a JPEG poster and WebVTT captions, as the server stores them."""
+    from tests.support.videos import CAPTIONS, mp4_clip
+
+    data = mp4_clip(tmp_path, seconds)
+    video, poster, vtt = tmp_path / "video.mp4", tmp_path / "video-poster.jpg", tmp_path / "video.vtt"
+    video.write_bytes(data)
+    Image.new("RGB", (320, 240), (20, 80, 160)).save(poster, "JPEG")
+    vtt.write_bytes(captions if captions is not None else CAPTIONS)
+    return VideoView(str(video), "video/mp4", description, 320, 240, int(seconds * 1000), len(data), str(poster),
+                     str(vtt))
+
+
+def poster_image(video: VideoView) -> ImageView:
+    """The video's poster frame as the connectors get it among the images."""
+    return ImageView(video.poster_path, "image/jpeg", video.description, video.width, video.height, poster=True)
+
+
 def view(text: str, *, images=(), spoiler="", post_id: int = (1795305355000 << 16) | 7, language="de",
-         poll=None) -> PostView:
-    return PostView(post_id, text, spoiler, language, f"https://stadt.example/@stadt/{post_id}", tuple(images),
-                    datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc), poll)
+         poll=None, videos=()) -> PostView:
+    """A post as a connector sees it; a video's poster frame is among the images, as `post_view` puts it."""
+    stills = tuple(images) + tuple(poster_image(v) for v in videos)
+    return PostView(post_id, text, spoiler, language, f"https://stadt.example/@stadt/{post_id}", stills,
+                    datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc), poll, tuple(videos))
 
 
 def state() -> AccountState:
