@@ -58,3 +58,6 @@ def configure(settings: LoggingConfig, level: str | None = None) -> None:
     handler.setFormatter(JsonFormatter() if settings.format == "json" else logging.Formatter(TEXT_FORMAT))
     root.addHandler(handler)
     root.setLevel(LEVELS[level or settings.level])
+    # Alembic's own lines (plugin set-up, every upgrade step) repeat the one line per migration we print;
+    # an operator sees them only when asking for debug.
+    logging.getLogger("alembic").setLevel(logging.DEBUG if (level or settings.level) == "debug" else logging.WARNING)

@@ -73,3 +73,13 @@ def test_a_wrong_level_or_format_is_one_config_line(tmp_path, empty_db_url, caps
         assert main(["db", "check", "--config", str(config)]) == 2
         err = capsys.readouterr().err.strip()
         assert err.startswith(f"stadtbote: config error: {key}") and "\n" not in err
+
+
+def test_the_first_start_names_each_migration_once_without_alembics_own_lines(tmp_path, empty_db_url):
+    config = write_config(tmp_path, empty_db_url, free_port())
+    proc = start_serve(config)
+    read_until(proc, "is listening")
+    lines = stop(proc).splitlines()
+    applied = [line for line in lines if line.startswith("Applied migration ")]
+    assert applied and applied[0] == "Applied migration 0001"
+    assert not [line for line in lines if " alembic." in line], "alembic's lines are for debug only"
