@@ -64,9 +64,19 @@ def event_view(event: PostEvent, actor_name: str, uris: Uris) -> EventView:
 
     when = label(event.starts_at)
     if event.ends_at is not None and label(event.ends_at) != when:
-        when += " – " + label(event.ends_at)
+        when = _span(when, label(event.ends_at), event, zone)
     return EventView(event.title, event.cancelled, when, event.starts_at.isoformat(), address_line(event),
                      event.online_url, uris.feed(actor_name, "ics"))
+
+
+def _span(start: str, end: str, event: PostEvent, zone: ZoneInfo) -> str:
+    """"20. Dez. 2026, 18:00–23:00 MEZ" for an evening, not the day twice; across days (or a change of
+    zone name within the day) both in full."""
+    same_day = event.starts_at.astimezone(zone).date() == event.ends_at.astimezone(zone).date()
+    (start_text, start_zone), (end_text, end_zone) = start.rsplit(" ", 1), end.rsplit(" ", 1)
+    if event.all_day or not same_day or start_zone != end_zone or ", " not in end_text:
+        return f"{start} – {end}"
+    return f"{start_text}–{end_text.rsplit(', ', 1)[1]} {start_zone}"
 
 
 @dataclass(frozen=True)

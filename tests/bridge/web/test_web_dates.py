@@ -74,3 +74,27 @@ async def test_editor_pages_show_babel_dates_not_iso(visitors, sessions, config)
     await erika.post("/language", {"language": "de"})
     page = await erika.get(f"/editor/posts/{post.id}")
     assert page.has("4. Dez. 2026, 17:30 MEZ") and not page.has("2026-12-04")
+
+
+@pytest.mark.parametrize("start, end, all_day, said", [
+    ((2026, 12, 20, 17), (2026, 12, 20, 22), False, "20. Dez. 2026, 18:00–23:00 MEZ"),
+    ((2026, 12, 20, 17), (2026, 12, 21, 1), False, "20. Dez. 2026, 18:00 MEZ – 21. Dez. 2026, 02:00 MEZ"),
+    ((2026, 12, 20, 17), None, False, "20. Dez. 2026, 18:00 MEZ"),
+    ((2026, 12, 19, 23), (2026, 12, 20, 23), True, "20. Dez. 2026 – 21. Dez. 2026"),
+])
+def test_an_evenings_event_names_its_day_once(start, end, all_day, said):
+    from activitypub.uris import Uris
+    from bridge.store.events import PostEvent
+    from bridge.web.i18n import current_language, set_language
+    from bridge.web.public.views import event_view
+
+    moment = lambda parts: datetime(*parts, tzinfo=timezone.utc) if parts else None  # noqa: E731
+    event = PostEvent(title="Stadtfest", starts_at=moment(start), ends_at=moment(end), all_day=all_day,
+                      timezone="Europe/Berlin", place_name="Marktplatz")
+    before = current_language()
+    set_language("de")
+    try:
+        view = event_view(event, "stadt", Uris.for_base("https://stadt.example"))
+    finally:
+        set_language(before)
+    assert view.when == said
