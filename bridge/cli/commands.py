@@ -350,6 +350,9 @@ async def post(args: argparse.Namespace, config: Config) -> int:
                             language=args.language, media_ids=tuple(media_ids),
                             scheduled_at=_schedule(args.at, config), mirrors=mirrors, via="cli")
         result = await posts.create_post(session, config, author, draft)
+        if result.reason is posts.PostReason.UNKNOWN_ACTOR:
+            known = ", ".join(sorted(a.name for a in config.actors)) or "none"
+            raise CommandError(f"--actor {args.actor}: {result.description} (accounts: {known})")
         if not result.ok:
             raise CommandError(result.description)
     print(f"State: {result.post.state}")

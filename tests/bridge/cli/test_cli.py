@@ -180,7 +180,7 @@ async def _post(url: str, post_id: int) -> Post:
 @pytest.mark.parametrize("argv, message", [
     (["post", "--actor", "stadt", "--text", "x", "--image", "/nonexistent.png", "--alt", "a"], "--image"),
     (["post", "--actor", "stadt", "--text", "x", "--image", "/nonexistent.png"], "give one --alt"),
-    (["post", "--actor", "nobody", "--text", "x"], "no such account"),
+    (["post", "--actor", "nobody", "--text", "x"], "--actor nobody: no such account (accounts: "),
     (["post", "--actor", "stadt", "--text", "x", "--at", "tomorrow"], "not an ISO-8601 time"),
     (["post", "--actor", "stadt", "--text", "x", "--at", "2001-01-01T00:00"], "must be in the future"),
     (["post", "--actor", "stadt", "--text", "x", "--mirror", "bsky"], "no such platform"),
