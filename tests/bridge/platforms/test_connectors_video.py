@@ -16,6 +16,11 @@ from bridge.platforms.connectors.telegram import NO_VIDEO_TEXT, TelegramConnecto
 from bridge.platforms.connectors.videos import NO_IMAGES_WITH_VIDEO, TOO_LARGE, TOO_LONG
 from fakes.platforms import QUICK_TIMEOUT, Clock, MapResolver, guarded, image_view, platform, state, video_view, view
 from fakes.platform_servers import FakeBluesky, FakeMastodon, FakeTelegram
+from bridge.publishing import posts
+from bridge.publishing.uploads import upload_video
+from bridge.store.platforms import SendState
+from support.mirroring import start_bridge
+from support.videos import CAPTIONS, webm_clip
 
 QUICK = (0.0,) * 6  # the processing waits, without the seconds
 
@@ -230,3 +235,39 @@ async def test_bluesky_video_failures_post_nothing(fakes, video):
     unreachable = await down.publish(down.render(view("x", videos=[video])), "1795305355-d")
     assert unreachable.outcome is Outcome.UNAVAILABLE and unreachable.reason is Reason.CONNECTION_FAILED
     assert not fake.records and fake.videos and len(fake.videos) == 2  # the refused one never uploaded
+
+
+# The send machinery
+
+@pytest.fixture
+async def video_bridge(make_config, sessions_only, aiohttp_server, test_password_hash, monkeypatch):
+    monkeypatch.setattr(MastodonConnector, "video_polls", QUICK)
+    monkeypatch.setattr(BlueskyConnector, "video_polls", QUICK)
+    bridge, closing = await start_bridge(lambda **kw: make_config(limits={"video": True}, **kw), sessions_only,
+                                         aiohttp_server, test_password_hash)
+    yield bridge
+    for federation in closing:
+        await federation.close()
+
+
+async def test_a_published_video_post_reaches_mastodon_as_a_video_once(video_bridge, tmp_path):
+    bridge = video_bridge
+    async with bridge.sessions.begin() as s:
+        user = await s.get(posts.User, bridge.user_id)
+        uploaded = await upload_video(s, bridge.config, user, "stadt", webm_clip(tmp_path),
+                                      "Die Bürgermeisterin spricht", captions=CAPTIONS)
+        assert uploaded.ok, uploaded.description
+        draft = posts.Draft("stadt", "Neujahrsgruß", media_ids=(uploaded.media.id,), mirrors=("masto",))
+        result = await posts.create_post(s, bridge.config, user, draft)
+        assert result.ok, result.reason
+    await bridge.run()
+    row = await bridge.send(result.post.id, "masto")
+    assert row.state == SendState.SENT and row.remote_id, (row.reason, row.detail)
+    [media] = bridge.mastodon.media.values()
+    assert media["type"] == "video" and media["mp4"] and media["description"] == "Die Bürgermeisterin spricht"
+    assert media["thumbnail"] == "image/jpeg"
+    [status] = bridge.mastodon.statuses.values()
+    assert [m["id"] for m in status["media_attachments"]] == [media["id"]]
+    assert "▶️ " in status["content"]  # the page with the captions stays linked
+    await bridge.run()
+    assert len(bridge.mastodon.statuses) == 1
