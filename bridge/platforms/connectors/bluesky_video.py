@@ -15,7 +15,7 @@ from bridge.platforms.connectors.base import Outcome, Reason, Result, VideoView
 from bridge.platforms.connectors.bluesky_xrpc import Xrpc, classify
 from bridge.platforms.connectors.http import Answer, call, short
 from bridge.platforms.connectors.images import read_file
-from bridge.platforms.connectors.videos import POLL_DELAYS, wait_for
+from bridge.platforms.connectors.videos import POLL_DELAYS, upload_seconds, wait_for
 
 VIDEO_SERVICE = "https://video.bsky.app"
 VIDEO_BYTES = 100_000_000  # the video service's limit (the embed lexicon allows more; the service decides)
@@ -82,7 +82,8 @@ class VideoService:
         url = f"{self.base}/xrpc/{nsid}" + (f"?{urlencode(params)}" if params else "")
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return await call(self.xrpc.http, method, url, headers=headers, body=body,
-                          content_type="video/mp4" if body is not None else None)
+                          content_type="video/mp4" if body is not None else None,
+                          timeout=upload_seconds(self.xrpc.http, len(body)) if body is not None else None)
 
     async def _may_upload(self, size: int) -> Result | None:
         """`app.bsky.video.getUploadLimits`: the account may be unverified or over its daily videos or bytes."""

@@ -33,7 +33,9 @@ from bridge.platforms.connectors.http import Answer, call, multipart, retry_afte
 from bridge.platforms.connectors.images import fit_image, read_file
 from bridge.platforms.connectors.render import fit_text
 from bridge.platforms.connectors.mastodon_replies import context_replies
-from bridge.platforms.connectors.videos import NO_IMAGES_WITH_VIDEO, POLL_DELAYS, choose_video, wait_for
+from bridge.platforms.connectors.videos import (
+    NO_IMAGES_WITH_VIDEO, POLL_DELAYS, choose_video, upload_seconds, wait_for,
+)
 
 KEY_LIFETIME = timedelta(minutes=55)  # Mastodon keeps an Idempotency-Key for 1 h; stay clear of the edge
 VIDEO_BYTES = 103_809_024  # Mastodon's default video_size_limit (99 MB) when the server does not say
@@ -196,7 +198,7 @@ class MastodonConnector(Connector):
                                   thumbnail.mime_type, thumbnail.data)
         body, content_type = multipart({"description": video.description[:caps.alt_limit or 1500]}, files)
         answer = await call(self.http, "POST", self._url("/api/v2/media"), body=body, content_type=content_type,
-                            headers=self._headers())
+                            headers=self._headers(), timeout=upload_seconds(self.http, len(body)))
         failure = classify(answer, self.clock(), write=False)  # an unattached upload creates no post
         media_id = answer.data.get("id") if failure is None and isinstance(answer.data, dict) else None
         if not media_id:

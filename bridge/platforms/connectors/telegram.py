@@ -31,7 +31,7 @@ from bridge.platforms.connectors.http import Answer, call, multipart, short, tra
 from bridge.platforms.connectors.images import fit_image, read_file
 from bridge.platforms.connectors.render import fit_text, telegram_html, with_warning
 from bridge.platforms.connectors.telegram_updates import updates_to_replies
-from bridge.platforms.connectors.videos import choose_video
+from bridge.platforms.connectors.videos import choose_video, upload_seconds
 
 DELETE_WINDOW = timedelta(hours=48)
 PHOTO_BYTES = 10_000_000
@@ -74,9 +74,9 @@ class TelegramConnector(Connector):
     def _url(self, method: str) -> str:
         return f"{self.platform.api_base.rstrip('/')}/bot{self.secret('bot_token', '')}/{method}"
 
-    async def _call(self, method: str, *, write: bool, json_body=None, body=None, content_type=None):
+    async def _call(self, method: str, *, write: bool, json_body=None, body=None, content_type=None, timeout=None):
         answer = await call(self.http, "POST", self._url(method), json_body=json_body, body=body,
-                            content_type=content_type)
+                            content_type=content_type, timeout=timeout)
         return answer, classify(answer, self.clock(), write=write)
 
     def render(self, post: PostView) -> Rendered:
@@ -133,7 +133,8 @@ class TelegramConnector(Connector):
             photos.append(fitted)
         body, content_type = _video_body(chat, rendered.text, video, raw, _thumbnail(video), photos)
         method = "sendMediaGroup" if photos else "sendVideo"
-        answer, failure = await self._call(method, write=True, body=body, content_type=content_type)
+        answer, failure = await self._call(method, write=True, body=body, content_type=content_type,
+                                           timeout=upload_seconds(self.http, len(body)))
         return failure or self._sent(answer, caption=True)
 
     def _sent(self, answer: Answer, *, caption: bool) -> Result:

@@ -8,6 +8,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Awaitable, Callable, TypeVar
 
+from activitypub.guard import GuardedSession
 from bridge.platforms.connectors.base import Capabilities, ImageView, PostView, VideoView
 
 # Seconds between asking whether the platform has processed the video: about three minutes in all, short
@@ -20,6 +21,12 @@ NO_IMAGES_WITH_VIDEO = ("The platform cannot combine a video with images in one 
                         "the images are on the city's page.")
 
 T = TypeVar("T")
+
+
+def upload_seconds(http: GuardedSession, size: int) -> float:
+    """Time allowed for uploading `size` bytes: the client's usual total plus what a slow uplink of 2 Mbit/s
+    needs (100 MB: 400 s more), as a video upload outlasts the short timeout meant for API calls."""
+    return http.policy.total_timeout + size / 250_000
 
 
 @dataclass(frozen=True)
