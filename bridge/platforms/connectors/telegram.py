@@ -108,12 +108,9 @@ class TelegramConnector(Connector):
             answer, failure = await self._call("sendMessage", write=True, json_body={
                 "chat_id": chat, "text": rendered.text, "parse_mode": "HTML"})
             return failure or self._sent(answer, caption=False)
-        photos = []
-        for image in rendered.images:
-            fitted = _photo(image)
-            if fitted is None:
-                return Result(Outcome.REJECTED, Reason.IMAGE_UNUSABLE, image.path.rsplit("/", 1)[-1])
-            photos.append(fitted)
+        photos = _photos(rendered.images)
+        if isinstance(photos, Result):
+            return photos
         body, content_type = _photo_body(chat, rendered.text, photos)
         method = "sendPhoto" if len(photos) == 1 else "sendMediaGroup"
         answer, failure = await self._call(method, write=True, body=body, content_type=content_type)
@@ -125,12 +122,9 @@ class TelegramConnector(Connector):
         raw = read_file(video.path)
         if raw is None:
             return Result(Outcome.REJECTED, Reason.VIDEO_UNUSABLE, video.path.rsplit("/", 1)[-1])
-        photos = []
-        for image in rendered.images:
-            fitted = _photo(image)
-            if fitted is None:
-                return Result(Outcome.REJECTED, Reason.IMAGE_UNUSABLE, image.path.rsplit("/", 1)[-1])
-            photos.append(fitted)
+        photos = _photos(rendered.images)
+        if isinstance(photos, Result):
+            return photos
         body, content_type = _video_body(chat, rendered.text, video, raw, _thumbnail(video), photos)
         method = "sendMediaGroup" if photos else "sendVideo"
         answer, failure = await self._call(method, write=True, body=body, content_type=content_type,
@@ -227,6 +221,16 @@ class TelegramConnector(Connector):
 def _photo(image: ImageView):
     raw = read_file(image.path)
     return fit_image(raw, PHOTO_BYTES, 2560, ("image/jpeg",)) if raw else None
+
+
+def _photos(images) -> list | Result:
+    photos = []
+    for image in images:
+        fitted = _photo(image)
+        if fitted is None:
+            return Result(Outcome.REJECTED, Reason.IMAGE_UNUSABLE, image.path.rsplit("/", 1)[-1])
+        photos.append(fitted)
+    return photos
 
 
 def _photo_body(chat: str, caption: str, photos) -> tuple[bytes, str]:

@@ -17,6 +17,7 @@ POLL_DELAYS = (1.0, 2.0, 3.0, 5.0, 8.0, 13.0, 20.0, 30.0, 30.0, 30.0, 40.0)
 
 TOO_LARGE = "The video is larger than the platform accepts: its poster frame goes with a link to the page where it plays."
 TOO_LONG = "The video is longer than the platform accepts: its poster frame goes with a link to the page where it plays."
+UPLOADED = "The video is uploaded to the platform and plays there."
 NO_IMAGES_WITH_VIDEO = ("The platform cannot combine a video with images in one post: only the video is sent; "
                         "the images are on the city's page.")
 
@@ -46,7 +47,7 @@ def choose_video(post: PostView, caps: Capabilities) -> VideoChoice:
         return VideoChoice(None, post.images, (TOO_LARGE,))
     if caps.video_max_seconds is not None and video.duration_ms > caps.video_max_seconds * 1000:
         return VideoChoice(None, post.images, (TOO_LONG,))
-    return VideoChoice(video, post.own_images)
+    return VideoChoice(video, post.own_images, (UPLOADED,))
 
 
 async def wait_for(check: Callable[[], Awaitable[T | None]], delays: tuple[float, ...] = POLL_DELAYS) -> T | None:

@@ -13,12 +13,12 @@ from bridge.platforms.connectors.bluesky import BlueskyConnector
 from bridge.platforms.connectors.bluesky_video import CAPTIONS_TOO_LARGE
 from bridge.platforms.connectors.mastodon import NO_CAPTIONS, MastodonConnector
 from bridge.platforms.connectors.telegram import NO_VIDEO_TEXT, TelegramConnector
-from bridge.platforms.connectors.videos import NO_IMAGES_WITH_VIDEO, TOO_LARGE, TOO_LONG
-from fakes.platforms import QUICK_TIMEOUT, Clock, MapResolver, guarded, image_view, platform, state, video_view, view
-from fakes.platform_servers import FakeBluesky, FakeMastodon, FakeTelegram
+from bridge.platforms.connectors.videos import NO_IMAGES_WITH_VIDEO, TOO_LARGE, TOO_LONG, UPLOADED
 from bridge.publishing import posts
 from bridge.publishing.uploads import upload_video
 from bridge.store.platforms import SendState
+from fakes.platforms import QUICK_TIMEOUT, Clock, MapResolver, guarded, image_view, platform, state, video_view, view
+from fakes.platform_servers import FakeBluesky, FakeMastodon, FakeTelegram
 from support.mirroring import start_bridge
 from support.videos import CAPTIONS, webm_clip
 
@@ -71,7 +71,7 @@ async def test_mastodon_uploads_the_video_waits_until_it_is_processed_and_posts_
     assert connector.capabilities().video_max_bytes == fake.video_size_limit
     rendered = connector.render(view("Neujahrsgruß der Bürgermeisterin", videos=[video]))
     assert rendered.images == () and rendered.extra["video"] == video
-    assert NO_CAPTIONS in rendered.notes
+    assert NO_CAPTIONS in rendered.notes and UPLOADED in rendered.notes
     result = await connector.publish(rendered, "1-abc")
     assert result.outcome is Outcome.SENT, result.description
     [media] = fake.media.values()
@@ -100,7 +100,7 @@ async def test_mastodon_video_over_the_server_limit_goes_as_poster_and_link(fake
     await connector.check_credentials()
     post = view("Groß ▶️ https://stadt.example/@stadt/1", videos=[video])
     rendered = connector.render(post)
-    assert "video" not in rendered.extra and TOO_LARGE in rendered.notes
+    assert "video" not in rendered.extra and TOO_LARGE in rendered.notes and UPLOADED not in rendered.notes
     assert [i.poster for i in rendered.images] == [True]
     assert (await connector.publish(rendered, "1-abc")).outcome is Outcome.SENT
     assert [m["type"] for m in fake.media.values()] == ["image"]
