@@ -55,6 +55,7 @@ def bluesky_length(text: str) -> int:
 
 class BlueskyConnector(Connector):
     kind = "bluesky"
+    video_polls: tuple[float, ...] = POLL_DELAYS  # the waits while the video service processes (tests shorten them)
 
     def capabilities(self) -> Capabilities:
         return Capabilities(text_limit=300, text_unit=TextUnit.GRAPHEMES, byte_limit=3000, max_images=4,
@@ -92,8 +93,6 @@ class BlueskyConnector(Connector):
             return []
         return ([NO_IMAGES_WITH_VIDEO] if choice.images else []) + ([] if captions_fit(choice.video)
                                                                     else [CAPTIONS_TOO_LARGE])
-
-    video_polls: tuple[float, ...] = POLL_DELAYS
 
     def video_service(self, xrpc: Xrpc) -> VideoService:
         """The video service (`video_service`, default video.bsky.app), with our PDS as the upload's audience."""

@@ -78,6 +78,7 @@ def _reset(answer: Answer, now):
 
 class MastodonConnector(Connector):
     kind = "mastodon"
+    video_polls: tuple[float, ...] = POLL_DELAYS  # the waits while the server processes a video (tests shorten them)
 
     def capabilities(self) -> Capabilities:
         limits = self.account.limits
@@ -180,8 +181,6 @@ class MastodonConnector(Connector):
         failure = classify(answer, self.clock(), write=False)  # an unattached upload creates no post
         media_id = answer.data.get("id") if failure is None and isinstance(answer.data, dict) else None
         return str(media_id) if media_id else (failure or Result(Outcome.UNAVAILABLE, Reason.MALFORMED_RESPONSE))
-
-    video_polls: tuple[float, ...] = POLL_DELAYS
 
     async def _upload_video(self, video: VideoView) -> str | Result:
         """`POST /api/v2/media` with the description and the poster frame as its thumbnail; a video is processed

@@ -43,9 +43,9 @@ def video(tmp_path):
     return video_view(tmp_path)
 
 
-def mastodon(fakes, token="mastodon-token") -> MastodonConnector:
+def mastodon(fakes, token="mastodon-token", http=None) -> MastodonConnector:
     connector = MastodonConnector(platform("mastodon", "http://mastodon.example", access_token=token),
-                                  fakes["http"], state(), Clock())
+                                  http or fakes["http"], state(), Clock())
     connector.video_polls = QUICK
     return connector
 
@@ -92,6 +92,19 @@ async def test_mastodon_video_still_processing_posts_nothing_and_is_retried_late
     assert result.outcome is Outcome.UNAVAILABLE and result.reason is Reason.VIDEO_PROCESSING
     assert result.retry_at is not None and result.retry_at > connector.clock()
     assert not fake.statuses and "POST statuses" not in fake.calls
+
+
+async def test_mastodon_video_status_timing_out_is_reconciled_by_its_key_without_a_second_status(fakes, video):
+    http = guarded(fakes["resolver"], total_timeout=QUICK_TIMEOUT)  # shorter than the fake's silence
+    connector, fake = mastodon(fakes, http=http), fakes["mastodon"]
+    fake.mode = "timeout_after_write"
+    rendered = connector.render(view("Neujahrsgruß", videos=[video]))
+    first = await connector.publish(rendered, "1-abc")
+    assert first.outcome is Outcome.UNKNOWN
+    again = await connector.reconcile("1-abc", rendered, connector.clock())
+    await http.close()
+    assert again.outcome is Outcome.SENT and len(fake.statuses) == 1
+    assert again.remote.id == next(iter(fake.statuses))
 
 
 async def test_mastodon_video_over_the_server_limit_goes_as_poster_and_link(fakes, video):
