@@ -33,8 +33,8 @@ def captions_fit(video: VideoView) -> bool:
         return True
     try:
         return os.path.getsize(video.captions_path) <= CAPTION_BYTES
-    except OSError:
-        return False
+    except OSError:  # not copied here yet (a preview of a bucket's file): sending checks the bytes it reads
+        return True
 
 
 class VideoService:
@@ -140,10 +140,8 @@ class VideoService:
         return _settled(job)
 
     async def _captions(self, video: VideoView, language: str) -> list[dict] | Result:
-        if not video.captions_path or video.no_speech or not captions_fit(video):
-            return []
-        raw = read_file(video.captions_path)
-        if raw is None:
+        raw = read_file(video.captions_path) if video.captions_path and not video.no_speech else None
+        if raw is None or len(raw) > CAPTION_BYTES:  # the preview said so: the video goes without them
             return []
         answer = await self.xrpc.request("POST", "com.atproto.repo.uploadBlob", body=raw, content_type="text/vtt")
         if isinstance(answer, Result):
