@@ -15,8 +15,10 @@ from bridge.platforms.connectors.base import Capabilities, ImageView, PostView, 
 # enough for a job, long enough for a short clip. Still processing then: nothing was posted, the job retries.
 POLL_DELAYS = (1.0, 2.0, 3.0, 5.0, 8.0, 13.0, 20.0, 30.0, 30.0, 30.0, 40.0)
 
-TOO_LARGE = "The video is larger than the platform accepts: its poster frame goes with a link to the page where it plays."
-TOO_LONG = "The video is longer than the platform accepts: its poster frame goes with a link to the page where it plays."
+TOO_LARGE = ("The video is larger than the platform accepts: its poster frame goes with a link to the page where "
+             "it plays.")
+TOO_LONG = ("The video is longer than the platform accepts: its poster frame goes with a link to the page where "
+            "it plays.")
 UPLOADED = "The video is uploaded to the platform and plays there."
 NO_IMAGES_WITH_VIDEO = ("The platform cannot combine a video with images in one post: only the video is sent; "
                         "the images are on the city's page.")
