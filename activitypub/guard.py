@@ -174,12 +174,14 @@ class GuardedSession:
         sign: HeaderSigner | None = None,
         follow_redirects: bool = True,
         max_body: int | None = None,
+        timeout: float | None = None,
     ) -> RequestResult:
-        """One guarded request. Redirects of GET/HEAD are followed hop by hop, each re-checked and re-signed."""
+        """One guarded request. Redirects of GET/HEAD are followed hop by hop, each re-checked and re-signed.
+        `timeout`: seconds for the whole request instead of the policy's (a large upload needs longer)."""
         follow = follow_redirects and method.upper() in ("GET", "HEAD")
         seen: list[str] = []
         while True:
-            result = await self._hop(method, url, headers or {}, body, sign, max_body)
+            result = await self._hop(method, url, headers or {}, body, sign, max_body, timeout)
             if isinstance(result, RequestFailed):
                 return result
             location = result.headers.get("Location")
@@ -191,14 +193,16 @@ class GuardedSession:
             url = urljoin(url, location)
 
     async def _hop(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None,
-                   sign: HeaderSigner | None, max_body: int | None) -> RequestResult:
+                   sign: HeaderSigner | None, max_body: int | None, timeout: float | None = None) -> RequestResult:
         refused = check_url(url, self.policy)
         if refused is not None:
             return refused
         sent = {"User-Agent": self.policy.user_agent, **headers, **(sign(method, url, body) if sign else {})}
         try:
+            limit = self._timeout if timeout is None else aiohttp.ClientTimeout(
+                total=timeout, connect=self.policy.connect_timeout)
             async with self.http.request(method, url, headers=sent, data=body, allow_redirects=False,
-                                         timeout=self._timeout) as resp:
+                                         timeout=limit) as resp:
                 peer_refused = self._check_peer(resp, url)
                 if peer_refused is not None:
                     return peer_refused

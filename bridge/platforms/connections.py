@@ -58,7 +58,7 @@ KINDS: dict[str, Kind] = {
                      required=("access_token",), authorize_url="{api_base}/oauth/authorize", token_path="/oauth/token",
                      scopes="write:statuses write:media read:statuses read:accounts"),
     "bluesky": Kind("https://bsky.social", "Bluesky Social PBC", "US", "EU-US Data Privacy Framework",
-                    settings=("handle", "appview"), secrets=("app_password",), required=("handle", "app_password")),
+                    settings=("handle", "appview", "video_service"), secrets=("app_password",), required=("handle", "app_password")),
     "telegram": Kind("https://api.telegram.org", "Telegram FZ-LLC", "AE", "to be assessed (no adequacy decision)",
                      settings=("chat_id", "discussion_chat_id"), secrets=("bot_token",),
                      required=("chat_id", "bot_token")),

@@ -95,7 +95,10 @@ class Fake:
 
 
 class FakeBluesky(Fake):
-    """A PDS (bsky.social) and the public AppView (public.api.bsky.app) in one server."""
+    """A PDS (bsky.social), the public AppView (public.api.bsky.app) and the video service (video.bsky.app)
+    in one server."""
+
+    PDS = "https://morel.us-east.host.bsky.network"  # the account's PDS behind the bsky.social entryway
 
     def __init__(self, password="app-pass") -> None:
         super().__init__()
@@ -104,6 +107,13 @@ class FakeBluesky(Fake):
         self.sessions_created = self.refreshed = 0
         self.thread_replies: list[dict] = []
         self.counts = {"likeCount": 0, "repostCount": 0, "replyCount": 0, "quoteCount": 0}  # on our posts
+        self.blobs: list[tuple[str, int]] = []  # (mime type, size) of every uploadBlob
+        self.service_tokens: dict[str, dict] = {}  # token -> the getServiceAuth parameters it was issued for
+        self.videos: list[dict] = []  # what uploadVideo received
+        self.jobs: dict[str, dict] = {}
+        self.processing_polls = 2  # getJobStatus answers "in process" this often before a job completes
+        self.can_upload = True
+        self.video_fails = False  # the next job ends in JOB_STATE_FAILED
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self.outage])
@@ -117,11 +127,17 @@ class FakeBluesky(Fake):
         app.router.add_get("/xrpc/app.bsky.feed.getPostThread", self.get_thread)
         app.router.add_get("/xrpc/app.bsky.feed.getPosts", self.get_posts)
         app.router.add_get("/xrpc/com.atproto.identity.resolveHandle", self.resolve_handle)
+        app.router.add_get("/xrpc/com.atproto.server.getServiceAuth", self.service_auth)
+        app.router.add_get("/xrpc/app.bsky.video.getUploadLimits", self.upload_limits)
+        app.router.add_post("/xrpc/app.bsky.video.uploadVideo", self.upload_video)
+        app.router.add_get("/xrpc/app.bsky.video.getJobStatus", self.job_status)
         return app
 
     def _session(self) -> web.Response:
+        did_doc = {"id": self.did, "service": [{"id": "#atproto_pds", "type": "AtprotoPersonalDataServer",
+                                                "serviceEndpoint": self.PDS}]}
         return web.json_response({"did": self.did, "handle": "stadt.bsky.social", "accessJwt": jwt("access", 7200),
-                                  "refreshJwt": jwt("refresh", 7776000)})
+                                  "refreshJwt": jwt("refresh", 7776000), "didDoc": did_doc})
 
     async def create_session(self, request):
         self.calls.append("createSession")
@@ -140,6 +156,7 @@ class FakeBluesky(Fake):
     async def upload_blob(self, request):
         data = await request.read()
         self.calls.append("uploadBlob")
+        self.blobs.append((request.content_type, len(data)))
         return web.json_response({"blob": {"$type": "blob", "ref": {"$link": f"bafk{len(data)}"},
                                            "mimeType": request.content_type, "size": len(data)}})
 
@@ -204,6 +221,70 @@ class FakeBluesky(Fake):
                                              "replies": self.thread_replies}})
 
 
+    async def service_auth(self, request):
+        """com.atproto.server.getServiceAuth: a token for one audience (aud) and one method (lxm)."""
+        if not request.headers.get("Authorization", "").startswith("Bearer "):
+            return web.json_response({"error": "AuthenticationRequired", "message": "Authentication Required"},
+                                     status=401)
+        self.calls.append("getServiceAuth")
+        token = f"service-{len(self.service_tokens) + 1}"
+        self.service_tokens[token] = dict(request.query)
+        return web.json_response({"token": token})
+
+    def _service_token(self, request, aud: str, lxm: str) -> web.Response | None:
+        given = self.service_tokens.get(request.headers.get("Authorization", "").removeprefix("Bearer "))
+        if given is None or given.get("aud") != aud or given.get("lxm") != lxm:
+            return web.json_response({"error": "AuthMissing", "message": "bad service token"}, status=401)
+        return None
+
+    async def upload_limits(self, request):
+        self.calls.append("getUploadLimits")
+        if (refused := self._service_token(request, "did:web:video.bsky.app", "app.bsky.video.getUploadLimits")):
+            return refused
+        if not self.can_upload:
+            return web.json_response({"canUpload": False, "remainingDailyVideos": 0, "remainingDailyBytes": 0,
+                                      "message": "You have reached your daily upload limit"})
+        return web.json_response({"canUpload": True, "remainingDailyVideos": 25, "remainingDailyBytes": 10 ** 10})
+
+    async def upload_video(self, request):
+        """app.bsky.video.uploadVideo: raw video/mp4, a token for uploadBlob with our PDS as audience."""
+        self.calls.append("uploadVideo")
+        pds = "did:web:" + self.PDS.removeprefix("https://")
+        if (refused := self._service_token(request, pds, "com.atproto.repo.uploadBlob")):
+            return refused
+        data = await request.read()
+        self.videos.append({"did": request.query.get("did"), "name": request.query.get("name"),
+                            "content_type": request.content_type, "size": len(data), "mp4": data[4:8] == b"ftyp"})
+        if request.content_type != "video/mp4" or request.query.get("did") != self.did:
+            return web.json_response({"error": "InvalidRequest", "message": "bad upload"}, status=400)
+        job_id = f"job-{len(self.jobs) + 1}"
+        self.jobs[job_id] = {"jobId": job_id, "did": self.did, "state": "JOB_STATE_CREATED", "polls": 0,
+                             "size": len(data), "fails": self.video_fails}
+        return web.json_response({"jobStatus": self._job(job_id)})
+
+    def _job(self, job_id: str) -> dict:
+        job = self.jobs[job_id]
+        status = {"jobId": job_id, "did": job["did"], "state": job["state"]}
+        if job["state"] == "JOB_STATE_COMPLETED":
+            status["blob"] = {"$type": "blob", "ref": {"$link": f"bafkvideo{job['size']}"}, "mimeType": "video/mp4",
+                              "size": job["size"]}
+        if job["state"] == "JOB_STATE_FAILED":
+            status.update(error="Video is too long", failureCode="validation_failure")
+        return status
+
+    async def job_status(self, request):
+        self.calls.append("getJobStatus")
+        job = self.jobs.get(request.query.get("jobId", ""))
+        if job is None:
+            return web.json_response({"error": "InvalidRequest", "message": "job not found"}, status=400)
+        job["polls"] += 1
+        if job["polls"] > self.processing_polls:
+            job["state"] = "JOB_STATE_FAILED" if job["fails"] else "JOB_STATE_COMPLETED"
+        else:
+            job["state"] = "JOB_STATE_ENCODING"
+        return web.json_response({"jobStatus": {**self._job(job["jobId"]), "progress": 50}})
+
+
 def bsky_reply(rkey: str, did: str, text: str, labels=(), deleted=False) -> dict:
     uri = f"at://{did}/app.bsky.feed.post/{rkey}"
     if deleted:
@@ -227,6 +308,8 @@ class FakeMastodon(Fake):
         self.counts = {"favourites_count": 0, "reblogs_count": 0, "replies_count": 0}
         self.poll_votes: list[int] = []  # votes per option of every status's poll, as read back
         self.verify_delay = 0.0  # seconds verify_credentials takes to answer
+        self.processing_polls = 2  # GET /api/v1/media/:id answers 206 this often before a video is processed
+        self.video_size_limit = 103809024
         self.consent = OAuthConsent(lambda: {"access_token": self.token, "token_type": "Bearer"})
 
     def app(self) -> web.Application:
@@ -237,6 +320,7 @@ class FakeMastodon(Fake):
         app.router.add_get("/api/v1/statuses/{id}/context", self.context)
         app.router.add_get("/api/v1/statuses/{id}", self.get_status)
         app.router.add_post("/api/v2/media", self.upload)
+        app.router.add_get("/api/v1/media/{id}", self.get_media)
         app.router.add_get("/api/v1/accounts/verify_credentials", self.verify)
         app.router.add_get("/api/v2/instance", self.instance)
         app.router.add_get("/api/v2/search", self.search)
@@ -272,6 +356,9 @@ class FakeMastodon(Fake):
             return web.json_response(self.statuses[self.keys[key]])
         if mode == "422":
             return web.json_response({"error": "Validation failed: Text character limit of 500 exceeded"}, status=422)
+        if any(self.media[m].get("processing") for m in body.get("media_ids") or []):
+            return web.json_response({"error": "Cannot attach files that have not finished processing. "
+                                               "Try again in a moment!"}, status=422)
         status_id = str(len(self.statuses) + 100)
         self.statuses[status_id] = {"id": status_id, "uri": f"https://mastodon.example/users/stadt/statuses/{status_id}",
                                     "url": f"https://mastodon.example/@stadt/{status_id}", "content": body["status"],
@@ -337,10 +424,47 @@ class FakeMastodon(Fake):
             return denied
         form = await request.post()
         media_id = str(len(self.media) + 500)
+        upload = form["file"]
+        if upload.content_type.startswith("video/"):
+            return self._video(media_id, form)
         self.media[media_id] = {"id": media_id, "type": "image", "description": form["description"],
-                                "size": len(form["file"].file.read())}
+                                "size": len(upload.file.read())}
         self.calls.append("POST media")
         return web.json_response(self.media[media_id])
+
+    def _video(self, media_id: str, form) -> web.Response:
+        """A video is processed after the upload: 202 with `url` null, as Mastodon answers (v2 media)."""
+        self.calls.append("POST media video")
+        data = form["file"].file.read()
+        if len(data) > self.video_size_limit:
+            return web.json_response({"error": "Validation failed: File file size must be less than 99 MB"},
+                                     status=422)
+        thumbnail = form.get("thumbnail")
+        self.media[media_id] = {"id": media_id, "type": "video", "url": None, "description": form["description"],
+                                "size": len(data), "mime_type": form["file"].content_type,
+                                "thumbnail": thumbnail.content_type if thumbnail is not None else None,
+                                "processing": self.processing_polls, "mp4": data[4:8] == b"ftyp"}
+        return web.json_response(self._media_entity(media_id), status=202)
+
+    def _media_entity(self, media_id: str) -> dict:
+        media = self.media[media_id]
+        done = not media.get("processing")
+        return {"id": media_id, "type": media["type"], "description": media["description"],
+                "url": f"https://mastodon.example/system/media/{media_id}.mp4" if done else None,
+                "preview_url": f"https://mastodon.example/system/media/{media_id}.jpg"}
+
+    async def get_media(self, request):
+        """206 while the video is being processed, 200 once it is (GET /api/v1/media/:id)."""
+        if (denied := self._denied(request)) is not None:
+            return denied
+        self.calls.append("GET media")
+        media = self.media.get(request.match_info["id"])
+        if media is None:
+            return web.json_response({"error": "Record not found"}, status=404)
+        if media.get("processing"):
+            media["processing"] -= 1
+            return web.json_response(self._media_entity(request.match_info["id"]), status=206)
+        return web.json_response(self._media_entity(request.match_info["id"]))
 
     async def context(self, request):
         if (denied := self._denied(request)) is not None:
@@ -363,7 +487,9 @@ class FakeMastodon(Fake):
     async def instance(self, request):
         return web.json_response({"domain": "mastodon.example", "configuration": {
             "statuses": {"max_characters": 1000, "characters_reserved_per_url": 23, "max_media_attachments": 4},
-            "media_attachments": {"image_size_limit": 16777216, "description_limit": 1500}}})
+            "media_attachments": {"image_size_limit": 16777216, "description_limit": 1500,
+                                  "video_size_limit": self.video_size_limit,
+                                  "supported_mime_types": ["image/jpeg", "image/png", "video/mp4", "video/webm"]}}})
 
 
 def mastodon_reply(n: int, text: str, visibility="public", note="") -> dict:
@@ -383,6 +509,7 @@ class FakeTelegram(Fake):
         self.messages: dict[int, dict] = {}
         self.updates: list[dict] = []
         self.next_id = 40
+        self.uploads: list[dict] = []  # what each sendVideo / sendMediaGroup carried (fields, files, media)
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -427,7 +554,37 @@ class FakeTelegram(Fake):
 
     async def m_sendMediaGroup(self, body):
         media = json.loads(body["media"])
+        if any(m.get("type") != "photo" for m in media):
+            return await self._video_group(body, media)
         return await self._send({"caption": media[0].get("caption")}, "photo", len(media))
+
+    def _received(self, body) -> dict:
+        """The form as sent: text fields as they are, files as (type, size)."""
+        return {k: (v.content_type, len(v.file.read())) if hasattr(v, "file") else v for k, v in body.items()}
+
+    async def m_sendVideo(self, body):
+        received = self._received(body)
+        self.uploads.append(received)
+        if not isinstance(received.get("video"), tuple):
+            return web.json_response({"ok": False, "error_code": 400, "description":
+                                      "Bad Request: there is no video in the request"}, status=400)
+        if received["video"][1] > 50 * 1024 * 1024:
+            return web.json_response({"ok": False, "error_code": 413, "description": "Request Entity Too Large"},
+                                     status=413)
+        return await self._send(body, "video")
+
+    async def _video_group(self, body, media):
+        """A media group with InputMediaVideo: every attach:// name must be a file of the request."""
+        received = self._received(body)
+        self.uploads.append({**received, "media": media})
+        named = [m["media"] for m in media] + [m["thumbnail"] for m in media if m.get("thumbnail")]
+        if any(not isinstance(received.get(n.removeprefix("attach://")), tuple) for n in named):
+            return web.json_response({"ok": False, "error_code": 400, "description":
+                                      "Bad Request: wrong file identifier/HTTP URL specified"}, status=400)
+        response = await self._send({"caption": media[0].get("caption")}, media[0]["type"], len(media))
+        for message, item in zip(json.loads(response.body).get("result") or [], media):
+            self.messages[message["message_id"]]["kind"] = item["type"]
+        return response
 
     async def m_editMessageText(self, body):
         message = self.messages[int(body["message_id"])]

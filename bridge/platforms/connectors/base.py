@@ -215,6 +215,8 @@ class Reason(enum.StrEnum):
     MANUAL_ROUTE = "manual_route"
     REPLY_GONE = "reply_gone"
     METRICS_UNAVAILABLE = "metrics_unavailable"
+    VIDEO_UNUSABLE = "video_unusable"
+    VIDEO_PROCESSING = "video_processing"
 
     @property
     def description(self) -> str:
@@ -243,6 +245,8 @@ REASON_TEXT = {
     Reason.MANUAL_ROUTE: "the platform has no publishing API: post the prepared text there by hand",
     Reason.REPLY_GONE: "the reply no longer exists on the platform",
     Reason.METRICS_UNAVAILABLE: "the platform's API gives no public figures for this post",
+    Reason.VIDEO_UNUSABLE: "the video could not be processed for the platform",
+    Reason.VIDEO_PROCESSING: "the platform is still processing the video; nothing was posted yet, sending is tried again",
 }
 
 # The aggregate figures a platform may report for a post, under one name each whatever the platform calls them.

@@ -26,6 +26,9 @@ from bridge.platforms.connectors.base import (
     TextUnit,
     metrics_of,
 )
+from bridge.platforms.connectors.bluesky_video import (
+    CAPTIONS_TOO_LARGE, VIDEO_BYTES, VIDEO_SECONDS, VIDEO_SERVICE, VideoService, captions_fit,
+)
 from bridge.platforms.connectors.bluesky_records import facets, mention_facet, post_url, thread_replies, tid
 from bridge.platforms.connectors.bluesky_xrpc import Xrpc, classify
 from bridge.platforms.connectors.cards import fetch_card
@@ -33,6 +36,7 @@ from bridge.platforms.connectors.counting import graphemes, utf8_bytes
 from bridge.platforms.connectors.http import Answer, call
 from bridge.platforms.connectors.images import fit_image, read_file
 from bridge.platforms.connectors.render import fit_text, with_warning
+from bridge.platforms.connectors.videos import NO_IMAGES_WITH_VIDEO, POLL_DELAYS, choose_video
 from bridge.convert.text import parse_text
 
 COLLECTION = "app.bsky.feed.post"
@@ -51,11 +55,13 @@ def bluesky_length(text: str) -> int:
 
 class BlueskyConnector(Connector):
     kind = "bluesky"
+    video_polls: tuple[float, ...] = POLL_DELAYS  # the waits while the video service processes (tests shorten them)
 
     def capabilities(self) -> Capabilities:
         return Capabilities(text_limit=300, text_unit=TextUnit.GRAPHEMES, byte_limit=3000, max_images=4,
                             image_max_bytes=IMAGE_BYTES, image_max_side=2000, link_cards=LinkCards.CLIENT,
-                            can_edit=False, idempotency=Idempotency.RECORD_KEY)
+                            can_edit=False, idempotency=Idempotency.RECORD_KEY, video=True,
+                            video_max_bytes=VIDEO_BYTES, video_max_seconds=VIDEO_SECONDS, video_captions=True)
 
     @functools.cached_property
     def xrpc(self) -> Xrpc:
@@ -69,12 +75,29 @@ class BlueskyConnector(Connector):
         notes = ["Bluesky cannot edit posts: later edits on the city's site do not reach Bluesky."]
         if shortened:
             notes.append("Shortened to fit; it links to the full post.")
+        choice = choose_video(post, self.capabilities())
+        images = () if choice.video else choice.images[:4]  # an embed is a video or images, not both
+        notes += list(choice.notes) + self._video_notes(choice)
         link = None if post.images or not urls else urls[0]
         if link:
             notes.append("Stadtbote builds the link card (title, description, image of the page).")
-        return Rendered(text, graphemes(text), 300, TextUnit.GRAPHEMES, shortened, post.images[:4], link,
-                        tuple(notes), {"facets": found, "mentions": mentions, "langs": [post.language],
-                                       "created_at": _created(post.published_at or self.clock())})
+        extra = {"facets": found, "mentions": mentions, "langs": [post.language],
+                 "created_at": _created(post.published_at or self.clock())}
+        if choice.video is not None:
+            extra["video"] = choice.video
+        return Rendered(text, graphemes(text), 300, TextUnit.GRAPHEMES, shortened, images, link, tuple(notes), extra)
+
+    @staticmethod
+    def _video_notes(choice) -> list[str]:
+        if choice.video is None:
+            return []
+        return ([NO_IMAGES_WITH_VIDEO] if choice.images else []) + ([] if captions_fit(choice.video)
+                                                                    else [CAPTIONS_TOO_LARGE])
+
+    def video_service(self, xrpc: Xrpc) -> VideoService:
+        """The video service (`video_service`, default video.bsky.app), with our PDS as the upload's audience."""
+        pds = (self.account.session or {}).get("pds") or self.platform.api_base
+        return VideoService(xrpc, self.secret("video_service") or VIDEO_SERVICE, pds, self.video_polls)
 
     async def publish(self, rendered: Rendered, handle: str) -> Result:
         xrpc = self.xrpc
@@ -120,6 +143,8 @@ class BlueskyConnector(Connector):
         return resolved
 
     async def _embed(self, xrpc: Xrpc, rendered: Rendered) -> dict | Result | None:
+        if rendered.extra.get("video") is not None:
+            return await self.video_service(xrpc).embed(rendered.extra["video"], rendered.extra["langs"][0])
         if rendered.images:
             images = []
             for image in rendered.images:

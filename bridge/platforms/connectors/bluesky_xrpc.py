@@ -52,6 +52,17 @@ def classify(answer: Answer, now: datetime, *, write: bool) -> Result | None:
     return Result(Outcome.REJECTED, Reason.REJECTED, f"{error or 'HTTP ' + str(answer.status)}: {message}".strip(": "))
 
 
+def pds_endpoint(did_doc: Any) -> str | None:
+    """The `#atproto_pds` service of the account's DID document: the PDS itself (bsky.social is only the
+    entryway in front of many), which services like the video service know it by."""
+    services = did_doc.get("service") if isinstance(did_doc, dict) else None
+    for service in services if isinstance(services, list) else []:
+        if isinstance(service, dict) and str(service.get("id", "")).endswith("#atproto_pds"):
+            endpoint = service.get("serviceEndpoint")
+            return endpoint if isinstance(endpoint, str) and endpoint.startswith(("https://", "http://")) else None
+    return None
+
+
 class Xrpc:
     def __init__(self, http, base: str, identifier: str, password: str, account: AccountState, clock):
         self.http, self.base, self.identifier, self.password = http, base.rstrip("/"), identifier, password
@@ -89,7 +100,10 @@ class Xrpc:
         data = answer.data if isinstance(answer.data, dict) else {}
         if not data.get("accessJwt") or not data.get("did"):
             return Result(Outcome.UNAVAILABLE, Reason.MALFORMED_RESPONSE, nsid)
+        pds = pds_endpoint(data.get("didDoc")) or (self.account.session or {}).get("pds")
         self.account.session = {k: data.get(k) for k in ("did", "handle", "accessJwt", "refreshJwt")}
+        if pds:
+            self.account.session["pds"] = pds
         self.account.token_expires_at = jwt_expiry(data.get("refreshJwt") or "")
         return None
 

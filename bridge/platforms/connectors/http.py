@@ -35,13 +35,16 @@ class Answer:
 
 
 async def call(http: GuardedSession, method: str, url: str, *, headers: Mapping[str, str] | None = None,
-               json_body: Any = None, body: bytes | None = None, content_type: str | None = None) -> Answer:
+               json_body: Any = None, body: bytes | None = None, content_type: str | None = None,
+               timeout: float | None = None) -> Answer:
     sent = {"Accept": "application/json", **(headers or {})}
     if json_body is not None:
         body, content_type = json.dumps(json_body).encode(), "application/json"
     if content_type:
         sent["Content-Type"] = content_type
-    result = await http.request(method, url, headers=sent, body=body, follow_redirects=False, max_body=MAX_ANSWER)
+    longer = {"timeout": timeout} if timeout is not None else {}  # only uploads ask for more than the policy's
+    result = await http.request(method, url, headers=sent, body=body, follow_redirects=False, max_body=MAX_ANSWER,
+                                **longer)
     if isinstance(result, RequestFailed):
         return Answer(failure=result)
     if not result.body:

@@ -24,6 +24,7 @@ from bridge.platforms.connectors.base import (
     ReplyBatch,
     Result,
     TextUnit,
+    VideoView,
     metrics_of,
     poll_votes,
 )
@@ -32,8 +33,14 @@ from bridge.platforms.connectors.http import Answer, call, multipart, retry_afte
 from bridge.platforms.connectors.images import fit_image, read_file
 from bridge.platforms.connectors.render import fit_text
 from bridge.platforms.connectors.mastodon_replies import context_replies
+from bridge.platforms.connectors.videos import (
+    NO_IMAGES_WITH_VIDEO, POLL_DELAYS, choose_video, upload_seconds, wait_for,
+)
 
 KEY_LIFETIME = timedelta(minutes=55)  # Mastodon keeps an Idempotency-Key for 1 h; stay clear of the edge
+VIDEO_BYTES = 103_809_024  # Mastodon's default video_size_limit (99 MB) when the server does not say
+NO_CAPTIONS = ("Mastodon has no captions for videos: the video's description goes along; the captions are on the "
+               "city's page.")
 
 
 MASTODON_METRICS = {"favourites_count": "likes", "reblogs_count": "reposts",
@@ -71,6 +78,7 @@ def _reset(answer: Answer, now):
 
 class MastodonConnector(Connector):
     kind = "mastodon"
+    video_polls: tuple[float, ...] = POLL_DELAYS  # the waits while the server processes a video (tests shorten them)
 
     def capabilities(self) -> Capabilities:
         limits = self.account.limits
@@ -79,7 +87,9 @@ class MastodonConnector(Connector):
                             max_images=int(limits.get("max_media_attachments", 4)),
                             image_max_bytes=int(limits.get("image_size_limit", 16_777_216)), image_max_side=4096,
                             alt_limit=int(limits.get("description_limit", 1500)), link_cards=LinkCards.SERVER,
-                            idempotency=Idempotency.KEY, content_warning=True)
+                            idempotency=Idempotency.KEY, content_warning=True,
+                            video=bool(limits.get("mp4_video", True)),
+                            video_max_bytes=int(limits.get("video_size_limit", VIDEO_BYTES)))
 
     def _headers(self, **extra) -> dict:
         return {"Authorization": f"Bearer {self.secret('access_token', '')}", **extra}
@@ -97,13 +107,20 @@ class MastodonConnector(Connector):
         text, shortened = fit_text(post.text, post.permalink, count, budget)
         notes = ["Shortened to fit; it links to the full post."] if shortened else []
         extra = {"spoiler_text": post.spoiler_text, "language": post.language}
+        choice = choose_video(post, caps)
+        images = choice.images[:caps.max_images]
+        if choice.video is not None:  # a status has one video or images, never both
+            extra["video"], images = choice.video, ()
+            notes += [NO_CAPTIONS] if choice.video.captions_path else []
+            notes += [NO_IMAGES_WITH_VIDEO] if choice.images else []
+        notes += choice.notes
         if post.poll is not None:
             extra["poll"] = self._poll(post.poll, bool(post.images))
             notes.append("Mastodon gets its own poll; its votes are counted there and shown apart from ours."
                          if extra["poll"] else "The poll goes as a link: it does not fit this server's poll limits "
                          "or the post has images.")
         return Rendered(text, count(text) + len(post.spoiler_text), caps.text_limit, TextUnit.CHARACTERS, shortened,
-                        post.images[:caps.max_images], None, tuple(notes), extra)
+                        images, None, tuple(notes), extra)
 
     def _poll(self, poll: PollView, with_images: bool) -> dict | None:
         """`poll[...]` of POST /api/v1/statuses within the server's announced limits; a status cannot have
@@ -118,6 +135,11 @@ class MastodonConnector(Connector):
 
     async def publish(self, rendered: Rendered, handle: str) -> Result:
         media_ids = []
+        if rendered.extra.get("video") is not None:
+            uploaded = await self._upload_video(rendered.extra["video"])
+            if isinstance(uploaded, Result):
+                return uploaded
+            media_ids.append(uploaded)
         for image in rendered.images:
             uploaded = await self._upload(image)
             if isinstance(uploaded, Result):
@@ -159,6 +181,43 @@ class MastodonConnector(Connector):
         failure = classify(answer, self.clock(), write=False)  # an unattached upload creates no post
         media_id = answer.data.get("id") if failure is None and isinstance(answer.data, dict) else None
         return str(media_id) if media_id else (failure or Result(Outcome.UNAVAILABLE, Reason.MALFORMED_RESPONSE))
+
+    async def _upload_video(self, video: VideoView) -> str | Result:
+        """`POST /api/v2/media` with the description and the poster frame as its thumbnail; a video is processed
+        after the answer (202), and a status can only take it once `GET /api/v1/media/:id` says 200."""
+        caps = self.capabilities()
+        raw = read_file(video.path)
+        if raw is None:
+            return Result(Outcome.REJECTED, Reason.VIDEO_UNUSABLE, video.path.rsplit("/", 1)[-1])
+        files = {"file": ("video.mp4", video.mime_type, raw)}
+        poster = read_file(video.poster_path) if video.poster_path else None
+        thumbnail = fit_image(poster, caps.image_max_bytes, caps.image_max_side) if poster else None
+        if thumbnail is not None:
+            files["thumbnail"] = ("poster.jpg" if thumbnail.mime_type == "image/jpeg" else "poster.png",
+                                  thumbnail.mime_type, thumbnail.data)
+        body, content_type = multipart({"description": video.description[:caps.alt_limit or 1500]}, files)
+        answer = await call(self.http, "POST", self._url("/api/v2/media"), body=body, content_type=content_type,
+                            headers=self._headers(), timeout=upload_seconds(self.http, len(body)))
+        failure = classify(answer, self.clock(), write=False)  # an unattached upload creates no post
+        media_id = answer.data.get("id") if failure is None and isinstance(answer.data, dict) else None
+        if not media_id:
+            return failure or Result(Outcome.UNAVAILABLE, Reason.MALFORMED_RESPONSE, "no media id")
+        if answer.status == 200 and answer.data.get("url"):
+            return str(media_id)
+        processed = await wait_for(lambda: self._processed(str(media_id)), self.video_polls)
+        if processed is None:  # no status was created: trying again later is safe
+            return Result(Outcome.UNAVAILABLE, Reason.VIDEO_PROCESSING, f"media {media_id}",
+                          retry_at=self.clock() + timedelta(minutes=2))
+        return processed
+
+    async def _processed(self, media_id: str) -> str | Result | None:
+        """The media id once processed (200), None while processing (206), or why it cannot be had."""
+        answer = await call(self.http, "GET", self._url(f"/api/v1/media/{media_id}"), headers=self._headers())
+        failure = classify(answer, self.clock(), write=False)
+        if failure is not None:
+            return Result(Outcome.REJECTED, Reason.VIDEO_UNUSABLE, failure.detail) \
+                if failure.outcome in (Outcome.REJECTED, Outcome.NOT_FOUND) else failure
+        return media_id if answer.status == 200 else None
 
     def answer_length(self, text: str) -> int:
         return characters(text, self.capabilities().url_weight)
@@ -253,7 +312,11 @@ def instance_limits(instance: dict) -> dict:
              "characters_reserved_per_url": statuses.get("characters_reserved_per_url"),
              "max_media_attachments": statuses.get("max_media_attachments"),
              "image_size_limit": media.get("image_size_limit"), "description_limit": media.get("description_limit"),
+             "video_size_limit": media.get("video_size_limit"),
              "poll_max_options": polls.get("max_options"),
              "poll_max_characters_per_option": polls.get("max_characters_per_option"),
              "poll_min_expiration": polls.get("min_expiration"), "poll_max_expiration": polls.get("max_expiration")}
-    return {k: int(v) for k, v in found.items() if isinstance(v, int) and not isinstance(v, bool) and v > 0}
+    limits = {k: int(v) for k, v in found.items() if isinstance(v, int) and not isinstance(v, bool) and v > 0}
+    if isinstance(media.get("supported_mime_types"), list):  # a server without MP4 gets the poster and the link
+        limits["mp4_video"] = "video/mp4" in media["supported_mime_types"]
+    return limits

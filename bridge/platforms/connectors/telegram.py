@@ -24,16 +24,22 @@ from bridge.platforms.connectors.base import (
     ReplyBatch,
     Result,
     TextUnit,
+    VideoView,
 )
 from bridge.platforms.connectors.counting import utf16_units
 from bridge.platforms.connectors.http import Answer, call, multipart, short, transport_result
 from bridge.platforms.connectors.images import fit_image, read_file
 from bridge.platforms.connectors.render import fit_text, telegram_html, with_warning
 from bridge.platforms.connectors.telegram_updates import updates_to_replies
+from bridge.platforms.connectors.videos import choose_video, upload_seconds
 
 DELETE_WINDOW = timedelta(hours=48)
 PHOTO_BYTES = 10_000_000
 NOT_MODIFIED = "message is not modified"
+VIDEO_BYTES = 50_000_000  # what a bot may upload (Bot API: "up to 50 MB")
+THUMBNAIL_BYTES, THUMBNAIL_SIDE = 200_000, 320  # Bot API: a JPEG under 200 kB, at most 320 px each way
+NO_VIDEO_TEXT = ("Telegram videos have no description or captions: both are on the city's page, which the post "
+                 "links to.")
 
 
 def classify(answer: Answer, now: datetime, *, write: bool) -> Result | None:
@@ -62,44 +68,67 @@ class TelegramConnector(Connector):
         return Capabilities(text_limit=4096, text_unit=TextUnit.UTF16, caption_limit=1024, max_images=10,
                             image_max_bytes=PHOTO_BYTES, image_max_side=2560, alt_text=False,
                             link_cards=LinkCards.SERVER, delete_window=DELETE_WINDOW,
-                            replies_readable=bool(self.secret("discussion_chat_id")))
+                            replies_readable=bool(self.secret("discussion_chat_id")),
+                            video=True, video_max_bytes=VIDEO_BYTES)
 
     def _url(self, method: str) -> str:
         return f"{self.platform.api_base.rstrip('/')}/bot{self.secret('bot_token', '')}/{method}"
 
-    async def _call(self, method: str, *, write: bool, json_body=None, body=None, content_type=None):
+    async def _call(self, method: str, *, write: bool, json_body=None, body=None, content_type=None, timeout=None):
         answer = await call(self.http, "POST", self._url(method), json_body=json_body, body=body,
-                            content_type=content_type)
+                            content_type=content_type, timeout=timeout)
         return answer, classify(answer, self.clock(), write=write)
 
     def render(self, post: PostView) -> Rendered:
-        limit = 1024 if post.images else 4096
+        choice = choose_video(post, self.capabilities())
+        images = choice.images[:9 if choice.video else 10]  # a media group holds ten items
+        limit = 1024 if images or choice.video else 4096
         plain, shortened = fit_text(with_warning(post), post.permalink, utf16_units, limit)
-        notes = []
-        if post.images:
+        notes = list(choice.notes)
+        if images:
             notes.append("Telegram photos have no alt text: the image descriptions are not sent.")
+        if choice.video is not None:
+            notes.append(NO_VIDEO_TEXT)
+        if images:
             notes.append("With images the text is a caption of at most 1024 characters.")
+        elif choice.video is not None:
+            notes.append("With a video the text is a caption of at most 1024 characters.")
         if shortened:
             notes.append("Shortened to fit; it links to the full post.")
         notes.append("Telegram lets bots delete messages only within 48 hours.")
+        extra = {"plain": plain, **({"video": choice.video} if choice.video else {})}
         return Rendered(telegram_html(plain), utf16_units(plain), limit, TextUnit.UTF16, shortened,
-                        post.images[:10], None, tuple(notes), {"plain": plain})
+                        images, None, tuple(notes), extra)
 
     async def publish(self, rendered: Rendered, handle: str) -> Result:
         chat = self.secret("chat_id", "")
+        if rendered.extra.get("video") is not None:
+            return await self._publish_video(rendered, chat, rendered.extra["video"])
         if not rendered.images:
             answer, failure = await self._call("sendMessage", write=True, json_body={
                 "chat_id": chat, "text": rendered.text, "parse_mode": "HTML"})
             return failure or self._sent(answer, caption=False)
-        photos = []
-        for image in rendered.images:
-            fitted = _photo(image)
-            if fitted is None:
-                return Result(Outcome.REJECTED, Reason.IMAGE_UNUSABLE, image.path.rsplit("/", 1)[-1])
-            photos.append(fitted)
+        photos = _photos(rendered.images)
+        if isinstance(photos, Result):
+            return photos
         body, content_type = _photo_body(chat, rendered.text, photos)
         method = "sendPhoto" if len(photos) == 1 else "sendMediaGroup"
         answer, failure = await self._call(method, write=True, body=body, content_type=content_type)
+        return failure or self._sent(answer, caption=True)
+
+    async def _publish_video(self, rendered: Rendered, chat: str, video: VideoView) -> Result:
+        """`sendVideo` (streamable, with its size, length and the poster frame as thumbnail); with images a
+        `sendMediaGroup` whose first item is the video (InputMediaVideo) and carries the caption."""
+        raw = read_file(video.path)
+        if raw is None:
+            return Result(Outcome.REJECTED, Reason.VIDEO_UNUSABLE, video.path.rsplit("/", 1)[-1])
+        photos = _photos(rendered.images)
+        if isinstance(photos, Result):
+            return photos
+        body, content_type = _video_body(chat, rendered.text, video, raw, _thumbnail(video), photos)
+        method = "sendMediaGroup" if photos else "sendVideo"
+        answer, failure = await self._call(method, write=True, body=body, content_type=content_type,
+                                           timeout=upload_seconds(self.http, len(body)))
         return failure or self._sent(answer, caption=True)
 
     def _sent(self, answer: Answer, *, caption: bool) -> Result:
@@ -194,6 +223,16 @@ def _photo(image: ImageView):
     return fit_image(raw, PHOTO_BYTES, 2560, ("image/jpeg",)) if raw else None
 
 
+def _photos(images) -> list | Result:
+    photos = []
+    for image in images:
+        fitted = _photo(image)
+        if fitted is None:
+            return Result(Outcome.REJECTED, Reason.IMAGE_UNUSABLE, image.path.rsplit("/", 1)[-1])
+        photos.append(fitted)
+    return photos
+
+
 def _photo_body(chat: str, caption: str, photos) -> tuple[bytes, str]:
     files = {f"p{i}": (f"p{i}.jpg", "image/jpeg", p.data) for i, p in enumerate(photos)}
     if len(photos) == 1:
@@ -201,6 +240,27 @@ def _photo_body(chat: str, caption: str, photos) -> tuple[bytes, str]:
                          {"photo": files["p0"]})
     media = [{"type": "photo", "media": f"attach://p{i}", **({"caption": caption, "parse_mode": "HTML"} if i == 0 else {})}
              for i in range(len(photos))]
+    return multipart({"chat_id": chat, "media": json.dumps(media)}, files)
+
+
+def _thumbnail(video: VideoView):
+    raw = read_file(video.poster_path) if video.poster_path else None
+    return fit_image(raw, THUMBNAIL_BYTES, THUMBNAIL_SIDE, ("image/jpeg",)) if raw else None
+
+
+def _video_body(chat: str, caption: str, video: VideoView, raw: bytes, thumbnail, photos) -> tuple[bytes, str]:
+    shape = {"width": video.width, "height": video.height, "duration": max(1, round(video.duration_ms / 1000)),
+             "supports_streaming": True}
+    files = {"video": ("video.mp4", video.mime_type, raw)}
+    if thumbnail is not None:  # a thumbnail can only be a new upload, named by attach://
+        files["poster"] = ("poster.jpg", "image/jpeg", thumbnail.data)
+        shape["thumbnail"] = "attach://poster"
+    if not photos:
+        fields = {k: json.dumps(v) if isinstance(v, bool) else str(v) for k, v in shape.items()}
+        return multipart({"chat_id": chat, "caption": caption, "parse_mode": "HTML", **fields}, files)
+    files.update({f"p{i}": (f"p{i}.jpg", "image/jpeg", p.data) for i, p in enumerate(photos)})
+    media = [{"type": "video", "media": "attach://video", "caption": caption, "parse_mode": "HTML", **shape}]
+    media += [{"type": "photo", "media": f"attach://p{i}"} for i in range(len(photos))]
     return multipart({"chat_id": chat, "media": json.dumps(media)}, files)
 
 

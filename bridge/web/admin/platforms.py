@@ -27,6 +27,7 @@ FIELD_LABELS = {
     "access_token": N_("Access token"), "refresh_token": N_("Refresh token"), "client_id": N_("Client ID"),
     "client_secret": N_("Client secret"), "app_password": N_("App password"), "handle": N_("Handle"),
     "appview": N_("Address for reading replies (optional)"), "bot_token": N_("Bot token"),
+    "video_service": N_("Address of the video service (optional)"),
     "chat_id": N_("Channel (@name or numeric id)"), "discussion_chat_id": N_("Discussion group (optional)"),
     "page_id": N_("Page id"), "ig_user_id": N_("Instagram account id"), "threads_user_id": N_("Threads account id"),
     "organization_id": N_("Organisation id"), "linkedin_version": N_("API version (YYYYMM, optional)"),
