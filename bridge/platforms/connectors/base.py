@@ -104,6 +104,7 @@ class Capabilities:
     video_max_bytes: int | None = None
     video_max_seconds: int | None = None
     video_captions: bool = False  # the platform takes a captions file (YouTube); else the description only
+    requires_video: bool = False  # a post without a video cannot go there (YouTube)
 
 
 @dataclass(frozen=True)
@@ -215,6 +216,7 @@ class Reason(enum.StrEnum):
     MANUAL_ROUTE = "manual_route"
     REPLY_GONE = "reply_gone"
     METRICS_UNAVAILABLE = "metrics_unavailable"
+    VIDEO_REQUIRED = "video_required"
 
     @property
     def description(self) -> str:
@@ -243,6 +245,7 @@ REASON_TEXT = {
     Reason.MANUAL_ROUTE: "the platform has no publishing API: post the prepared text there by hand",
     Reason.REPLY_GONE: "the reply no longer exists on the platform",
     Reason.METRICS_UNAVAILABLE: "the platform's API gives no public figures for this post",
+    Reason.VIDEO_REQUIRED: "the platform takes only videos: this post has none",
 }
 
 # The aggregate figures a platform may report for a post, under one name each whatever the platform calls them.
