@@ -101,8 +101,9 @@ class YouTubeConnector(Connector):
 
     @property
     def privacy(self) -> str:
-        chosen = str(self.secret("privacy_status") or "public")
-        return chosen if chosen in PRIVACY else "public"
+        """As configured (default public); a value YouTube does not know is taken as private, never as more open."""
+        chosen = str(self.secret("privacy_status") or "public").strip().lower()
+        return chosen if chosen in PRIVACY else "private"
 
     def render(self, post: PostView) -> Rendered:
         text = with_warning(post).translate(ANGLES)
@@ -114,10 +115,6 @@ class YouTubeConnector(Connector):
         video = post.videos[0] if post.videos else None
         title = title_of(with_warning(post), video.description if video else "")
         notes = ["YouTube gets the video with the post's first line as its title and the text as its description."]
-        if len(post.videos) > 1:
-            notes.append("YouTube takes one video per upload: only the first video is sent.")
-        if post.own_images:
-            notes.append("Images do not go to YouTube.")
         if video is not None and video.captions_path:
             notes.append("The captions become a caption track on YouTube.")
         if shortened:
