@@ -61,6 +61,7 @@ class FakeYouTube(Fake):
         self.puts: list[dict] = []  # every PUT to an upload session: Content-Range and size
         self.page_size = 100
         self.drops = 0  # PUTs still to break halfway
+        self.comments_disabled: set[str] = set()
         self.consent = OAuthConsent(self._granted)
 
     def app(self) -> web.Application:
@@ -70,6 +71,7 @@ class FakeYouTube(Fake):
         app.router.add_post("/upload/youtube/v3/videos", self.open_upload)
         app.router.add_put("/upload/youtube/v3/videos", self.put_bytes)
         app.router.add_post("/upload/youtube/v3/captions", self.insert_captions)
+        app.router.add_get("/youtube/v3/captions", self.list_captions)
         app.router.add_get("/youtube/v3/videos", self.list_videos)
         app.router.add_put("/youtube/v3/videos", self.update_video)
         app.router.add_delete("/youtube/v3/videos", self.delete_video)
@@ -234,6 +236,17 @@ class FakeYouTube(Fake):
         self.calls.append("captions")
         return web.json_response({"kind": "youtube#caption", "id": caption["id"], "snippet": snippet})
 
+    async def list_captions(self, request):
+        if (denied := self._denied(request)) is not None:
+            return denied
+        video = request.query.get("videoId", "")
+        if video not in self.videos:
+            return google_error(404, "videoNotFound", "The video identified by the videoId parameter could not be "
+                                                      "found.")
+        self.calls.append("captions.list")
+        return web.json_response({"kind": "youtube#captionListResponse", "items": [
+            {"kind": "youtube#caption", "id": c["id"]} for c in self.captions if c["snippet"]["videoId"] == video]})
+
     async def list_videos(self, request):
         if (denied := self._denied(request)) is not None:
             return denied
@@ -296,6 +309,9 @@ class FakeYouTube(Fake):
         if set(request.query.get("part", "").split(",")) != {"snippet", "replies"}:
             return google_error(400, "invalidParameter", "part=snippet,replies expected")
         video = request.query.get("videoId", "")
+        if video in self.comments_disabled:
+            return google_error(403, "commentsDisabled", "The video identified by the videoId parameter has "
+                                                         "disabled comments.")
         if video not in self.threads and video not in self.videos:
             return google_error(404, "videoNotFound", "The video identified by the videoId parameter could not be "
                                                       "found.")

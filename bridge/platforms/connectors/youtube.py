@@ -161,14 +161,30 @@ class YouTubeConnector(Connector):
         video_id = uploaded.get("id")
         if not video_id:
             return Result(Outcome.UNKNOWN, Reason.MALFORMED_RESPONSE, "no video id")
-        remote = Remote(str(video_id), watch_url(str(video_id)))
-        if not video.captions_path:
+        return await self._with_captions(str(video_id), rendered, known=False)
+
+    async def _with_captions(self, video_id: str, rendered: Rendered, known: bool) -> Result:
+        """SENT for the uploaded video, its captions added as a track. The video is up whatever happens to the
+        captions: it stays sent, and the editor learns what is missing. `known`: the video was found again
+        after an unknown outcome, so a track may be there already."""
+        remote = Remote(video_id, watch_url(video_id))
+        video = rendered.extra.get("video")
+        if video is None or not video.captions_path:
             return Result(Outcome.SENT, remote=remote)
-        captions = await self._captions(str(video_id), video.captions_path, rendered.extra.get("language") or "de")
-        if isinstance(captions, Result):  # the video is up: it stays sent, the editor learns what is missing
+        captions = await self._existing_captions(video_id) if known else None
+        if not captions:
+            captions = await self._captions(video_id, video.captions_path, rendered.extra.get("language") or "de")
+        if isinstance(captions, Result):
             return Result(Outcome.SENT, captions.reason, f"captions not added: {captions.description}",
                           remote=Remote(remote.id, remote.url, {"captions": None}))
         return Result(Outcome.SENT, remote=Remote(remote.id, remote.url, {"captions": captions}))
+
+    async def _existing_captions(self, video_id: str) -> str | Result | None:
+        answer = await self._call("GET", self._api("captions", part="id", videoId=video_id), write=False)
+        if isinstance(answer, Result):
+            return answer
+        items = answer.data.get("items") if isinstance(answer.data, dict) else None
+        return str(items[0].get("id")) if isinstance(items, list) and items and isinstance(items[0], dict) else None
 
     async def _send_bytes(self, session_uri: str, data: bytes, mime: str) -> dict | Result:
         """PUT the bytes; after a broken PUT ask how far the upload got and send the rest."""
@@ -242,7 +258,7 @@ class YouTubeConnector(Connector):
                 continue
             video_id = (snippet.get("resourceId") or {}).get("videoId")
             if video_id:
-                return Result(Outcome.SENT, remote=Remote(str(video_id), watch_url(str(video_id))))
+                return await self._with_captions(str(video_id), rendered, known=True)
         return absent(since, self.clock())
 
     async def edit(self, remote: Remote, rendered: Rendered) -> Result:

@@ -59,6 +59,8 @@ def classify(answer: Answer, now: datetime, *, write: bool) -> Result | None:
     if 200 <= answer.status < 300:
         return None
     text = message or reason or f"HTTP {answer.status}"
+    if reason == "commentsDisabled":  # the channel turned comments off for this video: nothing to read
+        return Result(Outcome.UNSUPPORTED, Reason.REPLIES_UNAVAILABLE, text)
     if answer.status == 401 or reason in AUTH_REASONS or reason == "invalid_grant":
         return Result(Outcome.AUTH_FAILED, Reason.INVALID_CREDENTIALS, text)
     if answer.status in (404, 410):

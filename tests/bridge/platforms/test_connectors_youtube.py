@@ -97,6 +97,10 @@ async def test_an_unknown_outcome_is_reconciled_by_the_marker_among_the_uploads(
     assert lost.outcome is Outcome.UNKNOWN
     found = await connector.reconcile("h", rendered, since)
     assert found.outcome is Outcome.SENT and found.remote.id != other.remote.id
+    # The answer that never came also kept the captions back: they are added now, once.
+    assert [c["snippet"]["videoId"] for c in fake.captions] == [other.remote.id, found.remote.id]
+    assert (await connector.reconcile("h", rendered, since)).remote.id == found.remote.id
+    assert len(fake.captions) == 2 and fake.calls.count("captions.list") == 2
     assert marker((1795305355000 << 16) | 7) in fake.videos[found.remote.id]["snippet"]["description"]
     missing = connector.render(view("Nie angekommen", post_id=99, videos=[video]))
     assert (await connector.reconcile("h2", missing, since)).outcome is Outcome.UNKNOWN  # the listing may lag
@@ -136,6 +140,9 @@ async def test_comments_and_their_replies_come_back_without_opt_outs_or_our_own(
     assert fake.calls.count("commentThreads") == 2
     fake.threads[video][2]["snippet"]["totalReplyCount"] = 5  # the thread carries only some of its replies
     assert not (await youtube(fake).fetch_replies(Remote(video))).complete
+    fake.comments_disabled.add(video)
+    disabled = await youtube(fake).fetch_replies(Remote(video))
+    assert disabled.result.outcome is Outcome.UNSUPPORTED and not disabled.replies
 
 
 async def test_an_answer_goes_into_the_comments_thread_and_is_found_after_a_timeout(fake):
