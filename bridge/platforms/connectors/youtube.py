@@ -42,7 +42,7 @@ from bridge.platforms.connectors.base import (
 from bridge.platforms.connectors.counting import utf8_bytes
 from bridge.platforms.connectors.http import Answer
 from bridge.platforms.connectors.images import read_file
-from bridge.platforms.connectors.lookup import CLOCK_SLACK, absent, same_text, uncertain
+from bridge.platforms.connectors.lookup import absent, find_post, uncertain
 from bridge.platforms.connectors.meta_media import has_opt_out
 from bridge.platforms.connectors.render import fit_text, with_warning
 from bridge.platforms.connectors.tokens import when
@@ -345,15 +345,12 @@ class YouTubeConnector(Connector):
                                                    textFormat="plainText"), write=False)
         if isinstance(answer, Result):
             return uncertain(answer)
-        for item in (answer.data.get("items") if isinstance(answer.data, dict) else None) or []:
-            snippet = item.get("snippet") if isinstance(item, dict) else None
-            if not isinstance(snippet, dict) or not same_text(snippet.get("textOriginal") or "", rendered.text):
-                continue
-            created = when(snippet.get("publishedAt"))
-            if since is None or created is None or created >= since - CLOCK_SLACK:
-                return Result(Outcome.SENT, remote=Remote(str(item.get("id")),
-                                                          f"{watch_url(target.root.id)}&lc={item.get('id')}"))
-        return absent(since, self.clock())
+        items = answer.data.get("items") if isinstance(answer.data, dict) else None
+        remote = find_post(items or [], rendered.text, since,
+                           lambda i: str((i.get("snippet") or {}).get("textOriginal") or ""),
+                           lambda i: when((i.get("snippet") or {}).get("publishedAt")),
+                           lambda i: Remote(str(i.get("id")), f"{watch_url(target.root.id)}&lc={i.get('id')}"))
+        return Result(Outcome.SENT, remote=remote) if remote else absent(since, self.clock())
 
     async def check_credentials(self) -> Result:
         self.account.limits.pop("uploads", None)  # asked afresh: the admin may have connected another channel

@@ -17,9 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bridge.platforms.connectors.base import AccountState, Outcome, Reason, Result
 from bridge.platforms.connectors.http import Answer, call, retry_after, short, transport_result
-from bridge.platforms.connectors.tokens import fingerprint, when
+from bridge.platforms.connectors.x_api import XAuth
 
-EARLY = timedelta(minutes=5)  # refresh a little before the hour is over
 DAILY_QUOTA = ("quotaExceeded", "dailyLimitExceeded", "uploadLimitExceeded")
 BRIEF_LIMITS = ("rateLimitExceeded", "userRateLimitExceeded", "RATE_LIMIT_EXCEEDED")
 AUTH_REASONS = ("authError", "unauthorized", "forbidden", "insufficientPermissions", "youtubeSignupRequired")
@@ -68,28 +67,14 @@ def classify(answer: Answer, now: datetime, *, write: bool) -> Result | None:
     return Result(Outcome.REJECTED, Reason.REJECTED, text)
 
 
-class YouTubeAuth:
-    """The current access token; refreshed when it is (nearly) expired, missing, or Google refused it."""
+class YouTubeAuth(XAuth):
+    """X's token dance (the session seeded from the config, refreshed when (nearly) expired, missing, or refused
+    with a 401, then one repeat); only Google's token endpoint and its client authentication differ. Calls
+    take whole URLs (the API and the upload host differ)."""
 
     def __init__(self, http, oauth_base: str, account: AccountState, credentials, clock) -> None:
-        self.http, self.oauth_base, self.account, self.credentials, self.clock = \
-            http, oauth_base.rstrip("/"), account, credentials, clock
-
-    def session(self) -> dict:
-        configured = f"{self.credentials('access_token', '')}|{self.credentials('refresh_token', '')}"
-        session = self.account.session if isinstance(self.account.session, dict) else {}
-        if session.get("seed") != fingerprint(configured):  # the admin reconnected: start from the config
-            session = {"seed": fingerprint(configured), "access_token": self.credentials("access_token", ""),
-                       "refresh_token": self.credentials("refresh_token")}
-            self.account.session = session
-        return session
-
-    async def token(self) -> str | Result:
-        session = self.session()
-        expires = when(session.get("expires_at"))
-        if session.get("access_token") and (expires is None or expires - self.clock() > EARLY):
-            return str(session["access_token"])
-        return await self.refresh()
+        super().__init__(http, "", account, credentials, clock)
+        self.oauth_base = oauth_base.rstrip("/")
 
     async def refresh(self) -> str | Result:
         session = self.session()
@@ -112,19 +97,4 @@ class YouTubeAuth:
         session.update(access_token=str(data["access_token"]),
                        refresh_token=str(data.get("refresh_token") or session["refresh_token"]),
                        expires_at=(now + timedelta(seconds=seconds)).isoformat())
-        # The admin page shows the refresh token's life, not the hour of an access token: nothing to show here.
         return str(data["access_token"])
-
-    async def request(self, method: str, url: str, **kwargs) -> Answer | Result:
-        """One call; a 401 is answered by one refresh and one repeat (a 401 means nothing was carried out,
-        so repeating it cannot upload twice)."""
-        extra = kwargs.pop("headers", {})
-        for attempt in (1, 2):
-            token = await (self.token() if attempt == 1 else self.refresh())
-            if isinstance(token, Result):
-                return token
-            answer = await call(self.http, method, url, headers={"Authorization": f"Bearer {token}", **extra},
-                                **kwargs)
-            if answer.status != 401 or attempt == 2 or not self.session().get("refresh_token"):
-                return answer
-        return answer

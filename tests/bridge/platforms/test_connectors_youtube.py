@@ -41,7 +41,8 @@ async def test_a_video_post_is_uploaded_with_title_description_and_a_caption_tra
     connector = youtube(fake, privacy_status="unlisted")
     post = view("Neujahrsgruß der Bürgermeisterin <live>\nAlles Gute für 2027!", videos=[video])
     rendered = connector.render(post)
-    assert rendered.fits and not rendered.images and rendered.extra["title"] == "Neujahrsgruß der Bürgermeisterin ‹live›"
+    assert rendered.fits and not rendered.images
+    assert rendered.extra["title"] == "Neujahrsgruß der Bürgermeisterin ‹live›"
     result = await connector.publish(rendered, "h")
     assert result.outcome is Outcome.SENT, result.description
     uploaded = fake.videos[result.remote.id]

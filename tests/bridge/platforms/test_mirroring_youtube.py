@@ -50,8 +50,8 @@ async def bridge(make_config, sessions_only, aiohttp_server, test_password_hash)
 async def video_post(bridge, tmp_path, text: str) -> int:
     async with bridge.sessions.begin() as s:
         user = await s.get(posts.User, bridge.user_id)
-        uploaded = await upload_video(s, bridge.config, user, "stadt", mp4_clip(tmp_path), "Die Bürgermeisterin spricht",
-                                      captions=CAPTIONS)
+        uploaded = await upload_video(s, bridge.config, user, "stadt", mp4_clip(tmp_path),
+                                      "Die Bürgermeisterin spricht", captions=CAPTIONS)
         assert uploaded.ok, uploaded.description
         draft = posts.Draft("stadt", text, language="de", media_ids=(uploaded.media.id,), mirrors=("yt",))
         result = await posts.create_post(s, bridge.config, user, draft)
