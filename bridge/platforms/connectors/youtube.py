@@ -187,32 +187,34 @@ class YouTubeConnector(Connector):
         return str(items[0].get("id")) if isinstance(items, list) and items and isinstance(items[0], dict) else None
 
     async def _send_bytes(self, session_uri: str, data: bytes, mime: str) -> dict | Result:
-        """PUT the bytes; after a broken PUT ask how far the upload got and send the rest."""
+        """PUT the bytes; after a broken PUT ask how far the upload got and send the rest. Once bytes went out,
+        anything but YouTube's own refusal leaves the outcome unknown: the video may be complete."""
         total, offset = len(data), 0
-        headers = {"Content-Type": mime}
-        last: Result | None = None
+        last = Result(Outcome.UNKNOWN, Reason.SERVER_ERROR, "upload incomplete")
         for attempt in range(RESUME_TRIES + 1):
+            headers = {"Content-Type": mime}
             if attempt:
                 status = await self.auth.request("PUT", session_uri, body=b"",
                                                  headers={"Content-Range": f"bytes */{total}"})
-                failure = status if isinstance(status, Result) or status.status == 308 else \
-                    classify(status, self.clock(), write=True)
-                if isinstance(failure, Result):
-                    return failure if failure.outcome is not Outcome.UNKNOWN else last or failure
-                if failure is None:  # the bytes had all arrived: the answer is the video
-                    return status.data if isinstance(status.data, dict) else {}
+                if isinstance(status, Result) or status.status != 308:
+                    failure = status if isinstance(status, Result) else classify(status, self.clock(), write=True)
+                    if failure is None:  # all the bytes had arrived: the answer is the video
+                        return status.data
+                    return Result(Outcome.UNKNOWN, failure.reason, failure.detail)
                 offset = _received(status)
-                headers = {"Content-Type": mime, "Content-Range": f"bytes {offset}-{total - 1}/{total}"}
+                headers["Content-Range"] = f"bytes {offset}-{total - 1}/{total}"
             sent = await self._call("PUT", session_uri, write=True, body=data[offset:], headers=headers)
             if isinstance(sent, Answer):
-                if sent.status in (200, 201) and isinstance(sent.data, dict):
+                if isinstance(sent.data, dict) and sent.status in (200, 201):
                     return sent.data
                 last = Result(Outcome.UNKNOWN, Reason.MALFORMED_RESPONSE, f"HTTP {sent.status}")
-                continue
-            if sent.outcome is not Outcome.UNKNOWN and sent.outcome is not Outcome.UNAVAILABLE:
-                return sent  # refused (bad video, quota, credentials): YouTube said so, nothing is up
-            last = Result(Outcome.UNKNOWN, sent.reason, sent.detail)
-        return last or Result(Outcome.UNKNOWN, Reason.SERVER_ERROR, "upload incomplete")
+            elif sent.outcome is Outcome.NOT_FOUND:  # the session expired: no video came of it
+                return Result(Outcome.UNAVAILABLE, Reason.NOT_FOUND, "the upload session expired")
+            elif sent.outcome in (Outcome.UNKNOWN, Outcome.UNAVAILABLE):
+                last = Result(Outcome.UNKNOWN, sent.reason, sent.detail)
+            else:
+                return sent  # refused (bad video, quota, credentials): YouTube said so, the video is not complete
+        return last
 
     async def _captions(self, video_id: str, path: str, language: str) -> str | Result:
         vtt = read_file(path)
