@@ -112,8 +112,9 @@ class FakeYouTube(Fake):
             return google_error(401, "authError", "Request had invalid authentication credentials.", "global")
         return None
 
-    def _limited(self) -> web.Response | None:
-        mode = self.mode
+    def _limited(self, prefix: str = "") -> web.Response | None:
+        """The quota answers, for the next write (`prefix` names a write other than the usual first one)."""
+        mode = self.mode.removeprefix(prefix) if self.mode and self.mode.startswith(prefix) else None
         if mode == "quota":
             self.mode = None
             return google_error(403, "quotaExceeded", "The request cannot be completed because you have exceeded "
@@ -178,7 +179,7 @@ class FakeYouTube(Fake):
             start = int(first)
         if start != len(upload["data"]):
             return google_error(400, "badRange", "the range does not continue what arrived")
-        mode = self.take_mode()
+        mode = self.take_mode() if self.mode in ("drop", "timeout_after_write", "500_after_write") else None
         if mode == "drop":  # the network breaks twice: aiohttp repeats a PUT once by itself, then the connector asks
             self.drops = 2
         if self.drops > 0:  # half of the bytes arrive, then the connection breaks
@@ -211,7 +212,7 @@ class FakeYouTube(Fake):
         return video
 
     async def insert_captions(self, request):
-        if (denied := self._denied(request)) is not None:
+        if (denied := self._denied(request) or self._limited("captions_")) is not None:
             return denied
         if request.query.get("uploadType") != "multipart" or request.query.get("part") != "snippet":
             return google_error(400, "invalidParameter", "uploadType=multipart&part=snippet expected")

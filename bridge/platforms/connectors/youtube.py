@@ -119,7 +119,7 @@ class YouTubeConnector(Connector):
             notes.append("The captions become a caption track on YouTube.")
         if shortened:
             notes.append("Shortened to fit; it links to the full post.")
-        extra = {"title": title, "language": post.language, "video": video, "plain": description}
+        extra = {"title": title, "language": post.language, "video": video}
         return Rendered(description, len(description), DESCRIPTION_BYTES, TextUnit.CHARACTERS, shortened, (), None,
                         tuple(notes), extra, None if video else Reason.VIDEO_REQUIRED)
 
@@ -175,7 +175,7 @@ class YouTubeConnector(Connector):
         if not captions:
             captions = await self._captions(video_id, video.captions_path, rendered.extra.get("language") or "de")
         if isinstance(captions, Result):
-            return Result(Outcome.SENT, captions.reason, f"captions not added: {captions.description}",
+            return Result(Outcome.SENT, Reason.OK, f"captions not added: {captions.description}",
                           remote=Remote(remote.id, remote.url, {"captions": None}))
         return Result(Outcome.SENT, remote=Remote(remote.id, remote.url, {"captions": captions}))
 

@@ -57,6 +57,15 @@ async def test_a_video_post_is_uploaded_with_title_description_and_a_caption_tra
     assert result.remote.extra["captions"] == caption["id"]
 
 
+async def test_a_video_whose_captions_are_refused_stays_sent_and_says_what_is_missing(fake, video):
+    connector = youtube(fake)
+    fake.mode = "captions_quota"
+    result = await connector.publish(connector.render(view("Ohne Untertitel", videos=[video])), "h")
+    assert result.outcome is Outcome.SENT and result.remote.id in fake.videos and not fake.captions
+    assert result.detail.startswith("captions not added") and "quotaExceeded" in result.detail
+    assert result.remote.extra == {"captions": None}
+
+
 def test_a_post_without_a_video_is_blocked_with_its_reason(tmp_path):
     connector = YouTubeConnector(platform("youtube", API), None, state(), Clock())
     rendered = connector.render(view("Nur Text", images=[image_view(tmp_path)]))
