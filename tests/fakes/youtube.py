@@ -162,6 +162,8 @@ class FakeYouTube(Fake):
         self.puts.append({"range": content_range, "length": int(request.headers.get("Content-Length") or 0)})
         if content_range == f"bytes */{size}":  # a status query
             self.calls.append("upload status")
+            if self.puts[-1]["length"] != 0:
+                return google_error(400, "badContent", "a status query has an empty body")
             if upload.get("broken"):
                 return web.Response(status=503, text="backend error")
             if upload["video"]:
