@@ -46,7 +46,8 @@ from bridge.config.model import (
 from bridge.config.mail import STAFF_SECTIONS, parse_staff_sections
 from bridge.config.privacy import PRIVACY_SECTIONS, parse_privacy_sections
 
-PLATFORM_KINDS = ("bluesky", "mastodon", "facebook", "instagram", "threads", "linkedin", "x", "telegram", "xing")
+PLATFORM_KINDS = ("bluesky", "mastodon", "facebook", "instagram", "threads", "linkedin", "x", "telegram", "xing",
+                  "youtube")
 _MISSING = object()
 
 

@@ -49,6 +49,8 @@ class Kind:
     scopes: str = ""
     oauth_needs: tuple[str, ...] = ()  # typed before the OAuth sign-in (an app registered at the platform)
     oauth_api_base: str = ""  # where a signed-in token works, when not at the default `api_base`
+    token_base: str = ""  # where the token endpoint lives when not at `api_base` (an `oauth_base` typed wins)
+    offline: bool = False  # Google: ask for a refresh token (access_type=offline) and refuse a sign-in without one
 
 
 META = ("Meta Platforms Ireland Ltd.", "IE",
@@ -94,11 +96,23 @@ KINDS: dict[str, Kind] = {
               required=("client_id", "access_token", "refresh_token"),
               authorize_url="https://x.com/i/oauth2/authorize", token_path="/2/oauth2/token",
               scopes="tweet.read tweet.write users.read media.write offline.access", oauth_needs=("client_id",)),
+    # Google's web-server flow: the app (client id and secret) is registered in the Google Cloud console; the
+    # access token lives an hour and is refreshed with the refresh token, given only with access_type=offline.
+    "youtube": Kind("https://www.googleapis.com", "Google Ireland Limited", "IE",
+                    "none (EU); onward transfers by Google under the EU-US Data Privacy Framework",
+                    settings=("privacy_status", "oauth_base", "upload_base"),
+                    secrets=("client_id", "client_secret", "refresh_token", "access_token"),
+                    required=("client_id", "client_secret", "refresh_token"),
+                    authorize_url="https://accounts.google.com/o/oauth2/v2/auth", token_path="/token",
+                    scopes="https://www.googleapis.com/auth/youtube.upload "
+                           "https://www.googleapis.com/auth/youtube.force-ssl",
+                    oauth_needs=("client_id", "client_secret"), token_base="https://oauth2.googleapis.com",
+                    offline=True),
 }
 
 # Product names, the same in every language.
 TITLES = {"mastodon": "Mastodon", "bluesky": "Bluesky", "telegram": "Telegram", "facebook": "Facebook",
-          "instagram": "Instagram", "threads": "Threads", "linkedin": "LinkedIn", "x": "X"}
+          "instagram": "Instagram", "threads": "Threads", "linkedin": "LinkedIn", "x": "X", "youtube": "YouTube"}
 
 
 class ConnectReason(enum.StrEnum):
@@ -248,10 +262,10 @@ def authorize_url(kind: Kind, form: ConnectForm) -> str:
 
 
 def token_url(form: ConnectForm) -> str:
-    base = form.values.get("oauth_base") if form.kind == "linkedin" else None
+    base = form.values.get("oauth_base") if form.kind in ("linkedin", "youtube") else None
     if form.kind == "threads":  # Threads' token endpoints carry no API version
         base = origin(form.api_base)
-    return (base or form.api_base).rstrip("/") + KINDS[form.kind].token_path
+    return (base or KINDS[form.kind].token_base or form.api_base).rstrip("/") + KINDS[form.kind].token_path
 
 
 def _signed_in_base(kind: Kind, form: ConnectForm) -> ConnectForm:
@@ -291,6 +305,8 @@ async def begin_oauth(session: AsyncSession, config: Config, form: ConnectForm, 
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     query = {"response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri, "scope": kind.scopes,
              "state": state, "code_challenge": challenge, "code_challenge_method": "S256"}
+    if kind.offline:  # prompt=consent: Google hands out the refresh token again on a reconnect
+        query.update(access_type="offline", prompt="consent")
     return ConnectResult(ConnectReason.OK, redirect=f"{authorize_url(kind, form)}?{urlencode(query)}")
 
 
@@ -326,7 +342,7 @@ async def finish_oauth(session: AsyncSession, config: Config, state: str, code: 
     body = await _post_form(http, token_url(form), fields)
     found = await _meta_account(http, form, str(body["access_token"]), sealed["client_id"],
                                 sealed["client_secret"]) if body.get("access_token") else {}
-    if not found.get("access_token"):
+    if not found.get("access_token") or (KINDS[form.kind].offline and not body.get("refresh_token")):
         return ConnectResult(ConnectReason.OAUTH_REFUSED)
     credentials = {k: v for k, v in form.values.items() if v and k != "authorize_url"}
     credentials.update(found)

@@ -219,6 +219,7 @@ REASON = {
     "delete_unsupported": N_("platform cannot delete"),
     "image_required": N_("platform needs an image"),
     "image_unusable": N_("image not usable"),
+    "video_required": N_("platform needs a video"),
     "undecidable": N_("outcome cannot be decided"),
     "replies_unavailable": N_("replies not available"),
     "deleted_on_platform": N_("deleted on the platform"),

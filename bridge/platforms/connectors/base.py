@@ -104,6 +104,7 @@ class Capabilities:
     video_max_bytes: int | None = None
     video_max_seconds: int | None = None
     video_captions: bool = False  # the platform takes a captions file (YouTube); else the description only
+    requires_video: bool = False  # a post without a video cannot go there (YouTube)
 
 
 @dataclass(frozen=True)
@@ -217,6 +218,7 @@ class Reason(enum.StrEnum):
     METRICS_UNAVAILABLE = "metrics_unavailable"
     VIDEO_UNUSABLE = "video_unusable"
     VIDEO_PROCESSING = "video_processing"
+    VIDEO_REQUIRED = "video_required"
 
     @property
     def description(self) -> str:
@@ -247,6 +249,7 @@ REASON_TEXT = {
     Reason.METRICS_UNAVAILABLE: "the platform's API gives no public figures for this post",
     Reason.VIDEO_UNUSABLE: "the video could not be processed for the platform",
     Reason.VIDEO_PROCESSING: "the platform is still processing the video; nothing was posted yet, sending is tried again",
+    Reason.VIDEO_REQUIRED: "the platform takes only videos: this post has none",
 }
 
 # The aggregate figures a platform may report for a post, under one name each whatever the platform calls them.

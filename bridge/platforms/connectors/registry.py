@@ -14,6 +14,7 @@ from bridge.platforms.connectors.telegram import TelegramConnector
 from bridge.platforms.connectors.threads import ThreadsConnector
 from bridge.platforms.connectors.x import XConnector
 from bridge.platforms.connectors.xing import XingConnector
+from bridge.platforms.connectors.youtube import YouTubeConnector
 
 CONNECTORS: dict[str, type[Connector]] = {
     "bluesky": BlueskyConnector,
@@ -25,6 +26,7 @@ CONNECTORS: dict[str, type[Connector]] = {
     "linkedin": LinkedInConnector,
     "x": XConnector,
     "xing": XingConnector,
+    "youtube": YouTubeConnector,
 }
 
 

@@ -34,6 +34,8 @@ FIELD_LABELS = {
     "oauth_base": N_("Address of the sign-in server (optional)"),
     "authorize_url": N_("Address of the platform's sign-in page (optional)"),
     "read_replies": N_("Read replies (billed by X)"),
+    "privacy_status": N_("Visibility of uploaded videos (public, unlisted or private)"),
+    "upload_base": N_("Address for uploads (optional)"),
 }
 
 

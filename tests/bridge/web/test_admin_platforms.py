@@ -22,6 +22,7 @@ from bridge.runtime.credentials import KEY_FILE, load_or_create_key, unseal
 from bridge.store.platforms import PlatformAccount, PlatformConnection, PlatformOAuthState
 from consent.audit import AuditEntry
 from fakes.linkedin import FakeLinkedIn
+from fakes.youtube import FakeYouTube
 from fakes.meta import FakeFacebook, FakeThreads
 from fakes.platform_servers import FakeMastodon
 from fakes.x import FakeX
@@ -207,6 +208,12 @@ SIGN_INS = {  # kind: (fake, hosts it answers for, the form as an admin fills it
     "threads": (lambda: FakeThreads(user=THREADS_USER), ("graph.threads.net", "threads.com"), {
         "api_base": "http://graph.threads.net/v1.0", "client_id": "th-app", "client_secret": "th-secret",
         "authorize_url": "http://threads.com/oauth/authorize"}),
+    # Google: the consent page at accounts.google.com, the token at oauth2.googleapis.com, the API elsewhere.
+    "youtube": (lambda: FakeYouTube(client=("yt-client", "yt-secret")),
+                ("www.googleapis.com", "oauth2.googleapis.com", "accounts.google.com"), {
+        "api_base": "http://www.googleapis.com", "oauth_base": "http://oauth2.googleapis.com",
+        "authorize_url": "http://accounts.google.com/o/oauth2/v2/auth", "client_id": "yt-client",
+        "client_secret": "yt-secret", "privacy_status": "unlisted"}),
 }
 IG_USER, THREADS_USER = "17841400000000001", "2590000000001"
 
@@ -328,3 +335,24 @@ async def test_instagram_signed_in_posts_through_the_facebook_graph_unless_anoth
                 parse_qs(consent.query)["state"][0].encode()).hexdigest())
         pending = unseal(load_or_create_key(site.app[CONFIG].instance.data_dir), row.sealed)
         assert pending["form"]["api_base"] == kept
+
+
+async def test_youtube_asks_google_for_a_refresh_token_and_keeps_it_sealed(aiohttp_client, aiohttp_server,
+                                                                           make_config, booted):
+    config = make_config(instance={"language": "de"})
+    site, fake, port = await site_with(SIGN_INS["youtube"], aiohttp_client, aiohttp_server, config)
+    boss = await admin_of(site)
+    form = await boss.get("/admin/platforms/connect?kind=youtube")
+    assert "Bei YouTube anmelden" in form.text and "Sichtbarkeit hochgeladener Videos" in form.text
+    consent = await start_sign_in(boss, "youtube")
+    query = parse_qs(consent.query)
+    assert query["access_type"] == ["offline"] and query["prompt"] == ["consent"]
+    assert query["scope"] == ["https://www.googleapis.com/auth/youtube.upload "
+                              "https://www.googleapis.com/auth/youtube.force-ssl"]
+    back = await at_platform(port, consent)
+    assert (await site.get(f"{back.path}?{back.query}")).status == 200
+    stored = await credentials_of(site, "youtube")
+    assert stored == {"access_token": "yt-token-1", "refresh_token": "yt-refresh-1", "client_id": "yt-client",
+                      "client_secret": "yt-secret", "privacy_status": "unlisted",
+                      "oauth_base": "http://oauth2.googleapis.com"}
+    assert fake.consent.exchanged[0]["grant_type"] == "authorization_code"
