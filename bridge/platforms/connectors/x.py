@@ -39,12 +39,16 @@ from bridge.platforms.connectors.images import fit_image, read_file
 from bridge.platforms.connectors.meta_media import has_opt_out
 from bridge.platforms.connectors.render import fit_text, with_warning
 from bridge.platforms.connectors.tokens import when
+from bridge.platforms.connectors.video import single_video
 from bridge.platforms.connectors.x_api import XAuth, classify
+from bridge.platforms.connectors.x_video import upload_video
 
 TEXT_LIMIT = 280
 X_METRICS = {"like_count": "likes", "retweet_count": "reposts", "reply_count": "replies",
              "quote_count": "quotes", "impression_count": "views"}
 IMAGE_BYTES = 5_000_000
+VIDEO_BYTES = 512_000_000  # tweet_video: 512 MB and 140 seconds (docs.x.com, media best practices)
+VIDEO_SECONDS = 140
 ALT_LIMIT = 1000
 NO_EDIT = "X cannot edit posts through its API: later edits on the city's site do not reach X."
 
@@ -62,12 +66,15 @@ def x_length(text: str) -> int:
 
 class XConnector(Connector):
     kind = "x"
+    video_waits = (1.0, 2.0, 4.0, 8.0, 15.0)  # seconds between STATUS checks while X processes a video
+    chunk_bytes = 4 * 1024 * 1024
 
     def capabilities(self) -> Capabilities:
         return Capabilities(text_limit=TEXT_LIMIT, text_unit=TextUnit.WEIGHTED, url_weight=23, max_images=4,
                             image_max_bytes=IMAGE_BYTES, image_max_side=4096,
                             image_formats=("image/jpeg", "image/png", "image/webp"), alt_limit=ALT_LIMIT,
-                            link_cards=LinkCards.SERVER, can_edit=False, replies_readable=self.reads_replies)
+                            link_cards=LinkCards.SERVER, can_edit=False, replies_readable=self.reads_replies,
+                            video=True, video_max_bytes=VIDEO_BYTES, video_max_seconds=VIDEO_SECONDS)
 
     @property
     def reads_replies(self) -> bool:
@@ -84,16 +91,24 @@ class XConnector(Connector):
             notes.append("Shortened to fit; it links to the full post.")
         if not self.reads_replies:
             notes.append("Replies on X are not collected (reading posts is a paid part of the X API).")
-        extra = {}
+        video, images, video_notes = single_video(post, self.capabilities(), "X")
+        notes += video_notes
+        extra: dict = {"video": video} if video else {}
         if post.poll is not None:
-            extra["poll"] = _poll(post.poll, bool(post.images))
+            extra["poll"] = _poll(post.poll, bool(images or video))
             notes.append("X gets its own poll; its votes are counted there and shown apart from ours."
                          if extra["poll"] else "The poll goes as a link: X polls have at most 4 options of 25 "
                          "characters, one choice, 5 minutes to 7 days, and no images.")
-        return Rendered(text, x_length(text), TEXT_LIMIT, TextUnit.WEIGHTED, shortened, post.images[:4], None,
+        return Rendered(text, x_length(text), TEXT_LIMIT, TextUnit.WEIGHTED, shortened, images[:4], None,
                         tuple(notes), extra)
 
     async def publish(self, rendered: Rendered, handle: str) -> Result:
+        if rendered.extra.get("video"):
+            uploaded = await upload_video(self.auth, rendered.extra["video"], self.clock, self.video_waits,
+                                          self.chunk_bytes, ALT_LIMIT)
+            if isinstance(uploaded, Result):
+                return uploaded
+            return await self._tweet({"text": rendered.text, "media": {"media_ids": [uploaded]}})
         media_ids = []
         for image in rendered.images:
             uploaded = await self._upload(image)

@@ -1,0 +1,330 @@
+"""A post's video on X, Facebook, Instagram, Threads and LinkedIn, against the fakes of their documented
+upload APIs: what each receives (chunks in order, ETags, container parameters), waiting while the platform
+processes the video, a processing error refused with the platform's words, and a video beyond the platform's
+limits going as its poster frame with a note — and, through the send machinery, a published video post."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import pytest
+from PIL import Image
+
+from bridge.platforms.connectors.base import ImageView, Outcome, Reason, VideoView
+from bridge.platforms.connectors.facebook import FacebookConnector
+from bridge.platforms.connectors.instagram import InstagramConnector
+from bridge.platforms.connectors.linkedin import LinkedInConnector
+from bridge.platforms.connectors.threads import ThreadsConnector
+from bridge.platforms.connectors.video import vtt_to_srt
+from bridge.platforms.connectors.x import XConnector
+from fakes.linkedin import FakeLinkedIn
+from fakes.meta import FakeFacebook, FakeInstagram, FakeThreads
+from fakes.platforms import QUICK_TIMEOUT, Clock, MapResolver, guarded, platform, state, video_view, view
+from fakes.x import FakeX
+
+QUICK = (0.01, 0.01, 0.01, 0.01, 0.01)
+HOSTS = {FakeX: ("api.x.com",), FakeFacebook: ("graph.facebook.com",), FakeInstagram: ("graph.instagram.com",),
+         FakeThreads: ("graph.threads.net",), FakeLinkedIn: ("api.linkedin.com", "www.linkedin.com")}
+
+
+async def serve(aiohttp_server, fake):
+    server = await aiohttp_server(fake.app())
+    fake.http = guarded(MapResolver({h: ("127.0.0.1", server.port) for h in HOSTS[type(fake)]}),
+                        total_timeout=QUICK_TIMEOUT)
+    return fake
+
+
+@pytest.fixture
+async def fakes(aiohttp_server):
+    made = []
+
+    async def make(kind):
+        made.append(await serve(aiohttp_server, kind()))
+        return made[-1]
+
+    yield make
+    for fake in made:
+        await fake.http.close()
+
+
+def photo(tmp_path, name="platz.jpg", alt="Der neue Platz") -> ImageView:
+    path = tmp_path / name
+    Image.new("RGB", (1080, 1080), (30, 90, 160)).save(path, "JPEG")
+    return ImageView(str(path), "image/jpeg", alt, 1080, 1080)
+
+
+@pytest.fixture
+def video(tmp_path) -> VideoView:
+    return video_view(tmp_path, seconds=4)
+
+
+def x(fake) -> XConnector:
+    connector = XConnector(platform("x", "http://api.x.com", client_id="app", access_token="x-token",
+                                    refresh_token="x-refresh"), fake.http, state(), Clock())
+    connector.video_waits, connector.chunk_bytes = QUICK, 16_000
+    return connector
+
+
+def facebook(fake) -> FacebookConnector:
+    return FacebookConnector(platform("facebook", "http://graph.facebook.com/v25.0", page_id="112233",
+                                      access_token="page-token"), fake.http, state(), Clock())
+
+
+def instagram(fake) -> InstagramConnector:
+    connector = InstagramConnector(platform("instagram", "http://graph.instagram.com/v25.0",
+                                            ig_user_id="17841400000000001", access_token="ig-token"),
+                                   fake.http, state(), Clock())
+    connector.status_waits, connector.video_waits = (), QUICK
+    return connector
+
+
+def threads(fake) -> ThreadsConnector:
+    connector = ThreadsConnector(platform("threads", "http://graph.threads.net/v1.0", threads_user_id="me",
+                                          access_token="threads-token"), fake.http, state(), Clock())
+    connector.status_waits, connector.video_waits = (), QUICK
+    return connector
+
+
+def linkedin(fake) -> LinkedInConnector:
+    connector = LinkedInConnector(platform("linkedin", "http://api.linkedin.com", organization_id="2414183",
+                                           access_token="li-token", linkedin_version="202609",
+                                           oauth_base="http://www.linkedin.com"), fake.http, state(), Clock())
+    connector.video_waits = QUICK
+    return connector
+
+
+# X
+
+
+async def test_x_uploads_the_video_in_chunks_in_order_and_posts_it_alone(fakes, video, tmp_path):
+    fake = await fakes(FakeX)
+    connector = x(fake)
+    rendered = connector.render(view("Neujahrsgruß der Bürgermeisterin", images=[photo(tmp_path)], videos=[video]))
+    assert rendered.images == () and rendered.extra["video"] == video
+    assert any("takes a video alone" in n for n in rendered.notes)
+    assert any("captions stay on the city's page" in n for n in rendered.notes)
+    result = await connector.publish(rendered, "h")
+    assert result.outcome is Outcome.SENT, result.description
+    [media_id] = fake.tweets[result.remote.id]["media"]
+    parts = math.ceil(video.size / 16_000)
+    assert fake.uploads == [("INIT", media_id, "tweet_video"),
+                            *[("APPEND", media_id, i) for i in range(parts)], ("FINALIZE", media_id, video.size)]
+    media = fake.media[media_id]
+    assert media["type"] == "video/mp4" and media["alt"] == "Die Bürgermeisterin spricht"
+
+
+async def test_x_waits_while_the_video_is_processed(fakes, video):
+    fake = await fakes(FakeX)
+    fake.processing_steps = 3
+    connector = x(fake)
+    result = await connector.publish(connector.render(view("Video", videos=[video])), "h")
+    assert result.outcome is Outcome.SENT, result.description
+    assert [u[2] for u in fake.uploads if u[0] == "STATUS"] == ["pending", "in_progress", "in_progress"]
+
+
+async def test_x_refuses_a_video_it_cannot_process_with_its_message_and_posts_nothing(fakes, video):
+    fake = await fakes(FakeX)
+    fake.processing_steps, fake.processing_error = 1, "Unsupported video frame rate"
+    connector = x(fake)
+    result = await connector.publish(connector.render(view("Video", videos=[video])), "h")
+    assert result.outcome is Outcome.REJECTED and result.reason is Reason.REJECTED
+    assert "Unsupported video frame rate" in result.detail
+    assert not fake.tweets
+
+
+async def test_x_still_processing_after_the_waits_is_safe_to_try_later(fakes, video):
+    fake = await fakes(FakeX)
+    fake.processing_steps = 50
+    connector = x(fake)
+    result = await connector.publish(connector.render(view("Video", videos=[video])), "h")
+    assert result.outcome is Outcome.UNAVAILABLE and result.retry_at is not None and not fake.tweets
+
+
+async def test_x_gets_the_poster_and_link_for_a_video_beyond_its_limits(fakes, video):
+    fake = await fakes(FakeX)
+    connector = x(fake)
+    long = dataclasses.replace(video, duration_ms=141_000)
+    rendered = connector.render(view("Langes Video", videos=[long]))
+    assert "video" not in rendered.extra and [i.poster for i in rendered.images] == [True]
+    assert any("longer than 140 seconds" in n for n in rendered.notes)
+    result = await connector.publish(rendered, "h")
+    [media_id] = fake.tweets[result.remote.id]["media"]
+    assert fake.media[media_id]["category"] == "tweet_image" and not fake.uploads
+
+
+# Facebook
+
+
+async def test_facebook_publishes_a_page_video_from_the_public_url_and_edits_its_description(fakes, video):
+    fake = await fakes(FakeFacebook)
+    connector = facebook(fake)
+    rendered = connector.render(view("Neujahrsgruß", videos=[video]))
+    result = await connector.publish(rendered, "h")
+    assert result.outcome is Outcome.SENT, result.description
+    sent = fake.videos[result.remote.id]
+    assert sent == {"file_url": "https://stadt.example/media/video.mp4", "description": "Neujahrsgruß"}
+    assert result.remote.url.endswith(f"/videos/{result.remote.id}") and not fake.photos
+    edited = await connector.edit(result.remote, connector.render(view("Neujahrsgruß (mit Untertiteln)",
+                                                                       videos=[video])))
+    assert edited.outcome is Outcome.SENT and fake.posts[result.remote.id]["message"] == "Neujahrsgruß (mit Untertiteln)"
+
+
+async def test_facebook_video_write_that_times_out_is_unknown_and_found_again(fakes, video):
+    fake = await fakes(FakeFacebook)
+    fake.mode = "timeout_after_write"
+    connector = facebook(fake)
+    rendered = connector.render(view("Neujahrsgruß aus dem Rathaus", videos=[video]))
+    result = await connector.publish(rendered, "h")
+    assert result.outcome is Outcome.UNKNOWN
+    found = await connector.reconcile("h", rendered, None)
+    assert found.outcome is Outcome.SENT and found.remote.id in fake.videos
+
+
+async def test_facebook_gets_the_poster_for_a_video_beyond_its_limits(fakes, video):
+    fake = await fakes(FakeFacebook)
+    connector = facebook(fake)
+    rendered = connector.render(view("Großes Video", videos=[dataclasses.replace(video, size=1_200_000_000)]))
+    assert any("larger than 1000 MB" in n for n in rendered.notes)
+    result = await connector.publish(rendered, "h")
+    assert result.outcome is Outcome.SENT and not fake.videos
+    assert len(fake.posts[result.remote.id]["attached"]) == 1
+
+
+# Instagram
+
+
+async def test_instagram_publishes_a_reel_once_it_is_processed(fakes, video):
+    fake = await fakes(FakeInstagram)
+    fake.video_polls = 2
+    connector = instagram(fake)
+    result = await connector.publish(connector.render(view("Neujahrsgruß", videos=[video])), "h")
+    assert result.outcome is Outcome.SENT, result.description
+    [container] = fake.containers.values()
+    assert container["media_type"] == "REELS" and container["video_url"] == "https://stadt.example/media/video.mp4"
+    assert container["caption"] == "Neujahrsgruß" and fake.video_checks >= 3
+
+
+async def test_instagram_refuses_with_its_reason_when_processing_fails(fakes, video):
+    fake = await fakes(FakeInstagram)
+    fake.video_polls, fake.video_error = 1, "Error: 2207026 unsupported video format"
+    connector = instagram(fake)
+    result = await connector.publish(connector.render(view("Neujahrsgruß", videos=[video])), "h")
+    assert result.outcome is Outcome.REJECTED and result.reason is Reason.REJECTED
+    assert "2207026 unsupported video format" in result.detail and not fake.media
+
+
+async def test_instagram_carousel_has_a_video_item_processed_before_the_carousel(fakes, video, tmp_path):
+    fake = await fakes(FakeInstagram)
+    fake.video_polls = 1
+    connector = instagram(fake)
+    rendered = connector.render(view("Bilder und Video", images=[photo(tmp_path)], videos=[video]))
+    result = await connector.publish(rendered, "h")
+    assert result.outcome is Outcome.SENT, result.description
+    image, clip, carousel = fake.containers.values()
+    assert image["image_url"].endswith("/media/platz.jpg") and image["alt_text"] == "Der neue Platz"
+    assert clip["media_type"] == "VIDEO" and clip["is_carousel_item"] == "true"
+    assert carousel["media_type"] == "CAROUSEL" and carousel["children"] == f"{image['id']},{clip['id']}"
+
+
+async def test_instagram_gets_the_poster_for_a_video_shorter_than_reels_allow(fakes, tmp_path):
+    fake = await fakes(FakeInstagram)
+    connector = instagram(fake)
+    rendered = connector.render(view("Kurz", videos=[video_view(tmp_path, seconds=2)]))
+    assert any("shorter than 3 seconds" in n for n in rendered.notes)
+    assert (await connector.publish(rendered, "h")).outcome is Outcome.SENT
+    [container] = fake.containers.values()
+    assert container["image_url"].endswith("/media/video-poster.jpg") and "video_url" not in container
+
+
+# Threads
+
+
+async def test_threads_publishes_a_video_container_once_it_is_processed(fakes, video):
+    fake = await fakes(FakeThreads)
+    fake.video_polls = 2
+    connector = threads(fake)
+    result = await connector.publish(connector.render(view("Neujahrsgruß", videos=[video])), "h")
+    assert result.outcome is Outcome.SENT, result.description
+    [container] = fake.containers.values()
+    assert container["media_type"] == "VIDEO" and container["video_url"] == "https://stadt.example/media/video.mp4"
+    assert container["alt_text"] == "Die Bürgermeisterin spricht" and container["text"] == "Neujahrsgruß"
+
+
+async def test_threads_refuses_with_its_error_message_when_processing_fails(fakes, video):
+    fake = await fakes(FakeThreads)
+    fake.video_error = "Video duration is too long"
+    connector = threads(fake)
+    result = await connector.publish(connector.render(view("Neujahrsgruß", videos=[video])), "h")
+    assert result.outcome is Outcome.REJECTED and "Video duration is too long" in result.detail
+    assert not fake.media and not connector.account.limits.get("containers")
+
+
+async def test_threads_carousel_mixes_images_and_video(fakes, video, tmp_path):
+    fake = await fakes(FakeThreads)
+    connector = threads(fake)
+    result = await connector.publish(connector.render(view("Beides", images=[photo(tmp_path)], videos=[video])), "h")
+    assert result.outcome is Outcome.SENT, result.description
+    assert [c["media_type"] for c in fake.containers.values()] == ["IMAGE", "VIDEO", "CAROUSEL"]
+
+
+async def test_threads_gets_the_poster_for_a_video_longer_than_five_minutes(fakes, video):
+    fake = await fakes(FakeThreads)
+    connector = threads(fake)
+    rendered = connector.render(view("Lang", videos=[dataclasses.replace(video, duration_ms=301_000)]))
+    assert any("longer than 5 minutes" in n for n in rendered.notes)
+    assert (await connector.publish(rendered, "h")).outcome is Outcome.SENT
+    [container] = fake.containers.values()
+    assert container["media_type"] == "IMAGE" and container["image_url"].endswith("video-poster.jpg")
+
+
+# LinkedIn
+
+
+async def test_linkedin_uploads_the_parts_finalizes_with_their_etags_and_names_the_video(fakes, video):
+    fake = await fakes(FakeLinkedIn)
+    fake.part_bytes = 20_000
+    connector = linkedin(fake)
+    rendered = connector.render(view("Neujahrsgruß", videos=[video]))
+    assert rendered.images == () and not any("captions stay" in n for n in rendered.notes)
+    result = await connector.publish(rendered, "h")
+    assert result.outcome is Outcome.SENT, result.description
+    media = fake.posts[result.remote.id]["content"]["media"]
+    uploaded = fake.videos[media["id"]]
+    assert media["title"] == "Die Bürgermeisterin spricht"
+    assert len(uploaded["parts"]) == math.ceil(video.size / 20_000)
+    assert uploaded["finalized_with"] == [uploaded["parts"][i][1] for i in range(len(uploaded["parts"]))]
+    assert uploaded["captions"] == "1\n00:00:00,000 --> 00:00:01,500\nGuten Tag aus dem Rathaus.\n"
+
+
+async def test_linkedin_waits_while_the_video_is_processed(fakes, video):
+    fake = await fakes(FakeLinkedIn)
+    fake.video_polls = 3
+    connector = linkedin(fake)
+    result = await connector.publish(connector.render(view("Video", videos=[video])), "h")
+    assert result.outcome is Outcome.SENT, result.description
+
+
+async def test_linkedin_refuses_with_its_reason_when_processing_fails(fakes, video):
+    fake = await fakes(FakeLinkedIn)
+    fake.video_polls, fake.video_error = 1, "VIDEO_TOO_SHORT"
+    connector = linkedin(fake)
+    result = await connector.publish(connector.render(view("Video", videos=[video])), "h")
+    assert result.outcome is Outcome.REJECTED and "VIDEO_TOO_SHORT" in result.detail and not fake.posts
+
+
+async def test_linkedin_gets_the_poster_for_a_video_beyond_its_limits(fakes, video):
+    fake = await fakes(FakeLinkedIn)
+    connector = linkedin(fake)
+    rendered = connector.render(view("Groß", videos=[dataclasses.replace(video, size=600_000_000)]))
+    assert any("larger than 500 MB" in n for n in rendered.notes)
+    result = await connector.publish(rendered, "h")
+    assert result.outcome is Outcome.SENT and not fake.videos
+    assert fake.posts[result.remote.id]["content"]["media"]["id"].startswith("urn:li:image:")
+
+
+def test_webvtt_captions_become_subrip():
+    vtt = ("WEBVTT\n\nNOTE a remark\n\n1\n00:01.000 --> 00:02.500 align:start\nErste Zeile\nzweite\n\n"
+           "01:00:03.000 --> 01:00:04.000\n<v Anna>Danke</v>\n")
+    assert vtt_to_srt(vtt) == ("1\n00:00:01,000 --> 00:00:02,500\nErste Zeile\nzweite\n\n"
+                               "2\n01:00:03,000 --> 01:00:04,000\nDanke\n")
