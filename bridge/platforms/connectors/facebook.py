@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Callable
 
 from bridge.platforms.connectors.base import (
     AnswerTarget,
@@ -99,26 +100,24 @@ class FacebookConnector(Connector):
         if photos:
             fields["attached_media"] = json.dumps([{"media_fbid": p} for p in photos])
         answer = await graph.post(f"{self.page}/feed", fields)
+        return self._made(answer, "post", lambda post_id: Remote(post_id, f"https://www.facebook.com/{post_id}"))
+
+    def _made(self, answer, what: str, remote: Callable[[str], Remote]) -> Result:
+        """The outcome of the one call that makes the Page's post (a feed post or a video)."""
         failure = classify(answer, self.clock(), write=True)
         if failure is not None:
             return failure
-        post_id = answer.data.get("id") if isinstance(answer.data, dict) else None
-        if not post_id:
-            return Result(Outcome.UNKNOWN, Reason.MALFORMED_RESPONSE, "no post id")
-        return Result(Outcome.SENT, remote=Remote(str(post_id), f"https://www.facebook.com/{post_id}"))
+        made = answer.data.get("id") if isinstance(answer.data, dict) else None
+        if not made:
+            return Result(Outcome.UNKNOWN, Reason.MALFORMED_RESPONSE, f"no {what} id")
+        return Result(Outcome.SENT, remote=remote(str(made)))
 
     async def _video(self, graph: Graph, rendered: Rendered) -> Result:
         """`POST /{page-id}/videos`: the one call that makes the Page's video post (so it counts as the write)."""
         answer = await graph.post(f"{self.page}/videos", {"file_url": rendered.extra["video_url"],
                                                           "description": rendered.text})
-        failure = classify(answer, self.clock(), write=True)
-        if failure is not None:
-            return failure
-        video_id = answer.data.get("id") if isinstance(answer.data, dict) else None
-        if not video_id:
-            return Result(Outcome.UNKNOWN, Reason.MALFORMED_RESPONSE, "no video id")
-        url = f"https://www.facebook.com/{self.page}/videos/{video_id}"
-        return Result(Outcome.SENT, remote=Remote(str(video_id), url, {"video": True}))
+        return self._made(answer, "video", lambda video_id: Remote(
+            video_id, f"https://www.facebook.com/{self.page}/videos/{video_id}", {"video": True}))
 
     async def _photo(self, graph: Graph, image) -> str | Result:
         """An unpublished photo: visible to nobody until a post attaches it, so a failure is safe to repeat."""

@@ -109,54 +109,36 @@ class ThreadsConnector(Connector):
         video = any(isinstance(item, VideoView) for _, item in rendered.extra.get("media", ()))
 
         async def build():
-            if video:
-                return await self._video_containers(graph, rendered)
             return await self._containers(graph, rendered)
 
         return await publish_container(graph, self.flow, self.account, handle, rendered.text, self.clock, build,
                                        self.video_waits if video else self.status_waits, video)
 
-    async def _video_containers(self, graph: Graph, rendered: Rendered) -> str | Result:
-        """A VIDEO container, or a carousel whose video items are processed before the carousel names them."""
-        pairs = rendered.extra["media"]
-        if len(pairs) == 1:
-            url, video = pairs[0]
-            return await self._create(graph, {"media_type": "VIDEO", "video_url": url, "text": rendered.text,
-                                              "alt_text": video.description or None})
-        children = []
-        for url, item in pairs:
-            if isinstance(item, VideoView):
-                child = await self._create(graph, {"media_type": "VIDEO", "video_url": url, "is_carousel_item": "true",
-                                                   "alt_text": item.description or None})
-                waited = None if isinstance(child, Result) else await ready(graph, self.flow, child, self.clock,
-                                                                             self.video_waits)
-            else:
-                child, waited = await self._create(graph, {"media_type": "IMAGE", "image_url": url,
-                                                           "is_carousel_item": "true",
-                                                           "alt_text": item.alt or None}), None
-            if isinstance(child, Result) or waited is not None:
-                return child if isinstance(child, Result) else waited
-            children.append(child)
-        return await self._create(graph, {"media_type": "CAROUSEL", "children": ",".join(children),
-                                          "text": rendered.text})
-
     async def _containers(self, graph: Graph, rendered: Rendered) -> str | Result:
-        pairs = list(zip(rendered.extra["image_urls"], rendered.images))
+        pairs = rendered.extra["media"]
         if not pairs:
             return await self._create(graph, {"media_type": "TEXT", "text": rendered.text})
         if len(pairs) == 1:
-            url, image = pairs[0]
-            return await self._create(graph, {"media_type": "IMAGE", "image_url": url, "text": rendered.text,
-                                              "alt_text": image.alt or None})
+            return await self._item(graph, *pairs[0], {"text": rendered.text})
         children = []
-        for url, image in pairs:
-            child = await self._create(graph, {"media_type": "IMAGE", "image_url": url, "is_carousel_item": "true",
-                                               "alt_text": image.alt or None})
+        for url, item in pairs:
+            child = await self._item(graph, url, item, {"is_carousel_item": "true"})
             if isinstance(child, Result):
                 return child
             children.append(child)
         return await self._create(graph, {"media_type": "CAROUSEL", "children": ",".join(children),
                                           "text": rendered.text})
+
+    async def _item(self, graph: Graph, url: str, item, fields: dict) -> str | Result:
+        """An IMAGE or VIDEO container; a carousel's video is processed before the carousel may name it."""
+        if not isinstance(item, VideoView):
+            return await self._create(graph, {"media_type": "IMAGE", "image_url": url, **fields,
+                                              "alt_text": item.alt or None})
+        container = await self._create(graph, {"media_type": "VIDEO", "video_url": url, **fields,
+                                               "alt_text": item.description or None})
+        if isinstance(container, Result) or "is_carousel_item" not in fields:
+            return container
+        return await ready(graph, self.flow, container, self.clock, self.video_waits) or container
 
     async def _create(self, graph: Graph, fields: dict) -> str | Result:
         answer = await graph.post(self.flow.create, fields)

@@ -18,10 +18,15 @@ from bridge.platforms.connectors.linkedin import LinkedInConnector
 from bridge.platforms.connectors.threads import ThreadsConnector
 from bridge.platforms.connectors.video import vtt_to_srt
 from bridge.platforms.connectors.x import XConnector
+from bridge.publishing import posts
+from bridge.publishing.uploads import upload_video
+from bridge.store.platforms import SendState
 from fakes.linkedin import FakeLinkedIn
 from fakes.meta import FakeFacebook, FakeInstagram, FakeThreads
 from fakes.platforms import QUICK_TIMEOUT, Clock, MapResolver, guarded, platform, state, video_view, view
 from fakes.x import FakeX
+from support.mirroring import start_more
+from support.videos import CAPTIONS, mp4_clip
 
 QUICK = (0.01, 0.01, 0.01, 0.01, 0.01)
 HOSTS = {FakeX: ("api.x.com",), FakeFacebook: ("graph.facebook.com",), FakeInstagram: ("graph.instagram.com",),
@@ -167,7 +172,8 @@ async def test_facebook_publishes_a_page_video_from_the_public_url_and_edits_its
     assert result.remote.url.endswith(f"/videos/{result.remote.id}") and not fake.photos
     edited = await connector.edit(result.remote, connector.render(view("Neujahrsgruß (mit Untertiteln)",
                                                                        videos=[video])))
-    assert edited.outcome is Outcome.SENT and fake.posts[result.remote.id]["message"] == "Neujahrsgruß (mit Untertiteln)"
+    assert edited.outcome is Outcome.SENT
+    assert fake.posts[result.remote.id]["message"] == "Neujahrsgruß (mit Untertiteln)"
 
 
 async def test_facebook_video_write_that_times_out_is_unknown_and_found_again(fakes, video):
@@ -191,27 +197,37 @@ async def test_facebook_gets_the_poster_for_a_video_beyond_its_limits(fakes, vid
     assert len(fake.posts[result.remote.id]["attached"]) == 1
 
 
-# Instagram
+# Instagram and Threads: a container per video, published once the platform has processed it
+
+CONTAINERS = {"instagram": (FakeInstagram, instagram, {"media_type": "REELS", "caption": "Neujahrsgruß"}),
+              "threads": (FakeThreads, threads, {"media_type": "VIDEO", "text": "Neujahrsgruß",
+                                                 "alt_text": "Die Bürgermeisterin spricht"})}
 
 
-async def test_instagram_publishes_a_reel_once_it_is_processed(fakes, video):
-    fake = await fakes(FakeInstagram)
+@pytest.mark.parametrize("kind", CONTAINERS)
+async def test_a_video_container_is_published_once_it_is_processed(fakes, video, kind):
+    make, connect, expected = CONTAINERS[kind]
+    fake = await fakes(make)
     fake.video_polls = 2
-    connector = instagram(fake)
+    connector = connect(fake)
     result = await connector.publish(connector.render(view("Neujahrsgruß", videos=[video])), "h")
     assert result.outcome is Outcome.SENT, result.description
     [container] = fake.containers.values()
-    assert container["media_type"] == "REELS" and container["video_url"] == "https://stadt.example/media/video.mp4"
-    assert container["caption"] == "Neujahrsgruß" and fake.video_checks >= 3
+    assert {k: container.get(k) for k in expected} == expected
+    assert container["video_url"] == "https://stadt.example/media/video.mp4" and fake.video_checks == 3
+    assert fake.media[result.remote.id]["container"] == container["id"]
 
 
-async def test_instagram_refuses_with_its_reason_when_processing_fails(fakes, video):
-    fake = await fakes(FakeInstagram)
-    fake.video_polls, fake.video_error = 1, "Error: 2207026 unsupported video format"
-    connector = instagram(fake)
+@pytest.mark.parametrize("kind", CONTAINERS)
+async def test_a_video_the_platform_cannot_process_is_refused_with_its_words(fakes, video, kind):
+    make, connect, _ = CONTAINERS[kind]
+    fake = await fakes(make)
+    fake.video_polls, fake.video_error = 1, "2207026: unsupported video format"
+    connector = connect(fake)
     result = await connector.publish(connector.render(view("Neujahrsgruß", videos=[video])), "h")
     assert result.outcome is Outcome.REJECTED and result.reason is Reason.REJECTED
-    assert "2207026 unsupported video format" in result.detail and not fake.media
+    assert "2207026: unsupported video format" in result.detail
+    assert not fake.media and not connector.account.limits.get("containers")
 
 
 async def test_instagram_carousel_has_a_video_item_processed_before_the_carousel(fakes, video, tmp_path):
@@ -235,29 +251,6 @@ async def test_instagram_gets_the_poster_for_a_video_shorter_than_reels_allow(fa
     assert (await connector.publish(rendered, "h")).outcome is Outcome.SENT
     [container] = fake.containers.values()
     assert container["image_url"].endswith("/media/video-poster.jpg") and "video_url" not in container
-
-
-# Threads
-
-
-async def test_threads_publishes_a_video_container_once_it_is_processed(fakes, video):
-    fake = await fakes(FakeThreads)
-    fake.video_polls = 2
-    connector = threads(fake)
-    result = await connector.publish(connector.render(view("Neujahrsgruß", videos=[video])), "h")
-    assert result.outcome is Outcome.SENT, result.description
-    [container] = fake.containers.values()
-    assert container["media_type"] == "VIDEO" and container["video_url"] == "https://stadt.example/media/video.mp4"
-    assert container["alt_text"] == "Die Bürgermeisterin spricht" and container["text"] == "Neujahrsgruß"
-
-
-async def test_threads_refuses_with_its_error_message_when_processing_fails(fakes, video):
-    fake = await fakes(FakeThreads)
-    fake.video_error = "Video duration is too long"
-    connector = threads(fake)
-    result = await connector.publish(connector.render(view("Neujahrsgruß", videos=[video])), "h")
-    assert result.outcome is Outcome.REJECTED and "Video duration is too long" in result.detail
-    assert not fake.media and not connector.account.limits.get("containers")
 
 
 async def test_threads_carousel_mixes_images_and_video(fakes, video, tmp_path):
@@ -328,3 +321,39 @@ def test_webvtt_captions_become_subrip():
            "01:00:03.000 --> 01:00:04.000\n<v Anna>Danke</v>\n")
     assert vtt_to_srt(vtt) == ("1\n00:00:01,000 --> 00:00:02,500\nErste Zeile\nzweite\n\n"
                                "2\n01:00:03,000 --> 01:00:04,000\nDanke\n")
+
+
+# Through the send machinery
+
+
+@pytest.fixture
+async def bridge(make_config, sessions_only, aiohttp_server, test_password_hash):
+    def with_video(**kwargs):
+        return make_config(limits={"video": True}, **kwargs)
+
+    bridge, closing = await start_more(with_video, sessions_only, aiohttp_server, test_password_hash)
+    yield bridge
+    for federation in closing:
+        await federation.close()
+
+
+async def test_a_published_video_post_reaches_x_and_linkedin_as_video(bridge, tmp_path):
+    async with bridge.sessions.begin() as s:
+        user = await s.get(posts.User, bridge.user_id)
+        uploaded = await upload_video(s, bridge.config, user, "stadt", mp4_clip(tmp_path, 4),
+                                      "Die Bürgermeisterin spricht", captions=CAPTIONS)
+        assert uploaded.ok, uploaded.description
+        draft = posts.Draft("stadt", "Neujahrsgruß", media_ids=(uploaded.media.id,), mirrors=("x", "li"))
+        result = await posts.create_post(s, bridge.config, user, draft)
+        assert result.ok, result.reason
+    await bridge.run()
+    x_row, li_row = await bridge.send(result.post.id, "x"), await bridge.send(result.post.id, "li")
+    assert x_row.state == SendState.SENT and li_row.state == SendState.SENT, (x_row.detail, li_row.detail)
+    fake_x, fake_li = bridge.fakes["x"], bridge.fakes["li"]
+    [media_id] = fake_x.tweets[x_row.remote_id]["media"]
+    assert fake_x.media[media_id]["category"] == "tweet_video"
+    assert fake_x.media[media_id]["alt"] == "Die Bürgermeisterin spricht"
+    assert sum(fake_x.media[media_id]["parts"]) == fake_x.media[media_id]["total"]
+    media = fake_li.posts[li_row.remote_id]["content"]["media"]
+    assert media["id"].startswith("urn:li:video:")
+    assert fake_li.videos[media["id"]]["captions"].startswith("1\n00:00:00,000")
