@@ -6,6 +6,8 @@ container again cannot make a second post. Containers expire after 24 hours.
 
 Both platforms fetch images themselves from `image_url`, so the image must be public on the city's
 server: the permalink's origin plus `/media/<file>` (the route that serves images of published posts).
+Videos go the same way (`video_url`); the platform processes them for a while, so their status is checked
+longer, and a container that ends in ERROR is refused with the platform's reason (`Flow.error_field`).
 """
 
 from __future__ import annotations
