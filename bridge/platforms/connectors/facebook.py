@@ -75,7 +75,7 @@ class FacebookConnector(Connector):
 
     def render(self, post: PostView) -> Rendered:
         text, shortened = fit_text(with_warning(post), post.permalink, len, TEXT_LIMIT)
-        video, images, notes = single_video(post, self.capabilities(), "Facebook")
+        video, images, notes = single_video(post, self.capabilities())
         urls = parse_text(text).urls
         link = urls[0] if urls and not post.images else None
         if link:

@@ -91,7 +91,7 @@ class InstagramConnector(Connector):
 
     def render(self, post: PostView) -> Rendered:
         caption, shortened = fit_text(with_warning(post), post.permalink, len, CAPTION_LIMIT)
-        items, video_notes = media_items(post, self.capabilities(), "Instagram", VIDEO_MIN_SECONDS)
+        items, video_notes = media_items(post, self.capabilities(), VIDEO_MIN_SECONDS)
         media = tuple(i for i in items if isinstance(i, VideoView) or usable(i))[:MAX_IMAGES]
         images = tuple(i for i in media if isinstance(i, ImageView))
         notes, blocked = [NO_EDIT + ".", NO_DELETE + ".", *video_notes], None

@@ -108,7 +108,7 @@ class LinkedInConnector(Connector):
         text = escape_little(plain)
         urls = parse_text(plain).urls
         link = urls[0] if urls and not post.images else None
-        video, images, video_notes = single_video(post, self.capabilities(), "LinkedIn", VIDEO_MIN_SECONDS)
+        video, images, video_notes = single_video(post, self.capabilities(), VIDEO_MIN_SECONDS)
         notes = ["LinkedIn's reserved characters are escaped so that the text arrives whole.", *video_notes]
         if link:
             notes.append("Stadtbote builds the link card (title, description, image of the page).")

@@ -86,7 +86,7 @@ class ThreadsConnector(Connector):
 
     def render(self, post: PostView) -> Rendered:
         text, shortened = fit_text(with_warning(post), post.permalink, threads_length, TEXT_LIMIT)
-        items, video_notes = media_items(post, self.capabilities(), "Threads")
+        items, video_notes = media_items(post, self.capabilities())
         media = tuple(i for i in items if isinstance(i, VideoView) or i.mime_type in ("image/jpeg", "image/png"))
         media = media[:MAX_IMAGES]
         images = tuple(i for i in media if not isinstance(i, VideoView))

@@ -13,22 +13,24 @@ from bridge.platforms.connectors.base import Capabilities, ImageView, PostView, 
 DEFAULT_CHUNK = 4 * 1024 * 1024  # X takes at most 5 MB per APPEND; LinkedIn names its own part sizes
 
 
+# Notes for the editor's preview, shown translated (each is a message id of the German catalogue).
+TOO_LARGE = ("The video is larger or longer than this platform takes: its poster frame and a link to the post's "
+             "page go instead.")
+TOO_SHORT = "The video is shorter than this platform takes: its poster frame and a link to the post's page go instead."
+ALONE = ("This platform takes a video alone: the images and further videos are left out there (the text links to "
+         "the post's page).")
+CAPTIONS_STAY = "The platform gets the video with its description; its captions stay on the city's page."
+
+
 def unfit(video: VideoView, caps: Capabilities, min_seconds: float = 0) -> str | None:
-    """Why the platform would refuse this video (too large, too long, too short), or None."""
-    if caps.video_max_bytes and video.size > caps.video_max_bytes:
-        return f"larger than {caps.video_max_bytes // 1_000_000} MB"
-    if caps.video_max_seconds and video.duration_ms > caps.video_max_seconds * 1000:
-        return f"longer than {_duration(caps.video_max_seconds)}"
-    if video.duration_ms < min_seconds * 1000:
-        return f"shorter than {_duration(min_seconds)}"
-    return None
+    """The note saying why the platform would refuse this video (too large, too long, too short), or None."""
+    if (caps.video_max_bytes and video.size > caps.video_max_bytes) or \
+            (caps.video_max_seconds and video.duration_ms > caps.video_max_seconds * 1000):
+        return TOO_LARGE
+    return TOO_SHORT if video.duration_ms < min_seconds * 1000 else None
 
 
-def _duration(seconds: float) -> str:
-    return f"{int(seconds // 60)} minutes" if seconds >= 120 and seconds % 60 == 0 else f"{int(seconds)} seconds"
-
-
-def single_video(post: PostView, caps: Capabilities, name: str,
+def single_video(post: PostView, caps: Capabilities,
                  min_seconds: float = 0) -> tuple[VideoView | None, tuple[ImageView, ...], list[str]]:
     """For platforms whose posts carry one video and nothing alongside (X, Facebook, LinkedIn): the post's first
     video with no images, or — when it does not fit the platform's limits — the images with the poster frames,
@@ -38,17 +40,14 @@ def single_video(post: PostView, caps: Capabilities, name: str,
     video = post.videos[0]
     problem = unfit(video, caps, min_seconds)
     if problem is not None:
-        return None, post.images, [f"The video is {problem} for {name}: its poster frame and a link to the "
-                                   "post's page go instead."]
-    notes = [f"{name} gets the video; its captions stay on the city's page."] if not caps.video_captions \
-        and video.captions_path else []
+        return None, post.images, [problem]
+    notes = [CAPTIONS_STAY] if not caps.video_captions and video.captions_path else []
     if len(post.videos) > 1 or post.own_images:
-        notes.append(f"{name} takes a video alone: the images and further videos are left out there "
-                     "(the text links to the post's page).")
+        notes.append(ALONE)
     return video, (), notes
 
 
-def media_items(post: PostView, caps: Capabilities, name: str,
+def media_items(post: PostView, caps: Capabilities,
                 min_seconds: float = 0) -> tuple[tuple[ImageView | VideoView, ...], list[str]]:
     """For platforms that mix images and videos in one post (Instagram, Threads): the media in the post's
     order, each video in its poster frame's place — or the poster frame itself where the video does not fit."""
@@ -57,19 +56,12 @@ def media_items(post: PostView, caps: Capabilities, name: str,
     notes: list[str] = []
     for image in post.images:
         video = next(videos, None) if image.poster else None
-        if video is None:
-            items.append(image)
-            continue
-        problem = unfit(video, caps, min_seconds) if caps.video else "not taken"
-        if problem is None:
-            items.append(video)
-        else:
-            items.append(image)
-            notes.append(f"A video is {problem} for {name}: its poster frame goes instead (the text links to the "
-                         "post's page).")
-    if any(isinstance(i, VideoView) and i.captions_path for i in items):
-        notes.append(f"{name} gets the video; its captions stay on the city's page.")
-    return tuple(items), notes
+        problem = (unfit(video, caps, min_seconds) if caps.video else TOO_LARGE) if video else None
+        items.append(image if video is None or problem else video)
+        notes += [problem] if problem else []
+    if not caps.video_captions and any(isinstance(i, VideoView) and i.captions_path for i in items):
+        notes.append(CAPTIONS_STAY)
+    return tuple(items), list(dict.fromkeys(notes))
 
 
 def chunks(path: str, size: int = DEFAULT_CHUNK) -> Iterator[bytes]:

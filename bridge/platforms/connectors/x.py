@@ -91,7 +91,7 @@ class XConnector(Connector):
             notes.append("Shortened to fit; it links to the full post.")
         if not self.reads_replies:
             notes.append("Replies on X are not collected (reading posts is a paid part of the X API).")
-        video, images, video_notes = single_video(post, self.capabilities(), "X")
+        video, images, video_notes = single_video(post, self.capabilities())
         notes += video_notes
         extra: dict = {"video": video} if video else {}
         if post.poll is not None:

@@ -9,6 +9,7 @@ import dataclasses
 import math
 
 import pytest
+from babel.messages.pofile import read_po
 from PIL import Image
 
 from bridge.platforms.connectors.base import ImageView, Outcome, Reason, VideoView
@@ -16,9 +17,10 @@ from bridge.platforms.connectors.facebook import FacebookConnector
 from bridge.platforms.connectors.instagram import InstagramConnector
 from bridge.platforms.connectors.linkedin import LinkedInConnector
 from bridge.platforms.connectors.threads import ThreadsConnector
-from bridge.platforms.connectors.video import vtt_to_srt
+from bridge.platforms.connectors.video import ALONE, CAPTIONS_STAY, TOO_LARGE, TOO_SHORT, vtt_to_srt
 from bridge.platforms.connectors.x import XConnector
 from bridge.publishing import posts
+from bridge.web.i18n import LOCALE_DIR
 from bridge.publishing.uploads import upload_video
 from bridge.store.platforms import SendState
 from fakes.linkedin import FakeLinkedIn
@@ -107,8 +109,7 @@ async def test_x_uploads_the_video_in_chunks_in_order_and_posts_it_alone(fakes, 
     connector = x(fake)
     rendered = connector.render(view("Neujahrsgruß der Bürgermeisterin", images=[photo(tmp_path)], videos=[video]))
     assert rendered.images == () and rendered.extra["video"] == video
-    assert any("takes a video alone" in n for n in rendered.notes)
-    assert any("captions stay on the city's page" in n for n in rendered.notes)
+    assert ALONE in rendered.notes and CAPTIONS_STAY in rendered.notes
     result = await connector.publish(rendered, "h")
     assert result.outcome is Outcome.SENT, result.description
     [media_id] = fake.tweets[result.remote.id]["media"]
@@ -152,7 +153,7 @@ async def test_x_gets_the_poster_and_link_for_a_video_beyond_its_limits(fakes, v
     long = dataclasses.replace(video, duration_ms=141_000)
     rendered = connector.render(view("Langes Video", videos=[long]))
     assert "video" not in rendered.extra and [i.poster for i in rendered.images] == [True]
-    assert any("longer than 140 seconds" in n for n in rendered.notes)
+    assert TOO_LARGE in rendered.notes
     result = await connector.publish(rendered, "h")
     [media_id] = fake.tweets[result.remote.id]["media"]
     assert fake.media[media_id]["category"] == "tweet_image" and not fake.uploads
@@ -191,7 +192,7 @@ async def test_facebook_gets_the_poster_for_a_video_beyond_its_limits(fakes, vid
     fake = await fakes(FakeFacebook)
     connector = facebook(fake)
     rendered = connector.render(view("Großes Video", videos=[dataclasses.replace(video, size=1_200_000_000)]))
-    assert any("larger than 1000 MB" in n for n in rendered.notes)
+    assert TOO_LARGE in rendered.notes
     result = await connector.publish(rendered, "h")
     assert result.outcome is Outcome.SENT and not fake.videos
     assert len(fake.posts[result.remote.id]["attached"]) == 1
@@ -247,7 +248,7 @@ async def test_instagram_gets_the_poster_for_a_video_shorter_than_reels_allow(fa
     fake = await fakes(FakeInstagram)
     connector = instagram(fake)
     rendered = connector.render(view("Kurz", videos=[video_view(tmp_path, seconds=2)]))
-    assert any("shorter than 3 seconds" in n for n in rendered.notes)
+    assert TOO_SHORT in rendered.notes
     assert (await connector.publish(rendered, "h")).outcome is Outcome.SENT
     [container] = fake.containers.values()
     assert container["image_url"].endswith("/media/video-poster.jpg") and "video_url" not in container
@@ -265,7 +266,7 @@ async def test_threads_gets_the_poster_for_a_video_longer_than_five_minutes(fake
     fake = await fakes(FakeThreads)
     connector = threads(fake)
     rendered = connector.render(view("Lang", videos=[dataclasses.replace(video, duration_ms=301_000)]))
-    assert any("longer than 5 minutes" in n for n in rendered.notes)
+    assert TOO_LARGE in rendered.notes
     assert (await connector.publish(rendered, "h")).outcome is Outcome.SENT
     [container] = fake.containers.values()
     assert container["media_type"] == "IMAGE" and container["image_url"].endswith("video-poster.jpg")
@@ -279,7 +280,7 @@ async def test_linkedin_uploads_the_parts_finalizes_with_their_etags_and_names_t
     fake.part_bytes = 20_000
     connector = linkedin(fake)
     rendered = connector.render(view("Neujahrsgruß", videos=[video]))
-    assert rendered.images == () and not any("captions stay" in n for n in rendered.notes)
+    assert rendered.images == () and CAPTIONS_STAY not in rendered.notes  # LinkedIn takes the captions
     result = await connector.publish(rendered, "h")
     assert result.outcome is Outcome.SENT, result.description
     media = fake.posts[result.remote.id]["content"]["media"]
@@ -310,10 +311,16 @@ async def test_linkedin_gets_the_poster_for_a_video_beyond_its_limits(fakes, vid
     fake = await fakes(FakeLinkedIn)
     connector = linkedin(fake)
     rendered = connector.render(view("Groß", videos=[dataclasses.replace(video, size=600_000_000)]))
-    assert any("larger than 500 MB" in n for n in rendered.notes)
+    assert TOO_LARGE in rendered.notes
     result = await connector.publish(rendered, "h")
     assert result.outcome is Outcome.SENT and not fake.videos
     assert fake.posts[result.remote.id]["content"]["media"]["id"].startswith("urn:li:image:")
+
+
+def test_the_video_notes_have_german_translations():
+    with (LOCALE_DIR / "de" / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        catalogue = {m.id: m.string for m in read_po(fh, locale="de") if m.id}
+    assert all(catalogue.get(note) for note in (TOO_LARGE, TOO_SHORT, ALONE, CAPTIONS_STAY))
 
 
 def test_webvtt_captions_become_subrip():
