@@ -44,6 +44,7 @@ class FakeX(Fake):
         app.router.add_post("/2/media/upload", self.upload)
         app.router.add_get("/2/media/upload", self.status)
         app.router.add_post("/2/media/metadata", self.metadata)
+        app.router.add_post("/2/media/subtitles", self.subtitles)
         app.router.add_get("/2/tweets/search/recent", self.search)
         app.router.add_get("/2/tweets/{id}", self.lookup)
         app.router.add_get("/2/users/me", self.me)
@@ -135,7 +136,8 @@ class FakeX(Fake):
         if command == "INIT":
             media_id = str(next(IDS))
             self.media[media_id] = {"category": form.get("media_category"), "type": form.get("media_type"),
-                                    "total": int(form["total_bytes"]), "parts": [], "alt": None, "state": None}
+                                    "total": int(form["total_bytes"]), "parts": [], "alt": None, "state": None,
+                                    "data": b"", "subtitles": None}
             self.uploads.append(("INIT", media_id, form.get("media_category")))
             return web.json_response({"data": {"id": media_id, "media_key": f"7_{media_id}",
                                                "expires_after_secs": 86400}}, status=202)
@@ -147,12 +149,17 @@ class FakeX(Fake):
             if int(form["segment_index"]) != len(media["parts"]) or len(data) > 5 * 1024 * 1024:
                 return problem(400, "Invalid Request", "Segment out of order or too large")
             media["parts"].append(len(data))
+            if media["category"] == "subtitles":  # kept to read back; a video's bytes are only counted
+                media["data"] += data
             self.uploads.append(("APPEND", form["media_id"], int(form["segment_index"])))
             return web.Response(status=204)  # APPEND answers without a body
         if command == "FINALIZE":
             self.uploads.append(("FINALIZE", form["media_id"], sum(media["parts"])))
             if sum(media["parts"]) != media["total"]:
                 return problem(400, "Invalid Request", "File size mismatch")
+            if media["category"] != "tweet_video":  # subtitles need no processing: no processing_info
+                media["state"] = "succeeded"
+                return web.json_response({"data": {"id": form["media_id"], "size": media["total"]}})
             media["steps"] = self.processing_steps
             media["state"] = "pending" if self.processing_steps else self._ended()
             return web.json_response({"data": {"id": form["media_id"], "size": media["total"],
@@ -189,6 +196,22 @@ class FakeX(Fake):
         body = await request.json()
         self.media[body["id"]]["alt"] = body["metadata"]["alt_text"]["text"]
         return web.json_response({"data": {"id": body["id"], "associated_metadata": body["metadata"]}})
+
+    async def subtitles(self, request):
+        """`POST /2/media/subtitles`: an uploaded subtitles file tied to a processed video."""
+        if (denied := self._denied(request)) is not None:
+            return denied
+        body = await request.json()
+        video, given = self.media.get(str(body.get("id"))), body.get("subtitles") or {}
+        subtitles = self.media.get(str(given.get("id")))
+        if video is None or video.get("category") != "tweet_video" or video.get("state") != "succeeded" \
+                or subtitles is None or subtitles.get("category") != "subtitles" or not given.get("language_code") \
+                or body.get("media_category") != "TweetVideo":
+            return problem(400, "Invalid Request", "Invalid subtitles request")
+        video["subtitles"] = {"language_code": given["language_code"], "display_name": given.get("display_name"),
+                              "srt": subtitles["data"].decode()}
+        return web.json_response({"data": {"id": body["id"], "media_category": "TweetVideo",
+                                           "associated_subtitles": [given]}})
 
     async def search(self, request):
         if (denied := self._denied(request)) is not None:

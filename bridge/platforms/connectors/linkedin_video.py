@@ -14,12 +14,12 @@ from datetime import timedelta
 from bridge.platforms.connectors.base import Outcome, Reason, Result, VideoView
 from bridge.platforms.connectors.http import call, short
 from bridge.platforms.connectors.linkedin_rest import Rest, classify, urn_path
-from bridge.platforms.connectors.video import read_range, vtt_to_srt
+from bridge.platforms.connectors.video import read_range, srt_of
 
 
 async def upload_video(http, rest: Rest, owner: str, video: VideoView, clock, waits) -> str | Result:
     """The URN of the uploaded, processed video, or why there is none."""
-    srt = _captions(video)
+    srt = srt_of(video)
     answer = await rest.request("POST", "videos", raw_query="action=initializeUpload", json_body={
         "initializeUploadRequest": {"owner": owner, "fileSizeBytes": video.size, "uploadCaptions": bool(srt),
                                     "uploadThumbnail": False}})
@@ -54,16 +54,6 @@ async def upload_video(http, rest: Rest, owner: str, video: VideoView, clock, wa
                                   "uploadedPartIds": etags}})
     failure = classify(done, clock(), write=False)
     return failure or await _available(rest, urn, clock, waits) or urn
-
-
-def _captions(video: VideoView) -> str:
-    if not video.captions_path:
-        return ""
-    try:
-        with open(video.captions_path, encoding="utf-8") as f:
-            return vtt_to_srt(f.read())
-    except (OSError, UnicodeDecodeError):
-        return ""  # the video goes without; its captions stay on the city's page
 
 
 async def _available(rest: Rest, urn: str, clock, waits) -> Result | None:

@@ -78,6 +78,17 @@ def read_range(path: str, first: int, last: int) -> bytes:
         return f.read(last - first + 1)
 
 
+def srt_of(video: VideoView) -> str:
+    """The video's captions as SubRip, or "" when it has none (or they cannot be read: they stay on the page)."""
+    if not video.captions_path:
+        return ""
+    try:
+        with open(video.captions_path, encoding="utf-8") as f:
+            return vtt_to_srt(f.read())
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
 CUE_TIME = re.compile(r"(?:(\d+):)?(\d{2}):(\d{2})\.(\d{3})")
 VTT_TAG = re.compile(r"</?(?!(?:i|b|u)>)[^>]*>")  # SubRip knows <i>, <b>, <u>; voices, classes, timestamps go
 

@@ -4,7 +4,8 @@ confidential client), `access_token`, `refresh_token` (OAuth 2.0 user context, s
 
 280 weighted characters, counted by `twitter-text-parser` (the Python port of twitter-text, config v3:
 every URL 23, CJK and emoji 2, Latin-1 including umlauts 1, NFC). Images are uploaded first
-(`POST /2/media/upload`), alt text set with `POST /2/media/metadata`. X cannot edit through the API and
+(`POST /2/media/upload`), alt text set with `POST /2/media/metadata`. A video goes alone (X does not mix
+it with images) through the chunked upload, with its captions as subtitles (`x_video`). X cannot edit through the API and
 gives no idempotency handle: an unknown outcome goes to the editor. Replies are read with recent search
 (`conversation_id:`), which reaches back 7 days and is billed per post — off unless the admin says so.
 """
@@ -74,7 +75,8 @@ class XConnector(Connector):
                             image_max_bytes=IMAGE_BYTES, image_max_side=4096,
                             image_formats=("image/jpeg", "image/png", "image/webp"), alt_limit=ALT_LIMIT,
                             link_cards=LinkCards.SERVER, can_edit=False, replies_readable=self.reads_replies,
-                            video=True, video_max_bytes=VIDEO_BYTES, video_max_seconds=VIDEO_SECONDS)
+                            video=True, video_max_bytes=VIDEO_BYTES, video_max_seconds=VIDEO_SECONDS,
+                            video_captions=True)
 
     @property
     def reads_replies(self) -> bool:
@@ -93,7 +95,7 @@ class XConnector(Connector):
             notes.append("Replies on X are not collected (reading posts is a paid part of the X API).")
         video, images, video_notes = single_video(post, self.capabilities())
         notes += video_notes
-        extra: dict = {"video": video} if video else {}
+        extra: dict = {"video": video, "language": post.language} if video else {}
         if post.poll is not None:
             extra["poll"] = _poll(post.poll, bool(images or video))
             notes.append("X gets its own poll; its votes are counted there and shown apart from ours."
@@ -104,8 +106,8 @@ class XConnector(Connector):
 
     async def publish(self, rendered: Rendered, handle: str) -> Result:
         if rendered.extra.get("video"):
-            uploaded = await upload_video(self.auth, rendered.extra["video"], self.clock, self.video_waits,
-                                          self.chunk_bytes, ALT_LIMIT)
+            uploaded = await upload_video(self.auth, rendered.extra["video"], rendered.extra["language"], self.clock,
+                                          self.video_waits, self.chunk_bytes, ALT_LIMIT)
             if isinstance(uploaded, Result):
                 return uploaded
             return await self._tweet({"text": rendered.text, "media": {"media_ids": [uploaded]}})

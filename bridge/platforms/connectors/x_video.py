@@ -1,8 +1,9 @@
 """A video on X: the chunked upload of `POST /2/media/upload` (docs.x.com/x-api/media/quickstart/media-upload-chunked),
 as multipart forms like the image upload: INIT (media_type, total_bytes, media_category=tweet_video), APPEND per
 part of at most 5 MB with its segment_index, FINALIZE; then STATUS (`GET /2/media/upload?command=STATUS`) while
-`processing_info.state` is pending or in_progress. The description becomes the alt text (`/2/media/metadata`).
-Captions are not sent: X takes SubRip subtitles only as a separate upload this connector does not make.
+`processing_info.state` is pending or in_progress. The description becomes the alt text (`/2/media/metadata`);
+the captions go as SubRip, uploaded the same way (media_category=subtitles) and tied to the video with
+`POST /2/media/subtitles` in the post's language.
 
 Media alone is seen by nobody, so every failure here is safe to repeat (nothing was posted yet).
 """
@@ -10,36 +11,31 @@ Media alone is seen by nobody, so every failure here is safe to repeat (nothing 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from datetime import timedelta
 from urllib.parse import urlencode
 
+from babel import Locale, UnknownLocaleError
+
 from bridge.platforms.connectors.base import Outcome, Reason, Result, VideoView
 from bridge.platforms.connectors.http import Answer, multipart, short
-from bridge.platforms.connectors.video import chunks
+from bridge.platforms.connectors.video import chunks, srt_of
 from bridge.platforms.connectors.x_api import XAuth, classify
 
 PENDING = ("pending", "in_progress")
 
 
-async def upload_video(auth: XAuth, video: VideoView, clock, waits, chunk_bytes: int, alt_limit: int) -> str | Result:
-    """The media id of the processed video, or why there is none."""
-    answer = await _command(auth, {"command": "INIT", "media_type": video.mime_type, "total_bytes": str(video.size),
-                                   "media_category": "tweet_video"})
-    if isinstance(answer, Result):
-        return answer
-    media_id = str(answer.data["data"]["id"])
+async def upload_video(auth: XAuth, video: VideoView, language: str, clock, waits, chunk_bytes: int,
+                       alt_limit: int) -> str | Result:
+    """The media id of the processed video with its alt text and subtitles, or why there is none."""
     try:
-        for index, part in enumerate(chunks(video.path, chunk_bytes)):
-            appended = await _command(auth, {"command": "APPEND", "media_id": media_id, "segment_index": str(index)},
-                                      part, empty_ok=True)
-            if isinstance(appended, Result):
-                return appended
+        uploaded = await _upload(auth, video.mime_type, video.size, "tweet_video", chunks(video.path, chunk_bytes))
     except OSError:
         return Result(Outcome.REJECTED, Reason.REJECTED, "the video file could not be read")
-    finished = await _command(auth, {"command": "FINALIZE", "media_id": media_id})
-    if isinstance(finished, Result):
-        return finished
-    processed = await _processed(auth, media_id, finished.data["data"].get("processing_info"), clock, waits)
+    if isinstance(uploaded, Result):
+        return uploaded
+    media_id, info = uploaded
+    processed = await _processed(auth, media_id, info, clock, waits)
     if processed is not None:
         return processed
     if video.description:
@@ -48,7 +44,26 @@ async def upload_video(auth: XAuth, video: VideoView, clock, waits, chunk_bytes:
         failure = described if isinstance(described, Result) else classify(described, clock(), write=False)
         if failure is not None:
             return failure
-    return media_id
+    return await _subtitles(auth, media_id, srt_of(video), language, clock) or media_id
+
+
+async def _upload(auth: XAuth, mime: str, size: int, category: str,
+                  parts: Iterable[bytes]) -> tuple[str, dict] | Result:
+    """INIT, APPEND of each part in order, FINALIZE: the media id and the processing info."""
+    answer = await _command(auth, {"command": "INIT", "media_type": mime, "total_bytes": str(size),
+                                   "media_category": category})
+    if isinstance(answer, Result):
+        return answer
+    media_id = str(answer.data["data"]["id"])
+    for index, part in enumerate(parts):
+        appended = await _command(auth, {"command": "APPEND", "media_id": media_id, "segment_index": str(index)},
+                                  part, empty_ok=True)
+        if isinstance(appended, Result):
+            return appended
+    finished = await _command(auth, {"command": "FINALIZE", "media_id": media_id})
+    if isinstance(finished, Result):
+        return finished
+    return media_id, finished.data["data"].get("processing_info")
 
 
 async def _command(auth: XAuth, fields: dict, part: bytes | None = None, empty_ok: bool = False) -> Answer | Result:
@@ -92,3 +107,26 @@ async def _processed(auth: XAuth, media_id: str, info, clock, waits) -> Result |
                       "X could not process the video: " + (short(error.get("message") or error.get("name"))
                                                            or "failed"))
     return None
+
+
+async def _subtitles(auth: XAuth, media_id: str, srt: str, language: str, clock) -> Result | None:
+    """The captions as a subtitles upload tied to the video; None when done or when there are none."""
+    if not srt:
+        return None
+    data = srt.encode()
+    uploaded = await _upload(auth, "text/srt", len(data), "subtitles", [data])
+    if isinstance(uploaded, Result):
+        return uploaded
+    code = (language or "de").split("-")[0].lower()
+    answer = await auth.request("POST", "/2/media/subtitles", json_body={
+        "id": media_id, "media_category": "TweetVideo",
+        "subtitles": {"id": uploaded[0], "language_code": code.upper(), "display_name": _language_name(code)}})
+    return answer if isinstance(answer, Result) else classify(answer, clock(), write=False)
+
+
+def _language_name(code: str) -> str:
+    """The language's own name, as X shows it in the player's subtitle menu ("Deutsch")."""
+    try:
+        return (Locale.parse(code).get_display_name(code) or code).capitalize()
+    except (ValueError, UnknownLocaleError):
+        return code.upper()

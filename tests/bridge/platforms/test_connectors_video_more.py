@@ -109,15 +109,20 @@ async def test_x_uploads_the_video_in_chunks_in_order_and_posts_it_alone(fakes, 
     connector = x(fake)
     rendered = connector.render(view("Neujahrsgruß der Bürgermeisterin", images=[photo(tmp_path)], videos=[video]))
     assert rendered.images == () and rendered.extra["video"] == video
-    assert ALONE in rendered.notes and CAPTIONS_STAY in rendered.notes
+    assert ALONE in rendered.notes and CAPTIONS_STAY not in rendered.notes  # X takes the captions as subtitles
     result = await connector.publish(rendered, "h")
     assert result.outcome is Outcome.SENT, result.description
     [media_id] = fake.tweets[result.remote.id]["media"]
     parts = math.ceil(video.size / 16_000)
-    assert fake.uploads == [("INIT", media_id, "tweet_video"),
-                            *[("APPEND", media_id, i) for i in range(parts)], ("FINALIZE", media_id, video.size)]
+    assert fake.uploads[:parts + 2] == [("INIT", media_id, "tweet_video"),
+                                        *[("APPEND", media_id, i) for i in range(parts)],
+                                        ("FINALIZE", media_id, video.size)]
     media = fake.media[media_id]
     assert media["type"] == "video/mp4" and media["alt"] == "Die Bürgermeisterin spricht"
+    assert media["subtitles"] == {"language_code": "DE", "display_name": "Deutsch",
+                                  "srt": "1\n00:00:00,000 --> 00:00:01,500\nGuten Tag aus dem Rathaus.\n"}
+    [(_, subtitles, category)] = [u for u in fake.uploads if u[0] == "INIT" and u[1] != media_id]
+    assert category == "subtitles" and fake.media[subtitles]["type"] == "text/srt"
 
 
 async def test_x_waits_while_the_video_is_processed(fakes, video):
