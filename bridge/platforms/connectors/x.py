@@ -6,8 +6,9 @@ confidential client), `access_token`, `refresh_token` (OAuth 2.0 user context, s
 every URL 23, CJK and emoji 2, Latin-1 including umlauts 1, NFC). Images are uploaded first
 (`POST /2/media/upload`), alt text set with `POST /2/media/metadata`. A video goes alone (X does not
 mix it with images) through the chunked upload, with its captions as subtitles (`x_video`). X cannot edit
-through the API and gives no idempotency handle: an unknown outcome goes to the editor. Replies are read with recent search
-(`conversation_id:`), which reaches back 7 days and is billed per post — off unless the admin says so.
+through the API and gives no idempotency handle: an unknown outcome goes to the editor. Replies are read
+with recent search (`conversation_id:`), which reaches back 7 days and is billed per post — off unless the
+admin says so.
 """
 
 from __future__ import annotations
