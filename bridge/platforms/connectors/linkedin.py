@@ -52,7 +52,7 @@ from bridge.platforms.connectors.linkedin_rest import (
 )
 from bridge.platforms.connectors.linkedin_video import upload_video
 from bridge.platforms.connectors.lookup import absent, find_post, uncertain
-from bridge.platforms.connectors.meta_media import has_opt_out
+from bridge.platforms.connectors.meta_media import forget, has_opt_out, remember, remembered
 from bridge.platforms.connectors.render import fit_text, with_warning
 from bridge.platforms.connectors.video import single_video
 from bridge.convert.text import parse_text
@@ -120,7 +120,7 @@ class LinkedInConnector(Connector):
 
     async def publish(self, rendered: Rendered, handle: str) -> Result:
         rest = await self.rest()
-        content = await self._content(rest, rendered)
+        content = await self._content(rest, rendered, handle)
         if isinstance(content, Result):
             return content
         body = {"author": self.author, "commentary": rendered.text, "visibility": "PUBLIC",
@@ -136,11 +136,12 @@ class LinkedInConnector(Connector):
         urn = answer.headers.get("x-restli-id") or answer.headers.get("X-RestLi-Id")
         if not urn:
             return Result(Outcome.UNKNOWN, Reason.MALFORMED_RESPONSE, "no x-restli-id")
+        forget(self.account, handle)  # an uploaded video is used up by the post
         return Result(Outcome.SENT, remote=Remote(urn, post_url(urn)))
 
-    async def _content(self, rest: Rest, rendered: Rendered) -> dict | Result | None:
+    async def _content(self, rest: Rest, rendered: Rendered, handle: str) -> dict | Result | None:
         if rendered.extra.get("video"):
-            return await self._video(rest, rendered.extra["video"])
+            return await self._video(rest, rendered.extra["video"], handle)
         if rendered.images:
             images = []
             for image in rendered.images:
@@ -153,8 +154,12 @@ class LinkedInConnector(Connector):
             return await self._article(rest, rendered.link)
         return None
 
-    async def _video(self, rest: Rest, video) -> dict | Result:
-        urn = await upload_video(self.http, rest, self.author, video, self.clock, self.video_waits)
+    async def _video(self, rest: Rest, video, handle: str) -> dict | Result:
+        """The uploaded video is remembered under the send's handle until the post names it: an attempt that
+        ended while LinkedIn still processed it is followed by one that posts the same upload."""
+        urn = await upload_video(self.http, rest, self.author, video, self.clock, self.video_waits,
+                                 remembered(self.account, handle),
+                                 lambda urn: remember(self.account, handle, urn, self.clock()))
         if isinstance(urn, Result):
             return urn
         title = video.description.split("\n", 1)[0][:VIDEO_TITLE]  # a plain field, not "little" text

@@ -9,6 +9,7 @@ it once AVAILABLE. Nothing here is visible to anyone: every failure is safe to r
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 
 from bridge.platforms.connectors.base import Outcome, Reason, Result, VideoView
@@ -17,8 +18,13 @@ from bridge.platforms.connectors.linkedin_rest import Rest, classify, urn_path
 from bridge.platforms.connectors.video import read_range, srt_of
 
 
-async def upload_video(http, rest: Rest, owner: str, video: VideoView, clock, waits) -> str | Result:
-    """The URN of the uploaded, processed video, or why there is none."""
+async def upload_video(http, rest: Rest, owner: str, video: VideoView, clock, waits, known: str | None = None,
+                       keep: Callable[[str], None] = lambda urn: None) -> str | Result:
+    """The URN of the uploaded, processed video, or why there is none. `known`: the URN an earlier attempt
+    uploaded; while LinkedIn has it (processing or available) it is not uploaded again. `keep` is told the URN
+    of a new upload once it is finalized."""
+    if known and await _status(rest, known, clock) in ("PROCESSING", "AVAILABLE"):
+        return await _available(rest, known, clock, waits) or known
     srt = srt_of(video)
     answer = await rest.request("POST", "videos", raw_query="action=initializeUpload", json_body={
         "initializeUploadRequest": {"owner": owner, "fileSizeBytes": video.size, "uploadCaptions": bool(srt),
@@ -53,7 +59,16 @@ async def upload_video(http, rest: Rest, owner: str, video: VideoView, clock, wa
         "finalizeUploadRequest": {"video": urn, "uploadToken": str(value.get("uploadToken") or ""),
                                   "uploadedPartIds": etags}})
     failure = classify(done, clock(), write=False)
-    return failure or await _available(rest, urn, clock, waits) or urn
+    if failure is not None:
+        return failure
+    keep(urn)
+    return await _available(rest, urn, clock, waits) or urn
+
+
+async def _status(rest: Rest, urn: str, clock) -> str | Result:
+    answer = await rest.request("GET", f"videos/{urn_path(urn)}")
+    failure = classify(answer, clock(), write=False)
+    return failure or str((answer.data if isinstance(answer.data, dict) else {}).get("status") or "")
 
 
 async def _available(rest: Rest, urn: str, clock, waits) -> Result | None:

@@ -38,7 +38,7 @@ from bridge.platforms.connectors.base import (
 )
 from bridge.platforms.connectors.http import multipart
 from bridge.platforms.connectors.images import fit_image, read_file
-from bridge.platforms.connectors.meta_media import has_opt_out
+from bridge.platforms.connectors.meta_media import forget, has_opt_out, remember, remembered
 from bridge.platforms.connectors.render import fit_text, with_warning
 from bridge.platforms.connectors.tokens import when
 from bridge.platforms.connectors.video import single_video
@@ -107,11 +107,7 @@ class XConnector(Connector):
 
     async def publish(self, rendered: Rendered, handle: str) -> Result:
         if rendered.extra.get("video"):
-            uploaded = await upload_video(self.auth, rendered.extra["video"], rendered.extra["language"], self.clock,
-                                          self.video_waits, self.chunk_bytes, ALT_LIMIT)
-            if isinstance(uploaded, Result):
-                return uploaded
-            return await self._tweet({"text": rendered.text, "media": {"media_ids": [uploaded]}})
+            return await self._video_tweet(rendered, handle)
         media_ids = []
         for image in rendered.images:
             uploaded = await self._upload(image)
@@ -124,6 +120,19 @@ class XConnector(Connector):
         elif rendered.extra.get("poll"):
             body["poll"] = rendered.extra["poll"]
         return await self._tweet(body)
+
+    async def _video_tweet(self, rendered: Rendered, handle: str) -> Result:
+        """The video is remembered under the send's handle until the post is made: an attempt that ended while X
+        still processed it is followed by one that posts the same upload."""
+        uploaded = await upload_video(self.auth, rendered.extra["video"], rendered.extra["language"], self.clock,
+                                      self.video_waits, self.chunk_bytes, ALT_LIMIT, remembered(self.account, handle),
+                                      lambda media_id: remember(self.account, handle, media_id, self.clock()))
+        if isinstance(uploaded, Result):
+            return uploaded
+        result = await self._tweet({"text": rendered.text, "media": {"media_ids": [uploaded]}})
+        if result.outcome is Outcome.SENT:
+            forget(self.account, handle)
+        return result
 
     async def _tweet(self, body: dict) -> Result:
         answer = await self.auth.request("POST", "/2/tweets", json_body=body)

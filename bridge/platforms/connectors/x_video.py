@@ -11,7 +11,7 @@ Media alone is seen by nobody, so every failure here is safe to repeat (nothing 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -26,14 +26,21 @@ PENDING = ("pending", "in_progress")
 
 
 async def upload_video(auth: XAuth, video: VideoView, language: str, clock, waits, chunk_bytes: int,
-                       alt_limit: int) -> str | Result:
-    """The media id of the processed video with its alt text and subtitles, or why there is none."""
-    try:
-        uploaded = await _upload(auth, video.mime_type, video.size, "tweet_video", chunks(video.path, chunk_bytes))
-    except OSError:
-        return Result(Outcome.REJECTED, Reason.REJECTED, "the video file could not be read")
-    if isinstance(uploaded, Result):
-        return uploaded
+                       alt_limit: int, known: str | None = None,
+                       keep: Callable[[str], None] = lambda media_id: None) -> str | Result:
+    """The media id of the processed video with its alt text and subtitles, or why there is none. `known`: the
+    media id an earlier attempt uploaded (X keeps media a day): still there, it is not uploaded again; `keep` is
+    told the id of a new upload, so that an attempt that ends while X still processes it is not repeated."""
+    uploaded = await _status(auth, known) if known else None
+    if uploaded is None:
+        try:
+            uploaded = await _upload(auth, video.mime_type, video.size, "tweet_video",
+                                     chunks(video.path, chunk_bytes))
+        except OSError:
+            return Result(Outcome.REJECTED, Reason.REJECTED, "the video file could not be read")
+        if isinstance(uploaded, Result):
+            return uploaded
+        keep(uploaded[0])
     media_id, info = uploaded
     processed = await _processed(auth, media_id, info, clock, waits)
     if processed is not None:
@@ -81,6 +88,17 @@ async def _command(auth: XAuth, fields: dict, part: bytes | None = None, empty_o
     if not empty_ok and (not isinstance(data, dict) or not data.get("id")):
         return Result(Outcome.UNAVAILABLE, Reason.MALFORMED_RESPONSE, f"no media id after {fields['command']}")
     return answer
+
+
+async def _status(auth: XAuth, media_id: str) -> tuple[str, dict] | None:
+    """An earlier upload X still has (processed or processing), or None: upload again."""
+    answer = await auth.request("GET", "/2/media/upload?" + urlencode({"command": "STATUS", "media_id": media_id}))
+    data = answer.data.get("data") if isinstance(answer, Answer) and answer.ok and isinstance(answer.data, dict) \
+        else None
+    info = data.get("processing_info") if isinstance(data, dict) else None
+    if not isinstance(info, dict) or info.get("state") not in (*PENDING, "succeeded"):
+        return None
+    return media_id, info
 
 
 async def _processed(auth: XAuth, media_id: str, info, clock, waits) -> Result | None:

@@ -152,6 +152,21 @@ async def test_x_still_processing_after_the_waits_is_safe_to_try_later(fakes, vi
     assert result.outcome is Outcome.UNAVAILABLE and result.retry_at is not None and not fake.tweets
 
 
+async def test_x_posts_the_same_upload_once_processing_ends_without_uploading_again(fakes, video):
+    fake = await fakes(FakeX)
+    fake.processing_steps = 50
+    connector = x(fake)
+    rendered = connector.render(view("Video", videos=[video]))
+    assert (await connector.publish(rendered, "h")).outcome is Outcome.UNAVAILABLE
+    [media_id] = [u[1] for u in fake.uploads if u[0] == "INIT"]
+    fake.media[media_id]["steps"] = 1  # X finishes in the meantime
+    result = await connector.publish(rendered, "h")
+    assert result.outcome is Outcome.SENT, result.description
+    assert fake.tweets[result.remote.id]["media"] == [media_id]
+    assert [u[0] for u in fake.uploads].count("INIT") == 2  # the video once, its subtitles once
+    assert not connector.account.limits.get("containers")
+
+
 async def test_x_gets_the_poster_and_link_for_a_video_beyond_its_limits(fakes, video):
     fake = await fakes(FakeX)
     connector = x(fake)
@@ -302,6 +317,20 @@ async def test_linkedin_waits_while_the_video_is_processed(fakes, video):
     connector = linkedin(fake)
     result = await connector.publish(connector.render(view("Video", videos=[video])), "h")
     assert result.outcome is Outcome.SENT, result.description
+
+
+async def test_linkedin_posts_the_same_upload_once_processing_ends_without_uploading_again(fakes, video):
+    fake = await fakes(FakeLinkedIn)
+    fake.video_polls = 50
+    connector = linkedin(fake)
+    rendered = connector.render(view("Video", videos=[video]))
+    assert (await connector.publish(rendered, "h")).outcome is Outcome.UNAVAILABLE and not fake.posts
+    [urn] = fake.videos
+    fake.videos[urn]["polls_left"] = 0  # LinkedIn finishes in the meantime
+    result = await connector.publish(rendered, "h")
+    assert result.outcome is Outcome.SENT, result.description
+    assert list(fake.videos) == [urn] and fake.posts[result.remote.id]["content"]["media"]["id"] == urn
+    assert not connector.account.limits.get("containers")
 
 
 async def test_linkedin_refuses_with_its_reason_when_processing_fails(fakes, video):
