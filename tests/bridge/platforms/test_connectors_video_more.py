@@ -208,16 +208,6 @@ async def test_facebook_video_write_that_times_out_is_unknown_and_found_again(fa
     assert found.outcome is Outcome.SENT and found.remote.id in fake.videos
 
 
-async def test_facebook_gets_the_poster_for_a_video_beyond_its_limits(fakes, video):
-    fake = await fakes(FakeFacebook)
-    connector = facebook(fake)
-    rendered = connector.render(view("Großes Video", videos=[dataclasses.replace(video, size=1_200_000_000)]))
-    assert TOO_LARGE in rendered.notes
-    result = await connector.publish(rendered, "h")
-    assert result.outcome is Outcome.SENT and not fake.videos
-    assert len(fake.posts[result.remote.id]["attached"]) == 1
-
-
 # Instagram and Threads: a container per video, published once the platform has processed it
 
 CONTAINERS = {"instagram": (FakeInstagram, instagram, {"media_type": "REELS", "caption": "Neujahrsgruß"}),
@@ -341,14 +331,22 @@ async def test_linkedin_refuses_with_its_reason_when_processing_fails(fakes, vid
     assert result.outcome is Outcome.REJECTED and "VIDEO_TOO_SHORT" in result.detail and not fake.posts
 
 
-async def test_linkedin_gets_the_poster_for_a_video_beyond_its_limits(fakes, video):
-    fake = await fakes(FakeLinkedIn)
-    connector = linkedin(fake)
-    rendered = connector.render(view("Groß", videos=[dataclasses.replace(video, size=600_000_000)]))
-    assert TOO_LARGE in rendered.notes
+# Facebook and LinkedIn: beyond the limits, the poster frame goes as the post's image
+
+POSTER_ONLY = {"facebook": (FakeFacebook, facebook, 1_200_000_000, lambda post: len(post["attached"]) == 1),
+               "linkedin": (FakeLinkedIn, linkedin, 600_000_000,
+                            lambda post: post["content"]["media"]["id"].startswith("urn:li:image:"))}
+
+
+@pytest.mark.parametrize("kind", POSTER_ONLY)
+async def test_a_video_beyond_the_limits_goes_as_its_poster_with_a_note(fakes, video, kind):
+    make, connect, size, with_poster = POSTER_ONLY[kind]
+    fake = await fakes(make)
+    connector = connect(fake)
+    rendered = connector.render(view("Großes Video", videos=[dataclasses.replace(video, size=size)]))
+    assert TOO_LARGE in rendered.notes and [i.poster for i in rendered.images] == [True]
     result = await connector.publish(rendered, "h")
-    assert result.outcome is Outcome.SENT and not fake.videos
-    assert fake.posts[result.remote.id]["content"]["media"]["id"].startswith("urn:li:image:")
+    assert result.outcome is Outcome.SENT and not fake.videos and with_poster(fake.posts[result.remote.id])
 
 
 def test_the_video_notes_have_german_translations():
