@@ -1,6 +1,7 @@
 """aiohttp fake of LinkedIn's REST API (api.linkedin.com) and its OAuth and upload hosts
 (www.linkedin.com): Posts API with the required version headers, 201 + `x-restli-id`, partial updates,
-deletes, the Images API (initializeUpload + PUT), socialActions comments, 429, an expired token (401),
+deletes, the Images API (initializeUpload + PUT), the Videos API (parts with ETags, captions, finalizeUpload,
+processing status), socialActions comments, 429, an expired token (401),
 a timeout after the write and a refresh-token grant."""
 
 from __future__ import annotations

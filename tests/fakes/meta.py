@@ -1,7 +1,8 @@
 """aiohttp fakes of Meta's Graph APIs: a Facebook Page (graph.facebook.com), an Instagram professional
 account (graph.instagram.com) and a Threads profile (graph.threads.net). They implement the documented
-endpoints the connectors use, the Graph error shape, throttling with the usage headers, an expired token
-(code 190), a timeout after the write happened and a 500 after the write. Each records what it was sent;
+endpoints the connectors use (Page videos; video containers that stay IN_PROGRESS for a number of status
+checks and may end in ERROR with a reason), the Graph error shape, throttling with the usage headers, an
+expired token (code 190), a timeout after the write happened and a 500 after the write. Each records what it was sent;
 `mode` switches one behaviour on for the next write (publish/feed)."""
 
 from __future__ import annotations

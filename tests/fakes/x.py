@@ -1,4 +1,5 @@
-"""aiohttp fake of the X API v2 (api.x.com): posts, media upload and alt text metadata, recent search,
+"""aiohttp fake of the X API v2 (api.x.com): posts, media upload (simple, and chunked INIT/APPEND/FINALIZE with
+STATUS while a video is processed) and alt text metadata, subtitles tied to a video, recent search,
 OAuth 2.0 token refresh with single-use refresh tokens, 429 with `x-rate-limit-*` headers, the
 "duplicate content" 403, and a timeout after the write."""
 
