@@ -1,6 +1,7 @@
 """aiohttp fake of LinkedIn's REST API (api.linkedin.com) and its OAuth and upload hosts
 (www.linkedin.com): Posts API with the required version headers, 201 + `x-restli-id`, partial updates,
-deletes, the Images API (initializeUpload + PUT), socialActions comments, 429, an expired token (401),
+deletes, the Images API (initializeUpload + PUT), the Videos API (parts with ETags, captions, finalizeUpload,
+processing status), socialActions comments, 429, an expired token (401),
 a timeout after the write and a refresh-token grant."""
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ class FakeLinkedIn(Fake):
         self.refreshed = 0
         self.likes: dict[str, int] = {}  # total likes per post URN
         self.consent = OAuthConsent(self._granted)
+        self.videos: dict[str, dict] = {}  # the Videos API's uploads by video URN
+        self.part_bytes = 4_194_304  # the part size LinkedIn's upload instructions name
+        self.video_polls = 0  # status reads a finalized video stays PROCESSING
+        self.video_error: str | None = None  # set: processing ends PROCESSING_FAILED with this reason
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -44,6 +49,10 @@ class FakeLinkedIn(Fake):
         app.router.add_delete("/rest/posts/{urn}", self.delete)
         app.router.add_post("/rest/images", self.initialize)
         app.router.add_put("/dms-uploads/{image}", self.upload)
+        app.router.add_post("/rest/videos", self.video_action)
+        app.router.add_get("/rest/videos/{urn}", self.video_status)
+        app.router.add_put("/dms-uploads/video/{video}/{part}", self.video_part)
+        app.router.add_put("/dms-uploads/captions/{video}", self.video_captions)
         app.router.add_get("/rest/socialActions/{urn}/comments", self.list_comments)
         app.router.add_get("/rest/socialActions/{urn}", self.social_actions)
         app.router.add_post("/rest/socialActions/{urn}/comments", self.create_comment)
@@ -79,6 +88,9 @@ class FakeLinkedIn(Fake):
             return li_error(429, "Resource level throttle APPLICATION DAY limit for calls to this resource is reached.")
         if mode == "422":
             return li_error(422, "ERROR :: /commentary :: length exceeds 3000")
+        media = ((body.get("content") or {}).get("media") or {}).get("id", "")
+        if media.startswith("urn:li:video:") and (self.videos.get(media) or {}).get("status") != "AVAILABLE":
+            return li_error(422, f"ERROR :: /content/media/id :: video {media} is not available")
         urn = f"urn:li:share:{next(IDS)}"
         self.posts[urn] = {"id": urn, **body, "createdAt": int(time.time() * 1000)}  # the platform's real clock
         if mode == "timeout_after_write":
@@ -127,6 +139,81 @@ class FakeLinkedIn(Fake):
             return denied
         self.images[request.match_info["image"]] = len(await request.read())
         return web.Response(status=201)
+
+    async def video_action(self, request):
+        """`POST /rest/videos?action=initializeUpload|finalizeUpload` of the Videos API."""
+        if (denied := self._denied(request)) is not None:
+            return denied
+        body = await request.json()
+        action = request.query.get("action")
+        if action == "initializeUpload":
+            ask = body.get("initializeUploadRequest") or {}
+            size = ask.get("fileSizeBytes")
+            if not str(ask.get("owner", "")).startswith("urn:li:") or not isinstance(size, int) or size <= 0:
+                return li_error(422, "ERROR :: /initializeUploadRequest :: owner and fileSizeBytes are required")
+            urn = f"urn:li:video:D5{next(IDS)}"
+            parts = [(first, min(first + self.part_bytes, size) - 1) for first in range(0, size, self.part_bytes)]
+            self.videos[urn] = {"size": size, "token": f"token-{urn[-6:]}", "parts": {}, "status": "WAITING_UPLOAD",
+                                "captions": None, "finalized_with": None, "asked_captions": ask.get("uploadCaptions")}
+            value = {"video": urn, "uploadUrlsExpireAt": 1795395600000, "uploadToken": self.videos[urn]["token"],
+                     "uploadInstructions": [{"uploadUrl": f"{self.upload_host}/dms-uploads/video/{urn}/{i}",
+                                             "firstByte": first, "lastByte": last}
+                                            for i, (first, last) in enumerate(parts)]}
+            if ask.get("uploadCaptions"):
+                value["captionsUploadUrl"] = f"{self.upload_host}/dms-uploads/captions/{urn}"
+            return web.json_response({"value": value})
+        if action == "finalizeUpload":
+            ask = body.get("finalizeUploadRequest") or {}
+            video = self.videos.get(ask.get("video", ""))
+            if video is None or ask.get("uploadToken") != video["token"]:
+                return li_error(400, "Invalid video or upload token")
+            etags = [video["parts"][i][1] for i in sorted(video["parts"])]
+            if ask.get("uploadedPartIds") != etags or sum(n for n, _ in video["parts"].values()) != video["size"]:
+                return li_error(400, "Uploaded parts do not match the upload instructions")
+            video.update(finalized_with=ask["uploadedPartIds"], status="PROCESSING", polls_left=self.video_polls)
+            self._processed(video)
+            return web.Response(status=200)
+        return li_error(400, "unknown action")
+
+    def _processed(self, video: dict) -> None:
+        if video.get("polls_left", 0) > 0:
+            video["polls_left"] -= 1
+        elif video["status"] == "PROCESSING":
+            video["status"] = "PROCESSING_FAILED" if self.video_error else "AVAILABLE"
+
+    async def video_status(self, request):
+        if (denied := self._denied(request)) is not None:
+            return denied
+        urn = unquote(request.match_info["urn"])
+        video = self.videos.get(urn)
+        if video is None:
+            return li_error(404, "Not Found")
+        answer = {"id": urn, "status": video["status"]}
+        if video["status"] == "PROCESSING_FAILED":
+            answer["processingFailureReason"] = self.video_error
+        self._processed(video)
+        return web.json_response(answer)
+
+    async def video_part(self, request):
+        if (denied := self._denied(request)) is not None:
+            return denied
+        video = self.videos.get(request.match_info["video"])
+        if video is None:
+            return li_error(404, "Not Found")
+        part = int(request.match_info["part"])
+        data = await request.read()
+        etag = f'"{part}-{len(data)}-{request.match_info["video"][-4:]}"'
+        video["parts"][part] = (len(data), etag)
+        return web.Response(status=200, headers={"ETag": etag})
+
+    async def video_captions(self, request):
+        if (denied := self._denied(request)) is not None:
+            return denied
+        video = self.videos.get(request.match_info["video"])
+        if video is None or not video["asked_captions"]:
+            return li_error(404, "Not Found")
+        video["captions"] = (await request.read()).decode()
+        return web.Response(status=200)
 
     async def list_comments(self, request):
         if (denied := self._denied(request)) is not None:

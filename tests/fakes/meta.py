@@ -1,7 +1,8 @@
 """aiohttp fakes of Meta's Graph APIs: a Facebook Page (graph.facebook.com), an Instagram professional
 account (graph.instagram.com) and a Threads profile (graph.threads.net). They implement the documented
-endpoints the connectors use, the Graph error shape, throttling with the usage headers, an expired token
-(code 190), a timeout after the write happened and a 500 after the write. Each records what it was sent;
+endpoints the connectors use (Page videos; video containers that stay IN_PROGRESS for a number of status
+checks and may end in ERROR with a reason), the Graph error shape, throttling with the usage headers, an
+expired token (code 190), a timeout after the write happened and a 500 after the write. Each records what it was sent;
 `mode` switches one behaviour on for the next write (publish/feed)."""
 
 from __future__ import annotations
@@ -120,6 +121,7 @@ class FakeFacebook(FakeGraph):
         self.page = page
         self.posts: dict[str, dict] = {}
         self.photos: dict[str, dict] = {}
+        self.videos: dict[str, dict] = {}  # Page videos by video id, as `POST /{page-id}/videos` made them
         self.objects[page] = {"id": page, "name": "Stadt Musterstadt"}
         self.page_token = token
         self.ig_user = ig_user  # set: the Page is linked to this Instagram professional account (Facebook Login)
@@ -176,6 +178,10 @@ class FakeFacebook(FakeGraph):
             return web.json_response({"id": photo})
         if parts == [self.page, "feed"]:
             return await self.written(lambda: self._create(form))
+        if parts == [self.page, "videos"]:
+            if not form.get("file_url") and "source" not in form:
+                return graph_error(400, 100, "(#100) One of file_url or source must be specified")
+            return await self.written(lambda: self._video(form))
         if parts[1] == "comments" and self.known_comment(parts[0]):
             return await self.written(lambda: self.reply_to_comment(parts[0], form))
         return graph_error(400, 100, "Unsupported post request")
@@ -187,11 +193,21 @@ class FakeFacebook(FakeGraph):
                                "attached": attached, "created_time": graph_time()}
         return {"id": post_id}
 
+    def _video(self, form) -> dict:
+        """A Page video published at once: Facebook fetches `file_url`; the post lists with the description."""
+        video_id = str(next(IDS))
+        self.videos[video_id] = {"file_url": form.get("file_url"), "description": form.get("description")}
+        self.posts[video_id] = {"id": video_id, "message": form.get("description"), "video": form.get("file_url"),
+                                "created_time": graph_time()}
+        return {"id": video_id}
+
     async def post_1(self, request, parts, form):
         post = self.posts.get(parts[0])
         if post is None:
             return graph_error(400, 100, "Unsupported post request. Object does not exist.", 33)
-        post["message"] = form.get("message")
+        if "video" in post and "message" in form:
+            return graph_error(400, 100, "(#100) Param message is not valid for a video; use description")
+        post["message"] = form.get("message", form.get("description"))
         return web.json_response({"success": True})
 
     async def delete_1(self, request, parts, form):
@@ -205,6 +221,7 @@ class FakeContainers(FakeGraph):
     first; "IN_PROGRESS" stays until `finish()` is called."""
 
     create_edge, publish_edge, status_field, text_field = "media", "media_publish", "status_code", "caption"
+    error_field = "status"  # Instagram: the error subcode and text of a container in ERROR
 
     def __init__(self, user: str, token: str) -> None:
         super().__init__(token)
@@ -212,7 +229,34 @@ class FakeContainers(FakeGraph):
         self.containers: dict[str, dict] = {}
         self.media: dict[str, dict] = {}
         self.first_status = "FINISHED"
+        self.video_polls = 0  # status checks a video container stays IN_PROGRESS
+        self.video_error: str | None = None  # set: video processing ends in ERROR with this reason
+        self.video_checks = 0
         self.objects[user] = {"id": user, "username": "stadt"}
+
+    def refused_container(self, form) -> web.Response | None:
+        """What Meta refuses when a container is created: a carousel naming an item still being processed."""
+        children = [self.containers.get(c) for c in (form.get("children") or "").split(",") if c]
+        if any(c is None or c[self.status_field] != "FINISHED" for c in children):
+            return graph_error(400, 9007, "Media ID is not available", 2207027)
+        return None
+
+    def _processed(self, container: dict) -> None:
+        """A video container's status check: after `video_polls` checks it is FINISHED (or ERROR with a reason)."""
+        if container.get("polls_left", 0) > 0:
+            container["polls_left"] -= 1
+            return
+        if container[self.status_field] == "IN_PROGRESS":
+            container[self.status_field] = "ERROR" if self.video_error else "FINISHED"
+            if self.video_error:
+                container[self.error_field] = self.video_error
+
+    async def get_1(self, request, parts, form):
+        container = self.containers.get(parts[0])
+        if container is not None and container.get("video_url"):
+            self.video_checks += 1
+            self._processed(container)
+        return await super().get_1(request, parts, form)
 
     def finish(self) -> None:
         for container in self.containers.values():
@@ -221,8 +265,13 @@ class FakeContainers(FakeGraph):
 
     async def post_2(self, request, parts, form):
         if parts == [self.user, self.create_edge]:
+            refused = self.refused_container(form)
+            if refused is not None:
+                return refused
             container = str(next(IDS))
             self.containers[container] = {"id": container, self.status_field: self.first_status, **form}
+            if form.get("video_url"):  # the platform fetches and transcodes the video before it may be published
+                self.containers[container].update({self.status_field: "IN_PROGRESS", "polls_left": self.video_polls})
             self.objects[container] = self.containers[container]
             return web.json_response({"id": container})
         if parts == [self.user, self.publish_edge]:
@@ -259,11 +308,19 @@ class FakeInstagram(FakeContainers):
     def __init__(self, user="17841400000000001", token="ig-token") -> None:
         super().__init__(user, token)
 
+    def refused_container(self, form) -> web.Response | None:
+        if form.get("media_type") == "VIDEO" and form.get("is_carousel_item") != "true":
+            return graph_error(400, 100, "The video media type is no longer supported; use REELS")
+        if form.get("media_type") == "REELS" and not form.get("video_url"):
+            return graph_error(400, 100, "The parameter video_url is required")
+        return super().refused_container(form)
+
 
 class FakeThreads(FakeContainers):
     host = "www.threads.com"
     version = "v1.0"
     create_edge, publish_edge, status_field, text_field = "threads", "threads_publish", "status", "text"
+    error_field = "error_message"
 
     def __init__(self, user="me", token="threads-token") -> None:
         super().__init__(user, token)

@@ -1,4 +1,5 @@
-"""aiohttp fake of the X API v2 (api.x.com): posts, media upload and alt text metadata, recent search,
+"""aiohttp fake of the X API v2 (api.x.com): posts, media upload (simple, and chunked INIT/APPEND/FINALIZE with
+STATUS while a video is processed) and alt text metadata, subtitles tied to a video, recent search,
 OAuth 2.0 token refresh with single-use refresh tokens, 429 with `x-rate-limit-*` headers, the
 "duplicate content" 403, and a timeout after the write."""
 
@@ -33,13 +34,18 @@ class FakeX(Fake):
         self.public_metrics = {"retweet_count": 0, "reply_count": 0, "like_count": 0, "quote_count": 0,
                                "bookmark_count": 0, "impression_count": 0}
         self.consent = OAuthConsent(self._granted)
+        self.uploads: list[tuple] = []  # the chunked upload's commands as received: (command, media id, detail)
+        self.processing_steps = 0  # STATUS checks a video stays pending/in_progress after FINALIZE
+        self.processing_error: str | None = None  # set: processing ends "failed" with this message
 
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/2/tweets", self.create)
         app.router.add_delete("/2/tweets/{id}", self.delete)
         app.router.add_post("/2/media/upload", self.upload)
+        app.router.add_get("/2/media/upload", self.status)
         app.router.add_post("/2/media/metadata", self.metadata)
+        app.router.add_post("/2/media/subtitles", self.subtitles)
         app.router.add_get("/2/tweets/search/recent", self.search)
         app.router.add_get("/2/tweets/{id}", self.lookup)
         app.router.add_get("/2/users/me", self.me)
@@ -116,11 +122,74 @@ class FakeX(Fake):
         if (denied := self._denied(request)) is not None:
             return denied
         form = await request.post()
+        if form.get("command"):
+            return self.chunked(form)
         media_id = str(next(IDS))
         self.media[media_id] = {"category": form.get("media_category"), "size": len(form["media"].file.read()),
                                 "alt": None}
         return web.json_response({"data": {"id": media_id, "media_key": f"3_{media_id}", "size": 1,
                                            "expires_after_secs": 86400}})
+
+    def chunked(self, form) -> web.Response:
+        """INIT, APPEND and FINALIZE of the chunked upload, as X checks them: parts in order, at most 5 MB each,
+        and all the bytes INIT announced."""
+        command = form["command"]
+        if command == "INIT":
+            media_id = str(next(IDS))
+            self.media[media_id] = {"category": form.get("media_category"), "type": form.get("media_type"),
+                                    "total": int(form["total_bytes"]), "parts": [], "alt": None, "state": None,
+                                    "data": b"", "subtitles": None}
+            self.uploads.append(("INIT", media_id, form.get("media_category")))
+            return web.json_response({"data": {"id": media_id, "media_key": f"7_{media_id}",
+                                               "expires_after_secs": 86400}}, status=202)
+        media = self.media.get(form.get("media_id", ""))
+        if media is None:
+            return problem(400, "Invalid Request", "media_id not found")
+        if command == "APPEND":
+            data = form["media"].file.read()
+            if int(form["segment_index"]) != len(media["parts"]) or len(data) > 5 * 1024 * 1024:
+                return problem(400, "Invalid Request", "Segment out of order or too large")
+            media["parts"].append(len(data))
+            if media["category"] == "subtitles":  # kept to read back; a video's bytes are only counted
+                media["data"] += data
+            self.uploads.append(("APPEND", form["media_id"], int(form["segment_index"])))
+            return web.Response(status=204)  # APPEND answers without a body
+        if command == "FINALIZE":
+            self.uploads.append(("FINALIZE", form["media_id"], sum(media["parts"])))
+            if sum(media["parts"]) != media["total"]:
+                return problem(400, "Invalid Request", "File size mismatch")
+            if media["category"] != "tweet_video":  # subtitles need no processing: no processing_info
+                media["state"] = "succeeded"
+                return web.json_response({"data": {"id": form["media_id"], "size": media["total"]}})
+            media["steps"] = self.processing_steps
+            media["state"] = "pending" if self.processing_steps else self._ended()
+            return web.json_response({"data": {"id": form["media_id"], "size": media["total"],
+                                               "processing_info": self._info(media)}})
+        return problem(400, "Invalid Request", "unknown command")
+
+    def _ended(self) -> str:
+        return "failed" if self.processing_error else "succeeded"
+
+    def _info(self, media: dict) -> dict:
+        info = {"state": media["state"]}
+        if media["state"] in ("pending", "in_progress"):
+            info.update(check_after_secs=1, progress_percent=50)
+        if media["state"] == "failed":
+            info["error"] = {"code": 1, "name": "InvalidMedia", "message": self.processing_error}
+        return info
+
+    async def status(self, request):
+        """`GET /2/media/upload?command=STATUS&media_id=…`: each check moves processing on by one step."""
+        if (denied := self._denied(request)) is not None:
+            return denied
+        media = self.media.get(request.query.get("media_id", ""))
+        if request.query.get("command") != "STATUS" or media is None or media.get("state") is None:
+            return problem(400, "Invalid Request", "media_id not found")
+        self.uploads.append(("STATUS", request.query["media_id"], media["state"]))
+        if media["state"] in ("pending", "in_progress"):
+            media["steps"] -= 1
+            media["state"] = "in_progress" if media["steps"] > 0 else self._ended()
+        return web.json_response({"data": {"id": request.query["media_id"], "processing_info": self._info(media)}})
 
     async def metadata(self, request):
         if (denied := self._denied(request)) is not None:
@@ -128,6 +197,22 @@ class FakeX(Fake):
         body = await request.json()
         self.media[body["id"]]["alt"] = body["metadata"]["alt_text"]["text"]
         return web.json_response({"data": {"id": body["id"], "associated_metadata": body["metadata"]}})
+
+    async def subtitles(self, request):
+        """`POST /2/media/subtitles`: an uploaded subtitles file tied to a processed video."""
+        if (denied := self._denied(request)) is not None:
+            return denied
+        body = await request.json()
+        video, given = self.media.get(str(body.get("id"))), body.get("subtitles") or {}
+        subtitles = self.media.get(str(given.get("id")))
+        if video is None or video.get("category") != "tweet_video" or video.get("state") != "succeeded" \
+                or subtitles is None or subtitles.get("category") != "subtitles" or not given.get("language_code") \
+                or body.get("media_category") != "TweetVideo":
+            return problem(400, "Invalid Request", "Invalid subtitles request")
+        video["subtitles"] = {"language_code": given["language_code"], "display_name": given.get("display_name"),
+                              "srt": subtitles["data"].decode()}
+        return web.json_response({"data": {"id": body["id"], "media_category": "TweetVideo",
+                                           "associated_subtitles": [given]}})
 
     async def search(self, request):
         if (denied := self._denied(request)) is not None:

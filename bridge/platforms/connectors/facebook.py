@@ -8,12 +8,17 @@ unpublished to `/{page-id}/photos` with `alt_text_custom`, then attached to one 
 `attached_media`. Facebook has no idempotency key: an unknown outcome is settled by finding our text
 among the Page's recent posts (`lookup`). Edit is `POST /{post-id}`, delete `DELETE /{post-id}`;
 comments need a Page token with the MODERATE task.
+
+A video goes to `/{page-id}/videos` with `file_url` (Facebook fetches it from the city's server, as Instagram
+fetches images) and the text as `description`; that makes the Page's post, and the video's id is its handle
+(edits change the description). Captions stay on the city's page (Facebook wants SubRip files per locale).
 """
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Callable
 
 from bridge.platforms.connectors.base import (
     AnswerTarget,
@@ -35,15 +40,19 @@ from bridge.platforms.connectors.base import (
 from bridge.platforms.connectors.images import fit_image, read_file
 from bridge.platforms.connectors.lookup import absent, find_post, uncertain
 from bridge.platforms.connectors.meta_graph import Graph, classify, current_token
+from bridge.platforms.connectors.meta_media import media_url
 from bridge.platforms.connectors.meta_replies import platform_id, post_comment, batch, facebook_comment, read_pages
 from bridge.platforms.connectors.render import fit_text, with_warning
 from bridge.platforms.connectors.tokens import when
+from bridge.platforms.connectors.video import single_video
 from bridge.convert.text import parse_text
 
 TEXT_LIMIT = 63_206
 MAX_IMAGES = 10
 PHOTO_BYTES = 4_000_000  # Facebook's recommendation for photos (the hard limit is higher)
 COMMENT_FIELDS = "id,message,created_time,from,permalink_url,is_hidden"
+VIDEO_BYTES = 1_000_000_000  # a non-resumable Page video: 1 GB and 20 minutes (Video API, publishing)
+VIDEO_SECONDS = 20 * 60
 
 
 class FacebookConnector(Connector):
@@ -52,7 +61,8 @@ class FacebookConnector(Connector):
     def capabilities(self) -> Capabilities:
         return Capabilities(text_limit=TEXT_LIMIT, text_unit=TextUnit.CHARACTERS, max_images=MAX_IMAGES,
                             image_max_bytes=PHOTO_BYTES, image_max_side=2048, alt_text=True,
-                            link_cards=LinkCards.SERVER, idempotency=Idempotency.LOOKUP)
+                            link_cards=LinkCards.SERVER, idempotency=Idempotency.LOOKUP, video=True,
+                            video_max_bytes=VIDEO_BYTES, video_max_seconds=VIDEO_SECONDS)
 
     @property
     def page(self) -> str:
@@ -65,16 +75,21 @@ class FacebookConnector(Connector):
 
     def render(self, post: PostView) -> Rendered:
         text, shortened = fit_text(with_warning(post), post.permalink, len, TEXT_LIMIT)
+        video, images, notes = single_video(post, self.capabilities())
         urls = parse_text(text).urls
         link = urls[0] if urls and not post.images else None
-        notes = ["Facebook builds the link card itself."] if link else []
+        if link:
+            notes.append("Facebook builds the link card itself.")
         if shortened:
             notes.append("Shortened to fit; it links to the full post.")
-        return Rendered(text, len(text), TEXT_LIMIT, TextUnit.CHARACTERS, shortened, post.images[:MAX_IMAGES], link,
-                        tuple(notes))
+        extra = {"video": video, "video_url": media_url(post.permalink, video.path)} if video else {}
+        return Rendered(text, len(text), TEXT_LIMIT, TextUnit.CHARACTERS, shortened, images[:MAX_IMAGES], link,
+                        tuple(notes), extra)
 
     async def publish(self, rendered: Rendered, handle: str) -> Result:
         graph = await self.graph()
+        if rendered.extra.get("video"):
+            return await self._video(graph, rendered)
         photos = []
         for image in rendered.images:
             photo = await self._photo(graph, image)
@@ -85,13 +100,24 @@ class FacebookConnector(Connector):
         if photos:
             fields["attached_media"] = json.dumps([{"media_fbid": p} for p in photos])
         answer = await graph.post(f"{self.page}/feed", fields)
+        return self._made(answer, "post", lambda post_id: Remote(post_id, f"https://www.facebook.com/{post_id}"))
+
+    def _made(self, answer, what: str, remote: Callable[[str], Remote]) -> Result:
+        """The outcome of the one call that makes the Page's post (a feed post or a video)."""
         failure = classify(answer, self.clock(), write=True)
         if failure is not None:
             return failure
-        post_id = answer.data.get("id") if isinstance(answer.data, dict) else None
-        if not post_id:
-            return Result(Outcome.UNKNOWN, Reason.MALFORMED_RESPONSE, "no post id")
-        return Result(Outcome.SENT, remote=Remote(str(post_id), f"https://www.facebook.com/{post_id}"))
+        made = answer.data.get("id") if isinstance(answer.data, dict) else None
+        if not made:
+            return Result(Outcome.UNKNOWN, Reason.MALFORMED_RESPONSE, f"no {what} id")
+        return Result(Outcome.SENT, remote=remote(str(made)))
+
+    async def _video(self, graph: Graph, rendered: Rendered) -> Result:
+        """`POST /{page-id}/videos`: the one call that makes the Page's video post (so it counts as the write)."""
+        answer = await graph.post(f"{self.page}/videos", {"file_url": rendered.extra["video_url"],
+                                                          "description": rendered.text})
+        return self._made(answer, "video", lambda video_id: Remote(
+            video_id, f"https://www.facebook.com/{self.page}/videos/{video_id}", {"video": True}))
 
     async def _photo(self, graph: Graph, image) -> str | Result:
         """An unpublished photo: visible to nobody until a post attaches it, so a failure is safe to repeat."""
@@ -124,7 +150,9 @@ class FacebookConnector(Connector):
 
     async def edit(self, remote: Remote, rendered: Rendered) -> Result:
         graph = await self.graph()
-        answer = await graph.post(remote.id, {"message": rendered.text})
+        # a video post's text is the video's description
+        field = "description" if remote.extra.get("video") else "message"
+        answer = await graph.post(remote.id, {field: rendered.text})
         return classify(answer, self.clock(), write=True) or Result(Outcome.SENT)
 
     async def delete(self, remote: Remote) -> Result:

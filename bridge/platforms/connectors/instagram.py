@@ -8,6 +8,11 @@ Instagram requires an image (a text-only post is skipped with that reason), take
 it from the city's server (`image_url`). Captions have no clickable links. The API can neither edit
 captions nor delete posts: both are left to the editor, who is told so. The container id is the
 reconciliation handle (`meta_media`).
+
+A video goes as a Reel (`media_type=REELS`, `video_url` on the city's server; 3 seconds to 15 minutes, 300 MB),
+in a carousel as a `VIDEO` item; Instagram processes it while the container's `status_code` is IN_PROGRESS,
+which is checked a while (then the next attempt publishes the remembered container); ERROR is a refusal with
+Instagram's reason. A video that does not fit goes as its poster frame.
 """
 
 from __future__ import annotations
@@ -31,12 +36,14 @@ from bridge.platforms.connectors.base import (
     ReplyBatch,
     Result,
     TextUnit,
+    VideoView,
     metrics_of,
 )
 from bridge.platforms.connectors.meta_graph import Graph, classify, current_token, origin
-from bridge.platforms.connectors.meta_media import Flow, media_url, publish_container, reconcile_container
+from bridge.platforms.connectors.meta_media import Flow, media_url, publish_container, ready, reconcile_container
 from bridge.platforms.connectors.meta_replies import platform_id, post_comment, batch, instagram_comment, instagram_thread, read_pages
 from bridge.platforms.connectors.render import fit_text, with_warning
+from bridge.platforms.connectors.video import media_items
 from bridge.convert.text import parse_text
 
 CAPTION_LIMIT = 2200
@@ -44,6 +51,9 @@ MAX_HASHTAGS = 30
 MAX_IMAGES = 10  # a carousel
 RATIO = (4 / 5, 1.91)  # the aspect ratios a feed image may have
 COMMENT_FIELDS = "id,text,timestamp,username,hidden,from{id,username},replies{id,text,timestamp,username,hidden,from}"
+VIDEO_BYTES = 300_000_000  # Reels: 300 MB, 3 seconds to 15 minutes (IG User Media reference)
+VIDEO_SECONDS = 15 * 60
+VIDEO_MIN_SECONDS = 3
 NO_EDIT = "Instagram's API cannot change a caption: edit it in the Instagram app"
 NO_DELETE = "Instagram's API cannot delete posts: remove it in the Instagram app"
 
@@ -56,18 +66,20 @@ def usable(image: ImageView) -> bool:
 class InstagramConnector(Connector):
     kind = "instagram"
     status_waits = (1.0, 2.0, 4.0)
+    video_waits = (2.0, 4.0, 8.0, 15.0, 30.0)  # Instagram fetches and transcodes a video: checks stay bounded
 
     def capabilities(self) -> Capabilities:
         return Capabilities(text_limit=CAPTION_LIMIT, text_unit=TextUnit.CHARACTERS, max_images=MAX_IMAGES,
                             image_max_bytes=8_000_000, image_formats=("image/jpeg",), alt_text=True,
                             link_cards=LinkCards.NONE, can_edit=False, can_delete=False,
-                            idempotency=Idempotency.CONTAINER, requires_image=True)
+                            idempotency=Idempotency.CONTAINER, requires_image=True, video=True,
+                            video_max_bytes=VIDEO_BYTES, video_max_seconds=VIDEO_SECONDS)
 
     @functools.cached_property
     def flow(self) -> Flow:
         user = self.secret("ig_user_id", "")
         return Flow(f"{user}/media", f"{user}/media_publish", f"{user}/media", "status_code", "caption",
-                    lambda item: None)
+                    lambda item: None, "status")
 
     async def graph(self) -> Graph:
         instagram_login = urlsplit(self.platform.api_base).hostname == "graph.instagram.com"
@@ -79,15 +91,17 @@ class InstagramConnector(Connector):
 
     def render(self, post: PostView) -> Rendered:
         caption, shortened = fit_text(with_warning(post), post.permalink, len, CAPTION_LIMIT)
-        images = tuple(i for i in post.images if usable(i))[:MAX_IMAGES]
-        notes, blocked = [NO_EDIT + ".", NO_DELETE + "."], None
+        items, video_notes = media_items(post, self.capabilities(), VIDEO_MIN_SECONDS)
+        media = tuple(i for i in items if isinstance(i, VideoView) or usable(i))[:MAX_IMAGES]
+        images = tuple(i for i in media if isinstance(i, ImageView))
+        notes, blocked = [NO_EDIT + ".", NO_DELETE + ".", *video_notes], None
         if not post.images:
             blocked = Reason.IMAGE_REQUIRED
             notes.insert(0, "Instagram requires an image: this post is not sent there.")
-        elif not images:
+        elif not media:
             blocked = Reason.IMAGE_UNUSABLE
             notes.insert(0, "Instagram takes JPEG images between 4:5 and 1.91:1 only: none of the images fits.")
-        elif len(images) < len(post.images):
+        elif len(media) < len(post.images):
             notes.insert(0, "Images that are not JPEG or not between 4:5 and 1.91:1 are left out on Instagram.")
         if len(parse_text(caption).hashtags) > MAX_HASHTAGS:
             blocked = blocked or Reason.REJECTED
@@ -97,37 +111,50 @@ class InstagramConnector(Connector):
         if shortened:
             notes.append("Shortened to fit; it names the address of the full post.")
         urls = [media_url(post.permalink, i.path) for i in images]
+        pairs = [(media_url(post.permalink, i.path), i) for i in media]
         return Rendered(caption, len(caption), CAPTION_LIMIT, TextUnit.CHARACTERS, shortened, images, None,
-                        tuple(notes), {"image_urls": urls}, blocked)
+                        tuple(notes), {"image_urls": urls, "media": pairs}, blocked)
 
     async def publish(self, rendered: Rendered, handle: str) -> Result:
-        if rendered.blocked or not rendered.images:
+        if rendered.blocked or not rendered.extra.get("media"):
             return Result(Outcome.REJECTED, rendered.blocked or Reason.IMAGE_REQUIRED)
         graph = await self.graph()
+        video = any(isinstance(item, VideoView) for _, item in rendered.extra["media"])
 
         async def build():
             return await self._containers(graph, rendered)
 
         return await publish_container(graph, self.flow, self.account, handle, rendered.text, self.clock, build,
-                                       self.status_waits)
+                                       self.video_waits if video else self.status_waits, video)
 
     async def _containers(self, graph: Graph, rendered: Rendered) -> str | Result:
-        """One image container, or a carousel of item containers. None of it is visible yet, so a failure
-        here is safe to repeat (write=False)."""
-        pairs = list(zip(rendered.extra["image_urls"], rendered.images))
+        """One image or Reel container, or a carousel of item containers. None of it is visible yet, so a
+        failure here is safe to repeat (write=False)."""
+        pairs = rendered.extra["media"]
         if len(pairs) == 1:
-            url, image = pairs[0]
+            url, item = pairs[0]
+            if isinstance(item, VideoView):
+                return await self._create(graph, {"media_type": "REELS", "video_url": url, "caption": rendered.text})
             return await self._create(graph, {"image_url": url, "caption": rendered.text,
-                                              "alt_text": image.alt or None})
+                                              "alt_text": item.alt or None})
         children = []
-        for url, image in pairs:
-            child = await self._create(graph, {"image_url": url, "is_carousel_item": "true",
-                                               "alt_text": image.alt or None})
+        for url, item in pairs:
+            child = await self._item(graph, url, item)
             if isinstance(child, Result):
                 return child
             children.append(child)
         return await self._create(graph, {"media_type": "CAROUSEL", "children": ",".join(children),
                                           "caption": rendered.text})
+
+    async def _item(self, graph: Graph, url: str, item: ImageView | VideoView) -> str | Result:
+        """A carousel item; a video item is processed before the carousel may name it."""
+        if not isinstance(item, VideoView):
+            return await self._create(graph, {"image_url": url, "is_carousel_item": "true",
+                                              "alt_text": item.alt or None})
+        child = await self._create(graph, {"media_type": "VIDEO", "video_url": url, "is_carousel_item": "true"})
+        if isinstance(child, Result):
+            return child
+        return await ready(graph, self.flow, child, self.clock, self.video_waits) or child
 
     async def _create(self, graph: Graph, fields: dict) -> str | Result:
         answer = await graph.post(self.flow.create, fields)

@@ -8,6 +8,10 @@ through the Images API (initializeUpload, then PUT of the bytes) and carry `altT
 `article` card built by Stadtbote (LinkedIn builds none through the API). Edits are partial updates of the
 commentary, deletes `DELETE /rest/posts/{urn}`, comments come from socialActions. No idempotency key:
 an unknown outcome is settled by finding our commentary among the page's recent posts (`lookup`).
+
+A video goes through the Videos API (`linkedin_video`: parts with ETags, captions as SubRip) and the post names
+it with a title (`content.media`); 3 seconds to 30 minutes, 500 MB. It goes alone: LinkedIn posts carry one
+video and nothing else.
 """
 
 from __future__ import annotations
@@ -46,15 +50,21 @@ from bridge.platforms.connectors.linkedin_rest import (
     unescape_little,
     urn_path,
 )
+from bridge.platforms.connectors.linkedin_video import upload_video
 from bridge.platforms.connectors.lookup import absent, find_post, uncertain
-from bridge.platforms.connectors.meta_media import has_opt_out
+from bridge.platforms.connectors.meta_media import forget, has_opt_out, remember, remembered
 from bridge.platforms.connectors.render import fit_text, with_warning
+from bridge.platforms.connectors.video import single_video
 from bridge.convert.text import parse_text
 
 TEXT_LIMIT = 3000
 COMMENT_LIMIT = 1250  # LinkedIn's limit for a comment's text
 MAX_IMAGES = 20
 IMAGE_BYTES = 8_000_000
+VIDEO_BYTES = 500_000_000  # the Videos API: 75 KB to 500 MB, 3 seconds to 30 minutes
+VIDEO_SECONDS = 30 * 60
+VIDEO_MIN_SECONDS = 3
+VIDEO_TITLE = 400
 
 
 def linkedin_length(text: str) -> int:
@@ -72,11 +82,13 @@ def post_url(urn: str) -> str:
 
 class LinkedInConnector(Connector):
     kind = "linkedin"
+    video_waits = (2.0, 4.0, 8.0, 15.0, 30.0)  # LinkedIn processes a video before a post may name it
 
     def capabilities(self) -> Capabilities:
         return Capabilities(text_limit=TEXT_LIMIT, text_unit=TextUnit.CHARACTERS, max_images=MAX_IMAGES,
                             image_max_bytes=IMAGE_BYTES, image_max_side=4096, alt_text=True, alt_limit=4086,
-                            link_cards=LinkCards.CLIENT, idempotency=Idempotency.LOOKUP)
+                            link_cards=LinkCards.CLIENT, idempotency=Idempotency.LOOKUP, video=True,
+                            video_max_bytes=VIDEO_BYTES, video_max_seconds=VIDEO_SECONDS, video_captions=True)
 
     @property
     def author(self) -> str:
@@ -96,17 +108,19 @@ class LinkedInConnector(Connector):
         text = escape_little(plain)
         urls = parse_text(plain).urls
         link = urls[0] if urls and not post.images else None
-        notes = ["LinkedIn's reserved characters are escaped so that the text arrives whole."]
+        video, images, video_notes = single_video(post, self.capabilities(), VIDEO_MIN_SECONDS)
+        notes = ["LinkedIn's reserved characters are escaped so that the text arrives whole.", *video_notes]
         if link:
             notes.append("Stadtbote builds the link card (title, description, image of the page).")
         if shortened:
             notes.append("Shortened to fit; it links to the full post.")
-        return Rendered(text, len(text), TEXT_LIMIT, TextUnit.CHARACTERS, shortened, post.images[:MAX_IMAGES], link,
-                        tuple(notes), {"plain": plain})
+        extra = {"plain": plain, **({"video": video} if video else {})}
+        return Rendered(text, len(text), TEXT_LIMIT, TextUnit.CHARACTERS, shortened, images[:MAX_IMAGES], link,
+                        tuple(notes), extra)
 
     async def publish(self, rendered: Rendered, handle: str) -> Result:
         rest = await self.rest()
-        content = await self._content(rest, rendered)
+        content = await self._content(rest, rendered, handle)
         if isinstance(content, Result):
             return content
         body = {"author": self.author, "commentary": rendered.text, "visibility": "PUBLIC",
@@ -122,9 +136,12 @@ class LinkedInConnector(Connector):
         urn = answer.headers.get("x-restli-id") or answer.headers.get("X-RestLi-Id")
         if not urn:
             return Result(Outcome.UNKNOWN, Reason.MALFORMED_RESPONSE, "no x-restli-id")
+        forget(self.account, handle)  # an uploaded video is used up by the post
         return Result(Outcome.SENT, remote=Remote(urn, post_url(urn)))
 
-    async def _content(self, rest: Rest, rendered: Rendered) -> dict | Result | None:
+    async def _content(self, rest: Rest, rendered: Rendered, handle: str) -> dict | Result | None:
+        if rendered.extra.get("video"):
+            return await self._video(rest, rendered.extra["video"], handle)
         if rendered.images:
             images = []
             for image in rendered.images:
@@ -136,6 +153,17 @@ class LinkedInConnector(Connector):
         if rendered.link:
             return await self._article(rest, rendered.link)
         return None
+
+    async def _video(self, rest: Rest, video, handle: str) -> dict | Result:
+        """The uploaded video is remembered under the send's handle until the post names it: an attempt that
+        ended while LinkedIn still processed it is followed by one that posts the same upload."""
+        urn = await upload_video(self.http, rest, self.author, video, self.clock, self.video_waits,
+                                 remembered(self.account, handle),
+                                 lambda urn: remember(self.account, handle, urn, self.clock()))
+        if isinstance(urn, Result):
+            return urn
+        title = video.description.split("\n", 1)[0][:VIDEO_TITLE]  # a plain field, not "little" text
+        return {"media": {"id": urn, **({"title": title} if title else {})}}
 
     async def _article(self, rest: Rest, url: str) -> dict | Result:
         card = await fetch_card(self.http, url, IMAGE_BYTES)

@@ -6,6 +6,8 @@ container again cannot make a second post. Containers expire after 24 hours.
 
 Both platforms fetch images themselves from `image_url`, so the image must be public on the city's
 server: the permalink's origin plus `/media/<file>` (the route that serves images of published posts).
+Videos go the same way (`video_url`); the platform processes them for a while, so their status is checked
+longer, and a container that ends in ERROR is refused with the platform's reason (`Flow.error_field`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from urllib.parse import quote
 
 from bridge.platforms.connectors.base import AccountState, Outcome, Reason, Remote, Result
 from bridge.platforms.connectors.lookup import absent, find_post, uncertain
+from bridge.platforms.connectors.http import short
 from bridge.platforms.connectors.meta_graph import Graph, classify
 from bridge.platforms.connectors.tokens import when
 
@@ -38,6 +41,7 @@ class Flow:
     status_field: str  # "status_code" (Instagram) or "status" (Threads)
     text_field: str  # "caption" (Instagram) or "text" (Threads)
     post_url: Callable[[dict], str | None]
+    error_field: str = ""  # why a container ended in ERROR: "status" (Instagram) or "error_message" (Threads)
 
 
 def media_url(permalink: str, path: str) -> str:
@@ -89,7 +93,8 @@ async def settled(graph: Graph, flow: Flow, container: str, clock,
 
 
 async def publish_container(graph: Graph, flow: Flow, account: AccountState, handle: str, text: str, clock,
-                            build: Callable[[], Awaitable[str | Result]], waits=STATUS_WAITS) -> Result:
+                            build: Callable[[], Awaitable[str | Result]], waits=STATUS_WAITS,
+                            video: bool = False) -> Result:
     """Publishes the remembered container where one is still usable, else builds and remembers a new one."""
     container = remembered(account, handle)
     status = None
@@ -109,11 +114,35 @@ async def publish_container(graph: Graph, flow: Flow, account: AccountState, han
         status, _ = await settled(graph, flow, container, clock, waits)
     if status == "ERROR" or status == "EXPIRED":
         forget(account, handle)
-        return Result(Outcome.REJECTED, Reason.IMAGE_UNUSABLE, f"the platform could not process the media ({status})")
+        return await processing_failed(graph, flow, container, status, video)
     if status == "IN_PROGRESS":  # nothing is published yet: the next attempt publishes this container
-        return Result(Outcome.UNAVAILABLE, Reason.TIMEOUT, "the platform is still processing the media",
-                      retry_at=clock() + timedelta(seconds=30))
+        return still_processing(clock)
     return await _publish(graph, flow, container, clock)
+
+
+def still_processing(clock) -> Result:
+    return Result(Outcome.UNAVAILABLE, Reason.TIMEOUT, "the platform is still processing the media",
+                  retry_at=clock() + timedelta(seconds=30))
+
+
+async def processing_failed(graph: Graph, flow: Flow, container: str, status: str, video: bool) -> Result:
+    """REJECTED with the platform's own words where the container has them (a video it cannot take)."""
+    message = ""
+    if status == "ERROR" and flow.error_field:
+        answer = await graph.get(container, fields=flow.error_field)
+        message = short(answer.data.get(flow.error_field)) if answer.ok and isinstance(answer.data, dict) else ""
+    detail = f"the platform could not process the media ({status}{': ' + message if message else ''})"
+    return Result(Outcome.REJECTED, Reason.REJECTED if video else Reason.IMAGE_UNUSABLE, detail)
+
+
+async def ready(graph: Graph, flow: Flow, container: str, clock, waits, video: bool = True) -> Result | None:
+    """None once an item container (a carousel's video) is processed; else why not — nothing is published."""
+    status, failure = await settled(graph, flow, container, clock, waits)
+    if failure is not None:
+        return failure
+    if status in ("ERROR", "EXPIRED"):
+        return await processing_failed(graph, flow, container, status, video)
+    return still_processing(clock) if status == "IN_PROGRESS" else None
 
 
 async def _publish(graph: Graph, flow: Flow, container: str, clock) -> Result:

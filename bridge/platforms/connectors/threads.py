@@ -6,6 +6,10 @@ Text posts are TEXT containers, image posts IMAGE or CAROUSEL (2–20 items) wit
 fetched by Threads from the city's server. 500 characters, emoji counted as their UTF-8 bytes
 (developers.facebook.com/documentation/threads/posts, "Limitations"); at most 5 links since 2025-12-22.
 Threads cannot edit; it deletes (100 a day). Replies come from `/{media-id}/conversation`.
+
+A video is a VIDEO container (`video_url` on the city's server, `alt_text` its description; at most 5 minutes
+and 1 GB), also as a carousel item; Threads processes it while the container's `status` is IN_PROGRESS, an
+ERROR comes with its `error_message`. A video that does not fit goes as its poster frame.
 """
 
 from __future__ import annotations
@@ -28,13 +32,15 @@ from bridge.platforms.connectors.base import (
     ReplyBatch,
     Result,
     TextUnit,
+    VideoView,
 )
 from bridge.platforms.connectors.meta_graph import Graph, classify, current_token, origin
 from bridge.platforms.connectors.lookup import uncertain
-from bridge.platforms.connectors.meta_media import (Flow, media_url, publish_container, reconcile_container, remembered,
-                                                  status_of)
+from bridge.platforms.connectors.meta_media import (Flow, media_url, publish_container, ready, reconcile_container,
+                                                  remembered, status_of)
 from bridge.platforms.connectors.meta_replies import platform_id, batch, read_pages, threads_reply
 from bridge.platforms.connectors.render import fit_text, with_warning
+from bridge.platforms.connectors.video import media_items
 from bridge.convert.text import parse_text
 
 TEXT_LIMIT = 500
@@ -42,6 +48,8 @@ MAX_LINKS = 5
 MAX_IMAGES = 20
 EMOJI = regex.compile(r"\p{Extended_Pictographic}|\p{Regional_Indicator}")
 GRAPHEME = regex.compile(r"\X")
+VIDEO_BYTES = 1_000_000_000  # Threads videos: 1 GB, 5 minutes (Threads API, media specifications)
+VIDEO_SECONDS = 5 * 60
 REPLY_FIELDS = "id,text,username,permalink,timestamp,hide_status,is_reply"
 
 
@@ -56,17 +64,19 @@ def threads_length(text: str) -> int:
 class ThreadsConnector(Connector):
     kind = "threads"
     status_waits = (1.0, 2.0, 4.0, 8.0)
+    video_waits = (2.0, 4.0, 8.0, 15.0, 30.0)  # Threads fetches and transcodes a video: checks stay bounded
 
     def capabilities(self) -> Capabilities:
         return Capabilities(text_limit=TEXT_LIMIT, text_unit=TextUnit.CHARACTERS, max_images=MAX_IMAGES,
                             image_max_bytes=8_000_000, image_formats=("image/jpeg", "image/png"), alt_text=True,
-                            link_cards=LinkCards.SERVER, can_edit=False, idempotency=Idempotency.CONTAINER)
+                            link_cards=LinkCards.SERVER, can_edit=False, idempotency=Idempotency.CONTAINER,
+                            video=True, video_max_bytes=VIDEO_BYTES, video_max_seconds=VIDEO_SECONDS)
 
     @functools.cached_property
     def flow(self) -> Flow:
         user = self.secret("threads_user_id", "me")
         return Flow(f"{user}/threads", f"{user}/threads_publish", f"{user}/threads", "status", "text",
-                    lambda item: None)
+                    lambda item: None, "error_message")
 
     async def graph(self) -> Graph:
         token = await current_token(self.http, self.account, self.secret("access_token", ""), self.clock,
@@ -76,46 +86,59 @@ class ThreadsConnector(Connector):
 
     def render(self, post: PostView) -> Rendered:
         text, shortened = fit_text(with_warning(post), post.permalink, threads_length, TEXT_LIMIT)
-        images = tuple(i for i in post.images if i.mime_type in ("image/jpeg", "image/png"))[:MAX_IMAGES]
-        notes = ["Threads cannot edit posts: later edits on the city's site do not reach Threads."]
+        items, video_notes = media_items(post, self.capabilities())
+        media = tuple(i for i in items if isinstance(i, VideoView) or i.mime_type in ("image/jpeg", "image/png"))
+        media = media[:MAX_IMAGES]
+        images = tuple(i for i in media if not isinstance(i, VideoView))
+        notes = ["Threads cannot edit posts: later edits on the city's site do not reach Threads.", *video_notes]
         blocked = None
         if len(set(parse_text(text).urls)) > MAX_LINKS:
             blocked = Reason.REJECTED
             notes.insert(0, "Threads refuses posts with more than 5 links.")
-        if len(images) < len(post.images):
+        if len(media) < len(post.images):
             notes.append("Images that are not JPEG or PNG are left out on Threads.")
         if shortened:
             notes.append("Shortened to fit; it links to the full post.")
         urls = [media_url(post.permalink, i.path) for i in images]
+        pairs = [(media_url(post.permalink, i.path), i) for i in media]
         return Rendered(text, threads_length(text), TEXT_LIMIT, TextUnit.CHARACTERS, shortened, images, None,
-                        tuple(notes), {"image_urls": urls}, blocked)
+                        tuple(notes), {"image_urls": urls, "media": pairs}, blocked)
 
     async def publish(self, rendered: Rendered, handle: str) -> Result:
         graph = await self.graph()
+        video = any(isinstance(item, VideoView) for _, item in rendered.extra.get("media", ()))
 
         async def build():
             return await self._containers(graph, rendered)
 
         return await publish_container(graph, self.flow, self.account, handle, rendered.text, self.clock, build,
-                                       self.status_waits)
+                                       self.video_waits if video else self.status_waits, video)
 
     async def _containers(self, graph: Graph, rendered: Rendered) -> str | Result:
-        pairs = list(zip(rendered.extra["image_urls"], rendered.images))
+        pairs = rendered.extra["media"]
         if not pairs:
             return await self._create(graph, {"media_type": "TEXT", "text": rendered.text})
         if len(pairs) == 1:
-            url, image = pairs[0]
-            return await self._create(graph, {"media_type": "IMAGE", "image_url": url, "text": rendered.text,
-                                              "alt_text": image.alt or None})
+            return await self._item(graph, *pairs[0], {"text": rendered.text})
         children = []
-        for url, image in pairs:
-            child = await self._create(graph, {"media_type": "IMAGE", "image_url": url, "is_carousel_item": "true",
-                                               "alt_text": image.alt or None})
+        for url, item in pairs:
+            child = await self._item(graph, url, item, {"is_carousel_item": "true"})
             if isinstance(child, Result):
                 return child
             children.append(child)
         return await self._create(graph, {"media_type": "CAROUSEL", "children": ",".join(children),
                                           "text": rendered.text})
+
+    async def _item(self, graph: Graph, url: str, item, fields: dict) -> str | Result:
+        """An IMAGE or VIDEO container; a carousel's video is processed before the carousel may name it."""
+        if not isinstance(item, VideoView):
+            return await self._create(graph, {"media_type": "IMAGE", "image_url": url, **fields,
+                                              "alt_text": item.alt or None})
+        container = await self._create(graph, {"media_type": "VIDEO", "video_url": url, **fields,
+                                               "alt_text": item.description or None})
+        if isinstance(container, Result) or "is_carousel_item" not in fields:
+            return container
+        return await ready(graph, self.flow, container, self.clock, self.video_waits) or container
 
     async def _create(self, graph: Graph, fields: dict) -> str | Result:
         answer = await graph.post(self.flow.create, fields)

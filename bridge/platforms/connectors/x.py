@@ -4,9 +4,11 @@ confidential client), `access_token`, `refresh_token` (OAuth 2.0 user context, s
 
 280 weighted characters, counted by `twitter-text-parser` (the Python port of twitter-text, config v3:
 every URL 23, CJK and emoji 2, Latin-1 including umlauts 1, NFC). Images are uploaded first
-(`POST /2/media/upload`), alt text set with `POST /2/media/metadata`. X cannot edit through the API and
-gives no idempotency handle: an unknown outcome goes to the editor. Replies are read with recent search
-(`conversation_id:`), which reaches back 7 days and is billed per post — off unless the admin says so.
+(`POST /2/media/upload`), alt text set with `POST /2/media/metadata`. A video goes alone (X does not
+mix it with images) through the chunked upload, with its captions as subtitles (`x_video`). X cannot edit
+through the API and gives no idempotency handle: an unknown outcome goes to the editor. Replies are read
+with recent search (`conversation_id:`), which reaches back 7 days and is billed per post — off unless the
+admin says so.
 """
 
 from __future__ import annotations
@@ -36,15 +38,19 @@ from bridge.platforms.connectors.base import (
 )
 from bridge.platforms.connectors.http import multipart
 from bridge.platforms.connectors.images import fit_image, read_file
-from bridge.platforms.connectors.meta_media import has_opt_out
+from bridge.platforms.connectors.meta_media import forget, has_opt_out, remember, remembered
 from bridge.platforms.connectors.render import fit_text, with_warning
 from bridge.platforms.connectors.tokens import when
+from bridge.platforms.connectors.video import single_video
 from bridge.platforms.connectors.x_api import XAuth, classify
+from bridge.platforms.connectors.x_video import upload_video
 
 TEXT_LIMIT = 280
 X_METRICS = {"like_count": "likes", "retweet_count": "reposts", "reply_count": "replies",
              "quote_count": "quotes", "impression_count": "views"}
 IMAGE_BYTES = 5_000_000
+VIDEO_BYTES = 512_000_000  # tweet_video: 512 MB and 140 seconds (docs.x.com, media best practices)
+VIDEO_SECONDS = 140
 ALT_LIMIT = 1000
 NO_EDIT = "X cannot edit posts through its API: later edits on the city's site do not reach X."
 
@@ -62,12 +68,16 @@ def x_length(text: str) -> int:
 
 class XConnector(Connector):
     kind = "x"
+    video_waits = (1.0, 2.0, 4.0, 8.0, 15.0)  # seconds between STATUS checks while X processes a video
+    chunk_bytes = 4 * 1024 * 1024
 
     def capabilities(self) -> Capabilities:
         return Capabilities(text_limit=TEXT_LIMIT, text_unit=TextUnit.WEIGHTED, url_weight=23, max_images=4,
                             image_max_bytes=IMAGE_BYTES, image_max_side=4096,
                             image_formats=("image/jpeg", "image/png", "image/webp"), alt_limit=ALT_LIMIT,
-                            link_cards=LinkCards.SERVER, can_edit=False, replies_readable=self.reads_replies)
+                            link_cards=LinkCards.SERVER, can_edit=False, replies_readable=self.reads_replies,
+                            video=True, video_max_bytes=VIDEO_BYTES, video_max_seconds=VIDEO_SECONDS,
+                            video_captions=True)
 
     @property
     def reads_replies(self) -> bool:
@@ -84,16 +94,20 @@ class XConnector(Connector):
             notes.append("Shortened to fit; it links to the full post.")
         if not self.reads_replies:
             notes.append("Replies on X are not collected (reading posts is a paid part of the X API).")
-        extra = {}
+        video, images, video_notes = single_video(post, self.capabilities())
+        notes += video_notes
+        extra: dict = {"video": video, "language": post.language} if video else {}
         if post.poll is not None:
-            extra["poll"] = _poll(post.poll, bool(post.images))
+            extra["poll"] = _poll(post.poll, bool(images or video))
             notes.append("X gets its own poll; its votes are counted there and shown apart from ours."
                          if extra["poll"] else "The poll goes as a link: X polls have at most 4 options of 25 "
                          "characters, one choice, 5 minutes to 7 days, and no images.")
-        return Rendered(text, x_length(text), TEXT_LIMIT, TextUnit.WEIGHTED, shortened, post.images[:4], None,
+        return Rendered(text, x_length(text), TEXT_LIMIT, TextUnit.WEIGHTED, shortened, images[:4], None,
                         tuple(notes), extra)
 
     async def publish(self, rendered: Rendered, handle: str) -> Result:
+        if rendered.extra.get("video"):
+            return await self._video_tweet(rendered, handle)
         media_ids = []
         for image in rendered.images:
             uploaded = await self._upload(image)
@@ -106,6 +120,19 @@ class XConnector(Connector):
         elif rendered.extra.get("poll"):
             body["poll"] = rendered.extra["poll"]
         return await self._tweet(body)
+
+    async def _video_tweet(self, rendered: Rendered, handle: str) -> Result:
+        """The video is remembered under the send's handle until the post is made: an attempt that ended while X
+        still processed it is followed by one that posts the same upload."""
+        uploaded = await upload_video(self.auth, rendered.extra["video"], rendered.extra["language"], self.clock,
+                                      self.video_waits, self.chunk_bytes, ALT_LIMIT, remembered(self.account, handle),
+                                      lambda media_id: remember(self.account, handle, media_id, self.clock()))
+        if isinstance(uploaded, Result):
+            return uploaded
+        result = await self._tweet({"text": rendered.text, "media": {"media_ids": [uploaded]}})
+        if result.outcome is Outcome.SENT:
+            forget(self.account, handle)
+        return result
 
     async def _tweet(self, body: dict) -> Result:
         answer = await self.auth.request("POST", "/2/tweets", json_body=body)
