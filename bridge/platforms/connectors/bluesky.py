@@ -36,7 +36,7 @@ from bridge.platforms.connectors.counting import graphemes, utf8_bytes
 from bridge.platforms.connectors.http import Answer, call
 from bridge.platforms.connectors.images import fit_image, read_file
 from bridge.platforms.connectors.render import fit_text, with_warning
-from bridge.platforms.connectors.videos import NO_IMAGES_WITH_VIDEO, POLL_DELAYS, choose_video
+from bridge.platforms.connectors.videos import POLL_DELAYS, choose_video
 from bridge.convert.text import parse_text
 
 COLLECTION = "app.bsky.feed.post"
@@ -75,9 +75,11 @@ class BlueskyConnector(Connector):
         notes = ["Bluesky cannot edit posts: later edits on the city's site do not reach Bluesky."]
         if shortened:
             notes.append("Shortened to fit; it links to the full post.")
-        choice = choose_video(post, self.capabilities())
-        images = () if choice.video else choice.images[:4]  # an embed is a video or images, not both
-        notes += list(choice.notes) + self._video_notes(choice)
+        choice = choose_video(post, self.capabilities(), alone=True)  # an embed is a video or images, not both
+        images = choice.images[:4]
+        notes += choice.notes
+        if choice.video is not None and not captions_fit(choice.video):
+            notes.append(CAPTIONS_TOO_LARGE)
         link = None if post.images or not urls else urls[0]
         if link:
             notes.append("Stadtbote builds the link card (title, description, image of the page).")
@@ -86,13 +88,6 @@ class BlueskyConnector(Connector):
         if choice.video is not None:
             extra["video"] = choice.video
         return Rendered(text, graphemes(text), 300, TextUnit.GRAPHEMES, shortened, images, link, tuple(notes), extra)
-
-    @staticmethod
-    def _video_notes(choice) -> list[str]:
-        if choice.video is None:
-            return []
-        return ([NO_IMAGES_WITH_VIDEO] if choice.images else []) + ([] if captions_fit(choice.video)
-                                                                    else [CAPTIONS_TOO_LARGE])
 
     def video_service(self, xrpc: Xrpc) -> VideoService:
         """The video service (`video_service`, default video.bsky.app), with our PDS as the upload's audience."""

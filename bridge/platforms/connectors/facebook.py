@@ -44,7 +44,7 @@ from bridge.platforms.connectors.meta_media import media_url
 from bridge.platforms.connectors.meta_replies import platform_id, post_comment, batch, facebook_comment, read_pages
 from bridge.platforms.connectors.render import fit_text, with_warning
 from bridge.platforms.connectors.tokens import when
-from bridge.platforms.connectors.video import single_video
+from bridge.platforms.connectors.videos import choose_video
 from bridge.convert.text import parse_text
 
 TEXT_LIMIT = 63_206
@@ -75,7 +75,8 @@ class FacebookConnector(Connector):
 
     def render(self, post: PostView) -> Rendered:
         text, shortened = fit_text(with_warning(post), post.permalink, len, TEXT_LIMIT)
-        video, images, notes = single_video(post, self.capabilities())
+        choice = choose_video(post, self.capabilities(), alone=True)
+        video, images, notes = choice.video, choice.images, list(choice.notes)
         urls = parse_text(text).urls
         link = urls[0] if urls and not post.images else None
         if link:

@@ -43,7 +43,7 @@ from bridge.platforms.connectors.meta_graph import Graph, classify, current_toke
 from bridge.platforms.connectors.meta_media import Flow, media_url, publish_container, ready, reconcile_container
 from bridge.platforms.connectors.meta_replies import platform_id, post_comment, batch, instagram_comment, instagram_thread, read_pages
 from bridge.platforms.connectors.render import fit_text, with_warning
-from bridge.platforms.connectors.video import media_items
+from bridge.platforms.connectors.videos import media_items
 from bridge.convert.text import parse_text
 
 CAPTION_LIMIT = 2200

@@ -54,7 +54,7 @@ from bridge.platforms.connectors.linkedin_video import upload_video
 from bridge.platforms.connectors.lookup import absent, find_post, uncertain
 from bridge.platforms.connectors.meta_media import forget, has_opt_out, remember, remembered
 from bridge.platforms.connectors.render import fit_text, with_warning
-from bridge.platforms.connectors.video import single_video
+from bridge.platforms.connectors.videos import choose_video
 from bridge.convert.text import parse_text
 
 TEXT_LIMIT = 3000
@@ -108,8 +108,9 @@ class LinkedInConnector(Connector):
         text = escape_little(plain)
         urls = parse_text(plain).urls
         link = urls[0] if urls and not post.images else None
-        video, images, video_notes = single_video(post, self.capabilities(), VIDEO_MIN_SECONDS)
-        notes = ["LinkedIn's reserved characters are escaped so that the text arrives whole.", *video_notes]
+        choice = choose_video(post, self.capabilities(), VIDEO_MIN_SECONDS, alone=True)
+        video, images = choice.video, choice.images
+        notes = ["LinkedIn's reserved characters are escaped so that the text arrives whole.", *choice.notes]
         if link:
             notes.append("Stadtbote builds the link card (title, description, image of the page).")
         if shortened:

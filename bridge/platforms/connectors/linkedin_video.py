@@ -8,14 +8,13 @@ it once AVAILABLE. Nothing here is visible to anyone: every failure is safe to r
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 
 from bridge.platforms.connectors.base import Outcome, Reason, Result, VideoView
 from bridge.platforms.connectors.http import call, short
 from bridge.platforms.connectors.linkedin_rest import Rest, classify, urn_path
-from bridge.platforms.connectors.video import read_range, srt_of
+from bridge.platforms.connectors.videos import read_range, srt_of, wait_for
 
 
 async def upload_video(http, rest: Rest, owner: str, video: VideoView, clock, waits, known: str | None = None,
@@ -73,18 +72,19 @@ async def _status(rest: Rest, urn: str, clock) -> str | Result:
 
 async def _available(rest: Rest, urn: str, clock, waits) -> Result | None:
     """None once LinkedIn has processed the video; a refusal with its reason; still processing: try later."""
-    for pause in (0.0, *waits):
-        if pause:
-            await asyncio.sleep(pause)
+    async def check() -> Result | bool | None:
         answer = await rest.request("GET", f"videos/{urn_path(urn)}")
         failure = classify(answer, clock(), write=False)
         if failure is not None:
             return failure
         data = answer.data if isinstance(answer.data, dict) else {}
-        if data.get("status") == "AVAILABLE":
-            return None
         if data.get("status") == "PROCESSING_FAILED":
             return Result(Outcome.REJECTED, Reason.REJECTED, "LinkedIn could not process the video: "
                           + (short(data.get("processingFailureReason")) or "processing failed"))
-    return Result(Outcome.UNAVAILABLE, Reason.TIMEOUT, "LinkedIn is still processing the video",
-                  retry_at=clock() + timedelta(seconds=30))
+        return True if data.get("status") == "AVAILABLE" else None
+
+    settled = await wait_for(check, (0.0, *waits))  # asked at once: an earlier attempt's video may be ready
+    if settled is None:
+        return Result(Outcome.UNAVAILABLE, Reason.TIMEOUT, "LinkedIn is still processing the video",
+                      retry_at=clock() + timedelta(seconds=30))
+    return settled if isinstance(settled, Result) else None

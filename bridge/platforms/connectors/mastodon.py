@@ -33,14 +33,10 @@ from bridge.platforms.connectors.http import Answer, call, multipart, retry_afte
 from bridge.platforms.connectors.images import fit_image, read_file
 from bridge.platforms.connectors.render import fit_text
 from bridge.platforms.connectors.mastodon_replies import context_replies
-from bridge.platforms.connectors.videos import (
-    NO_IMAGES_WITH_VIDEO, POLL_DELAYS, choose_video, upload_seconds, wait_for,
-)
+from bridge.platforms.connectors.videos import POLL_DELAYS, choose_video, upload_seconds, wait_for
 
 KEY_LIFETIME = timedelta(minutes=55)  # Mastodon keeps an Idempotency-Key for 1 h; stay clear of the edge
 VIDEO_BYTES = 103_809_024  # Mastodon's default video_size_limit (99 MB) when the server does not say
-NO_CAPTIONS = ("Mastodon has no captions for videos: the video's description goes along; the captions are on the "
-               "city's page.")
 
 
 MASTODON_METRICS = {"favourites_count": "likes", "reblogs_count": "reposts",
@@ -107,12 +103,10 @@ class MastodonConnector(Connector):
         text, shortened = fit_text(post.text, post.permalink, count, budget)
         notes = ["Shortened to fit; it links to the full post."] if shortened else []
         extra = {"spoiler_text": post.spoiler_text, "language": post.language}
-        choice = choose_video(post, caps)
+        choice = choose_video(post, caps, alone=True)  # a status has one video or images, never both
         images = choice.images[:caps.max_images]
-        if choice.video is not None:  # a status has one video or images, never both
-            extra["video"], images = choice.video, ()
-            notes += [NO_CAPTIONS] if choice.video.captions_path else []
-            notes += [NO_IMAGES_WITH_VIDEO] if choice.images else []
+        if choice.video is not None:
+            extra["video"] = choice.video
         notes += choice.notes
         if post.poll is not None:
             extra["poll"] = self._poll(post.poll, bool(post.images))

@@ -12,7 +12,6 @@ longer, and a container that ends in ERROR is refused with the platform's reason
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import PurePath
@@ -24,6 +23,7 @@ from bridge.platforms.connectors.lookup import absent, find_post, uncertain
 from bridge.platforms.connectors.http import short
 from bridge.platforms.connectors.meta_graph import Graph, classify
 from bridge.platforms.connectors.tokens import when
+from bridge.platforms.connectors.videos import wait_for
 
 CONTAINER_LIFETIME = timedelta(hours=24)
 PUBLISHABLE = ("FINISHED", "IN_PROGRESS")
@@ -83,13 +83,11 @@ async def status_of(graph: Graph, flow: Flow, container: str, now: datetime) -> 
 
 async def settled(graph: Graph, flow: Flow, container: str, clock,
                   waits=STATUS_WAITS) -> tuple[str | None, Result | None]:
-    status, failure = await status_of(graph, flow, container, clock())
-    for pause in waits:
-        if status != "IN_PROGRESS":
-            break
-        await asyncio.sleep(pause)
+    async def check() -> tuple[str | None, Result | None] | None:
         status, failure = await status_of(graph, flow, container, clock())
-    return status, failure
+        return None if status == "IN_PROGRESS" else (status, failure)
+
+    return await wait_for(check, (0.0, *waits)) or ("IN_PROGRESS", None)  # asked at once: an image is quick
 
 
 async def publish_container(graph: Graph, flow: Flow, account: AccountState, handle: str, text: str, clock,

@@ -40,7 +40,7 @@ from bridge.platforms.connectors.meta_media import (Flow, media_url, publish_con
                                                   remembered, status_of)
 from bridge.platforms.connectors.meta_replies import platform_id, batch, read_pages, threads_reply
 from bridge.platforms.connectors.render import fit_text, with_warning
-from bridge.platforms.connectors.video import media_items
+from bridge.platforms.connectors.videos import media_items
 from bridge.convert.text import parse_text
 
 TEXT_LIMIT = 500

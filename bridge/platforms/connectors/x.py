@@ -41,7 +41,7 @@ from bridge.platforms.connectors.images import fit_image, read_file
 from bridge.platforms.connectors.meta_media import forget, has_opt_out, remember, remembered
 from bridge.platforms.connectors.render import fit_text, with_warning
 from bridge.platforms.connectors.tokens import when
-from bridge.platforms.connectors.video import single_video
+from bridge.platforms.connectors.videos import choose_video
 from bridge.platforms.connectors.x_api import XAuth, classify
 from bridge.platforms.connectors.x_video import upload_video
 
@@ -94,8 +94,9 @@ class XConnector(Connector):
             notes.append("Shortened to fit; it links to the full post.")
         if not self.reads_replies:
             notes.append("Replies on X are not collected (reading posts is a paid part of the X API).")
-        video, images, video_notes = single_video(post, self.capabilities())
-        notes += video_notes
+        choice = choose_video(post, self.capabilities(), alone=True)
+        video, images = choice.video, choice.images
+        notes += choice.notes
         extra: dict = {"video": video, "language": post.language} if video else {}
         if post.poll is not None:
             extra["poll"] = _poll(post.poll, bool(images or video))

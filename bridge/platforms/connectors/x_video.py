@@ -10,7 +10,6 @@ Media alone is seen by nobody, so every failure here is safe to repeat (nothing 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -19,7 +18,7 @@ from babel import Locale, UnknownLocaleError
 
 from bridge.platforms.connectors.base import Outcome, Reason, Result, VideoView
 from bridge.platforms.connectors.http import Answer, multipart, short
-from bridge.platforms.connectors.video import chunks, srt_of
+from bridge.platforms.connectors.videos import chunks, srt_of, wait_for
 from bridge.platforms.connectors.x_api import XAuth, classify
 
 PENDING = ("pending", "in_progress")
@@ -103,14 +102,10 @@ async def _status(auth: XAuth, media_id: str) -> tuple[str, dict] | None:
 
 async def _processed(auth: XAuth, media_id: str, info, clock, waits) -> Result | None:
     """None once X has processed the video; a failure says why; still processing after the waits: try later."""
-    for pause in (*waits, None):
-        state = info.get("state") if isinstance(info, dict) else None
-        if state not in PENDING:
-            break
-        if pause is None:
-            return Result(Outcome.UNAVAILABLE, Reason.TIMEOUT, "X is still processing the video",
-                          retry_at=clock() + timedelta(seconds=max(30, int(info.get("check_after_secs") or 0))))
-        await asyncio.sleep(pause)
+    latest = info
+
+    async def check() -> Result | dict | None:
+        nonlocal latest
         answer = await auth.request("GET", "/2/media/upload?" + urlencode({"command": "STATUS", "media_id": media_id}))
         if isinstance(answer, Result):
             return answer
@@ -118,13 +113,27 @@ async def _processed(auth: XAuth, media_id: str, info, clock, waits) -> Result |
         if failure is not None:
             return failure
         data = answer.data.get("data") if isinstance(answer.data, dict) else None
-        info = data.get("processing_info") if isinstance(data, dict) else None
+        latest = data.get("processing_info") if isinstance(data, dict) else None
+        return None if _pending(latest) else (latest or {})
+
+    if _pending(info):
+        settled = await wait_for(check, tuple(waits))
+        if isinstance(settled, Result):
+            return settled
+        if settled is None:
+            return Result(Outcome.UNAVAILABLE, Reason.TIMEOUT, "X is still processing the video",
+                          retry_at=clock() + timedelta(seconds=max(30, int(latest.get("check_after_secs") or 0))))
+        info = settled
     if isinstance(info, dict) and info.get("state") == "failed":
         error = info.get("error") if isinstance(info.get("error"), dict) else {}
         return Result(Outcome.REJECTED, Reason.REJECTED,
                       "X could not process the video: " + (short(error.get("message") or error.get("name"))
                                                            or "failed"))
     return None
+
+
+def _pending(info) -> bool:
+    return isinstance(info, dict) and info.get("state") in PENDING
 
 
 async def _subtitles(auth: XAuth, media_id: str, srt: str, language: str, clock) -> Result | None:

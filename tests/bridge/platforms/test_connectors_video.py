@@ -11,9 +11,9 @@ import pytest
 from bridge.platforms.connectors.base import Outcome, Reason
 from bridge.platforms.connectors.bluesky import BlueskyConnector
 from bridge.platforms.connectors.bluesky_video import CAPTIONS_TOO_LARGE
-from bridge.platforms.connectors.mastodon import NO_CAPTIONS, MastodonConnector
+from bridge.platforms.connectors.mastodon import MastodonConnector
 from bridge.platforms.connectors.telegram import NO_VIDEO_TEXT, TelegramConnector
-from bridge.platforms.connectors.videos import NO_IMAGES_WITH_VIDEO, TOO_LARGE, TOO_LONG, UPLOADED
+from bridge.platforms.connectors.videos import CAPTIONS_STAY, NO_IMAGES_WITH_VIDEO, TOO_LARGE, TOO_LONG, UPLOADED
 from bridge.publishing import posts
 from bridge.publishing.uploads import upload_video
 from bridge.store.platforms import SendState
@@ -71,7 +71,7 @@ async def test_mastodon_uploads_the_video_waits_until_it_is_processed_and_posts_
     assert connector.capabilities().video_max_bytes == fake.video_size_limit
     rendered = connector.render(view("Neujahrsgruß der Bürgermeisterin", videos=[video]))
     assert rendered.images == () and rendered.extra["video"] == video
-    assert NO_CAPTIONS in rendered.notes and UPLOADED in rendered.notes
+    assert CAPTIONS_STAY in rendered.notes and UPLOADED in rendered.notes
     result = await connector.publish(rendered, "1-abc")
     assert result.outcome is Outcome.SENT, result.description
     [media] = fake.media.values()

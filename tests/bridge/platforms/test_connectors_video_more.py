@@ -17,7 +17,9 @@ from bridge.platforms.connectors.facebook import FacebookConnector
 from bridge.platforms.connectors.instagram import InstagramConnector
 from bridge.platforms.connectors.linkedin import LinkedInConnector
 from bridge.platforms.connectors.threads import ThreadsConnector
-from bridge.platforms.connectors.video import ALONE, CAPTIONS_STAY, TOO_LARGE, TOO_SHORT, vtt_to_srt
+from bridge.platforms.connectors.videos import (
+    CAPTIONS_STAY, NO_IMAGES_WITH_VIDEO, TOO_LARGE, TOO_LONG, TOO_SHORT, UPLOADED, vtt_to_srt,
+)
 from bridge.platforms.connectors.x import XConnector
 from bridge.publishing import posts
 from bridge.web.i18n import LOCALE_DIR
@@ -109,7 +111,8 @@ async def test_x_uploads_the_video_in_chunks_in_order_and_posts_it_alone(fakes, 
     connector = x(fake)
     rendered = connector.render(view("Neujahrsgruß der Bürgermeisterin", images=[photo(tmp_path)], videos=[video]))
     assert rendered.images == () and rendered.extra["video"] == video
-    assert ALONE in rendered.notes and CAPTIONS_STAY not in rendered.notes  # X takes the captions as subtitles
+    assert NO_IMAGES_WITH_VIDEO in rendered.notes and UPLOADED in rendered.notes
+    assert CAPTIONS_STAY not in rendered.notes  # X takes the captions as subtitles
     result = await connector.publish(rendered, "h")
     assert result.outcome is Outcome.SENT, result.description
     [media_id] = fake.tweets[result.remote.id]["media"]
@@ -173,7 +176,7 @@ async def test_x_gets_the_poster_and_link_for_a_video_beyond_its_limits(fakes, v
     long = dataclasses.replace(video, duration_ms=141_000)
     rendered = connector.render(view("Langes Video", videos=[long]))
     assert "video" not in rendered.extra and [i.poster for i in rendered.images] == [True]
-    assert TOO_LARGE in rendered.notes
+    assert TOO_LONG in rendered.notes and UPLOADED not in rendered.notes
     result = await connector.publish(rendered, "h")
     [media_id] = fake.tweets[result.remote.id]["media"]
     assert fake.media[media_id]["category"] == "tweet_image" and not fake.uploads
@@ -276,7 +279,7 @@ async def test_threads_gets_the_poster_for_a_video_longer_than_five_minutes(fake
     fake = await fakes(FakeThreads)
     connector = threads(fake)
     rendered = connector.render(view("Lang", videos=[dataclasses.replace(video, duration_ms=301_000)]))
-    assert TOO_LARGE in rendered.notes
+    assert TOO_LONG in rendered.notes
     assert (await connector.publish(rendered, "h")).outcome is Outcome.SENT
     [container] = fake.containers.values()
     assert container["media_type"] == "IMAGE" and container["image_url"].endswith("video-poster.jpg")
@@ -352,7 +355,8 @@ async def test_a_video_beyond_the_limits_goes_as_its_poster_with_a_note(fakes, v
 def test_the_video_notes_have_german_translations():
     with (LOCALE_DIR / "de" / "LC_MESSAGES" / "messages.po").open("rb") as fh:
         catalogue = {m.id: m.string for m in read_po(fh, locale="de") if m.id}
-    assert all(catalogue.get(note) for note in (TOO_LARGE, TOO_SHORT, ALONE, CAPTIONS_STAY))
+    assert all(catalogue.get(note) for note in (TOO_LARGE, TOO_LONG, TOO_SHORT, UPLOADED, NO_IMAGES_WITH_VIDEO,
+                                                CAPTIONS_STAY))
 
 
 def test_webvtt_captions_become_subrip():
