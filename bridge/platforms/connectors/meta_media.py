@@ -87,7 +87,7 @@ async def settled(graph: Graph, flow: Flow, container: str, clock,
         status, failure = await status_of(graph, flow, container, clock())
         return None if status == "IN_PROGRESS" else (status, failure)
 
-    return await wait_for(check, (0.0, *waits)) or ("IN_PROGRESS", None)  # asked at once: an image is quick
+    return await wait_for(check, (0.0, *waits)) or ("IN_PROGRESS", None)  # asked at once: it may be ready
 
 
 async def publish_container(graph: Graph, flow: Flow, account: AccountState, handle: str, text: str, clock,
