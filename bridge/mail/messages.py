@@ -8,17 +8,13 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 from bridge.config.model import Config
-from bridge.mail.texts import TEXTS
+from bridge.mail.texts import text
 
 _LINK = re.compile(r"https?://[^\s<>\"]+")
 
 
 def language_of(config: Config, language: str | None) -> str:
     return language if language in ("de", "en") else config.instance.language
-
-
-def text(kind: str, language: str, part: str, **values) -> str:
-    return TEXTS[kind][language][part].format(**values)
 
 
 def build(config: Config, kind: str, to: str, language: str, **values) -> EmailMessage:
