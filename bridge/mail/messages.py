@@ -24,12 +24,13 @@ def build(config: Config, kind: str, to: str, language: str, **values) -> EmailM
     message["To"] = to
     message["Subject"] = text(kind, language, "subject", **values)
     message["Message-ID"] = make_msgid(domain=config.mail.sender.rpartition("@")[2].strip("> ") or None)
-    message["Content-Language"] = language
     # Sent by a machine: no out-of-office answers back (RFC 3834).
     message["Auto-Submitted"] = "auto-generated"
     body = text(kind, language, "body", **values)
     message.set_content(body)
     message.add_alternative(_html(body, language), subtype="html")
+    # After the parts are made: making them moves every Content-* header into the plain part.
+    message["Content-Language"] = language
     return message
 
 
