@@ -130,7 +130,9 @@ async def _change_another(request: web.Request, change, answer) -> web.StreamRes
 
 
 def _back_to(done: str):
-    return lambda subject, _: web.Response(status=303, headers={"Location": f"/admin/users/{subject.id}?done={done}"})
+    """The answer of a change that shows nothing new: the user's page, saying what was done."""
+    return lambda subject, _: web.Response(status=303,
+                                           headers={"Location": f"/admin/users/{subject.id}?done={done}"})
 
 
 async def user_disable(request: web.Request) -> web.StreamResponse:

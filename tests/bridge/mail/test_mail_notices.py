@@ -24,7 +24,8 @@ from bridge.store.models import Actor, Job, JobState, Post, PostState, User
 from consent.models import Reply, Subject
 from fakes.smtp import SmtpInbox
 from support.mail import mail_section
-from support.web import Visitor, admin_ready, client_for, compose_form, make_user, post_id_from, signed_in, visitors  # noqa: F401
+from support.web import (Visitor, admin_ready, client_for, compose_form, make_user, post_id_from,  # noqa: F401
+                         signed_in, visitors)
 
 
 @pytest.fixture

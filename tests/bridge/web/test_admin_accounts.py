@@ -274,7 +274,8 @@ async def test_a_replaced_picture_leaves_no_old_file_behind(stadt):
     first = _stored_pictures(stadt)
     assert [n.split("-")[0] for n in first] == ["avatar", "header"]
     await boss.get("/admin/accounts/theater")
-    page = await boss.post("/admin/accounts/theater", with_files(profile(name=""), avatar=("b.png", png(color="green"))))
+    page = await boss.post("/admin/accounts/theater",
+                           with_files(profile(name=""), avatar=("b.png", png(color="green"))))
     assert page.status == 303
     second = _stored_pictures(stadt)
     assert len(second) == 2 and first[0] not in second and first[1] in second  # the header stays
