@@ -29,6 +29,7 @@ class Action(enum.StrEnum):
     SIGNOUT = "signout"
     SECOND_FACTOR_ENROLLED = "second_factor.enrolled"
     SECOND_FACTOR_RESET = "second_factor.reset"  # an admin switched a user's second factor off
+    SECOND_FACTOR_DISABLED = "second_factor.disabled"  # the user switched their own off (or was refused)
     RECOVERY_CODES_RENEWED = "second_factor.recovery_renewed"
     PASSWORD_RESET_REQUESTED = "password.reset_requested"  # "forgot password": a link was sent
     EMAIL_CHANGED = "user.email_changed"

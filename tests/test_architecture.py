@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -152,3 +153,15 @@ def test_migrations_import_no_application_code():
 def test_bridge_root_holds_only_the_wiring():
     modules = sorted(p.name for p in (ROOT / "bridge").glob("*.py"))
     assert len(modules) <= 8, modules
+
+
+def test_web_handlers_take_the_form_from_the_request_key_not_from_aiohttp_again():
+    """The CSRF check reads a form once (multipart part by part) into `request[FORM]`; a handler asking aiohttp
+    again (`request.post()`) would find the body gone, and `_post` is aiohttp's private cache."""
+    offenders = []
+    for path in sorted((ROOT / "bridge" / "web").rglob("*.py")):
+        code = path.read_text()
+        asks_again = "request.post()" in code and path.name != "form_reader.py"  # which reads it, once
+        if asks_again or re.search(r"\._post\b(?!\()", code):
+            offenders.append(path.relative_to(ROOT).as_posix())
+    assert offenders == []

@@ -23,11 +23,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bridge.auth.users import user_ref
+from bridge.auth.users import check_password, user_ref
 from bridge.config.model import Config
 from bridge.store.db import utcnow
 from bridge.store.models import RecoveryCode, User, WebSession
-from consent.audit import Action, Event, record
+from consent.audit import Action, Event, Outcome, record
 
 RECOVERY_CODES = 10
 STEP = 30
@@ -163,6 +163,46 @@ async def reset_second_factor(session: AsyncSession, user: User, by: User | None
     await session.execute(delete(WebSession).where(WebSession.user_id == user.id))
     await record(session, Event(Action.SECOND_FACTOR_RESET, by.role if by else "system", user_ref(by),
                                 subject_ref=user_ref(user)))
+
+
+class SwitchOff(enum.StrEnum):
+    """The answer to a user who switches their own second factor off."""
+    DONE = "done"
+    REQUIRED = "required_for_role"  # `[security] require_second_factor` names the user's role
+    NOT_ENROLLED = "not_enrolled"
+    NO_PROOF = "no_proof"  # neither the current password nor a current code was right
+
+    @property
+    def description(self) -> str:
+        return {SwitchOff.DONE: "the second factor is off, its secret and recovery codes deleted",
+                SwitchOff.REQUIRED: "the configuration requires a second factor for the user's role",
+                SwitchOff.NOT_ENROLLED: "the user has no second factor",
+                SwitchOff.NO_PROOF: "neither the current password nor a current code was right"}[self]
+
+
+async def switch_off(session: AsyncSession, instance_secret: bytes, config: Config, user: User, password: str,
+                     code: str) -> SwitchOff:
+    """The user's own switch: allowed where their role does not require a second factor, and only with the
+    current password or a current code (a session left open must not be enough). Every outcome but
+    NOT_ENROLLED is audited."""
+    if not enrolled(user):
+        return SwitchOff.NOT_ENROLLED
+    proof = None
+    if required(config, user):
+        reason = SwitchOff.REQUIRED
+    else:
+        if password and check_password(user.password_hash, password):
+            proof = "password"
+        elif code.strip() and (await check_code(session, instance_secret, user, code)).ok:
+            proof = "code"
+        reason = SwitchOff.DONE if proof else SwitchOff.NO_PROOF
+    if reason is SwitchOff.DONE:
+        user.totp_secret = user.totp_enabled_at = user.totp_last_step = None
+        await session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    await record(session, Event(Action.SECOND_FACTOR_DISABLED, user.role, user_ref(user),
+                                Outcome.OK if proof else Outcome.DENIED, subject_ref=user_ref(user),
+                                reason=None if proof else str(reason), details={"proof": proof} if proof else {}))
+    return reason
 
 
 async def _new_recovery_codes(session: AsyncSession, instance_secret: bytes, user: User) -> list[str]:

@@ -152,11 +152,17 @@ async def set_role(session: AsyncSession, user: User, role: str, by: User) -> No
                                 details={"role": role}))
 
 
-async def set_email(session: AsyncSession, user: User, email: str, by: User, reply_digest: bool | None = None) -> None:
-    """Sets (or with "" removes) a user's e-mail address; `reply_digest` the opt-in for the daily summary."""
+def check_email(email: str) -> str:
+    """The address as it will be stored ("" for none); raises UserProblem for one that is none."""
     email = email.strip()
     if email and (len(email) > 254 or not EMAIL.match(email)):
         raise UserProblem(UserError.INVALID_EMAIL)
+    return email
+
+
+async def set_email(session: AsyncSession, user: User, email: str, by: User, reply_digest: bool | None = None) -> None:
+    """Sets (or with "" removes) a user's e-mail address; `reply_digest` the opt-in for the daily summary."""
+    email = check_email(email)
     if (email or None) != user.email:
         user.email = email or None
         await record(session, Event(Action.EMAIL_CHANGED, by.role, user_ref(by), subject_ref=user_ref(user),

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bridge.auth.passwords import link_token
 from bridge.auth.users import user_ref
 from bridge.config.model import Config
-from bridge.mail import messages, notices, transport
+from bridge.mail import messages, notices, texts, transport
 from bridge.queue import jobs
 from bridge.queue.context import JobOutcome, JobStatus, WorkerContext
 from bridge.runtime.secrets import load_or_create_secret
@@ -83,8 +83,10 @@ async def _values(config: Config, session: AsyncSession, payload: dict, user: Us
             return None
         token = link_token(load_or_create_secret(config.instance.data_dir), reset)
         return {"name": user.name, "link": f"{base}/signin/reset/{token}"}
+    if kind == notices.WELCOME:
+        return {"name": user.name, "signin": f"{base}/signin", "forgot": f"{base}/signin/forgot"}
     if kind == notices.REPLY_DIGEST:
-        lines = [messages.text(kind, messages.language_of(config, user.language), "line", actor=row["actor"],
+        lines = [texts.text(kind, messages.language_of(config, user.language), "line", actor=row["actor"],
                                count=row["count"], link=f"{base}/editor/actors/{row['actor']}/replies")
                  for row in payload["accounts"]]
         return {"lines": "\n".join(lines), "settings": f"{base}/password"}

@@ -8,17 +8,13 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 from bridge.config.model import Config
-from bridge.mail.texts import TEXTS
+from bridge.mail.texts import text
 
 _LINK = re.compile(r"https?://[^\s<>\"]+")
 
 
 def language_of(config: Config, language: str | None) -> str:
     return language if language in ("de", "en") else config.instance.language
-
-
-def text(kind: str, language: str, part: str, **values) -> str:
-    return TEXTS[kind][language][part].format(**values)
 
 
 def build(config: Config, kind: str, to: str, language: str, **values) -> EmailMessage:
@@ -28,12 +24,13 @@ def build(config: Config, kind: str, to: str, language: str, **values) -> EmailM
     message["To"] = to
     message["Subject"] = text(kind, language, "subject", **values)
     message["Message-ID"] = make_msgid(domain=config.mail.sender.rpartition("@")[2].strip("> ") or None)
-    message["Content-Language"] = language
     # Sent by a machine: no out-of-office answers back (RFC 3834).
     message["Auto-Submitted"] = "auto-generated"
     body = text(kind, language, "body", **values)
     message.set_content(body)
     message.add_alternative(_html(body, language), subtype="html")
+    # After the parts are made: making them moves every Content-* header into the plain part.
+    message["Content-Language"] = language
     return message
 
 

@@ -11,12 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridge.config.model import Config
+from bridge.mail.texts import APPROVAL_WAITING, PASSWORD_RESET, POST_RETURNED, REPLY_DIGEST, WELCOME
 from bridge.queue import jobs
 from bridge.store.models import PasswordReset, Post, Role, User, UserActor
 
+__all__ = ["APPROVAL_WAITING", "MAIL_JOB", "PASSWORD_RESET", "POST_RETURNED", "REPLY_DIGEST", "WELCOME",
+           "approval_waiting", "post_returned", "queue_mail", "reset_link", "welcome"]
+
 MAIL_JOB = "mail"
-APPROVAL_WAITING, POST_RETURNED, PASSWORD_RESET, REPLY_DIGEST = (
-    "approval_waiting", "post_returned", "password_reset", "reply_digest")
 
 
 async def queue_mail(session: AsyncSession, config: Config, kind: str, user: User, **refs) -> bool:
@@ -55,3 +57,9 @@ async def post_returned(session: AsyncSession, config: Config, post: Post, autho
 
 async def reset_link(session: AsyncSession, config: Config, user: User, reset: PasswordReset) -> bool:
     return await queue_mail(session, config, PASSWORD_RESET, user, reset_id=reset.id)
+
+
+async def welcome(session: AsyncSession, config: Config, user: User) -> bool:
+    """Tells a new user their user name and where to sign in; the password never goes by mail (the admin
+    hands over the one-time password, or the user asks for a password link with the address mailed to)."""
+    return await queue_mail(session, config, WELCOME, user)

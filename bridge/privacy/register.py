@@ -16,7 +16,8 @@ from consent.register import (DEFAULT_ACTIVITIES, DEFAULT_MEASURES, STAFF, TO_FI
 # The application's own processing of staff data, beside the library's activities about the public.
 STAFF_MAIL = Activity(
     "staff_mail", "Staff e-mail", "Telling staff by e-mail that a post awaits their approval or came back, "
-    "sending the daily reply summary they asked for, and links to set a forgotten password", "gdpr_6_1_e",
+    "sending the daily reply summary they asked for, links to set a forgotten password, and the welcome of a new "
+    "user (user name and where to sign in)", "gdpr_6_1_e",
     data_subjects=(STAFF,), data_categories=(
         "staff e-mail address, user name, language", "password-reset links (SHA-256 of the token only)",
         "second factor: TOTP secret (encrypted), recovery codes (keyed hashes)"),

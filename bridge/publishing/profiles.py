@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import io
+import logging
 import secrets
 import warnings
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from bridge.publishing.uploads import IMAGE_WORK
 from bridge.queue import jobs
 from bridge.queue.context import JobOutcome, WorkerContext
 from bridge.runtime.accounts import FROM_FILE, account_of, profile_of
-from bridge.runtime.media_storage import media_key, media_storage
+from bridge.runtime.media_storage import StorageError, media_key, media_storage
 from bridge.store.db import utcnow
 from bridge.store.models import Actor, Job, Role, User, UserActor
 from consent.audit import Action, Event, record
@@ -36,6 +37,8 @@ from consent.audit import Action, Event, record
 MOVE_JOB = "actor_move"
 MAX_FIELDS = 4  # Mastodon shows four profile fields
 MAX_DISPLAY_NAME = 100
+log = logging.getLogger("stadtbote.profiles")
+
 MAX_BIO = 500
 MAX_FIELD_NAME = 255
 MAX_FIELD_VALUE = 255
@@ -137,6 +140,9 @@ class ProfileResult:
     reason: ProfileReason
     problems: dict[str, ProfileReason] = field(default_factory=dict)  # field name → reason
     image_reasons: dict[str, MediaReason] = field(default_factory=dict)  # "avatar"/"header" → why refused
+    # The files of pictures the change replaced: deleted by `drop_superseded` once the change is committed
+    # (before, a rollback would leave the profile naming a file that is gone).
+    superseded: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -211,7 +217,23 @@ async def accept_images(config: Config, name: str, form: ProfileForm
         filename = f"{kind}-{name}-{secrets.token_hex(6)}.png"  # a new name per picture: caches see the change
         await media_storage(config).put(media_key(filename), data, "image/png")
         written[kind] = filename
+    if refused:  # the form comes back: a picture accepted with it is uploaded again, this one is nobody's
+        await _delete_quietly(config, [media_key(f) for f in written.values()])
+        written = {}
     return ProfileImages(written.get("avatar"), written.get("header")), refused
+
+
+async def drop_superseded(config: Config, result: ProfileResult) -> None:
+    """Deletes the pictures a committed profile change replaced, from the local folder or the bucket."""
+    await _delete_quietly(config, list(result.superseded))
+
+
+async def _delete_quietly(config: Config, keys: list[str]) -> None:
+    # The change itself stands: a storage away now leaves a stray file, logged, never an error page.
+    try:
+        await media_storage(config).delete(keys)
+    except StorageError as exc:
+        log.warning("profile pictures not deleted (%d): %s", len(keys), exc.check.reason)
 
 
 async def _editor_ids(session: AsyncSession, ids: tuple[int, ...]) -> list[User] | None:
@@ -317,7 +339,8 @@ async def update_account(session: AsyncSession, config: Config, name: str, form:
                                 details={"changed": changed, "editors": [user_ref(u) for u in editors or []]}
                                 | ({"via": via} if via else {})))
     await enqueue_actor_update(session, name)
-    return ProfileResult(ProfileReason.OK)
+    replaced = (before.avatar_file if images.avatar_file else None, before.header_file if images.header_file else None)
+    return ProfileResult(ProfileReason.OK, superseded=tuple(media_key(f) for f in replaced if f))
 
 
 async def change_profile(session: AsyncSession, config: Config, name: str, change: ProfileChange,

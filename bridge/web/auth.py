@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy import delete
 
-from bridge.appkeys import CONFIG, SESSIONS, USER, WEB_SESSION
+from bridge.appkeys import CONFIG, FORM, SESSIONS, USER, WEB_SESSION
 from bridge.config.model import LANGUAGES
 from bridge.store.models import Role, User, WebSession
 from bridge.auth.totp import enrolled
@@ -42,7 +42,7 @@ async def signin_form(request: web.Request) -> web.StreamResponse:
 
 
 async def signin(request: web.Request) -> web.StreamResponse:
-    form = await request.post()
+    form = request[FORM]
     name, password = str(form.get("name", "")).strip().lower(), str(form.get("password", ""))
     target = local_path(str(form.get("next", "")), "")
     async with request.app[SESSIONS].begin() as session:
@@ -93,7 +93,7 @@ async def password_form(request: web.Request) -> web.StreamResponse:
 
 async def password_change(request: web.Request) -> web.StreamResponse:
     user = require_user(request, password_pending_ok=True)
-    form = await request.post()
+    form = request[FORM]
     forced = user.must_change_password
     try:
         async with request.app[SESSIONS].begin() as session:
@@ -113,7 +113,7 @@ async def password_change(request: web.Request) -> web.StreamResponse:
 async def mail_change(request: web.Request) -> web.StreamResponse:
     """One's own e-mail address and the daily reply digest."""
     user = require_user(request, password_pending_ok=True)
-    form = await request.post()
+    form = request[FORM]
     typed = {"email": str(form.get("email", "")).strip()[:300], "reply_digest": form.get("reply_digest") == "on"}
     try:
         async with request.app[SESSIONS].begin() as session:
@@ -126,7 +126,7 @@ async def mail_change(request: web.Request) -> web.StreamResponse:
 
 async def language_change(request: web.Request) -> web.StreamResponse:
     user = require_user(request, password_pending_ok=True)
-    form = await request.post()
+    form = request[FORM]
     language = str(form.get("language", ""))
     if language not in LANGUAGES:
         return _settings_page(request, user, N_("Choose German or English."), status=422)

@@ -67,10 +67,9 @@ async def read_form(request: web.Request, caps: FormCaps | None, *, api: bool = 
         except UNREADABLE_BODY as exc:
             raise refusal(InputReason.UNREADABLE, api=api) from exc
     else:
+        # The body cannot be read twice: handlers take this form from `request[FORM]`, where the CSRF check
+        # puts it, and never ask aiohttp again (`request.post()` on a read body was issue 16's 500s).
         form = await _read_multipart(request, caps)
-        # The body cannot be read twice: a handler asking aiohttp for the form (`request.post()`) gets this
-        # one, which aiohttp keeps in `_post` for its own second call (issue 16: those calls were 500s).
-        request._post = form
     if has_invalid_characters(form.items()):
         raise refusal(InputReason.INVALID_CHARACTERS, api=api)
     return form

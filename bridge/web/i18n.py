@@ -3,31 +3,18 @@
 from __future__ import annotations
 
 import gettext
-import io
 from contextvars import ContextVar
-from pathlib import Path
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
+from bridge.runtime.catalogue import LOCALE_DIR, translations
 
-LOCALE_DIR = Path(__file__).parents[1] / "locale"
+__all__ = ["LOCALE_DIR", "Catalogues", "current_language", "set_language"]
+
 _current: ContextVar[str] = ContextVar("language", default="en")
 
 
 class Catalogues:
     def __init__(self, languages: tuple[str, ...] = ("de", "en")):
-        self.translations: dict[str, gettext.NullTranslations] = {}
-        for lang in languages:
-            po = LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
-            if po.exists():
-                with po.open("rb") as fh:
-                    catalog = read_po(fh, locale=lang)
-                buf = io.BytesIO()
-                write_mo(buf, catalog)
-                buf.seek(0)
-                self.translations[lang] = gettext.GNUTranslations(buf)
-            else:
-                self.translations[lang] = gettext.NullTranslations()
+        self.translations: dict[str, gettext.NullTranslations] = {lang: translations(lang) for lang in languages}
 
     def gettext(self, message: str) -> str:
         return self.translations.get(_current.get(), gettext.NullTranslations()).gettext(message)

@@ -17,6 +17,7 @@ ACTION = {
     "signout": N_("Signed out"),
     "second_factor.enrolled": N_("Second factor set up"),
     "second_factor.reset": N_("Second factor reset by an administrator"),
+    "second_factor.disabled": N_("Second factor switched off by the user"),
     "second_factor.recovery_renewed": N_("New recovery codes made"),
     "password.reset_requested": N_("Password link requested"),
     "user.email_changed": N_("E-mail address changed"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bridge.appkeys import CONFIG, SECRET, SESSIONS
+from bridge.appkeys import CONFIG, FORM, SECRET, SESSIONS
 from bridge.auth.passwords import ResetReason, complete_reset, find_reset, request_reset, reset_throttled
 from bridge.auth.users import UserError, UserProblem
 from bridge.mail import notices
@@ -27,7 +27,7 @@ async def forgot_form(request: web.Request) -> web.StreamResponse:
 
 async def forgot(request: web.Request) -> web.StreamResponse:
     config = request.app[CONFIG]
-    form = await request.post()
+    form = request[FORM]
     who = str(form.get("who", "")).strip()[:254]
     if not who:
         return render(request, "signin_forgot.html", {
@@ -67,7 +67,7 @@ async def reset_form(request: web.Request) -> web.StreamResponse:
 
 
 async def reset(request: web.Request) -> web.StreamResponse:
-    form = await request.post()
+    form = request[FORM]
     try:
         async with request.app[SESSIONS].begin() as session:
             found = await find_reset(session, request.match_info["token"])

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bridge.appkeys import CONFIG, SECRET, SESSIONS
-from bridge.auth.totp import (CodeCheck, Enrolment, check_code, confirm_enrolment, enrolled, pending_signin,
-                              pending_user_id, pending_valid, recovery_codes_left, renew_recovery_codes, required,
-                              resume_enrolment, start_enrolment)
+from bridge.appkeys import CONFIG, FORM, SECRET, SESSIONS
+from bridge.auth.totp import (CodeCheck, Enrolment, SwitchOff, check_code, confirm_enrolment, enrolled,
+                              pending_signin, pending_user_id, pending_valid, recovery_codes_left,
+                              renew_recovery_codes, required, resume_enrolment, start_enrolment, switch_off)
 from bridge.auth.users import SigninReason, signin_failed, signin_succeeded, signin_throttled, user_ref
 from bridge.store.models import User
 from bridge.web.clients import client_of
-from bridge.web.guards import SECOND_FACTOR_PATH, home_for, local_path, password_path, require_user
+from bridge.web.guards import PASSWORD_PATH, SECOND_FACTOR_PATH, home_for, local_path, password_path, require_user
 from bridge.web.messages import N_
 from bridge.web.render import render
 from bridge.web.sessions import client_key, start_session
@@ -26,6 +26,8 @@ WRONG_CODE = N_("The code is wrong or was used already. Enter the current code f
 TOO_SLOW = N_("The sign-in took too long. Sign in again.")
 ENROL_WRONG = N_("The code does not match. Check the time on your phone and enter the code your app shows now.")
 ENROL_EXPIRED = N_("The page was open too long. Scan the new QR code.")
+NO_PROOF = N_("Neither the password nor the code was right. Enter your current password or the current code "
+              "from your app.")
 
 
 def code_page(request: web.Request, user: User, target: str, problem: str | None = None,
@@ -41,7 +43,7 @@ def after_signin(user: User, target: str) -> str:
 
 
 async def signin_code(request: web.Request) -> web.StreamResponse:
-    form = await request.post()
+    form = request[FORM]
     token, code = str(form.get("pending", "")), str(form.get("code", ""))[:40]
     target = local_path(str(form.get("next", "")), "")
     secret, key = request.app[SECRET], client_key(request)
@@ -90,14 +92,40 @@ async def second_factor_page(request: web.Request) -> web.StreamResponse:
     if not enrolled(user):
         return _enrol_page(request, user, start_enrolment(request.app[SECRET], request.app[CONFIG], user),
                            local_path(request.query.get("next"), ""))
+    return await _enrolled_page(request, user)
+
+
+async def _enrolled_page(request: web.Request, user: User, problem: str | None = None,
+                         status: int = 200) -> web.Response:
     async with request.app[SESSIONS]() as session:
         left = await recovery_codes_left(session, user)
-    return render(request, "second_factor.html", {"enrolment": None, "left": left, "problem": None})
+    return render(request, "second_factor.html", {
+        "enrolment": None, "left": left, "problem": problem,
+        "may_switch_off": not required(request.app[CONFIG], user), "role": user.role}, status=status)
+
+
+async def switch_off_own(request: web.Request) -> web.StreamResponse:
+    """The user switches their own second factor off, where their role allows, with password or code."""
+    user = require_user(request)
+    if not enrolled(user):
+        raise web.HTTPSeeOther(SECOND_FACTOR_PATH)
+    form = request[FORM]
+    async with request.app[SESSIONS].begin() as session:
+        reason = await switch_off(session, request.app[SECRET], request.app[CONFIG],
+                                  await session.get_one(User, user.id), str(form.get("current", ""))[:1000],
+                                  str(form.get("code", ""))[:40])
+    if reason is SwitchOff.DONE:
+        raise web.HTTPSeeOther(f"{PASSWORD_PATH}?changed=second_factor_off")
+    if reason is SwitchOff.NOT_ENROLLED:
+        raise web.HTTPSeeOther(SECOND_FACTOR_PATH)
+    if reason is SwitchOff.REQUIRED:  # the page says why, in place of the form
+        return await _enrolled_page(request, user, status=409)
+    return await _enrolled_page(request, user, problem=NO_PROOF, status=422)
 
 
 async def enrol(request: web.Request) -> web.StreamResponse:
     user = require_user(request, enrolment_pending_ok=True)
-    form = await request.post()
+    form = request[FORM]
     config, secret = request.app[CONFIG], request.app[SECRET]
     if enrolled(user):
         raise web.HTTPSeeOther(SECOND_FACTOR_PATH)
@@ -133,3 +161,4 @@ def setup(app: web.Application) -> None:
     app.router.add_get(SECOND_FACTOR_PATH, second_factor_page, name="second_factor")
     app.router.add_post(SECOND_FACTOR_PATH, enrol)
     app.router.add_post(SECOND_FACTOR_PATH + "/recovery", renew_codes, name="recovery_codes")
+    app.router.add_post(SECOND_FACTOR_PATH + "/off", switch_off_own, name="second_factor_off")

@@ -127,6 +127,7 @@ async def account_update(request: web.Request) -> web.StreamResponse:
         result = await profiles.update_account(session, request.app[CONFIG], name, typed, admin)
         if not result.ok:
             await session.rollback()
+    await profiles.drop_superseded(request.app[CONFIG], result)
     if result.reason is profiles.ProfileReason.NOT_FOUND:
         raise web.HTTPNotFound(text=N_("No such account."))
     if not result.ok:

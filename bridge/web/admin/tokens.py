@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy import select
 
-from bridge.appkeys import CONFIG, SESSIONS
+from bridge.appkeys import CONFIG, FORM, SESSIONS
 from bridge.store.models import Role, User
 from bridge.auth.tokens import create_token, list_tokens, revoke_token
 from bridge.web.guards import int_param, require_user
@@ -34,7 +34,7 @@ async def token_list(request: web.Request) -> web.StreamResponse:
 
 async def token_create(request: web.Request) -> web.StreamResponse:
     admin = require_user(request, roles=ADMINS)
-    form = await request.post()
+    form = request[FORM]
     typed = {k: str(form.get(k, "")).strip() for k in ("user", "actor", "label")}
     async with request.app[SESSIONS].begin() as session:
         result = await create_token(session, typed["user"], typed["actor"], typed["label"], by=admin)

@@ -8,11 +8,12 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy import select
 
-from bridge.appkeys import CONFIG, SESSIONS
+from bridge.appkeys import CONFIG, FORM, SESSIONS
+from bridge.mail import notices
 from bridge.store.models import Role, User
 from bridge.auth.totp import enrolled, reset_second_factor
-from bridge.auth.users import (UserProblem, create_user, disable_user, reset_password, set_actors, set_email,
-                               set_role, signin_blocks, unblock_signin)
+from bridge.auth.users import (UserError, UserProblem, check_email, create_user, disable_user, reset_password,
+                               set_actors, set_email, set_role, signin_blocks, unblock_signin)
 from bridge.web.admin import platforms as admin_platforms, tokens as admin_tokens, warnings as admin_warnings
 from bridge.web import filters
 from bridge.web.guards import int_param, require_user
@@ -28,10 +29,11 @@ async def _users(session) -> list[User]:
 
 
 def _list_page(request: web.Request, users: list[User], problem: str | None = None,
-               typed: dict | None = None, status: int = 200) -> web.Response:
+               typed: dict | None = None, status: int = 200, email_problem: str | None = None) -> web.Response:
     return render(request, "admin_users.html", {
-        "users": users, "problem": problem, "typed": typed or {"name": "", "role": "editor", "actors": []},
-        "roles": tuple(Role), "actors": request.app[CONFIG].actors,
+        "users": users, "problem": problem, "email_problem": email_problem,
+        "typed": typed or {"name": "", "role": "editor", "actors": [], "email": "", "welcome": True},
+        "roles": tuple(Role), "actors": request.app[CONFIG].actors, "mail": request.app[CONFIG].mail.enabled,
     }, status=status)
 
 
@@ -46,18 +48,32 @@ async def user_list(request: web.Request) -> web.StreamResponse:
         return _list_page(request, await _users(session))
 
 
+def _access_form(request: web.Request) -> tuple[str, list[str]]:
+    """The role and accounts as chosen in a form (the create form and a user's access form share them)."""
+    form = request[FORM]
+    return str(form.get("role", "")), [str(a) for a in form.getall("actors", []) if isinstance(a, str)]
+
+
 async def user_create(request: web.Request) -> web.StreamResponse:
     admin = require_user(request, roles=ADMINS)
-    form = await request.post()
-    typed = {"name": str(form.get("name", "")).strip().lower(), "role": str(form.get("role", "")),
-             "actors": [str(a) for a in form.getall("actors", [])]}
+    config, form = request.app[CONFIG], request[FORM]
+    role, actors = _access_form(request)
+    typed = {"name": str(form.get("name", "")).strip().lower(), "role": role, "actors": actors,
+             "email": str(form.get("email", "")).strip()[:300], "welcome": form.get("welcome") == "on"}
     try:
         async with request.app[SESSIONS].begin() as session:
+            check_email(typed["email"])  # before the user exists: a wrong address stops the whole form
             user, password = await create_user(session, typed["name"], typed["role"], typed["actors"], by=admin)
+            if typed["email"]:
+                await set_email(session, user, typed["email"], admin)
+            welcomed = typed["welcome"] and await notices.welcome(session, config, user)
     except UserProblem as problem:
+        on_email = problem.reason is UserError.INVALID_EMAIL
         async with request.app[SESSIONS]() as session:
-            return _list_page(request, await _users(session), str(problem), typed, status=422)
-    return render(request, "admin_password.html", {"subject": user, "password": password, "created": True})
+            return _list_page(request, await _users(session), None if on_email else str(problem), typed,
+                              status=422, email_problem=str(problem) if on_email else None)
+    return render(request, "admin_password.html", {"subject": user, "password": password, "created": True,
+                                                   "welcomed": welcomed})
 
 
 async def _target(request: web.Request, session) -> User:
@@ -85,8 +101,7 @@ async def user_detail(request: web.Request) -> web.StreamResponse:
 
 async def user_access(request: web.Request) -> web.StreamResponse:
     admin = require_user(request, roles=ADMINS)
-    form = await request.post()
-    role, actors = str(form.get("role", "")), [str(a) for a in form.getall("actors", [])]
+    role, actors = _access_form(request)
     async with request.app[SESSIONS]() as session:
         subject = await _target(request, session)
         if subject.id == admin.id and role != Role.ADMIN:
@@ -101,26 +116,32 @@ async def user_access(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"/admin/users/{subject.id}?done=access")
 
 
-async def user_disable(request: web.Request) -> web.StreamResponse:
+async def _change_another(request: web.Request, change, answer) -> web.StreamResponse:
+    """An admin's change to another user than themselves (`change(session, subject, admin)`), committed;
+    `answer(subject, what change returned)` is the response."""
     admin = require_user(request, roles=ADMINS)
     async with request.app[SESSIONS]() as session:
         subject = await _target(request, session)
         if subject.id == admin.id:
             return await _user_page(request, session, subject, NOT_YOURSELF, status=409)
-        await disable_user(session, subject, admin)
+        outcome = await change(session, subject, admin)
         await session.commit()
-    raise web.HTTPSeeOther(f"/admin/users/{subject.id}?done=disabled")
+    return answer(subject, outcome)
+
+
+def _back_to(done: str):
+    """The answer of a change that shows nothing new: the user's page, saying what was done."""
+    return lambda subject, _: web.Response(status=303,
+                                           headers={"Location": f"/admin/users/{subject.id}?done={done}"})
+
+
+async def user_disable(request: web.Request) -> web.StreamResponse:
+    return await _change_another(request, disable_user, _back_to("disabled"))
 
 
 async def user_reset(request: web.Request) -> web.StreamResponse:
-    admin = require_user(request, roles=ADMINS)
-    async with request.app[SESSIONS]() as session:
-        subject = await _target(request, session)
-        if subject.id == admin.id:
-            return await _user_page(request, session, subject, NOT_YOURSELF, status=409)
-        password = await reset_password(session, subject, admin)
-        await session.commit()
-    return render(request, "admin_password.html", {"subject": subject, "password": password, "created": False})
+    return await _change_another(request, reset_password, lambda subject, password: render(
+        request, "admin_password.html", {"subject": subject, "password": password, "created": False}))
 
 
 async def user_unblock(request: web.Request) -> web.StreamResponse:
@@ -134,8 +155,7 @@ async def user_unblock(request: web.Request) -> web.StreamResponse:
 
 async def user_email(request: web.Request) -> web.StreamResponse:
     admin = require_user(request, roles=ADMINS)
-    form = await request.post()
-    typed = str(form.get("email", "")).strip()[:300]
+    typed = str(request[FORM].get("email", "")).strip()[:300]
     async with request.app[SESSIONS]() as session:
         subject = await _target(request, session)
         try:
@@ -149,14 +169,7 @@ async def user_email(request: web.Request) -> web.StreamResponse:
 
 async def user_second_factor_reset(request: web.Request) -> web.StreamResponse:
     """A lost phone: the second factor goes, the user is signed out and enrols again if their role requires."""
-    admin = require_user(request, roles=ADMINS)
-    async with request.app[SESSIONS]() as session:
-        subject = await _target(request, session)
-        if subject.id == admin.id:
-            return await _user_page(request, session, subject, NOT_YOURSELF, status=409)
-        await reset_second_factor(session, subject, admin)
-        await session.commit()
-    raise web.HTTPSeeOther(f"/admin/users/{subject.id}?done=second_factor")
+    return await _change_another(request, reset_second_factor, _back_to("second_factor"))
 
 
 def setup(app: web.Application) -> None:

@@ -70,6 +70,7 @@ async def update_credentials(request: web.Request) -> web.Response:
             await session.rollback()
             raise _refusal(result)
         await session.commit()
+    await profiles.drop_superseded(config, result)
     async with request.app[SESSIONS]() as session:
         await refresh(session, config)  # the answer shows what was just saved
         stats = await account_stats(session, token.actor_id)

@@ -10,7 +10,7 @@ from typing import Callable
 
 from aiohttp import web
 
-from bridge.appkeys import CONFIG, FEDERATION, SESSIONS
+from bridge.appkeys import CONFIG, FEDERATION, FORM, SESSIONS
 from bridge.store.db import utcnow
 from bridge.store.models import User
 from bridge.privacy.rights import erase_person, export_person, object_person, signer_for
@@ -42,7 +42,7 @@ def _by(user: User) -> tuple[str, str]:
 
 
 async def _identifier(request: web.Request) -> str:
-    return str((await request.post()).get("identifier", "")).strip()
+    return str(request[FORM].get("identifier", "")).strip()
 
 
 async def subject_form(request: web.Request) -> web.StreamResponse:
@@ -53,7 +53,7 @@ async def subject_form(request: web.Request) -> web.StreamResponse:
 async def subject_lookup(request: web.Request) -> web.StreamResponse:
     """Shows the access export as a page, or (format=json) hands it over as the JSON document."""
     user = _user(request)
-    form = await request.post()
+    form = request[FORM]
     identifier = str(form.get("identifier", "")).strip()
     async with request.app[SESSIONS].begin() as session:
         result = await export_person(session, request.app[FEDERATION].vault, request.app[CONFIG], identifier,
@@ -71,7 +71,7 @@ async def subject_lookup(request: web.Request) -> web.StreamResponse:
 async def subject_erase(request: web.Request) -> web.StreamResponse:
     """First POST: a confirmation page. Second POST with confirm=yes: the erasure, then its receipt."""
     user = _user(request)
-    form = await request.post()
+    form = request[FORM]
     identifier = str(form.get("identifier", "")).strip()
     if form.get("confirm") != "yes":
         return render(request, "dpo_erase.html", {"identifier": identifier, "problem": None})
@@ -108,7 +108,7 @@ async def requests_page(request: web.Request, problem: str | None = None, status
 
 async def request_create(request: web.Request) -> web.StreamResponse:
     user = _user(request)
-    form = await request.post()
+    form = request[FORM]
     kind, identifier = str(form.get("kind", "")), str(form.get("identifier", "")).strip()
     try:
         received = datetime.combine(date.fromisoformat(str(form.get("received", ""))), time(12),

@@ -9,7 +9,7 @@ import re
 from aiohttp import web
 
 from activitypub.uris import Uris
-from bridge.appkeys import CONFIG, SESSIONS
+from bridge.appkeys import CONFIG, FORM, SESSIONS
 from bridge.store.models import Post, PostState, Role, User
 from bridge.publishing.edits import Proposal, load_proposal
 from bridge.publishing.events import draft_of
@@ -99,7 +99,7 @@ async def confirm_delete(request: web.Request) -> web.StreamResponse:
 async def _act(request: web.Request, action) -> web.StreamResponse:
     """Runs one post-service action; a refusal shows the post again with the reason (409)."""
     user = require_user(request, roles=EDITORS)
-    form = await request.post()
+    form = request[FORM]
     async with request.app[SESSIONS]() as session:
         post = await load_post(request, session, user)
         result = await action(session, await session.get(User, user.id), post, form)
@@ -119,7 +119,7 @@ async def approve(request: web.Request) -> web.StreamResponse:
 
 
 async def send_back(request: web.Request) -> web.StreamResponse:
-    form = await request.post()
+    form = request[FORM]
     if not str(form.get("comment", "")).strip():
         user = require_user(request, roles=EDITORS)
         async with request.app[SESSIONS]() as session:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bridge.appkeys import FEDERATION, SESSIONS
+from bridge.appkeys import FEDERATION, FORM, SESSIONS
 from bridge.delivery.domain_blocks import BlockReason, BlockResult, list_blocks, normalize
 from bridge.store.models import Role, User
 from bridge.privacy.moderation import block_domain, unblock_domain
@@ -57,7 +57,7 @@ def confirmation(request: web.Request, domain: str, reason: BlockReason, back: s
 
 async def add(request: web.Request) -> web.StreamResponse:
     user = require_admin(request)
-    form = await request.post()
+    form = request[FORM]
     domain, reason = str(form.get("domain", "")), reason_of(str(form.get("reason", "")))
     back = _back(str(form.get("next", "")))
     if form.get("confirmed") != "yes":
@@ -71,7 +71,7 @@ async def add(request: web.Request) -> web.StreamResponse:
 
 async def remove(request: web.Request) -> web.StreamResponse:
     user = require_admin(request)
-    form = await request.post()
+    form = request[FORM]
     async with request.app[SESSIONS]() as session:
         result, _ = await unblock_domain(session, await session.get(User, user.id), str(form.get("domain", "")))
         await session.commit()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bridge.appkeys import CONFIG, FEDERATION, SESSIONS
+from bridge.appkeys import CONFIG, FEDERATION, FORM, SESSIONS
 from bridge.privacy.consent_requests import ask_consent
 from bridge.store.db import utcnow
 from bridge.store.models import Role, User
@@ -65,7 +65,7 @@ def _back(reply: Reply, form, notice: str) -> web.HTTPSeeOther:
 
 async def change_state(request: web.Request) -> web.StreamResponse:
     user = require_user(request, roles=EDITORS)
-    form = await request.post()
+    form = request[FORM]
     target = TARGETS.get(str(form.get("to", "")))
     async with request.app[SESSIONS]() as session:
         reply = await load_reply(request, session, user)
@@ -78,7 +78,7 @@ async def change_state(request: web.Request) -> web.StreamResponse:
 
 async def ask(request: web.Request) -> web.StreamResponse:
     user = require_user(request, roles=EDITORS)
-    form = await request.post()
+    form = request[FORM]
     async with request.app[SESSIONS]() as session:
         reply = await load_reply(request, session, user)
         result = await ask_consent(session, request.app[CONFIG], request.app[FEDERATION],
@@ -90,7 +90,7 @@ async def ask(request: web.Request) -> web.StreamResponse:
 async def block_author(request: web.Request) -> web.StreamResponse:
     """Blocking the author's server is instance-wide: administrators only, and after the confirmation step."""
     user = moderation_blocks.require_admin(request)
-    form = await request.post()
+    form = request[FORM]
     async with request.app[SESSIONS]() as session:
         reply = await load_reply(request, session, user)
         domain = await author_domain(session, reply)

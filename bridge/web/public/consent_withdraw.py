@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bridge.appkeys import CONFIG, SESSIONS
+from bridge.appkeys import CONFIG, FORM, SESSIONS
 from bridge.privacy.consent_audit import record_consent
 from bridge.store.db import utcnow
 from bridge.web.public.views import ROBOTS_NOINDEX, public_page
@@ -41,7 +41,7 @@ async def confirm(request: web.Request) -> web.StreamResponse:
 
 
 async def withdraw(request: web.Request) -> web.StreamResponse:
-    form = await request.post()
+    form = request[FORM]
     async with request.app[SESSIONS]() as session:
         found = await request_by_token(session, str(form.get("t", "")))
         if found is None:

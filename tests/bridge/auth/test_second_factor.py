@@ -187,3 +187,61 @@ async def test_the_admin_s_unblock_also_lifts_a_block_from_wrong_codes_and_is_au
     async with sessions() as session:
         entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "signin.unblocked"))
     assert (entry.actor_ref, entry.subject_ref) == (f"user:{admin_id}", f"user:{user_id}")
+
+
+async def test_a_user_switches_their_own_second_factor_off_with_the_password_audited(visitors, sessions, booted):
+    user_id, password = await make_user(sessions, "erika")
+    erika = await signed_in(visitors(), sessions, user_id)
+    await enrol(erika)
+    page = await erika.get("/second-factor")
+    assert page.has("Switch off the second factor") and 'action="/second-factor/off"' in page.text
+    wrong = await erika.post("/second-factor/off", {"current": "not the password", "code": ""})
+    assert wrong.status == 422 and wrong.has("Neither the password nor the code was right.")
+    assert 'aria-describedby="off-problem"' in wrong.text
+    done = await erika.post("/second-factor/off", {"current": password, "code": ""})
+    assert (done.status, done.location) == (303, "/password?changed=second_factor_off")
+    assert (await erika.get(done.location)).has("Your second factor is switched off.")
+    async with sessions() as session:
+        user = await session.get(User, user_id)
+        left = (await session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user_id))).all()
+        entries = (await session.scalars(select(AuditEntry).where(AuditEntry.action == "second_factor.disabled")
+                                         .order_by(AuditEntry.seq))).all()
+    assert (user.totp_secret, user.totp_enabled_at, left) == (None, None, [])
+    assert [(e.outcome, e.reason, e.details) for e in entries] == [
+        ("denied", "no_proof", {}), ("ok", None, {"proof": "password"})]
+    assert entries[1].actor_ref == entries[1].subject_ref == f"user:{user_id}"
+    browser = visitors()
+    assert (await sign_in(browser, "erika", password)).status == 303  # no code asked any more
+
+
+async def test_a_current_code_also_switches_it_off_but_a_used_one_does_not(visitors, sessions, booted):
+    user_id, _ = await make_user(sessions, "erika")
+    erika = await signed_in(visitors(), sessions, user_id)
+    secret, _ = await enrol(erika)
+    used = pyotp.TOTP(secret).now()  # the enrolment took this step already
+    assert (await erika.post("/second-factor/off", {"current": "", "code": used})).status == 422
+    done = await erika.post("/second-factor/off", {"current": "", "code": pyotp.TOTP(secret).at(time.time() + 30)})
+    assert done.status == 303
+    async with sessions() as session:
+        assert (await session.get(User, user_id)).totp_enabled_at is None
+        entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "second_factor.disabled",
+                                                              AuditEntry.outcome == "ok"))
+    assert entry.details == {"proof": "code"}
+
+
+async def test_a_role_that_requires_the_second_factor_cannot_switch_it_off_and_is_told_why_in_german(
+        visitors, sessions, booted):
+    dpo_id, password = await make_user(sessions, "dora", role="dpo", actors=())
+    dora = await signed_in(visitors(), sessions, dpo_id)
+    await enrol(dora)
+    await dora.post("/language", {"language": "de"})
+    page = await dora.get("/second-factor")
+    assert page.has("Für Ihre Rolle (Datenschutzbeauftragte") and 'action="/second-factor/off"' not in page.text
+    refused = await dora.post("/second-factor/off", {"current": password, "code": ""})
+    assert refused.status == 409
+    assert refused.has("ist ein zweiter Faktor vorgeschrieben; Sie können ihn deshalb nicht abschalten.")
+    assert not refused.has("second factor")
+    async with sessions() as session:
+        assert (await session.get(User, dpo_id)).totp_enabled_at is not None
+        entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "second_factor.disabled"))
+    assert (entry.outcome, entry.reason) == ("denied", "required_for_role")

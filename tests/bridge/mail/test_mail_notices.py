@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import re
 import socket
 from datetime import timedelta
 
@@ -23,7 +24,8 @@ from bridge.store.models import Actor, Job, JobState, Post, PostState, User
 from consent.models import Reply, Subject
 from fakes.smtp import SmtpInbox
 from support.mail import mail_section
-from support.web import Visitor, client_for, compose_form, make_user, post_id_from, signed_in, visitors  # noqa: F401
+from support.web import (Visitor, admin_ready, client_for, compose_form, make_user, post_id_from,  # noqa: F401
+                         signed_in, visitors)
 
 
 @pytest.fixture
@@ -175,3 +177,40 @@ async def test_a_post_from_the_feed_importer_mails_every_editor_of_the_account(s
     received = await smtp.wait_for(1)
     assert received[0].recipients == ["bernd@stadt.test"]
     assert "system:feed-import hat einen Beitrag" in received[0].plain()
+
+
+async def test_an_admin_creates_a_user_with_an_address_and_the_welcome_mail_names_no_password(
+        visitors, sessions, config, smtp, booted):
+    admin = await signed_in(visitors(), sessions, await admin_ready(sessions))
+    page = await admin.get("/admin/users")
+    assert 'id="email"' in page.text and 'id="welcome" name="welcome" checked' in page.text
+    bad = await admin.post("/admin/users", {"name": "erika", "role": "editor", "actors": "stadt",
+                                            "email": "erika at stadt", "welcome": "on"})
+    assert bad.status == 422 and bad.has("this is not an e-mail address") and 'id="email-problem"' in bad.text
+    assert 'value="erika at stadt"' in bad.text and 'value="erika"' in bad.text
+    assert 'id="actor-stadt" name="actors" value="stadt" checked' in bad.text
+    async with sessions() as session:
+        assert await session.scalar(select(User).where(User.name == "erika")) is None  # nothing half-made
+    done = await admin.post("/admin/users", {"name": "erika", "role": "editor", "actors": "stadt",
+                                             "email": "erika@stadt.test", "welcome": "on"})
+    assert done.status == 200 and done.has("An e-mail tells erika their user name and where to sign in.")
+    password = re.search(r'id="one-time-password">([^<]+)<', done.text).group(1)
+    async with sessions() as session:
+        erika = await session.scalar(select(User).where(User.name == "erika"))
+    assert erika.email == "erika@stadt.test"
+    await _run_worker(config, sessions)
+    mail = (await smtp.wait_for(1))[0]
+    assert mail.recipients == ["erika@stadt.test"] and mail.subject == "Your user at Stadt Teststadt"
+    base = config.instance.base_url
+    assert mail.links() == [f"{base}/signin", f"{base}/signin/forgot"] and "“erika”" in mail.plain()
+    assert password not in mail.plain() and password not in mail.html()
+
+
+async def test_without_the_welcome_box_or_an_address_no_mail_is_queued(visitors, sessions, config, booted):
+    admin = await signed_in(visitors(), sessions, await admin_ready(sessions))
+    await admin.get("/admin/users")
+    quiet = await admin.post("/admin/users", {"name": "erika", "role": "editor", "email": "erika@stadt.test"})
+    nobody = await admin.post("/admin/users", {"name": "dora", "role": "dpo", "welcome": "on"})
+    assert quiet.status == nobody.status == 200 and not quiet.has("An e-mail tells")
+    async with sessions() as session:
+        assert (await session.scalars(select(Job).where(Job.kind == MAIL_JOB))).all() == []

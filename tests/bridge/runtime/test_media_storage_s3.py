@@ -7,6 +7,7 @@ import socket
 from datetime import timedelta
 from pathlib import Path
 
+import aiohttp
 import pytest
 from sqlalchemy import select
 
@@ -178,3 +179,23 @@ def test_the_bucket_is_a_processor_in_the_art_30_register(config, s3_service, s3
     recipients = build_register(config, utcnow())["recipients"]
     storage = [r for r in recipients if r["role"] == "processor"]
     assert len(storage) == 1 and s3_bucket in storage[0]["name"] and "127.0.0.1" in storage[0]["name"]
+
+
+async def test_a_replaced_profile_picture_is_deleted_from_the_bucket(client, config, s3_service, s3_bucket):
+    async with client.app[SESSIONS].begin() as session:
+        admin = await session.scalar(select(User).where(User.name == "admin"))
+        admin.must_change_password = False
+        admin_id = admin.id
+    boss = await signed_in(Visitor(client), client.app[SESSIONS], admin_id)
+    try:
+        for colour in ("green", "white"):
+            await boss.get("/admin/accounts/feuerwehr")
+            data = aiohttp.FormData([("display_name", "Feuerwehr"), ("quote_policy", "public"), ("language", "de")])
+            data.add_field("avatar", png((80, 80), colour), filename="a.png", content_type="image/png")
+            assert (await boss.post("/admin/accounts/feuerwehr", data)).status == 303
+            pictures = [k for k in s3_service.objects(s3_bucket) if k.startswith(f"{MEDIA}/avatar-feuerwehr-")]
+            assert len(pictures) == 1  # the second round: the first picture is gone from the bucket
+    finally:
+        await boss.close()
+    assert not (config.instance.data_dir / "media").exists() or \
+        not list((config.instance.data_dir / "media").glob("avatar-feuerwehr-*"))

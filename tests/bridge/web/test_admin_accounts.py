@@ -258,3 +258,35 @@ async def test_pages_answer_while_a_large_profile_picture_is_decoded(stadt):
     assert (await stadt.get("/@stadt")).status == 200
     assert not upload.done()
     assert (await upload).status == 303
+
+
+def _stored_pictures(client) -> list[str]:
+    media = client.app[CONFIG].instance.data_dir / "media"
+    return sorted(p.name for p in media.glob("*.png")) if media.exists() else []
+
+
+async def test_a_replaced_picture_leaves_no_old_file_behind(stadt):
+    boss = await admin_of(stadt)
+    await boss.get("/admin/accounts")
+    page = await boss.post("/admin/accounts", with_files(profile(), avatar=("a.png", png()),
+                                                         header=("h.png", png((900, 300), "red"))))
+    assert page.status == 303
+    first = _stored_pictures(stadt)
+    assert [n.split("-")[0] for n in first] == ["avatar", "header"]
+    await boss.get("/admin/accounts/theater")
+    page = await boss.post("/admin/accounts/theater",
+                           with_files(profile(name=""), avatar=("b.png", png(color="green"))))
+    assert page.status == 303
+    second = _stored_pictures(stadt)
+    assert len(second) == 2 and first[0] not in second and first[1] in second  # the header stays
+    actor = await (await stadt.get("/users/theater", headers=AP)).json()
+    assert (await stadt.get(actor["icon"]["url"].removeprefix("http://stadt.test"))).status == 200
+    await boss.get("/admin/accounts/theater")
+    page = await boss.post("/admin/accounts/theater", with_files(profile(name=""), header=("i.png", png((900, 300)))))
+    third = _stored_pictures(stadt)
+    assert page.status == 303 and len(third) == 2 and second[0] in third and second[1] not in third
+    # A refused header sends the form back: the avatar accepted with it is not kept either.
+    await boss.get("/admin/accounts/theater")
+    page = await boss.post("/admin/accounts/theater", with_files(
+        profile(name=""), avatar=("c.png", png(color="white")), header=("x.pdf", b"%PDF-1.4 no image")))
+    assert page.status == 422 and _stored_pictures(stadt) == third
