@@ -125,6 +125,10 @@ async def _run(args: list[str], seconds: float) -> tuple[int, bytes] | None:
         process.kill()
         await process.wait()
         return None
+    except asyncio.CancelledError:  # a worker stopping mid-conversion leaves no ffmpeg behind; the job is retried
+        process.kill()
+        await asyncio.shield(process.wait())
+        raise
     return process.returncode, out
 
 

@@ -6,15 +6,13 @@ done, then 200); captions checked; a status with a video is refused until it is 
 from __future__ import annotations
 
 import asyncio
-import os
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from aiohttp import FormData
 from support.api import bearer, make_token, upload
 from support.inbox import run_jobs
-from support.videos import CAPTIONS, make_clip, mp4_clip, webm_clip
+from support.videos import CAPTIONS, ffmpeg_children, make_clip, mp4_clip, webm_clip
 from sqlalchemy import select, update
 
 from bridge.appkeys import CONFIG
@@ -242,19 +240,6 @@ async def test_without_video_enabled_a_video_is_refused(aiohttp_client, make_con
     other = await aiohttp_client(create_app(make_config(), run_worker=False))
     response = await other.post("/api/v2/media", data=video_form(clips["mp4"]), headers=bearer(token))
     assert response.status == 422 and "does not take videos" in (await response.json())["error"]
-
-
-def ffmpeg_children() -> int:
-    """ffmpeg/ffprobe processes started by this test process right now (from /proc)."""
-    count = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)
-            name, ppid = fields[0].split("(", 1)[1], int(fields[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        count += ppid == os.getpid() and name in ("ffmpeg", "ffprobe")
-    return count
 
 
 async def test_the_upload_answers_before_any_conversion_and_pages_answer_while_the_job_converts(client, token,
