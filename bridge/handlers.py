@@ -9,7 +9,7 @@ from bridge.platforms import answers as platform_answers
 from bridge.platforms import backfeed, health as platform_health, jobs as platform_jobs
 from bridge.delivery import jobs as delivery
 from bridge.mail import jobs as mail_jobs
-from bridge.publishing import feedimport, hubping, polls, posts, profiles
+from bridge.publishing import feedimport, hubping, polls, posts, profiles, videos
 from bridge.config.model import Config
 from bridge.runtime.accounts import refresh as refresh_accounts
 from bridge.privacy import jobs as privacy_jobs
@@ -55,7 +55,7 @@ def all_handlers() -> dict[str, Handler]:
                 warning_polls.POLL_JOB: handle_warnings_poll, **delivery.handlers(),
                 **platform_jobs.handlers(), **backfeed.handlers(), **privacy_jobs.handlers(),
                 **platform_health.handlers(), **mail_jobs.handlers(), **platform_answers.handlers(),
-                **polls.handlers(), **profiles.handlers()}
+                **polls.handlers(), **profiles.handlers(), **videos.handlers()}
     return {kind: _with_current_accounts(handler) for kind, handler in handlers.items()}
 
 

@@ -18,7 +18,7 @@ from bridge.convert.images import ACCEPTED_TYPES, MAX_ALT
 from bridge.convert.polls import limits as poll_limits, poll_to_api
 from bridge.store.db import utcnow
 from bridge.store.polls import loaded_poll
-from bridge.store.models import Actor, Media, Post, PostRevision, PostState
+from bridge.store.models import Actor, Media, MediaState, Post, PostRevision, PostState
 from bridge.convert.text import URL_WEIGHT, ParsedText, parse_text, render_html
 
 MASTODON_API_VERSION = "4.3.0"  # the Mastodon release whose REST shapes this subset follows
@@ -76,12 +76,13 @@ def _tags(parsed: ParsedText, uris: Uris) -> list[dict]:
 
 
 def media_to_attachment(media: Media, uris: Uris) -> dict:
-    url = uris.media(media.filename)
+    ready = media.state not in (MediaState.PROCESSING, MediaState.FAILED)
+    url = uris.media(media.filename) if ready else None  # Mastodon's null while a video is processed
     size = {"width": media.width, "height": media.height, "size": f"{media.width}x{media.height}",
             "aspect": media.width / media.height if media.height else 1.0}
     # No thumbnails are made (images are already re-encoded at a bounded size): preview = original; a video's
     # preview is its poster frame.
-    preview = uris.media(media.poster_filename) if media.poster_filename else url
+    preview = uris.media(media.poster_filename) if media.poster_filename and ready else url
     original = dict(size)
     if media.is_video and media.duration_ms:
         original["duration"] = media.duration_ms / 1000

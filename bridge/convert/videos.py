@@ -1,5 +1,8 @@
 """Video uploads: probed with ffprobe, made into an H.264/AAC MP4 without metadata, and given a poster frame.
 
+The upload request only probes (`check_upload`, seconds); the conversion (`convert_video`, minutes) runs in
+the `video.process` job, so no request waits on it.
+
 Every decoder call runs in its own ffprobe/ffmpeg process with a time limit (issue 23): a file crafted to
 make a decoder spin or crash takes down that process only, never the server, and the event loop only waits
 on a pipe. The process is killed when its time is up.
@@ -37,6 +40,8 @@ class VideoReason(enum.StrEnum):
     CONVERT_FAILED = "convert_failed"
     CONVERT_TIMEOUT = "convert_timeout"
     FFMPEG_MISSING = "ffmpeg_missing"
+    RAW_MISSING = "raw_missing"
+    GONE = "gone"
 
     @property
     def description(self) -> str:
@@ -53,6 +58,8 @@ VIDEO_TEXT = {
     VideoReason.CONVERT_FAILED: "the video could not be converted",
     VideoReason.CONVERT_TIMEOUT: "converting the video took too long",
     VideoReason.FFMPEG_MISSING: "video needs ffmpeg and ffprobe on the server (Debian: apt-get install ffmpeg)",
+    VideoReason.RAW_MISSING: "the uploaded file is no longer stored; upload the video again",
+    VideoReason.GONE: "the video was deleted or processed already",
 }
 
 
@@ -118,6 +125,10 @@ async def _run(args: list[str], seconds: float) -> tuple[int, bytes] | None:
         process.kill()
         await process.wait()
         return None
+    except asyncio.CancelledError:  # a worker stopping mid-conversion leaves no ffmpeg behind; the job is retried
+        process.kill()
+        await asyncio.shield(process.wait())
+        raise
     return process.returncode, out
 
 
@@ -166,23 +177,29 @@ async def _poster(video: Path, target: Path, seconds: float) -> bytes:
     return target.read_bytes()
 
 
-async def process_video(raw: bytes, limits: LimitsConfig, transcode_seconds: float = TRANSCODE_SECONDS) -> ProcessedVideo:
-    """Checks an upload against the limits and returns the MP4 that will be published, or the reason not."""
-    if not raw:
-        return ProcessedVideo(VideoReason.EMPTY)
-    if len(raw) > limits.video_max_bytes:
-        return ProcessedVideo(VideoReason.TOO_LARGE)
+async def check_upload(source: Path, size: int, limits: LimitsConfig) -> Probe:
+    """What the upload request decides at once: size, tools, readable as a video, length."""
+    if not size:
+        return Probe(VideoReason.EMPTY)
+    if size > limits.video_max_bytes:
+        return Probe(VideoReason.TOO_LARGE)
+    if ffmpeg_missing():
+        return Probe(VideoReason.FFMPEG_MISSING)
+    probe = await probe_video(source)
+    if probe.ok and probe.seconds > limits.video_max_seconds:
+        return Probe(VideoReason.TOO_LONG, seconds=probe.seconds)
+    return probe
+
+
+async def convert_video(source: Path, probe: Probe, limits: LimitsConfig,
+                        transcode_seconds: float | None = None) -> ProcessedVideo:
+    """The MP4 that will be published (and its poster) from a probed file; the slow part, run by the job."""
     if ffmpeg_missing():
         return ProcessedVideo(VideoReason.FFMPEG_MISSING)
     with tempfile.TemporaryDirectory(prefix="stadtbote-video-") as folder:
-        source, target, poster = Path(folder, "upload"), Path(folder, "out.mp4"), Path(folder, "poster.jpg")
-        await asyncio.to_thread(source.write_bytes, raw)
-        probe = await probe_video(source)
-        if not probe.ok:
-            return ProcessedVideo(probe.reason)
-        if probe.seconds > limits.video_max_seconds:
-            return ProcessedVideo(VideoReason.TOO_LONG, seconds=probe.seconds)
-        result = await _run(_convert_args(source, target, probe), transcode_seconds)
+        target, poster = Path(folder, "out.mp4"), Path(folder, "poster.jpg")
+        result = await _run(_convert_args(source, target, probe),
+                            TRANSCODE_SECONDS if transcode_seconds is None else transcode_seconds)
         if result is None:
             return ProcessedVideo(VideoReason.CONVERT_TIMEOUT)
         if result[0] != 0 or not target.exists():
@@ -196,3 +213,14 @@ async def process_video(raw: bytes, limits: LimitsConfig, transcode_seconds: flo
         return ProcessedVideo(VideoReason.OK, data, await _poster(target, poster, converted.seconds),
                               converted.width, converted.height, converted.seconds,
                               transcoded=not probe.playable_as_is)
+
+
+async def process_video(raw: bytes, limits: LimitsConfig, transcode_seconds: float | None = None) -> ProcessedVideo:
+    """Both steps at once, for bytes in hand (the checks of the upload, then the conversion of the job)."""
+    with tempfile.TemporaryDirectory(prefix="stadtbote-video-") as folder:
+        source = Path(folder, "upload")
+        await asyncio.to_thread(source.write_bytes, raw)
+        probe = await check_upload(source, len(raw), limits)
+        if not probe.ok:
+            return ProcessedVideo(probe.reason, seconds=probe.seconds)
+        return await convert_video(source, probe, limits, transcode_seconds)

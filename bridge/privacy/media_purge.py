@@ -18,8 +18,9 @@ from bridge.runtime.media_storage import MediaStorage, media_key
 from bridge.store.models import EditState, Media, Post, PostEdit, PostState
 
 UNATTACHED_AFTER = timedelta(days=1)
-# A media row's stored files: the image or video, and a video's poster frame and captions.
-FILES = (Media.id, Media.filename, Media.poster_filename, Media.captions_filename)
+# A media row's stored files: the image or video, a video's poster frame and captions, and the raw upload
+# of a video whose job has not settled (a failed job deletes it at once; this catches what a crash left).
+FILES = (Media.id, Media.filename, Media.poster_filename, Media.captions_filename, Media.raw_filename)
 DELETED_POST_AFTER = timedelta(days=1)
 
 

@@ -48,6 +48,7 @@ def retention_rows(config: Config) -> tuple[tuple[str, str], ...]:
         ("Answered data-subject requests", _days(r.closed_requests_days)),
         ("Finished jobs of the queue", _days(r.finished_jobs_days)),
         ("Images never attached to a post, images of deleted posts", "1 day"),
+        ("Uploaded video files before conversion", "until converted or refused (minutes); unused ones 1 day"),
         ("Audit log (pseudonyms, actions, outcomes)", config.register.audit_log_retention or TO_FILL),
         ("Staff e-mail addresses, second-factor secrets and recovery codes", "while the user exists"),
         ("Password-reset links", "30 minutes valid, deleted 1 day after expiry"),

@@ -20,7 +20,7 @@ from bridge.convert.images import MAX_ALT
 from bridge.convert.text import count_characters
 from bridge.publishing.eventrules import EventDraft, event_problems
 from bridge.publishing.pollrules import PollDraft, poll_problems
-from bridge.store.models import Actor, Media, Post, User
+from bridge.store.models import Actor, Media, MediaState, Post, User
 
 MAX_CW = 500
 # Far enough for a planned anniversary; a typo such as the year 9999 is refused rather than stored.
@@ -37,6 +37,8 @@ class PostReason(enum.StrEnum):
     MISSING_CAPTIONS = "missing_captions"
     MISSING_VIDEO_DESCRIPTION = "missing_video_description"
     VIDEO_NOT_ALONE = "video_not_alone"
+    VIDEO_PROCESSING = "video_processing"
+    VIDEO_FAILED = "video_failed"
     ALT_TOO_LONG = "alt_too_long"
     UNKNOWN_MEDIA = "unknown_media"
     UNKNOWN_ACTOR = "unknown_actor"
@@ -83,6 +85,8 @@ POST_TEXT = {
                                  "that nothing is spoken in it",
     PostReason.MISSING_VIDEO_DESCRIPTION: "a video needs a description",
     PostReason.VIDEO_NOT_ALONE: "a post has one video and no other media",
+    PostReason.VIDEO_PROCESSING: "cannot attach files that have not finished processing; try again in a moment",
+    PostReason.VIDEO_FAILED: "the video could not be processed; upload another file",
     PostReason.UNKNOWN_MEDIA: "an attached image does not exist or is already used",
     PostReason.UNKNOWN_ACTOR: "no such account",
     PostReason.ACTOR_NOT_ALLOWED: "you may not post as this account",
@@ -281,6 +285,9 @@ def _images(draft: Draft, media: list[Media]) -> list[Refusal]:
         refusals.append(Refusal(PostReason.VIDEO_NOT_ALONE, DraftField.MEDIA))
     for position, m in enumerate(media):
         described = draft.description_of(m)
+        if m.state in (MediaState.PROCESSING, MediaState.FAILED):  # a video its job has not converted (yet)
+            reason = PostReason.VIDEO_PROCESSING if m.state == MediaState.PROCESSING else PostReason.VIDEO_FAILED
+            refusals.append(Refusal(reason, DraftField.MEDIA, {"position": position, "failure": m.failure or ""}))
         if m.is_video:
             # BITV 2.0 / WCAG 1.2.2: captions (or nothing to caption) and a description, or it stays a draft.
             if not m.captions_filename and not m.no_speech:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import enum
 import os
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,9 +18,11 @@ from bridge.config.model import Config, LimitsConfig
 from bridge.convert.captions import EXTENSION as CAPTIONS_EXTENSION, MIME_TYPE as CAPTIONS_TYPE, CaptionReason, \
     check_captions
 from bridge.convert.images import MAX_ALT, MediaReason, ProcessedImage, process_image
-from bridge.convert.videos import VideoReason, process_video
+from bridge.convert.videos import EXTENSION as VIDEO_EXTENSION, MIME_TYPE as VIDEO_TYPE, VideoReason, check_upload
 from bridge.runtime.media_storage import media_key, media_storage
-from bridge.store.models import Actor, Media, User, new_id
+from bridge.publishing.videos import PROCESS_ATTEMPTS, PROCESS_JOB
+from bridge.queue import jobs
+from bridge.store.models import Actor, Media, MediaState, User, new_id
 from bridge.auth.users import may_use_actor
 
 
@@ -109,14 +114,17 @@ def describe_image(user: User, actor_name: str, media: Media, alt: str) -> Uploa
 
 
 VIDEO_DISABLED = "this server does not take videos ([limits] video = false)"
-# Videos are probed and converted in ffmpeg processes; two at once is what two cores bear next to the server.
-VIDEO_SLOTS = asyncio.Semaphore(2)
+STAGE_CHUNK = 1024 * 1024
 
 
-async def upload_video(session: AsyncSession, config: Config, user: User, actor_name: str, raw: bytes,
+async def upload_video(session: AsyncSession, config: Config, user: User, actor_name: str, source: bytes | BinaryIO,
                        description: str = "", captions: bytes | None = None, no_speech: bool = False) -> UploadResult:
     """A video with its description and captions (WebVTT) or the declaration that nothing is spoken. Either may
-    still be missing here: publishing refuses a post whose video lacks them, as it does an image without alt."""
+    still be missing here: publishing refuses a post whose video lacks them, as it does an image without alt.
+
+    Only the quick checks run here (size, ffprobe): the raw file is stored and the media row, still
+    processing, gets a `video.process` job that converts it. `source` is the upload's file (read in chunks,
+    never whole) or its bytes."""
     if not may_use_actor(user, actor_name) or config.actor(actor_name) is None:
         return UploadResult(UploadReason.ACTOR_NOT_ALLOWED, description=NOT_ALLOWED)
     if not config.limits.video:
@@ -127,27 +135,41 @@ async def upload_video(session: AsyncSession, config: Config, user: User, actor_
     if checked is not None and not checked.ok:
         return UploadResult(UploadReason.CAPTIONS_REJECTED, caption_reason=checked.reason,
                             caption_line=checked.line, description=checked.description)
-    async with VIDEO_SLOTS:
-        video = await process_video(raw, config.limits)
-    if not video.ok:
-        return UploadResult(UploadReason.VIDEO_REJECTED, video_reason=video.reason, description=video.description)
-    actor_id = await session.scalar(select(Actor.id).where(Actor.name == actor_name))
     media_id = new_id()
-    storage = media_storage(config)
-    filename = f"{media_id:x}.{video.extension}"
-    await storage.put(media_key(filename), video.data, video.mime_type)
-    poster = f"{media_id:x}-poster.jpg" if video.poster else None
-    if poster:
-        await storage.put(media_key(poster), video.poster, "image/jpeg")
-    media = Media(id=media_id, actor_id=actor_id, uploader_id=user.id, filename=filename,
-                  mime_type=video.mime_type, width=video.width, height=video.height, size=len(video.data),
-                  alt=description.strip(), duration_ms=round(video.seconds * 1000), poster_filename=poster,
-                  no_speech=no_speech)
+    raw_filename = f"{media_id:x}.upload"  # never served: /media answers only a row's published files
+    with tempfile.TemporaryDirectory(prefix="stadtbote-upload-") as folder:
+        staged = Path(folder, "upload")
+        size = await asyncio.to_thread(_stage, source, staged, config.limits.video_max_bytes)
+        # Not in the conversion slots: a probe takes seconds and must not wait behind minutes of conversion.
+        probe = await check_upload(staged, size, config.limits)
+        if not probe.ok:
+            return UploadResult(UploadReason.VIDEO_REJECTED, video_reason=probe.reason,
+                                description=probe.reason.description)
+        await media_storage(config).put_file(media_key(raw_filename), staged, "application/octet-stream")
+    actor_id = await session.scalar(select(Actor.id).where(Actor.name == actor_name))
+    media = Media(id=media_id, actor_id=actor_id, uploader_id=user.id, filename=f"{media_id:x}.{VIDEO_EXTENSION}",
+                  mime_type=VIDEO_TYPE, width=probe.width, height=probe.height, size=size,
+                  alt=description.strip(), duration_ms=round(probe.seconds * 1000), no_speech=no_speech,
+                  state=MediaState.PROCESSING, raw_filename=raw_filename)
     if checked is not None:
         await _store_captions(config, media, checked.text)
     session.add(media)
     await session.flush()
+    await jobs.enqueue(session, PROCESS_JOB, {"media_id": media_id}, max_attempts=PROCESS_ATTEMPTS)
     return UploadResult(UploadReason.OK, media)
+
+
+def _stage(source: bytes | BinaryIO, target: Path, limit: int) -> int:
+    """Writes the upload to `target` in chunks; stops one byte past `limit` (too large is all that matters)."""
+    if isinstance(source, (bytes, bytearray)):
+        target.write_bytes(source[:limit + 1])
+        return len(source)
+    size = 0
+    with target.open("wb") as out:
+        while size <= limit and (chunk := source.read(STAGE_CHUNK)):
+            out.write(chunk)
+            size += len(chunk)
+    return size
 
 
 async def caption_video(config: Config, user: User, actor_name: str, media: Media, captions: bytes | None,

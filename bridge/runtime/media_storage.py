@@ -14,6 +14,7 @@ import enum
 import importlib
 import functools
 import os
+import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -108,6 +109,10 @@ class LocalStorage:
     async def put(self, key: str, data: bytes, content_type: str) -> None:
         await asyncio.to_thread(_write_atomically, self.local_path(key), data)  # megabytes to disk
 
+    async def put_file(self, key: str, source: Path, content_type: str) -> None:
+        """A file on disk (an uploaded video), copied without being read into memory."""
+        await asyncio.to_thread(_copy_atomically, source, self.local_path(key))
+
     async def read(self, key: str) -> bytes | None:
         try:
             return await asyncio.to_thread(self.local_path(key).read_bytes)
@@ -189,6 +194,9 @@ class S3Storage:
                 await s3.put_object(Bucket=self.media.bucket, Key=key, Body=data, ContentType=content_type)
         except Exception as exc:
             raise StorageError(_checked(exc)) from None
+
+    async def put_file(self, key: str, source: Path, content_type: str) -> None:
+        await self.put(key, await asyncio.to_thread(source.read_bytes), content_type)
 
     async def read(self, key: str) -> bytes | None:
         try:
@@ -273,6 +281,13 @@ def _write_atomically(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _copy_atomically(source: Path, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    shutil.copyfile(source, tmp)
     os.replace(tmp, path)
 
 

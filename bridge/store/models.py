@@ -47,6 +47,14 @@ class JobState(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class MediaState(enum.StrEnum):
+    """A video is stored raw at upload and converted by the `video.process` job; images are ready at once."""
+
+    READY = "ready"
+    PROCESSING = "processing"
+    FAILED = "failed"
+
+
 class Actor(Base):
     __tablename__ = "actor"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -238,6 +246,11 @@ class Media(Base):
     poster_filename: Mapped[str | None] = mapped_column(String(80), nullable=True)
     captions_filename: Mapped[str | None] = mapped_column(String(80), nullable=True)
     no_speech: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # A video waiting for its job: the uploaded file (deleted once converted or failed) and, when the job
+    # failed, its reason code (a `VideoReason`).
+    state: Mapped[str] = mapped_column(String(16), default=MediaState.READY, server_default=MediaState.READY.value)
+    raw_filename: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    failure: Mapped[str | None] = mapped_column(String(40), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     post: Mapped[Post | None] = relationship(back_populates="media")
 

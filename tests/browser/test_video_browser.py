@@ -1,9 +1,11 @@
 """An editor in German, at a desktop and a phone width, attaches a video without captions: the form comes back
-saying that captions are missing, with the video kept; with a WebVTT file added the post is published and
-readers' page plays it with the captions track. No page scrolls sideways."""
+saying that the video is being processed (by the server's worker) and that captions are missing, with the
+video kept; once processed and with a WebVTT file added the post is published and readers' page plays it with
+the captions track. No page scrolls sideways."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 
@@ -11,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from bridge.auth.users import create_user
-from bridge.store.models import Media, Post, PostState
+from bridge.store.models import Media, MediaState, Post, PostState
 from browser_support import sign_in
 from support.videos import CAPTIONS, mp4_clip
 
@@ -56,10 +58,20 @@ async def test_a_video_is_refused_without_captions_and_published_with_them(width
     assert await page.get_by_label("Beschreibung des Videos").input_value() == \
         "Die Bürgermeisterin spricht am Rednerpult"
     assert "Das Video wurde hochgeladen." in await page.locator("fieldset.video").inner_text()
+    # The check ran right after the upload, before the worker's next poll could convert it.
+    assert (await page.locator("#video-status").inner_text()).startswith("Video wird verarbeitet …")
+    assert (await page.locator("#video-problem").inner_text()).startswith("Das Video wird noch verarbeitet.")
     assert await overflow(page) == 0
     if SHOTS:
         await page.screenshot(path=os.path.join(SHOTS, f"video-refused-{width}.png"), full_page=True)
 
+    for _ in range(600):  # the in-process worker converts it (its poll runs every second)
+        async with sessions_for_server() as session:
+            state = (await session.scalar(select(Media))).state
+        if state != MediaState.PROCESSING:
+            break
+        await asyncio.sleep(0.2)
+    assert state == MediaState.READY
     await page.get_by_label("Untertitel (WebVTT-Datei, .vtt)").set_input_files(str(captions))
     await page.get_by_role("button", name="Veröffentlichen").click()
     await page.wait_for_url(re.compile(r"/editor/posts/\d+$"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -29,3 +30,16 @@ def mp4_clip(folder: Path, seconds: float = 2) -> bytes:
 
 def webm_clip(folder: Path) -> bytes:
     return make_clip(folder / "clip.webm", "-c:v", "libvpx", "-b:v", "200k", "-c:a", "libvorbis")
+
+
+def ffmpeg_children() -> int:
+    """ffmpeg/ffprobe processes started by this test process right now (from /proc)."""
+    count = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)
+            name, ppid = fields[0].split("(", 1)[1], int(fields[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        count += ppid == os.getpid() and name in ("ffmpeg", "ffprobe")
+    return count

@@ -1,7 +1,9 @@
 """`POST /api/v2/media` (and the older `/api/v1/media`): one image, or one video, with its description.
 
 A video also takes `captions` (a WebVTT file or text) or `no_speech=true`; without either it is stored, but a
-status with it is refused until they are there (as on the web form).
+status with it is refused until they are there (as on the web form). A video is converted by a queue job,
+as on Mastodon: the upload answers 202 with `url: null`, `GET /api/v1/media/:id` 206 until it is done (then
+200, or 422 with the reason when it failed), and a status with it is refused (422) until then.
 
 Alt text is mandatory in Stadtbote. The web form may mark an image "decorative"; the API has no such
 choice, because a script that sends no description has almost always simply forgotten it.
@@ -16,15 +18,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from activitypub.uris import Uris
 from bridge.appkeys import CONFIG, SESSIONS
 from bridge.convert.mastodon import media_to_attachment
-from bridge.convert.videos import ACCEPTED_TYPES as VIDEO_TYPES
+from bridge.convert.videos import ACCEPTED_TYPES as VIDEO_TYPES, VideoReason
 from bridge.publishing.uploads import UploadReason, describe_image, upload_image, upload_video
-from bridge.store.models import ApiToken, Media
+from bridge.store.models import ApiToken, Media, MediaState
 from bridge.web.api.accounts import PRIVATE
 from bridge.web.api.request import NOT_FOUND, Params, api_error, authorize, path_id, read_params, validation_error
 
 MISSING_FILE = 'file can\'t be blank: send the image as the multipart field "file"'
 MISSING_DESCRIPTION = ("description can't be blank: Stadtbote requires alt text for every image; "
                        "describe what the image shows")
+
+PROCESSING_FAILED = "processing failed"
 
 
 async def upload_media(request: web.Request) -> web.Response:
@@ -40,8 +44,8 @@ async def upload_media(request: web.Request) -> web.Response:
         if not description:
             raise validation_error(MISSING_DESCRIPTION)
         _check_focus(params)
-        if is_video(upload):
-            result = await upload_video(session, config, token.user, token.actor.name, upload.file.read(),
+        if is_video(upload):  # the body's file part is on disk already: read in chunks, never whole
+            result = await upload_video(session, config, token.user, token.actor.name, upload.file,
                                         description, _captions(params), _flag(params.get("no_speech")))
         else:
             result = await upload_image(session, config, token.user, token.actor.name, upload.file.read(),
@@ -54,7 +58,12 @@ async def upload_media(request: web.Request) -> web.Response:
             raise validation_error(result.description)
         await session.commit()
         body = media_to_attachment(result.media, Uris.for_base(config.instance.base_url))
-    return web.json_response(body, headers=PRIVATE)
+    return web.json_response(body, status=_status_of(result.media), headers=PRIVATE)
+
+
+def _status_of(media: Media) -> int:
+    """Mastodon's codes: 202 for an upload still processing (200 once it is ready)."""
+    return 202 if media.state == MediaState.PROCESSING else 200
 
 
 def is_video(upload: web.FileField) -> bool:
@@ -104,7 +113,11 @@ async def show_media(request: web.Request) -> web.Response:
         token = await authorize(request, session)
         media = await _unattached(session, media_id, token)
         await session.commit()
-    return web.json_response(media_to_attachment(media, Uris.for_base(config.instance.base_url)), headers=PRIVATE)
+    if media.state == MediaState.FAILED:
+        raise validation_error(f"{PROCESSING_FAILED}: {VideoReason(media.failure).description}")
+    # 206 while the job still converts it: a client asks again, as it does Mastodon.
+    return web.json_response(media_to_attachment(media, Uris.for_base(config.instance.base_url)),
+                             status=206 if media.state == MediaState.PROCESSING else 200, headers=PRIVATE)
 
 
 async def update_media(request: web.Request) -> web.Response:

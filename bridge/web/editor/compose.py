@@ -9,7 +9,7 @@ from aiohttp import web
 from bridge.appkeys import CONFIG, FORM, SESSIONS
 from bridge.config.model import LANGUAGES
 from bridge.store.db import utcnow
-from bridge.store.models import Post, PostState, Role, User
+from bridge.store.models import MediaState, Post, PostState, Role, User
 from bridge.publishing.edits import Proposal, load_proposal
 from bridge.publishing.posts import (Description, Draft, PostReason, PostResult, check_draft, create_post,
                                      edit_post, needs_approval_of_edits)
@@ -124,7 +124,8 @@ def form_of(post: Post, config, proposal: Proposal | None = None) -> ComposeForm
 
 def _video_slot(media, description: str) -> VideoSlot:
     return VideoSlot(description=description, no_speech=media.no_speech, media_id=media.id,
-                     has_captions=bool(media.captions_filename), poster=media.poster_filename)
+                     has_captions=bool(media.captions_filename), poster=media.poster_filename,
+                     processing=media.state == MediaState.PROCESSING)
 
 
 async def edit_form(request: web.Request) -> web.StreamResponse:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 from aiohttp.web_request import FileField
@@ -43,6 +44,7 @@ VIDEO_PROBLEMS = {
     VideoReason.CONVERT_FAILED: N_("The video could not be converted. Try another file."),
     VideoReason.CONVERT_TIMEOUT: N_("Converting the video took too long. Try a shorter or smaller file."),
     VideoReason.FFMPEG_MISSING: N_("This server cannot process videos at the moment (ffmpeg is missing)."),
+    VideoReason.RAW_MISSING: N_("The uploaded video file is no longer there. Upload the video again."),
 }
 CAPTION_PROBLEMS = {
     CaptionReason.EMPTY: N_("The captions file is empty."),
@@ -74,6 +76,9 @@ REFUSALS = {
                                     "nothing is spoken in the video."),
     PostReason.MISSING_VIDEO_DESCRIPTION: N_("Describe the video for people who cannot see it."),
     PostReason.VIDEO_NOT_ALONE: N_("A post with a video cannot have images. Remove the images or the video."),
+    PostReason.VIDEO_PROCESSING: N_("The video is still being processed. Send the form again in a minute; "
+                                    "everything you entered is kept."),
+    PostReason.VIDEO_FAILED: N_("The video could not be processed. Remove it and upload another file."),
     PostReason.SCHEDULE_IN_PAST: N_("Publish at: the time must be in the future."),
     PostReason.SCHEDULE_TOO_FAR: N_("Publish at: the time may be at most two years ahead."),
     PostReason.ACTOR_NOT_ALLOWED: N_("You may not post as this account."),
@@ -128,10 +133,11 @@ class VideoSlot:
     no_speech: bool = False
     remove: bool = False
     media_id: int | None = None
-    upload: bytes | None = None
+    upload: BinaryIO | None = None  # the body's file part, on disk: read in chunks by the upload
     captions: bytes | None = None
     has_captions: bool = False  # the stored video has a captions file
     poster: str | None = None  # file name of its poster frame, for the preview
+    processing: bool = False  # its `video.process` job has not finished yet
 
     @property
     def used(self) -> bool:
@@ -231,6 +237,13 @@ def _text(form: MultiDictProxy, name: str) -> str:
     return value.replace("\r\n", "\n") if isinstance(value, str) else ""
 
 
+def _file(value) -> BinaryIO | None:
+    """A chosen file, unread (a video may be hundreds of megabytes)."""
+    if not isinstance(value, FileField) or not value.filename:
+        return None
+    return value.file
+
+
 def _upload(value) -> bytes | None:
     """An empty file part (no file chosen) is no upload; a chosen but empty file is one, and is refused."""
     if not isinstance(value, FileField) or not value.filename:
@@ -256,7 +269,7 @@ def parse_form(form: MultiDictProxy, max_images: int, default_zone: str = "Europ
 def video_slot(form: MultiDictProxy) -> VideoSlot:
     return VideoSlot(description=_text(form, "video_description").strip(), no_speech=bool(form.get("no_speech")),
                      remove=bool(form.get("remove_video")), media_id=int_param(_text(form, "video_media")),
-                     upload=_upload(form.get("video")), captions=_upload(form.get("captions")))
+                     upload=_file(form.get("video")), captions=_upload(form.get("captions")))
 
 
 def parse_schedule(value: str, config: Config) -> datetime:
@@ -308,7 +321,8 @@ def _problem(refusal: Refusal, form: ComposeForm) -> Problem:
 
 
 VIDEO_FIELDS = {PostReason.MISSING_CAPTIONS: "captions", PostReason.MISSING_VIDEO_DESCRIPTION: "video_description",
-                PostReason.VIDEO_NOT_ALONE: "video"}
+                PostReason.VIDEO_NOT_ALONE: "video", PostReason.VIDEO_PROCESSING: "video",
+                PostReason.VIDEO_FAILED: "video"}
 
 
 def video_problem(reason: VideoReason | None, config: Config) -> Problem:

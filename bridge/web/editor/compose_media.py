@@ -7,7 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridge.config.model import Config
-from bridge.store.models import Actor, Media, Post, User
+from bridge.convert.videos import VideoReason
+from bridge.store.models import Actor, Media, MediaState, Post, User
 from bridge.publishing.drafts import usable_media
 from bridge.publishing.uploads import UploadReason, caption_video, upload_image, upload_video
 from bridge.web.editor.compose_form import ComposeForm, ImageSlot, captions_problem, image_problem, video_problem
@@ -58,6 +59,9 @@ async def _store_video(session: AsyncSession, config: Config, user: User, form: 
         if not usable_media(media, actor_id, post) or not media.is_video:
             slot.media_id, slot.poster = None, None
             return [Problem("video", VIDEO_GONE)]
+        if media.state == MediaState.FAILED:  # its job gave up: the reason, and a new file is asked for
+            slot.media_id, slot.poster, slot.processing = None, None, False
+            return [video_problem(VideoReason(media.failure or VideoReason.CONVERT_FAILED), config)]
         result = await caption_video(config, user, form.actor, media, slot.captions, slot.no_speech)
     else:
         return []
@@ -69,6 +73,7 @@ async def _store_video(session: AsyncSession, config: Config, user: User, form: 
         return [video_problem(result.video_reason, config)]
     slot.media_id, slot.poster = result.media.id, result.media.poster_filename
     slot.has_captions = bool(result.media.captions_filename)
+    slot.processing = result.media.state == MediaState.PROCESSING
     return []
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from bridge.appkeys import CONFIG, FEDERATION, FORM, SESSIONS
 from bridge.auth.users import allowed_actors, may_use_actor, user_ref
@@ -30,7 +30,7 @@ from consent.moderation import ModerationState
 
 EDITORS = (Role.ADMIN, Role.EDITOR)
 PATH = "/editor/dialogue"
-LIMIT = 200  # the newest replies looked at; older ones are in each account's moderation view
+LIMIT = 200  # replies per page; "Older replies" leads to the next
 PERIOD = timedelta(days=30)
 HIDDEN = (ModerationState.HIDDEN, ModerationState.SPAM)
 SHOWN = ("all", "open", "mine")
@@ -89,10 +89,28 @@ async def colleagues(session, config, actor_names: list[str]) -> dict[str, list[
     return {name: [u for u in users if may_use_actor(u, name)] for name in actor_names}
 
 
-async def desk_rows(session, vault, actor_names: list[str], shown: str, user_id: int) -> list[DeskRow]:
-    query = (reply_query().where(Reply.actor_name.in_(actor_names), Reply.state != ModerationState.DELETED)
-             .order_by(Reply.received_at.desc(), Reply.id.desc()).limit(LIMIT))
-    page = (await session.execute(query)).all()
+async def desk_rows(session, vault, actor_names: list[str], shown: str, user_id: int,
+                    before: int | None = None) -> tuple[list[DeskRow], int | None]:
+    """One page of the desk, newest first, and the cursor of the next (older) page if there is one: the id
+    of the page's last reply. The filters are part of the query, so every page is full."""
+    query = (reply_query().outerjoin(ReplyHandling, ReplyHandling.reply_id == Reply.id)
+             .where(Reply.actor_name.in_(actor_names), Reply.state != ModerationState.DELETED))
+    if shown == "open":
+        query = query.where(Reply.state.not_in(HIDDEN),
+                            or_(ReplyHandling.state.is_(None), ReplyHandling.state == Handling.OPEN))
+    elif shown == "mine":
+        query = query.where(ReplyHandling.assignee_id == user_id)
+    cursor = await session.get(Reply, before) if before else None
+    if cursor is not None:  # keyset: strictly after the cursor in the list's order (time, then id)
+        query = query.where(or_(Reply.received_at < cursor.received_at,
+                                and_(Reply.received_at == cursor.received_at, Reply.id < cursor.id)))
+    rows = (await session.execute(query.order_by(Reply.received_at.desc(), Reply.id.desc())
+                                  .limit(LIMIT + 1))).all()
+    page, more = rows[:LIMIT], len(rows) > LIMIT
+    return await _desk_rows(session, vault, page), (page[-1][0].id if more else None)
+
+
+async def _desk_rows(session, vault, page) -> list[DeskRow]:
     built = {row.id: row for row in await build_rows(session, vault, page)}
     handlings = {h.reply_id: h for h in (await session.scalars(
         select(ReplyHandling).where(ReplyHandling.reply_id.in_(list(built))))).all()}
@@ -106,11 +124,9 @@ async def desk_rows(session, vault, actor_names: list[str], shown: str, user_id:
         handling = handlings.get(reply.id)
         state = state_of(reply.state, handling)
         assignee = people.get(handling.assignee_id) if handling is not None and handling.assignee_id else None
-        if shown == "open" and state != Handling.OPEN or shown == "mine" and (assignee is None or assignee.id != user_id):
-            continue
         rows.append(DeskRow(row, reply.actor_name, state, assignee,
                             reply.received_at if state == Handling.OPEN else None))
-    # Open first (the newest waiting on top), then the rest, newest first: the list is already by time.
+    # Open first (the newest waiting on top), then the rest, newest first: the page is already by time.
     return [r for r in rows if r.state == Handling.OPEN] + [r for r in rows if r.state != Handling.OPEN]
 
 
@@ -122,14 +138,15 @@ async def desk(request: web.Request, problems: dict | None = None, typed: dict |
     shown = request.query.get("show", "all")
     shown = shown if shown in SHOWN else "all"
     async with request.app[SESSIONS]() as session:
-        rows = await desk_rows(session, request.app[FEDERATION].vault, names, shown, user.id)
+        rows, older = await desk_rows(session, request.app[FEDERATION].vault, names, shown, user.id,
+                                      row_id(request.query.get("before", "")))
         times = await answer_times(session, utcnow() - PERIOD)
         templates = (await session.scalars(select(AnswerTemplate).where(AnswerTemplate.actor_name.in_(names))
                                            .order_by(AnswerTemplate.actor_name, AnswerTemplate.title))).all()
         people = await colleagues(session, config, names)
     actors = [config.actor(n) for n in names]
     return render(request, "dialogue.html", {
-        "rows": rows, "shown": shown, "actors": actors, "people": people, "templates": templates,
+        "rows": rows, "older": older, "shown": shown, "actors": actors, "people": people, "templates": templates,
         "times": {n: times.get(n, AnswerTimes(0, None, None, 0)) for n in names}, "now": utcnow(),
         "placeholders": PLACEHOLDERS, "span": span, "notice": NOTICES.get(request.query.get("notice", "")),
         "problems": problems or {}, "typed": typed or {}}, status=status)

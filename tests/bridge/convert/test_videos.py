@@ -11,10 +11,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from support.videos import make_clip, mp4_clip, webm_clip
+from support.videos import ffmpeg_children, make_clip, mp4_clip, webm_clip
 
 from bridge.config.model import LimitsConfig
-from bridge.convert.videos import VideoReason, ffmpeg_missing, probe_video, process_video
+from bridge.convert.videos import VideoReason, convert_video, ffmpeg_missing, probe_video, process_video
 
 LIMITS = LimitsConfig(max_characters=500, max_images=4, max_image_bytes=10_000_000, max_image_pixels=33_177_600,
                       video=True, video_max_seconds=10, video_max_bytes=5_000_000)
@@ -121,3 +121,19 @@ async def test_without_ffmpeg_the_reason_says_so(clips, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))  # a server where Debian's ffmpeg is not installed
     assert "ffmpeg" in (ffmpeg_missing() or "")
     assert (await process_video(clips["mp4"], LIMITS)).reason is VideoReason.FFMPEG_MISSING
+
+
+async def test_a_conversion_cancelled_midway_leaves_no_ffmpeg_running(clips, tmp_path):
+    """A worker stopped mid-conversion: ffmpeg is killed with it, and the job runs again from the raw file."""
+    source = written(tmp_path, clips["long"], "raw.mp4")
+    probe = await probe_video(source)
+    long_limits = replace(LIMITS, video_max_seconds=60)
+    slow = replace(probe, video_codec="hevc")  # forces a re-encode, which takes a while
+    task = asyncio.create_task(convert_video(source, slow, long_limits))
+    while not ffmpeg_children() and not task.done():
+        await asyncio.sleep(0.005)
+    assert not task.done(), "the conversion finished before ffmpeg was seen"
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert ffmpeg_children() == 0 and source.exists()

@@ -1,5 +1,5 @@
 """A post with a captioned video reaches a follower's server as a Video attachment Mastodon plays, with the
-captions linked as PeerTube links them; the follower's server fetches the video, poster and captions, and
+captions linked as PeerTube links them (once its job has converted it); the follower's server fetches the video, poster and captions, and
 the feeds carry the video as an enclosure."""
 
 from __future__ import annotations
@@ -36,6 +36,9 @@ async def publish_video(stadt, tmp_path) -> int:
         uploaded = await upload_video(s, config, user, "stadt", webm_clip(tmp_path), "Die Bürgermeisterin spricht",
                                       captions=CAPTIONS)
         assert uploaded.ok, uploaded.description
+    assert await run_jobs(stadt) >= 1  # the `video.process` job converts it
+    async with stadt.app[SESSIONS].begin() as s:
+        user = await find_user(s, "erika")
         result = await posts.create_post(s, config, user, Draft("stadt", "Neujahrsgruß", language="de",
                                                                 media_ids=(uploaded.media.id,)))
         assert result.ok, result.reason

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from bridge.store.db import utcnow
 from bridge.runtime.media_storage import MEDIA, media_key, media_storage
-from bridge.store.models import Actor, Job, JobState, Media, Post, PostState
+from bridge.store.models import Actor, Job, JobState, Media, MediaState, Post, PostState
 from bridge.privacy.rights import run_retention, vault_for
 from consent.audit import Action
 from consent.models import AuditEntry, InboundSeen, RemoteActor, Reply, Subject
@@ -111,3 +111,18 @@ async def test_images_nobody_can_use_leave_the_database_and_the_disk_after_a_day
         kept = sorted((await session.scalars(select(Media.filename))).all())
     assert kept == ["being_written.png", "deleted_just_now.png", "live.png"]
     assert sorted(p.name for p in folder.iterdir()) == kept
+
+
+async def test_the_raw_upload_of_a_video_never_converted_leaves_with_its_row(sessions_only, config):
+    """A worker that crashed for good between conversion and cleanup, or a video never used: its raw file goes
+    with the unused upload after a day, like any other file of the row."""
+    vault, now, folder = vault_for(config), utcnow(), config.instance.data_dir / MEDIA
+    async with sessions_only.begin() as session:
+        actor_id = await session.scalar(select(Actor.id).where(Actor.name == "stadt"))
+        await media_storage(config).put(media_key("stuck.upload"), b"raw", "application/octet-stream")
+        session.add(Media(actor_id=actor_id, filename="stuck.mp4", mime_type="video/mp4", width=1, height=1, size=3,
+                          state=MediaState.PROCESSING, raw_filename="stuck.upload",
+                          created_at=now - timedelta(days=1, seconds=1)))
+    async with sessions_only.begin() as session:
+        counts = await run_retention(session, vault, config, ("system", "system"), now)
+    assert counts["unattached_media"] == 1 and not (folder / "stuck.upload").exists()

@@ -1,19 +1,27 @@
-"""POST /api/v2/media with a video: probed and converted by ffmpeg, captions checked; a status with a video
-is refused until it has captions (or "no speech") and a description."""
+"""POST /api/v2/media with a video: probed at once (what is no video, too long or too large is refused right
+away), converted by the `video.process` job as on Mastodon (202 with `url: null`, then 206 until the job is
+done, then 200); captions checked; a status with a video is refused until it is processed and has captions
+(or "no speech") and a description."""
 
 from __future__ import annotations
 
 import asyncio
-import os
-from pathlib import Path
+from datetime import timedelta
 
 import pytest
 from aiohttp import FormData
 from support.api import bearer, make_token, upload
-from support.videos import CAPTIONS, make_clip, mp4_clip, webm_clip
-from sqlalchemy import select
+from support.inbox import run_jobs
+from support.videos import CAPTIONS, ffmpeg_children, make_clip, mp4_clip, webm_clip
+from sqlalchemy import select, update
 
-from bridge.store.models import Media
+from bridge.appkeys import CONFIG
+from bridge.publishing import videos
+from bridge.publishing.videos import PROCESS_JOB
+from bridge.queue import jobs
+from bridge.runtime.media_storage import media_key, media_storage
+from bridge.store.db import utcnow
+from bridge.store.models import Job, JobState, Media, MediaState
 
 
 @pytest.fixture
@@ -45,11 +53,115 @@ def video_form(data: bytes, description: str | None = "Die Bürgermeisterin begr
     return form
 
 
-async def test_a_video_with_captions_becomes_a_video_attachment_with_its_files_served(client, token, clips):
-    response = await client.post("/api/v2/media", data=video_form(clips["webm"], captions=CAPTIONS),
-                                 headers=bearer(token))
-    assert response.status == 200, await response.text()
+async def uploaded(client, token, data: bytes, **fields) -> dict:
+    """An upload answered as Mastodon answers one still processing: 202, no url yet."""
+    response = await client.post("/api/v2/media", data=video_form(data, **fields), headers=bearer(token))
+    assert response.status == 202, await response.text()
     media = await response.json()
+    assert media["type"] == "video" and media["url"] is None
+    return media
+
+
+async def processed(client, token, data: bytes, **fields) -> dict:
+    """Uploaded, its job run, and the attachment as `GET /api/v1/media/:id` then answers it."""
+    media = await uploaded(client, token, data, **fields)
+    await run_jobs(client)
+    response = await client.get(f"/api/v1/media/{media['id']}", headers=bearer(token))
+    assert response.status == 200, await response.text()
+    return await response.json()
+
+
+async def test_an_upload_answers_202_then_206_while_processing_and_200_when_done(client, token, clips, sessions):
+    media = await uploaded(client, token, clips["webm"], captions=CAPTIONS)
+    waiting = await client.get(f"/api/v1/media/{media['id']}", headers=bearer(token))
+    assert waiting.status == 206 and (await waiting.json())["url"] is None
+    async with sessions() as session:
+        row = await session.get(Media, int(media["id"]))
+        [job] = (await session.scalars(select(Job).where(Job.kind == PROCESS_JOB))).all()
+    assert row.state == MediaState.PROCESSING and job.payload == {"media_id": row.id}
+    raw = media_storage(_config(client)).local_path(media_key(row.raw_filename))
+    assert raw.is_file()
+    assert await run_jobs(client) == 1
+    done = await client.get(f"/api/v1/media/{media['id']}", headers=bearer(token))
+    assert done.status == 200
+    body = await done.json()
+    assert body["url"].endswith(".mp4") and body["preview_url"].endswith("-poster.jpg")
+    async with sessions() as session:
+        row = await session.get(Media, int(media["id"]))
+    assert row.state == MediaState.READY and row.raw_filename is None and row.failure is None
+    assert not raw.exists()  # the raw upload is gone once converted
+
+
+async def test_a_status_with_a_video_still_processing_is_refused_with_422(client, token, clips):
+    media = await uploaded(client, token, clips["mp4"], no_speech="true")
+    response = await client.post("/api/v1/statuses", headers=bearer(token),
+                                 json={"status": "Zu früh", "media_ids": [media["id"]]})
+    assert response.status == 422
+    assert "not finished processing" in (await response.json())["error"]
+    await run_jobs(client)
+    response = await client.post("/api/v1/statuses", headers=bearer(token),
+                                 json={"status": "Jetzt", "media_ids": [media["id"]]})
+    assert response.status == 200, await response.text()
+
+
+async def test_a_failing_conversion_marks_the_video_failed_with_its_reason(client, token, clips, sessions,
+                                                                           monkeypatch):
+    monkeypatch.setattr("bridge.convert.videos.TRANSCODE_SECONDS", 0.001)  # ffmpeg cannot finish in time
+    media = await uploaded(client, token, clips["webm"], no_speech="true")
+    await run_jobs(client)
+    async with sessions() as session:
+        row = await session.get(Media, int(media["id"]))
+        [job] = (await session.scalars(select(Job).where(Job.kind == PROCESS_JOB))).all()
+    assert row.state == MediaState.FAILED and row.failure == "convert_timeout" and row.raw_filename is None
+    assert job.state == JobState.DONE
+    folder = media_storage(_config(client)).local_path(media_key("x")).parent
+    assert not any(folder.glob("*.upload"))  # the raw file of a failed job is deleted
+    shown = await client.get(f"/api/v1/media/{media['id']}", headers=bearer(token))
+    assert shown.status == 422 and "converting the video took too long" in (await shown.json())["error"]
+    response = await client.post("/api/v1/statuses", headers=bearer(token),
+                                 json={"status": "Kaputt", "media_ids": [media["id"]]})
+    assert response.status == 422 and "could not be processed" in (await response.json())["error"]
+
+
+async def test_a_job_whose_worker_died_mid_conversion_runs_again_from_the_raw_file(client, token, clips, sessions):
+    media = await uploaded(client, token, clips["webm"], no_speech="true")
+    async with sessions() as session:  # a worker claimed it and was killed: its lock runs out
+        [claimed] = await jobs.claim(session, "killed-worker", lock=timedelta(seconds=-1))
+    assert claimed.kind == PROCESS_JOB
+    assert await run_jobs(client) == 1
+    assert (await client.get(f"/api/v1/media/{media['id']}", headers=bearer(token))).status == 200
+
+
+async def test_a_job_that_crashed_is_retried_and_the_video_is_not_lost(client, token, clips, sessions,
+                                                                       monkeypatch):
+    media = await uploaded(client, token, clips["mp4"], no_speech="true")
+    real, calls = videos.convert_video, []
+
+    async def crash_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError("disk full")
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(videos, "convert_video", crash_once)
+    await run_jobs(client)
+    async with sessions.begin() as session:
+        job = await session.scalar(select(Job).where(Job.kind == PROCESS_JOB))
+        row = await session.get(Media, int(media["id"]))
+        assert job.state == JobState.QUEUED and job.last_error.startswith("handler_crashed")
+        assert row.state == MediaState.PROCESSING and row.raw_filename
+        await session.execute(update(Job).where(Job.id == job.id).values(run_at=utcnow()))  # its back-off is over
+    await run_jobs(client)
+    assert (await client.get(f"/api/v1/media/{media['id']}", headers=bearer(token))).status == 200
+    assert len(calls) == 2
+
+
+def _config(client):
+    return client.app[CONFIG]
+
+
+async def test_a_video_with_captions_becomes_a_video_attachment_with_its_files_served(client, token, clips):
+    media = await processed(client, token, clips["webm"], captions=CAPTIONS)
     assert media["type"] == "video" and media["url"].endswith(".mp4")
     assert media["preview_url"].endswith("-poster.jpg") and 1.5 < media["meta"]["original"]["duration"] < 2.5
     for url in (media["url"], media["preview_url"]):  # not public before its post is published
@@ -57,8 +169,7 @@ async def test_a_video_with_captions_becomes_a_video_attachment_with_its_files_s
 
 
 async def test_a_status_with_a_captioned_video_is_published(client, token, clips, sessions):
-    media = await (await client.post("/api/v2/media", data=video_form(clips["mp4"], captions=CAPTIONS),
-                                     headers=bearer(token))).json()
+    media = await processed(client, token, clips["mp4"], captions=CAPTIONS)
     response = await client.post("/api/v1/statuses", headers=bearer(token),
                                  json={"status": "Neujahrsempfang", "media_ids": [media["id"]]})
     assert response.status == 200, await response.text()
@@ -79,7 +190,7 @@ async def test_a_status_with_a_captioned_video_is_published(client, token, clips
 
 
 async def test_a_status_with_a_video_without_captions_is_refused_saying_so(client, token, clips):
-    media = await (await client.post("/api/v2/media", data=video_form(clips["mp4"]), headers=bearer(token))).json()
+    media = await processed(client, token, clips["mp4"])
     response = await client.post("/api/v1/statuses", headers=bearer(token),
                                  json={"status": "Ohne Untertitel", "media_ids": [media["id"]]})
     assert response.status == 422
@@ -87,16 +198,14 @@ async def test_a_status_with_a_video_without_captions_is_refused_saying_so(clien
 
 
 async def test_no_speech_declared_is_enough(client, token, clips):
-    media = await (await client.post("/api/v2/media", data=video_form(clips["mp4"], no_speech="true"),
-                                     headers=bearer(token))).json()
+    media = await processed(client, token, clips["mp4"], no_speech="true")
     response = await client.post("/api/v1/statuses", headers=bearer(token),
                                  json={"status": "Zeitraffer vom Markt", "media_ids": [media["id"]]})
     assert response.status == 200, await response.text()
 
 
 async def test_a_video_and_an_image_together_are_refused(client, token, clips):
-    video = await (await client.post("/api/v2/media", data=video_form(clips["mp4"], no_speech="true"),
-                                     headers=bearer(token))).json()
+    video = await processed(client, token, clips["mp4"], no_speech="true")
     image = await upload(client, token)
     response = await client.post("/api/v1/statuses", headers=bearer(token),
                                  json={"status": "Beides", "media_ids": [video["id"], image["id"]]})
@@ -133,27 +242,17 @@ async def test_without_video_enabled_a_video_is_refused(aiohttp_client, make_con
     assert response.status == 422 and "does not take videos" in (await response.json())["error"]
 
 
-def ffmpeg_children() -> int:
-    """ffmpeg/ffprobe processes started by this test process right now (from /proc)."""
-    count = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)
-            name, ppid = fields[0].split("(", 1)[1], int(fields[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        count += ppid == os.getpid() and name in ("ffmpeg", "ffprobe")
-    return count
-
-
-async def test_pages_answer_while_a_video_is_converted_in_its_own_process(client, token, tmp_path):
+async def test_the_upload_answers_before_any_conversion_and_pages_answer_while_the_job_converts(client, token,
+                                                                                             tmp_path):
     clip = make_clip(tmp_path / "lang.webm", "-c:v", "libvpx", "-b:v", "400k", "-c:a", "libvorbis", seconds=4)
-    upload = asyncio.create_task(client.post("/api/v2/media", data=video_form(clip, no_speech="true"),
-                                             headers=bearer(token)))
-    while not ffmpeg_children() and not upload.done():
+    media = await uploaded(client, token, clip, no_speech="true")  # answered without waiting for ffmpeg
+    worker = asyncio.create_task(run_jobs(client))
+    while not ffmpeg_children() and not worker.done():
         await asyncio.sleep(0.005)
-    assert not upload.done(), "the upload finished before ffmpeg was seen"
+    assert not worker.done(), "the job finished before ffmpeg was seen"
     answered = await client.get("/nodeinfo/2.1")
-    assert answered.status == 200 and not upload.done()  # answered while the upload still waits on ffmpeg
-    response = await upload
-    assert response.status == 200, await response.text()
+    assert answered.status == 200 and not worker.done()  # answered while the job still waits on ffmpeg
+    waiting = await client.get(f"/api/v1/media/{media['id']}", headers=bearer(token))
+    assert waiting.status == 206
+    assert await worker == 1
+    assert (await client.get(f"/api/v1/media/{media['id']}", headers=bearer(token))).status == 200

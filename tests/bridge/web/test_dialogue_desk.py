@@ -4,7 +4,9 @@ answer queued for the platform (or kept as a draft), and the time to a first ans
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from sqlalchemy import select
@@ -237,3 +239,30 @@ async def test_on_an_account_with_four_eyes_approval_a_second_editor_lets_the_an
     finally:
         await writer.close()
         await checker.close()
+
+
+async def test_older_replies_are_a_page_further_and_the_filter_goes_along(desk, monkeypatch):
+    client, sessions, erika, replies, _ = desk
+    monkeypatch.setattr("bridge.web.editor.dialogue.LIMIT", 2)
+    vault = client.app[FEDERATION].vault
+    async with sessions.begin() as s:  # two more, older than the fixture's two (3 and 2 hours)
+        for n, hours in ((7, 5), (8, 4)):
+            await store_platform_reply(
+                s, vault, platform_kind="mastodon", platform_id="masto", author_id=f"mastodon:person{n}",
+                reply_id=f"mastodon:reply{n}", text=f"Frage {n}", url=None, post_id=None, actor_name="stadt",
+                retention=timedelta(days=180), now=utcnow() - timedelta(hours=hours))
+    first = await erika.get("/editor/dialogue")
+    assert first.has("Danke für die Info") and first.has("Auch samstags?") and not first.has("Frage 8")
+    older = re.search(r'href="(/editor/dialogue\?show=all&amp;before=\d+)" rel="next"', first.text)
+    assert older and first.has("Older replies")
+    second = await erika.get(unescape(older.group(1)))
+    assert second.status == 200 and second.has("Frage 8") and second.has("Frage 7")
+    assert not second.has("Auch samstags?") and "rel=\"next\"" not in second.text  # the last page
+    # "no answer needed" for the newest: the open filter's first page reaches one reply further back.
+    await erika.post(f"/editor/dialogue/{replies['tg']}/handling", {"to": "no_answer_needed"})
+    open_page = await erika.get("/editor/dialogue?show=open")
+    assert open_page.has("Auch samstags?") and open_page.has("Frage 8") and not open_page.has("Danke für die Info")
+    older = re.search(r'href="(/editor/dialogue\?show=open&amp;before=\d+)" rel="next"', open_page.text)
+    assert older  # the filter is kept in the link
+    last = await erika.get(unescape(older.group(1)))
+    assert last.has("Frage 7") and not last.has("Frage 8") and not last.has("Danke für die Info")

@@ -1,13 +1,15 @@
-"""A video in the compose form: uploaded once and kept while the form goes back and forth; published only with
-captions (or "no speech") and a description; a broken captions file is named by its line."""
+"""A video in the compose form: uploaded once and kept while the form goes back and forth; converted by its
+queue job meanwhile (the form says so and refuses to publish until it is done, or names why it failed);
+published only with captions (or "no speech") and a description; a broken captions file is named by its line."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
 
-from bridge.store.models import Media, Post, PostState
-from support.videos import CAPTIONS, mp4_clip
+from bridge.store.models import Media, MediaState, Post, PostState
+from support.inbox import run_jobs
+from support.videos import CAPTIONS, mp4_clip, webm_clip
 from bridge.app import create_app
 from support.web import (compose_form, count_posts, editor, make_user, post_id_from, signed_in,  # noqa: F401
                          visitors)
@@ -34,11 +36,26 @@ def with_video(form, clip: bytes | None, captions: bytes | None = None, descript
     return form
 
 
-async def test_a_video_with_captions_and_a_description_is_published(visitors, sessions, clip):
+async def kept_video(sessions) -> Media:
+    async with sessions() as session:
+        [media] = (await session.scalars(select(Media))).all()
+    return media
+
+
+async def test_a_video_is_processed_by_its_job_and_then_published(client, visitors, sessions, clip):
     browser = await editor(visitors, sessions, "erika")
     page = await browser.post("/editor/compose", with_video(compose_form("Neujahrsgruß"), clip, CAPTIONS,
                                                               "Die Bürgermeisterin am Rednerpult"))
-    post_id = post_id_from(page)
+    assert page.status == 422 and page.has("Video is being processed …")
+    assert page.has("The video is still being processed. Send the form again in a minute")
+    assert page.has("Die Bürgermeisterin am Rednerpult") and page.has("Neujahrsgruß")  # what was typed is kept
+    media = await kept_video(sessions)
+    assert media.state == MediaState.PROCESSING and f'name="video_media" value="{media.id}"' in page.text
+    assert await count_posts(sessions) == 0
+    await run_jobs(client)
+    form = with_video(compose_form("Neujahrsgruß"), None, None, "Die Bürgermeisterin am Rednerpult",
+                      video_media=str(media.id))
+    post_id = post_id_from(await browser.post("/editor/compose", form))
     async with sessions() as session:
         post = await session.get(Post, post_id)
         [media] = (await session.scalars(select(Media).where(Media.post_id == post_id))).all()
@@ -47,7 +64,7 @@ async def test_a_video_with_captions_and_a_description_is_published(visitors, se
 
 
 async def test_without_captions_the_form_comes_back_and_the_kept_video_is_published_once_declared(
-        visitors, sessions, clip):
+        client, visitors, sessions, clip):
     browser = await editor(visitors, sessions, "erika")
     page = await browser.post("/editor/compose", with_video(compose_form("Zeitraffer"), clip, None,
                                                               "Der Marktplatz im Zeitraffer"))
@@ -57,6 +74,7 @@ async def test_without_captions_the_form_comes_back_and_the_kept_video_is_publis
         [media] = (await session.scalars(select(Media))).all()
     assert f'name="video_media" value="{media.id}"' in page.text
     assert await count_posts(sessions) == 0
+    await run_jobs(client)
     form = with_video(compose_form("Zeitraffer"), None, None, "Der Marktplatz im Zeitraffer",
                       video_media=str(media.id), no_speech="1")
     post_id = post_id_from(await browser.post("/editor/compose", form))
@@ -65,7 +83,7 @@ async def test_without_captions_the_form_comes_back_and_the_kept_video_is_publis
     assert media.post_id == post_id and media.no_speech
 
 
-async def test_a_broken_captions_file_is_named_by_its_line_and_the_video_is_kept(visitors, sessions, clip):
+async def test_a_broken_captions_file_is_named_by_its_line_and_the_video_is_kept(client, visitors, sessions, clip):
     browser = await editor(visitors, sessions, "erika")
     broken = b"WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nGut\n\n00:00:02,000 --> 00:00:03,000\nKomma\n"
     page = await browser.post("/editor/compose", with_video(compose_form("Gruß"), clip, broken, "Rede"))
@@ -73,6 +91,7 @@ async def test_a_broken_captions_file_is_named_by_its_line_and_the_video_is_kept
     async with sessions() as session:
         [media] = (await session.scalars(select(Media))).all()
     assert media.captions_filename is None
+    await run_jobs(client)
     form = with_video(compose_form("Gruß"), None, CAPTIONS, "Rede", video_media=str(media.id))
     post_id_from(await browser.post("/editor/compose", form))
 
@@ -81,6 +100,22 @@ async def test_a_video_without_a_description_is_refused(visitors, sessions, clip
     browser = await editor(visitors, sessions, "erika")
     page = await browser.post("/editor/compose", with_video(compose_form("Gruß"), clip, CAPTIONS, ""))
     assert page.status == 422 and page.has("Describe the video")
+
+
+async def test_a_failed_conversion_is_named_in_the_form_which_asks_for_another_file(client, visitors, sessions,
+                                                                                      tmp_path, monkeypatch):
+    monkeypatch.setattr("bridge.convert.videos.TRANSCODE_SECONDS", 0.001)  # ffmpeg cannot finish in time
+    browser = await editor(visitors, sessions, "erika")
+    await browser.post("/editor/compose", with_video(compose_form("Stadtfest"), webm_clip(tmp_path), CAPTIONS,
+                                                       "Bühne am Markt"))
+    media = await kept_video(sessions)
+    await run_jobs(client)
+    form = with_video(compose_form("Stadtfest"), None, None, "Bühne am Markt", video_media=str(media.id))
+    page = await browser.post("/editor/compose", form)
+    assert page.status == 422 and page.has("Converting the video took too long. Try a shorter or smaller file.")
+    assert 'id="video-problem"' in page.text and 'name="video_media"' not in page.text  # a new file is asked for
+    assert page.has("Bühne am Markt") and page.has("Stadtfest")
+    assert (await kept_video(sessions)).state == MediaState.FAILED and await count_posts(sessions) == 0
 
 
 async def test_a_file_that_is_no_video_is_refused_next_to_the_field(visitors, sessions):
