@@ -14,7 +14,7 @@ from bridge.platforms.connectors.base import ImageView, PollView, PostView, Vide
 from bridge.runtime.media_storage import media_key, media_storage
 from bridge.convert.events import address_line, when_text
 from bridge.store.events import loaded_event
-from bridge.store.models import Post
+from bridge.store.models import Media, Post
 from bridge.store.polls import loaded_poll
 from bridge.convert.text import parse_text
 
@@ -22,14 +22,20 @@ ELLIPSIS = " …"
 BREAK = regex.compile(r"\s+")
 
 
-def post_view(post: Post, config: Config, uris: Uris) -> PostView:
-    storage = media_storage(config)  # the caller made local copies of a bucket's images (`ensure_local`)
+def media_views(media: list[Media], config: Config) -> tuple[tuple[ImageView, ...], tuple[VideoView, ...]]:
+    """A post's stored media as connectors get them: images (with the videos' poster frames) and videos."""
+    storage = media_storage(config)  # the caller made local copies of a bucket's files (`ensure_local`)
     images = tuple(ImageView(str(storage.local_path(media_key(name))), mime_type, "" if m.decorative else m.alt,
-                             m.width, m.height, m.is_video) for m in post.media for name, mime_type in [_still(m)] if name)
+                             m.width, m.height, m.is_video) for m in media for name, mime_type in [_still(m)] if name)
     local = lambda name: str(storage.local_path(media_key(name))) if name else None  # noqa: E731
     videos = tuple(VideoView(local(m.filename), m.mime_type, m.alt, m.width, m.height, m.duration_ms or 0, m.size,
                              local(m.poster_filename), local(m.captions_filename), m.no_speech)
-                   for m in post.media if m.is_video)
+                   for m in media if m.is_video)
+    return images, videos
+
+
+def post_view(post: Post, config: Config, uris: Uris) -> PostView:
+    images, videos = media_views(list(post.media), config)
     permalink = uris.permalink(post.actor.name, str(post.id))
     poll = loaded_poll(post)
     native = PollView(tuple(poll.options), poll.multiple, poll.expires_in, poll.hide_totals) if poll else None

@@ -15,12 +15,13 @@ from bridge.appkeys import CONFIG, FORM, SESSIONS
 from bridge.config.model import Config, PlatformConfig
 from bridge.platforms.connectors import registry
 from bridge.platforms.connectors.base import AccountState, PostView, Reason, Rendered
-from bridge.platforms.connectors.render import post_view
+from bridge.platforms.connectors.render import media_views, post_view
 from bridge.store.db import utcnow
-from bridge.store.models import Role
+from bridge.store.models import Actor, Media, Role
 from bridge.store.platforms import PlatformAccount
 from bridge.platforms.status import views_of
-from bridge.auth.users import user_ref
+from bridge.auth.users import may_use_actor, user_ref
+from bridge.web.editor.compose_form import parse_form
 from bridge.web.guards import load_post, require_user, see_other
 from bridge.web.render import render
 
@@ -89,18 +90,33 @@ async def done_by_hand(request: web.Request) -> web.StreamResponse:
 
 async def compose_preview(request: web.Request) -> web.StreamResponse:
     """The compose form's "preview per platform" button: the text as each checked platform gets it."""
-    require_user(request, roles=EDITORS)
+    user = require_user(request, roles=EDITORS)
     config = request.app[CONFIG]
     form = request[FORM]  # the compose form is multipart: its body was read (once) by the CSRF check
     chosen = [p for p in config.platforms if p.id in form.getall("mirror", [])]
     actor = str(form.get("actor") or (config.actors[0].name if config.actors else ""))
     permalink = Uris.for_base(config.instance.base_url).permalink(actor, "…")
-    view = PostView(0, str(form.get("text", "")), str(form.get("spoiler_text", "")), config.instance.language,
-                    permalink, (), utcnow())
+    parsed = parse_form(form, config.limits.max_images)
     async with request.app[SESSIONS]() as session:
         limits = await _limits(session)
+        media = await _stored_media(session, actor, parsed.media_ids()) if may_use_actor(user, actor) else []
+    images, videos = media_views(media, config)
+    language = parsed.language or config.instance.language
+    view = PostView(0, parsed.text, parsed.spoiler_text, language, permalink, images, utcnow(), videos=videos)
+    # Files chosen but not yet uploaded (the form was not sent yet) are not in the preview: say so.
+    unsent = any(s.upload is not None for s in parsed.images) or parsed.video.upload is not None
     return render(request, "mirror_preview.html", {"previews": previews(config, chosen, view, limits),
-                                                   "images_note": bool(form.getall("media_id", []))})
+                                                   "images_note": unsent})
+
+
+async def _stored_media(session, actor: str, ids: tuple[int, ...]) -> list[Media]:
+    """The compose form's already uploaded media of this account, in the form's order."""
+    if not ids:
+        return []
+    rows = (await session.scalars(select(Media).join(Actor, Media.actor_id == Actor.id)
+                                  .where(Media.id.in_(ids), Actor.name == actor))).all()
+    found = {m.id: m for m in rows}
+    return [found[i] for i in ids if i in found]
 
 
 def setup(app: web.Application) -> None:

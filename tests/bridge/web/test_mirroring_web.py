@@ -18,7 +18,8 @@ from support.mirroring import PLATFORMS
 from fakes.platforms import MapResolver
 from fakes.platform_servers import FakeMastodon
 from testkit import add_user
-from support.web import Visitor, admin_ready, client_for, compose_form, signed_in
+from bridge.publishing.uploads import upload_image
+from support.web import Visitor, admin_ready, client_for, compose_form, image_bytes, signed_in
 
 
 @pytest.fixture
@@ -56,6 +57,24 @@ async def test_the_compose_forms_preview_button_reads_the_form_the_csrf_check_re
     assert page.status == 200, page.text[:300]
     assert page.has("bsky (bluesky)") and page.has("masto (mastodon)") and not page.has("tg (telegram)")
     assert page.has("Der Wochenmarkt zieht um #Stadt")
+
+
+async def test_the_preview_counts_the_forms_uploaded_image_and_says_what_the_platform_loses(site):
+    config, sessions, visitor, user_id = site
+    async with sessions.begin() as s:
+        user = await s.get(posts.User, user_id)
+        uploaded = await upload_image(s, config, user, "stadt", image_bytes(), "Das Rathaus im Schnee")
+    await visitor.get("/editor/compose")
+    with_image = compose_form("Winterdienst ab heute", mirror="tg", media0=str(uploaded.media.id), alt0="Rathaus")
+    page = await visitor.post("/editor/mirrors/preview", with_image)
+    assert page.status == 200 and page.has("Telegram photos have no alt text")
+    assert page.has("of 1024 characters") and not page.has("Images are shown on the post")
+    without = await visitor.post("/editor/mirrors/preview", compose_form("Winterdienst ab heute", mirror="tg"))
+    assert not without.has("Telegram photos have no alt text") and without.has("of 4096 characters")
+    # a medium of another account is not looked up for this one
+    other = await visitor.post("/editor/mirrors/preview", compose_form("x", actor="feuerwehr", mirror="tg",
+                                                                       media0=str(uploaded.media.id)))
+    assert other.status == 200 and not other.has("Telegram photos have no alt text")
 
 
 async def test_the_post_page_lists_platform_states_and_lets_the_editor_decide_an_unknown_outcome(site):
