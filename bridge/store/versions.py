@@ -190,16 +190,16 @@ class VersionBoard:
         self._lock = asyncio.Lock()
 
     async def current(self) -> Snapshot:
-        if self._fresh():
+        if self.fresh():
             return self.snapshot
         async with self._lock:  # many requests at once wait for one read
-            if not self._fresh():
+            if not self.fresh():
                 generation, started = _local_generation, time.monotonic()
                 self.snapshot = await read_snapshot(self.engine)
                 self.read_at, self.generation = started, generation
         return self.snapshot
 
-    def _fresh(self) -> bool:
+    def fresh(self) -> bool:
         return (self.snapshot is not None and self.generation == _local_generation
                 and time.monotonic() - self.read_at < self.recheck)
 
