@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit
 
-import feedparser
-from feedparser.urls import resolve_relative_uris
 
 from feeds import jsonimport
 from feeds.model import FeedKind
@@ -69,6 +67,8 @@ def parse_feed(
         return ImportResult(ImportReason.EMPTY_BODY, "the response body is empty")
     if jsonimport.looks_like_json(body):
         return _from_json(body, base_url, max_items)
+    import feedparser  # at the first import, not at start: a web process that never imports does not carry it
+
     try:
         # No content-location on purpose: feedparser would then resolve relative GUIDs against the
         # fetch URL, and a moved feed would re-post everything. Links are resolved below instead.
@@ -222,6 +222,8 @@ def _url(value: object, base_url: str) -> str | None:
 def _html(value: object, base_url: str) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
+    from feedparser.urls import resolve_relative_uris
+
     try:
         return resolve_relative_uris(value, base_url, "utf-8", "text/html")
     except Exception:  # noqa: BLE001 - feedparser's HTML pass on untrusted markup; keep it unresolved

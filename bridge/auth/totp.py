@@ -17,7 +17,6 @@ import time
 from dataclasses import dataclass
 
 import pyotp
-import segno
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import delete, select
@@ -63,6 +62,8 @@ class Enrolment:
 
     def qr_svg(self) -> str:
         """The QR code as inline SVG, made here: the secret never leaves the server for a QR service."""
+        import segno  # here, not at import: only the enrolment page draws a QR code (memory of every process)
+
         out = io.BytesIO()
         segno.make(self.uri, error="m").save(out, kind="svg", scale=5, border=2, xmldecl=False, svgns=True,
                                              title="", nl=False)

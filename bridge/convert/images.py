@@ -11,9 +11,12 @@ import io
 import warnings
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from typing import TYPE_CHECKING
 
 from bridge.config.model import LimitsConfig
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp"),
            "GIF": ("image/png", "png")}  # a GIF becomes a still PNG of its first frame
@@ -63,6 +66,8 @@ def process_image(raw: bytes, limits: LimitsConfig) -> ProcessedImage:
         return ProcessedImage(MediaReason.EMPTY)
     if len(raw) > limits.max_image_bytes:
         return ProcessedImage(MediaReason.TOO_LARGE)
+    # Pillow is imported at the first image, not at start: a process that never sees one does not carry it.
+    from PIL import Image, UnidentifiedImageError
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -79,6 +84,7 @@ def process_image(raw: bytes, limits: LimitsConfig) -> ProcessedImage:
 
 
 def _reencode(image: Image.Image) -> ProcessedImage:
+    from PIL import ImageOps
     mime, ext = FORMATS[image.format]
     source_format = image.format
     image.seek(0)

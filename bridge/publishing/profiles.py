@@ -13,7 +13,6 @@ import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from PIL import Image, ImageOps
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -184,6 +183,7 @@ def fit_profile_image(raw: bytes, limits: LimitsConfig, box: tuple[int, int]) ->
     checked = process_image(raw, limits)  # the byte and pixel limits, before anything is decoded
     if not checked.ok:
         return checked.reason, b""
+    from PIL import Image, ImageOps  # at the first picture, not at start (see `convert.images`)
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         with Image.open(io.BytesIO(checked.data)) as image:

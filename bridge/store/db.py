@@ -6,6 +6,7 @@ import contextlib
 import os
 from datetime import datetime, timezone
 from pathlib import Path
+from types import ModuleType
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine, make_url
@@ -92,3 +93,13 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 
 def is_postgres(engine: AsyncEngine | Engine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+def upsert_dialect(bound) -> ModuleType:
+    """The dialect module whose `insert` knows ON CONFLICT, for an engine or connection: imported when first
+    used, so a process on SQLite never loads PostgreSQL's dialect (half a megabyte of code in memory)."""
+    if bound.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+        return postgresql
+    from sqlalchemy.dialects import sqlite
+    return sqlite

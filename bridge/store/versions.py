@@ -22,13 +22,11 @@ import time
 from dataclasses import dataclass, field
 
 from sqlalchemy import BigInteger, Integer, func, inspect, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy import event
 
-from bridge.store.db import Base
+from bridge.store.db import Base, upsert_dialect
 from bridge.store.models import Actor, Post, PostState
 
 INSTANCE = 0  # the instance's row; account rows use the account's id (ids start at 1)
@@ -160,7 +158,7 @@ def _bump(session: Session, changes: _Changes) -> None:
         rows[INSTANCE] = sum(changes.posts.values())
     if REPLIES in changes.scopes:
         rows[REPLIES] = 0
-    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    insert = upsert_dialect(connection).insert
     for scope in sorted(rows):  # one order in every transaction: no deadlock between two writers
         statement = insert(ReadVersion).values(scope=scope, version=1, posts=max(rows[scope], 0))
         connection.execute(statement.on_conflict_do_update(
@@ -218,7 +216,7 @@ async def recount(engine: AsyncEngine) -> None:
             select(Post.actor_id, func.count()).where(Post.state == PostState.PUBLISHED)
             .group_by(Post.actor_id))).all())
         counts[INSTANCE] = sum(counts.values())
-        insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+        insert = upsert_dialect(connection).insert
         for scope, n in sorted(counts.items()):
             await connection.execute(insert(ReadVersion).values(scope=scope, version=1, posts=n).on_conflict_do_update(
                 index_elements=[ReadVersion.scope], set_={"version": ReadVersion.version + 1, "posts": n}))

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from xml.etree import ElementTree
 
-import bleach
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
@@ -105,6 +104,8 @@ def plain(value: object) -> str:
     """CAP texts as plain text: the BBK's `<br/>` become line breaks, any other markup is dropped."""
     if not isinstance(value, str):
         return ""
+    import bleach  # at the first warning, not at start: the web process need not carry it
+
     text = re.sub(r"(?i)<br\s*/?>", "\n", value)
     text = html.unescape(bleach.clean(text, tags=[], strip=True))  # plain text: escaped again where shown
     return "\n".join(line.strip() for line in text.strip().splitlines())[:MAX_TEXT]

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+if TYPE_CHECKING:
+    from PIL import Image
 
 QUALITIES = (88, 80, 72, 64, 56, 48)
 MAX_SOURCE_PIXELS = 80_000_000
@@ -23,6 +25,8 @@ class Fitted:
 def fit_image(raw: bytes, max_bytes: int, max_side: int | None = None,
               formats: tuple[str, ...] = ("image/jpeg", "image/png")) -> Fitted | None:
     """The image within the limits, or None when it cannot be read or made small enough."""
+    from PIL import Image, ImageOps, UnidentifiedImageError  # at the first image, not at start (memory)
+
     try:
         image = Image.open(io.BytesIO(raw))
         if image.width * image.height > MAX_SOURCE_PIXELS:
@@ -64,6 +68,8 @@ def _jpeg_within(image: Image.Image, max_bytes: int) -> Fitted | None:
 
 def _flatten(image: Image.Image) -> Image.Image:
     if image.mode in ("RGBA", "LA", "P"):
+        from PIL import Image
+
         rgba = image.convert("RGBA")
         background = Image.new("RGB", rgba.size, (255, 255, 255))
         background.paste(rgba, mask=rgba.split()[-1])

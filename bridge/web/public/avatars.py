@@ -8,7 +8,6 @@ import io
 from pathlib import Path
 
 from aiohttp import web
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from bridge.appkeys import CONFIG
 from bridge.runtime.media_storage import MediaStorage, avatar_key, media_key, media_storage
@@ -33,6 +32,8 @@ async def store_avatar(storage: MediaStorage, name: str, source: Path) -> bool:
 
 
 def _reencode(source: Path) -> bytes | None:
+    from PIL import Image, ImageOps, UnidentifiedImageError  # at the first avatar, not at start
+
     try:
         with Image.open(source) as image:
             image = ImageOps.exif_transpose(image)
