@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import html
+import importlib
 import re
 from html.parser import HTMLParser
 
@@ -44,10 +45,9 @@ def _filter_tokens(tokens):
 # bleach (with html5lib) is memory a process that never sees remote HTML does not carry.
 @functools.cache
 def _cleaner():
-    import bleach
-    from bleach.html5lib_shim import Filter
+    bleach = importlib.import_module("bleach")
 
-    class LinkAndClassFilter(Filter):
+    class LinkAndClassFilter(importlib.import_module("bleach.html5lib_shim").Filter):
         def __iter__(self):
             return _filter_tokens(super().__iter__())
     attributes = {**ATTRIBUTES, "a": [*ATTRIBUTES["a"], "target"]}

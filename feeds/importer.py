@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import enum
 import hashlib
+import importlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -67,12 +68,12 @@ def parse_feed(
         return ImportResult(ImportReason.EMPTY_BODY, "the response body is empty")
     if jsonimport.looks_like_json(body):
         return _from_json(body, base_url, max_items)
-    import feedparser  # at the first import, not at start: a web process that never imports does not carry it
-
     try:
         # No content-location on purpose: feedparser would then resolve relative GUIDs against the
         # fetch URL, and a moved feed would re-post everything. Links are resolved below instead.
-        parsed = feedparser.parse(
+        # feedparser is imported at the first feed, not at start: a web process that never imports a feed
+        # does not carry it.
+        parsed = importlib.import_module("feedparser").parse(
             body, response_headers={"content-type": content_type or "application/xml"}, sanitize_html=True
         )
     except Exception as exc:  # noqa: BLE001 - third-party parser on untrusted bytes; becomes a reason
@@ -222,10 +223,8 @@ def _url(value: object, base_url: str) -> str | None:
 def _html(value: object, base_url: str) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
-    from feedparser.urls import resolve_relative_uris
-
     try:
-        return resolve_relative_uris(value, base_url, "utf-8", "text/html")
+        return importlib.import_module("feedparser.urls").resolve_relative_uris(value, base_url, "utf-8", "text/html")
     except Exception:  # noqa: BLE001 - feedparser's HTML pass on untrusted markup; keep it unresolved
         return value
 

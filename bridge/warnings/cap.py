@@ -6,6 +6,7 @@ A message that cannot be read comes back as a `WarningReason`, never as an excep
 from __future__ import annotations
 
 import html
+import importlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -104,9 +105,8 @@ def plain(value: object) -> str:
     """CAP texts as plain text: the BBK's `<br/>` become line breaks, any other markup is dropped."""
     if not isinstance(value, str):
         return ""
-    import bleach  # at the first warning, not at start: the web process need not carry it
-
     text = re.sub(r"(?i)<br\s*/?>", "\n", value)
+    bleach = importlib.import_module("bleach")  # at the first warning, not at start: the web process need not carry it
     text = html.unescape(bleach.clean(text, tags=[], strip=True))  # plain text: escaped again where shown
     return "\n".join(line.strip() for line in text.strip().splitlines())[:MAX_TEXT]
 
