@@ -8,8 +8,8 @@ bytes' hash unless the renderer sets its own, so every process agrees on it. Sig
 anything but GET/HEAD bypass the cache; only 200 and 410 answers without cookies are kept.
 
 Once a request without a Cookie header was answered from an entry, its path with query and its Accept header
-lead straight to that entry (a shortcut) while the instance's and the replies' versions stay the same: every
-change of an account bumps the instance's version too, so these two unchanged mean nothing changed. The
+lead straight to that entry (a shortcut) while the instance's, the replies' and the followers' versions stay
+the same: every change of an account bumps the instance's version too, so these unchanged mean nothing changed. The
 first middleware (`bridge.web.public.shortcut`) answers such requests, a 304 included, before the others run.
 """
 
@@ -26,7 +26,7 @@ from multidict import CIMultiDict
 
 from bridge.appkeys import USER
 from bridge.runtime import metrics
-from bridge.store.versions import INSTANCE, REPLIES, Snapshot, VersionBoard
+from bridge.store.versions import FOLLOWERS, INSTANCE, PEOPLE, REPLIES, Snapshot, VersionBoard
 from bridge.web.headers import SECURITY_HEADERS
 from bridge.web.i18n import current_language
 from feeds.http import evaluate
@@ -108,7 +108,7 @@ class ReadCache:
         if len(self.shortcuts) >= MAX_SHORTCUTS:
             self.shortcuts.clear()
         self.shortcuts[(request.path_qs, request.headers.get("Accept"))] = Shortcut(
-            full_key, known.version(INSTANCE), known.version(REPLIES))
+            full_key, known.version(INSTANCE), tuple(known.version(s) for s in PEOPLE))
 
     async def shortcut(self, request: web.BaseRequest) -> Entry | None:
         """The entry a request without cookies would be answered from, or None: the handlers decide."""
@@ -119,7 +119,7 @@ class ReadCache:
             return None
         board = self.board
         known = board.snapshot if board.fresh() else await board.current()
-        if known.version(INSTANCE) != found.instance or known.version(REPLIES) != found.replies:
+        if known.version(INSTANCE) != found.instance or tuple(known.version(s) for s in PEOPLE) != found.people:
             return None
         return self.get(found.full_key)
 
@@ -128,7 +128,7 @@ class ReadCache:
 class Shortcut:
     full_key: tuple
     instance: int  # the versions when it was made: unchanged, nothing any document shows has changed
-    replies: int
+    people: tuple[int, ...]  # replies', followers' (`versions.PEOPLE`)
 
 
 READ_CACHE = web.AppKey("read_cache", ReadCache)
@@ -145,6 +145,7 @@ class Depends:
     account: str | None = None
     instance: bool = False
     replies: bool = False
+    followers: bool = False  # the count of an account's followers (and of subjects, whose erasure ends follows)
 
     def versions(self, snapshot: Snapshot) -> tuple[int, ...] | None:
         """None when the account has no row yet: then there is nothing to key by (the render answers 404)."""
@@ -156,8 +157,10 @@ class Depends:
             found.append(snapshot.version(account_id))
         if self.instance:
             found.append(snapshot.version(INSTANCE))
-        if self.replies:
+        if self.replies or self.followers:
             found.append(snapshot.version(REPLIES))
+        if self.followers:
+            found.append(snapshot.version(FOLLOWERS))
         return tuple(found)
 
 

@@ -216,7 +216,8 @@ def load(url: str, headers: dict[str, str], seconds: int, connections: int) -> R
             command += ["-H", f"{name}: {value}"]
         out = subprocess.run(command + [url], capture_output=True, text=True).stdout
         rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-        p50, p99 = (re.search(rf"{q}%\s+(\S+)", out) for q in (50, 99))
+        # At a line's start: "89.50%" in the stdev column must not be read as the 50th percentile.
+        p50, p99 = (re.search(rf"^\s+{q}%\s+(\S+)", out, re.MULTILINE) for q in (50, 99))
         p50, p99 = (_ms(m.group(1)) if m else float("nan") for m in (p50, p99))
         requests = int(re.search(r"(\d+) requests in", out).group(1))
         return Run(rate, p50, p99, requests)

@@ -362,3 +362,34 @@ async def test_readers_answered_by_the_shortcut_are_still_counted(client, sessio
     for _ in range(3):
         assert (await get(client, "/@stadt"))[0].status == 200
     assert sum(n for (path, _), n in client.app[PAGE_COUNTER].drain().items() if path == "/@stadt") == 3
+
+
+async def test_the_followers_count_is_counted_once_per_change_not_per_request(client, sessions):
+    from bridge.appkeys import FEDERATION
+    from consent.followers import add_follower, remove_follower
+    from consent.subjects import ActorFacts, remember_actor
+
+    path = "/users/stadt/followers"
+    first, body = await get(client, path, **AP)
+    assert json.loads(body)["totalItems"] == 0
+    seen = []
+    engine = client.app[ENGINE].sync_engine
+
+    def listener(_conn, _cursor, statement, *_):
+        seen.append(statement)
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        again, _ = await get(client, path, **AP)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert again.status == 200 and not [s for s in seen if "follower" in s]
+    vault = client.app[FEDERATION].vault
+    async with sessions.begin() as s:
+        subject = await remember_actor(s, vault, ActorFacts(uri="https://social.test/users/anna",
+                                                           inbox="https://social.test/users/anna/inbox"))
+        assert await add_follower(s, vault, subject, "stadt", "https://social.test/follows/1")
+    followed, body = await get(client, path, **AP, **{"If-None-Match": first.headers["ETag"]})
+    assert followed.status == 200 and json.loads(body)["totalItems"] == 1
+    async with sessions.begin() as s:  # an Undo: a bulk delete of the follow
+        assert await remove_follower(s, subject, "stadt") == 1
+    assert json.loads((await get(client, path, **AP))[1])["totalItems"] == 0
