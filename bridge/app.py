@@ -50,8 +50,8 @@ def create_app(config: Config, *, run_worker: bool = True, resolver: AbstractRes
                public_overrides: tuple[str, ...] = ()) -> web.Application:
     """`resolver` and `public_overrides` let tests reach fake remote servers on loopback by name."""
     app = web.Application(
-        middlewares=[shortcut.cached_reads, client_origin, measure, security_headers, errors, current_accounts, signed_in_user, csrf,
-                     counting.count_readers],
+        middlewares=[shortcut.cached_reads, client_origin, measure, security_headers, errors, current_accounts,
+                     signed_in_user, csrf, counting.count_readers],
         client_max_size=config.limits.upload_body_bytes + FORM_OVERHEAD,
     )
     app[CONFIG] = config

@@ -65,8 +65,8 @@ class Enrolment:
         """The QR code as inline SVG, made here: the secret never leaves the server for a QR service."""
         out = io.BytesIO()
         # Imported here, not at start: only the enrolment page draws a QR code (memory of every process).
-        importlib.import_module("segno").make(self.uri, error="m").save(out, kind="svg", scale=5, border=2, xmldecl=False, svgns=True,
-                                             title="", nl=False)
+        qr = importlib.import_module("segno").make(self.uri, error="m")
+        qr.save(out, kind="svg", scale=5, border=2, xmldecl=False, svgns=True, title="", nl=False)
         return out.getvalue().decode()
 
 

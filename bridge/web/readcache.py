@@ -9,8 +9,9 @@ anything but GET/HEAD bypass the cache; only 200 and 410 answers without cookies
 
 Once a request without a Cookie header was answered from an entry, its path with query and its Accept header
 lead straight to that entry (a shortcut) while the instance's, the replies' and the followers' versions stay
-the same: every change of an account bumps the instance's version too, so these unchanged mean nothing changed. The
-first middleware (`bridge.web.public.shortcut`) answers such requests, a 304 included, before the others run.
+the same: every change of an account bumps the instance's version too, so these unchanged mean nothing
+changed. The first middleware (`bridge.web.public.shortcut`) answers such requests, a 304 included, before
+the others run.
 """
 
 from __future__ import annotations
@@ -100,7 +101,6 @@ class ReadCache:
         while self.bytes > self.max_bytes:
             _, dropped = self.entries.popitem(last=False)
             self.bytes -= dropped.size
-
 
     def remember(self, request: web.BaseRequest, full_key: tuple, known: Snapshot) -> None:
         if "Cookie" in request.headers:
