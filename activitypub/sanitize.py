@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import functools
 import html
+import importlib
 import re
 from html.parser import HTMLParser
-
-import bleach
-from bleach.html5lib_shim import Filter
 
 from .normalize import WEB_SCHEMES
 
@@ -26,30 +24,35 @@ _DROP_WITH_CONTENT = re.compile(r"<(script|style|template|iframe|object)\b.*?</\
 _LINK_REL = "nofollow noopener noreferrer"
 
 
-class _LinkAndClassFilter(Filter):
+def _filter_tokens(tokens):
     """Filters class names and forces rel/target on links (bleach's attribute callbacks cannot rewrite)."""
-
-    def __iter__(self):
-        for token in super().__iter__():
-            if token["type"] in ("StartTag", "EmptyTag"):
-                attrs = dict(token.get("data") or {})
-                classes = attrs.pop((None, "class"), None)
-                if classes:
-                    kept = [c for c in classes.split() if _CLASS_OK.match(c)]
-                    if kept:
-                        attrs[(None, "class")] = " ".join(kept)
-                if token["name"] == "a":
-                    attrs[(None, "rel")] = _LINK_REL
-                    attrs[(None, "target")] = "_blank"
-                token["data"] = attrs
-            yield token
+    for token in tokens:
+        if token["type"] in ("StartTag", "EmptyTag"):
+            attrs = dict(token.get("data") or {})
+            classes = attrs.pop((None, "class"), None)
+            if classes:
+                kept = [c for c in classes.split() if _CLASS_OK.match(c)]
+                if kept:
+                    attrs[(None, "class")] = " ".join(kept)
+            if token["name"] == "a":
+                attrs[(None, "rel")] = _LINK_REL
+                attrs[(None, "target")] = "_blank"
+            token["data"] = attrs
+        yield token
 
 
-@functools.cache  # building the html5lib pipeline costs more than cleaning a reply; one per process
-def _cleaner() -> bleach.Cleaner:
+# Built once per process, at the first remote HTML: the html5lib pipeline costs more than cleaning a reply, and
+# bleach (with html5lib) is memory a process that never sees remote HTML does not carry.
+@functools.cache
+def _cleaner():
+    bleach = importlib.import_module("bleach")
+
+    class LinkAndClassFilter(importlib.import_module("bleach.html5lib_shim").Filter):
+        def __iter__(self):
+            return _filter_tokens(super().__iter__())
     attributes = {**ATTRIBUTES, "a": [*ATTRIBUTES["a"], "target"]}
     return bleach.Cleaner(tags=TAGS, attributes=attributes, protocols=PROTOCOLS, strip=True, strip_comments=True,
-                          filters=[_LinkAndClassFilter])
+                          filters=[LinkAndClassFilter])
 
 
 def sanitize_html(value: str | None) -> str:

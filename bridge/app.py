@@ -24,7 +24,7 @@ from bridge.web.admin import accounts as admin_accounts, users as admin
 from bridge.web.api import routes as api
 from bridge.web.oauth import routes as oauth
 from bridge.web import auth
-from bridge.web.public import avatars, calendar, consent_withdraw, counting, media, pages as public
+from bridge.web.public import avatars, calendar, consent_withdraw, counting, media, pages as public, shortcut
 from bridge.web.dpo import audit as dpo
 from bridge.web.editor import dashboard as editor, mirrors
 from bridge.web.moderation import replies as moderation
@@ -50,8 +50,8 @@ def create_app(config: Config, *, run_worker: bool = True, resolver: AbstractRes
                public_overrides: tuple[str, ...] = ()) -> web.Application:
     """`resolver` and `public_overrides` let tests reach fake remote servers on loopback by name."""
     app = web.Application(
-        middlewares=[client_origin, measure, security_headers, errors, current_accounts, signed_in_user, csrf,
-                     counting.count_readers],
+        middlewares=[shortcut.cached_reads, client_origin, measure, security_headers, errors, current_accounts,
+                     signed_in_user, csrf, counting.count_readers],
         client_max_size=config.limits.upload_body_bytes + FORM_OVERHEAD,
     )
     app[CONFIG] = config

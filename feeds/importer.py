@@ -9,13 +9,12 @@ from __future__ import annotations
 import calendar
 import enum
 import hashlib
+import importlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit
 
-import feedparser
-from feedparser.urls import resolve_relative_uris
 
 from feeds import jsonimport
 from feeds.model import FeedKind
@@ -72,7 +71,9 @@ def parse_feed(
     try:
         # No content-location on purpose: feedparser would then resolve relative GUIDs against the
         # fetch URL, and a moved feed would re-post everything. Links are resolved below instead.
-        parsed = feedparser.parse(
+        # feedparser is imported at the first feed, not at start: a web process that never imports a feed
+        # does not carry it.
+        parsed = importlib.import_module("feedparser").parse(
             body, response_headers={"content-type": content_type or "application/xml"}, sanitize_html=True
         )
     except Exception as exc:  # noqa: BLE001 - third-party parser on untrusted bytes; becomes a reason
@@ -223,7 +224,7 @@ def _html(value: object, base_url: str) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
     try:
-        return resolve_relative_uris(value, base_url, "utf-8", "text/html")
+        return importlib.import_module("feedparser.urls").resolve_relative_uris(value, base_url, "utf-8", "text/html")
     except Exception:  # noqa: BLE001 - feedparser's HTML pass on untrusted markup; keep it unresolved
         return value
 

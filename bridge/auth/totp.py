@@ -11,13 +11,13 @@ import base64
 import enum
 import hashlib
 import hmac
+import importlib
 import io
 import secrets
 import time
 from dataclasses import dataclass
 
 import pyotp
-import segno
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import delete, select
@@ -64,8 +64,9 @@ class Enrolment:
     def qr_svg(self) -> str:
         """The QR code as inline SVG, made here: the secret never leaves the server for a QR service."""
         out = io.BytesIO()
-        segno.make(self.uri, error="m").save(out, kind="svg", scale=5, border=2, xmldecl=False, svgns=True,
-                                             title="", nl=False)
+        # Imported here, not at start: only the enrolment page draws a QR code (memory of every process).
+        qr = importlib.import_module("segno").make(self.uri, error="m")
+        qr.save(out, kind="svg", scale=5, border=2, xmldecl=False, svgns=True, title="", nl=False)
         return out.getvalue().decode()
 
 

@@ -13,11 +13,10 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridge.config.model import Config
-from bridge.store.db import is_postgres, utcnow
+from bridge.store.db import upsert_dialect, utcnow
 from bridge.store.models import Actor, ApiToken, Role, SigninThrottle, User, WebSession
 from consent.audit import Action, Event, Outcome, record
 
@@ -334,7 +333,7 @@ async def _blocked(session: AsyncSession, keys: list[str], now: datetime) -> boo
 async def _count_failure(session: AsyncSession, key: str, limit: int, now: datetime) -> None:
     # Created if need be without a plain INSERT (failures sent at once broke on the primary key), then
     # locked (PostgreSQL) so that each failure counts; on SQLite the INSERT already holds the write lock.
-    dialect = postgresql if is_postgres(session.bind) else sqlite
+    dialect = upsert_dialect(session.bind)
     await session.execute(dialect.insert(SigninThrottle).values(key=key, failures=0, window_start=now)
                           .on_conflict_do_nothing(index_elements=["key"]))
     row = await session.get_one(SigninThrottle, key, populate_existing=True, with_for_update=True)

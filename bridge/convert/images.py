@@ -7,13 +7,17 @@ the server: only pixels survive.
 from __future__ import annotations
 
 import enum
+import importlib
 import io
 import warnings
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from typing import TYPE_CHECKING
 
 from bridge.config.model import LimitsConfig
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp"),
            "GIF": ("image/png", "png")}  # a GIF becomes a still PNG of its first frame
@@ -63,6 +67,8 @@ def process_image(raw: bytes, limits: LimitsConfig) -> ProcessedImage:
         return ProcessedImage(MediaReason.EMPTY)
     if len(raw) > limits.max_image_bytes:
         return ProcessedImage(MediaReason.TOO_LARGE)
+    # Pillow is imported at the first image, not at start: a process that never sees one does not carry it.
+    Image = importlib.import_module("PIL.Image")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -72,13 +78,14 @@ def process_image(raw: bytes, limits: LimitsConfig) -> ProcessedImage:
             if image.width * image.height > limits.max_image_pixels:
                 return ProcessedImage(MediaReason.TOO_MANY_PIXELS)
             return _reencode(image)
-    except (UnidentifiedImageError, Image.DecompressionBombWarning, Image.DecompressionBombError):
+    except (Image.UnidentifiedImageError, Image.DecompressionBombWarning, Image.DecompressionBombError):
         return ProcessedImage(MediaReason.BROKEN_IMAGE)
     except (OSError, ValueError, SyntaxError):
         return ProcessedImage(MediaReason.BROKEN_IMAGE)
 
 
 def _reencode(image: Image.Image) -> ProcessedImage:
+    ImageOps = importlib.import_module("PIL.ImageOps")
     mime, ext = FORMATS[image.format]
     source_format = image.format
     image.seek(0)

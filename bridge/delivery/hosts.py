@@ -7,10 +7,9 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bridge.store.db import is_postgres
+from bridge.store.db import upsert_dialect
 from bridge.store.models import DeliveryHost
 
 BREAKER_THRESHOLD = 10  # consecutive failures that open the circuit
@@ -21,7 +20,7 @@ UNAVAILABLE_DAYS = 7
 async def _host(session: AsyncSession, host: str) -> DeliveryHost:
     """The host's row, created if need be and locked for this transaction. Deliveries to one host fail
     concurrently: a plain INSERT from two of them at once broke on the primary key."""
-    dialect = postgresql if is_postgres(session.bind) else sqlite
+    dialect = upsert_dialect(session.bind)
     await session.execute(dialect.insert(DeliveryHost).values(host=host, consecutive_failures=0, failure_days=[])
                           .on_conflict_do_nothing(index_elements=["host"]))
     # FOR UPDATE (PostgreSQL): a second failure waits for the first one's commit instead of overwriting

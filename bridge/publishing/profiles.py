@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import importlib
 import io
 import logging
 import secrets
@@ -14,7 +15,6 @@ import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from PIL import Image, ImageOps
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -190,6 +190,8 @@ def fit_profile_image(raw: bytes, limits: LimitsConfig, box: tuple[int, int]) ->
     checked = process_image(raw, limits)  # the byte and pixel limits, before anything is decoded
     if not checked.ok:
         return checked.reason, b""
+    # At the first picture, not at start (see `convert.images`).
+    Image, ImageOps = importlib.import_module("PIL.Image"), importlib.import_module("PIL.ImageOps")
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         with Image.open(io.BytesIO(checked.data)) as image:

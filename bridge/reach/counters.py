@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bridge.store.db import is_postgres
+from bridge.store.db import upsert_dialect
 from bridge.store.reach import FeedSubscribers, PageView
 
 # "Feedly/1.0 (+http://www.feedly.com/fetcher.html; 42 subscribers; )", "NewsBlur Feed Fetcher - 5 subscribers
@@ -31,7 +30,7 @@ async def flush_page_views(session: AsyncSession, counts: dict[tuple[str, date],
     """Adds the drained counts to the stored ones (one upsert per page and day); returns the pages written."""
     if not counts:
         return 0
-    dialect = postgresql if is_postgres(session.bind) else sqlite
+    dialect = upsert_dialect(session.bind)
     for (path, day), views in counts.items():
         statement = dialect.insert(PageView).values(path=path[:300], day=day, views=views)
         await session.execute(statement.on_conflict_do_update(
@@ -41,7 +40,7 @@ async def flush_page_views(session: AsyncSession, counts: dict[tuple[str, date],
 
 async def record_subscribers(session: AsyncSession, feed: str, day: date, aggregator: str, subscribers: int) -> None:
     """The day's figure is the highest the aggregator announced: fetchers poll many times a day."""
-    dialect = postgresql if is_postgres(session.bind) else sqlite
+    dialect = upsert_dialect(session.bind)
     statement = dialect.insert(FeedSubscribers).values(feed=feed[:300], day=day, aggregator=aggregator,
                                                        subscribers=subscribers)
     greater = statement.excluded.subscribers > FeedSubscribers.subscribers

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 from datetime import datetime, timezone
 from pathlib import Path
+from types import ModuleType
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine, make_url
@@ -92,3 +94,10 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 
 def is_postgres(engine: AsyncEngine | Engine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+def upsert_dialect(bound) -> ModuleType:
+    """The dialect module whose `insert` knows ON CONFLICT, for an engine or connection: imported when first
+    used, so a process on SQLite never loads PostgreSQL's dialect (half a megabyte of code in memory)."""
+    name = "postgresql" if bound.dialect.name == "postgresql" else "sqlite"
+    return importlib.import_module(f"sqlalchemy.dialects.{name}")

@@ -5,7 +5,8 @@ that cache right lives here, in one place: every ORM flush that writes a row bel
 that account's version and the instance's, in the same transaction. A row belongs to an account through its
 `actor_id`, its `post_id` or `post_ids` (the posts' accounts) or, for the account itself, its id; tables of people outside
 the authority (consent's replies, consents, subjects) and domain blocks bump the replies version, which only
-pages showing replies depend on. Tables nobody reads publicly (`PRIVATE`) bump nothing. ORM bulk statements
+pages showing replies depend on; followers (`FOLLOWER_TABLES`) bump the followers version, which only
+the followers collections depend on. Tables nobody reads publicly (`PRIVATE`) bump nothing. ORM bulk statements
 (`session.execute(update(Post)…)`) cannot say which rows they touched: they bump every version. The table also
 keeps the count of published posts per account and for the instance, so no page counts them per request.
 Rows of the instance itself (the platforms connected in the browser) bump the instance's version alone.
@@ -22,23 +23,22 @@ import time
 from dataclasses import dataclass, field
 
 from sqlalchemy import BigInteger, Integer, func, inspect, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy import event
 
-from bridge.store.db import Base
+from bridge.store.db import Base, upsert_dialect
 from bridge.store.models import Actor, Post, PostState
 
 INSTANCE = 0  # the instance's row; account rows use the account's id (ids start at 1)
 REPLIES = -1  # replies shown under posts: consent, moderation and domain blocks decide them
+FOLLOWERS = -2  # the followers collections' counts: one version for all accounts (follows are rare)
+PEOPLE = (REPLIES, FOLLOWERS)  # versions of people outside the authority: no account's, not the instance's
 # Rows nobody sees publicly, written often: bumping for them would only empty the cache.
 PRIVATE = frozenset({
     "read_version", "job", "api_token", "oauth_code", "oauth_app", "oauth_app_token", "idempotency_key",
     "web_session", "signin_throttle", "user_account", "user_actor", "worker_heartbeat", "delivery_host",
     "audit_entry", "audit_head", "audit_checkpoint", "inbound_seen", "security_event", "rights_request",
-    "follower",  # only the followers collection counts them, and it is not cached
     "post_tag",  # rewritten only with its post, which bumps
     # staff-only or counted-only rows: a vote changes the poll row (which bumps), a page view changes no page
     "poll_vote", "page_view", "feed_subscribers", "password_reset", "recovery_code", "warning_source_state",
@@ -49,6 +49,9 @@ PRIVATE = frozenset({
 INSTANCE_TABLES = frozenset({"platform_connection"})
 REPLY_TABLES = frozenset({"reply", "subject", "remote_actor", "consent_receipt", "consent_request",
                           "consent_text", "domain_block", "interaction"})
+# Followers: counted once per change for the followers collections, never per request. A subject erased with
+# its follows bumps REPLIES (subject), which the collections depend on too.
+FOLLOWER_TABLES = frozenset({"follower"})
 _PENDING = "read_versions_changed"
 
 # Counts this process's commits that bumped a version; boards compare it to re-read at once.
@@ -78,6 +81,8 @@ def _owner(obj, changes: _Changes) -> None:
         return
     if table in REPLY_TABLES:
         changes.scopes.add(REPLIES)
+    elif table in FOLLOWER_TABLES:
+        changes.scopes.add(FOLLOWERS)
     elif table in INSTANCE_TABLES:
         changes.instance = True
     elif isinstance(obj, Actor):
@@ -130,7 +135,10 @@ def _bulk_statement(state) -> None:
     table = mapper.local_table.name if mapper is not None else ""
     if mapper is None or table in PRIVATE:
         return
-    _bump(state.session, _Changes(scopes={REPLIES}) if table in REPLY_TABLES else _Changes(everything=True))
+    if table in REPLY_TABLES or table in FOLLOWER_TABLES:
+        _bump(state.session, _Changes(scopes={REPLIES if table in REPLY_TABLES else FOLLOWERS}))
+    else:
+        _bump(state.session, _Changes(everything=True))
 
 
 @event.listens_for(Session, "after_commit")
@@ -154,13 +162,14 @@ def _bump(session: Session, changes: _Changes) -> None:
     if changes.post_ids:
         owners = connection.execute(select(Post.actor_id).where(Post.id.in_(changes.post_ids)).distinct())
         changes.scopes.update(owner for (owner,) in owners)
-    accounts = (changes.scopes | changes.posts.keys()) - {REPLIES}
+    accounts = (changes.scopes | changes.posts.keys()) - set(PEOPLE)
     rows = {scope: changes.posts.get(scope, 0) for scope in accounts}
     if accounts or changes.instance:
         rows[INSTANCE] = sum(changes.posts.values())
-    if REPLIES in changes.scopes:
-        rows[REPLIES] = 0
-    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    for scope in PEOPLE:
+        if scope in changes.scopes:
+            rows[scope] = 0
+    insert = upsert_dialect(connection).insert
     for scope in sorted(rows):  # one order in every transaction: no deadlock between two writers
         statement = insert(ReadVersion).values(scope=scope, version=1, posts=max(rows[scope], 0))
         connection.execute(statement.on_conflict_do_update(
@@ -190,16 +199,16 @@ class VersionBoard:
         self._lock = asyncio.Lock()
 
     async def current(self) -> Snapshot:
-        if self._fresh():
+        if self.fresh():
             return self.snapshot
         async with self._lock:  # many requests at once wait for one read
-            if not self._fresh():
+            if not self.fresh():
                 generation, started = _local_generation, time.monotonic()
                 self.snapshot = await read_snapshot(self.engine)
                 self.read_at, self.generation = started, generation
         return self.snapshot
 
-    def _fresh(self) -> bool:
+    def fresh(self) -> bool:
         return (self.snapshot is not None and self.generation == _local_generation
                 and time.monotonic() - self.read_at < self.recheck)
 
@@ -218,7 +227,7 @@ async def recount(engine: AsyncEngine) -> None:
             select(Post.actor_id, func.count()).where(Post.state == PostState.PUBLISHED)
             .group_by(Post.actor_id))).all())
         counts[INSTANCE] = sum(counts.values())
-        insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+        insert = upsert_dialect(connection).insert
         for scope, n in sorted(counts.items()):
             await connection.execute(insert(ReadVersion).values(scope=scope, version=1, posts=n).on_conflict_do_update(
                 index_elements=[ReadVersion.scope], set_={"version": ReadVersion.version + 1, "posts": n}))

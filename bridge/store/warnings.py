@@ -13,6 +13,7 @@ from sqlalchemy import JSON, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bridge.store.db import Base, UTCDateTime, utcnow
+from bridge.store.models import BigId
 
 
 class WarningSourceState(Base):
@@ -63,3 +64,13 @@ class WarningMessage(Base):
     msg_type: Mapped[str] = mapped_column(String(16))
     action: Mapped[str] = mapped_column(String(40))
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WarningPost(Base):
+    """The warning a post was made for, found by the post's id (the key) when its permalink is drawn, rather
+    than by searching the warnings' `post_ids` lists, whose text grows with every warning ever posted."""
+
+    __tablename__ = "warning_post"
+    post_id: Mapped[int] = mapped_column(BigId, ForeignKey("post.id", ondelete="CASCADE"), primary_key=True,
+                                         autoincrement=False)
+    warning_id: Mapped[int] = mapped_column(ForeignKey("official_warning.id", ondelete="CASCADE"), index=True)

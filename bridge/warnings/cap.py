@@ -6,12 +6,12 @@ A message that cannot be read comes back as a `WarningReason`, never as an excep
 from __future__ import annotations
 
 import html
+import importlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from xml.etree import ElementTree
 
-import bleach
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
@@ -106,6 +106,7 @@ def plain(value: object) -> str:
     if not isinstance(value, str):
         return ""
     text = re.sub(r"(?i)<br\s*/?>", "\n", value)
+    bleach = importlib.import_module("bleach")  # at the first warning, not at start: the web process need not carry it
     text = html.unescape(bleach.clean(text, tags=[], strip=True))  # plain text: escaped again where shown
     return "\n".join(line.strip() for line in text.strip().splitlines())[:MAX_TEXT]
 

@@ -18,7 +18,7 @@ import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import String, cast, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridge.auth.users import SYSTEM_PREFIX
@@ -27,7 +27,7 @@ from bridge.delivery import jobs as delivery
 from bridge.publishing.posts import Draft, create_post, edit_post
 from bridge.queue import jobs
 from bridge.store.models import Actor, Post, PostState, User
-from bridge.store.warnings import OfficialWarning, WarningMessage
+from bridge.store.warnings import OfficialWarning, WarningMessage, WarningPost
 from bridge.warnings.cap import Info, Message, severity_rank
 from bridge.warnings.reasons import WarningReason
 from bridge.warnings.text import in_language, lifted_text, warning_text
@@ -169,6 +169,9 @@ async def _post(session: AsyncSession, config: Config, source: WarningSourceConf
             continue
         result.post.translations = _translations(texts)
         warning.post_ids = [*warning.post_ids, result.post.id]
+        if warning.id is None:
+            await session.flush()
+        session.add(WarningPost(post_id=result.post.id, warning_id=warning.id))
         await _pin(session, result.post, True)
     if not warning.post_ids:
         await session.delete(warning)
@@ -307,8 +310,6 @@ async def current_warnings(session: AsyncSession, limit: int = 50) -> list[Offic
 
 
 async def warning_of_post(session: AsyncSession, post_id: int) -> OfficialWarning | None:
-    """The warning a post was made for, if any (its permalink shows the CAP fields). `post_ids` is a JSON
-    list on both databases: its text narrows the rows, the list itself decides (123 is not in [1234])."""
-    found = await session.scalars(select(OfficialWarning).where(
-        cast(OfficialWarning.post_ids, String).like(f"%{post_id}%")).order_by(OfficialWarning.id.desc()))
-    return next((w for w in found if post_id in (w.post_ids or [])), None)
+    """The warning a post was made for, if any (its permalink shows the CAP fields): one lookup by key."""
+    return await session.scalar(select(OfficialWarning).join(WarningPost, WarningPost.warning_id == OfficialWarning.id)
+                                .where(WarningPost.post_id == post_id))

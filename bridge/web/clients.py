@@ -82,8 +82,13 @@ def client_of(request: web.BaseRequest) -> Client:
 
 @web.middleware
 async def client_origin(request: web.Request, handler):
-    """First of the middlewares: everything after it asks `client_of(request)`, never `request.remote`."""
+    """First of the middlewares (after the read cache's shortcut, which calls `remember_client` itself):
+    everything after it asks `client_of(request)`, never `request.remote`."""
+    remember_client(request)
+    return await handler(request)
+
+
+def remember_client(request: web.BaseRequest) -> None:
     request[CLIENT] = resolve(request.remote, request.headers.getall("X-Forwarded-For", []),
                               request.headers.getall("X-Forwarded-Proto", []), request.scheme,
                               request.app[CONFIG].instance.trusted_proxies)
-    return await handler(request)

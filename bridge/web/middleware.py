@@ -15,6 +15,7 @@ from bridge.config.model import Config
 from bridge.runtime import logs, metrics
 from bridge.runtime.accounts import refresh as refresh_accounts
 from bridge.store.versions import INSTANCE
+from bridge.web.headers import SECURITY_HEADERS
 from bridge.web.readcache import READ_CACHE
 from bridge.web.clients import client_of
 from bridge.web.i18n import set_language
@@ -26,18 +27,6 @@ from consent.audit import Action, Event, Outcome, record
 
 log = logging.getLogger("stadtbote.web")
 
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-        "base-uri 'none'; object-src 'none'"
-    ),
-    "Referrer-Policy": "no-referrer",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Cross-Origin-Opener-Policy": "same-origin",
-}
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 OPERATIONS = ("/healthz", "/readyz", "/metrics")  # probes and scrapers: no session, no cookie, no form
 # Answers for editors, admins, the DPO and API clients: no shared cache may keep them, whoever asks.
@@ -72,10 +61,14 @@ def route_name(request: web.BaseRequest) -> str:
     return resource.name or resource.canonical
 
 
+def new_request_id() -> str:
+    return f"{_ID_PREFIX}{next(_request_numbers):08x}"
+
+
 @web.middleware
 async def measure(request: web.Request, handler):
     """A request id for every log line the request causes, and its duration by route for `/metrics`."""
-    request[REQUEST_ID] = f"{_ID_PREFIX}{next(_request_numbers):08x}"
+    request[REQUEST_ID] = new_request_id()
     token = logs.REQUEST_ID.set(request[REQUEST_ID])
     started = time.perf_counter()
     try:
@@ -189,17 +182,21 @@ class PrivateAccessLogger(AbstractAccessLogger):
     Given the format "truncate" (`[privacy] access_log_addresses`), it adds the client's network
     (IPv4 /20, IPv6 /44) — enough to see abuse, not enough to identify a reader."""
 
+    def __init__(self, logger: logging.Logger, log_format: str):
+        super().__init__(logger, log_format)
+        self.writer = logs.line_writer(logger)
+
     def log(self, request, response, time):
         # For `[logging] format = "json"`: the same facts as fields (`bridge.runtime.logs.FIELDS`).
         extra = {"request_id": request.get(REQUEST_ID), "route": route_name(request), "status": response.status,
                  "duration_ms": round(time * 1000, 1)}
+        message = f"{request.method} {request.path} {response.status} {time * 1000:.1f}ms"
         if self.log_format == "truncate":
-            network = truncate_address(client_of(request).address) or "-"
-            self.logger.info("%s %s %s %s %.1fms", network, request.method, request.path, response.status,
-                             time * 1000, extra=extra)
-            return
-        self.logger.info("%s %s %s %.1fms", request.method, request.path, response.status, time * 1000,
-                         extra=extra)
+            message = f"{truncate_address(client_of(request).address) or '-'} {message}"
+        if self.writer is not None:
+            self.writer.write(self.logger.name, message, extra)
+        else:
+            self.logger.info("%s", message, extra=extra)
 
     @property
     def enabled(self) -> bool:

@@ -6,6 +6,12 @@ that renders. While the versions stay the same, the bytes come from memory and a
 answered from the stored ETag and Last-Modified without touching the database. The ETag is the rendered
 bytes' hash unless the renderer sets its own, so every process agrees on it. Signed-in people and
 anything but GET/HEAD bypass the cache; only 200 and 410 answers without cookies are kept.
+
+Once a request without a Cookie header was answered from an entry, its path with query and its Accept header
+lead straight to that entry (a shortcut) while the instance's, the replies' and the followers' versions stay
+the same: every change of an account bumps the instance's version too, so these unchanged mean nothing
+changed. The first middleware (`bridge.web.public.shortcut`) answers such requests, a 304 included, before
+the others run.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from aiohttp import web
@@ -21,7 +27,8 @@ from multidict import CIMultiDict
 
 from bridge.appkeys import USER
 from bridge.runtime import metrics
-from bridge.store.versions import INSTANCE, REPLIES, Snapshot, VersionBoard
+from bridge.store.versions import FOLLOWERS, INSTANCE, PEOPLE, REPLIES, Snapshot, VersionBoard
+from bridge.web.headers import SECURITY_HEADERS
 from bridge.web.i18n import current_language
 from feeds.http import evaluate
 
@@ -30,6 +37,7 @@ DROPPED_HEADERS = frozenset({"content-length", "date", "server"})
 VALIDATORS = frozenset({"etag", "last-modified", "cache-control", "vary", "access-control-allow-origin"})
 ENTRY_OVERHEAD = 600  # bytes of a stored entry beyond its body: key, headers, bookkeeping
 REPLY_ROUTES = frozenset({"post"})  # keys of documents that show replies (`Depends(replies=True)`)
+MAX_SHORTCUTS = 4096  # request forms remembered; beyond, all are forgotten (a crawler of query strings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +47,17 @@ class Entry:
     headers: tuple[tuple[str, str], ...]
     etag: str
     last_modified: datetime | None
+    # Built once per entry, not per request: what a 200 and a 304 carry, the security headers with the 200.
+    served: CIMultiDict = field(init=False, repr=False, compare=False)
+    validators: CIMultiDict = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        served = CIMultiDict(self.headers)
+        for name, value in SECURITY_HEADERS.items():
+            served.setdefault(name, value)
+        object.__setattr__(self, "served", served)
+        object.__setattr__(self, "validators", CIMultiDict((k, v) for k, v in self.headers
+                                                           if k.lower() in VALIDATORS))
 
     @property
     def size(self) -> int:
@@ -53,6 +72,7 @@ class ReadCache:
         self.entries: OrderedDict[tuple, Entry] = OrderedDict()
         self.bytes = 0
         self.replies_version: int | None = None
+        self.shortcuts: dict[tuple[str, str | None], Shortcut] = {}
 
     def get(self, key: tuple) -> Entry | None:
         entry = self.entries.get(key)
@@ -82,6 +102,34 @@ class ReadCache:
             _, dropped = self.entries.popitem(last=False)
             self.bytes -= dropped.size
 
+    def remember(self, request: web.BaseRequest, full_key: tuple, known: Snapshot) -> None:
+        if "Cookie" in request.headers:
+            return
+        if len(self.shortcuts) >= MAX_SHORTCUTS:
+            self.shortcuts.clear()
+        self.shortcuts[(request.path_qs, request.headers.get("Accept"))] = Shortcut(
+            full_key, known.version(INSTANCE), tuple(known.version(s) for s in PEOPLE))
+
+    async def shortcut(self, request: web.BaseRequest) -> Entry | None:
+        """The entry a request without cookies would be answered from, or None: the handlers decide."""
+        if request.method not in ("GET", "HEAD") or "Cookie" in request.headers or not self.shortcuts:
+            return None
+        found = self.shortcuts.get((request.path_qs, request.headers.get("Accept")))
+        if found is None:
+            return None
+        board = self.board
+        known = board.snapshot if board.fresh() else await board.current()
+        if known.version(INSTANCE) != found.instance or tuple(known.version(s) for s in PEOPLE) != found.people:
+            return None
+        return self.get(found.full_key)
+
+
+@dataclass(frozen=True, slots=True)
+class Shortcut:
+    full_key: tuple
+    instance: int  # the versions when it was made: unchanged, nothing any document shows has changed
+    people: tuple[int, ...]  # replies', followers' (`versions.PEOPLE`)
+
 
 READ_CACHE = web.AppKey("read_cache", ReadCache)
 # Set while a miss renders for the cache: the renderer must produce the whole document, not a 304 of its own
@@ -97,6 +145,7 @@ class Depends:
     account: str | None = None
     instance: bool = False
     replies: bool = False
+    followers: bool = False  # the count of an account's followers (and of subjects, whose erasure ends follows)
 
     def versions(self, snapshot: Snapshot) -> tuple[int, ...] | None:
         """None when the account has no row yet: then there is nothing to key by (the render answers 404)."""
@@ -108,8 +157,10 @@ class Depends:
             found.append(snapshot.version(account_id))
         if self.instance:
             found.append(snapshot.version(INSTANCE))
-        if self.replies:
+        if self.replies or self.followers:
             found.append(snapshot.version(REPLIES))
+        if self.followers:
+            found.append(snapshot.version(FOLLOWERS))
         return tuple(found)
 
 
@@ -140,11 +191,18 @@ async def answer(request: web.Request, key: tuple, depends: Depends, render: Ren
         cache.put(full_key, entry)
     else:
         metrics.count_read("hit")
-    conditional = "If-None-Match" in request.headers or "If-Modified-Since" in request.headers
-    if conditional and evaluate(request.headers, entry.etag, entry.last_modified, method=request.method).not_modified:
+    cache.remember(request, full_key, known)
+    return respond(request, entry)
+
+
+def respond(request: web.BaseRequest, entry: Entry) -> web.Response:
+    """The entry's bytes, or a 304 when the request's validators match."""
+    headers = request.headers
+    if ("If-None-Match" in headers or "If-Modified-Since" in headers) and evaluate(
+            headers, entry.etag, entry.last_modified, method=request.method).not_modified:
         metrics.count_read("not_modified")
-        return web.Response(status=304, headers=CIMultiDict((k, v) for k, v in entry.headers if k.lower() in VALIDATORS))
-    return web.Response(status=entry.status, body=entry.body, headers=CIMultiDict(entry.headers))
+        return web.Response(status=304, headers=entry.validators)
+    return web.Response(status=entry.status, body=entry.body, headers=entry.served)
 
 
 def _entry(response: web.StreamResponse) -> Entry | None:

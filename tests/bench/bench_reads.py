@@ -2,6 +2,7 @@
 
     .venv/bin/python tests/bench/bench_reads.py [--posts 20] [--seconds 3] [--rounds 3] [--connections 50]
                                                 [--big 100000] [--no-access-log] [--db-url URL]
+                                                [--only actor,304,Note]
 
 Starts a real `stadtbote serve` (uvloop, as in production; worker off) on a fresh database with `--posts`
 posts, fetches each endpoint once, and starts a bare aiohttp server (same Python, same loop kind) that answers
@@ -215,7 +216,8 @@ def load(url: str, headers: dict[str, str], seconds: int, connections: int) -> R
             command += ["-H", f"{name}: {value}"]
         out = subprocess.run(command + [url], capture_output=True, text=True).stdout
         rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-        p50, p99 = (re.search(rf"{q}%\s+(\S+)", out) for q in (50, 99))
+        # At a line's start: "89.50%" in the stdev column must not be read as the 50th percentile.
+        p50, p99 = (re.search(rf"^\s+{q}%\s+(\S+)", out, re.MULTILINE) for q in (50, 99))
         p50, p99 = (_ms(m.group(1)) if m else float("nan") for m in (p50, p99))
         requests = int(re.search(r"(\d+) requests in", out).group(1))
         return Run(rate, p50, p99, requests)
@@ -259,6 +261,13 @@ def endpoints(ids: list[int], port: int) -> list[Endpoint]:
     ]
 
 
+def selected(args, chosen: list[Endpoint]) -> list[Endpoint]:
+    if not args.only:
+        return chosen
+    words = [w.strip().lower() for w in args.only.split(",") if w.strip()]
+    return [e for e in chosen if any(w in e.label.lower() for w in words)]
+
+
 def headers_for(endpoint: Endpoint, etag: str | None) -> dict[str, str]:
     headers = {"Accept": endpoint.accept}
     if endpoint.conditional and etag:
@@ -275,7 +284,7 @@ def side_by_side(args, folder: Path) -> None:
     time.sleep(1.0)
     idle_rss = rss_of(serve.pid)
     base = f"http://127.0.0.1:{port}"
-    chosen = endpoints(ids, port)
+    chosen = selected(args, endpoints(ids, port))
     answers, etags = {}, {}
     for endpoint in chosen:
         status, body, kind, headers = fetch(base + endpoint.path, {"Accept": endpoint.accept})
@@ -329,6 +338,7 @@ def render_cost(args, folder: Path) -> None:
             base = f"http://127.0.0.1:{port}"
             chosen = [e for e in endpoints(ids, port) if e.label not in ("actor JSON", "WebFinger")]
             chosen.append(Endpoint("outbox root", "/users/stadt/outbox", AP))
+            chosen = selected(args, chosen)
             for endpoint in chosen:
                 etag = fetch(base + endpoint.path, {"Accept": endpoint.accept})[3].get("ETag")
                 runs = [load(base + endpoint.path, headers_for(endpoint, etag), args.seconds, 10)
@@ -358,6 +368,8 @@ def main() -> None:
     parser.add_argument("--big", type=int, default=100_000)
     parser.add_argument("--no-access-log", action="store_true")
     parser.add_argument("--db-url", help="an empty PostgreSQL database instead of a SQLite file")
+    parser.add_argument("--only", help="measure only the endpoints whose label contains one of these "
+                                       "comma-separated words (e.g. 'actor,304,Note')")
     args = parser.parse_args()
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
           f"load generator: {'wrk' if shutil.which('wrk') else 'aiohttp client'}")

@@ -3,10 +3,13 @@ bytes, in a format the platform takes. Stored images are already EXIF-free; re-e
 
 from __future__ import annotations
 
+import importlib
 import io
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+if TYPE_CHECKING:
+    from PIL import Image
 
 QUALITIES = (88, 80, 72, 64, 56, 48)
 MAX_SOURCE_PIXELS = 80_000_000
@@ -23,13 +26,15 @@ class Fitted:
 def fit_image(raw: bytes, max_bytes: int, max_side: int | None = None,
               formats: tuple[str, ...] = ("image/jpeg", "image/png")) -> Fitted | None:
     """The image within the limits, or None when it cannot be read or made small enough."""
+    # At the first image, not at start: a process that never sends one does not carry Pillow.
+    Image, ImageOps = importlib.import_module("PIL.Image"), importlib.import_module("PIL.ImageOps")
     try:
         image = Image.open(io.BytesIO(raw))
         if image.width * image.height > MAX_SOURCE_PIXELS:
             return None
         image = ImageOps.exif_transpose(image)
         image.load()
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+    except (Image.UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         return None
     if max_side and max(image.size) > max_side:
         image.thumbnail((max_side, max_side))
@@ -65,7 +70,7 @@ def _jpeg_within(image: Image.Image, max_bytes: int) -> Fitted | None:
 def _flatten(image: Image.Image) -> Image.Image:
     if image.mode in ("RGBA", "LA", "P"):
         rgba = image.convert("RGBA")
-        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background = importlib.import_module("PIL.Image").new("RGB", rgba.size, (255, 255, 255))
         background.paste(rgba, mask=rgba.split()[-1])
         return background
     return image.convert("RGB")

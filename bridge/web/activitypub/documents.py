@@ -172,12 +172,15 @@ def _outbox_page(request: web.Request, uris: Uris, name: str, posts: list[Post],
                                          prev_page=prev_page)
 
 
-async def followers(request: web.Request) -> web.Response:
-    uris = _uris(request)
-    async with request.app[SESSIONS]() as session:
-        row = await _actor_row(session, request)
-        total = await count_followers(session, row.name)
-    return ap_response(vocab.ordered_collection(uris.followers(row.name), total))
+async def followers(request: web.Request) -> web.StreamResponse:
+    uris, name = _uris(request), request.match_info["name"]
+
+    async def render() -> web.Response:  # counted once per change of the followers, not per request
+        async with request.app[SESSIONS]() as session:
+            row = await _actor_row(session, request)
+            total = await count_followers(session, row.name)
+        return ap_response(vocab.ordered_collection(uris.followers(row.name), total))
+    return await answer(request, ("followers", name), Depends(account=name, followers=True), render)
 
 
 async def following(request: web.Request) -> web.Response:

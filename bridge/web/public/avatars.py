@@ -4,11 +4,11 @@ PNG (no metadata) and kept in the media storage, so what servers and readers loa
 from __future__ import annotations
 
 import asyncio
+import importlib
 import io
 from pathlib import Path
 
 from aiohttp import web
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from bridge.appkeys import CONFIG
 from bridge.runtime.media_storage import MediaStorage, avatar_key, media_key, media_storage
@@ -33,13 +33,14 @@ async def store_avatar(storage: MediaStorage, name: str, source: Path) -> bool:
 
 
 def _reencode(source: Path) -> bytes | None:
+    Image, ImageOps = importlib.import_module("PIL.Image"), importlib.import_module("PIL.ImageOps")  # not at start
     try:
         with Image.open(source) as image:
             image = ImageOps.exif_transpose(image)
             image.thumbnail((SIZE, SIZE))
             out = io.BytesIO()
             image.convert("RGBA").save(out, "PNG", optimize=True)
-    except (UnidentifiedImageError, OSError, ValueError):
+    except (Image.UnidentifiedImageError, OSError, ValueError):
         return None
     return out.getvalue()
 

@@ -19,25 +19,34 @@ from bridge.runtime.pageviews import PageCounter, opted_out
 log = logging.getLogger("stadtbote.reach")
 PAGES = frozenset({"public_home", "public_profile", "post_permalink", "public_tag"})
 FEEDS = frozenset({"account_feed", "tag_feed", "instance_feed"})
+PAGES_AND_FEEDS = PAGES | FEEDS
 FLUSH_SECONDS = 60
 
 
 @web.middleware
 async def count_readers(request: web.Request, handler) -> web.StreamResponse:
     response = await handler(request)
+    count(request, response)
+    return response
+
+
+def count(request: web.Request, response: web.StreamResponse) -> None:
+    """One reader of a page or an aggregator's subscribers, from an answer however it was made."""
     counter = request.app.get(PAGE_COUNTER)
     route = request.match_info.route.name
-    if counter is None or request.method != "GET" or route not in PAGES | FEEDS:
-        return response
-    day = datetime.now(request.app[CONFIG].tz).date()
+    if counter is None or request.method != "GET" or route not in PAGES_AND_FEEDS:
+        return
     if route in FEEDS and response.status in (200, 304):
         announced = aggregator_of(request.headers.get("User-Agent", ""))
         if announced is not None:  # only the aggregator's name and its number; the rest is dropped
-            counter.announce(request.path, day, *announced)
+            counter.announce(request.path, _today(request), *announced)
     elif (route in PAGES and response.status == 200 and response.content_type == "text/html"
           and not opted_out(request.headers)):
-        counter.count(request.path, day)
-    return response
+        counter.count(request.path, _today(request))
+
+
+def _today(request: web.Request):
+    return datetime.now(request.app[CONFIG].tz).date()
 
 
 async def flush(app: web.Application) -> None:

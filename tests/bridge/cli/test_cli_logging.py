@@ -83,3 +83,35 @@ def test_the_first_start_names_each_migration_once_without_alembics_own_lines(tm
     applied = [line for line in lines if line.startswith("Applied migration ")]
     assert applied and applied[0] == "Applied migration 0001"
     assert not [line for line in lines if " alembic." in line], "alembic's lines are for debug only"
+async def test_access_lines_are_gathered_per_event_loop_turn_in_the_configured_format():
+    import io
+    import logging
+
+    from bridge.runtime.logs import JsonFormatter, LineWriter, TEXT_FORMAT
+
+    class Counting(io.StringIO):
+        writes = 0
+
+        def write(self, text):
+            Counting.writes += 1
+            return super().write(text)
+    stream = Counting()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+    writer = LineWriter(handler, json_lines=False)
+    for n in range(3):
+        writer.write("aiohttp.access", f"GET /@stadt 200 {n}.0ms", {"route": "public_profile"})
+    assert stream.getvalue() == "" and Counting.writes == 0  # not yet: at the end of this turn
+    await asyncio.sleep(0)
+    lines = stream.getvalue().splitlines()
+    assert Counting.writes == 1 and len(lines) == 3
+    assert all(line.split(" ", 2)[2] == f"INFO aiohttp.access GET /@stadt 200 {n}.0ms" for n, line in enumerate(lines))
+    json_stream = io.StringIO()
+    json_handler = logging.StreamHandler(json_stream)
+    json_handler.setFormatter(JsonFormatter())
+    json_writer = LineWriter(json_handler, json_lines=True)
+    json_writer.write("aiohttp.access", "GET / 200 1.0ms", {"request_id": "ab12", "route": "public_home",
+                                                            "status": 200, "duration_ms": 1.0})
+    await asyncio.sleep(0)
+    line = json.loads(json_stream.getvalue())
+    assert line["level"] == "info" and line["request_id"] == "ab12" and line["status"] == 200 and "time" in line

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bridge.appkeys import CONFIG, SESSIONS
 from bridge.store.models import Actor, Post
-from bridge.store.warnings import OfficialWarning
+from bridge.store.warnings import OfficialWarning, WarningPost
 from bridge.warnings import polls
 from bridge.warnings.cap import Message, message_from_element, parse_xml
 from fakes.warnings import source_tables
@@ -133,6 +133,9 @@ async def test_a_warnings_post_shows_the_cap_fields_on_its_own_permalink(client,
         posts = (await session.execute(select(Post.id, Actor.name).join(Actor, Post.actor_id == Actor.id)
                                        .where(Post.id.in_(wind.post_ids)))).all()
     assert posts
+    async with client.app[SESSIONS]() as session:  # the permalink finds the warning by the post's key
+        linked = dict((await session.execute(select(WarningPost.post_id, WarningPost.warning_id))).all())
+    assert linked == {p: wind.id for p in wind.post_ids}
     post_id, name = posts[0]
     first = await client.get(f"/@{name}/{post_id}")
     html = await first.text()

@@ -285,3 +285,111 @@ async def test_metrics_report_the_cache_hit_ratio(client, config):
     await client.get("/@stadt")
     text = await (await client.get("/metrics")).text()
     assert 'stadtbote_read_cache_total{result="hit"}' in text and 'stadtbote_read_cache_total{result="miss"}' in text
+
+
+@pytest.fixture
+def long_way(monkeypatch):
+    """Counts requests that went through the middlewares after the shortcut (each sets the language)."""
+    import bridge.web.middleware as middleware
+    calls = []
+    real = middleware.set_language
+    monkeypatch.setattr(middleware, "set_language", lambda language: (calls.append(language), real(language)))
+    return calls
+
+
+async def test_a_repeated_read_is_answered_by_the_shortcut_with_the_same_headers(client, sessions, config, erika,
+                                                                                  long_way):
+    post_id = await publish(sessions, config, erika, "Kurzer Weg")
+    for path, headers in [("/users/stadt", AP), (f"/@stadt/{post_id}", AP), (f"/@stadt/{post_id}", {}),
+                          ("/@stadt.rss", {}), ("/.well-known/webfinger?resource=acct:stadt@stadt.test", {})]:
+        first, body = await get(client, path, **headers)
+        long_way.clear()
+        again, same = await get(client, path, **headers)
+        conditional, empty = await get(client, path, **headers, **{"If-None-Match": first.headers["ETag"]})
+        assert not long_way, f"{path}: answered by the handlers, not the shortcut"
+        assert again.status == 200 and same == body and conditional.status == 304 and empty == b""
+        dropped = {"Date", "Content-Length", "Server"}
+        assert {k: v for k, v in again.headers.items() if k not in dropped} == \
+               {k: v for k, v in first.headers.items() if k not in dropped}, path
+        assert conditional.headers["ETag"] == first.headers["ETag"] and "Set-Cookie" not in again.headers
+        if "Vary" in first.headers:
+            assert conditional.headers["Vary"] == first.headers["Vary"]
+
+
+async def test_the_shortcut_keeps_the_accept_header_apart(client, sessions, config, erika, long_way):
+    post_id = await publish(sessions, config, erika, "Zwei Formen")
+    html, _ = await get(client, f"/@stadt/{post_id}")
+    note, _ = await get(client, f"/@stadt/{post_id}", **AP)
+    html_again, page = await get(client, f"/@stadt/{post_id}", Accept="text/html")  # a new Accept: the long way
+    assert html.content_type == "text/html" and note.content_type == "application/activity+json"
+    assert html_again.content_type == "text/html" and b"Zwei Formen" in page and long_way
+    long_way.clear()
+    assert (await get(client, f"/@stadt/{post_id}", **AP))[0].content_type == "application/activity+json"
+    assert (await get(client, f"/@stadt/{post_id}"))[0].content_type == "text/html"
+    assert not long_way
+
+
+async def test_after_a_change_the_shortcut_gives_way_to_the_new_document(client, sessions, config, erika, long_way):
+    post_id = await publish(sessions, config, erika, "Vorher")
+    first, _ = await get(client, "/@stadt.rss")
+    await get(client, "/@stadt.rss")
+    await edit(sessions, config, erika, post_id, "Nachher", now=utcnow() + timedelta(seconds=2))
+    long_way.clear()
+    changed, body = await get(client, "/@stadt.rss", **{"If-None-Match": first.headers["ETag"]})
+    assert changed.status == 200 and b"Nachher" in body and long_way
+    long_way.clear()
+    current, _ = await get(client, "/@stadt.rss", **{"If-None-Match": changed.headers["ETag"]})
+    assert current.status == 304 and not long_way
+
+
+async def test_signed_in_people_and_cookies_never_take_the_shortcut(client, sessions, visitors, long_way):
+    await get(client, "/@stadt")
+    await get(client, "/@stadt")
+    user_id, _ = await make_user(sessions, "erich")
+    visitor = await signed_in(visitors(), sessions, user_id)
+    long_way.clear()
+    page = await visitor.get("/@stadt")
+    assert page.status == 200 and page.headers["Cache-Control"] == "no-store" and "ETag" not in page.headers
+    assert long_way
+    long_way.clear()
+    stray, _ = await get(client, "/@stadt", Cookie="theme=dark")  # any cookie: the handlers decide
+    assert stray.status == 200 and long_way
+
+
+async def test_readers_answered_by_the_shortcut_are_still_counted(client, sessions, config, erika):
+    from bridge.appkeys import PAGE_COUNTER
+    client.app[PAGE_COUNTER].drain()
+    for _ in range(3):
+        assert (await get(client, "/@stadt"))[0].status == 200
+    assert sum(n for (path, _), n in client.app[PAGE_COUNTER].drain().items() if path == "/@stadt") == 3
+
+
+async def test_the_followers_count_is_counted_once_per_change_not_per_request(client, sessions):
+    from bridge.appkeys import FEDERATION
+    from consent.followers import add_follower, remove_follower
+    from consent.subjects import ActorFacts, remember_actor
+
+    path = "/users/stadt/followers"
+    first, body = await get(client, path, **AP)
+    assert json.loads(body)["totalItems"] == 0
+    seen = []
+    engine = client.app[ENGINE].sync_engine
+
+    def listener(_conn, _cursor, statement, *_):
+        seen.append(statement)
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        again, _ = await get(client, path, **AP)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert again.status == 200 and not [s for s in seen if "follower" in s]
+    vault = client.app[FEDERATION].vault
+    async with sessions.begin() as s:
+        subject = await remember_actor(s, vault, ActorFacts(uri="https://social.test/users/anna",
+                                                           inbox="https://social.test/users/anna/inbox"))
+        assert await add_follower(s, vault, subject, "stadt", "https://social.test/follows/1")
+    followed, body = await get(client, path, **AP, **{"If-None-Match": first.headers["ETag"]})
+    assert followed.status == 200 and json.loads(body)["totalItems"] == 1
+    async with sessions.begin() as s:  # an Undo: a bulk delete of the follow
+        assert await remove_follower(s, subject, "stadt") == 1
+    assert json.loads((await get(client, path, **AP))[1])["totalItems"] == 0
