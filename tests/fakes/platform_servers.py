@@ -383,6 +383,8 @@ class FakeTelegram(Fake):
         self.messages: dict[int, dict] = {}
         self.updates: list[dict] = []
         self.next_id = 40
+        self.poll_requests: list[dict] = []
+        self.stopped: list[int] = []
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -446,6 +448,49 @@ class FakeTelegram(Fake):
             return web.json_response({"ok": False, "error_code": 400,
                                       "description": "Bad Request: message to delete not found"}, status=400)
         return self._ok(True)
+
+    async def m_sendPoll(self, body):
+        """Bot API sendPoll: 1-300 character question, 2-10 InputPollOption of 1-100 characters; channels take
+        anonymous polls only; open_period 5-600 s. Answers the Message with its Poll."""
+        options = body.get("options") or []
+        texts = [o.get("text") if isinstance(o, dict) else o for o in options]
+        problem = ("poll question length must be 1-300" if not 1 <= len(body.get("question") or "") <= 300 else
+                   "poll must have 2-10 options" if not 2 <= len(texts) <= 10 else
+                   "poll options length must be 1-100" if any(not t or len(t) > 100 for t in texts) else
+                   "polls in channels must be anonymous" if body.get("is_anonymous") is False else
+                   "open_period must be 5-600" if "open_period" in body and not 5 <= body["open_period"] <= 600
+                   else None)
+        if problem:
+            return web.json_response({"ok": False, "error_code": 400, "description": f"Bad Request: {problem}"},
+                                     status=400)
+        self.poll_requests.append(body)
+        self.next_id += 1
+        poll = {"id": f"poll-{self.next_id}", "question": body["question"], "total_voter_count": 0,
+                "options": [{"text": t, "voter_count": 0} for t in texts], "is_closed": False,
+                "is_anonymous": True, "type": "regular", "allows_multiple_answers": bool(body.get("allows_multiple_answers"))}
+        self.messages[self.next_id] = {"message_id": self.next_id, "kind": "poll", "chat_id": body.get("chat_id"),
+                                       "poll": poll, "reply_parameters": body.get("reply_parameters"), "text": None}
+        return self._ok({"message_id": self.next_id, "chat": {"id": -1001, "type": "channel"}, "date": 0, "poll": poll})
+
+    def vote(self, message_id: int, counts: list[int]) -> None:
+        """People vote in the app: the bot gets a `poll` update with the new state."""
+        poll = self.messages[message_id]["poll"]
+        for option, count in zip(poll["options"], counts):
+            option["voter_count"] = count
+        poll["total_voter_count"] = sum(counts)
+        self.updates.append({"update_id": 9000 + len(self.updates), "poll": json.loads(json.dumps(poll))})
+
+    async def m_stopPoll(self, body):
+        message = self.messages.get(int(body["message_id"]))
+        if message is None or message["kind"] != "poll":
+            return web.json_response({"ok": False, "error_code": 400, "description": "Bad Request: message with poll "
+                                      "to stop not found"}, status=400)
+        if message["poll"]["is_closed"]:
+            return web.json_response({"ok": False, "error_code": 400, "description": "Bad Request: poll has already "
+                                      "been closed"}, status=400)
+        message["poll"]["is_closed"] = True
+        self.stopped.append(int(body["message_id"]))
+        return self._ok(message["poll"])
 
     async def m_getUpdates(self, body):
         offset = int(body.get("offset") or 0)

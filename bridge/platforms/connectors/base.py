@@ -33,6 +33,8 @@ How the machinery (`bridge.mirroring`) uses a connector, and what a connector mu
   the answer exists (default: undecidable, the editor decides). The same outcomes as `publish`.
 * `fetch_metrics(remote)` returns `Metrics`: the aggregate public counts the platform's API gives for our
   post (likes, reposts, replies …, keys from `METRIC_NAMES`), never who; UNSUPPORTED where the API has none.
+* `close_poll(remote)` ends the platform's own poll of our post when ours closes (Telegram `stopPoll`) and
+  returns its final counts as `Metrics`; UNSUPPORTED where there is none or the API cannot close it.
 * `check_credentials()` answers SENT (fine) or AUTH_FAILED, and may refresh `account.limits`.
 * Connectors never touch the database, never raise for network or platform errors (they return a
   `Result`), and put only reason codes and the platform's short error text into results — no tokens.
@@ -215,6 +217,7 @@ class Reason(enum.StrEnum):
     MANUAL_ROUTE = "manual_route"
     REPLY_GONE = "reply_gone"
     METRICS_UNAVAILABLE = "metrics_unavailable"
+    POLL_UNSUPPORTED = "poll_unsupported"
 
     @property
     def description(self) -> str:
@@ -243,6 +246,7 @@ REASON_TEXT = {
     Reason.MANUAL_ROUTE: "the platform has no publishing API: post the prepared text there by hand",
     Reason.REPLY_GONE: "the reply no longer exists on the platform",
     Reason.METRICS_UNAVAILABLE: "the platform's API gives no public figures for this post",
+    Reason.POLL_UNSUPPORTED: "the platform's copy has no poll of its own that Stadtbote could close",
 }
 
 # The aggregate figures a platform may report for a post, under one name each whatever the platform calls them.
@@ -415,3 +419,6 @@ class Connector(ABC):
 
     async def fetch_metrics(self, remote: Remote) -> Metrics:
         return Metrics(Result(Outcome.UNSUPPORTED, Reason.METRICS_UNAVAILABLE))
+
+    async def close_poll(self, remote: Remote) -> Metrics:
+        return Metrics(Result(Outcome.UNSUPPORTED, Reason.POLL_UNSUPPORTED))
