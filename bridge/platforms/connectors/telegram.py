@@ -59,7 +59,7 @@ def classify(answer: Answer, now: datetime, *, write: bool) -> Result | None:
 
 class TelegramConnector(Connector):
     kind = "telegram"
-    _read: list | None = None  # this job's getUpdates answer (figures and replies come from one read)
+    _read: list | None = None  # the updates fetch_metrics read and fetch_replies has not yet taken
 
     def capabilities(self) -> Capabilities:
         return Capabilities(text_limit=4096, text_unit=TextUnit.UTF16, caption_limit=1024, max_images=10,
@@ -184,17 +184,15 @@ class TelegramConnector(Connector):
         if not group:
             return ReplyBatch(Result(Outcome.UNSUPPORTED, Reason.REPLIES_UNAVAILABLE, "no discussion group"))
         offset = int(self.account.cursor) if (self.account.cursor or "").isdigit() else 0
-        updates = await self._updates()
+        updates, self._read = (self._read, None) if self._read is not None else (await self._updates(), None)
         if isinstance(updates, Result):
             return ReplyBatch(updates)
         replies, skipped, _ = updates_to_replies(updates, str(group))
         return ReplyBatch(Result(Outcome.SENT), tuple(replies), (), False, skipped)
 
     async def _updates(self) -> list | Result:
-        """One `getUpdates` per job (backfeed asks for figures, then replies): comments in the discussion group
-        and `poll` updates, whose counts are kept in the account state, as confirming drops them at Telegram."""
-        if self._read is not None:
-            return self._read
+        """Comments in the discussion group and `poll` updates, whose counts are kept in the account state, as
+        confirming drops them at Telegram."""
         offset = int(self.account.cursor) if (self.account.cursor or "").isdigit() else 0
         answer, failure = await self._call("getUpdates", write=False, json_body={
             "offset": offset, "timeout": 0, "allowed_updates": ["message", "edited_message", "poll"]})
@@ -205,7 +203,6 @@ class TelegramConnector(Connector):
         next_offset = max((int(u.get("update_id") or 0) + 1 for u in updates if isinstance(u, dict)), default=0)
         if next_offset:
             self.account.cursor = str(max(next_offset, offset))
-        self._read = updates
         return updates
 
     async def fetch_metrics(self, remote: Remote) -> Metrics:
@@ -216,6 +213,7 @@ class TelegramConnector(Connector):
         updates = await self._updates()
         if isinstance(updates, Result):
             return Metrics(updates)
+        self._read = updates  # backfeed asks for replies next: they are in this read, confirmed already
         votes = (self.account.limits.get(STATE_KEY) or {}).get(str(remote.extra["poll_id"]))
         if votes is None:  # no vote changed since: the last figure stays with its date
             return Metrics(Result(Outcome.UNAVAILABLE, Reason.METRICS_UNAVAILABLE, "no new poll counts"))
