@@ -227,6 +227,7 @@ REASON = {
     "sent_by_hand": N_("posted by hand"),
     "answer_unsupported": N_("platform cannot be answered from here"),
     "metrics_unavailable": N_("platform gives no public figures for this post"),
+    "poll_unsupported": N_("platform copy has no poll Stadtbote could close"),
     "reconnect_needed": N_("account must be reconnected"),
     "editor_retry": N_("sent again by an editor"),
     "editor_mark_sent": N_("marked as arrived by an editor"),
