@@ -385,6 +385,7 @@ class FakeTelegram(Fake):
         self.next_id = 40
         self.poll_requests: list[dict] = []
         self.stopped: list[int] = []
+        self.polls_forbidden = False
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -460,6 +461,8 @@ class FakeTelegram(Fake):
                    "polls in channels must be anonymous" if body.get("is_anonymous") is False else
                    "open_period must be 5-600" if "open_period" in body and not 5 <= body["open_period"] <= 600
                    else None)
+        if self.polls_forbidden:  # the bot's admin rights in the channel do not cover polls
+            problem = "CHAT_SEND_POLLS_FORBIDDEN"
         if problem:
             return web.json_response({"ok": False, "error_code": 400, "description": f"Bad Request: {problem}"},
                                      status=400)

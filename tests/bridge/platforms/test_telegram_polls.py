@@ -106,6 +106,21 @@ async def test_the_closing_job_at_the_polls_end_stops_it_and_an_already_closed_p
     assert bridge.telegram.stopped == []  # Telegram answered "already closed": nothing left to do
 
 
+async def test_a_refused_poll_leaves_the_message_sent_once_and_says_why(bridge):
+    bridge.telegram.polls_forbidden = True
+    post_id = await _post_poll(bridge, "Umfrage ohne Rechte")
+    await bridge.run()
+    send = await bridge.send(post_id, "tg")
+    assert send.state == "sent" and send.remote_extra["poll_failed"] == "rejected"
+    assert "poll_message_id" not in send.remote_extra
+    assert [m["kind"] for m in bridge.telegram.messages.values()] == ["text"]  # the message went out once
+    async with bridge.sessions.begin() as s:
+        user = await s.get(posts.User, bridge.user_id)
+        await polls.close_poll(s, await s.get(Post, post_id), utcnow(), user)
+    await bridge.run()
+    assert bridge.telegram.calls.count("stopPoll") == 0  # nothing of ours to stop there
+
+
 def test_a_poll_telegram_cannot_take_goes_as_the_link_alone():
     connector = TelegramConnector(platform("telegram", "http://api.telegram.org", bot_token="1:A", chat_id="@s"),
                                   None, state(), Clock())
