@@ -111,10 +111,11 @@ class PlatformPollResults:
     options: tuple[OptionResult, ...]
     votes: int
     fetched_at: datetime
+    voters: int | None = None  # people, where the platform says
 
 
 def platform_results(poll: Poll, platform: str, source: str, votes: tuple[int, ...] | list[int],
-                     fetched_at: datetime, now: datetime) -> PlatformPollResults | None:
+                     fetched_at: datetime, now: datetime, voters: int | None = None) -> PlatformPollResults | None:
     """A platform's counts in our option order; None while our totals are hidden or when the numbers do
     not match the options (a platform that dropped or added one)."""
     if not totals_shown(poll, now) or len(votes) != len(poll.options):
@@ -122,7 +123,7 @@ def platform_results(poll: Poll, platform: str, source: str, votes: tuple[int, .
     total = sum(votes)
     options = tuple(OptionResult(title, count, round(100 * count / total) if total else 0)
                     for title, count in zip(poll.options, votes))
-    return PlatformPollResults(platform, source, options, total, fetched_at)
+    return PlatformPollResults(platform, source, options, total, fetched_at, voters)
 
 
 def results_html(poll: Poll, now: datetime) -> str:
@@ -154,4 +155,6 @@ def results_csv(poll: Poll, now: datetime, platforms: tuple[PlatformPollResults,
         for option in platform.options:
             writer.writerow([source, option.title, option.votes, option.percent, iso(platform.fetched_at)])
         writer.writerow([source, "votes", platform.votes, "", iso(platform.fetched_at)])
+        if platform.voters is not None:
+            writer.writerow([source, "voters", platform.voters, "", iso(platform.fetched_at)])
     return out.getvalue()

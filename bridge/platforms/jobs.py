@@ -183,7 +183,7 @@ async def _close_poll(run: Run) -> JobOutcome:
     if result.outcome in (Outcome.UNAVAILABLE, Outcome.RATE_LIMITED, Outcome.UNKNOWN):
         return JobOutcome(JobStatus.RETRY, result.reason, result.retry_at)  # stopping a stopped poll is harmless
     if result.outcome is Outcome.SENT and metrics.poll is not None:
-        row.metrics = {**(row.metrics or {}), "poll": list(metrics.poll)}
+        row.metrics = {**(row.metrics or {}), **metrics.stored()}
         row.metrics_at = run.now
     return JobOutcome(JobStatus.DONE, None if result.outcome is Outcome.SENT else result.reason)
 

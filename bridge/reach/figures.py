@@ -45,6 +45,7 @@ class PlatformFigures:
     counts: dict[str, int]
     fetched_at: datetime
     poll: tuple[int, ...] | None = None  # votes per option of the platform's own poll
+    poll_voters: int | None = None  # people who voted there, where the platform says
 
     @property
     def poll_votes(self) -> int | None:
@@ -170,9 +171,10 @@ async def platform_figures(session: AsyncSession, post_ids: list[int]) -> dict[i
     found: dict[int, list[PlatformFigures]] = defaultdict(list)
     for row in rows:
         stored = dict(row.metrics or {})
-        poll = stored.pop("poll", None)
+        poll, voters = stored.pop("poll", None), stored.pop("poll_voters", None)
         found[row.post_id].append(PlatformFigures(row.platform_id, stored, row.metrics_at,
-                                                  tuple(poll) if isinstance(poll, list) else None))
+                                                  tuple(poll) if isinstance(poll, list) else None,
+                                                  voters if isinstance(voters, int) else None))
     return {i: tuple(f) for i, f in found.items()}
 
 
@@ -185,7 +187,7 @@ async def platform_polls(session: AsyncSession, config: Config, poll: Poll, now:
         platform = next((p for p in config.platforms if p.id == figures.platform), None)
         title = TITLES.get(platform.kind, platform.kind) if platform is not None else figures.platform
         if figures.poll is not None and (result := platform_results(
-                poll, title, figures.platform, figures.poll, figures.fetched_at, now)) is not None:
+                poll, title, figures.platform, figures.poll, figures.fetched_at, now, figures.poll_voters)) is not None:
             found.append(result)
     return tuple(found)
 

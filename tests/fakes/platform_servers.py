@@ -226,6 +226,7 @@ class FakeMastodon(Fake):
         self.descendants: list[dict] = []
         self.counts = {"favourites_count": 0, "reblogs_count": 0, "replies_count": 0}
         self.poll_votes: list[int] = []  # votes per option of every status's poll, as read back
+        self.poll_voters: int | None = None  # people who voted, for multiple choice
         self.verify_delay = 0.0  # seconds verify_credentials takes to answer
         self.consent = OAuthConsent(lambda: {"access_token": self.token, "token_type": "Bearer"})
 
@@ -309,7 +310,10 @@ class FakeMastodon(Fake):
         found = {**status, **self.counts}
         if status.get("poll"):
             votes = self.poll_votes or [0] * len(status["poll"]["options"])
-            found["poll"] = {**status["poll"], "votes_count": sum(votes),
+            # Mastodon: `voters_count` counts people for multiple choice, and is null for single choice
+            voters = (self.poll_voters if self.poll_voters is not None else sum(votes)) \
+                if status["poll"]["multiple"] else None
+            found["poll"] = {**status["poll"], "votes_count": sum(votes), "voters_count": voters,
                              "options": [{"title": o["title"], "votes_count": v}
                                          for o, v in zip(status["poll"]["options"], votes)]}
         return web.json_response(found)

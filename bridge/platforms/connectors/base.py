@@ -313,6 +313,16 @@ class Metrics:
     result: Result
     counts: dict[str, int] = field(default_factory=dict)  # keys from METRIC_NAMES
     poll: tuple[int, ...] | None = None  # votes per option of the platform's native poll, in our option order
+    poll_voters: int | None = None  # people who voted there, where the platform says (multiple choice: fewer than votes)
+
+    def stored(self) -> dict:
+        """What is kept on the send (`PlatformSend.metrics`): the counts, and the poll's under their own keys."""
+        kept: dict = dict(self.counts)
+        if self.poll is not None:
+            kept["poll"] = list(self.poll)
+        if self.poll_voters is not None:
+            kept["poll_voters"] = self.poll_voters
+        return kept
 
 
 def counted(data: object, names: dict[str, str]) -> dict[str, int]:
@@ -324,12 +334,13 @@ def counted(data: object, names: dict[str, str]) -> dict[str, int]:
 
 
 def metrics_of(failure: Result | None, data: object, names: dict[str, str],
-               poll: tuple[int, ...] | None = None) -> Metrics:
+               poll: tuple[int, ...] | None = None, poll_voters: int | None = None) -> Metrics:
     """The counts in a read's answer (already classified by the platform's rules), or the failure as it is."""
     counts = counted(data, names) if failure is None else {}
     if failure is None and not counts:
         failure = Result(Outcome.UNAVAILABLE, Reason.MALFORMED_RESPONSE, "no counts in the answer")
-    return Metrics(failure or Result(Outcome.SENT), counts, poll if failure is None else None)
+    return (Metrics(failure) if failure is not None else Metrics(Result(Outcome.SENT), counts, poll,
+                                                                 poll_voters if poll is not None else None))
 
 
 def poll_votes(options: object, key: str) -> tuple[int, ...] | None:

@@ -40,7 +40,8 @@ def question_of(text: str) -> str:
 
 
 def poll_counts(poll: object) -> tuple[str, tuple[int, ...]] | None:
-    """(poll id, votes per option) of a Telegram `Poll` object, None if unreadable."""
+    """(poll id, votes per option) of a Telegram `Poll` object, None if unreadable. (Its `total_voter_count`
+    is not kept: the account state holds votes per option only, enough for the page and the CSV.)"""
     if not isinstance(poll, dict) or not poll.get("id") or not isinstance(poll.get("options"), list):
         return None
     votes = [o.get("voter_count") if isinstance(o, dict) else None for o in poll["options"]]
