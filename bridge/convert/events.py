@@ -76,6 +76,15 @@ def event_html(event: PostEvent) -> str:
     return "<p>" + "<br>".join(lines) + "</p>"
 
 
+def event_to_api(event: PostEvent, calendar_url: str) -> dict[str, Any]:
+    """The event in the API's vendor key `stadtbote.event`: the names of the extension's parameters, times
+    in ISO 8601 UTC, and the account's calendar (`/@name.ics`)."""
+    return {"title": event.title, "start": iso(event.starts_at), "end": iso(event.ends_at) if event.ends_at else None,
+            "all_day": event.all_day, "timezone": event.timezone, "place": event.place_name,
+            "address": event.street_address, "postal_code": event.postal_code, "locality": event.locality,
+            "online_url": event.online_url or None, "cancelled": event.cancelled, "calendar": calendar_url}
+
+
 def calendar(events: list[tuple[Post, PostEvent]], uris: Uris, name: str, title: str) -> bytes:
     """The account's events as one iCalendar file; timed events in UTC, all-day events as dates."""
     icalendar = _icalendar()

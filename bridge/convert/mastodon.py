@@ -15,7 +15,9 @@ from html import escape
 from activitypub.uris import Uris
 from bridge.config.model import LANGUAGES, ActorConfig, Config
 from bridge.convert.images import ACCEPTED_TYPES, MAX_ALT
+from bridge.convert.events import event_html, event_to_api
 from bridge.convert.polls import limits as poll_limits, poll_to_api
+from bridge.store.events import loaded_event
 from bridge.store.db import utcnow
 from bridge.store.polls import loaded_poll
 from bridge.store.models import Actor, Media, MediaState, Post, PostRevision, PostState
@@ -229,8 +231,11 @@ def post_to_status(post: Post, config: Config, uris: Uris, stats: AccountStats =
         # "scheduled" state for a Status, so scripts that care read it here; other clients ignore it.
         "stadtbote": {"state": post.state} | ({"edit": waiting_edit} if waiting_edit else {}),
     }
-    status["text" if source else "content"] = post.text if source else render_html(
-        parsed, uris.tag, lambda acct: mention_url(uris, acct))
+    event = loaded_event(post)
+    if event is not None:  # Mastodon has no event entity: its facts in the vendor key, and ahead of the text
+        status["stadtbote"]["event"] = event_to_api(event, uris.feed(post.actor.name, "ics"))
+    status["text" if source else "content"] = post.text if source else (event_html(event) if event else "") + \
+        render_html(parsed, uris.tag, lambda acct: mention_url(uris, acct))
     return status
 
 

@@ -101,6 +101,31 @@ def results(poll: Poll, now: datetime) -> PollResults:
     return PollResults(options, total, poll.voters_count, poll.multiple, poll.closed(now), shown, poll.expires_at)
 
 
+@dataclass(frozen=True)
+class PlatformPollResults:
+    """A platform's own poll of the mirrored post, as that platform counted it on `fetched_at`: shown and
+    exported beside the fediverse tally, never added to it (one person may have voted in both)."""
+
+    platform: str  # the product's name (Telegram, Mastodon, X)
+    source: str  # the configured platform account's id
+    options: tuple[OptionResult, ...]
+    votes: int
+    fetched_at: datetime
+    voters: int | None = None  # people, where the platform says
+
+
+def platform_results(poll: Poll, platform: str, source: str, votes: tuple[int, ...] | list[int],
+                     fetched_at: datetime, now: datetime, voters: int | None = None) -> PlatformPollResults | None:
+    """A platform's counts in our option order; None while our totals are hidden or when the numbers do
+    not match the options (a platform that dropped or added one)."""
+    if not totals_shown(poll, now) or len(votes) != len(poll.options):
+        return None
+    total = sum(votes)
+    options = tuple(OptionResult(title, count, round(100 * count / total) if total else 0)
+                    for title, count in zip(poll.options, votes))
+    return PlatformPollResults(platform, source, options, total, fetched_at, voters)
+
+
 def results_html(poll: Poll, now: datetime) -> str:
     """The results inside a feed entry: language-neutral numbers, no script, no style."""
     result = results(poll, now)
@@ -109,14 +134,27 @@ def results_html(poll: Poll, now: datetime) -> str:
     return f"<ul>{items}</ul>"
 
 
-def results_csv(poll: Poll, now: datetime) -> str:
-    """The council's copy: one row per option, then the voters; no person in it, only counts."""
+FEDIVERSE = "fediverse"  # the CSV's source of our own tally
+
+
+def results_csv(poll: Poll, now: datetime, platforms: tuple[PlatformPollResults, ...] = ()) -> str:
+    """The council's copy: one row per option, then the voters; no person in it, only counts. Each row names
+    its source: our own tally (`fediverse`) first, then each platform's own poll with the time its counts
+    were fetched (`as_of`) — separate rows, never summed."""
     result = results(poll, now)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["option", "votes", "percent"])
+    writer.writerow(["source", "option", "votes", "percent", "as_of"])
     for option in result.options:
-        writer.writerow([option.title, "" if option.votes is None else option.votes, option.percent])
-    writer.writerow(["voters", result.voters, ""])
-    writer.writerow(["closed", "yes" if result.closed else "no", iso(result.ends_at) if result.ends_at else ""])
+        writer.writerow([FEDIVERSE, option.title, "" if option.votes is None else option.votes, option.percent, ""])
+    writer.writerow([FEDIVERSE, "voters", result.voters, "", ""])
+    writer.writerow([FEDIVERSE, "closed", "yes" if result.closed else "no", "",
+                     iso(result.ends_at) if result.ends_at else ""])
+    for platform in platforms:
+        source = f"{platform.platform} ({platform.source})"
+        for option in platform.options:
+            writer.writerow([source, option.title, option.votes, option.percent, iso(platform.fetched_at)])
+        writer.writerow([source, "votes", platform.votes, "", iso(platform.fetched_at)])
+        if platform.voters is not None:
+            writer.writerow([source, "voters", platform.voters, "", iso(platform.fetched_at)])
     return out.getvalue()

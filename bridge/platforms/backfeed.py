@@ -63,7 +63,7 @@ async def _backfeed(ctx: WorkerContext, session: AsyncSession, job: Job, clock, 
         return JobOutcome(JobStatus.DONE, MirrorReason.REPLIES_NOT_READABLE)
     metrics = await connector.fetch_metrics(remote_of(row))
     if metrics.result.outcome is Outcome.SENT:  # a failure keeps the last figure and its date
-        row.metrics = {**metrics.counts, **({"poll": list(metrics.poll)} if metrics.poll is not None else {})}
+        row.metrics = metrics.stored()
         row.metrics_at = now
     if not connector.capabilities().replies_readable:
         save_state(account, key, connector.account, now)

@@ -54,6 +54,8 @@ async def _handle(ctx: WorkerContext, session: AsyncSession, job: Job, clock, co
         return JobOutcome(JobStatus.DONE, MirrorReason.RECONNECT_NEEDED)
     if change is Change.PUBLISH:
         outcome = await _publish(run, cadence)
+    elif change is Change.CLOSE_POLL:
+        outcome = await _close_poll(run)
     else:
         outcome = await _change(run, change)
     log.info("platform %s post %s %s: %s", run.platform.id, run.post.id, change, outcome.code)
@@ -167,6 +169,23 @@ async def _delete_unknown(run: Run) -> JobOutcome:
         return JobOutcome(JobStatus.RETRY, found.reason, found.retry_at)
     manual = Result(Outcome.MANUAL, Reason.UNDECIDABLE, found.detail)
     return await conclude_change(run, manual, Change.DELETE)
+
+
+async def _close_poll(run: Run) -> JobOutcome:
+    """Ends the copy's own poll; its final counts are kept like the figures backfeed fetches. The send's
+    state stays as it is: closing a poll is not an edit of the post."""
+    row = run.row
+    if row.state != SendState.SENT or not (row.remote_extra or {}).get("poll_message_id"):
+        return JobOutcome(JobStatus.DONE, Reason.POLL_UNSUPPORTED)
+    metrics = await run.connector.close_poll(remote_of(row))
+    run.save_account()
+    result = metrics.result
+    if result.outcome in (Outcome.UNAVAILABLE, Outcome.RATE_LIMITED, Outcome.UNKNOWN):
+        return JobOutcome(JobStatus.RETRY, result.reason, result.retry_at)  # stopping a stopped poll is harmless
+    if result.outcome is Outcome.SENT and metrics.poll is not None:
+        row.metrics = {**(row.metrics or {}), **metrics.stored()}
+        row.metrics_at = run.now
+    return JobOutcome(JobStatus.DONE, None if result.outcome is Outcome.SENT else result.reason)
 
 
 def remote_of(row: PlatformSend) -> Remote:

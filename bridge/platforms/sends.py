@@ -6,7 +6,8 @@ States: queued → sending → sent | failed | unknown (and cancelled, deleted, 
 the platform has none (Telegram) the editor decides. Jobs of one (post, platform) share an ordering key,
 so an edit or delete never overtakes the publish; a rate-limited platform pauses only itself.
 
-`posts.py` calls `enqueue_sends` when a post becomes public and `enqueue_change` on edit and delete.
+`posts.py` calls `enqueue_sends` when a post becomes public and `enqueue_change` on edit and delete;
+`publishing.polls` calls `enqueue_poll_close` when a poll closes.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class Change(enum.StrEnum):
     PUBLISH = "publish"
     EDIT = "edit"
     DELETE = "delete"
+    CLOSE_POLL = "close_poll"  # our poll closed: end the platform's own poll too (Telegram stopPoll)
 
 
 class Decision(enum.StrEnum):
@@ -96,6 +98,15 @@ async def enqueue_change(session: AsyncSession, post: Post, change: Change) -> N
         if row.state in ENDED or (change is Change.EDIT and row.state != SendState.SENT):
             continue
         await _enqueue(session, post.id, row.platform_id, change)
+
+
+async def enqueue_poll_close(session: AsyncSession, post: Post) -> None:
+    """Our poll closed (at its end or early): copies with a native poll of their own (`poll_message_id`),
+    or still on their way, get a job to close it; after the publish, by the ordering key."""
+    for row in await sends_of(session, post.id):
+        on_way = row.state in (SendState.QUEUED, SendState.SENDING, SendState.UNKNOWN)
+        if on_way or (row.state == SendState.SENT and (row.remote_extra or {}).get("poll_message_id")):
+            await _enqueue(session, post.id, row.platform_id, Change.CLOSE_POLL)
 
 
 async def decide(session: AsyncSession, post_id: int, platform_id: str, decision: Decision, actor_role: str,

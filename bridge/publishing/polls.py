@@ -15,6 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from bridge.auth.users import may_use_actor, user_ref
 from bridge.delivery import jobs as delivery
+from bridge.platforms.sends import enqueue_poll_close
 from bridge.publishing.pollrules import PollDraft
 from bridge.queue import jobs
 from bridge.queue.context import JobOutcome, JobStatus, WorkerContext
@@ -160,6 +161,7 @@ async def close_poll(session: AsyncSession, post: Post, now: datetime, by: User 
     await discard_votes(session, post.id)
     if post.state == PostState.PUBLISHED:
         await delivery.enqueue_fanout(session, post, delivery.Verb.TALLY)
+        await enqueue_poll_close(session, post)
     actor = (by.role, user_ref(by)) if by is not None else ("system", "system")
     await record(session, Event(Action.POLL_CLOSED, *actor, subject_ref=f"post:{post.id}",
                                 details={"actor": post.actor.name, "voters": poll.voters_count}))

@@ -16,8 +16,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from activitypub.uris import Uris
+from bridge.config.model import Config
 from bridge.convert.mastodon import InteractionCounts
+from bridge.convert.polls import PlatformPollResults, platform_results
 from bridge.delivery.jobs import DELIVER_JOB, Verb
+from bridge.platforms.connections import TITLES
 from bridge.store.models import Actor, Job, JobState, Post, PostState
 from bridge.store.platforms import PlatformSend
 from bridge.store.polls import Poll
@@ -42,6 +45,7 @@ class PlatformFigures:
     counts: dict[str, int]
     fetched_at: datetime
     poll: tuple[int, ...] | None = None  # votes per option of the platform's own poll
+    poll_voters: int | None = None  # people who voted there, where the platform says
 
     @property
     def poll_votes(self) -> int | None:
@@ -167,10 +171,25 @@ async def platform_figures(session: AsyncSession, post_ids: list[int]) -> dict[i
     found: dict[int, list[PlatformFigures]] = defaultdict(list)
     for row in rows:
         stored = dict(row.metrics or {})
-        poll = stored.pop("poll", None)
+        poll, voters = stored.pop("poll", None), stored.pop("poll_voters", None)
         found[row.post_id].append(PlatformFigures(row.platform_id, stored, row.metrics_at,
-                                                  tuple(poll) if isinstance(poll, list) else None))
+                                                  tuple(poll) if isinstance(poll, list) else None,
+                                                  voters if isinstance(voters, int) else None))
     return {i: tuple(f) for i, f in found.items()}
+
+
+async def platform_polls(session: AsyncSession, config: Config, poll: Poll, now: datetime
+                         ) -> tuple[PlatformPollResults, ...]:
+    """The platforms' own polls of the post (their last counts, by platform), named by product, for the page
+    and the council's CSV: beside the fediverse tally, never added to it."""
+    found = []
+    for figures in (await platform_figures(session, [poll.post_id])).get(poll.post_id, ()):
+        platform = next((p for p in config.platforms if p.id == figures.platform), None)
+        title = TITLES.get(platform.kind, platform.kind) if platform is not None else figures.platform
+        if figures.poll is not None and (result := platform_results(
+                poll, title, figures.platform, figures.poll, figures.fetched_at, now, figures.poll_voters)) is not None:
+            found.append(result)
+    return tuple(found)
 
 
 async def account_reach(session: AsyncSession, uris: Uris, actor_name: str, until: date, days: int = 30,

@@ -231,6 +231,7 @@ REASON = {
     "metrics_unavailable": N_("platform gives no public figures for this post"),
     "video_unusable": N_("video not usable"),
     "video_processing": N_("platform still processing the video"),
+    "poll_unsupported": N_("platform copy has no poll Stadtbote could close"),
     "reconnect_needed": N_("account must be reconnected"),
     "editor_retry": N_("sent again by an editor"),
     "editor_mark_sent": N_("marked as arrived by an editor"),

@@ -329,6 +329,24 @@ class FakeThreads(FakeContainers):
         self.consent = OAuthConsent(self._granted)
         self.short_tokens: set[str] = set()
         self.long_lived_asked: list[dict] = []
+        self.insights: dict[str, dict[str, int]] = {}  # media id -> metric -> lifetime value
+
+    async def get_2(self, request, parts, form):
+        """`GET /{media-id}/insights?metric=views,likes,…`: Threads' media insights, each metric as
+        {name, period: lifetime, values: [{value}], title, description, id}."""
+        if parts[1] != "insights":
+            return await super().get_2(request, parts, form)
+        if parts[0] not in self.media:
+            return graph_error(400, 100, "Unsupported get request. Object does not exist.", 33)
+        known = ("views", "likes", "replies", "reposts", "quotes", "shares")
+        asked = [m for m in request.query.get("metric", "").split(",") if m]
+        if not asked or any(m not in known for m in asked):
+            return graph_error(400, 100, "(#100) metric must be one of the following values: " + ", ".join(known))
+        counts = self.insights.get(parts[0], {})
+        return web.json_response({"data": [
+            {"name": m, "period": "lifetime", "values": [{"value": counts.get(m, 0)}], "title": m.title(),
+             "description": f"The number of {m} on your post.", "id": f"{parts[0]}/insights/{m}/lifetime"}
+            for m in asked]})
 
     def add_sign_in(self, app: web.Application) -> None:
         self.consent.add_routes(app, "/oauth/authorize", "/oauth/access_token")

@@ -307,6 +307,7 @@ class FakeMastodon(Fake):
         self.descendants: list[dict] = []
         self.counts = {"favourites_count": 0, "reblogs_count": 0, "replies_count": 0}
         self.poll_votes: list[int] = []  # votes per option of every status's poll, as read back
+        self.poll_voters: int | None = None  # people who voted, for multiple choice
         self.verify_delay = 0.0  # seconds verify_credentials takes to answer
         self.processing_polls = 2  # GET /api/v1/media/:id answers 206 this often before a video is processed
         self.video_size_limit = 103809024
@@ -396,7 +397,10 @@ class FakeMastodon(Fake):
         found = {**status, **self.counts}
         if status.get("poll"):
             votes = self.poll_votes or [0] * len(status["poll"]["options"])
-            found["poll"] = {**status["poll"], "votes_count": sum(votes),
+            # Mastodon: `voters_count` counts people for multiple choice, and is null for single choice
+            voters = (self.poll_voters if self.poll_voters is not None else sum(votes)) \
+                if status["poll"]["multiple"] else None
+            found["poll"] = {**status["poll"], "votes_count": sum(votes), "voters_count": voters,
                              "options": [{"title": o["title"], "votes_count": v}
                                          for o, v in zip(status["poll"]["options"], votes)]}
         return web.json_response(found)
@@ -510,6 +514,9 @@ class FakeTelegram(Fake):
         self.updates: list[dict] = []
         self.next_id = 40
         self.uploads: list[dict] = []  # what each sendVideo / sendMediaGroup carried (fields, files, media)
+        self.poll_requests: list[dict] = []
+        self.stopped: list[int] = []
+        self.polls_forbidden = False
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -603,6 +610,51 @@ class FakeTelegram(Fake):
             return web.json_response({"ok": False, "error_code": 400,
                                       "description": "Bad Request: message to delete not found"}, status=400)
         return self._ok(True)
+
+    async def m_sendPoll(self, body):
+        """Bot API sendPoll: 1-300 character question, 2-10 InputPollOption of 1-100 characters; channels take
+        anonymous polls only; open_period 5-600 s. Answers the Message with its Poll."""
+        options = body.get("options") or []
+        texts = [o.get("text") if isinstance(o, dict) else o for o in options]
+        problem = ("poll question length must be 1-300" if not 1 <= len(body.get("question") or "") <= 300 else
+                   "poll must have 2-10 options" if not 2 <= len(texts) <= 10 else
+                   "poll options length must be 1-100" if any(not t or len(t) > 100 for t in texts) else
+                   "polls in channels must be anonymous" if body.get("is_anonymous") is False else
+                   "open_period must be 5-600" if "open_period" in body and not 5 <= body["open_period"] <= 600
+                   else None)
+        if self.polls_forbidden:  # the bot's admin rights in the channel do not cover polls
+            problem = "CHAT_SEND_POLLS_FORBIDDEN"
+        if problem:
+            return web.json_response({"ok": False, "error_code": 400, "description": f"Bad Request: {problem}"},
+                                     status=400)
+        self.poll_requests.append(body)
+        self.next_id += 1
+        poll = {"id": f"poll-{self.next_id}", "question": body["question"], "total_voter_count": 0,
+                "options": [{"text": t, "voter_count": 0} for t in texts], "is_closed": False,
+                "is_anonymous": True, "type": "regular", "allows_multiple_answers": bool(body.get("allows_multiple_answers"))}
+        self.messages[self.next_id] = {"message_id": self.next_id, "kind": "poll", "chat_id": body.get("chat_id"),
+                                       "poll": poll, "reply_parameters": body.get("reply_parameters"), "text": None}
+        return self._ok({"message_id": self.next_id, "chat": {"id": -1001, "type": "channel"}, "date": 0, "poll": poll})
+
+    def vote(self, message_id: int, counts: list[int]) -> None:
+        """People vote in the app: the bot gets a `poll` update with the new state."""
+        poll = self.messages[message_id]["poll"]
+        for option, count in zip(poll["options"], counts):
+            option["voter_count"] = count
+        poll["total_voter_count"] = sum(counts)
+        self.updates.append({"update_id": 9000 + len(self.updates), "poll": json.loads(json.dumps(poll))})
+
+    async def m_stopPoll(self, body):
+        message = self.messages.get(int(body["message_id"]))
+        if message is None or message["kind"] != "poll":
+            return web.json_response({"ok": False, "error_code": 400, "description": "Bad Request: message with poll "
+                                      "to stop not found"}, status=400)
+        if message["poll"]["is_closed"]:
+            return web.json_response({"ok": False, "error_code": 400, "description": "Bad Request: poll has already "
+                                      "been closed"}, status=400)
+        message["poll"]["is_closed"] = True
+        self.stopped.append(int(body["message_id"]))
+        return self._ok(message["poll"])
 
     async def m_getUpdates(self, body):
         offset = int(body.get("offset") or 0)

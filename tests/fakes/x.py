@@ -108,7 +108,10 @@ class FakeX(Fake):
             votes = self.poll_votes or [0] * len(tweet["poll"]["options"])
             options = [{"position": i + 1, "label": o, "votes": v}
                        for i, (o, v) in enumerate(zip(tweet["poll"]["options"], votes))]
-            found["includes"] = {"polls": [{"id": "1", "options": list(reversed(options))}]}  # any order
+            poll = {"id": "1", "options": list(reversed(options))}  # any order
+            if "voting_status" in request.query.get("poll.fields", "").split(","):
+                poll["voting_status"] = "open"
+            found["includes"] = {"polls": [poll]}
         return web.json_response(found)
 
     async def delete(self, request):

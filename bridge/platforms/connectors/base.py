@@ -33,6 +33,8 @@ How the machinery (`bridge.mirroring`) uses a connector, and what a connector mu
   the answer exists (default: undecidable, the editor decides). The same outcomes as `publish`.
 * `fetch_metrics(remote)` returns `Metrics`: the aggregate public counts the platform's API gives for our
   post (likes, reposts, replies …, keys from `METRIC_NAMES`), never who; UNSUPPORTED where the API has none.
+* `close_poll(remote)` ends the platform's own poll of our post when ours closes (Telegram `stopPoll`) and
+  returns its final counts as `Metrics`; UNSUPPORTED where there is none or the API cannot close it.
 * `check_credentials()` answers SENT (fine) or AUTH_FAILED, and may refresh `account.limits`.
 * Connectors never touch the database, never raise for network or platform errors (they return a
   `Result`), and put only reason codes and the platform's short error text into results — no tokens.
@@ -219,6 +221,7 @@ class Reason(enum.StrEnum):
     VIDEO_UNUSABLE = "video_unusable"
     VIDEO_PROCESSING = "video_processing"
     VIDEO_REQUIRED = "video_required"
+    POLL_UNSUPPORTED = "poll_unsupported"
 
     @property
     def description(self) -> str:
@@ -250,6 +253,7 @@ REASON_TEXT = {
     Reason.VIDEO_UNUSABLE: "the video could not be processed for the platform",
     Reason.VIDEO_PROCESSING: "the platform is still processing the video; nothing was posted yet, sending is tried again",
     Reason.VIDEO_REQUIRED: "the platform takes only videos: this post has none",
+    Reason.POLL_UNSUPPORTED: "the platform's copy has no poll of its own that Stadtbote could close",
 }
 
 # The aggregate figures a platform may report for a post, under one name each whatever the platform calls them.
@@ -316,6 +320,16 @@ class Metrics:
     result: Result
     counts: dict[str, int] = field(default_factory=dict)  # keys from METRIC_NAMES
     poll: tuple[int, ...] | None = None  # votes per option of the platform's native poll, in our option order
+    poll_voters: int | None = None  # people who voted there, where the platform says (multiple choice: fewer than votes)
+
+    def stored(self) -> dict:
+        """What is kept on the send (`PlatformSend.metrics`): the counts, and the poll's under their own keys."""
+        kept: dict = dict(self.counts)
+        if self.poll is not None:
+            kept["poll"] = list(self.poll)
+        if self.poll_voters is not None:
+            kept["poll_voters"] = self.poll_voters
+        return kept
 
 
 def counted(data: object, names: dict[str, str]) -> dict[str, int]:
@@ -327,12 +341,13 @@ def counted(data: object, names: dict[str, str]) -> dict[str, int]:
 
 
 def metrics_of(failure: Result | None, data: object, names: dict[str, str],
-               poll: tuple[int, ...] | None = None) -> Metrics:
+               poll: tuple[int, ...] | None = None, poll_voters: int | None = None) -> Metrics:
     """The counts in a read's answer (already classified by the platform's rules), or the failure as it is."""
     counts = counted(data, names) if failure is None else {}
     if failure is None and not counts:
         failure = Result(Outcome.UNAVAILABLE, Reason.MALFORMED_RESPONSE, "no counts in the answer")
-    return Metrics(failure or Result(Outcome.SENT), counts, poll if failure is None else None)
+    return (Metrics(failure) if failure is not None else Metrics(Result(Outcome.SENT), counts, poll,
+                                                                 poll_voters if poll is not None else None))
 
 
 def poll_votes(options: object, key: str) -> tuple[int, ...] | None:
@@ -422,3 +437,6 @@ class Connector(ABC):
 
     async def fetch_metrics(self, remote: Remote) -> Metrics:
         return Metrics(Result(Outcome.UNSUPPORTED, Reason.METRICS_UNAVAILABLE))
+
+    async def close_poll(self, remote: Remote) -> Metrics:
+        return Metrics(Result(Outcome.UNSUPPORTED, Reason.POLL_UNSUPPORTED))

@@ -285,7 +285,11 @@ class MastodonConnector(Connector):
         answer = await call(self.http, "GET", self._url(f"/api/v1/statuses/{remote.id}"), headers=self._headers())
         poll = answer.data.get("poll") if isinstance(answer.data, dict) else None
         votes = poll_votes(poll.get("options"), "votes_count") if isinstance(poll, dict) else None
-        return metrics_of(classify(answer, self.clock(), write=False), answer.data, MASTODON_METRICS, votes)
+        # `voters_count` is null for single choice (each voter one vote), a number for multiple choice
+        voters = poll.get("voters_count") if isinstance(poll, dict) else None
+        voters = voters if isinstance(voters, int) and not isinstance(voters, bool) else \
+            (sum(votes) if votes is not None and not poll.get("multiple") else None)
+        return metrics_of(classify(answer, self.clock(), write=False), answer.data, MASTODON_METRICS, votes, voters)
 
     async def check_credentials(self) -> Result:
         answer = await call(self.http, "GET", self._url("/api/v1/accounts/verify_credentials"), headers=self._headers())

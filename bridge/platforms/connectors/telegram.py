@@ -16,6 +16,7 @@ from bridge.platforms.connectors.base import (
     Connector,
     ImageView,
     LinkCards,
+    Metrics,
     Outcome,
     PostView,
     Reason,
@@ -30,6 +31,7 @@ from bridge.platforms.connectors.counting import utf16_units
 from bridge.platforms.connectors.http import Answer, call, multipart, short, transport_result
 from bridge.platforms.connectors.images import fit_image, read_file
 from bridge.platforms.connectors.render import fit_text, telegram_html, with_warning
+from bridge.platforms.connectors.telegram_polls import STATE_KEY, poll_counts, poll_request, remember_counts
 from bridge.platforms.connectors.telegram_updates import updates_to_replies
 from bridge.platforms.connectors.videos import choose_video, upload_seconds
 
@@ -63,6 +65,7 @@ def classify(answer: Answer, now: datetime, *, write: bool) -> Result | None:
 
 class TelegramConnector(Connector):
     kind = "telegram"
+    _read: list | None = None  # the updates fetch_metrics read and fetch_replies has not yet taken
 
     def capabilities(self) -> Capabilities:
         return Capabilities(text_limit=4096, text_unit=TextUnit.UTF16, caption_limit=1024, max_images=10,
@@ -96,9 +99,19 @@ class TelegramConnector(Connector):
         if shortened:
             notes.append("Shortened to fit; it links to the full post.")
         notes.append("Telegram lets bots delete messages only within 48 hours.")
-        extra = {"plain": plain, **({"video": choice.video} if choice.video else {})}
+        extra = {"plain": plain, **({"video": choice.video} if choice.video else {}), **self._render_poll(post, notes)}
         return Rendered(telegram_html(plain), utf16_units(plain), limit, TextUnit.UTF16, shortened,
                         images, None, tuple(notes), extra)
+
+    def _render_poll(self, post: PostView, notes: list[str]) -> dict:
+        """A native poll goes after the message (the message keeps its text and link to the page)."""
+        if post.poll is None:
+            return {}
+        request = poll_request(post.poll, post.text)
+        notes.append("Telegram gets its own anonymous poll after the message; its votes are counted there and "
+                     "shown apart from ours." if request else "The poll goes as a link: Telegram polls have 2 to "
+                     "10 options of at most 100 characters.")
+        return {"poll": request}
 
     async def publish(self, rendered: Rendered, handle: str) -> Result:
         chat = self.secret("chat_id", "")
@@ -107,14 +120,33 @@ class TelegramConnector(Connector):
         if not rendered.images:
             answer, failure = await self._call("sendMessage", write=True, json_body={
                 "chat_id": chat, "text": rendered.text, "parse_mode": "HTML"})
-            return failure or self._sent(answer, caption=False)
+            return failure or await self._with_poll(self._sent(answer, caption=False), rendered)
         photos = _photos(rendered.images)
         if isinstance(photos, Result):
             return photos
         body, content_type = _photo_body(chat, rendered.text, photos)
         method = "sendPhoto" if len(photos) == 1 else "sendMediaGroup"
         answer, failure = await self._call(method, write=True, body=body, content_type=content_type)
-        return failure or self._sent(answer, caption=True)
+        return failure or await self._with_poll(self._sent(answer, caption=True), rendered)
+
+    async def _with_poll(self, sent: Result, rendered: Rendered) -> Result:
+        """`sendPoll` as a reply to the sent message. The message is out either way: a poll that fails stays
+        a note on the send (`poll_failed`), never a second send of the message."""
+        if sent.outcome is not Outcome.SENT or sent.remote is None or not rendered.extra.get("poll"):
+            return sent
+        chat = sent.remote.extra["chat_id"]
+        answer, failure = await self._call("sendPoll", write=True, json_body={
+            "chat_id": chat, **rendered.extra["poll"],
+            "reply_parameters": {"message_id": int(sent.remote.id), "allow_sending_without_reply": True}})
+        result = answer.data.get("result") if failure is None and isinstance(answer.data, dict) else None
+        found = poll_counts(result.get("poll")) if isinstance(result, dict) else None
+        extra = dict(sent.remote.extra)
+        if found is None or not result.get("message_id"):
+            extra["poll_failed"] = str(failure.reason) if failure else "malformed_response"
+        else:
+            extra.update(poll_message_id=result["message_id"], poll_id=found[0],
+                         message_ids=[*extra["message_ids"], result["message_id"]])
+        return Result(Outcome.SENT, remote=Remote(sent.remote.id, sent.remote.url, extra))
 
     async def _publish_video(self, rendered: Rendered, chat: str, video: VideoView) -> Result:
         """`sendVideo` (streamable, with its size, length and the poster frame as thumbnail); with images a
@@ -129,7 +161,7 @@ class TelegramConnector(Connector):
         method = "sendMediaGroup" if photos else "sendVideo"
         answer, failure = await self._call(method, write=True, body=body, content_type=content_type,
                                            timeout=upload_seconds(self.http, len(body)))
-        return failure or self._sent(answer, caption=True)
+        return failure or await self._with_poll(self._sent(answer, caption=True), rendered)
 
     def _sent(self, answer: Answer, *, caption: bool) -> Result:
         result = answer.data.get("result")
@@ -180,14 +212,57 @@ class TelegramConnector(Connector):
         if not group:
             return ReplyBatch(Result(Outcome.UNSUPPORTED, Reason.REPLIES_UNAVAILABLE, "no discussion group"))
         offset = int(self.account.cursor) if (self.account.cursor or "").isdigit() else 0
+        updates, self._read = (self._read, None) if self._read is not None else (await self._updates(), None)
+        if isinstance(updates, Result):
+            return ReplyBatch(updates)
+        replies, skipped, _ = updates_to_replies(updates, str(group))
+        return ReplyBatch(Result(Outcome.SENT), tuple(replies), (), False, skipped)
+
+    async def _updates(self) -> list | Result:
+        """Comments in the discussion group and `poll` updates, whose counts are kept in the account state, as
+        confirming drops them at Telegram."""
+        offset = int(self.account.cursor) if (self.account.cursor or "").isdigit() else 0
         answer, failure = await self._call("getUpdates", write=False, json_body={
-            "offset": offset, "timeout": 0, "allowed_updates": ["message", "edited_message"]})
+            "offset": offset, "timeout": 0, "allowed_updates": ["message", "edited_message", "poll"]})
         if failure is not None:
-            return ReplyBatch(failure)
-        replies, skipped, next_offset = updates_to_replies(answer.data.get("result") or [], str(group))
+            return failure
+        updates = answer.data.get("result") if isinstance(answer.data.get("result"), list) else []
+        remember_counts(self.account.limits, updates)
+        next_offset = max((int(u.get("update_id") or 0) + 1 for u in updates if isinstance(u, dict)), default=0)
         if next_offset:
             self.account.cursor = str(max(next_offset, offset))
-        return ReplyBatch(Result(Outcome.SENT), tuple(replies), (), False, skipped)
+        return updates
+
+    async def fetch_metrics(self, remote: Remote) -> Metrics:
+        """The Bot API gives no views or reactions counts for channel posts; only the votes of our own poll,
+        from the latest `poll` update (or stopPoll's answer) kept in the account state."""
+        if not remote.extra.get("poll_id"):
+            return Metrics(Result(Outcome.UNSUPPORTED, Reason.METRICS_UNAVAILABLE, "no Telegram poll"))
+        updates = await self._updates()
+        if isinstance(updates, Result):
+            return Metrics(updates)
+        self._read = updates  # backfeed asks for replies next: they are in this read, confirmed already
+        votes = (self.account.limits.get(STATE_KEY) or {}).get(str(remote.extra["poll_id"]))
+        if votes is None:  # no vote changed since: the last figure stays with its date
+            return Metrics(Result(Outcome.UNAVAILABLE, Reason.METRICS_UNAVAILABLE, "no new poll counts"))
+        return Metrics(Result(Outcome.SENT), {}, tuple(votes))
+
+    async def close_poll(self, remote: Remote) -> Metrics:
+        """`stopPoll` on the poll message; its answer is the final Poll with the counts. A poll Telegram
+        already closed (its open period ran out) is read as closed."""
+        message_id = remote.extra.get("poll_message_id")
+        if not message_id:
+            return await super().close_poll(remote)
+        answer, failure = await self._call("stopPoll", write=True, json_body={
+            "chat_id": remote.extra.get("chat_id") or self.secret("chat_id", ""), "message_id": int(message_id)})
+        if failure is not None and "already been closed" in failure.detail:
+            return Metrics(Result(Outcome.SENT))
+        found = poll_counts(answer.data.get("result")) if failure is None else None
+        if failure is None and found is None:
+            failure = Result(Outcome.UNKNOWN, Reason.MALFORMED_RESPONSE, "no poll in the answer")
+        if failure is not None:
+            return Metrics(failure)
+        return Metrics(Result(Outcome.SENT), {}, found[1])
 
     async def check_credentials(self) -> Result:
         answer, failure = await self._call("getMe", write=False)

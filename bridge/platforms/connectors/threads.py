@@ -24,6 +24,7 @@ from bridge.platforms.connectors.base import (
     Connector,
     Idempotency,
     LinkCards,
+    Metrics,
     Outcome,
     PostView,
     Reason,
@@ -33,6 +34,7 @@ from bridge.platforms.connectors.base import (
     Result,
     TextUnit,
     VideoView,
+    metrics_of,
 )
 from bridge.platforms.connectors.meta_graph import Graph, classify, current_token, origin
 from bridge.platforms.connectors.lookup import uncertain
@@ -51,6 +53,7 @@ GRAPHEME = regex.compile(r"\X")
 VIDEO_BYTES = 1_000_000_000  # Threads videos: 1 GB, 5 minutes (Threads API, media specifications)
 VIDEO_SECONDS = 5 * 60
 REPLY_FIELDS = "id,text,username,permalink,timestamp,hide_status,is_reply"
+INSIGHTS = ("views", "likes", "replies", "reposts", "quotes")  # Threads' names are ours (METRIC_NAMES)
 
 
 def threads_length(text: str) -> int:
@@ -194,7 +197,28 @@ class ThreadsConnector(Connector):
             return Result(Outcome.SENT, remote=Remote(container, None, {"container": container}))
         return Result(Outcome.NOT_FOUND, Reason.NOT_FOUND)
 
+    async def fetch_metrics(self, remote: Remote) -> Metrics:
+        """The media's lifetime insights (`GET /{media-id}/insights`, permission threads_manage_insights):
+        aggregate numbers, never who. A failure keeps the last figure (backfeed stores only successes)."""
+        answer = await (await self.graph()).get(f"{remote.id}/insights", metric=",".join(INSIGHTS))
+        return metrics_of(classify(answer, self.clock(), write=False), insight_values(answer.data),
+                          {name: name for name in INSIGHTS})
+
     async def check_credentials(self) -> Result:
         graph = await self.graph()
         answer = await graph.get(self.secret("threads_user_id", "me"), fields="id,username")
         return classify(answer, self.clock(), write=False) or Result(Outcome.SENT)
+
+
+def insight_values(data: object) -> dict:
+    """{metric: value} of an insights answer: `values[0].value` (media insights), or `total_value.value`."""
+    items = data.get("data") if isinstance(data, dict) else None
+    found = {}
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            continue
+        values = item.get("values") if isinstance(item.get("values"), list) else []
+        total = item.get("total_value") if isinstance(item.get("total_value"), dict) else {}
+        first = values[0] if values and isinstance(values[0], dict) else total
+        found[item["name"]] = first.get("value")
+    return found

@@ -204,7 +204,7 @@ class XConnector(Connector):
         if not self.reads_replies:
             return Metrics(Result(Outcome.UNSUPPORTED, Reason.METRICS_UNAVAILABLE, "reading posts is not enabled"))
         answer = await self.auth.request("GET", f"/2/tweets/{remote.id}?tweet.fields=public_metrics"
-                                         "&expansions=attachments.poll_ids&poll.fields=options")
+                                         "&expansions=attachments.poll_ids&poll.fields=options,voting_status")
         if isinstance(answer, Result):
             return Metrics(answer)
         failure = classify(answer, self.clock(), write=False)

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from activitypub.uris import Uris
 from bridge.publishing import idempotency
+from bridge.publishing.eventrules import EventDraft
 from bridge.publishing.pollrules import PollDraft
 from bridge.reach.figures import interaction_counts
 from bridge.appkeys import CONFIG, SESSIONS
@@ -33,6 +34,7 @@ from bridge.store.models import ApiToken, EditState, Post, PostRevision, PostSta
 from bridge.publishing.posts import (POST_TEXT, Description, Draft, PostReason, Refusal, create_post, delete_post,
                                      edit_post)
 from bridge.web.api.accounts import PRIVATE, account_stats
+from bridge.web.editor.compose_form import EventFields
 from bridge.web.api.request import (MAX_ID, NOT_FOUND, Params, api_error, authorize, path_id, read_params,
                                     validation_error)
 
@@ -116,6 +118,39 @@ def read_poll(params: Params) -> PollDraft | None:
                      (hide or "").lower() in TRUE)
 
 
+EVENT_PARAMS = ("title", "start", "end", "all_day", "timezone", "place", "address", "postal_code", "locality",
+                "online_url")
+
+
+def read_event(params: Params, config: Config) -> EventDraft | None:
+    """Stadtbote's extension of POST /api/v1/statuses (docs/api.md): `event[title]`, `event[start]`,
+    `event[end]` (ISO 8601; without an offset in the event's zone), `event[all_day]`, `event[timezone]`,
+    `event[place]`, `event[address]`, `event[postal_code]`, `event[locality]`, `event[online_url]`, or a JSON
+    `event` object. Read into the editor form's fields, so the same reading and the same rules
+    (`eventrules.event_problems`, through the post service) apply: a broken rule is a 422 with its code."""
+    values = {name: params.get(f"event[{name}]") or "" for name in EVENT_PARAMS}
+    if params.get("event"):
+        try:
+            loaded = json.loads(params.get("event") or "")
+        except ValueError:
+            loaded = None
+        if not isinstance(loaded, dict):
+            raise validation_error("event must be an object with title and start")
+        values = {name: "" if loaded.get(name) is None else str(loaded[name]) for name in EVENT_PARAMS}
+    if not any(v.strip() for v in values.values()):
+        return None
+    fields = EventFields(title=values["title"].strip(), start=values["start"].strip(), end=values["end"].strip(),
+                         all_day=values["all_day"].strip().lower() in TRUE,
+                         timezone=values["timezone"].strip() or config.instance.timezone,
+                         place_name=values["place"].strip(), street_address=values["address"].strip(),
+                         postal_code=values["postal_code"].strip(), locality=values["locality"].strip(),
+                         online_url=values["online_url"].strip())
+    problems, draft = fields.draft(config)
+    if problems:  # the only problem reading finds: an end that is no date and time
+        raise validation_error("event[end] must be an ISO 8601 date and time")
+    return draft if draft is not None else EventDraft("", None, None)
+
+
 def _media_ids(params: Params) -> tuple[int, ...]:
     ids: list[int] = []
     for value in params.getlist("media_ids"):
@@ -174,7 +209,8 @@ async def create_status(request: web.Request) -> web.Response:
         if earlier is not None:
             await session.commit()
             return await _earlier(session, config, earlier, key)
-        draft = parse_draft(await read_params(request), token.actor.name, now)
+        params = await read_params(request)
+        draft = replace(parse_draft(params, token.actor.name, now), event=read_event(params, config))
         result = await create_post(session, config, token.user, draft, now)
         if not result.ok:
             await session.commit()  # the token's last use, and nothing else, was written

@@ -209,11 +209,15 @@ class EventFields:
 
 
 def read_local(value: str, zone: str, all_day: bool) -> datetime | None:
-    """A `datetime-local` (or, all day, a date) in the event's zone, as UTC; None if unreadable."""
+    """A `datetime-local` (or, all day, a date) in the event's zone, as UTC; None if unreadable. An explicit
+    offset (the API's ISO 8601 times may carry one) is kept, except for a whole day, which is a date."""
     if not value:
         return None
     try:
         local = datetime.fromisoformat(value.strip())
+        if local.tzinfo is not None and not all_day:
+            return local.astimezone(timezone.utc)
+        local = local.replace(tzinfo=None)
         if all_day:
             local = local.replace(hour=0, minute=0, second=0, microsecond=0)
         return local.replace(tzinfo=ZoneInfo(zone)).astimezone(timezone.utc)

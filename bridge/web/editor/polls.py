@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bridge.appkeys import SESSIONS
+from bridge.appkeys import CONFIG, SESSIONS
 from bridge.convert.polls import results_csv
 from bridge.publishing.polls import PollReason, close_poll
+from bridge.reach.figures import platform_polls
 from bridge.store.db import utcnow
 from bridge.store.models import Role, User
 from bridge.store.polls import poll_of
@@ -37,7 +38,8 @@ async def download(request: web.Request) -> web.StreamResponse:
         poll = await poll_of(session, post)
         if poll is None:
             raise web.HTTPNotFound(text=NO_POLL)
-        body = results_csv(poll, utcnow())
+        now = utcnow()
+        body = results_csv(poll, now, await platform_polls(session, request.app[CONFIG], poll, now))
     return web.Response(text=body, content_type="text/csv", charset="utf-8", headers={
         "Content-Disposition": f'attachment; filename="umfrage-{post.id}.csv"', "Cache-Control": "no-store"})
 

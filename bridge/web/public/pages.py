@@ -15,6 +15,9 @@ from bridge.publishing import timeline
 from bridge.appkeys import CONFIG, FEDERATION, SESSIONS
 from bridge.store.models import Actor, PostState
 from bridge.publishing.timeline import Scope
+from bridge.reach.figures import platform_polls
+from bridge.store.db import utcnow
+from bridge.store.polls import poll_of
 from bridge.web.public import feeds, follow as public_follow, legal as public_legal, warnings as public_warnings
 from bridge.web.editor import imports as public_imports
 from bridge.warnings.lane import warning_of_post
@@ -24,6 +27,7 @@ from bridge.web.readcache import Depends, answer
 from bridge.web.public.views import (
     ROBOTS_NOINDEX,
     account_feeds,
+    date_label,
     int_cursor,
     not_found,
     post_view,
@@ -126,6 +130,8 @@ async def post_page(request: web.Request, name: str, post_id: int) -> web.Respon
         published = post is not None and post.state == PostState.PUBLISHED
         shown = await public_replies(session, request.app[FEDERATION].vault, config, post_id) if published else []
         warning = await warning_of_post(session, post_id) if published else None
+        poll = await poll_of(session, post) if published else None
+        platform_votes = await platform_polls(session, config, poll, utcnow()) if poll is not None else ()
     if post is None or actor_config is None or post.state not in (PostState.PUBLISHED, PostState.DELETED):
         return not_found(request, N_("This post does not exist, or it is not public."))
     uris = uris_for(request)
@@ -139,6 +145,7 @@ async def post_page(request: web.Request, name: str, post_id: int) -> web.Respon
         "robots": robots(actor_config), "canonical": view.entry.url,
         "share": public_follow.share_links(view.entry.url, view.entry.summary_text), "replies": shown,
         "warning": warning, "warning_url": uris.url(f"/warnings/{warning.id}") if warning else None,
+        "platform_polls": [(p, date_label(p.fetched_at, config)) for p in platform_votes],
     }
     response = public_page(request, "public_post.html", context)
     if shown:  # a shown reply may be withdrawn at any moment: caches must ask again every time

@@ -123,7 +123,8 @@ async def test_mastodon_gets_a_native_poll_whose_votes_stay_apart_from_ours(brid
     bridge.mastodon.poll_votes = [3, 1]
     await bridge.make_due(mirroring.BACKFEED_JOB)
     await bridge.run()
-    assert (await bridge.send(post_id, "masto")).metrics["poll"] == [3, 1]
+    masto = await bridge.send(post_id, "masto")
+    assert masto.metrics["poll"] == [3, 1] and masto.metrics["poll_voters"] == 4  # single choice: one vote each
     async with bridge.sessions() as s:
         figures = await account_reach(s, Uris.for_base(bridge.config.instance.base_url), "stadt", bridge.clock().date())
     [reach] = [p for p in figures.posts if p.post_id == post_id]
@@ -156,3 +157,17 @@ async def test_x_gets_a_native_poll_and_its_votes_in_our_option_order(x_fake, tm
     assert pictured.extra["poll"] is None
     sent = await connector.publish(pictured, "h2")
     assert sent.outcome is Outcome.SENT and x_fake.tweets[sent.remote.id]["poll"] is None
+
+
+async def test_mastodon_multiple_choice_poll_reports_its_voters_apart_from_its_votes(bridge):
+    async with bridge.sessions.begin() as s:
+        user = await s.get(posts.User, bridge.user_id)
+        result = await posts.create_post(s, bridge.config, user, posts.Draft(
+            "stadt", "Welche Tage passen?", mirrors=("masto",), poll=PollDraft(("Mo", "Di", "Mi"), 86400, True)))
+        post_id = result.post.id
+    await bridge.run()
+    bridge.mastodon.poll_votes, bridge.mastodon.poll_voters = [3, 2, 2], 4
+    await bridge.make_due(mirroring.BACKFEED_JOB)
+    await bridge.run()
+    masto = await bridge.send(post_id, "masto")
+    assert masto.metrics["poll"] == [3, 2, 2] and masto.metrics["poll_voters"] == 4

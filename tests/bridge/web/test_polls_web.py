@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -17,6 +17,7 @@ from bridge.platforms.connectors.render import post_view
 from bridge.publishing import polls
 from bridge.store.db import utcnow
 from bridge.store.models import Job, Post
+from bridge.store.platforms import PlatformSend, SendState
 from bridge.store.polls import Poll
 from support.api import bearer, make_token
 from support.web import compose_form, editor, post_id_from, visitors  # noqa: F401
@@ -74,7 +75,8 @@ async def test_an_editor_attaches_a_poll_and_the_results_show_everywhere(visitor
     download = await browser.session.get(browser.url(f"/editor/posts/{post_id}/poll.csv"))
     rows = list(csv.reader(io.StringIO(await download.text())))
     assert download.headers["Content-Type"].startswith("text/csv")
-    assert rows[:3] == [["option", "votes", "percent"], ["Rosenplatz", "3", "75"], ["Marktplatz", "1", "25"]]
+    assert rows[:3] == [["source", "option", "votes", "percent", "as_of"], ["fediverse", "Rosenplatz", "3", "75", ""],
+                        ["fediverse", "Marktplatz", "1", "25", ""]]
     closed = await browser.post(f"/editor/posts/{post_id}/poll/close")
     assert closed.status == 303
     async with sessions() as session:
@@ -82,6 +84,36 @@ async def test_an_editor_attaches_a_poll_and_the_results_show_everywhere(visitor
     note = await (await client.get(f"/users/stadt/statuses/{post_id}",
                                    headers={"Accept": "application/activity+json"})).json()
     assert note["closed"] == note["endTime"]
+
+
+async def test_platform_votes_show_apart_on_the_public_page_and_in_the_csv(visitors, sessions, client):
+    """A platform's own poll (Telegram's here, as backfeed or stopPoll stored it on the send) gets its own table,
+    named by the platform with the time of its counts, and its own CSV rows; the fediverse tally, the API's
+    `poll` and the feed stay ours alone."""
+    browser = await editor(visitors, sessions, "erika")
+    post_id = post_id_from(await browser.post("/editor/compose", poll_form(
+        "Wie soll der neue Platz heißen?", "Rosenplatz", "Marktplatz", poll_duration="3600")))
+    await set_counts(sessions, post_id, [3, 1], 4)
+    fetched = datetime(2026, 12, 3, 9, 30, tzinfo=timezone.utc)
+    async with sessions.begin() as session:
+        session.add(PlatformSend(post_id=post_id, platform_id="tg", state=SendState.SENT, handle="h", remote_id="41",
+                                 remote_extra={"poll_message_id": 42}, metrics={"poll": [10, 30]},
+                                 metrics_at=fetched))
+    assert (await browser.post("/language", {"language": "de"})).status == 303
+    html = (await browser.get(f"/@stadt/{post_id}")).text
+    ours = html[html.index('id="poll-'):html.index('class="poll poll-platform"')]
+    assert "75 %" in ours and ">30<" not in ours  # the fediverse table: our 3 and 1, nothing added
+    theirs = html[html.index('class="poll poll-platform"'):]
+    theirs = theirs[:theirs.index("</section>")]
+    assert "Umfrage auf tg" in theirs and "Stand: 3. Dez. 2026" in theirs
+    assert "<td>30</td><td>75 %</td>" in theirs and "<caption" in theirs and "<th scope=\"row\">" in theirs
+    status = await (await client.get(f"/api/v1/statuses/{post_id}")).json()
+    assert status["poll"]["votes_count"] == 4  # the API's poll stays the fediverse tally
+    rows = list(csv.reader(io.StringIO(await (await browser.session.get(
+        browser.url(f"/editor/posts/{post_id}/poll.csv"))).text())))
+    assert ["fediverse", "Rosenplatz", "3", "75", ""] in rows
+    assert ["tg (tg)", "Marktplatz", "30", "75", "2026-12-03T09:30:00Z"] in rows
+    assert ["tg (tg)", "votes", "40", "", "2026-12-03T09:30:00Z"] in rows
 
 
 async def test_a_poll_with_problems_comes_back_with_everything_typed(visitors, sessions):
