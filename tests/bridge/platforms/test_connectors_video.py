@@ -270,6 +270,9 @@ async def test_a_published_video_post_reaches_mastodon_as_a_video_once(video_bri
         uploaded = await upload_video(s, bridge.config, user, "stadt", webm_clip(tmp_path),
                                       "Die Bürgermeisterin spricht", captions=CAPTIONS)
         assert uploaded.ok, uploaded.description
+    await bridge.run()  # the `video.process` job converts it before it can be published
+    async with bridge.sessions.begin() as s:
+        user = await s.get(posts.User, bridge.user_id)
         draft = posts.Draft("stadt", "Neujahrsgruß", media_ids=(uploaded.media.id,), mirrors=("masto",))
         result = await posts.create_post(s, bridge.config, user, draft)
         assert result.ok, result.reason

@@ -53,6 +53,9 @@ async def video_post(bridge, tmp_path, text: str) -> int:
         uploaded = await upload_video(s, bridge.config, user, "stadt", mp4_clip(tmp_path),
                                       "Die Bürgermeisterin spricht", captions=CAPTIONS)
         assert uploaded.ok, uploaded.description
+    await bridge.run()  # the `video.process` job converts it before it can be published
+    async with bridge.sessions.begin() as s:
+        user = await s.get(posts.User, bridge.user_id)
         draft = posts.Draft("stadt", text, language="de", media_ids=(uploaded.media.id,), mirrors=("yt",))
         result = await posts.create_post(s, bridge.config, user, draft)
         assert result.ok, result.reason
