@@ -14,10 +14,12 @@ from bridge.platforms.connections import KINDS, ConnectForm, ConnectReason, Conn
 from bridge.platforms.health import check_account
 from bridge.platforms.status import health_of, latest_per_platform, views_of
 from bridge.runtime.accounts import refresh
+from bridge.runtime.catalogue import translations
 from bridge.store.db import utcnow
 from bridge.store.models import Role
 from bridge.store.platforms import PlatformAccount
 from bridge.web.guards import require_user, see_other
+from bridge.web.i18n import current_language
 from bridge.web.messages import N_, Problem, by_field
 from bridge.web.render import render
 
@@ -88,8 +90,11 @@ def _form(request: web.Request) -> ConnectForm:
 
 
 def _defaults(kind: str) -> ConnectForm:
+    """The kind's known recipient and transfer basis, the basis in the admin's language (it is stored as typed and
+    read by the DPO in the transfer log)."""
     k = KINDS[kind]
-    return ConnectForm(kind=kind, api_base=k.api_base, recipient=k.recipient, country=k.country, mechanism=k.mechanism)
+    mechanism = translations(current_language()).gettext(k.mechanism)
+    return ConnectForm(kind=kind, api_base=k.api_base, recipient=k.recipient, country=k.country, mechanism=mechanism)
 
 
 def _connect_form(request: web.Request, typed: ConnectForm, problems: dict | None = None,

@@ -356,3 +356,16 @@ async def test_youtube_asks_google_for_a_refresh_token_and_keeps_it_sealed(aioht
                       "client_secret": "yt-secret", "privacy_status": "unlisted",
                       "oauth_base": "http://oauth2.googleapis.com"}
     assert fake.consent.exchanged[0]["grant_type"] == "authorization_code"
+
+
+@pytest.mark.parametrize("kind, basis", [
+    ("youtube", "keine (EU); Weiterübermittlung durch Google nach dem EU-US-Datenschutzrahmen"),
+    ("telegram", "zu prüfen (kein Angemessenheitsbeschluss)"),
+    ("mastodon", "keine (EU)"),
+])
+async def test_the_transfer_basis_is_offered_in_the_admins_language(kind, basis, aiohttp_client, make_config, booted,
+                                                                    masto):
+    site = await aiohttp_client(app_for(make_config(instance={"language": "de"}), masto))
+    page = await (await admin_of(site)).get(f"/admin/platforms/connect?kind={kind}")
+    assert page.status == 200 and f'value="{escape(basis)}"' in page.text
+    assert "onward transfers" not in page.text and "to be assessed" not in page.text
