@@ -96,6 +96,8 @@ KINDS: dict[str, Kind] = {
               required=("client_id", "access_token", "refresh_token"),
               authorize_url="https://x.com/i/oauth2/authorize", token_path="/2/oauth2/token",
               scopes="tweet.read tweet.write users.read media.write offline.access", oauth_needs=("client_id",)),
+    # No publishing API: nothing to sign in with; posts wait for an editor to post them by hand (manual route).
+    "xing": Kind("https://www.xing.com", "New Work SE", "DE", "none (EU)"),
     # Google's web-server flow: the app (client id and secret) is registered in the Google Cloud console; the
     # access token lives an hour and is refreshed with the refresh token, given only with access_type=offline.
     "youtube": Kind("https://www.googleapis.com", "Google Ireland Limited", "IE",
@@ -112,7 +114,8 @@ KINDS: dict[str, Kind] = {
 
 # Product names, the same in every language.
 TITLES = {"mastodon": "Mastodon", "bluesky": "Bluesky", "telegram": "Telegram", "facebook": "Facebook",
-          "instagram": "Instagram", "threads": "Threads", "linkedin": "LinkedIn", "x": "X", "youtube": "YouTube"}
+          "instagram": "Instagram", "threads": "Threads", "linkedin": "LinkedIn", "x": "X", "youtube": "YouTube",
+          "xing": "XING"}
 
 
 class ConnectReason(enum.StrEnum):

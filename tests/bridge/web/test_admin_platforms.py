@@ -369,3 +369,23 @@ async def test_the_transfer_basis_is_offered_in_the_admins_language(kind, basis,
     page = await (await admin_of(site)).get(f"/admin/platforms/connect?kind={kind}")
     assert page.status == 200 and f'value="{escape(basis)}"' in page.text
     assert "onward transfers" not in page.text and "to be assessed" not in page.text
+
+
+async def test_xing_is_connected_in_the_browser_without_credentials(site):
+    boss = await admin_of(site)
+    listing = await boss.get("/admin/platforms")
+    assert 'href="/admin/platforms/connect?kind=xing"' in listing.text
+    page = await boss.get("/admin/platforms/connect?kind=xing")
+    assert page.status == 200 and 'value="New Work SE"' in page.text and 'type="password"' not in page.text
+    done = await boss.post("/admin/platforms/connect", {"kind": "xing", "id": "xing", "api_base": "https://www.xing.com",
+                                                        "recipient": "New Work SE", "country": "DE",
+                                                        "mechanism": "none (EU)", "via": "form"})
+    assert done.status == 303 and done.location == "/admin/platforms?done=connected"
+    assert (await boss.get(done.location)).has("xing (xing)")
+    assert {p.id: p.kind for p in site.app[CONFIG].platforms}["xing"] == "xing"
+    [connected] = await audit_of(site, "platform.connected")
+    assert connected.details["fields"] == [] and connected.details["recipient"] == "New Work SE"
+    assert (await boss.post("/admin/platforms/xing/check")).status == 303
+    async with site.app[SESSIONS]() as session:
+        account = await session.get(PlatformAccount, "xing")
+    assert account.status == "ok", account.status
