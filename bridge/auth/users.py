@@ -269,6 +269,14 @@ async def signin_failed(session: AsyncSession, user: User, client_key: str, reas
     return SigninResult(reason)
 
 
+async def proof_failed(session: AsyncSession, user: User, client_key: str, now: datetime | None = None) -> None:
+    """A signed-in person's proof (password or code, e.g. to switch the second factor off) was wrong: it counts
+    against the sign-in throttle, so a taken-over session cannot try codes without limit. The caller audits."""
+    now = now or utcnow()
+    for key, limit in _throttle_keys(client_key, user.name):
+        await _count_failure(session, key, limit, now)
+
+
 async def signin_throttled(session: AsyncSession, name: str, client_key: str, now: datetime | None = None) -> bool:
     return await _blocked(session, [k for k, _ in _throttle_keys(client_key, name)], now or utcnow())
 

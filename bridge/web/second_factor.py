@@ -13,7 +13,8 @@ from bridge.appkeys import CONFIG, FORM, SECRET, SESSIONS
 from bridge.auth.totp import (CodeCheck, Enrolment, SwitchOff, check_code, confirm_enrolment, enrolled,
                               pending_signin, pending_user_id, pending_valid, recovery_codes_left,
                               renew_recovery_codes, required, resume_enrolment, start_enrolment, switch_off)
-from bridge.auth.users import SigninReason, signin_failed, signin_succeeded, signin_throttled, user_ref
+from bridge.auth.users import (SigninReason, proof_failed, signin_failed, signin_succeeded, signin_throttled,
+                               user_ref)
 from bridge.store.models import User
 from bridge.web.clients import client_of
 from bridge.web.guards import PASSWORD_PATH, SECOND_FACTOR_PATH, home_for, local_path, password_path, require_user
@@ -24,6 +25,7 @@ from consent.securitylog import log_signin
 
 WRONG_CODE = N_("The code is wrong or was used already. Enter the current code from your app, or a recovery code.")
 TOO_SLOW = N_("The sign-in took too long. Sign in again.")
+TOO_MANY = N_("Too many failed sign-ins. Wait 15 minutes and try again, or ask an administrator to lift the block.")
 ENROL_WRONG = N_("The code does not match. Check the time on your phone and enter the code your app shows now.")
 ENROL_EXPIRED = N_("The page was open too long. Scan the new QR code.")
 NO_PROOF = N_("Neither the password nor the code was right. Enter your current password or the current code "
@@ -68,9 +70,7 @@ async def signin_code(request: web.Request) -> web.StreamResponse:
     if reason is SigninReason.OK:
         return response
     if reason is SigninReason.THROTTLED:
-        page = render(request, "signin.html", {"next": target, "name": user.name, "problem": N_(
-            "Too many failed sign-ins. Wait 15 minutes and try again, or ask an administrator to lift the "
-            "block.")}, status=429)
+        page = render(request, "signin.html", {"next": target, "name": user.name, "problem": TOO_MANY}, status=429)
         page.headers["Retry-After"] = "900"
         return page
     return code_page(request, user, target, WRONG_CODE, status=401)
@@ -110,10 +110,15 @@ async def switch_off_own(request: web.Request) -> web.StreamResponse:
     if not enrolled(user):
         raise web.HTTPSeeOther(SECOND_FACTOR_PATH)
     form = request[FORM]
+    key = client_key(request)
     async with request.app[SESSIONS].begin() as session:
+        if await signin_throttled(session, user.name, key):
+            return await _enrolled_page(request, user, problem=TOO_MANY, status=429)
         reason = await switch_off(session, request.app[SECRET], request.app[CONFIG],
                                   await session.get_one(User, user.id), str(form.get("current", ""))[:1000],
                                   str(form.get("code", ""))[:40])
+        if reason is SwitchOff.NO_PROOF:
+            await proof_failed(session, user, key)
     if reason is SwitchOff.DONE:
         raise web.HTTPSeeOther(f"{PASSWORD_PATH}?changed=second_factor_off")
     if reason is SwitchOff.NOT_ENROLLED:

@@ -229,6 +229,21 @@ async def test_a_current_code_also_switches_it_off_but_a_used_one_does_not(visit
     assert entry.details == {"proof": "code"}
 
 
+async def test_guessing_codes_to_switch_it_off_is_throttled_like_a_sign_in(visitors, sessions, booted):
+    """A taken-over session must not try all million codes: wrong proofs count against the sign-in throttle."""
+    user_id, password = await make_user(sessions, "erika")
+    erika = await signed_in(visitors(), sessions, user_id)
+    await enrol(erika)
+    statuses = [(await erika.post("/second-factor/off", {"current": "", "code": f"{n:06d}"})).status
+                for n in range(6)]
+    assert statuses == [422] * 5 + [429]
+    blocked = await erika.post("/second-factor/off", {"current": password, "code": ""})
+    assert blocked.status == 429 and blocked.has("Too many failed sign-ins. Wait 15 minutes")
+    async with sessions() as session:
+        assert (await session.get(User, user_id)).totp_enabled_at is not None
+    assert (await sign_in(visitors(), "erika", password)).status == 429  # the same throttle as signing in
+
+
 async def test_a_role_that_requires_the_second_factor_cannot_switch_it_off_and_is_told_why_in_german(
         visitors, sessions, booted):
     dpo_id, password = await make_user(sessions, "dora", role="dpo", actors=())
