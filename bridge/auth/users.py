@@ -112,9 +112,8 @@ async def find_user(session: AsyncSession, name: str) -> User | None:
     return await session.scalar(select(User).where(User.name == name))
 
 
-async def create_user(session: AsyncSession, name: str, role: str, actor_names: list[str],
-                      by: User | None = None, password: str | None = None) -> tuple[User, str]:
-    """Creates a user with a one-time password (changed at first sign-in); returns both."""
+async def check_new_user(session: AsyncSession, name: str, role: str, actor_names: list[str]) -> list[Actor]:
+    """The rules a new user must meet (name, role, accounts); raises UserProblem, else gives the accounts."""
     if not USER_NAME.match(name):
         raise UserProblem(UserError.INVALID_NAME)
     if role not in set(Role):
@@ -124,6 +123,13 @@ async def create_user(session: AsyncSession, name: str, role: str, actor_names: 
     actors = [await session.scalar(select(Actor).where(Actor.name == a)) for a in actor_names]
     if any(a is None for a in actors):
         raise UserProblem(UserError.UNKNOWN_ACTOR)
+    return actors
+
+
+async def create_user(session: AsyncSession, name: str, role: str, actor_names: list[str],
+                      by: User | None = None, password: str | None = None) -> tuple[User, str]:
+    """Creates a user with a one-time password (changed at first sign-in); returns both."""
+    actors = await check_new_user(session, name, role, actor_names)
     password = password or new_password()
     user = User(name=name, role=role, password_hash=hash_password(password), must_change_password=True,
                 actors=actors)

@@ -12,8 +12,8 @@ from bridge.appkeys import CONFIG, FORM, SESSIONS
 from bridge.mail import notices
 from bridge.store.models import Role, User
 from bridge.auth.totp import enrolled, reset_second_factor
-from bridge.auth.users import (UserError, UserProblem, check_email, create_user, disable_user, reset_password,
-                               set_actors, set_email, set_role, signin_blocks, unblock_signin)
+from bridge.auth.users import (UserError, UserProblem, check_email, check_new_user, create_user, disable_user,
+                               reset_password, set_actors, set_email, set_role, signin_blocks, unblock_signin)
 from bridge.web.admin import platforms as admin_platforms, tokens as admin_tokens, warnings as admin_warnings
 from bridge.web import filters
 from bridge.web.guards import int_param, require_user
@@ -60,18 +60,25 @@ async def user_create(request: web.Request) -> web.StreamResponse:
     role, actors = _access_form(request)
     typed = {"name": str(form.get("name", "")).strip().lower(), "role": role, "actors": actors,
              "email": str(form.get("email", "")).strip()[:300], "welcome": form.get("welcome") == "on"}
-    try:
-        async with request.app[SESSIONS].begin() as session:
-            check_email(typed["email"])  # before the user exists: a wrong address stops the whole form
+    async with request.app[SESSIONS].begin() as session:
+        problems = [None, None]  # the address and the rest, both said at once, before the user exists
+        try:
+            check_email(typed["email"])
+        except UserProblem as problem:
+            problems[0] = str(problem)
+        try:
+            await check_new_user(session, typed["name"], typed["role"], typed["actors"])
+        except UserProblem as problem:
+            problems[1] = str(problem)
+        if not any(problems):
             user, password = await create_user(session, typed["name"], typed["role"], typed["actors"], by=admin)
             if typed["email"]:
                 await set_email(session, user, typed["email"], admin)
             welcomed = typed["welcome"] and await notices.welcome(session, config, user)
-    except UserProblem as problem:
-        on_email = problem.reason is UserError.INVALID_EMAIL
+    if any(problems):
+        email_problem, problem = problems
         async with request.app[SESSIONS]() as session:
-            return _list_page(request, await _users(session), None if on_email else str(problem), typed,
-                              status=422, email_problem=str(problem) if on_email else None)
+            return _list_page(request, await _users(session), problem, typed, status=422, email_problem=email_problem)
     return render(request, "admin_password.html", {"subject": user, "password": password, "created": True,
                                                    "welcomed": welcomed})
 

@@ -191,6 +191,9 @@ async def test_an_admin_creates_a_user_with_an_address_and_the_welcome_mail_name
     assert 'id="actor-stadt" name="actors" value="stadt" checked' in bad.text
     async with sessions() as session:
         assert await session.scalar(select(User).where(User.name == "erika")) is None  # nothing half-made
+    both = await admin.post("/admin/users", {"name": "Erika Muster", "role": "editor", "actors": "stadt",
+                                             "email": "erika at stadt"})
+    assert both.status == 422 and both.has("this is not an e-mail address") and both.has("user names use")
     done = await admin.post("/admin/users", {"name": "erika", "role": "editor", "actors": "stadt",
                                              "email": "erika@stadt.test", "welcome": "on"})
     assert done.status == 200 and done.has("An e-mail tells erika their user name and where to sign in.")
