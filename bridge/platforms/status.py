@@ -69,6 +69,8 @@ class SendView:
     last_attempt: datetime | None  # None: not tried yet
     next_attempt: datetime | None  # while it waits
     remote_url: str | None
+    # Sent, but a part did not go along: the reason code of a native poll the platform refused (Telegram).
+    poll_failed: str | None = None
 
     @property
     def attention(self) -> bool:
@@ -81,7 +83,8 @@ def status_of(row: PlatformSend, job: Job | None, account: PlatformAccount | Non
     tried = row.attempts > 0 or row.reason is not None or row.state != SendState.QUEUED
     status, next_attempt = _status(row, job, account, now)
     return SendView(row.post_id, row.platform_id, status, row.reason, row.detail, row.updated_at if tried else None,
-                    next_attempt, row.remote_url if status is SendStatus.SENT else None)
+                    next_attempt, row.remote_url if status is SendStatus.SENT else None,
+                    (row.remote_extra or {}).get("poll_failed") if status is SendStatus.SENT else None)
 
 
 def _status(row: PlatformSend, job: Job | None, account: PlatformAccount | None,

@@ -77,6 +77,18 @@ async def test_the_preview_counts_the_forms_uploaded_image_and_says_what_the_pla
     assert other.status == 200 and not other.has("Telegram photos have no alt text")
 
 
+async def test_a_poll_the_platform_refused_is_named_on_the_posts_platform_page(site):
+    config, sessions, visitor, user_id = site
+    async with sessions.begin() as s:
+        user = await s.get(posts.User, user_id)
+        post = (await posts.create_post(s, config, user, posts.Draft("stadt", "Umfrage", mirrors=("tg",)))).post
+        row = await s.scalar(select(PlatformSend).where(PlatformSend.post_id == post.id))
+        row.state, row.remote_id, row.remote_extra = SendState.SENT, "7", {"poll_failed": "rejected"}
+    page = await visitor.get(f"/editor/posts/{post.id}/mirrors")
+    assert page.status == 200
+    assert page.has("The platform refused the poll (the platform refused the post)")
+
+
 async def test_the_post_page_lists_platform_states_and_lets_the_editor_decide_an_unknown_outcome(site):
     config, sessions, visitor, user_id = site
     async with sessions.begin() as s:
