@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridge.platforms.sends import ordering_key
 from bridge.store.models import Actor, Job, JobState, Post
+from bridge.platforms.connectors.base import Reason
 from bridge.store.platforms import AccountStatus, PlatformAccount, PlatformSend, SendState
 
 
@@ -69,7 +70,7 @@ class SendView:
     last_attempt: datetime | None  # None: not tried yet
     next_attempt: datetime | None  # while it waits
     remote_url: str | None
-    # Sent, but a part did not go along: the reason code of a native poll the platform refused (Telegram).
+    # Sent, but a part did not go along: why the platform refused the native poll (Telegram), as a reason text.
     poll_failed: str | None = None
 
     @property
@@ -84,7 +85,14 @@ def status_of(row: PlatformSend, job: Job | None, account: PlatformAccount | Non
     status, next_attempt = _status(row, job, account, now)
     return SendView(row.post_id, row.platform_id, status, row.reason, row.detail, row.updated_at if tried else None,
                     next_attempt, row.remote_url if status is SendStatus.SENT else None,
-                    (row.remote_extra or {}).get("poll_failed") if status is SendStatus.SENT else None)
+                    _poll_failure(row) if status is SendStatus.SENT else None)
+
+
+def _poll_failure(row: PlatformSend) -> str | None:
+    code = (row.remote_extra or {}).get("poll_failed")
+    if not code:
+        return None
+    return Reason(code).description if code in set(Reason) else str(code)
 
 
 def _status(row: PlatformSend, job: Job | None, account: PlatformAccount | None,
