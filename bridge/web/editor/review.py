@@ -19,7 +19,8 @@ from bridge.convert.text import parse_text, render_html
 from bridge.store.db import utcnow
 from bridge.store.events import loaded_event
 from bridge.store.polls import loaded_poll
-from bridge.web.public.views import event_view
+from bridge.reach.figures import platform_polls
+from bridge.web.public.views import date_label, event_view
 from bridge.web.guards import load_post, require_user
 from bridge.web.messages import N_
 from bridge.web.render import render
@@ -59,8 +60,9 @@ def word_diff(old: str, new: str) -> list[tuple[str, str]]:
 
 
 def post_page(request: web.Request, user: User, post: Post, proposal: Proposal | None, problem: str | None = None,
-              status: int = 200, confirm_delete: bool = False) -> web.Response:
-    base_url = request.app[CONFIG].instance.base_url
+              status: int = 200, confirm_delete: bool = False, platform_votes: tuple = ()) -> web.Response:
+    config = request.app[CONFIG]
+    base_url = config.instance.base_url
     return render(request, "post.html", {
         "post": post, "html": post_html(post, base_url),
         "sha256": content_sha256(post), "problem": problem, "confirm_delete": confirm_delete,
@@ -74,6 +76,7 @@ def post_page(request: web.Request, user: User, post: Post, proposal: Proposal |
         "poll": results(poll, utcnow()) if (poll := loaded_poll(post)) is not None else None,
         "event": event_view(event, post.actor.name, Uris.for_base(base_url))
         if (event := loaded_event(post)) is not None else None,
+        "platform_polls": [(p, date_label(p.fetched_at, config)) for p in platform_votes],
     }, status=status)
 
 
@@ -86,7 +89,9 @@ async def show(request: web.Request) -> web.StreamResponse:
     user = require_user(request, roles=EDITORS)
     async with request.app[SESSIONS]() as session:
         post, proposal = await _load(request, session, user)
-    return post_page(request, user, post, proposal)
+        poll = loaded_poll(post)
+        votes = await platform_polls(session, request.app[CONFIG], poll, utcnow()) if poll is not None else ()
+    return post_page(request, user, post, proposal, platform_votes=votes)
 
 
 async def confirm_delete(request: web.Request) -> web.StreamResponse:

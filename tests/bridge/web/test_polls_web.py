@@ -107,6 +107,8 @@ async def test_platform_votes_show_apart_on_the_public_page_and_in_the_csv(visit
     theirs = theirs[:theirs.index("</section>")]
     assert "Umfrage auf tg" in theirs and "Stand: 3. Dez. 2026" in theirs
     assert "<td>30</td><td>75 %</td>" in theirs and "<caption" in theirs and "<th scope=\"row\">" in theirs
+    own = (await browser.get(f"/editor/posts/{post_id}")).text  # the editor's page of the post shows both too
+    assert 'class="poll poll-platform"' in own and "Umfrage auf tg" in own and "<td>30</td><td>75 %</td>" in own
     status = await (await client.get(f"/api/v1/statuses/{post_id}")).json()
     assert status["poll"]["votes_count"] == 4  # the API's poll stays the fediverse tally
     rows = list(csv.reader(io.StringIO(await (await browser.session.get(
