@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 import time
 
 from aiohttp import web
@@ -122,6 +123,7 @@ class FakeFacebook(FakeGraph):
         self.posts: dict[str, dict] = {}
         self.photos: dict[str, dict] = {}
         self.videos: dict[str, dict] = {}  # Page videos by video id, as `POST /{page-id}/videos` made them
+        self.refuse_captions = False  # set: `POST /{video-id}/captions` answers "Invalid captions file"
         self.objects[page] = {"id": page, "name": "Stadt Musterstadt"}
         self.page_token = token
         self.ig_user = ig_user  # set: the Page is linked to this Instagram professional account (Facebook Login)
@@ -168,6 +170,9 @@ class FakeFacebook(FakeGraph):
             return web.json_response({"data": list(reversed(self.posts.values()))})
         if parts[1] == "comments":
             return self.comments_page(parts[0], request)
+        if parts[1] == "captions" and parts[0] in self.videos:
+            track = self.videos[parts[0]].get("captions")
+            return web.json_response({"data": [{"locale": track["locale"]}] if track else [], "paging": {}})
         return graph_error(400, 100, "Unsupported get request")
 
     async def post_2(self, request, parts, form):
@@ -184,7 +189,25 @@ class FakeFacebook(FakeGraph):
             return await self.written(lambda: self._video(form))
         if parts[1] == "comments" and self.known_comment(parts[0]):
             return await self.written(lambda: self.reply_to_comment(parts[0], form))
+        if parts[1] == "captions" and parts[0] in self.videos:
+            return self._captions(parts[0], form)
         return graph_error(400, 100, "Unsupported post request")
+
+    def _captions(self, video_id: str, form) -> web.Response:
+        """`POST /{video-id}/captions`: a SubRip file whose name ends in `.{locale}.srt` (Video Captions edge)."""
+        if self.refuse_captions:
+            return graph_error(400, 100, "(#100) Invalid captions file")
+        upload = form.get("captions_file")
+        name = getattr(upload, "filename", "") or ""
+        found = re.fullmatch(r".+\.([a-z]{2}_[A-Z]{2})\.srt", name)
+        if found is None:
+            return graph_error(400, 100, "(#100) The file name must be in the format filename.locale.srt")
+        text = upload.file.read().decode("utf-8")
+        if not re.match(r"1\r?\n\d{2}:\d{2}:\d{2},\d{3} --> \d{2}:\d{2}:\d{2},\d{3}", text):
+            return graph_error(400, 100, "(#100) Invalid captions file")
+        self.videos[video_id]["captions"] = {"locale": found.group(1), "default": form.get("default_locale"),
+                                             "srt": text}
+        return web.json_response({"success": True})
 
     def _create(self, form) -> dict:
         post_id = f"{self.page}_{next(IDS)}"

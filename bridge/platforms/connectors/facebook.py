@@ -11,7 +11,9 @@ comments need a Page token with the MODERATE task.
 
 A video goes to `/{page-id}/videos` with `file_url` (Facebook fetches it from the city's server, as Instagram
 fetches images) and the text as `description`; that makes the Page's post, and the video's id is its handle
-(edits change the description). Captions stay on the city's page (Facebook wants SubRip files per locale).
+(edits change the description). The WebVTT captions follow as a SubRip track in the post's locale
+(`POST /{video-id}/captions` with `captions_file` named `….de_DE.srt` and `default_locale`); the video is up
+whatever happens to them, and the editor learns when they are missing.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from bridge.platforms.connectors.meta_media import media_url
 from bridge.platforms.connectors.meta_replies import platform_id, post_comment, batch, facebook_comment, read_pages
 from bridge.platforms.connectors.render import fit_text, with_warning
 from bridge.platforms.connectors.tokens import when
-from bridge.platforms.connectors.videos import choose_video
+from bridge.platforms.connectors.videos import choose_video, srt_of
 from bridge.convert.text import parse_text
 
 TEXT_LIMIT = 63_206
@@ -53,6 +55,19 @@ PHOTO_BYTES = 4_000_000  # Facebook's recommendation for photos (the hard limit 
 COMMENT_FIELDS = "id,message,created_time,from,permalink_url,is_hidden"
 VIDEO_BYTES = 1_000_000_000  # a non-resumable Page video: 1 GB and 20 minutes (Video API, publishing)
 VIDEO_SECONDS = 20 * 60
+# Facebook's locales are language_TERRITORY; where the usual territory is not the language's own letters
+LOCALES = {"en": "en_US", "uk": "uk_UA", "cs": "cs_CZ", "da": "da_DK", "el": "el_GR", "sv": "sv_SE", "ja": "ja_JP",
+           "ko": "ko_KR", "zh": "zh_CN", "he": "he_IL", "fa": "fa_IR", "sq": "sq_AL", "sr": "sr_RS", "vi": "vi_VN",
+           "hi": "hi_IN", "ar": "ar_AR", "nb": "nb_NO", "sl": "sl_SI", "et": "et_EE", "ga": "ga_IE"}
+
+
+def facebook_locale(language: str) -> str:
+    """A post's language ("de", "de-AT") as Facebook's caption locale ("de_DE", "de_AT")."""
+    base, _, region = (language or "de").replace("_", "-").partition("-")
+    base = base.lower() or "de"
+    if region:
+        return f"{base}_{region.upper()}"
+    return LOCALES.get(base, f"{base}_{base.upper()}")
 
 
 class FacebookConnector(Connector):
@@ -62,7 +77,7 @@ class FacebookConnector(Connector):
         return Capabilities(text_limit=TEXT_LIMIT, text_unit=TextUnit.CHARACTERS, max_images=MAX_IMAGES,
                             image_max_bytes=PHOTO_BYTES, image_max_side=2048, alt_text=True,
                             link_cards=LinkCards.SERVER, idempotency=Idempotency.LOOKUP, video=True,
-                            video_max_bytes=VIDEO_BYTES, video_max_seconds=VIDEO_SECONDS)
+                            video_max_bytes=VIDEO_BYTES, video_max_seconds=VIDEO_SECONDS, video_captions=True)
 
     @property
     def page(self) -> str:
@@ -83,7 +98,8 @@ class FacebookConnector(Connector):
             notes.append("Facebook builds the link card itself.")
         if shortened:
             notes.append("Shortened to fit; it links to the full post.")
-        extra = {"video": video, "video_url": media_url(post.permalink, video.path)} if video else {}
+        extra = {"video": video, "video_url": media_url(post.permalink, video.path),
+                 "locale": facebook_locale(post.language)} if video else {}
         return Rendered(text, len(text), TEXT_LIMIT, TextUnit.CHARACTERS, shortened, images[:MAX_IMAGES], link,
                         tuple(notes), extra)
 
@@ -117,8 +133,32 @@ class FacebookConnector(Connector):
         """`POST /{page-id}/videos`: the one call that makes the Page's video post (so it counts as the write)."""
         answer = await graph.post(f"{self.page}/videos", {"file_url": rendered.extra["video_url"],
                                                           "description": rendered.text})
-        return self._made(answer, "video", lambda video_id: Remote(
+        made = self._made(answer, "video", lambda video_id: Remote(
             video_id, f"https://www.facebook.com/{self.page}/videos/{video_id}", {"video": True}))
+        if made.outcome is not Outcome.SENT or made.remote is None:
+            return made
+        return await self._with_captions(graph, made.remote, rendered, known=False)
+
+    async def _with_captions(self, graph: Graph, remote: Remote, rendered: Rendered, known: bool) -> Result:
+        """SENT for the video, its captions added as a SubRip track. `known`: the video was found again after an
+        unknown outcome, so the track may be there already."""
+        video = rendered.extra.get("video")
+        srt = srt_of(video) if video is not None and not video.no_speech else ""
+        if not srt:
+            return Result(Outcome.SENT, remote=remote)
+        locale = rendered.extra.get("locale") or "de_DE"
+        if known:
+            listed = await graph.get(f"{remote.id}/captions")
+            tracks = listed.data.get("data") if isinstance(listed.data, dict) else None
+            if tracks:
+                return Result(Outcome.SENT, remote=Remote(remote.id, remote.url, {**remote.extra, "captions": locale}))
+        answer = await graph.post_file(f"{remote.id}/captions", {"default_locale": locale}, "captions_file",
+                                       (f"captions.{locale}.srt", "application/x-subrip", srt.encode()))
+        failure = classify(answer, self.clock(), write=False)  # the video stands either way
+        if failure is not None:
+            return Result(Outcome.SENT, Reason.OK, f"captions not added: {failure.description}",
+                          remote=Remote(remote.id, remote.url, {**remote.extra, "captions": None}))
+        return Result(Outcome.SENT, remote=Remote(remote.id, remote.url, {**remote.extra, "captions": locale}))
 
     async def _photo(self, graph: Graph, image) -> str | Result:
         """An unpublished photo: visible to nobody until a post attaches it, so a failure is safe to repeat."""
@@ -143,11 +183,16 @@ class FacebookConnector(Connector):
         if failure is not None:
             return uncertain(failure)
         items = answer.data.get("data") if isinstance(answer.data, dict) else None
+        video = {"video": True} if rendered.extra.get("video") else {}  # its edits change the description
         remote = find_post(items or [], rendered.text, since, lambda i: i.get("message") or "",
                            lambda i: when(i.get("created_time")),
                            lambda i: Remote(str(i["id"]),
-                                            i.get("permalink_url") or f"https://www.facebook.com/{i['id']}"))
-        return Result(Outcome.SENT, remote=remote) if remote else absent(since, now)
+                                            i.get("permalink_url") or f"https://www.facebook.com/{i['id']}", video))
+        if remote is None:
+            return absent(since, now)
+        if video:
+            return await self._with_captions(graph, remote, rendered, known=True)
+        return Result(Outcome.SENT, remote=remote)
 
     async def edit(self, remote: Remote, rendered: Rendered) -> Result:
         graph = await self.graph()

@@ -189,10 +189,14 @@ async def test_facebook_publishes_a_page_video_from_the_public_url_and_edits_its
     fake = await fakes(FakeFacebook)
     connector = facebook(fake)
     rendered = connector.render(view("Neujahrsgruß", videos=[video]))
+    assert CAPTIONS_STAY not in rendered.notes  # Facebook takes the captions as a SubRip track
     result = await connector.publish(rendered, "h")
     assert result.outcome is Outcome.SENT, result.description
     sent = fake.videos[result.remote.id]
+    captions = sent.pop("captions")
     assert sent == {"file_url": "https://stadt.example/media/video.mp4", "description": "Neujahrsgruß"}
+    assert captions == {"locale": "de_DE", "default": "de_DE", "srt": vtt_to_srt(CAPTIONS.decode())}
+    assert result.remote.extra == {"video": True, "captions": "de_DE"}
     assert result.remote.url.endswith(f"/videos/{result.remote.id}") and not fake.photos
     edited = await connector.edit(result.remote, connector.render(view("Neujahrsgruß (mit Untertiteln)",
                                                                        videos=[video])))
@@ -209,6 +213,31 @@ async def test_facebook_video_write_that_times_out_is_unknown_and_found_again(fa
     assert result.outcome is Outcome.UNKNOWN
     found = await connector.reconcile("h", rendered, None)
     assert found.outcome is Outcome.SENT and found.remote.id in fake.videos
+    # the captions follow the video found again, once; and its edits change the description, as a video's must
+    assert fake.videos[found.remote.id]["captions"]["locale"] == "de_DE" and found.remote.extra["video"] is True
+    again = await connector.reconcile("h", rendered, None)
+    assert again.remote.extra["captions"] == "de_DE" and fake.calls.count(f"POST {found.remote.id}/captions") == 1
+    edited = await connector.edit(found.remote, connector.render(view("Neujahrsgruß, neu", videos=[video])))
+    assert edited.outcome is Outcome.SENT and fake.posts[found.remote.id]["message"] == "Neujahrsgruß, neu"
+
+
+async def test_facebook_refusing_the_captions_leaves_the_video_sent_and_tells_the_editor(fakes, tmp_path):
+    fake = await fakes(FakeFacebook)
+    connector = facebook(fake)
+    clip = video_view(tmp_path, seconds=2)
+    rendered = connector.render(view("Video on English", videos=[clip], language="en"))
+    assert rendered.extra["locale"] == "en_US"
+    fake.refuse_captions = True
+    result = await connector.publish(rendered, "h")
+    assert result.outcome is Outcome.SENT and result.remote.id in fake.videos
+    assert "captions not added" in result.description and result.remote.extra["captions"] is None
+    assert "captions" not in fake.videos[result.remote.id]
+
+
+def test_facebook_locales_follow_the_post_language():
+    from bridge.platforms.connectors.facebook import facebook_locale
+    assert [facebook_locale(x) for x in ("de", "de-AT", "en", "tr", "uk", "")] == \
+        ["de_DE", "de_AT", "en_US", "tr_TR", "uk_UA", "de_DE"]
 
 
 # Instagram and Threads: a container per video, published once the platform has processed it
