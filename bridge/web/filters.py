@@ -8,6 +8,7 @@ becomes a readable text."""
 from __future__ import annotations
 
 from datetime import date, datetime, timezone, tzinfo
+from functools import lru_cache
 
 import jinja2
 from aiohttp import web
@@ -48,6 +49,13 @@ def format_when(value: object, zone: tzinfo, language: str) -> str:
         return "" if value is None else str(value)
     if not isinstance(moment, datetime):
         return format_day(moment, language)
+    return _formatted(moment, zone, language)
+
+
+@lru_cache(maxsize=4096)
+def _formatted(moment: datetime, zone: tzinfo, language: str) -> str:
+    # Babel's formatting is a third of what a post costs on an uncached page; the same moments recur on every
+    # render of a timeline, so they are remembered (bounded; a few hundred bytes each).
     local = _in_zone(moment, zone)
     try:
         day = format_skeleton("yMMMd", local, tzinfo=local.tzinfo, locale=language)
