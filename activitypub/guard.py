@@ -20,6 +20,7 @@ from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.payload import Payload
 from multidict import CIMultiDict, CIMultiDictProxy
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -147,6 +148,9 @@ class RequestFailed:
 
 
 RequestResult = Response | RequestFailed
+# A body as bytes, or one aiohttp writes itself: a multipart form or a payload such as an opened file, which
+# aiohttp reads in chunks in an executor and sends with its Content-Length. Such a stream is one-shot.
+Body = bytes | aiohttp.FormData | Payload
 HeaderSigner = Callable[[str, str, bytes | None], dict[str, str]]  # (method, url, body) -> headers
 
 
@@ -170,14 +174,18 @@ class GuardedSession:
         url: str,
         *,
         headers: Mapping[str, str] | None = None,
-        body: bytes | None = None,
+        body: Body | None = None,
         sign: HeaderSigner | None = None,
         follow_redirects: bool = True,
         max_body: int | None = None,
         timeout: float | None = None,
     ) -> RequestResult:
         """One guarded request. Redirects of GET/HEAD are followed hop by hop, each re-checked and re-signed.
-        `timeout`: seconds for the whole request instead of the policy's (a large upload needs longer)."""
+        `timeout`: seconds for the whole request instead of the policy's (a large upload needs longer).
+        A streamed body (form, file) is sent once and closed: a new attempt needs a new body."""
+        if sign is not None and body is not None and not isinstance(body, bytes):
+            raise TypeError("a signed request needs its body as bytes: the signature covers the body's digest")
+        # Only GET/HEAD follow redirects, so a body (which a one-shot stream could not repeat) goes out once.
         follow = follow_redirects and method.upper() in ("GET", "HEAD")
         seen: list[str] = []
         while True:
@@ -192,12 +200,22 @@ class GuardedSession:
                 return RequestFailed(RequestReason.TOO_MANY_REDIRECTS, "too many redirects", url)
             url = urljoin(url, location)
 
-    async def _hop(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None,
+    async def _hop(self, method: str, url: str, headers: Mapping[str, str], body: Body | None,
                    sign: HeaderSigner | None, max_body: int | None, timeout: float | None = None) -> RequestResult:
+        data = body() if isinstance(body, aiohttp.FormData) else body  # the form as the payload aiohttp would make
+        try:
+            return await self._send(method, url, headers, data, sign, max_body, timeout)
+        finally:
+            if isinstance(data, Payload):  # its open files closed whether it went out, failed or was refused
+                await data.close()
+
+    async def _send(self, method: str, url: str, headers: Mapping[str, str], body: bytes | Payload | None,
+                    sign: HeaderSigner | None, max_body: int | None, timeout: float | None) -> RequestResult:
         refused = check_url(url, self.policy)
         if refused is not None:
             return refused
-        sent = {"User-Agent": self.policy.user_agent, **headers, **(sign(method, url, body) if sign else {})}
+        signed = sign(method, url, body) if sign and not isinstance(body, Payload) else {}
+        sent = {"User-Agent": self.policy.user_agent, **headers, **signed}
         try:
             limit = self._timeout if timeout is None else aiohttp.ClientTimeout(
                 total=timeout, connect=self.policy.connect_timeout)

@@ -10,6 +10,7 @@ it, and a restore can move images from one backend to the other.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import importlib
 import functools
@@ -29,6 +30,7 @@ AVATARS = "avatars"  # re-encoded profile pictures
 FOLDERS = (MEDIA, AVATARS)
 CACHE = "cache"  # local copies of bucket objects that a platform connector reads as files
 CHUNK = 256 * 1024
+PART = 8 * 1024 * 1024  # an S3 multipart upload's part: at least 5 MB (but the last), at most 10,000 of them
 PROBE = ".stadtbote-check"  # written and deleted at start-up: proves the credentials may write
 
 
@@ -196,7 +198,26 @@ class S3Storage:
             raise StorageError(_checked(exc)) from None
 
     async def put_file(self, key: str, source: Path, content_type: str) -> None:
-        await self.put(key, await asyncio.to_thread(source.read_bytes), content_type)
+        """A file on disk (an uploaded video, up to hundreds of MB): beyond one part, S3's multipart upload with
+        each part read off the loop, so the file never sits whole in memory."""
+        size = (await asyncio.to_thread(source.stat)).st_size
+        if size <= PART:
+            await self.put(key, await asyncio.to_thread(source.read_bytes), content_type)
+            return
+        try:
+            async with self._client() as s3:
+                bucket = self.media.bucket
+                upload = await s3.create_multipart_upload(Bucket=bucket, Key=key, ContentType=content_type)
+                try:
+                    parts = await _upload_parts(s3, bucket, key, upload["UploadId"], source)
+                    await s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload["UploadId"],
+                                                       MultipartUpload={"Parts": parts})
+                except Exception:
+                    with contextlib.suppress(Exception):  # the parts sent so far are stored (and billed) until then
+                        await s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload["UploadId"])
+                    raise
+        except Exception as exc:
+            raise StorageError(_checked(exc)) from None
 
     async def read(self, key: str) -> bytes | None:
         try:
@@ -259,9 +280,32 @@ class S3Storage:
             path = self.local_path(key)
             if path.is_file():
                 continue
-            data = await self.read(key)
-            if data is not None:
-                await asyncio.to_thread(_write_atomically, path, data)
+            await self._download(key, path)
+
+    async def _download(self, key: str, path: Path) -> None:
+        """The object into `path` chunk by chunk (a video may be hundreds of MB); nothing when it is missing."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        found = False
+        try:
+            with open(tmp, "wb") as f:
+                async for chunk in self.stream(key):
+                    found = True
+                    await asyncio.to_thread(f.write, chunk)
+            if found:
+                os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+
+async def _upload_parts(s3, bucket: str, key: str, upload_id: str, source: Path) -> list[dict]:
+    parts: list[dict] = []
+    with open(source, "rb") as f:
+        while chunk := await asyncio.to_thread(f.read, PART):
+            number = len(parts) + 1
+            sent = await s3.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=chunk)
+            parts.append({"ETag": sent["ETag"], "PartNumber": number})
+    return parts
 
 
 MediaStorage = LocalStorage | S3Storage

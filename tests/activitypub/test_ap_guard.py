@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
+import aiohttp
 import pytest
 from aiohttp import web
+from aiohttp.payload import BufferedReaderPayload
 from ap_helpers import MapResolver
 
 from activitypub.guard import (
@@ -134,6 +137,12 @@ async def remote(aiohttp_server):
     async def loop(request):
         raise web.HTTPFound("/loop")
 
+    async def echo(request):  # what arrived, as a peer sees it: the declared length, chunking, the bytes
+        data = await request.read()
+        return web.json_response({"length": request.content_length, "type": request.content_type,
+                                  "chunked": "chunked" in request.headers.get("Transfer-Encoding", ""),
+                                  "size": len(data), "head": data[:16].decode("latin-1")})
+
     app = web.Application()
     app.router.add_get("/start", start)
     app.router.add_get("/ok", ok)
@@ -142,6 +151,7 @@ async def remote(aiohttp_server):
     app.router.add_get("/streamed", streamed)
     app.router.add_get("/slow", slow)
     app.router.add_get("/loop", loop)
+    app.router.add_post("/echo", echo)
     server = await aiohttp_server(app, host="127.0.0.1")
     resolver = MapResolver({
         "remote.example": ("127.0.0.1", server.port),
@@ -218,3 +228,46 @@ async def test_6to4_and_teredo_addresses_are_refused_like_ipv4_mapped_ones(addre
     assert isinstance(by_name, RequestFailed) and by_name.reason is RequestReason.REFUSED_ADDRESS, by_name
     assert isinstance(literal, RequestFailed) and literal.reason is RequestReason.REFUSED_ADDRESS, literal
     assert classify_address(address) is not AddressClass.PUBLIC
+
+
+async def test_a_file_body_is_streamed_with_its_length_and_closed(remote, tmp_path):
+    session, _, _ = remote
+    path = tmp_path / "clip.bin"
+    path.write_bytes(b"0123456789abcdef" * 4096)
+    f = open(path, "rb")
+    body = BufferedReaderPayload(f, filename=None, content_type="video/mp4")
+    result = await session.request("POST", "http://remote.example/echo", body=body)
+    assert isinstance(result, Response) and result.status == 200
+    assert json.loads(result.body) == {"length": 65536, "type": "video/mp4", "chunked": False, "size": 65536,
+                                       "head": "0123456789abcdef"}
+    await asyncio.sleep(0.05)  # aiohttp closes a file in its executor
+    assert f.closed
+
+
+async def test_a_form_body_is_sent_as_multipart_with_its_length(remote):
+    session, _, _ = remote
+    form = aiohttp.FormData(default_to_multipart=True)
+    form.add_field("description", "Ein Video")
+    form.add_field("file", b"x" * 1000, filename="video.mp4", content_type="video/mp4")
+    result = await session.request("POST", "http://remote.example/echo", body=form)
+    answer = json.loads(result.body)
+    assert answer["type"] == "multipart/form-data" and not answer["chunked"]
+    assert answer["length"] == answer["size"] > 1000
+
+
+async def test_a_refused_address_closes_a_file_body_unsent(remote, tmp_path):
+    session, _, _ = remote
+    path = tmp_path / "clip.bin"
+    path.write_bytes(b"secret")
+    f = open(path, "rb")
+    result = await session.request("POST", "http://10.0.0.1/upload", body=BufferedReaderPayload(f, filename=None))
+    assert isinstance(result, RequestFailed) and result.reason is RequestReason.REFUSED_ADDRESS
+    await asyncio.sleep(0.05)
+    assert f.closed
+
+
+async def test_a_signed_request_takes_its_body_only_as_bytes(remote):
+    session, _, _ = remote
+    with pytest.raises(TypeError, match="bytes"):
+        await session.request("POST", "http://remote.example/echo", body=aiohttp.FormData({"a": "b"}),
+                              sign=lambda method, url, body: {})

@@ -15,6 +15,23 @@ from aiohttp import web
 
 from fakes.platforms import QUICK_TIMEOUT, Clock
 
+MAX_REQUEST = 250 * 1024 * 1024  # the platforms take videos of hundreds of MB; aiohttp's default is 1 MB
+
+
+def file_digest(f) -> tuple[int, str, bytes]:
+    """Size, SHA-256 and first bytes of an uploaded file, read in parts (a large video never whole in memory)."""
+    digest, size, head = hashlib.sha256(), 0, b""
+    while part := f.read(65536):
+        head, size = head or part[:16], size + len(part)
+        digest.update(part)
+    return size, digest.hexdigest(), head
+
+
+def framing(request) -> dict:
+    """How the body came: its declared Content-Length and whether it was chunked instead."""
+    return {"content_length": request.content_length,
+            "chunked": "chunked" in request.headers.get("Transfer-Encoding", "").lower()}
+
 SLOW = QUICK_TIMEOUT * 2  # longer than the tests' client timeout: "the write happened, the answer never came"
 
 
@@ -116,7 +133,7 @@ class FakeBluesky(Fake):
         self.video_fails = False  # the next job ends in JOB_STATE_FAILED
 
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[self.outage])
+        app = web.Application(middlewares=[self.outage], client_max_size=MAX_REQUEST)
         for nsid, handler in {"com.atproto.server.createSession": self.create_session,
                               "com.atproto.server.refreshSession": self.refresh_session,
                               "com.atproto.repo.uploadBlob": self.upload_blob,
@@ -252,14 +269,18 @@ class FakeBluesky(Fake):
         pds = "did:web:" + self.PDS.removeprefix("https://")
         if (refused := self._service_token(request, pds, "com.atproto.repo.uploadBlob")):
             return refused
-        data = await request.read()
+        digest, size, head = hashlib.sha256(), 0, b""
+        async for part in request.content.iter_chunked(65536):  # read as it comes: a video may be large
+            head, size = head or part[:16], size + len(part)
+            digest.update(part)
         self.videos.append({"did": request.query.get("did"), "name": request.query.get("name"),
-                            "content_type": request.content_type, "size": len(data), "mp4": data[4:8] == b"ftyp"})
+                            "content_type": request.content_type, "size": size, "mp4": head[4:8] == b"ftyp",
+                            "sha256": digest.hexdigest(), **framing(request)})
         if request.content_type != "video/mp4" or request.query.get("did") != self.did:
             return web.json_response({"error": "InvalidRequest", "message": "bad upload"}, status=400)
         job_id = f"job-{len(self.jobs) + 1}"
         self.jobs[job_id] = {"jobId": job_id, "did": self.did, "state": "JOB_STATE_CREATED", "polls": 0,
-                             "size": len(data), "fails": self.video_fails}
+                             "size": size, "fails": self.video_fails}
         return web.json_response({"jobStatus": self._job(job_id)})
 
     def _job(self, job_id: str) -> dict:
@@ -314,7 +335,7 @@ class FakeMastodon(Fake):
         self.consent = OAuthConsent(lambda: {"access_token": self.token, "token_type": "Bearer"})
 
     def app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(client_max_size=MAX_REQUEST)
         app.router.add_post("/api/v1/statuses", self.post_status)
         app.router.add_put("/api/v1/statuses/{id}", self.put_status)
         app.router.add_delete("/api/v1/statuses/{id}", self.delete_status)
@@ -430,24 +451,25 @@ class FakeMastodon(Fake):
         media_id = str(len(self.media) + 500)
         upload = form["file"]
         if upload.content_type.startswith("video/"):
-            return self._video(media_id, form)
+            return self._video(media_id, form, framing(request))
         self.media[media_id] = {"id": media_id, "type": "image", "description": form["description"],
                                 "size": len(upload.file.read())}
         self.calls.append("POST media")
         return web.json_response(self.media[media_id])
 
-    def _video(self, media_id: str, form) -> web.Response:
+    def _video(self, media_id: str, form, framed: dict) -> web.Response:
         """A video is processed after the upload: 202 with `url` null, as Mastodon answers (v2 media)."""
         self.calls.append("POST media video")
-        data = form["file"].file.read()
-        if len(data) > self.video_size_limit:
+        size, sha256, head = file_digest(form["file"].file)
+        if size > self.video_size_limit:
             return web.json_response({"error": "Validation failed: File file size must be less than 99 MB"},
                                      status=422)
         thumbnail = form.get("thumbnail")
         self.media[media_id] = {"id": media_id, "type": "video", "url": None, "description": form["description"],
-                                "size": len(data), "mime_type": form["file"].content_type,
+                                "size": size, "mime_type": form["file"].content_type,
                                 "thumbnail": thumbnail.content_type if thumbnail is not None else None,
-                                "processing": self.processing_polls, "mp4": data[4:8] == b"ftyp"}
+                                "processing": self.processing_polls, "mp4": head[4:8] == b"ftyp", "sha256": sha256,
+                                **framed}
         return web.json_response(self._media_entity(media_id), status=202)
 
     def _media_entity(self, media_id: str) -> dict:
@@ -514,12 +536,14 @@ class FakeTelegram(Fake):
         self.updates: list[dict] = []
         self.next_id = 40
         self.uploads: list[dict] = []  # what each sendVideo / sendMediaGroup carried (fields, files, media)
+        self.videos: list[dict] = []  # each sendVideo's framing (Content-Length, chunked) and its video's SHA-256
+        self.framing: dict = {}
         self.poll_requests: list[dict] = []
         self.stopped: list[int] = []
         self.polls_forbidden = False
 
     def app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(client_max_size=MAX_REQUEST)
         app.router.add_post("/bot{token}/{method}", self.dispatch)
         return app
 
@@ -529,6 +553,7 @@ class FakeTelegram(Fake):
         method = request.match_info["method"]
         self.calls.append(method)
         body = await request.json() if request.content_type == "application/json" else dict(await request.post())
+        self.framing = framing(request)
         handler = getattr(self, f"m_{method}", None)
         return await handler(body) if handler else web.json_response(
             {"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
@@ -567,9 +592,13 @@ class FakeTelegram(Fake):
 
     def _received(self, body) -> dict:
         """The form as sent: text fields as they are, files as (type, size)."""
-        return {k: (v.content_type, len(v.file.read())) if hasattr(v, "file") else v for k, v in body.items()}
+        return {k: (v.content_type, file_digest(v.file)[0]) if hasattr(v, "file") else v for k, v in body.items()}
 
     async def m_sendVideo(self, body):
+        video = body.get("video")
+        self.videos.append({**self.framing, "sha256": file_digest(video.file)[1]} if hasattr(video, "file") else {})
+        if hasattr(video, "file"):
+            video.file.seek(0)
         received = self._received(body)
         self.uploads.append(received)
         if not isinstance(received.get("video"), tuple):

@@ -8,6 +8,7 @@ It checks the shapes it is sent and records them."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import json
 
@@ -65,7 +66,7 @@ class FakeYouTube(Fake):
         self.consent = OAuthConsent(self._granted)
 
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[self.outage])
+        app = web.Application(middlewares=[self.outage], client_max_size=250 * 1024 * 1024)
         app.router.add_post("/token", self.token)
         self.consent.add_routes(app, "/o/oauth2/v2/auth", None)
         app.router.add_post("/upload/youtube/v3/videos", self.open_upload)
@@ -148,18 +149,23 @@ class FakeYouTube(Fake):
         upload_id = f"up{next(IDS)}"
         self.sessions[upload_id] = {"body": body, "size": int(size), "data": b"", "video": None}
         self.calls.append("open upload")
+        if self.mode == "token_expires_after_open":  # the access token runs out between opening and the bytes
+            self.mode = None
+            self.tokens.discard(request.headers["Authorization"].removeprefix("Bearer "))
         location = f"http://{request.host}/upload/youtube/v3/videos?uploadType=resumable&upload_id={upload_id}"
         return web.Response(status=200, headers={"Location": location})
 
     async def put_bytes(self, request):
         if (denied := self._denied(request)) is not None:
+            self.calls.append("upload refused")
             return denied
         upload = self.sessions.get(request.query.get("upload_id", ""))
         if upload is None:
             return google_error(404, "notFound", "upload session expired")
         content_range = request.headers.get("Content-Range", "")
         size = upload["size"]
-        self.puts.append({"range": content_range, "length": int(request.headers.get("Content-Length") or 0)})
+        self.puts.append({"range": content_range, "length": int(request.headers.get("Content-Length") or 0),
+                          "chunked": "chunked" in request.headers.get("Transfer-Encoding", "").lower()})
         if content_range == f"bytes */{size}":  # a status query
             self.calls.append("upload status")
             if self.puts[-1]["length"] != 0:
@@ -207,7 +213,7 @@ class FakeYouTube(Fake):
         video_id = f"vid{next(IDS):08d}"
         snippet = {**upload["body"]["snippet"], "channelId": CHANNEL, "publishedAt": "2026-11-23T09:00:00Z"}
         video = {"kind": "youtube#video", "id": video_id, "snippet": snippet, "status": upload["body"]["status"],
-                 "bytes": len(upload["data"])}
+                 "bytes": len(upload["data"]), "sha256": hashlib.sha256(upload["data"]).hexdigest()}
         self.videos[video_id] = video
         upload["video"] = video_id
         self.statistics[video_id] = {"viewCount": "0", "likeCount": "0", "favoriteCount": "0", "commentCount": "0"}

@@ -5,6 +5,7 @@ outcome is reconciled with getRecord instead of posting twice. Bluesky has no ed
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from datetime import datetime, timezone
 from urllib.parse import urlencode
@@ -143,7 +144,7 @@ class BlueskyConnector(Connector):
         if rendered.images:
             images = []
             for image in rendered.images:
-                raw = read_file(image.path)
+                raw = await asyncio.to_thread(read_file, image.path)
                 fitted = fit_image(raw, IMAGE_BYTES, 2000) if raw else None
                 if fitted is None:
                     return Result(Outcome.REJECTED, Reason.IMAGE_UNUSABLE, image.path.rsplit("/", 1)[-1])

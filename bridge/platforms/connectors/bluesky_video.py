@@ -7,13 +7,14 @@ Nothing here creates a post: every failure is safe to retry (a timeout too), so 
 
 from __future__ import annotations
 
+import asyncio
 import os
 from datetime import timedelta
 from urllib.parse import urlencode, urlsplit
 
 from bridge.platforms.connectors.base import Outcome, Reason, Result, VideoView
 from bridge.platforms.connectors.bluesky_xrpc import Xrpc, classify
-from bridge.platforms.connectors.http import Answer, call, short
+from bridge.platforms.connectors.http import Answer, call, file_body, file_size, short
 from bridge.platforms.connectors.images import read_file
 from bridge.platforms.connectors.videos import POLL_DELAYS, upload_seconds, wait_for
 
@@ -44,13 +45,13 @@ class VideoService:
         self.service_did = f"did:web:{urlsplit(self.base).hostname}"
 
     async def embed(self, video: VideoView, language: str) -> dict | Result:
-        raw = read_file(video.path)
-        if raw is None:
+        size = file_size(video.path)
+        if size is None:
             return Result(Outcome.REJECTED, Reason.VIDEO_UNUSABLE, video.path.rsplit("/", 1)[-1])
-        refused = await self._may_upload(len(raw))
+        refused = await self._may_upload(size)
         if refused is not None:
             return refused
-        blob = await self._upload(raw)
+        blob = await self._upload(video.path, size)
         if isinstance(blob, Result):
             return blob
         embed = {"$type": "app.bsky.embed.video", "video": blob,
@@ -78,12 +79,13 @@ class VideoService:
             failure or Result(Outcome.UNAVAILABLE, Reason.MALFORMED_RESPONSE, "no service token"))
 
     async def _service(self, method: str, nsid: str, token: str | None, params: dict | None = None,
-                       body: bytes | None = None) -> Answer:
+                       path: str | None = None, size: int = 0) -> Answer:
+        """A call to the video service; with `path`, its file of `size` bytes as the raw body, streamed."""
         url = f"{self.base}/xrpc/{nsid}" + (f"?{urlencode(params)}" if params else "")
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return await call(self.xrpc.http, method, url, headers=headers, body=body,
-                          content_type="video/mp4" if body is not None else None,
-                          timeout=upload_seconds(self.xrpc.http, len(body)) if body is not None else None)
+        return await call(self.xrpc.http, method, url, headers=headers, body=file_body(path) if path else None,
+                          content_type="video/mp4" if path else None,
+                          timeout=upload_seconds(self.xrpc.http, size) if path else None)
 
     async def _may_upload(self, size: int) -> Result | None:
         """`app.bsky.video.getUploadLimits`: the account may be unverified or over its daily videos or bytes."""
@@ -103,12 +105,12 @@ class VideoService:
             return Result(Outcome.REJECTED, Reason.REJECTED, "the account's daily video volume is used up")
         return None
 
-    async def _upload(self, raw: bytes) -> dict | Result:
+    async def _upload(self, path: str, size: int) -> dict | Result:
         token = await self._token(self.pds_did, "com.atproto.repo.uploadBlob", TOKEN_LIFETIME)
         if isinstance(token, Result):
             return token
         answer = await self._service("POST", "app.bsky.video.uploadVideo", token,
-                                     {"did": self.xrpc.did, "name": "video.mp4"}, raw)
+                                     {"did": self.xrpc.did, "name": "video.mp4"}, path, size)
         data = answer.data if isinstance(answer.data, dict) else {}
         if answer.status == 409 and data.get("jobId"):
             job = data  # the service has this very file already: its job is followed like a new one
@@ -140,7 +142,8 @@ class VideoService:
         return _settled(job)
 
     async def _captions(self, video: VideoView, language: str) -> list[dict] | Result:
-        raw = read_file(video.captions_path) if video.captions_path and not video.no_speech else None
+        raw = await asyncio.to_thread(read_file, video.captions_path) \
+            if video.captions_path and not video.no_speech else None
         if raw is None or len(raw) > CAPTION_BYTES:  # the preview said so: the video goes without them
             return []
         answer = await self.xrpc.request("POST", "com.atproto.repo.uploadBlob", body=raw, content_type="text/vtt")

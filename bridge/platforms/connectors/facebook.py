@@ -18,6 +18,7 @@ whatever happens to them, and the editor learns when they are missing.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime
 from typing import Callable
@@ -162,7 +163,7 @@ class FacebookConnector(Connector):
 
     async def _photo(self, graph: Graph, image) -> str | Result:
         """An unpublished photo: visible to nobody until a post attaches it, so a failure is safe to repeat."""
-        raw = read_file(image.path)
+        raw = await asyncio.to_thread(read_file, image.path)
         fitted = fit_image(raw, PHOTO_BYTES, 2048) if raw else None
         if fitted is None:
             return Result(Outcome.REJECTED, Reason.IMAGE_UNUSABLE, image.path.rsplit("/", 1)[-1])

@@ -8,17 +8,24 @@ UNKNOWN — the post may exist.
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Mapping
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from activitypub.guard import GuardedSession, RequestFailed, RequestReason
+import aiohttp
+from aiohttp.payload import BufferedReaderPayload, Payload
+
+from activitypub.guard import Body, GuardedSession, RequestFailed, RequestReason
 from bridge.platforms.connectors.base import Outcome, Reason, Result
 
 MAX_ANSWER = 2_000_000
+
+# A body, or what makes one per attempt: a streamed body is sent once, so a call that may be repeated (after a
+# token refresh) passes a factory that opens the file again.
+BodySource = Body | Callable[[], Body]
 
 
 @dataclass(frozen=True)
@@ -35,9 +42,12 @@ class Answer:
 
 
 async def call(http: GuardedSession, method: str, url: str, *, headers: Mapping[str, str] | None = None,
-               json_body: Any = None, body: bytes | None = None, content_type: str | None = None,
+               json_body: Any = None, body: BodySource | None = None, content_type: str | None = None,
                timeout: float | None = None) -> Answer:
+    """`content_type` for bytes and single files; a form brings its own (with the boundary)."""
     sent = {"Accept": "application/json", **(headers or {})}
+    if body is not None and not isinstance(body, (bytes, aiohttp.FormData, Payload)):
+        body = body()
     if json_body is not None:
         body, content_type = json.dumps(json_body).encode(), "application/json"
     if content_type:
@@ -103,16 +113,31 @@ def short(text: Any, limit: int = 200) -> str:
     return str(text or "").replace("\n", " ")[:limit]
 
 
-def multipart(fields: Mapping[str, str], files: Mapping[str, tuple[str, str, bytes]]) -> tuple[bytes, str]:
-    """multipart/form-data by hand: the guarded client sends bytes. files: name -> (filename, type, data)."""
-    boundary = uuid.uuid4().hex
-    parts: list[bytes] = []
+def form(fields: Mapping[str, str], files: Mapping[str, tuple[str, str, bytes | str]]) -> aiohttp.FormData:
+    """multipart/form-data by aiohttp. files: name -> (filename, type, the bytes or a path). A path is opened
+    here and streamed from disk by aiohttp (in chunks, in an executor, with its Content-Length); the guarded
+    client closes it after the request."""
+    data = aiohttp.FormData(default_to_multipart=True)  # multipart even without files (X's INIT, FINALIZE)
     for name, value in fields.items():
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
-                     + value.encode() + b"\r\n")
-    for name, (filename, mime, data) in files.items():
-        head = (f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
-                f"Content-Type: {mime}\r\n\r\n")
-        parts.append(head.encode() + data + b"\r\n")
-    parts.append(f"--{boundary}--\r\n".encode())
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+        data.add_field(name, value)
+    for name, (filename, mime, content) in files.items():
+        data.add_field(name, content if isinstance(content, bytes) else open(content, "rb"), filename=filename,
+                       content_type=mime)
+    return data
+
+
+def file_body(path: str, offset: int = 0) -> Payload:
+    """The file from `offset` on as a raw body, streamed by aiohttp with its Content-Length (the rest's size);
+    closed by the guarded client after the request."""
+    f = open(path, "rb")
+    f.seek(offset)
+    # filename=None: no Content-Disposition naming our local file
+    return BufferedReaderPayload(f, filename=None, content_type="application/octet-stream")
+
+
+def file_size(path: str | None) -> int | None:
+    """The size of a file to upload, or None when it cannot be read."""
+    try:
+        return os.path.getsize(path) if path else None
+    except OSError:
+        return None

@@ -16,6 +16,7 @@ video and nothing else.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from datetime import datetime, timezone
 
@@ -179,7 +180,7 @@ class LinkedInConnector(Connector):
         return {"article": article}
 
     async def _image(self, rest: Rest, image: ImageView) -> str | Result:
-        raw = read_file(image.path)
+        raw = await asyncio.to_thread(read_file, image.path)
         fitted = fit_image(raw, IMAGE_BYTES, 4096) if raw else None
         if fitted is None:
             return Result(Outcome.REJECTED, Reason.IMAGE_UNUSABLE, image.path.rsplit("/", 1)[-1])

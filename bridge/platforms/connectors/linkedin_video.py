@@ -8,6 +8,7 @@ it once AVAILABLE. Nothing here is visible to anyone: every failure is safe to r
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -37,7 +38,7 @@ async def upload_video(http, rest: Rest, owner: str, video: VideoView, clock, wa
     etags = []
     for part in parts:
         try:
-            data = read_range(video.path, int(part["firstByte"]), int(part["lastByte"]))
+            data = await asyncio.to_thread(read_range, video.path, int(part["firstByte"]), int(part["lastByte"]))
         except (OSError, KeyError, TypeError, ValueError):
             return Result(Outcome.REJECTED, Reason.REJECTED, "the video could not be read in LinkedIn's parts")
         put = await call(http, "PUT", str(part.get("uploadUrl")), body=data, content_type="application/octet-stream",

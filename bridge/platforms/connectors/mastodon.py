@@ -5,6 +5,7 @@ with the original status, which is how an unknown outcome is reconciled. Limits 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
@@ -29,7 +30,7 @@ from bridge.platforms.connectors.base import (
     poll_votes,
 )
 from bridge.platforms.connectors.counting import characters
-from bridge.platforms.connectors.http import Answer, call, multipart, retry_after, short, transport_result
+from bridge.platforms.connectors.http import Answer, call, file_size, form, retry_after, short, transport_result
 from bridge.platforms.connectors.images import fit_image, read_file
 from bridge.platforms.connectors.render import fit_text
 from bridge.platforms.connectors.mastodon_replies import context_replies
@@ -163,15 +164,14 @@ class MastodonConnector(Connector):
 
     async def _upload(self, image) -> str | Result:
         caps = self.capabilities()
-        raw = read_file(image.path)
+        raw = await asyncio.to_thread(read_file, image.path)
         fitted = fit_image(raw, caps.image_max_bytes, caps.image_max_side) if raw else None
         if fitted is None:
             return Result(Outcome.REJECTED, Reason.IMAGE_UNUSABLE, image.path.rsplit("/", 1)[-1])
         extension = "png" if fitted.mime_type == "image/png" else "jpg"
-        body, content_type = multipart({"description": image.alt[:caps.alt_limit or 1500]},
-                                       {"file": (f"image.{extension}", fitted.mime_type, fitted.data)})
-        answer = await call(self.http, "POST", self._url("/api/v2/media"), body=body, content_type=content_type,
-                            headers=self._headers())
+        body = form({"description": image.alt[:caps.alt_limit or 1500]},
+                    {"file": (f"image.{extension}", fitted.mime_type, fitted.data)})
+        answer = await call(self.http, "POST", self._url("/api/v2/media"), body=body, headers=self._headers())
         failure = classify(answer, self.clock(), write=False)  # an unattached upload creates no post
         media_id = answer.data.get("id") if failure is None and isinstance(answer.data, dict) else None
         return str(media_id) if media_id else (failure or Result(Outcome.UNAVAILABLE, Reason.MALFORMED_RESPONSE))
@@ -180,18 +180,18 @@ class MastodonConnector(Connector):
         """`POST /api/v2/media` with the description and the poster frame as its thumbnail; a video is processed
         after the answer (202), and a status can only take it once `GET /api/v1/media/:id` says 200."""
         caps = self.capabilities()
-        raw = read_file(video.path)
-        if raw is None:
+        size = file_size(video.path)
+        if size is None:
             return Result(Outcome.REJECTED, Reason.VIDEO_UNUSABLE, video.path.rsplit("/", 1)[-1])
-        files = {"file": ("video.mp4", video.mime_type, raw)}
-        poster = read_file(video.poster_path) if video.poster_path else None
+        files: dict[str, tuple[str, str, bytes | str]] = {"file": ("video.mp4", video.mime_type, video.path)}
+        poster = await asyncio.to_thread(read_file, video.poster_path) if video.poster_path else None
         thumbnail = fit_image(poster, caps.image_max_bytes, caps.image_max_side) if poster else None
         if thumbnail is not None:
             files["thumbnail"] = ("poster.jpg" if thumbnail.mime_type == "image/jpeg" else "poster.png",
                                   thumbnail.mime_type, thumbnail.data)
-        body, content_type = multipart({"description": video.description[:caps.alt_limit or 1500]}, files)
-        answer = await call(self.http, "POST", self._url("/api/v2/media"), body=body, content_type=content_type,
-                            headers=self._headers(), timeout=upload_seconds(self.http, len(body)))
+        body = form({"description": video.description[:caps.alt_limit or 1500]}, files)  # the video streamed
+        answer = await call(self.http, "POST", self._url("/api/v2/media"), body=body, headers=self._headers(),
+                            timeout=upload_seconds(self.http, size))
         failure = classify(answer, self.clock(), write=False)  # an unattached upload creates no post
         media_id = answer.data.get("id") if failure is None and isinstance(answer.data, dict) else None
         if not media_id:

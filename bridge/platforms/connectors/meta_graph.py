@@ -17,7 +17,7 @@ from urllib.parse import urlencode, urlsplit
 
 from activitypub.guard import GuardedSession
 from bridge.platforms.connectors.base import AccountState, Outcome, Reason, Result
-from bridge.platforms.connectors.http import Answer, call, multipart, retry_after, short, transport_result
+from bridge.platforms.connectors.http import Answer, call, form, retry_after, short, transport_result
 from bridge.platforms.connectors.tokens import due, seeded, show_expiry, store_expiry
 
 RATE_CODES = frozenset({4, 17, 32, 613, *range(80001, 80015)})
@@ -96,9 +96,7 @@ class Graph:
                           content_type="application/x-www-form-urlencoded")
 
     async def post_file(self, path: str, fields: Mapping[str, str], name: str, file: tuple[str, str, bytes]) -> Answer:
-        body, content_type = multipart(fields, {name: file})
-        return await call(self.http, "POST", self.url(path), headers=self._headers(), body=body,
-                          content_type=content_type)
+        return await call(self.http, "POST", self.url(path), headers=self._headers(), body=form(fields, {name: file}))
 
     async def delete(self, path: str) -> Answer:
         return await call(self.http, "DELETE", self.url(path), headers=self._headers())

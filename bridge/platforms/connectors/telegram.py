@@ -7,8 +7,11 @@ part of every URL, so URLs are never logged or shown."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime, timedelta
+
+import aiohttp
 
 from bridge.platforms.connectors.base import (
     AnswerTarget,
@@ -28,7 +31,7 @@ from bridge.platforms.connectors.base import (
     VideoView,
 )
 from bridge.platforms.connectors.counting import utf16_units
-from bridge.platforms.connectors.http import Answer, call, multipart, short, transport_result
+from bridge.platforms.connectors.http import Answer, call, file_size, form, short, transport_result
 from bridge.platforms.connectors.images import fit_image, read_file
 from bridge.platforms.connectors.render import fit_text, telegram_html, with_warning
 from bridge.platforms.connectors.telegram_polls import STATE_KEY, poll_counts, poll_request, remember_counts
@@ -77,9 +80,8 @@ class TelegramConnector(Connector):
     def _url(self, method: str) -> str:
         return f"{self.platform.api_base.rstrip('/')}/bot{self.secret('bot_token', '')}/{method}"
 
-    async def _call(self, method: str, *, write: bool, json_body=None, body=None, content_type=None, timeout=None):
-        answer = await call(self.http, "POST", self._url(method), json_body=json_body, body=body,
-                            content_type=content_type, timeout=timeout)
+    async def _call(self, method: str, *, write: bool, json_body=None, body=None, timeout=None):
+        answer = await call(self.http, "POST", self._url(method), json_body=json_body, body=body, timeout=timeout)
         return answer, classify(answer, self.clock(), write=write)
 
     def render(self, post: PostView) -> Rendered:
@@ -121,12 +123,12 @@ class TelegramConnector(Connector):
             answer, failure = await self._call("sendMessage", write=True, json_body={
                 "chat_id": chat, "text": rendered.text, "parse_mode": "HTML"})
             return failure or await self._with_poll(self._sent(answer, caption=False), rendered)
-        photos = _photos(rendered.images)
+        photos = await asyncio.to_thread(_photos, rendered.images)  # reading and re-encoding: off the loop
         if isinstance(photos, Result):
             return photos
-        body, content_type = _photo_body(chat, rendered.text, photos)
+        body = _photo_body(chat, rendered.text, photos)
         method = "sendPhoto" if len(photos) == 1 else "sendMediaGroup"
-        answer, failure = await self._call(method, write=True, body=body, content_type=content_type)
+        answer, failure = await self._call(method, write=True, body=body)
         return failure or await self._with_poll(self._sent(answer, caption=True), rendered)
 
     async def _with_poll(self, sent: Result, rendered: Rendered) -> Result:
@@ -151,16 +153,16 @@ class TelegramConnector(Connector):
     async def _publish_video(self, rendered: Rendered, chat: str, video: VideoView) -> Result:
         """`sendVideo` (streamable, with its size, length and the poster frame as thumbnail); with images a
         `sendMediaGroup` whose first item is the video (InputMediaVideo) and carries the caption."""
-        raw = read_file(video.path)
-        if raw is None:
+        size = file_size(video.path)
+        if size is None:
             return Result(Outcome.REJECTED, Reason.VIDEO_UNUSABLE, video.path.rsplit("/", 1)[-1])
-        photos = _photos(rendered.images)
+        photos = await asyncio.to_thread(_photos, rendered.images)
         if isinstance(photos, Result):
             return photos
-        body, content_type = _video_body(chat, rendered.text, video, raw, _thumbnail(video), photos)
+        body = _video_body(chat, rendered.text, video, await asyncio.to_thread(_thumbnail, video), photos)
         method = "sendMediaGroup" if photos else "sendVideo"
-        answer, failure = await self._call(method, write=True, body=body, content_type=content_type,
-                                           timeout=upload_seconds(self.http, len(body)))
+        answer, failure = await self._call(method, write=True, body=body,
+                                           timeout=upload_seconds(self.http, size + sum(len(p.data) for p in photos)))
         return failure or await self._with_poll(self._sent(answer, caption=True), rendered)
 
     def _sent(self, answer: Answer, *, caption: bool) -> Result:
@@ -308,14 +310,13 @@ def _photos(images) -> list | Result:
     return photos
 
 
-def _photo_body(chat: str, caption: str, photos) -> tuple[bytes, str]:
+def _photo_body(chat: str, caption: str, photos) -> aiohttp.FormData:
     files = {f"p{i}": (f"p{i}.jpg", "image/jpeg", p.data) for i, p in enumerate(photos)}
     if len(photos) == 1:
-        return multipart({"chat_id": chat, "caption": caption, "parse_mode": "HTML"},
-                         {"photo": files["p0"]})
+        return form({"chat_id": chat, "caption": caption, "parse_mode": "HTML"}, {"photo": files["p0"]})
     media = [{"type": "photo", "media": f"attach://p{i}", **({"caption": caption, "parse_mode": "HTML"} if i == 0 else {})}
              for i in range(len(photos))]
-    return multipart({"chat_id": chat, "media": json.dumps(media)}, files)
+    return form({"chat_id": chat, "media": json.dumps(media)}, files)
 
 
 def _thumbnail(video: VideoView):
@@ -323,20 +324,21 @@ def _thumbnail(video: VideoView):
     return fit_image(raw, THUMBNAIL_BYTES, THUMBNAIL_SIDE, ("image/jpeg",)) if raw else None
 
 
-def _video_body(chat: str, caption: str, video: VideoView, raw: bytes, thumbnail, photos) -> tuple[bytes, str]:
+def _video_body(chat: str, caption: str, video: VideoView, thumbnail, photos) -> aiohttp.FormData:
+    """The form with the video streamed from its file."""
     shape = {"width": video.width, "height": video.height, "duration": max(1, round(video.duration_ms / 1000)),
              "supports_streaming": True}
-    files = {"video": ("video.mp4", video.mime_type, raw)}
+    files: dict[str, tuple[str, str, bytes | str]] = {"video": ("video.mp4", video.mime_type, video.path)}
     if thumbnail is not None:  # a thumbnail can only be a new upload, named by attach://
         files["poster"] = ("poster.jpg", "image/jpeg", thumbnail.data)
         shape["thumbnail"] = "attach://poster"
     if not photos:
         fields = {k: json.dumps(v) if isinstance(v, bool) else str(v) for k, v in shape.items()}
-        return multipart({"chat_id": chat, "caption": caption, "parse_mode": "HTML", **fields}, files)
+        return form({"chat_id": chat, "caption": caption, "parse_mode": "HTML", **fields}, files)
     files.update({f"p{i}": (f"p{i}.jpg", "image/jpeg", p.data) for i, p in enumerate(photos)})
     media = [{"type": "video", "media": "attach://video", "caption": caption, "parse_mode": "HTML", **shape}]
     media += [{"type": "photo", "media": f"attach://p{i}"} for i in range(len(photos))]
-    return multipart({"chat_id": chat, "media": json.dumps(media)}, files)
+    return form({"chat_id": chat, "media": json.dumps(media)}, files)
 
 
 def _when(value) -> datetime | None:

@@ -13,6 +13,7 @@ admin says so.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import importlib
 
@@ -36,7 +37,7 @@ from bridge.platforms.connectors.base import (
     metrics_of,
     poll_votes,
 )
-from bridge.platforms.connectors.http import multipart
+from bridge.platforms.connectors.http import form
 from bridge.platforms.connectors.images import fit_image, read_file
 from bridge.platforms.connectors.meta_media import forget, has_opt_out, remember, remembered
 from bridge.platforms.connectors.render import fit_text, with_warning
@@ -149,14 +150,15 @@ class XConnector(Connector):
 
     async def _upload(self, image: ImageView) -> str | Result:
         """Upload, then alt text. Media alone is seen by nobody, so failures here are safe to repeat."""
-        raw = read_file(image.path)
+        raw = await asyncio.to_thread(read_file, image.path)
         fitted = fit_image(raw, IMAGE_BYTES, 4096) if raw else None
         if fitted is None:
             return Result(Outcome.REJECTED, Reason.IMAGE_UNUSABLE, image.path.rsplit("/", 1)[-1])
         extension = "png" if fitted.mime_type == "image/png" else "jpg"
-        body, content_type = multipart({"media_category": "tweet_image"},
-                                       {"media": (f"image.{extension}", fitted.mime_type, fitted.data)})
-        answer = await self.auth.request("POST", "/2/media/upload", body=body, content_type=content_type)
+        files = {"media": (f"image.{extension}", fitted.mime_type, fitted.data)}
+        # A factory: a repeat after a token refresh needs a form of its own (a sent one is spent).
+        answer = await self.auth.request("POST", "/2/media/upload",
+                                         body=lambda: form({"media_category": "tweet_image"}, files))
         if isinstance(answer, Result):
             return answer
         failure = classify(answer, self.clock(), write=False)

@@ -10,6 +10,7 @@ Media alone is seen by nobody, so every failure here is safe to repeat (nothing 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -17,7 +18,7 @@ from urllib.parse import urlencode
 from babel import Locale, UnknownLocaleError
 
 from bridge.platforms.connectors.base import Outcome, Reason, Result, VideoView
-from bridge.platforms.connectors.http import Answer, multipart, short
+from bridge.platforms.connectors.http import Answer, form, short
 from bridge.platforms.connectors.videos import chunks, srt_of, wait_for
 from bridge.platforms.connectors.x_api import XAuth, classify
 
@@ -61,7 +62,10 @@ async def _upload(auth: XAuth, mime: str, size: int, category: str,
     if isinstance(answer, Result):
         return answer
     media_id = str(answer.data["data"]["id"])
-    for index, part in enumerate(parts):
+    parts = iter(parts)
+    index = -1
+    while (part := await asyncio.to_thread(next, parts, None)) is not None:  # each part read off the loop
+        index += 1
         appended = await _command(auth, {"command": "APPEND", "media_id": media_id, "segment_index": str(index)},
                                   part, empty_ok=True)
         if isinstance(appended, Result):
@@ -74,8 +78,8 @@ async def _upload(auth: XAuth, mime: str, size: int, category: str,
 
 async def _command(auth: XAuth, fields: dict, part: bytes | None = None, empty_ok: bool = False) -> Answer | Result:
     files = {"media": ("chunk", "application/octet-stream", part)} if part is not None else {}
-    body, content_type = multipart(fields, files)
-    answer = await auth.request("POST", "/2/media/upload", body=body, content_type=content_type)
+    # A factory: a repeat after a token refresh needs a form of its own (a sent one is spent).
+    answer = await auth.request("POST", "/2/media/upload", body=lambda: form(fields, files))
     if isinstance(answer, Result):
         return answer
     if empty_ok and answer.failure is None and 200 <= answer.status < 300 and not answer.malformed:

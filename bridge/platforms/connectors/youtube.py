@@ -15,11 +15,12 @@ Comments are read with commentThreads.list and answered with comments.insert.
 
 from __future__ import annotations
 
+import asyncio
 import functools
-import json
 import re
-import uuid
 from urllib.parse import urlencode
+
+import aiohttp
 
 from bridge.platforms.connectors.base import (
     AnswerTarget,
@@ -40,12 +41,13 @@ from bridge.platforms.connectors.base import (
     metrics_of,
 )
 from bridge.platforms.connectors.counting import utf8_bytes
-from bridge.platforms.connectors.http import Answer
+from bridge.platforms.connectors.http import Answer, file_body, file_size
 from bridge.platforms.connectors.images import read_file
 from bridge.platforms.connectors.lookup import absent, find_post, uncertain
 from bridge.platforms.connectors.meta_media import has_opt_out
 from bridge.platforms.connectors.render import fit_text, with_warning
 from bridge.platforms.connectors.tokens import when
+from bridge.platforms.connectors.videos import upload_seconds
 from bridge.platforms.connectors.youtube_api import YouTubeAuth, classify
 
 DESCRIPTION_BYTES = 5000
@@ -140,22 +142,22 @@ class YouTubeConnector(Connector):
         video = rendered.extra.get("video")
         if rendered.blocked or video is None:
             return Result(Outcome.REJECTED, rendered.blocked or Reason.VIDEO_REQUIRED)
-        data = read_file(video.path)
-        if not data:
+        size = file_size(video.path)
+        if not size:
             return Result(Outcome.REJECTED, Reason.REJECTED, "the video file could not be read")
         body = {"snippet": self._snippet(rendered),
                 "status": {"privacyStatus": self.privacy, "selfDeclaredMadeForKids": False}}
         # Opening a session creates nothing anyone sees: a failure here is safe to repeat.
         opened = await self._call("POST", self._upload("videos", uploadType="resumable", part="snippet,status"),
                                   write=False, json_body=body,
-                                  headers={"X-Upload-Content-Length": str(len(data)),
+                                  headers={"X-Upload-Content-Length": str(size),
                                            "X-Upload-Content-Type": video.mime_type})
         if isinstance(opened, Result):
             return opened
         session_uri = opened.headers.get("Location")
         if not session_uri:
             return Result(Outcome.UNAVAILABLE, Reason.MALFORMED_RESPONSE, "no upload session")
-        uploaded = await self._send_bytes(session_uri, data, video.mime_type)
+        uploaded = await self._send_file(session_uri, video.path, size, video.mime_type)
         if isinstance(uploaded, Result):
             return uploaded
         video_id = uploaded.get("id")
@@ -186,10 +188,10 @@ class YouTubeConnector(Connector):
         items = answer.data.get("items") if isinstance(answer.data, dict) else None
         return str(items[0].get("id")) if isinstance(items, list) and items and isinstance(items[0], dict) else None
 
-    async def _send_bytes(self, session_uri: str, data: bytes, mime: str) -> dict | Result:
-        """PUT the bytes; after a broken PUT ask how far the upload got and send the rest. Once bytes went out,
-        anything but YouTube's own refusal leaves the outcome unknown: the video may be complete."""
-        total, offset = len(data), 0
+    async def _send_file(self, session_uri: str, path: str, total: int, mime: str) -> dict | Result:
+        """PUT the file, streamed; after a broken PUT ask how far the upload got and send the rest. Once bytes
+        went out, anything but YouTube's own refusal leaves the outcome unknown: the video may be complete."""
+        offset = 0
         last = Result(Outcome.UNKNOWN, Reason.SERVER_ERROR, "upload incomplete")
         for attempt in range(RESUME_TRIES + 1):
             headers = {"Content-Type": mime}
@@ -203,7 +205,9 @@ class YouTubeConnector(Connector):
                     return Result(Outcome.UNKNOWN, failure.reason, failure.detail)
                 offset = _received(status)
                 headers["Content-Range"] = f"bytes {offset}-{total - 1}/{total}"
-            sent = await self._call("PUT", session_uri, write=True, body=data[offset:], headers=headers)
+            # A factory: a repeat after a token refresh opens the file again (a sent stream is spent).
+            sent = await self._call("PUT", session_uri, write=True, body=functools.partial(file_body, path, offset),
+                                    headers=headers, timeout=upload_seconds(self.http, total - offset))
             if isinstance(sent, Answer):
                 if isinstance(sent.data, dict) and sent.status in (200, 201):
                     return sent.data
@@ -217,14 +221,13 @@ class YouTubeConnector(Connector):
         return last
 
     async def _captions(self, video_id: str, path: str, language: str) -> str | Result:
-        vtt = read_file(path)
+        vtt = await asyncio.to_thread(read_file, path)
         if not vtt:
             return Result(Outcome.REJECTED, Reason.REJECTED, "the captions file could not be read")
         snippet = {"snippet": {"videoId": video_id, "language": language,
                                "name": LANGUAGE_NAMES.get(language, language), "isDraft": False}}
-        body, content_type = related(json.dumps(snippet).encode(), vtt, "text/vtt")
         answer = await self._call("POST", self._upload("captions", uploadType="multipart", part="snippet"),
-                                  write=True, body=body, content_type=content_type)
+                                  write=True, body=lambda: related(snippet, vtt, "text/vtt"))
         if isinstance(answer, Result):
             return answer
         data = answer.data if isinstance(answer.data, dict) else {}
@@ -383,10 +386,9 @@ def _comment(comment: dict, video_id: str) -> PlatformReply | None:
                          f"{watch_url(video_id)}&lc={comment['id']}")
 
 
-def related(metadata: bytes, media: bytes, media_type: str) -> tuple[bytes, str]:
+def related(metadata: dict, media: bytes, media_type: str) -> aiohttp.MultipartWriter:
     """multipart/related as Google's upload endpoints take it: the JSON metadata, then the file."""
-    boundary = uuid.uuid4().hex
-    body = (f"--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n".encode() + metadata
-            + f"\r\n--{boundary}\r\nContent-Type: {media_type}\r\n\r\n".encode() + media
-            + f"\r\n--{boundary}--\r\n".encode())
-    return body, f"multipart/related; boundary={boundary}"
+    writer = aiohttp.MultipartWriter("related")
+    writer.append_json(metadata)
+    writer.append(media, {"Content-Type": media_type})
+    return writer

@@ -207,8 +207,9 @@ async def test_bluesky_video_goes_through_the_video_service_with_alt_captions_an
     assert (upload["aud"], upload["lxm"]) == ("did:web:morel.us-east.host.bsky.network", "com.atproto.repo.uploadBlob")
     assert int(upload["exp"]) > connector.clock().timestamp()
     [sent] = fake.videos
-    assert sent == {"did": "did:plc:stadt", "name": "video.mp4", "content_type": "video/mp4", "size": video.size,
-                    "mp4": True}
+    assert sent.pop("sha256") and sent == {"did": "did:plc:stadt", "name": "video.mp4", "content_type": "video/mp4",
+                                           "size": video.size, "mp4": True, "content_length": video.size,
+                                           "chunked": False}
     assert fake.calls.count("getJobStatus") == 3
 
 

@@ -199,3 +199,27 @@ async def test_a_replaced_profile_picture_is_deleted_from_the_bucket(client, con
         await boss.close()
     assert not (config.instance.data_dir / "media").exists() or \
         not list((config.instance.data_dir / "media").glob("avatar-feuerwehr-*"))
+
+
+async def test_a_large_file_goes_up_in_parts_and_comes_back_whole_to_the_local_copy(config, s3_service, s3_bucket,
+                                                                                  tmp_path):
+    """A video beyond one part (8 MB) goes through S3's multipart upload; the bucket holds the exact bytes, and
+    the local copy a platform job reads is written chunk by chunk."""
+    import hashlib
+    import os
+
+    from bridge.runtime.media_storage import PART
+
+    source = tmp_path / "clip.mp4"
+    data = os.urandom(PART + 1_500_000)
+    source.write_bytes(data)
+    storage = media_storage(config)
+    await storage.put_file(media_key("clip.mp4"), source, "video/mp4")
+    stored = s3_service.client().get_object(Bucket=s3_bucket, Key=media_key("clip.mp4"))
+    assert stored["ContentType"] == "video/mp4"
+    assert "-2" in stored["ETag"]  # the ETag of a multipart object names its parts: two of them
+    assert hashlib.sha256(stored["Body"].read()).digest() == hashlib.sha256(data).digest()
+    await storage.ensure_local([media_key("clip.mp4"), media_key("missing.mp4")])
+    assert storage.local_path(media_key("clip.mp4")).read_bytes() == data
+    assert not storage.local_path(media_key("missing.mp4")).exists()
+    assert list(storage.local_path(media_key("clip.mp4")).parent.glob("*.tmp")) == []
