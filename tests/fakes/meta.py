@@ -60,7 +60,7 @@ class FakeGraph(Fake):
         return any(c.get("id") == comment for items in self.comments.values() for c in items)
 
     def app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(client_max_size=10 * 1024 * 1024)  # a Page photo may have 10 MB (aiohttp: 1 MB)
         app.router.add_get("/refresh_access_token", self.refresh)
         self.add_sign_in(app)
         app.router.add_route("*", f"/{self.version}/{{path:.*}}", self.dispatch)

@@ -5,7 +5,6 @@ outcome is reconciled with getRecord instead of posting twice. Bluesky has no ed
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from datetime import datetime, timezone
 from urllib.parse import urlencode
@@ -35,7 +34,7 @@ from bridge.platforms.connectors.bluesky_xrpc import Xrpc, classify
 from bridge.platforms.connectors.cards import fetch_card
 from bridge.platforms.connectors.counting import graphemes, utf8_bytes
 from bridge.platforms.connectors.http import Answer, call
-from bridge.platforms.connectors.images import fit_image, read_file
+from bridge.platforms.connectors.images import fitted_file
 from bridge.platforms.connectors.render import fit_text, with_warning
 from bridge.platforms.connectors.videos import POLL_DELAYS, choose_video
 from bridge.convert.text import parse_text
@@ -144,8 +143,7 @@ class BlueskyConnector(Connector):
         if rendered.images:
             images = []
             for image in rendered.images:
-                raw = await asyncio.to_thread(read_file, image.path)
-                fitted = fit_image(raw, IMAGE_BYTES, 2000) if raw else None
+                fitted = await fitted_file(image.path, IMAGE_BYTES, 2000)
                 if fitted is None:
                     return Result(Outcome.REJECTED, Reason.IMAGE_UNUSABLE, image.path.rsplit("/", 1)[-1])
                 blob = await self._upload(xrpc, fitted.data, fitted.mime_type)

@@ -3,6 +3,7 @@ and image, fetched through the guarded client; the image re-encoded under the th
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import urljoin
@@ -69,5 +70,6 @@ async def fetch_card(http: GuardedSession, url: str, thumb_bytes: int = 1_000_00
     image = await http.request("GET", card.image_url, headers={"Accept": "image/*"}, max_body=IMAGE_LIMIT)
     if not isinstance(image, Response) or image.status != 200:
         return card
-    thumb = fit_image(image.body, thumb_bytes, 1200, ("image/jpeg", "image/png"))
+    # a foreign image of up to IMAGE_LIMIT bytes: decoded and re-encoded off the loop
+    thumb = await asyncio.to_thread(fit_image, image.body, thumb_bytes, 1200, ("image/jpeg", "image/png"))
     return Card(card.url, card.title, card.description, card.image_url, thumb)

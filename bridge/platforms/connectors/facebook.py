@@ -18,7 +18,6 @@ whatever happens to them, and the editor learns when they are missing.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import datetime
 from typing import Callable
@@ -40,7 +39,7 @@ from bridge.platforms.connectors.base import (
     TextUnit,
     metrics_of,
 )
-from bridge.platforms.connectors.images import fit_image, read_file
+from bridge.platforms.connectors.images import fitted_file
 from bridge.platforms.connectors.lookup import absent, find_post, uncertain
 from bridge.platforms.connectors.meta_graph import Graph, classify, current_token
 from bridge.platforms.connectors.meta_media import media_url
@@ -163,8 +162,7 @@ class FacebookConnector(Connector):
 
     async def _photo(self, graph: Graph, image) -> str | Result:
         """An unpublished photo: visible to nobody until a post attaches it, so a failure is safe to repeat."""
-        raw = await asyncio.to_thread(read_file, image.path)
-        fitted = fit_image(raw, PHOTO_BYTES, 2048) if raw else None
+        fitted = await fitted_file(image.path, PHOTO_BYTES, 2048)
         if fitted is None:
             return Result(Outcome.REJECTED, Reason.IMAGE_UNUSABLE, image.path.rsplit("/", 1)[-1])
         extension = "png" if fitted.mime_type == "image/png" else "jpg"

@@ -3,6 +3,7 @@ bytes, in a format the platform takes. Stored images are already EXIF-free; re-e
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import io
 from dataclasses import dataclass
@@ -82,3 +83,17 @@ def read_file(path: str) -> bytes | None:
             return f.read()
     except OSError:
         return None
+
+
+def _read_and_fit(path: str, max_bytes: int, max_side: int | None, formats: tuple[str, ...]) -> Fitted | None:
+    raw = read_file(path)
+    return fit_image(raw, max_bytes, max_side, formats) if raw else None
+
+
+async def fitted_file(path: str | None, max_bytes: int, max_side: int | None = None,
+                      formats: tuple[str, ...] = ("image/jpeg", "image/png")) -> Fitted | None:
+    """The image file within the limits (None: unreadable or not small enough), read and re-encoded in a
+    thread: Pillow holds the loop for a tenth of a second on a large photo, and the loop serves readers."""
+    if not path:
+        return None
+    return await asyncio.to_thread(_read_and_fit, path, max_bytes, max_side, formats)

@@ -16,7 +16,6 @@ video and nothing else.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from datetime import datetime, timezone
 
@@ -41,7 +40,7 @@ from bridge.platforms.connectors.base import (
 )
 from bridge.platforms.connectors.cards import fetch_card
 from bridge.platforms.connectors.http import call
-from bridge.platforms.connectors.images import fit_image, read_file
+from bridge.platforms.connectors.images import fitted_file
 from bridge.platforms.connectors.linkedin_rest import (
     DEFAULT_VERSION,
     Rest,
@@ -180,8 +179,7 @@ class LinkedInConnector(Connector):
         return {"article": article}
 
     async def _image(self, rest: Rest, image: ImageView) -> str | Result:
-        raw = await asyncio.to_thread(read_file, image.path)
-        fitted = fit_image(raw, IMAGE_BYTES, 4096) if raw else None
+        fitted = await fitted_file(image.path, IMAGE_BYTES, 4096)
         if fitted is None:
             return Result(Outcome.REJECTED, Reason.IMAGE_UNUSABLE, image.path.rsplit("/", 1)[-1])
         return await self._upload(rest, fitted.data, fitted.mime_type)

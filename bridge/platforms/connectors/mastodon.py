@@ -5,7 +5,6 @@ with the original status, which is how an unknown outcome is reconciled. Limits 
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
@@ -31,7 +30,7 @@ from bridge.platforms.connectors.base import (
 )
 from bridge.platforms.connectors.counting import characters
 from bridge.platforms.connectors.http import Answer, call, file_size, form, retry_after, short, transport_result
-from bridge.platforms.connectors.images import fit_image, read_file
+from bridge.platforms.connectors.images import fitted_file
 from bridge.platforms.connectors.render import fit_text
 from bridge.platforms.connectors.mastodon_replies import context_replies
 from bridge.platforms.connectors.videos import POLL_DELAYS, choose_video, upload_seconds, wait_for
@@ -164,8 +163,7 @@ class MastodonConnector(Connector):
 
     async def _upload(self, image) -> str | Result:
         caps = self.capabilities()
-        raw = await asyncio.to_thread(read_file, image.path)
-        fitted = fit_image(raw, caps.image_max_bytes, caps.image_max_side) if raw else None
+        fitted = await fitted_file(image.path, caps.image_max_bytes, caps.image_max_side)
         if fitted is None:
             return Result(Outcome.REJECTED, Reason.IMAGE_UNUSABLE, image.path.rsplit("/", 1)[-1])
         extension = "png" if fitted.mime_type == "image/png" else "jpg"
@@ -184,8 +182,7 @@ class MastodonConnector(Connector):
         if size is None:
             return Result(Outcome.REJECTED, Reason.VIDEO_UNUSABLE, video.path.rsplit("/", 1)[-1])
         files: dict[str, tuple[str, str, bytes | str]] = {"file": ("video.mp4", video.mime_type, video.path)}
-        poster = await asyncio.to_thread(read_file, video.poster_path) if video.poster_path else None
-        thumbnail = fit_image(poster, caps.image_max_bytes, caps.image_max_side) if poster else None
+        thumbnail = await fitted_file(video.poster_path, caps.image_max_bytes, caps.image_max_side)
         if thumbnail is not None:
             files["thumbnail"] = ("poster.jpg" if thumbnail.mime_type == "image/jpeg" else "poster.png",
                                   thumbnail.mime_type, thumbnail.data)

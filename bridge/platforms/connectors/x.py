@@ -13,7 +13,6 @@ admin says so.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import importlib
 
@@ -38,7 +37,7 @@ from bridge.platforms.connectors.base import (
     poll_votes,
 )
 from bridge.platforms.connectors.http import form
-from bridge.platforms.connectors.images import fit_image, read_file
+from bridge.platforms.connectors.images import fitted_file
 from bridge.platforms.connectors.meta_media import forget, has_opt_out, remember, remembered
 from bridge.platforms.connectors.render import fit_text, with_warning
 from bridge.platforms.connectors.tokens import when
@@ -150,8 +149,7 @@ class XConnector(Connector):
 
     async def _upload(self, image: ImageView) -> str | Result:
         """Upload, then alt text. Media alone is seen by nobody, so failures here are safe to repeat."""
-        raw = await asyncio.to_thread(read_file, image.path)
-        fitted = fit_image(raw, IMAGE_BYTES, 4096) if raw else None
+        fitted = await fitted_file(image.path, IMAGE_BYTES, 4096)
         if fitted is None:
             return Result(Outcome.REJECTED, Reason.IMAGE_UNUSABLE, image.path.rsplit("/", 1)[-1])
         extension = "png" if fitted.mime_type == "image/png" else "jpg"
