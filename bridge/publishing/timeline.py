@@ -141,7 +141,8 @@ async def load(session: AsyncSession, ids: list[int]) -> list[Post]:
 
 
 async def find_post(session: AsyncSession, actor_name: str, post_id: int) -> Post | None:
-    post = await session.get(Post, post_id)
+    """A post for a reader's page (permalink, remote follow): without the staff accounts behind it, as `load`."""
+    post = await session.get(Post, post_id, options=[raiseload(Post.author), raiseload(Post.approved_by)])
     return post if post is not None and post.actor.name == actor_name else None
 
 
