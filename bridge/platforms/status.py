@@ -70,8 +70,10 @@ class SendView:
     last_attempt: datetime | None  # None: not tried yet
     next_attempt: datetime | None  # while it waits
     remote_url: str | None
-    # Sent, but a part did not go along: why the platform refused the native poll (Telegram), as a reason text.
+    # Sent, but a part did not go along: why the platform refused the native poll (Telegram), or the captions
+    # added after the video (Facebook, YouTube), as a reason text.
     poll_failed: str | None = None
+    captions_failed: str | None = None
 
     @property
     def attention(self) -> bool:
@@ -85,11 +87,13 @@ def status_of(row: PlatformSend, job: Job | None, account: PlatformAccount | Non
     status, next_attempt = _status(row, job, account, now)
     return SendView(row.post_id, row.platform_id, status, row.reason, row.detail, row.updated_at if tried else None,
                     next_attempt, row.remote_url if status is SendStatus.SENT else None,
-                    _poll_failure(row) if status is SendStatus.SENT else None)
+                    _part_failure(row, "poll_failed") if status is SendStatus.SENT else None,
+                    _part_failure(row, "captions_failed") if status is SendStatus.SENT else None)
 
 
-def _poll_failure(row: PlatformSend) -> str | None:
-    code = (row.remote_extra or {}).get("poll_failed")
+def _part_failure(row: PlatformSend, key: str) -> str | None:
+    """The reason text a connector left in the send's remote facts under `key`, or None."""
+    code = (row.remote_extra or {}).get(key)
     if not code:
         return None
     return Reason(code).description if code in set(Reason) else str(code)

@@ -157,7 +157,8 @@ class FacebookConnector(Connector):
         failure = classify(answer, self.clock(), write=False)  # the video stands either way
         if failure is not None:
             return Result(Outcome.SENT, Reason.OK, f"captions not added: {failure.description}",
-                          remote=Remote(remote.id, remote.url, {**remote.extra, "captions": None}))
+                          remote=Remote(remote.id, remote.url, {**remote.extra, "captions": None,
+                                                                "captions_failed": str(failure.reason)}))
         return Result(Outcome.SENT, remote=Remote(remote.id, remote.url, {**remote.extra, "captions": locale}))
 
     async def _photo(self, graph: Graph, image) -> str | Result:

@@ -178,7 +178,8 @@ class YouTubeConnector(Connector):
             captions = await self._captions(video_id, video.captions_path, rendered.extra.get("language") or "de")
         if isinstance(captions, Result):
             return Result(Outcome.SENT, Reason.OK, f"captions not added: {captions.description}",
-                          remote=Remote(remote.id, remote.url, {"captions": None}))
+                          remote=Remote(remote.id, remote.url, {"captions": None,
+                                                                "captions_failed": str(captions.reason)}))
         return Result(Outcome.SENT, remote=Remote(remote.id, remote.url, {"captions": captions}))
 
     async def _existing_captions(self, video_id: str) -> str | Result | None:

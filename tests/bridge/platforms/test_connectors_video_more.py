@@ -231,6 +231,7 @@ async def test_facebook_refusing_the_captions_leaves_the_video_sent_and_tells_th
     result = await connector.publish(rendered, "h")
     assert result.outcome is Outcome.SENT and result.remote.id in fake.videos
     assert "captions not added" in result.description and result.remote.extra["captions"] is None
+    assert result.remote.extra["captions_failed"] == "rejected"  # the editor's page names it
     assert "captions" not in fake.videos[result.remote.id]
 
 

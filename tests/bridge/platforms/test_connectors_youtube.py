@@ -63,7 +63,7 @@ async def test_a_video_whose_captions_are_refused_stays_sent_and_says_what_is_mi
     result = await connector.publish(connector.render(view("Ohne Untertitel", videos=[video])), "h")
     assert result.outcome is Outcome.SENT and result.remote.id in fake.videos and not fake.captions
     assert result.detail.startswith("captions not added") and "quotaExceeded" in result.detail
-    assert result.remote.extra == {"captions": None}
+    assert result.remote.extra == {"captions": None, "captions_failed": "rate_limited"}
 
 
 def test_a_post_without_a_video_is_blocked_with_its_reason(tmp_path):

@@ -89,6 +89,20 @@ async def test_a_poll_the_platform_refused_is_named_on_the_posts_platform_page(s
     assert page.has("The platform refused the poll (the platform refused the post)")
 
 
+async def test_captions_the_platform_did_not_take_are_named_on_the_posts_platform_page(site):
+    config, sessions, visitor, user_id = site
+    async with sessions.begin() as s:
+        user = await s.get(posts.User, user_id)
+        post = (await posts.create_post(s, config, user, posts.Draft("stadt", "Video", mirrors=("tg",)))).post
+        row = await s.scalar(select(PlatformSend).where(PlatformSend.post_id == post.id))
+        row.state, row.remote_id = SendState.SENT, "7"
+        row.remote_extra = {"video": True, "captions": None, "captions_failed": "rate_limited"}
+    page = await visitor.get(f"/editor/posts/{post.id}/mirrors")
+    assert page.status == 200
+    assert page.has("The platform did not take the captions (")
+    assert not page.has("The platform refused the poll")
+
+
 async def test_the_post_page_lists_platform_states_and_lets_the_editor_decide_an_unknown_outcome(site):
     config, sessions, visitor, user_id = site
     async with sessions.begin() as s:
