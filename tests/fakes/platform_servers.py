@@ -665,12 +665,13 @@ class FakeTelegram(Fake):
                                        "poll": poll, "reply_parameters": body.get("reply_parameters"), "text": None}
         return self._ok({"message_id": self.next_id, "chat": {"id": -1001, "type": "channel"}, "date": 0, "poll": poll})
 
-    def vote(self, message_id: int, counts: list[int]) -> None:
-        """People vote in the app: the bot gets a `poll` update with the new state."""
+    def vote(self, message_id: int, counts: list[int], voters: int | None = None) -> None:
+        """People vote in the app: the bot gets a `poll` update with the new state (`voters`: how many people,
+        fewer than the votes in a multiple-choice poll)."""
         poll = self.messages[message_id]["poll"]
         for option, count in zip(poll["options"], counts):
             option["voter_count"] = count
-        poll["total_voter_count"] = sum(counts)
+        poll["total_voter_count"] = sum(counts) if voters is None else voters
         self.updates.append({"update_id": 9000 + len(self.updates), "poll": json.loads(json.dumps(poll))})
 
     async def m_stopPoll(self, body):

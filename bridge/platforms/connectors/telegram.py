@@ -34,7 +34,7 @@ from bridge.platforms.connectors.counting import utf16_units
 from bridge.platforms.connectors.http import Answer, call, file_size, form, short, transport_result
 from bridge.platforms.connectors.images import fit_image, read_file
 from bridge.platforms.connectors.render import fit_text, telegram_html, with_warning
-from bridge.platforms.connectors.telegram_polls import STATE_KEY, poll_counts, poll_request, remember_counts
+from bridge.platforms.connectors.telegram_polls import kept_counts, poll_counts, poll_request, remember_counts
 from bridge.platforms.connectors.telegram_updates import updates_to_replies
 from bridge.platforms.connectors.videos import choose_video, upload_seconds
 
@@ -244,10 +244,10 @@ class TelegramConnector(Connector):
         if isinstance(updates, Result):
             return Metrics(updates)
         self._read = updates  # backfeed asks for replies next: they are in this read, confirmed already
-        votes = (self.account.limits.get(STATE_KEY) or {}).get(str(remote.extra["poll_id"]))
-        if votes is None:  # no vote changed since: the last figure stays with its date
+        kept = kept_counts(self.account.limits, str(remote.extra["poll_id"]))
+        if kept is None:  # no vote changed since: the last figure stays with its date
             return Metrics(Result(Outcome.UNAVAILABLE, Reason.METRICS_UNAVAILABLE, "no new poll counts"))
-        return Metrics(Result(Outcome.SENT), {}, tuple(votes))
+        return Metrics(Result(Outcome.SENT), {}, kept[0], kept[1])
 
     async def close_poll(self, remote: Remote) -> Metrics:
         """`stopPoll` on the poll message; its answer is the final Poll with the counts. A poll Telegram
@@ -264,7 +264,7 @@ class TelegramConnector(Connector):
             failure = Result(Outcome.UNKNOWN, Reason.MALFORMED_RESPONSE, "no poll in the answer")
         if failure is not None:
             return Metrics(failure)
-        return Metrics(Result(Outcome.SENT), {}, found[1])
+        return Metrics(Result(Outcome.SENT), {}, found[1], found[2])
 
     async def check_credentials(self) -> Result:
         answer, failure = await self._call("getMe", write=False)

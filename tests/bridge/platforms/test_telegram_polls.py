@@ -56,7 +56,7 @@ async def test_votes_on_telegram_come_back_per_option_and_stay_apart_from_ours(b
     await bridge.make_due(mirroring.BACKFEED_JOB)
     await bridge.run()
     send = await bridge.send(post_id, "tg")
-    assert send.metrics == {"poll": [4, 1]} and send.metrics_at is not None
+    assert send.metrics == {"poll": [4, 1], "poll_voters": 5} and send.metrics_at is not None
     async with bridge.sessions() as s:
         figures = await account_reach(s, Uris.for_base(bridge.config.instance.base_url), "stadt", bridge.clock().date())
     [reach] = [p for p in figures.posts if p.post_id == post_id]
@@ -65,12 +65,13 @@ async def test_votes_on_telegram_come_back_per_option_and_stay_apart_from_ours(b
     bridge.clock.advance(minutes=30)
     await bridge.make_due(mirroring.BACKFEED_JOB)
     await bridge.run()
-    assert (await bridge.send(post_id, "tg")).metrics == {"poll": [4, 1]}
-    bridge.telegram.vote(send.remote_extra["poll_message_id"], [4, 3])
+    assert (await bridge.send(post_id, "tg")).metrics == {"poll": [4, 1], "poll_voters": 5}
+    # multiple choice: five people gave seven votes, and Telegram says so
+    bridge.telegram.vote(send.remote_extra["poll_message_id"], [4, 3], voters=5)
     bridge.clock.advance(minutes=30)
     await bridge.make_due(mirroring.BACKFEED_JOB)
     await bridge.run()
-    assert (await bridge.send(post_id, "tg")).metrics == {"poll": [4, 3]}
+    assert (await bridge.send(post_id, "tg")).metrics == {"poll": [4, 3], "poll_voters": 5}
 
 
 async def test_closing_our_poll_early_stops_telegrams_and_keeps_its_final_counts(bridge):
@@ -78,14 +79,15 @@ async def test_closing_our_poll_early_stops_telegrams_and_keeps_its_final_counts
     await bridge.run()
     send = await bridge.send(post_id, "tg")
     poll_message = send.remote_extra["poll_message_id"]
-    bridge.telegram.messages[poll_message]["poll"]["options"][0]["voter_count"] = 6  # votes not yet reported
+    reported = bridge.telegram.messages[poll_message]["poll"]  # votes not yet reported in an update
+    reported["options"][0]["voter_count"], reported["total_voter_count"] = 6, 6
     async with bridge.sessions.begin() as s:
         user = await s.get(posts.User, bridge.user_id)
         assert await polls.close_poll(s, await s.get(Post, post_id), utcnow(), user) is polls.PollReason.CLOSED
     await bridge.run()
     assert bridge.telegram.stopped == [poll_message]
     send = await bridge.send(post_id, "tg")
-    assert send.metrics["poll"] == [6, 0] and send.state == "sent"  # closing the poll is no edit of the post
+    assert send.metrics == {"poll": [6, 0], "poll_voters": 6} and send.state == "sent"  # closing is no edit
 
 
 async def test_the_closing_job_at_the_polls_end_stops_it_and_an_already_closed_poll_is_no_failure(bridge):
@@ -131,3 +133,12 @@ def test_a_poll_telegram_cannot_take_goes_as_the_link_alone():
     assert connector.render(view("Ohne Umfrage")).extra.get("poll") is None
     question = question_of("Wort " * 100)
     assert len(question) <= QUESTION_LIMIT and question.endswith("…") and "Wor…" not in question
+
+
+def test_counts_kept_before_voters_were_are_still_read():
+    from bridge.platforms.connectors.telegram_polls import kept_counts, remember_counts
+    limits = {"poll_counts": {"p-1": [3, 2]}}  # as an earlier version kept them
+    assert kept_counts(limits, "p-1") == ((3, 2), None) and kept_counts(limits, "p-2") is None
+    poll = {"id": "p-1", "options": [{"voter_count": 4}, {"voter_count": 2}], "total_voter_count": 5}
+    remember_counts(limits, [{"update_id": 1, "poll": poll}])
+    assert kept_counts(limits, "p-1") == ((4, 2), 5)
