@@ -168,18 +168,9 @@ class GuardedSession:
     async def close(self) -> None:
         await self.http.close()
 
-    async def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: Mapping[str, str] | None = None,
-        body: Body | None = None,
-        sign: HeaderSigner | None = None,
-        follow_redirects: bool = True,
-        max_body: int | None = None,
-        timeout: float | None = None,
-    ) -> RequestResult:
+    async def request(self, method: str, url: str, *, headers: Mapping[str, str] | None = None,
+                      body: Body | None = None, sign: HeaderSigner | None = None, follow_redirects: bool = True,
+                      max_body: int | None = None, timeout: float | None = None) -> RequestResult:
         """One guarded request. Redirects of GET/HEAD are followed hop by hop, each re-checked and re-signed.
         `timeout`: seconds for the whole request instead of the policy's (a large upload needs longer).
         A streamed body (form, file) is sent once and closed: a new attempt needs a new body."""
