@@ -145,10 +145,15 @@ def fetch(url: str, headers: dict[str, str]) -> tuple[int, bytes, str, dict]:
         return code, b"", "", dict(getattr(exc, "headers", {}) or {})
 
 
+# As installed for a city (pip compiles the bytecode; a service may write it): a shell with
+# PYTHONDONTWRITEBYTECODE set would otherwise compile every module of the project again at each start (~0.7 s).
+AS_DEPLOYED = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def start_serve(config_path: Path, port: int) -> tuple[subprocess.Popen, float]:
     started = time.perf_counter()
     process = subprocess.Popen(STADTBOTE + ["serve", "--config", str(config_path), "--no-worker"], cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=AS_DEPLOYED)
     deadline = started + 60
     while time.perf_counter() < deadline:
         status = fetch(f"http://127.0.0.1:{port}/", {})[0]
@@ -355,7 +360,7 @@ def render_cost(args, folder: Path) -> None:
 
 def help_time() -> float:
     started = time.perf_counter()
-    subprocess.run(STADTBOTE + ["--help"], cwd=ROOT, capture_output=True, check=True)
+    subprocess.run(STADTBOTE + ["--help"], cwd=ROOT, capture_output=True, check=True, env=AS_DEPLOYED)
     return time.perf_counter() - started
 
 
