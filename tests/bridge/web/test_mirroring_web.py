@@ -77,28 +77,26 @@ async def test_the_preview_counts_the_forms_uploaded_image_and_says_what_the_pla
     assert other.status == 200 and not other.has("Telegram photos have no alt text")
 
 
-async def test_a_poll_the_platform_refused_is_named_on_the_posts_platform_page(site):
+async def sent_page(site, text: str, extra: dict):
+    """The post's platform page after its Telegram send went out with these remote facts."""
     config, sessions, visitor, user_id = site
     async with sessions.begin() as s:
         user = await s.get(posts.User, user_id)
-        post = (await posts.create_post(s, config, user, posts.Draft("stadt", "Umfrage", mirrors=("tg",)))).post
+        post = (await posts.create_post(s, config, user, posts.Draft("stadt", text, mirrors=("tg",)))).post
         row = await s.scalar(select(PlatformSend).where(PlatformSend.post_id == post.id))
-        row.state, row.remote_id, row.remote_extra = SendState.SENT, "7", {"poll_failed": "rejected"}
+        row.state, row.remote_id, row.remote_extra = SendState.SENT, "7", extra
     page = await visitor.get(f"/editor/posts/{post.id}/mirrors")
     assert page.status == 200
+    return page
+
+
+async def test_a_poll_the_platform_refused_is_named_on_the_posts_platform_page(site):
+    page = await sent_page(site, "Umfrage", {"poll_failed": "rejected"})
     assert page.has("The platform refused the poll (the platform refused the post)")
 
 
 async def test_captions_the_platform_did_not_take_are_named_on_the_posts_platform_page(site):
-    config, sessions, visitor, user_id = site
-    async with sessions.begin() as s:
-        user = await s.get(posts.User, user_id)
-        post = (await posts.create_post(s, config, user, posts.Draft("stadt", "Video", mirrors=("tg",)))).post
-        row = await s.scalar(select(PlatformSend).where(PlatformSend.post_id == post.id))
-        row.state, row.remote_id = SendState.SENT, "7"
-        row.remote_extra = {"video": True, "captions": None, "captions_failed": "rate_limited"}
-    page = await visitor.get(f"/editor/posts/{post.id}/mirrors")
-    assert page.status == 200
+    page = await sent_page(site, "Video", {"video": True, "captions": None, "captions_failed": "rate_limited"})
     assert page.has("The platform did not take the captions (")
     assert not page.has("The platform refused the poll")
 
